@@ -1,0 +1,313 @@
+/**
+ * Incremental RESP2 request decoder.
+ *
+ * Accepts what Redis accepts on its query path (networking.c,
+ * `processMultibulkBuffer` and `processInlineBuffer`):
+ *
+ * - multibulk: `*<count>\r\n` then `count` bulk strings `$<len>\r\n<bytes>\r\n`;
+ * - inline: one line of space-separated arguments with Redis's quoting rules
+ *   (`sdssplitargs`), ended by `\n` with an optional `\r`.
+ *
+ * Frames may be split across any chunk boundary. Arguments are views into the
+ * received chunks, not copies: a command handler that keeps an argument must
+ * copy it (the keyspace does, into the arena). A bulk string of at least
+ * {@link BIG_ARG_BYTES} is assembled in a buffer of its exact size, so a large
+ * value costs one copy however many chunks it arrives in.
+ *
+ * Malformed input throws {@link ProtocolError} with Redis's message; the
+ * caller answers `-ERR Protocol error: ...` and closes the connection.
+ */
+import { ProtocolError } from './errors.js';
+
+/** Limits on what one request may claim, checked before anything is buffered. */
+export interface DecoderLimits {
+  /** Largest bulk string, bytes (`proto-max-bulk-len`, 512 MiB by default). */
+  maxBulkLen: number;
+  /** Largest inline request or count line without a newline, bytes (64 KiB in Redis). */
+  maxInlineLen: number;
+  /** Largest multibulk argument count (1024*1024). */
+  maxMultibulkLen: number;
+}
+
+/** Redis's defaults (`PROTO_INLINE_MAX_SIZE`, `proto-max-bulk-len`). */
+export const DEFAULT_LIMITS: Readonly<DecoderLimits> = {
+  maxBulkLen: 512 * 1024 * 1024,
+  maxInlineLen: 64 * 1024,
+  maxMultibulkLen: 1024 * 1024,
+};
+
+/** Bulk strings at least this long get a buffer of their own (Redis: `PROTO_MBULK_BIG_ARG`). */
+export const BIG_ARG_BYTES = 32 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+const CR = 13;
+const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
+
+/**
+ * Parses a decimal integer the way Redis's `string2ll` does: optional `-`,
+ * no `+`, no spaces, no leading zeros. Returns `NaN` when the bytes are not
+ * such an integer or the magnitude exceeds 2^53.
+ *
+ * @param buf bytes to read
+ * @param start first byte (inclusive)
+ * @param end last byte (exclusive)
+ */
+export function parseIntStrict(buf: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  if (len <= 0 || len > 17) return NaN;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45 /* - */) {
+    neg = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  const first = buf[i]!;
+  if (first === 48 /* 0 */) return len === 1 ? 0 : NaN;
+  if (first < 49 || first > 57) return NaN;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}
+
+/**
+ * Splits an inline request line into arguments, following Redis's
+ * `sdssplitargs`: blanks separate arguments; `"..."` understands `\n \r \t \b \a
+ * \\ \"` and `\xHH`; `'...'` understands `\'`; a closing quote must be followed
+ * by a blank or the end of the line.
+ *
+ * @returns the arguments, or `null` when quotes are unbalanced
+ */
+export function splitInlineArgs(line: Buffer): Buffer[] | null {
+  const args: Buffer[] = [];
+  const n = line.length;
+  let p = 0;
+  const isBlank = (c: number | undefined): boolean =>
+    c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+  for (;;) {
+    while (p < n && isBlank(line[p])) p++;
+    if (p >= n || line[p] === 0) return args;
+    const cur: number[] = [];
+    let inDouble = false;
+    let inSingle = false;
+    let done = false;
+    while (!done) {
+      const c = p < n ? line[p]! : 0;
+      if (inDouble) {
+        if (c === 92 /* \ */ && line[p + 1] === 120 /* x */ && isHex(line[p + 2]) && isHex(line[p + 3])) {
+          cur.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
+          p += 3;
+        } else if (c === 92 && p + 1 < n && line[p + 1] !== 0) {
+          p++;
+          const e = line[p]!;
+          cur.push(e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e);
+        } else if (c === 34 /* " */) {
+          const next = p + 1 < n ? line[p + 1]! : 0;
+          if (next !== 0 && !isBlank(next)) return null;
+          done = true;
+        } else if (c === 0) {
+          return null;
+        } else {
+          cur.push(c);
+        }
+      } else if (inSingle) {
+        if (c === 92 && line[p + 1] === 39 /* ' */) {
+          p++;
+          cur.push(39);
+        } else if (c === 39) {
+          const next = p + 1 < n ? line[p + 1]! : 0;
+          if (next !== 0 && !isBlank(next)) return null;
+          done = true;
+        } else if (c === 0) {
+          return null;
+        } else {
+          cur.push(c);
+        }
+      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0) {
+        done = true;
+      } else if (c === 34) {
+        inDouble = true;
+      } else if (c === 39) {
+        inSingle = true;
+      } else {
+        cur.push(c);
+      }
+      if (p < n && line[p] !== 0) p++;
+    }
+    args.push(Buffer.from(cur));
+  }
+}
+
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
+}
+
+function hexValue(c: number): number {
+  if (c <= 57) return c - 48;
+  if (c <= 70) return c - 55;
+  return c - 87;
+}
+
+/**
+ * One connection's request decoder. Feed it chunks with {@link push}, then
+ * call {@link next} until it returns `null`.
+ */
+export class RespDecoder {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments of a multibulk frame still being read, or null between frames. */
+  private argv: Buffer[] | null = null;
+  private argc = 0;
+  /** Length of the bulk string whose `$` line was read, or -1. */
+  private bulkLen = -1;
+  /** Exact-size buffer a big bulk string is being assembled in. */
+  private big: Buffer | null = null;
+  private bigFill = 0;
+
+  constructor(private readonly limits: DecoderLimits = DEFAULT_LIMITS) {}
+
+  /** Bytes received and not yet consumed by a complete frame (the query buffer). */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + (this.big ? this.bigFill : 0);
+  }
+
+  /** Whether a frame is partly received. */
+  get midFrame(): boolean {
+    return this.argv !== null || this.pos < this.buf.length;
+  }
+
+  /** Appends received bytes. Does not parse; call {@link next}. */
+  push(chunk: Buffer): void {
+    if (this.big !== null) {
+      const want = this.big.length - this.bigFill;
+      const n = Math.min(want, chunk.length);
+      chunk.copy(this.big, this.bigFill, 0, n);
+      this.bigFill += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  /**
+   * Returns the next complete command's arguments (at least one), or `null`
+   * when more bytes are needed.
+   *
+   * @throws ProtocolError on malformed input; the decoder is then unusable
+   */
+  next(): Buffer[] | null {
+    for (;;) {
+      if (this.big !== null) {
+        if (this.bigFill < this.big.length) return null;
+        this.argv![this.argc++] = this.big.subarray(0, this.big.length - 2);
+        this.big = null;
+        this.bigFill = 0;
+        this.bulkLen = -1;
+      }
+      if (this.argv === null) {
+        if (this.pos >= this.buf.length) {
+          this.buf = EMPTY;
+          this.pos = 0;
+          return null;
+        }
+        if (this.buf[this.pos] !== STAR) {
+          const inline = this.nextInline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          return inline;
+        }
+        const count = this.readCountLine(STAR);
+        if (count === null) return null;
+        if (count <= 0) continue;
+        this.argv = new Array<Buffer>(count);
+        this.argc = 0;
+      }
+      const argv = this.argv;
+      const buf = this.buf;
+      while (this.argc < argv.length) {
+        if (this.bulkLen < 0) {
+          if (this.pos >= buf.length) return null;
+          if (buf[this.pos] !== DOLLAR) {
+            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+          }
+          const len = this.readCountLine(DOLLAR);
+          if (len === null) return null;
+          this.bulkLen = len;
+        }
+        const len = this.bulkLen;
+        const avail = buf.length - this.pos;
+        if (avail < len + 2) {
+          if (len >= BIG_ARG_BYTES) {
+            this.big = Buffer.allocUnsafe(len + 2);
+            buf.copy(this.big, 0, this.pos);
+            this.bigFill = avail;
+            this.buf = EMPTY;
+            this.pos = 0;
+          }
+          return null;
+        }
+        argv[this.argc++] = buf.subarray(this.pos, this.pos + len);
+        this.pos += len + 2;
+        this.bulkLen = -1;
+      }
+      this.argv = null;
+      return argv;
+    }
+  }
+
+  /**
+   * Reads `*<n>\r\n` or `$<n>\r\n` at the cursor. Returns null when the line
+   * is incomplete.
+   */
+  private readCountLine(kind: number): number | null {
+    const buf = this.buf;
+    const cr = buf.indexOf(CR, this.pos);
+    if (cr < 0 || cr + 1 >= buf.length) {
+      if (buf.length - this.pos > this.limits.maxInlineLen) {
+        throw new ProtocolError(kind === STAR ? 'too big mbulk count string' : 'too big bulk count string');
+      }
+      return null;
+    }
+    const n = parseIntStrict(buf, this.pos + 1, cr);
+    if (kind === STAR) {
+      if (Number.isNaN(n) || n > this.limits.maxMultibulkLen) {
+        throw new ProtocolError('invalid multibulk length');
+      }
+    } else if (Number.isNaN(n) || n < 0 || n > this.limits.maxBulkLen) {
+      throw new ProtocolError('invalid bulk length');
+    }
+    this.pos = cr + 2;
+    return n;
+  }
+
+  /** Reads one inline request line; null when the line is incomplete. */
+  private nextInline(): Buffer[] | null {
+    const buf = this.buf;
+    const lf = buf.indexOf(LF, this.pos);
+    if (lf < 0) {
+      if (buf.length - this.pos > this.limits.maxInlineLen) {
+        throw new ProtocolError('too big inline request');
+      }
+      return null;
+    }
+    let end = lf;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.subarray(this.pos, end);
+    this.pos = lf + 1;
+    const args = splitInlineArgs(line);
+    if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    return args;
+  }
+}

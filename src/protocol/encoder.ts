@@ -1,0 +1,217 @@
+/**
+ * RESP2 reply encoder: small append helpers writing straight into one
+ * connection's output buffer (the shape of redcon's `AppendBulk`/`AppendArray`
+ * and Redis's `addReply*`). Nothing is sent here; the connection takes the
+ * accumulated bytes once per event-loop turn.
+ *
+ * Reference: https://redis.io/docs/latest/develop/reference/protocol-spec/
+ */
+
+declare global {
+  // Node's Buffer has had these fast, argument-checking-free writers since v0.x;
+  // @types/node leaves them out. They skip `buf.write`'s encoding dispatch.
+  interface Buffer {
+    latin1Write(s: string, offset?: number, length?: number): number;
+    utf8Write(s: string, offset?: number, length?: number): number;
+    latin1Slice(start?: number, end?: number): string;
+  }
+}
+
+const CHUNK_BYTES = 16 * 1024;
+/** Bulk payloads at least this long are copied into a part of their own instead of the shared chunk. */
+const LARGE_BULK_BYTES = 16 * 1024;
+
+const CRLF = Buffer.from('\r\n');
+
+/** Precomputed replies: sent often enough that building them each time shows in profiles. */
+export const SHARED = {
+  ok: Buffer.from('+OK\r\n'),
+  pong: Buffer.from('+PONG\r\n'),
+  queued: Buffer.from('+QUEUED\r\n'),
+  nullBulk: Buffer.from('$-1\r\n'),
+  nullArray: Buffer.from('*-1\r\n'),
+  emptyArray: Buffer.from('*0\r\n'),
+  emptyBulk: Buffer.from('$0\r\n\r\n'),
+  zero: Buffer.from(':0\r\n'),
+  one: Buffer.from(':1\r\n'),
+  minusOne: Buffer.from(':-1\r\n'),
+  minusTwo: Buffer.from(':-2\r\n'),
+} as const;
+
+/**
+ * A growable output buffer of RESP replies for one connection.
+ *
+ * Bytes appended since the last {@link take} form the next piece to send.
+ * A taken piece is never written to again, so it can be handed to
+ * `socket.write` without a copy.
+ */
+export class ReplyBuffer {
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private start = 0;
+  private len = 0;
+  /** Completed pieces not yet taken (chunk overflow, large bulks). */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+
+  /** Bytes appended and not yet taken. */
+  get pendingBytes(): number {
+    return this.partsBytes + this.len - this.start;
+  }
+
+  /** Takes every byte appended since the last call, or null if there is none. */
+  take(): Buffer | Buffer[] | null {
+    const tail = this.len > this.start ? this.buf.subarray(this.start, this.len) : null;
+    this.start = this.len;
+    if (this.parts.length === 0) return tail;
+    const parts = this.parts;
+    if (tail !== null) parts.push(tail);
+    this.parts = [];
+    this.partsBytes = 0;
+    return parts;
+  }
+
+  /** Drops everything not yet taken (used when replies are discarded, as in WAL replay). */
+  discard(): void {
+    this.start = this.len;
+    this.parts = [];
+    this.partsBytes = 0;
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    if (this.len > this.start) {
+      const piece = this.buf.subarray(this.start, this.len);
+      this.parts.push(piece);
+      this.partsBytes += piece.length;
+    }
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
+    this.start = 0;
+    this.len = 0;
+  }
+
+  /** Appends preencoded RESP bytes (one of {@link SHARED}, for instance). */
+  raw(bytes: Buffer): void {
+    this.reserve(bytes.length);
+    this.len += bytes.copy(this.buf, this.len);
+  }
+
+  private ascii(s: string): void {
+    this.len += this.buf.latin1Write(s, this.len);
+  }
+
+  /** `+OK` */
+  ok(): void {
+    this.raw(SHARED.ok);
+  }
+
+  /** A simple string `+<s>`; `s` must not contain CR or LF. */
+  simple(s: string): void {
+    this.reserve(s.length * 3 + 3);
+    this.buf[this.len++] = 43; // +
+    this.len += this.buf.utf8Write(s, this.len);
+    this.crlf();
+  }
+
+  /**
+   * An error reply `-<message>`. The message starts with the error code
+   * (`ERR`, `WRONGTYPE`, ...); CR and LF are replaced by spaces, as Redis does.
+   */
+  error(message: string): void {
+    const clean = message.replace(/[\r\n]+/g, ' ');
+    this.reserve(clean.length * 3 + 3);
+    this.buf[this.len++] = 45; // -
+    this.len += this.buf.utf8Write(clean, this.len);
+    this.crlf();
+  }
+
+  /** An integer `:<n>`; `n` is an integer number or a bigint. */
+  int(n: number | bigint): void {
+    if (n === 0) return this.raw(SHARED.zero);
+    if (n === 1) return this.raw(SHARED.one);
+    const s = String(n);
+    this.reserve(s.length + 3);
+    this.buf[this.len++] = 58; // :
+    this.ascii(s);
+    this.crlf();
+  }
+
+  /** A bulk string `$<len>\r\n<bytes>\r\n`, copied from `value`. */
+  bulk(value: Uint8Array): void {
+    const n = value.length;
+    if (n >= LARGE_BULK_BYTES) {
+      this.header(36, n);
+      this.reserve(0);
+      if (this.len > this.start) {
+        const piece = this.buf.subarray(this.start, this.len);
+        this.parts.push(piece);
+        this.partsBytes += piece.length;
+        this.start = this.len;
+      }
+      const copy = Buffer.allocUnsafeSlow(n);
+      copy.set(value);
+      this.parts.push(copy);
+      this.partsBytes += n;
+      this.raw(CRLF);
+      return;
+    }
+    this.reserve(n + 16);
+    this.buf[this.len++] = 36; // $
+    this.ascii(String(n));
+    this.crlf();
+    this.buf.set(value, this.len);
+    this.len += n;
+    this.crlf();
+  }
+
+  /** A bulk string holding the UTF-8 encoding of `s`. */
+  bulkString(s: string): void {
+    this.bulk(Buffer.from(s, 'utf8'));
+  }
+
+  /** The null bulk string `$-1`. */
+  nullBulk(): void {
+    this.raw(SHARED.nullBulk);
+  }
+
+  /** The null array `*-1`. */
+  nullArray(): void {
+    this.raw(SHARED.nullArray);
+  }
+
+  /** An array header `*<n>`; the caller appends the `n` elements. */
+  arrayLen(n: number): void {
+    if (n === 0) return this.raw(SHARED.emptyArray);
+    this.header(42, n);
+  }
+
+  /** An array of bulk strings; `null` elements become null bulks. */
+  bulkArray(items: ReadonlyArray<Uint8Array | null>): void {
+    this.arrayLen(items.length);
+    for (const item of items) {
+      if (item === null) this.nullBulk();
+      else this.bulk(item);
+    }
+  }
+
+  /** A bulk string holding the decimal form of a float, or a verbatim decimal string. */
+  bulkAscii(s: string): void {
+    this.reserve(s.length + 16);
+    this.buf[this.len++] = 36;
+    this.ascii(String(s.length));
+    this.crlf();
+    this.ascii(s);
+    this.crlf();
+  }
+
+  private header(prefix: number, n: number): void {
+    this.reserve(24);
+    this.buf[this.len++] = prefix;
+    this.ascii(String(n));
+    this.crlf();
+  }
+
+  private crlf(): void {
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * WAL segment reader: the one parser of the format, used by recovery and by
+ * `cache-dump`. It reads on past damage and reports each problem with its file,
+ * byte offset and kind; callers decide what a problem means for them.
+ *
+ * Failure policy (docs/FORMAT.md, "Torn writes and corruption"): a record that
+ * is short, or fails its magic, length or checksum, is *damage*. Damage is a
+ * *torn tail* when no valid record after it was written once it had been
+ * synced, which is what {@link isTornTail} decides from the commit-lag field.
+ * Only a torn tail in the last segment is a normal end of log.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import {
+  LAG_UNKNOWN,
+  MAX_RECORD_PAYLOAD,
+  REC,
+  RECORD_HEADER_SIZE,
+  RECORD_MAGIC,
+  RECORD_VERSION,
+  readU64,
+  SEG,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_MAGIC,
+  SEGMENT_VERSION,
+} from './format.js';
+
+/** One valid record, as located in its segment. */
+export interface WalRecord {
+  /** Log sequence number. */
+  lsn: number;
+  /** Database index the effect applies to. */
+  db: number;
+  /** Unix seconds when the record was appended (informational). */
+  time: number;
+  /** The LSN known synced when the record's batch was written; 0 when unknown. */
+  commitLsn: number;
+  /** Byte offset of the record header within its segment. */
+  offset: number;
+  /** Bytes the record occupies, header included. */
+  size: number;
+  /** The msgpack payload (a view into the segment buffer). */
+  payload: Buffer;
+}
+
+/** Kinds of damage the reader reports. */
+export type WalProblemKind =
+  | 'bad-segment-header'
+  | 'short-header'
+  | 'short-record'
+  | 'bad-magic'
+  | 'bad-version'
+  | 'bad-length'
+  | 'bad-checksum'
+  | 'lsn-gap';
+
+/** A damaged place in a segment. */
+export interface WalProblem {
+  /** Segment file name (no directory). */
+  file: string;
+  /** Byte offset of the damage. */
+  offset: number;
+  kind: WalProblemKind;
+  /** What was expected and found, in words. */
+  detail: string;
+  /** Offset of the next valid record after the damage, or the file size when none follows. */
+  resumeAt: number;
+  /** Whether the damage is a torn tail by {@link isTornTail} (meaningful in the last segment only). */
+  torn: boolean;
+}
+
+/** A segment's header fields. */
+export interface SegmentHeader {
+  version: number;
+  firstLsn: number;
+  /** Unix seconds when the segment was created. */
+  created: number;
+}
+
+/** What scanning one segment found. */
+export interface SegmentScan {
+  file: string;
+  /** File size, bytes. */
+  size: number;
+  /** Parsed header, or null when it is damaged. */
+  header: SegmentHeader | null;
+  /** Valid records in file order. */
+  records: WalRecord[];
+  /** Damage, in file order; empty for a clean segment. */
+  problems: WalProblem[];
+  /** Offset just past the last valid record before the first damage (the length a repair keeps). */
+  goodEnd: number;
+}
+
+/**
+ * Parses a segment header.
+ *
+ * @returns the header, or a reason why it is not one
+ */
+export function parseSegmentHeader(buf: Buffer): SegmentHeader | string {
+  if (buf.length < SEGMENT_HEADER_SIZE) return `file is ${buf.length} bytes, shorter than a segment header`;
+  if (!buf.subarray(0, 8).equals(SEGMENT_MAGIC)) return 'segment magic is not FLASHWAL';
+  const crc = crc32c(buf.subarray(0, SEG.crc));
+  if (crc !== buf.readUInt32LE(SEG.crc)) return 'segment header checksum mismatch';
+  const version = buf.readUInt16LE(SEG.version);
+  if (version !== SEGMENT_VERSION) return `segment version ${version} is not supported (expected ${SEGMENT_VERSION})`;
+  return { version, firstLsn: readU64(buf, SEG.firstLsn), created: buf.readUInt32LE(SEG.created) };
+}
+
+/**
+ * Checks the record at `off`.
+ *
+ * @returns the record, or the kind of damage found there
+ */
+export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
+  if (buf.length - off < RECORD_HEADER_SIZE) return 'short-header';
+  if (buf[off + REC.magic] !== RECORD_MAGIC) return 'bad-magic';
+  if (buf[off + REC.version] !== RECORD_VERSION) return 'bad-version';
+  const len = buf.readUInt32LE(off + REC.length);
+  if (len > MAX_RECORD_PAYLOAD) return 'bad-length';
+  const end = off + RECORD_HEADER_SIZE + len;
+  if (end > buf.length) return 'short-record';
+  if (crc32c(buf.subarray(off + 4, end)) !== buf.readUInt32LE(off + REC.crc)) return 'bad-checksum';
+  const lsn = readU64(buf, off + REC.lsn);
+  const lag = buf.readUInt32LE(off + REC.commitLag);
+  return {
+    lsn,
+    db: buf.readUInt16LE(off + REC.db),
+    time: buf.readUInt32LE(off + REC.time),
+    commitLsn: lag === LAG_UNKNOWN ? 0 : lsn - lag,
+    offset: off,
+    size: end - off,
+    payload: buf.subarray(off + RECORD_HEADER_SIZE, end),
+  };
+}
+
+/** The next offset after `from` where a valid record starts, or -1. */
+export function nextValidRecord(buf: Buffer, from: number): number {
+  for (let off = buf.indexOf(RECORD_MAGIC, from + REC.magic); off >= 0; off = buf.indexOf(RECORD_MAGIC, off + 1)) {
+    const start = off - REC.magic;
+    if (start < from) continue;
+    if (buf[off + 1] !== RECORD_VERSION) continue;
+    if (typeof recordAt(buf, start) !== 'string') return start;
+  }
+  return -1;
+}
+
+/**
+ * Decides whether damage at `offset` is a torn write rather than corruption:
+ * true when no valid record after it was written by a batch that started after
+ * the damaged record's LSN had been synced. Such a later record would prove the
+ * damaged one was durable, and so acknowledged, before the crash.
+ *
+ * @param buf the segment
+ * @param offset where the damage starts
+ * @param damagedLsn the LSN the damaged record should have had
+ */
+export function isTornTail(buf: Buffer, offset: number, damagedLsn: number): boolean {
+  for (let off = nextValidRecord(buf, offset + 1); off >= 0; off = nextValidRecord(buf, off + 1)) {
+    const rec = recordAt(buf, off) as WalRecord;
+    if (rec.commitLsn >= damagedLsn) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads every record of one segment, reading on past damage.
+ *
+ * @param buf the segment file's bytes
+ * @param file its name, for problem reports
+ * @param expectLsn the LSN the first record should carry; defaults to the header's
+ */
+export function scanSegment(buf: Buffer, file: string, expectLsn?: number): SegmentScan {
+  const scan: SegmentScan = { file, size: buf.length, header: null, records: [], problems: [], goodEnd: 0 };
+  const header = parseSegmentHeader(buf);
+  if (typeof header === 'string') {
+    scan.problems.push({ file, offset: 0, kind: 'bad-segment-header', detail: header, resumeAt: buf.length, torn: false });
+    return scan;
+  }
+  scan.header = header;
+  let expect = expectLsn ?? header.firstLsn;
+  let off = SEGMENT_HEADER_SIZE;
+  scan.goodEnd = off;
+  let damaged = false;
+  while (off < buf.length) {
+    const rec = recordAt(buf, off);
+    if (typeof rec === 'string') {
+      const next = nextValidRecord(buf, off + 1);
+      const resumeAt = next < 0 ? buf.length : next;
+      scan.problems.push({
+        file,
+        offset: off,
+        kind: rec,
+        detail: describe(rec, buf, off, expect),
+        resumeAt,
+        torn: isTornTail(buf, off, expect),
+      });
+      damaged = true;
+      off = resumeAt;
+      continue;
+    }
+    if (rec.lsn !== expect) {
+      scan.problems.push({
+        file,
+        offset: off,
+        kind: 'lsn-gap',
+        detail: `expected LSN ${expect}, found ${rec.lsn}`,
+        resumeAt: off,
+        torn: false,
+      });
+      damaged = true;
+    }
+    scan.records.push(rec);
+    if (!damaged) scan.goodEnd = off + rec.size;
+    expect = rec.lsn + 1;
+    off += rec.size;
+  }
+  return scan;
+}
+
+function describe(kind: WalProblemKind, buf: Buffer, off: number, expect: number): string {
+  const left = buf.length - off;
+  switch (kind) {
+    case 'short-header':
+      return `${left} bytes left, a record header needs ${RECORD_HEADER_SIZE} (record LSN ${expect})`;
+    case 'short-record':
+      return `record LSN ${expect} claims ${buf.readUInt32LE(off + REC.length)} payload bytes, ${left - RECORD_HEADER_SIZE} left`;
+    case 'bad-magic':
+      return `no record marker where record LSN ${expect} should start`;
+    case 'bad-version':
+      return `record version ${buf[off + REC.version]} is not supported`;
+    case 'bad-length':
+      return `record length ${buf.readUInt32LE(off + REC.length)} is impossible`;
+    case 'bad-checksum':
+      return `checksum mismatch in record LSN ${expect}`;
+    default:
+      return kind;
+  }
+}
+
+/** Reads and scans a segment file. */
+export function scanSegmentFile(path: string, expectLsn?: number): SegmentScan {
+  return scanSegment(readFileSync(path), basename(path), expectLsn);
+}

@@ -1,0 +1,139 @@
+/**
+ * WAL replay at start-up, and the policy for damaged logs
+ * (`wal-recovery`, docs/FORMAT.md "Torn writes and corruption"):
+ *
+ * - `tolerate-tail` (default): a torn tail of the last segment is truncated and
+ *   logged with file, offset and bytes dropped; any other damage stops start-up.
+ * - `strict`: any damage, a torn tail included, stops start-up.
+ * - `skip-corrupt`: damaged bytes are skipped and logged, replay goes on with
+ *   the next valid record. Records in the damaged range are lost.
+ *
+ * Replay applies records in LSN order through a callback (the server runs
+ * them through the command table with expiry switched off), so the state after
+ * replay does not depend on the clock.
+ */
+import { openSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { listSegments } from './wal.js';
+import { scanSegmentFile, type WalProblem, type WalRecord } from './reader.js';
+
+/** Damage policy at start-up (setting `wal-recovery`). */
+export type WalRecoveryPolicy = 'tolerate-tail' | 'strict' | 'skip-corrupt';
+
+/** Start-up refused because the WAL is damaged where the policy does not allow it. */
+export class WalCorruptionError extends Error {
+  override readonly name = 'WalCorruptionError';
+
+  constructor(
+    /** Path of the damaged segment. */
+    readonly file: string,
+    /** Byte offset of the damage in it. */
+    readonly offset: number,
+    /** What the reader found. */
+    readonly problem: WalProblem | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What replay did, for the start-up summary line. */
+export interface ReplayResult {
+  /** Records applied. */
+  records: number;
+  /** Segments read. */
+  segments: number;
+  /** LSN of the last record in the log (applied or covered by a snapshot); 0 for an empty log. */
+  lastLsn: number;
+  /** Torn tails truncated: file, offset, bytes dropped. */
+  truncated: { file: string; offset: number; bytes: number }[];
+  /** Damage skipped under `skip-corrupt`. */
+  skipped: WalProblem[];
+}
+
+/** Settings of one replay. */
+export interface ReplayOptions {
+  /** WAL directory. */
+  dir: string;
+  policy: WalRecoveryPolicy;
+  /** Records at or below this LSN are already in the loaded snapshot (0: none). */
+  fromLsn: number;
+  /** Applies one record's effect. */
+  apply: (record: WalRecord) => void;
+  /** Reports a truncation or a skip as it happens. */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * Replays the WAL in `opts.dir`.
+ *
+ * @throws WalCorruptionError when damage is found that the policy does not allow past
+ */
+export function replayWal(opts: ReplayOptions): ReplayResult {
+  const segments = listSegments(opts.dir);
+  const result: ReplayResult = { records: 0, segments: segments.length, lastLsn: opts.fromLsn, truncated: [], skipped: [] };
+  const warn = opts.warn ?? (() => {});
+  const repairHint = (file: string): string =>
+    `Inspect it with 'cache-dump wal verify ${opts.dir}' and repair it with 'cache-dump wal repair ${opts.dir}', ` +
+    `or start with '--wal-recovery skip-corrupt' to skip the damaged records (they are lost). ` +
+    `The damaged file is ${file}.`;
+  let expect = -1;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const path = join(opts.dir, seg.name);
+    const isLast = i === segments.length - 1;
+    const scan = scanSegmentFile(path, expect < 0 ? undefined : expect);
+    if (expect < 0 && scan.header !== null && scan.header.firstLsn > opts.fromLsn + 1) {
+      const msg = `WAL starts at LSN ${scan.header.firstLsn} but the snapshot covers only up to ${opts.fromLsn}: records are missing`;
+      if (opts.policy !== 'skip-corrupt') throw new WalCorruptionError(path, 0, null, `${msg}. ${repairHint(path)}`);
+      warn(msg, { file: path });
+    }
+    for (const p of scan.problems) {
+      const tornTail = isLast && p.torn && p.resumeAt === scan.size;
+      if (tornTail && opts.policy !== 'strict') continue;
+      if (opts.policy === 'skip-corrupt') {
+        result.skipped.push(p);
+        warn('skipping damaged WAL bytes', { file: path, offset: p.offset, kind: p.kind, detail: p.detail, bytes: p.resumeAt - p.offset });
+        continue;
+      }
+      const what = tornTail ? 'torn tail (wal-recovery strict refuses to truncate it)' : p.kind === 'lsn-gap' ? 'missing records' : 'corruption';
+      throw new WalCorruptionError(path, p.offset, p, `WAL ${what} in ${path} at offset ${p.offset}: ${p.detail}. ${repairHint(path)}`);
+    }
+    for (const rec of scan.records) {
+      if (rec.lsn > opts.fromLsn) {
+        opts.apply(rec);
+        result.records++;
+      }
+      if (rec.lsn > result.lastLsn) result.lastLsn = rec.lsn;
+      expect = rec.lsn + 1;
+    }
+    if (scan.header !== null && expect < 0) expect = scan.header.firstLsn;
+    const tail = scan.problems[scan.problems.length - 1];
+    if (isLast && tail !== undefined && tail.torn && tail.resumeAt === scan.size) {
+      const keep = lastRecordEnd(scan.records, tail.offset, scan.goodEnd);
+      truncateFile(path, keep);
+      const dropped = scan.size - keep;
+      result.truncated.push({ file: path, offset: keep, bytes: dropped });
+      warn('truncated torn WAL tail', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
+    }
+  }
+  return result;
+}
+
+/** End of the last valid record before `offset` (the tail to keep). */
+function lastRecordEnd(records: WalRecord[], offset: number, fallback: number): number {
+  let end = fallback;
+  for (const r of records) if (r.offset < offset) end = Math.max(end, r.offset + r.size);
+  return Math.min(end, offset);
+}
+
+/** Truncates a file to `length` bytes and syncs it. */
+export function truncateFile(path: string, length: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, length);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

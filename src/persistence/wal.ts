@@ -1,0 +1,510 @@
+/**
+ * WAL writer with group commit.
+ *
+ * Command handlers {@link Wal.append} effect records during an event-loop
+ * turn; at the end of the turn the server calls {@link Wal.flush}, which hands
+ * the whole batch to one positional write and (with `appendfsync always`) one
+ * fdatasync, both on libuv's thread pool. Records appended while that runs
+ * form the next batch. When a batch is durable, {@link Wal.onDurable} fires
+ * and the server releases the replies that waited for it.
+ *
+ * Why flush at the end of the turn rather than per command: every client whose
+ * command arrived during the previous fdatasync shares the next one, so the
+ * fsync rate stays at one per disk round-trip however many clients write.
+ *
+ * Segments: `<dir>/<first LSN, 20 digits>.wal`, rolled when the next batch
+ * would pass `wal-segment-size`. A new segment is written as a temporary
+ * file, synced, renamed and its directory synced, so a crash never leaves a
+ * half-made header under a segment's name. Format: docs/FORMAT.md.
+ *
+ * A failed write or fdatasync is never acknowledged: the batch is kept and
+ * rewritten at the same offset every second until it succeeds; meanwhile
+ * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`.
+ */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { Packr } from 'msgpackr';
+import { maybeFail } from '../server/faults.js';
+import {
+  LAG_UNKNOWN,
+  parseSegmentFileName,
+  REC,
+  RECORD_HEADER_SIZE,
+  RECORD_MAGIC,
+  RECORD_VERSION,
+  readU64,
+  SEG,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_MAGIC,
+  SEGMENT_VERSION,
+  segmentFileName,
+  writeU64,
+} from './format.js';
+
+/** When replies wait for the disk (redis.conf `appendfsync`). */
+export type FsyncPolicy = 'always' | 'everysec' | 'no';
+
+/** One argument of an effect record: key and value bytes, or ASCII words and numbers. */
+export type EffectArg = Buffer | string;
+
+/** Settings of a {@link Wal}. */
+export interface WalOptions {
+  /** Directory of the segment files (`<data dir>/wal`). */
+  dir: string;
+  /** Size at which a segment is rolled, bytes. */
+  segmentSize: number;
+  /** Fsync policy. */
+  appendfsync: FsyncPolicy;
+  /** LSN of the next record (1 on an empty log). */
+  nextLsn: number;
+}
+
+/** A segment present on disk. */
+export interface SegmentInfo {
+  name: string;
+  firstLsn: number;
+  /** Bytes, header included. */
+  bytes: number;
+}
+
+interface Batch {
+  buf: Buffer;
+  firstLsn: number;
+  lastLsn: number;
+}
+
+const INITIAL_BATCH_BYTES = 256 * 1024;
+const RETRY_MS = 1000;
+const EVERYSEC_MS = 1000;
+
+/** Encodes effect payloads (docs/FORMAT.md, "Payload"). */
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+/** Encodes one effect as its record payload. */
+export function encodePayload(args: readonly EffectArg[]): Buffer {
+  return packr.pack(args);
+}
+
+/** Decodes a record payload into the effect's command name and arguments. */
+export function decodePayload(payload: Buffer): EffectArg[] {
+  const value: unknown = packr.unpack(payload);
+  if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'string') {
+    throw new Error('payload is not an effect array');
+  }
+  return value as EffectArg[];
+}
+
+/**
+ * Stamps the commit-lag field and checksum of every record in a batch.
+ *
+ * @param buf whole records, back to back
+ * @param committedLsn the highest LSN already synced when this batch is written
+ */
+export function sealBatch(buf: Buffer, committedLsn: number): void {
+  let off = 0;
+  while (off < buf.length) {
+    const len = buf.readUInt32LE(off + REC.length);
+    const lag = readU64(buf, off + REC.lsn) - committedLsn;
+    buf.writeUInt32LE(lag >= LAG_UNKNOWN ? LAG_UNKNOWN : lag, off + REC.commitLag);
+    const end = off + RECORD_HEADER_SIZE + len;
+    buf.writeUInt32LE(crc32c(buf.subarray(off + 4, end)), off + REC.crc);
+    off = end;
+  }
+}
+
+/** Builds a segment header (docs/FORMAT.md, "WAL segment"). */
+export function segmentHeader(firstLsn: number, createdSeconds: number): Buffer {
+  const h = Buffer.alloc(SEGMENT_HEADER_SIZE);
+  SEGMENT_MAGIC.copy(h, SEG.magic);
+  h.writeUInt16LE(SEGMENT_VERSION, SEG.version);
+  h.writeUInt16LE(SEGMENT_HEADER_SIZE, SEG.headerSize);
+  writeU64(h, firstLsn, SEG.firstLsn);
+  h.writeUInt32LE(createdSeconds >>> 0, SEG.created);
+  h.writeUInt32LE(crc32c(h.subarray(0, SEG.crc)), SEG.crc);
+  return h;
+}
+
+/** Lists the segment files of a WAL directory, oldest first. */
+export function listSegments(dir: string): SegmentInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: SegmentInfo[] = [];
+  for (const name of names) {
+    const firstLsn = parseSegmentFileName(name);
+    if (Number.isNaN(firstLsn)) continue;
+    out.push({ name, firstLsn, bytes: statSync(join(dir, name)).size });
+  }
+  return out.sort((a, b) => a.firstLsn - b.firstLsn);
+}
+
+/** Syncs a directory so that a rename or a new file in it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The write-ahead log of one server. See the module comment. */
+export class Wal {
+  /** LSN of the last record appended. */
+  lastLsn: number;
+  /** LSN of the last record handed to the OS. */
+  writtenLsn: number;
+  /** LSN of the last record known to be on stable storage. */
+  syncedLsn: number;
+  /** The error that stopped writing, or null while healthy. */
+  failure: NodeJS.ErrnoException | null = null;
+  /** Called when records up to `lsn` are durable (synced under `always`, written otherwise). */
+  onDurable: (lsn: number) => void = () => {};
+  /** Called when writing fails, and again with null once it works again. */
+  onFailure: (err: NodeJS.ErrnoException | null) => void = () => {};
+  /** Segments on disk, oldest first; the last is being appended to. */
+  readonly segments: SegmentInfo[];
+  /** Bytes appended since the server started (INFO `aof_...`-style counters). */
+  bytesWritten = 0;
+  /** Group commits completed (batches written). */
+  batches = 0;
+  /** fdatasync calls completed. */
+  fsyncs = 0;
+
+  private fh: FileHandle | null = null;
+  private filePos = 0;
+  private pending: Buffer = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
+  private pendingLen = 0;
+  private pendingFirstLsn = 0;
+  private spare: Buffer | null = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
+  private retry: Batch | null = null;
+  private busy = false;
+  private syncDue = false;
+  private idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(private readonly opts: WalOptions) {
+    this.lastLsn = opts.nextLsn - 1;
+    this.writtenLsn = this.lastLsn;
+    this.syncedLsn = this.lastLsn;
+    this.segments = listSegments(opts.dir);
+  }
+
+  /**
+   * Opens the log for appending: starts a new segment whose first LSN is
+   * `opts.nextLsn`. Recovery must have run first.
+   *
+   * @throws NodeJS.ErrnoException when the directory cannot be written
+   */
+  static async open(opts: WalOptions): Promise<Wal> {
+    mkdirSync(opts.dir, { recursive: true });
+    const wal = new Wal(opts);
+    await wal.startSegment(opts.nextLsn);
+    const period = opts.appendfsync === 'everysec' ? EVERYSEC_MS : RETRY_MS;
+    wal.timer = setInterval(() => wal.tick(), period);
+    wal.timer.unref();
+    return wal;
+  }
+
+  /** The fsync policy in force. */
+  get appendfsync(): FsyncPolicy {
+    return this.opts.appendfsync;
+  }
+
+  /** Changes the fsync policy (CONFIG SET appendfsync). */
+  setAppendfsync(policy: FsyncPolicy): void {
+    if (policy === this.opts.appendfsync) return;
+    this.opts.appendfsync = policy;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), policy === 'everysec' ? EVERYSEC_MS : RETRY_MS);
+    this.timer.unref();
+    this.flush();
+  }
+
+  /** The segment size at which the log rolls, bytes. */
+  set segmentSize(bytes: number) {
+    this.opts.segmentSize = bytes;
+  }
+
+  /** LSN up to which replies may be released under the current policy. */
+  get durableLsn(): number {
+    return this.opts.appendfsync === 'always' ? this.syncedLsn : this.writtenLsn;
+  }
+
+  /** Bytes of all segments on disk. */
+  get totalBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.bytes;
+    return n;
+  }
+
+  /** Bytes appended and not yet handed to the OS. */
+  get pendingBytes(): number {
+    return this.pendingLen + (this.retry ? this.retry.buf.length : 0);
+  }
+
+  /**
+   * Appends one effect record to the current batch. Never blocks and never
+   * fails: the record is durable once {@link onDurable} reports its LSN.
+   *
+   * @param db database index the effect applies to
+   * @param args command name, then its arguments (docs/FORMAT.md, "Payload")
+   * @returns the record's LSN
+   */
+  append(db: number, args: readonly EffectArg[]): number {
+    const payload = packr.pack(args);
+    const need = RECORD_HEADER_SIZE + payload.length;
+    if (this.pendingLen + need > this.pending.length) this.grow(need);
+    const buf = this.pending;
+    const off = this.pendingLen;
+    const lsn = this.lastLsn + 1;
+    if (off === 0) this.pendingFirstLsn = lsn;
+    buf.writeUInt32LE(payload.length, off + REC.length);
+    buf[off + REC.magic] = RECORD_MAGIC;
+    buf[off + REC.version] = RECORD_VERSION;
+    buf.writeUInt16LE(db, off + REC.db);
+    writeU64(buf, lsn, off + REC.lsn);
+    buf.writeUInt32LE((Date.now() / 1000) >>> 0, off + REC.time);
+    payload.copy(buf, off + RECORD_HEADER_SIZE);
+    this.pendingLen = off + need;
+    this.lastLsn = lsn;
+    return lsn;
+  }
+
+  private grow(need: number): void {
+    let size = this.pending.length * 2;
+    while (size < this.pendingLen + need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.pending.copy(next, 0, 0, this.pendingLen);
+    this.pending = next;
+  }
+
+  /**
+   * Starts writing the pending batch unless a write is in flight (then the
+   * batch waits for it: group commit) or the log has failed (then the retry
+   * timer drives it). Called once at the end of every event-loop turn.
+   */
+  flush(): void {
+    if (this.busy || this.retry !== null || this.pendingLen === 0 || this.closed) return;
+    const batch: Batch = {
+      buf: this.pending.subarray(0, this.pendingLen),
+      firstLsn: this.pendingFirstLsn,
+      lastLsn: this.lastLsn,
+    };
+    this.pending = this.spare !== null && this.spare.length >= INITIAL_BATCH_BYTES ? this.spare : Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
+    this.spare = null;
+    this.pendingLen = 0;
+    sealBatch(batch.buf, this.syncedLsn);
+    void this.write(batch);
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    this.busy = true;
+    const sync = this.opts.appendfsync === 'always';
+    try {
+      const cur = this.segments[this.segments.length - 1]!;
+      if (this.filePos > SEGMENT_HEADER_SIZE && this.filePos + batch.buf.length > this.opts.segmentSize) {
+        await this.roll(batch.firstLsn);
+      }
+      maybeFail('wal-write');
+      let done = 0;
+      while (done < batch.buf.length) {
+        const { bytesWritten } = await this.fh!.write(batch.buf, done, batch.buf.length - done, this.filePos + done);
+        done += bytesWritten;
+      }
+      if (sync || this.syncDue) {
+        maybeFail('wal-fsync');
+        await this.fh!.datasync();
+        this.fsyncs++;
+      }
+      this.filePos += batch.buf.length;
+      const seg = this.segments[this.segments.length - 1] ?? cur;
+      seg.bytes = Math.max(seg.bytes, this.filePos);
+      this.bytesWritten += batch.buf.length;
+      this.batches++;
+      this.writtenLsn = batch.lastLsn;
+      if (sync || this.syncDue) {
+        this.syncedLsn = batch.lastLsn;
+        this.syncDue = false;
+      }
+      this.busy = false;
+      if (this.retry !== null) {
+        this.retry = null;
+        this.failure = null;
+        this.onFailure(null);
+      }
+      if (batch.buf.byteOffset === 0 && batch.buf.buffer.byteLength >= INITIAL_BATCH_BYTES) {
+        this.spare = Buffer.from(batch.buf.buffer, 0, batch.buf.buffer.byteLength);
+      }
+      this.onDurable(this.durableLsn);
+    } catch (err) {
+      this.busy = false;
+      const first = this.failure === null;
+      this.retry = batch;
+      this.failure = err as NodeJS.ErrnoException;
+      if (first) this.onFailure(this.failure);
+    }
+    this.wakeIdle();
+    if (this.retry === null) this.flush();
+  }
+
+  private async roll(firstLsn: number): Promise<void> {
+    if (this.fh !== null) {
+      await this.fh.datasync();
+      this.fsyncs++;
+      this.syncedLsn = this.writtenLsn;
+      await this.fh.close();
+      this.fh = null;
+    }
+    await this.startSegment(firstLsn);
+  }
+
+  /** Creates `<firstLsn>.wal` by temp file, sync, rename, directory sync, and opens it for appending. */
+  private async startSegment(firstLsn: number): Promise<void> {
+    const name = segmentFileName(firstLsn);
+    const path = join(this.opts.dir, name);
+    const tmp = path + '.tmp';
+    const header = segmentHeader(firstLsn, Date.now() / 1000);
+    const t = await open(tmp, 'w');
+    try {
+      await t.write(header, 0, header.length, 0);
+      await t.datasync();
+    } finally {
+      await t.close();
+    }
+    await rename(tmp, path);
+    await fsyncDir(this.opts.dir);
+    this.fh = await open(path, 'r+');
+    this.filePos = SEGMENT_HEADER_SIZE;
+    const existing = this.segments.findIndex((s) => s.name === name);
+    if (existing >= 0) this.segments.splice(existing, 1);
+    this.segments.push({ name, firstLsn, bytes: SEGMENT_HEADER_SIZE });
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    if (this.retry !== null) {
+      if (!this.busy) void this.write(this.retry);
+      return;
+    }
+    if (this.opts.appendfsync === 'everysec' && this.writtenLsn > this.syncedLsn) void this.syncNow();
+  }
+
+  /** Syncs what has been written (the `everysec` timer, and BGREWRITE-style callers). */
+  async syncNow(): Promise<void> {
+    if (this.busy) {
+      this.syncDue = true;
+      return;
+    }
+    if (this.fh === null) return;
+    this.busy = true;
+    const upto = this.writtenLsn;
+    try {
+      maybeFail('wal-fsync');
+      await this.fh.datasync();
+      this.fsyncs++;
+      this.syncedLsn = upto;
+    } catch (err) {
+      const first = this.failure === null;
+      this.failure = err as NodeJS.ErrnoException;
+      this.syncDue = true;
+      if (first) this.onFailure(this.failure);
+    }
+    this.busy = false;
+    this.wakeIdle();
+    this.flush();
+  }
+
+  private wakeIdle(): void {
+    if (this.busy) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Writes and syncs everything appended so far.
+   *
+   * @throws the write error when the log cannot be written
+   */
+  async drain(): Promise<void> {
+    await this.idle();
+    if (this.retry !== null) {
+      await this.write(this.retry);
+      if (this.failure) throw this.failure;
+    }
+    this.flush();
+    await this.idle();
+    if (this.failure) throw this.failure;
+    if (this.writtenLsn > this.syncedLsn && this.fh !== null) {
+      this.busy = true;
+      try {
+        await this.fh.datasync();
+        this.fsyncs++;
+        this.syncedLsn = this.writtenLsn;
+      } finally {
+        this.busy = false;
+        this.wakeIdle();
+      }
+    }
+  }
+
+  /**
+   * Deletes segments holding only records at or below `lsn` (after a
+   * snapshot covers them). The segment being appended to is kept.
+   *
+   * @returns names of the segments deleted
+   */
+  async deleteThrough(lsn: number): Promise<string[]> {
+    const gone: string[] = [];
+    while (this.segments.length > 1 && this.segments[1]!.firstLsn - 1 <= lsn) {
+      const seg = this.segments.shift()!;
+      await unlink(join(this.opts.dir, seg.name));
+      gone.push(seg.name);
+    }
+    if (gone.length > 0) await fsyncDir(this.opts.dir);
+    return gone;
+  }
+
+  /**
+   * Drains and closes the log (SHUTDOWN, SIGTERM).
+   *
+   * @throws the write error when pending records could not be made durable
+   */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.drain();
+    } finally {
+      this.closed = true;
+      if (this.fh !== null) await this.fh.close();
+      this.fh = null;
+    }
+  }
+
+  /** Every record appended but not yet durable, as (db, payload) pairs, for callers deciding what a read could see. */
+  forEachUndurable(fn: (db: number, payload: Buffer) => void): void {
+    const visit = (buf: Buffer): void => {
+      let off = 0;
+      while (off < buf.length) {
+        const len = buf.readUInt32LE(off + REC.length);
+        fn(buf.readUInt16LE(off + REC.db), buf.subarray(off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + len));
+        off += RECORD_HEADER_SIZE + len;
+      }
+    };
+    if (this.retry !== null) visit(this.retry.buf);
+    visit(this.pending.subarray(0, this.pendingLen));
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Every command family's table entries, in the order COMMAND lists them.
+ * A new family adds its file here and nowhere else.
+ */
+import type { CommandSpec } from './table.js';
+import { connectionCommands } from './connection.js';
+import { serverCommands } from './server.js';
+import { stringCommands } from './strings.js';
+import { keyCommands } from './keys.js';
+
+/** The full command table contents. */
+export function allCommands(): CommandSpec[] {
+  return [...connectionCommands, ...serverCommands, ...stringCommands, ...keyCommands];
+}

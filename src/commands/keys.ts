@@ -1,0 +1,322 @@
+/**
+ * Generic key commands, after Redis's db.c and expire.c: existence, type,
+ * iteration (KEYS, SCAN, RANDOMKEY), renaming and copying, and expiry.
+ *
+ * Effects logged: EXPIRE and its relatives become `PEXPIREAT key <absolute ms>`
+ * (or `DEL key` when the time is already past), so replay needs no clock.
+ *
+ * Reference: https://redis.io/docs/latest/commands/?group=generic
+ */
+import { EntryType } from '../store/arena.js';
+import { globMatch, matchesAll } from '../store/glob.js';
+import type { Client } from '../server/client.js';
+import { cmd, type CommandSpec } from './table.js';
+import { ERR, isWord, longOrReply, word } from './util.js';
+
+/** The name TYPE reports for an entry type. */
+export function typeName(t: number): string {
+  switch (t) {
+    case EntryType.String:
+      return 'string';
+    default:
+      return 'none';
+  }
+}
+
+/** DEL key [key ...] / UNLINK: the keys that existed are logged as one DEL. */
+function delCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const gone: Buffer[] = [];
+  for (let j = 1; j < argv.length; j++) {
+    if (db.delete(argv[j]!)) gone.push(argv[j]!);
+  }
+  if (gone.length > 0) c.server.propagate(c.dbIndex, ['DEL', ...gone]);
+  c.reply.int(gone.length);
+}
+
+/** EXISTS key [key ...]: a key named twice counts twice. */
+function existsCommand(c: Client, argv: Buffer[]): void {
+  let n = 0;
+  for (let j = 1; j < argv.length; j++) if (c.db.lookup(argv[j]!) >= 0) n++;
+  c.reply.int(n);
+}
+
+/** TOUCH key [key ...] */
+const touchCommand = existsCommand;
+
+/** TYPE key */
+function typeCommand(c: Client, argv: Buffer[]): void {
+  const slot = c.db.lookup(argv[1]!);
+  c.reply.simple(slot < 0 ? 'none' : typeName(c.db.type(slot)));
+}
+
+/** KEYS pattern: every live key matching, in index order. */
+function keysCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const pattern = argv[1]!;
+  const all = matchesAll(pattern);
+  const keys: Buffer[] = [];
+  db.forEachSlot((slot) => {
+    if (db.isExpired(slot)) return;
+    const key = db.key(slot);
+    if (all || globMatch(pattern, key)) keys.push(key);
+  });
+  c.reply.bulkArray(keys);
+}
+
+/**
+ * Parses a SCAN cursor (an unsigned decimal), or replies `ERR invalid cursor`.
+ *
+ * @returns the cursor, or null after replying
+ */
+export function cursorOrReply(c: Client, arg: Buffer): number | null {
+  const text = arg.toString('latin1');
+  if (!/^[0-9]+$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
+    c.reply.error(ERR.invalidCursor);
+    return null;
+  }
+  return Number(BigInt(text) & 0xffff_ffffn);
+}
+
+/** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+function scanCommand(c: Client, argv: Buffer[]): void {
+  const cursor = cursorOrReply(c, argv[1]!);
+  if (cursor === null) return;
+  let count = 10;
+  let match: Buffer | null = null;
+  let type: string | null = null;
+  for (let j = 2; j < argv.length; j++) {
+    const more = j + 1 < argv.length;
+    if (isWord(argv[j]!, 'COUNT') && more) {
+      const n = longOrReply(c, argv[++j]!);
+      if (n === null) return;
+      if (n < 1) return c.reply.error(ERR.syntax);
+      count = n;
+    } else if (isWord(argv[j]!, 'MATCH') && more) {
+      match = argv[++j]!;
+    } else if (isWord(argv[j]!, 'TYPE') && more) {
+      type = argv[++j]!.toString('latin1').toLowerCase();
+    } else {
+      return c.reply.error(ERR.syntax);
+    }
+  }
+  const db = c.db;
+  const step = db.scan(cursor, count, match);
+  // Filter after the walk: removing an expired key during it would disturb the index being walked.
+  const keys: Buffer[] = [];
+  for (const key of step.keys) {
+    const slot = db.lookup(key);
+    if (slot < 0) continue;
+    if (type !== null && typeName(db.type(slot)) !== type) continue;
+    keys.push(key);
+  }
+  c.reply.arrayLen(2);
+  c.reply.bulkAscii(String(step.cursor));
+  c.reply.bulkArray(keys);
+}
+
+/** RANDOMKEY: a random live key, expired picks removed and retried (db.c `dbRandomKey`). */
+function randomkeyCommand(c: Client): void {
+  const db = c.db;
+  for (let tries = 0; tries < 1000; tries++) {
+    const slot = db.randomSlot();
+    if (slot < 0) break;
+    if (db.isExpired(slot)) {
+      db.lookup(db.key(slot));
+      continue;
+    }
+    return c.reply.bulk(db.key(slot));
+  }
+  c.reply.nullBulk();
+}
+
+/** RENAME key newkey / RENAMENX (db.c `renameGenericCommand`). */
+function renameGeneric(nx: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    const db = c.db;
+    const src = argv[1]!;
+    const dst = argv[2]!;
+    const slot = db.lookup(src);
+    if (slot < 0) return c.reply.error(ERR.noSuchKey);
+    if (src.equals(dst)) return nx ? c.reply.int(0) : c.reply.ok();
+    const expireAt = db.expireAt(slot);
+    if (db.lookup(dst) >= 0 && nx) return c.reply.int(0);
+    db.copyTo(db.findSlot(src), db, dst, expireAt);
+    db.delete(src);
+    c.server.propagate(c.dbIndex, ['RENAME', src, dst]);
+    if (nx) c.reply.int(1);
+    else c.reply.ok();
+  };
+}
+
+/**
+ * Parses a database index argument, or replies the integer or range error.
+ *
+ * @returns the index, or null after replying
+ */
+export function dbIndexOrReply(c: Client, arg: Buffer): number | null {
+  const id = longOrReply(c, arg);
+  if (id === null) return null;
+  if (id < 0 || id >= c.server.keyspace.dbs.length || id > 2 ** 31 - 1) {
+    c.reply.error(ERR.dbRange);
+    return null;
+  }
+  return id;
+}
+
+/** COPY source destination [DB destination-db] [REPLACE] */
+function copyCommand(c: Client, argv: Buffer[]): void {
+  let replace = false;
+  let dstIndex = c.dbIndex;
+  for (let j = 3; j < argv.length; j++) {
+    if (isWord(argv[j]!, 'REPLACE')) replace = true;
+    else if (isWord(argv[j]!, 'DB') && j + 1 < argv.length) {
+      const id = dbIndexOrReply(c, argv[++j]!);
+      if (id === null) return;
+      dstIndex = id;
+    } else return c.reply.error(ERR.syntax);
+  }
+  const src = c.db;
+  const dst = c.server.keyspace.dbs[dstIndex]!;
+  const key = argv[1]!;
+  const newKey = argv[2]!;
+  if (src === dst && key.equals(newKey)) return c.reply.error(ERR.sameObject);
+  const slot = src.lookup(key);
+  if (slot < 0) return c.reply.int(0);
+  const expireAt = src.expireAt(slot);
+  if (dst.lookup(newKey) >= 0 && !replace) return c.reply.int(0);
+  src.copyTo(src.findSlot(key), dst, newKey, expireAt);
+  const effect: (Buffer | string)[] = ['COPY', key, newKey, 'DB', String(dstIndex)];
+  if (replace) effect.push('REPLACE');
+  c.server.propagate(c.dbIndex, effect);
+  c.reply.int(1);
+}
+
+/** MOVE key db */
+function moveCommand(c: Client, argv: Buffer[]): void {
+  const dstIndex = dbIndexOrReply(c, argv[2]!);
+  if (dstIndex === null) return;
+  const src = c.db;
+  const dst = c.server.keyspace.dbs[dstIndex]!;
+  if (src === dst) return c.reply.error(ERR.sameObject);
+  const key = argv[1]!;
+  const slot = src.lookup(key);
+  if (slot < 0) return c.reply.int(0);
+  const expireAt = src.expireAt(slot);
+  if (dst.lookup(key) >= 0) return c.reply.int(0);
+  src.copyTo(src.findSlot(key), dst, key, expireAt);
+  src.delete(key);
+  c.server.propagate(c.dbIndex, ['MOVE', key, String(dstIndex)]);
+  c.reply.int(1);
+}
+
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+
+/**
+ * EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (expire.c `expireGenericCommand`).
+ *
+ * @param name command name, for the error text
+ * @param relative whether the time is relative to now
+ * @param seconds whether the time is in seconds
+ */
+function expireGeneric(name: string, relative: boolean, seconds: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    let flags = 0;
+    for (let j = 3; j < argv.length; j++) {
+      const w = word(argv[j]!);
+      if (w === 'NX') flags |= EXPIRE_NX;
+      else if (w === 'XX') flags |= EXPIRE_XX;
+      else if (w === 'GT') flags |= EXPIRE_GT;
+      else if (w === 'LT') flags |= EXPIRE_LT;
+      else return c.reply.error(`ERR Unsupported option ${argv[j]!.toString('latin1')}`);
+    }
+    if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) {
+      return c.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    }
+    if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
+      return c.reply.error('ERR GT and LT options at the same time are not compatible');
+    }
+    let when = longOrReply(c, argv[2]!);
+    if (when === null) return;
+    if (seconds) {
+      if (Math.abs(when) > Number.MAX_SAFE_INTEGER / 1000) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+      when *= 1000;
+    }
+    if (relative) when += Date.now();
+    if (when > Number.MAX_SAFE_INTEGER) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+    const db = c.db;
+    const key = argv[1]!;
+    const slot = db.lookup(key);
+    if (slot < 0) return c.reply.int(0);
+    if (flags) {
+      const cur = db.expireAt(slot);
+      const has = cur > 0;
+      if (flags & EXPIRE_NX && has) return c.reply.int(0);
+      if (flags & EXPIRE_XX && !has) return c.reply.int(0);
+      if (flags & EXPIRE_GT && (!has || when <= cur)) return c.reply.int(0);
+      if (flags & EXPIRE_LT && has && when >= cur) return c.reply.int(0);
+    }
+    if (when <= Date.now() && !c.server.replaying) {
+      db.deleteSlot(slot);
+      c.server.propagate(c.dbIndex, ['DEL', key]);
+    } else {
+      // 0 means "no expiry" in the index; a timestamp of 0 ms or less is long past.
+      db.setExpireAt(slot, Math.max(when, 1));
+      c.server.propagate(c.dbIndex, ['PEXPIREAT', key, String(Math.max(when, 1))]);
+    }
+    c.reply.int(1);
+  };
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME (expire.c `ttlGenericCommand`). */
+function ttlGeneric(ms: boolean, absolute: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    const db = c.db;
+    const slot = db.lookup(argv[1]!);
+    if (slot < 0) return c.reply.int(-2);
+    const at = db.expireAt(slot);
+    if (at === 0) return c.reply.int(-1);
+    let t = absolute ? at : at - Date.now();
+    if (t < 0) t = 0;
+    c.reply.int(ms ? t : Math.floor((t + 500) / 1000));
+  };
+}
+
+/** PERSIST key */
+function persistCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const key = argv[1]!;
+  const slot = db.lookup(key);
+  if (slot < 0 || db.expireAt(slot) === 0) return c.reply.int(0);
+  db.setExpireAt(slot, 0);
+  c.server.propagate(c.dbIndex, ['PERSIST', key]);
+  c.reply.int(1);
+}
+
+/** The generic key family's table entries. */
+export const keyCommands: CommandSpec[] = [
+  cmd('del', -2, ['write'], [1, -1, 1], 'generic', '1.0.0', 'O(N) where N is the number of keys that will be removed.', 'Deletes one or more keys.', delCommand),
+  cmd('unlink', -2, ['write', 'fast'], [1, -1, 1], 'generic', '4.0.0', 'O(1) for each key removed regardless of its size.', 'Asynchronously deletes one or more keys.', delCommand),
+  cmd('exists', -2, ['readonly', 'fast'], [1, -1, 1], 'generic', '1.0.0', 'O(N) where N is the number of keys to check.', 'Determines whether one or more keys exist.', existsCommand),
+  cmd('touch', -2, ['readonly', 'fast'], [1, -1, 1], 'generic', '3.2.1', 'O(N) where N is the number of keys that will be touched.', 'Returns the number of existing keys out of those specified after updating the time they were last accessed.', touchCommand),
+  cmd('type', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Determines the type of value stored at a key.', typeCommand),
+  cmd('keys', 2, ['readonly'], null, 'generic', '1.0.0', 'O(N) with N being the number of keys in the database.', 'Returns all key names that match a pattern.', keysCommand),
+  cmd('scan', -2, ['readonly'], null, 'generic', '2.8.0', 'O(1) for every call. O(N) for a complete iteration.', 'Iterates over the key names in the database.', scanCommand),
+  cmd('randomkey', 1, ['readonly'], null, 'generic', '1.0.0', 'O(1)', 'Returns a random key name from the database.', randomkeyCommand),
+  cmd('rename', 3, ['write'], [1, 2, 1], 'generic', '1.0.0', 'O(1)', 'Renames a key and overwrites the destination.', renameGeneric(false)),
+  cmd('renamenx', 3, ['write', 'fast'], [1, 2, 1], 'generic', '1.0.0', 'O(1)', 'Renames a key only when the target key name doesn\'t exist.', renameGeneric(true)),
+  cmd('copy', -3, ['write', 'denyoom'], [1, 2, 1], 'generic', '6.2.0', 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', 'Copies the value of a key to a new key.', copyCommand),
+  cmd('move', 3, ['write', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Moves a key to another database.', moveCommand),
+  cmd('expire', -3, ['write', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Sets the expiration time of a key in seconds.', expireGeneric('expire', true, true)),
+  cmd('pexpire', -3, ['write', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Sets the expiration time of a key in milliseconds.', expireGeneric('pexpire', true, false)),
+  cmd('expireat', -3, ['write', 'fast'], [1, 1, 1], 'generic', '1.2.0', 'O(1)', 'Sets the expiration time of a key to a Unix timestamp.', expireGeneric('expireat', false, true)),
+  cmd('pexpireat', -3, ['write', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Sets the expiration time of a key to a Unix milliseconds timestamp.', expireGeneric('pexpireat', false, false)),
+  cmd('ttl', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Returns the expiration time in seconds of a key.', ttlGeneric(false, false)),
+  cmd('pttl', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Returns the expiration time in milliseconds of a key.', ttlGeneric(true, false)),
+  cmd('expiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix timestamp.', ttlGeneric(false, true)),
+  cmd('pexpiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix milliseconds timestamp.', ttlGeneric(true, true)),
+  cmd('persist', 2, ['write', 'fast'], [1, 1, 1], 'generic', '2.2.0', 'O(1)', 'Removes the expiration time of a key.', persistCommand),
+];

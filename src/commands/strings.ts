@@ -1,0 +1,441 @@
+/**
+ * String commands, after Redis's t_string.c: one generic SET serves SET,
+ * SETNX, SETEX, PSETEX and GETSET; one generic INCRBY serves INCR, DECR,
+ * INCRBY and DECRBY.
+ *
+ * Effects logged (docs/FORMAT.md, "Effects"): relative TTLs become
+ * `PXAT <absolute ms>`, results of arithmetic are logged as the value they
+ * produced (`SET key value KEEPTTL`), so replay needs no clock.
+ *
+ * Reference: https://redis.io/docs/latest/commands/?group=string
+ */
+import { EntryType } from '../store/arena.js';
+import type { Db } from '../store/keyspace.js';
+import type { Client } from '../server/client.js';
+import { cmd, type CommandSpec } from './table.js';
+import { ERR, intBytes, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';
+import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
+
+const KEEPTTL = 'KEEPTTL';
+const PXAT = 'PXAT';
+
+/**
+ * Looks `key` up for a command that needs a string: replies WRONGTYPE and
+ * returns -2 when it holds another type.
+ *
+ * @returns the slot, -1 when absent, -2 after replying WRONGTYPE
+ */
+export function lookupStringOrReply(c: Client, db: Db, key: Buffer): number {
+  const slot = db.lookup(key);
+  if (slot >= 0 && db.type(slot) !== EntryType.String) {
+    c.reply.error(ERR.wrongType);
+    return -2;
+  }
+  return slot;
+}
+
+/** The string at `key`, counting a keyspace hit or miss (GET-like reads). */
+function getForRead(c: Client, key: Buffer): number {
+  const slot = lookupStringOrReply(c, c.db, key);
+  if (slot === -1) c.server.stats.keyspaceMisses++;
+  else if (slot >= 0) c.server.stats.keyspaceHits++;
+  return slot;
+}
+
+// SET option flags.
+const F_NX = 1;
+const F_XX = 2;
+const F_GET = 4;
+const F_KEEPTTL = 8;
+const F_EX = 16;
+const F_PX = 32;
+const F_EXAT = 64;
+const F_PXAT = 128;
+const F_EXPIRE = F_EX | F_PX | F_EXAT | F_PXAT;
+
+/**
+ * Resolves an expire argument to absolute Unix ms, or replies
+ * `ERR invalid expire time in '<cmd>' command` (t_string.c
+ * `getExpireMillisecondsOrReply`).
+ *
+ * @param unitFlag one of F_EX, F_PX, F_EXAT, F_PXAT
+ * @returns the absolute time, or null after replying
+ */
+function expireAtOrReply(c: Client, arg: Buffer, unitFlag: number, cmdName: string): number | null {
+  const v = longOrReply(c, arg);
+  if (v === null) return null;
+  const seconds = unitFlag === F_EX || unitFlag === F_EXAT;
+  if (v <= 0 || (seconds && v > Number.MAX_SAFE_INTEGER / 1000)) {
+    c.reply.error(invalidExpire(cmdName));
+    return null;
+  }
+  let ms = seconds ? v * 1000 : v;
+  if (unitFlag === F_EX || unitFlag === F_PX) ms += Date.now();
+  if (ms > Number.MAX_SAFE_INTEGER) {
+    c.reply.error(invalidExpire(cmdName));
+    return null;
+  }
+  return ms;
+}
+
+/**
+ * The generic SET (t_string.c `setGenericCommand`).
+ *
+ * @param expireAt absolute Unix ms, 0 for none
+ * @param okReply true: `+OK`; false: `:1`/`:0` (SETNX)
+ * @returns whether the value was stored
+ */
+function setGeneric(c: Client, flags: number, key: Buffer, value: Buffer, expireAt: number, okReply: boolean): boolean {
+  const db = c.db;
+  if (value.length > c.server.limits.maxBulkLen) {
+    c.reply.error(ERR.stringTooLong);
+    return false;
+  }
+  const slot = db.lookup(key);
+  if (flags & F_GET) {
+    if (slot >= 0) {
+      if (db.type(slot) !== EntryType.String) {
+        c.reply.error(ERR.wrongType);
+        return false;
+      }
+      c.reply.bulk(db.value(slot));
+    } else {
+      c.reply.nullBulk();
+    }
+  }
+  if ((flags & F_NX && slot >= 0) || (flags & F_XX && slot < 0)) {
+    if (!(flags & F_GET)) {
+      if (okReply) c.reply.nullBulk();
+      else c.reply.int(0);
+    }
+    return false;
+  }
+  const keepTtl = (flags & F_KEEPTTL) !== 0 && slot >= 0;
+  const at = keepTtl ? db.expireAt(slot) : expireAt;
+  db.setString(key, value, at, slot);
+  if (at > 0) c.server.propagate(c.dbIndex, ['SET', key, value, PXAT, String(at)]);
+  else c.server.propagate(c.dbIndex, ['SET', key, value]);
+  if (!(flags & F_GET)) {
+    if (okReply) c.reply.ok();
+    else c.reply.int(1);
+  }
+  return true;
+}
+
+/** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
+function setCommand(c: Client, argv: Buffer[]): void {
+  let flags = 0;
+  let expireArg: Buffer | null = null;
+  for (let j = 3; j < argv.length; j++) {
+    const a = argv[j]!;
+    const next = j + 1 < argv.length;
+    if (isWord(a, 'NX') && !(flags & F_XX)) flags |= F_NX;
+    else if (isWord(a, 'XX') && !(flags & F_NX)) flags |= F_XX;
+    else if (isWord(a, 'GET')) flags |= F_GET;
+    else if (isWord(a, 'KEEPTTL') && !(flags & F_EXPIRE)) flags |= F_KEEPTTL;
+    else if (isWord(a, 'EX') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_EX), (expireArg = argv[++j]!));
+    else if (isWord(a, 'PX') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_PX), (expireArg = argv[++j]!));
+    else if (isWord(a, 'EXAT') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_EXAT), (expireArg = argv[++j]!));
+    else if (isWord(a, 'PXAT') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_PXAT), (expireArg = argv[++j]!));
+    else {
+      c.reply.error(ERR.syntax);
+      return;
+    }
+  }
+  let at = 0;
+  if (expireArg !== null) {
+    const r = expireAtOrReply(c, expireArg, flags & F_EXPIRE, 'set');
+    if (r === null) return;
+    at = r;
+  }
+  setGeneric(c, flags, argv[1]!, argv[2]!, at, true);
+}
+
+/** SETNX key value */
+function setnxCommand(c: Client, argv: Buffer[]): void {
+  setGeneric(c, F_NX, argv[1]!, argv[2]!, 0, false);
+}
+
+/** SETEX key seconds value / PSETEX key milliseconds value */
+function setexGeneric(unit: number, name: string) {
+  return (c: Client, argv: Buffer[]): void => {
+    const at = expireAtOrReply(c, argv[2]!, unit, name);
+    if (at === null) return;
+    setGeneric(c, 0, argv[1]!, argv[3]!, at, true);
+  };
+}
+
+/** GETSET key value */
+function getsetCommand(c: Client, argv: Buffer[]): void {
+  setGeneric(c, F_GET, argv[1]!, argv[2]!, 0, true);
+}
+
+/** GET key */
+function getCommand(c: Client, argv: Buffer[]): void {
+  const slot = getForRead(c, argv[1]!);
+  if (slot === -1) c.reply.nullBulk();
+  else if (slot >= 0) c.reply.bulk(c.db.value(slot));
+}
+
+/** GETDEL key */
+function getdelCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const slot = getForRead(c, key);
+  if (slot === -1) return c.reply.nullBulk();
+  if (slot < 0) return;
+  c.reply.bulk(c.db.value(slot));
+  c.db.deleteSlot(slot);
+  c.server.propagate(c.dbIndex, ['DEL', key]);
+}
+
+/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] */
+function getexCommand(c: Client, argv: Buffer[]): void {
+  let unit = 0;
+  let persist = false;
+  let arg: Buffer | null = null;
+  for (let j = 2; j < argv.length; j++) {
+    const a = argv[j]!;
+    const next = j + 1 < argv.length;
+    const none = unit === 0 && !persist;
+    if (isWord(a, 'EX') && none && next) ((unit = F_EX), (arg = argv[++j]!));
+    else if (isWord(a, 'PX') && none && next) ((unit = F_PX), (arg = argv[++j]!));
+    else if (isWord(a, 'EXAT') && none && next) ((unit = F_EXAT), (arg = argv[++j]!));
+    else if (isWord(a, 'PXAT') && none && next) ((unit = F_PXAT), (arg = argv[++j]!));
+    else if (isWord(a, 'PERSIST') && none) persist = true;
+    else return c.reply.error(ERR.syntax);
+  }
+  let at = 0;
+  if (arg !== null) {
+    const r = expireAtOrReply(c, arg, unit, 'getex');
+    if (r === null) return;
+    at = r;
+  }
+  const key = argv[1]!;
+  const slot = getForRead(c, key);
+  if (slot === -1) return c.reply.nullBulk();
+  if (slot < 0) return;
+  const db = c.db;
+  c.reply.bulk(db.value(slot));
+  if (arg !== null && at <= Date.now()) {
+    db.deleteSlot(slot);
+    c.server.propagate(c.dbIndex, ['DEL', key]);
+  } else if (arg !== null) {
+    db.setExpireAt(slot, at);
+    c.server.propagate(c.dbIndex, ['PEXPIREAT', key, String(at)]);
+  } else if (persist && db.expireAt(slot) > 0) {
+    db.setExpireAt(slot, 0);
+    c.server.propagate(c.dbIndex, ['PERSIST', key]);
+  }
+}
+
+/** MGET key [key ...] */
+function mgetCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  c.reply.arrayLen(argv.length - 1);
+  for (let j = 1; j < argv.length; j++) {
+    const slot = db.lookup(argv[j]!);
+    if (slot < 0 || db.type(slot) !== EntryType.String) {
+      c.server.stats.keyspaceMisses++;
+      c.reply.nullBulk();
+    } else {
+      c.server.stats.keyspaceHits++;
+      c.reply.bulk(db.value(slot));
+    }
+  }
+}
+
+/** MSET key value [key value ...] / MSETNX */
+function msetGeneric(nx: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    if (argv.length % 2 === 0) {
+      c.reply.error(`ERR wrong number of arguments for '${nx ? 'msetnx' : 'mset'}' command`);
+      return;
+    }
+    const db = c.db;
+    if (nx) {
+      for (let j = 1; j < argv.length; j += 2) {
+        if (db.lookup(argv[j]!) >= 0) return c.reply.int(0);
+      }
+    }
+    for (let j = 2; j < argv.length; j += 2) {
+      if (argv[j]!.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    }
+    for (let j = 1; j < argv.length; j += 2) db.setString(argv[j]!, argv[j + 1]!, 0);
+    c.server.propagate(c.dbIndex, ['MSET', ...argv.slice(1)]);
+    if (nx) c.reply.int(1);
+    else c.reply.ok();
+  };
+}
+
+/** APPEND key value */
+function appendCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const add = argv[2]!;
+  const db = c.db;
+  const slot = lookupStringOrReply(c, db, key);
+  if (slot === -2) return;
+  if (slot === -1) {
+    if (add.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    db.setString(key, add, 0, -1);
+    c.server.propagate(c.dbIndex, ['APPEND', key, add]);
+    return c.reply.int(add.length);
+  }
+  const oldLen = db.valueLength(slot);
+  const newLen = oldLen + add.length;
+  if (newLen > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+  if (add.length > 0) {
+    const view = db.resizeString(slot, newLen);
+    view.set(add, oldLen);
+    c.server.propagate(c.dbIndex, ['APPEND', key, add]);
+  }
+  c.reply.int(newLen);
+}
+
+/** STRLEN key */
+function strlenCommand(c: Client, argv: Buffer[]): void {
+  const slot = lookupStringOrReply(c, c.db, argv[1]!);
+  if (slot === -2) return;
+  c.reply.int(slot < 0 ? 0 : c.db.valueLength(slot));
+}
+
+/** GETRANGE key start end (t_string.c `getrangeCommand`) */
+function getrangeCommand(c: Client, argv: Buffer[]): void {
+  const start0 = longOrReply(c, argv[2]!);
+  if (start0 === null) return;
+  const end0 = longOrReply(c, argv[3]!);
+  if (end0 === null) return;
+  const slot = lookupStringOrReply(c, c.db, argv[1]!);
+  if (slot === -2) return;
+  if (slot === -1) return c.reply.bulk(EMPTY);
+  const value = c.db.value(slot);
+  const len = value.length;
+  let start = start0;
+  let end = end0;
+  if (start < 0 && end < 0 && start > end) return c.reply.bulk(EMPTY);
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return c.reply.bulk(EMPTY);
+  c.reply.bulk(value.subarray(start, end + 1));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** SETRANGE key offset value */
+function setrangeCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const value = argv[3]!;
+  const offset = longOrReply(c, argv[2]!);
+  if (offset === null) return;
+  if (offset < 0) return c.reply.error('ERR offset is out of range');
+  const db = c.db;
+  const slot = lookupStringOrReply(c, db, key);
+  if (slot === -2) return;
+  if (slot === -1) {
+    if (value.length === 0) return c.reply.int(0);
+    if (offset + value.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    db.setString(key, EMPTY, 0, -1);
+  } else {
+    const len = db.valueLength(slot);
+    if (value.length === 0) return c.reply.int(len);
+    if (offset + value.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+  }
+  const s = db.findSlot(key);
+  const len = db.valueLength(s);
+  const view = db.resizeString(s, Math.max(len, offset + value.length));
+  view.set(value, offset);
+  c.server.propagate(c.dbIndex, ['SETRANGE', key, argv[2]!, value]);
+  c.reply.int(view.length);
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/** The generic INCRBY (t_string.c `incrDecrCommand`). */
+function incrDecr(c: Client, key: Buffer, delta: bigint): void {
+  const db = c.db;
+  const slot = lookupStringOrReply(c, db, key);
+  if (slot === -2) return;
+  let current = 0n;
+  if (slot >= 0) {
+    const v = parseInt64(db.value(slot));
+    if (v === null) return c.reply.error(ERR.notInteger);
+    current = v;
+  }
+  const next = current + delta;
+  if (next > INT64_MAX || next < INT64_MIN) return c.reply.error(ERR.overflow);
+  const bytes = intBytes(next);
+  db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
+  c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
+  c.reply.int(next);
+}
+
+function incrCommand(c: Client, argv: Buffer[]): void {
+  incrDecr(c, argv[1]!, 1n);
+}
+
+function decrCommand(c: Client, argv: Buffer[]): void {
+  incrDecr(c, argv[1]!, -1n);
+}
+
+function incrbyCommand(c: Client, argv: Buffer[]): void {
+  const d = parseInt64(argv[2]!);
+  if (d === null) return c.reply.error(ERR.notInteger);
+  incrDecr(c, argv[1]!, d);
+}
+
+function decrbyCommand(c: Client, argv: Buffer[]): void {
+  const d = parseInt64(argv[2]!);
+  if (d === null) return c.reply.error(ERR.notInteger);
+  if (d === INT64_MIN) return c.reply.error('ERR decrement would overflow');
+  incrDecr(c, argv[1]!, -d);
+}
+
+/** INCRBYFLOAT key increment: long double arithmetic, logged as `SET key result KEEPTTL` as Redis propagates it. */
+function incrbyfloatCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const incr = parseLongDouble(argv[2]!.toString('latin1'));
+  const slot = lookupStringOrReply(c, db, key);
+  if (slot === -2) return;
+  let current = parseLongDouble('0')!;
+  if (slot >= 0) {
+    const v = parseLongDouble(db.value(slot).toString('latin1'));
+    if (v === null) return c.reply.error(ERR.notFloat);
+    current = v;
+  }
+  if (incr === null) return c.reply.error(ERR.notFloat);
+  const sum = addLongDouble(current, incr);
+  if (sum.inf) return c.reply.error('ERR increment would produce NaN or Infinity');
+  const bytes = Buffer.from(formatLongDouble(sum), 'latin1');
+  db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
+  c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
+  c.reply.bulk(bytes);
+}
+
+/** The string family's table entries. */
+export const stringCommands: CommandSpec[] = [
+  cmd('get', 2, ['readonly', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Returns the string value of a key.', getCommand),
+  cmd('set', -3, ['write', 'denyoom'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.', setCommand),
+  cmd('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Set the string value of a key only when the key doesn\'t exist.', setnxCommand),
+  cmd('setex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.0.0', 'O(1)', 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.', setexGeneric(F_EX, 'setex')),
+  cmd('psetex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.6.0', 'O(1)', 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.', setexGeneric(F_PX, 'psetex')),
+  cmd('getset', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Returns the previous string value of a key after setting it to a new value.', getsetCommand),
+  cmd('getdel', 2, ['write', 'fast'], [1, 1, 1], 'string', '6.2.0', 'O(1)', 'Returns the string value of a key after deleting the key.', getdelCommand),
+  cmd('getex', -2, ['write', 'fast'], [1, 1, 1], 'string', '6.2.0', 'O(1)', 'Returns the string value of a key after setting its expiration time.', getexCommand),
+  cmd('mget', -2, ['readonly', 'fast'], [1, -1, 1], 'string', '1.0.0', 'O(N) where N is the number of keys to retrieve.', 'Atomically returns the string values of one or more keys.', mgetCommand),
+  cmd('mset', -3, ['write', 'denyoom'], [1, -1, 2], 'string', '1.0.1', 'O(N) where N is the number of keys to set.', 'Atomically creates or modifies the string values of one or more keys.', msetGeneric(false)),
+  cmd('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], 'string', '1.0.1', 'O(N) where N is the number of keys to set.', 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', msetGeneric(true)),
+  cmd('append', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '2.0.0', 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', appendCommand),
+  cmd('strlen', 2, ['readonly', 'fast'], [1, 1, 1], 'string', '2.2.0', 'O(1)', 'Returns the length of a string value.', strlenCommand),
+  cmd('getrange', 4, ['readonly'], [1, 1, 1], 'string', '2.4.0', 'O(N) where N is the length of the returned string.', 'Returns a substring of the string stored at a key.', getrangeCommand),
+  cmd('setrange', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.2.0', 'O(1), not counting the time taken to copy the new string in place.', 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.', setrangeCommand),
+  cmd('incr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', incrCommand),
+  cmd('decr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', decrCommand),
+  cmd('incrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', incrbyCommand),
+  cmd('decrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', decrbyCommand),
+  cmd('incrbyfloat', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '2.6.0', 'O(1)', 'Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', incrbyfloatCommand),
+];
+

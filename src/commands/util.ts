@@ -1,0 +1,97 @@
+/**
+ * Shared reply texts and argument parsers of the command families. Error
+ * strings are Redis's own (server.c `createSharedObjects`, util.c), so
+ * clients that match on them keep working.
+ */
+import { parseIntStrict } from '../protocol/decoder.js';
+import type { Client } from '../server/client.js';
+
+/** Redis's shared error replies, without the leading `-`. */
+export const ERR = {
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  overflow: 'ERR increment or decrement would overflow',
+  noSuchKey: 'ERR no such key',
+  dbRange: 'ERR DB index is out of range',
+  sameObject: 'ERR source and destination objects are the same',
+  invalidCursor: 'ERR invalid cursor',
+  stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+} as const;
+
+/** The `ERR invalid expire time in '<cmd>' command` reply. */
+export function invalidExpire(cmd: string): string {
+  return `ERR invalid expire time in '${cmd}' command`;
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * Parses a signed 64-bit integer as Redis's `string2ll` does (no spaces, no
+ * `+`, no leading zeros).
+ *
+ * @returns the value as a bigint, or null when the bytes are not one
+ */
+export function parseInt64(buf: Uint8Array): bigint | null {
+  const n = buf.length;
+  if (n === 0 || n > 20) return null;
+  if (n <= 15) {
+    const v = parseIntStrict(buf, 0, n);
+    return Number.isNaN(v) ? null : BigInt(v);
+  }
+  let i = 0;
+  if (buf[0] === 45) i = 1;
+  if (i === n || buf[i]! < 49 || buf[i]! > 57) return null;
+  for (let j = i; j < n; j++) if (buf[j]! < 48 || buf[j]! > 57) return null;
+  const v = BigInt(Buffer.from(buf).toString('latin1'));
+  return v > INT64_MAX || v < INT64_MIN ? null : v;
+}
+
+/**
+ * Parses a signed 64-bit integer into a JS number (exact up to 2^53; larger
+ * magnitudes are rounded, which callers only compare or clamp).
+ *
+ * @returns the value, or null when the bytes are not a 64-bit integer
+ */
+export function parseLong(buf: Uint8Array): number | null {
+  if (buf.length <= 15) {
+    const v = parseIntStrict(buf, 0, buf.length);
+    return Number.isNaN(v) ? null : v;
+  }
+  const v = parseInt64(buf);
+  return v === null ? null : Number(v);
+}
+
+/**
+ * Parses an integer argument or replies `ERR value is not an integer or out of range`.
+ *
+ * @returns the value, or null after replying
+ */
+export function longOrReply(c: Client, buf: Uint8Array, error: string = ERR.notInteger): number | null {
+  const v = parseLong(buf);
+  if (v === null) c.reply.error(error);
+  return v;
+}
+
+/** Case-insensitive comparison of an argument with an ASCII keyword (given in upper case). */
+export function isWord(arg: Uint8Array, upper: string): boolean {
+  const n = upper.length;
+  if (arg.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const c = arg[i]!;
+    if ((c >= 97 && c <= 122 ? c - 32 : c) !== upper.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** An argument as an upper-case ASCII string, for option parsing. */
+export function word(arg: Uint8Array): string {
+  return Buffer.from(arg.buffer, arg.byteOffset, arg.length).toString('latin1').toUpperCase();
+}
+
+/** Formats an integer number or bigint as decimal ASCII bytes. */
+export function intBytes(n: number | bigint): Buffer {
+  return Buffer.from(String(n), 'latin1');
+}

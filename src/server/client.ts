@@ -1,0 +1,180 @@
+/**
+ * One client connection: a read buffer and incremental decoder, the selected
+ * database, and an output queue whose pieces are each tagged with the WAL LSN
+ * they wait for.
+ *
+ * Per event-loop turn the connection runs every complete command in what it
+ * received, then seals the replies into one piece tagged with the WAL's tail
+ * LSN at that moment. The server sends, in order and with one socket write,
+ * every piece whose tag is durable (docs/ARCHITECTURE.md, "Reply release").
+ */
+import type { Socket } from 'node:net';
+import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { ReplyBuffer } from '../protocol/encoder.js';
+import type { Db } from '../store/keyspace.js';
+import type { Server } from './server.js';
+
+/** A connection, or the replay client used during recovery (no socket). */
+export class Client {
+  /** CLIENT ID. */
+  readonly id: number;
+  /** Selected database index. */
+  dbIndex = 0;
+  /** Selected database. */
+  db: Db;
+  /** CLIENT SETNAME. */
+  name = '';
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName = '';
+  libVer = '';
+  /** Replies not yet taken into the output queue. */
+  readonly reply = new ReplyBuffer();
+  /** Unix ms when the connection was accepted. */
+  readonly createdAt = Date.now();
+  /** Unix ms of the last command. */
+  lastInteraction = Date.now();
+  /** Name of the last command run. */
+  lastCommand = 'NULL';
+  /** Set by QUIT or a protocol error: no more input is read; the socket closes once replies are out. */
+  closeAfterReply = false;
+  /** Remote address, `ip:port`. */
+  readonly addr: string;
+  /** Local address, `ip:port`. */
+  readonly laddr: string;
+
+  private readonly decoder: RespDecoder | null;
+  /** Sealed reply pieces waiting to be sent, and the LSN each waits for. */
+  private readonly outPieces: (Buffer | Buffer[])[] = [];
+  private readonly outTags: number[] = [];
+  private closed = false;
+
+  /**
+   * @param server the owning server
+   * @param socket the connection, or null for the replay client
+   * @param limits request limits for the decoder
+   */
+  constructor(
+    readonly server: Server,
+    readonly socket: Socket | null,
+    limits: DecoderLimits,
+  ) {
+    this.id = server.nextClientId++;
+    this.db = server.keyspace.dbs[0]!;
+    this.decoder = socket !== null ? new RespDecoder(limits) : null;
+    this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
+    this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';
+  }
+
+  /** Selects database `index`; the caller has range-checked it. */
+  select(index: number): void {
+    this.dbIndex = index;
+    this.db = this.server.keyspace.dbs[index]!;
+  }
+
+  /** Bytes received and not yet parsed into commands. */
+  get queryBufferBytes(): number {
+    return this.decoder?.bufferedBytes ?? 0;
+  }
+
+  /** Bytes of replies waiting to be sent. */
+  get outputBytes(): number {
+    let n = this.reply.pendingBytes;
+    for (const p of this.outPieces) n += Array.isArray(p) ? p.reduce((a, b) => a + b.length, 0) : p.length;
+    return n + (this.socket?.writableLength ?? 0);
+  }
+
+  /** Feeds received bytes and runs every complete command. */
+  onData(chunk: Buffer): void {
+    if (this.closeAfterReply || this.closed) return;
+    const decoder = this.decoder!;
+    decoder.push(chunk);
+    try {
+      for (;;) {
+        const argv = decoder.next();
+        if (argv === null) break;
+        this.server.execute(this, argv);
+        if (this.closeAfterReply) break;
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.reply.error(`ERR Protocol error: ${err.message}`);
+      this.server.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
+      this.closeAfterReply = true;
+    }
+    this.seal(this.server.replyTag());
+    this.server.needsRelease(this);
+  }
+
+  /**
+   * Moves replies appended so far into the output queue, tagged with the LSN
+   * they must wait for (0: none).
+   */
+  seal(tag: number): void {
+    const piece = this.reply.take();
+    if (piece === null) return;
+    const n = this.outTags.length;
+    if (n > 0 && this.outTags[n - 1] === tag) {
+      // Same tag as the previous piece: they will be released together anyway.
+      const prev = this.outPieces[n - 1]!;
+      this.outPieces[n - 1] = Array.isArray(prev) ? prev.concat(piece) : [prev].concat(piece);
+      return;
+    }
+    this.outPieces.push(piece);
+    this.outTags.push(tag);
+  }
+
+  /**
+   * Sends, with one socket write, every queued piece whose tag is at or below
+   * `durableLsn`.
+   *
+   * @returns whether pieces are still waiting
+   */
+  release(durableLsn: number): boolean {
+    const tags = this.outTags;
+    let k = 0;
+    while (k < tags.length && tags[k]! <= durableLsn) k++;
+    if (k > 0 && !this.closed) {
+      const socket = this.socket!;
+      const pieces = this.outPieces.splice(0, k);
+      tags.splice(0, k);
+      let bytes = 0;
+      if (pieces.length === 1 && !Array.isArray(pieces[0])) {
+        bytes = pieces[0].length;
+        socket.write(pieces[0]);
+      } else {
+        socket.cork();
+        for (const p of pieces) {
+          if (Array.isArray(p)) for (const b of p) ((bytes += b.length), socket.write(b));
+          else ((bytes += p.length), socket.write(p));
+        }
+        socket.uncork();
+      }
+      this.server.stats.netOutputBytes += bytes;
+    }
+    const waiting = tags.length > 0;
+    if (!waiting && this.closeAfterReply && !this.closed) this.close();
+    return waiting;
+  }
+
+  /** Closes the connection after what was already written. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket?.end();
+    this.server.forget(this);
+  }
+
+  /** Drops the connection at once (the peer went away). */
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket?.destroy();
+    this.server.forget(this);
+  }
+
+  /** Whether the connection is gone. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * Settings: one table, four ways in, as Redis users expect.
+ *
+ * Precedence, highest first: command-line flag (`--name value`), config file
+ * line (`name value`, redis.conf syntax), environment variable
+ * (`FLASHCACHE_NAME`, dashes as underscores), built-in default. CONFIG SET
+ * changes a setting at run time where the table marks it `runtime`.
+ * Names, value syntax and units follow redis.conf (`maxmemory 32mb`,
+ * `appendfsync always`); error texts follow Redis's config.c.
+ *
+ * Redis tuning names that mean nothing here (encoding thresholds, rehashing,
+ * lazy freeing...) are accepted, stored and reported so that existing configs
+ * and tools keep working; docs/CONFIG.md lists them as no-ops.
+ */
+import { readFileSync } from 'node:fs';
+import { splitInlineArgs } from '../protocol/decoder.js';
+import { globMatch } from '../store/glob.js';
+
+/** Kinds of setting values. */
+export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
+
+/** One row of the settings table. */
+export interface SettingDef {
+  /** redis.conf name. */
+  name: string;
+  type: SettingType;
+  /** Default, in config-file syntax. */
+  default: string;
+  /** Allowed values of an `enum`. */
+  values?: readonly string[];
+  /** Inclusive bounds of an `int` or `bytes`. */
+  min?: number;
+  max?: number;
+  /** Whether CONFIG SET may change it while running. */
+  runtime: boolean;
+  /** Accepted for compatibility; has no effect. */
+  noop?: boolean;
+  /** Hidden from `--help` (no-ops). */
+  hidden?: boolean;
+  /** Unit shown in help, e.g. "bytes", "seconds". */
+  unit?: string;
+  /** One line for `--help` and docs/CONFIG.md. */
+  description: string;
+}
+
+/** The settings table. Order is the order of `--help`. */
+export const SETTINGS: readonly SettingDef[] = [
+  { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, runtime: false, description: 'TCP port to listen on (0: pick a free one and log it)' },
+  { name: 'bind', type: 'string', default: '127.0.0.1', runtime: false, description: 'addresses to listen on, space-separated' },
+  { name: 'dir', type: 'string', default: './data', runtime: false, description: 'data directory (WAL, snapshots, LOCK)' },
+  { name: 'appendfsync', type: 'enum', default: 'always', values: ['always', 'everysec', 'no'], runtime: true, description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no' },
+  { name: 'databases', type: 'int', default: '16', min: 1, max: 65536, runtime: false, description: 'number of databases (SELECT 0..n-1)' },
+  { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 40, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
+  { name: 'wal-recovery', type: 'enum', default: 'tolerate-tail', values: ['tolerate-tail', 'strict', 'skip-corrupt'], runtime: false, description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records' },
+  { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
+  { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
+  { name: 'appendonly', type: 'bool', default: 'yes', runtime: false, description: 'always yes: every write goes to the WAL (reported for tools that ask)' },
+  { name: 'save', type: 'string', default: '', runtime: true, noop: true, hidden: true, description: 'RDB save points; snapshots are configured by snapshot-* settings' },
+  // Redis tuning knobs with no meaning here: accepted so existing configs load.
+  ...[
+    ['hash-max-listpack-entries', '128'],
+    ['hash-max-listpack-value', '64'],
+    ['hash-max-ziplist-entries', '128'],
+    ['hash-max-ziplist-value', '64'],
+    ['list-max-listpack-size', '-2'],
+    ['list-max-ziplist-size', '-2'],
+    ['list-compress-depth', '0'],
+    ['set-max-intset-entries', '512'],
+    ['set-max-listpack-entries', '128'],
+    ['set-max-listpack-value', '64'],
+    ['zset-max-listpack-entries', '128'],
+    ['zset-max-listpack-value', '64'],
+    ['zset-max-ziplist-entries', '128'],
+    ['zset-max-ziplist-value', '64'],
+    ['hll-sparse-max-bytes', '3000'],
+    ['stream-node-max-bytes', '4096'],
+    ['stream-node-max-entries', '100'],
+    ['hz', '10'],
+    ['latency-monitor-threshold', '0'],
+    ['slowlog-log-slower-than', '10000'],
+    ['slowlog-max-len', '128'],
+    ['tcp-backlog', '511'],
+    ['active-defrag-cycle-min', '1'],
+    ['active-defrag-cycle-max', '25'],
+  ].map(([name, def]): SettingDef => ({ name: name!, type: 'int', default: def!, runtime: true, noop: true, hidden: true, description: 'Redis tuning knob, no effect here' })),
+  ...[
+    ['activerehashing', 'yes'],
+    ['dynamic-hz', 'yes'],
+    ['lazyfree-lazy-eviction', 'no'],
+    ['lazyfree-lazy-expire', 'no'],
+    ['lazyfree-lazy-server-del', 'no'],
+    ['lazyfree-lazy-user-del', 'no'],
+    ['lazyfree-lazy-user-flush', 'no'],
+    ['activedefrag', 'no'],
+    ['stop-writes-on-bgsave-error', 'yes'],
+    ['rdbcompression', 'yes'],
+    ['rdbchecksum', 'yes'],
+    ['aof-use-rdb-preamble', 'yes'],
+    ['no-appendfsync-on-rewrite', 'no'],
+    ['aof-rewrite-incremental-fsync', 'yes'],
+    ['rdb-save-incremental-fsync', 'yes'],
+    ['aof-load-truncated', 'yes'],
+    ['daemonize', 'no'],
+  ].map(([name, def]): SettingDef => ({ name: name!, type: 'bool', default: def!, runtime: true, noop: true, hidden: true, description: 'Redis tuning knob, no effect here' })),
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', runtime: true, noop: true, hidden: true, description: 'Redis RDB file name, no effect here' },
+  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', runtime: false, noop: true, hidden: true, description: 'Redis AOF file name, no effect here' },
+];
+
+const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
+
+/** Looks up a setting by name, case-insensitively. */
+export function settingDef(name: string): SettingDef | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/**
+ * Parses a redis.conf memory value: digits with an optional unit,
+ * `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g`, `gb`, any case.
+ *
+ * @returns bytes, or NaN when the text is not a memory value
+ */
+export function parseBytes(text: string): number {
+  const m = /^([0-9]+)([a-z]*)$/i.exec(text.trim());
+  if (!m) return NaN;
+  const units: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  const mul = units[m[2]!.toLowerCase()];
+  if (mul === undefined) return NaN;
+  return Number(m[1]) * mul;
+}
+
+/** The value of every setting, typed. */
+export interface Settings {
+  port: number;
+  bind: string;
+  dir: string;
+  appendfsync: 'always' | 'everysec' | 'no';
+  databases: number;
+  'wal-segment-size': number;
+  'wal-recovery': 'tolerate-tail' | 'strict' | 'skip-corrupt';
+  'log-level': string;
+  'proto-max-bulk-len': number;
+  [name: string]: string | number | boolean;
+}
+
+/** Where a setting's current value came from. */
+export type SettingSource = 'default' | 'env' | 'file' | 'flag' | 'runtime';
+
+/** A setting failed validation; `message` is the part after Redis's `CONFIG SET failed (...) - `. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Validates and converts a setting's text to its typed value.
+ *
+ * @throws ConfigError with Redis's wording
+ */
+export function parseSetting(def: SettingDef, text: string): string | number | boolean {
+  switch (def.type) {
+    case 'int': {
+      if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError("argument couldn't be parsed into an integer");
+      return checkBounds(def, Number(text));
+    }
+    case 'bytes': {
+      const n = parseBytes(text);
+      if (Number.isNaN(n)) throw new ConfigError('argument must be a memory value');
+      return checkBounds(def, n);
+    }
+    case 'bool': {
+      const t = text.toLowerCase();
+      if (t === 'yes') return true;
+      if (t === 'no') return false;
+      throw new ConfigError("argument must be 'yes' or 'no'");
+    }
+    case 'enum': {
+      const t = text.toLowerCase();
+      if (!def.values!.includes(t)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
+      return t;
+    }
+    case 'string':
+      return text;
+  }
+}
+
+function checkBounds(def: SettingDef, n: number): number {
+  if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+    throw new ConfigError(`argument must be between ${def.min ?? 0} and ${def.max ?? Number.MAX_SAFE_INTEGER} inclusive`);
+  }
+  return n;
+}
+
+/** Formats a typed value as CONFIG GET reports it (memory values in bytes, booleans as yes/no). */
+export function formatSetting(value: string | number | boolean): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return String(value);
+}
+
+/** A config file could not be used; the message says which line and why. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+}
+
+/**
+ * Reads a redis.conf-style file: one `name value...` per line, `#` comments,
+ * quoting as in Redis (`sdssplitargs`). A name given twice keeps the last.
+ *
+ * @throws ConfigFileError naming the line for unknown names, bad values or unreadable files
+ */
+export function readConfigFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  const out = new Map<string, string>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const args = splitInlineArgs(Buffer.from(line, 'utf8'));
+    const fail = (why: string): never => {
+      throw new ConfigFileError(`config file ${path}, line ${i + 1}: >>> '${line}' <<< ${why}`);
+    };
+    if (args === null || args.length === 0) return fail('unbalanced quotes');
+    const name = args[0]!.toString('utf8').toLowerCase();
+    const def = settingDef(name);
+    if (def === undefined) return fail('Bad directive or wrong number of arguments');
+    const value = args.slice(1).map((a) => a.toString('utf8')).join(' ');
+    try {
+      parseSetting(def, value);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    out.set(name, value);
+  });
+  return out;
+}
+
+/** The environment variable that sets `name`: `FLASHCACHE_` + upper case, dashes as underscores. */
+export function envName(name: string): string {
+  return 'FLASHCACHE_' + name.toUpperCase().replace(/-/g, '_');
+}
+
+/** Live settings of a running server. */
+export class Config {
+  private readonly values = new Map<string, string | number | boolean>();
+  private readonly sources = new Map<string, SettingSource>();
+  private readonly listeners = new Map<string, (value: string | number | boolean) => void>();
+  /** Path of the config file in use, or '' when none. */
+  readonly file: string;
+
+  /**
+   * Resolves every setting from its sources.
+   *
+   * @param flags values given on the command line, by setting name (text)
+   * @param file path of a config file, or undefined
+   * @param env the environment to read `FLASHCACHE_*` from
+   * @throws ConfigFileError or ConfigError when a source holds an invalid value
+   */
+  constructor(flags: Record<string, string | undefined>, file: string | undefined, env: NodeJS.ProcessEnv = process.env) {
+    this.file = file ?? '';
+    const fromFile = file !== undefined ? readConfigFile(file) : new Map<string, string>();
+    for (const def of SETTINGS) {
+      let text = def.default;
+      let source: SettingSource = 'default';
+      const e = env[envName(def.name)];
+      if (e !== undefined) {
+        text = e;
+        source = 'env';
+      }
+      const f = fromFile.get(def.name);
+      if (f !== undefined) {
+        text = f;
+        source = 'file';
+      }
+      const c = flags[def.name];
+      if (c !== undefined) {
+        text = c;
+        source = 'flag';
+      }
+      try {
+        this.values.set(def.name, parseSetting(def, text));
+      } catch (err) {
+        const where = source === 'env' ? envName(def.name) : source === 'flag' ? `--${def.name}` : source;
+        throw new ConfigError(`invalid ${def.name} '${text}' (from ${where}): ${(err as Error).message}`);
+      }
+      this.sources.set(def.name, source);
+    }
+  }
+
+  /** Typed view of every setting. */
+  get all(): Settings {
+    return Object.fromEntries(this.values) as Settings;
+  }
+
+  /** The current value of `name`. */
+  get<K extends keyof Settings>(name: K): Settings[K] {
+    return this.values.get(name as string) as Settings[K];
+  }
+
+  /** Where the value of `name` came from. */
+  sourceOf(name: string): SettingSource | undefined {
+    return this.sources.get(name);
+  }
+
+  /** Registers the function that applies a run-time change of `name`. */
+  onChange(name: string, fn: (value: string | number | boolean) => void): void {
+    this.listeners.set(name, fn);
+  }
+
+  /**
+   * CONFIG GET: every setting whose name matches one of the glob patterns.
+   *
+   * @returns name/value pairs in table order
+   */
+  match(patterns: readonly string[]): [string, string][] {
+    const out: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const p of patterns) {
+      const pat = Buffer.from(p.toLowerCase(), 'utf8');
+      const exact = !/[*?[]/.test(p);
+      for (const def of SETTINGS) {
+        if (seen.has(def.name)) continue;
+        if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
+          seen.add(def.name);
+          out.push([def.name, formatSetting(this.values.get(def.name)!)]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * CONFIG SET of several settings at once: all are validated before any is
+   * applied, as Redis 7 does.
+   *
+   * @param pairs name/value texts
+   * @returns null on success, or the error reply text (without `-`)
+   */
+  set(pairs: readonly [string, string][]): string | null {
+    const parsed: [SettingDef, string | number | boolean][] = [];
+    for (const [name] of pairs) {
+      if (settingDef(name) === undefined) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+    }
+    for (const [name, text] of pairs) {
+      const def = settingDef(name)!;
+      if (!def.runtime) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (parsed.some(([d]) => d === def)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      try {
+        parsed.push([def, parseSetting(def, text)]);
+      } catch (err) {
+        return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
+      }
+    }
+    for (const [def, value] of parsed) {
+      this.values.set(def.name, value);
+      this.sources.set(def.name, 'runtime');
+      this.listeners.get(def.name)?.(value);
+    }
+    return null;
+  }
+}

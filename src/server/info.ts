@@ -1,0 +1,179 @@
+/**
+ * INFO: sections and fields named as Redis names them where the meaning is
+ * the same (so dashboards and `redis-cli --stat` read them), plus FlashCache's
+ * own WAL and arena fields. docs/OPERATIONS.md describes each field.
+ *
+ * Reference: https://redis.io/docs/latest/commands/info/
+ */
+import { randomBytes } from 'node:crypto';
+import { arch, platform, release } from 'node:os';
+import type { Server } from './server.js';
+import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
+
+const RUN_ID = randomBytes(20).toString('hex');
+
+/** Sections in the order Redis prints them; `default` and `all` print these. */
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'] as const;
+
+type Fields = [string, string | number][];
+
+/** Formats bytes as Redis's `bytesToHuman` does (`1.50M`). */
+export function bytesToHuman(n: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+/** Memory figures shared by INFO memory and the eviction checks. */
+export function memoryFigures(server: Server): { used: number; dataset: number; rss: number; heap: number } {
+  const mu = process.memoryUsage();
+  const dataset = server.keyspace.usedBytes;
+  return { used: dataset + mu.heapUsed, dataset, rss: mu.rss, heap: mu.heapUsed };
+}
+
+function section(server: Server, name: string): Fields | null {
+  const now = Date.now();
+  switch (name) {
+    case 'server': {
+      const uptime = Math.floor((now - server.startedAt) / 1000);
+      return [
+        ['redis_version', REDIS_COMPAT_VERSION],
+        ['flashcache_version', FLASHCACHE_VERSION],
+        ['redis_mode', 'standalone'],
+        ['os', `${platform()} ${release()} ${arch()}`],
+        ['arch_bits', 64],
+        ['node_version', process.version],
+        ['process_id', process.pid],
+        ['run_id', RUN_ID],
+        ['tcp_port', server.port],
+        ['server_time_usec', now * 1000],
+        ['uptime_in_seconds', uptime],
+        ['uptime_in_days', Math.floor(uptime / 86400)],
+        ['hz', 10],
+        ['executable', process.argv[1] ?? ''],
+        ['config_file', server.config.file],
+      ];
+    }
+    case 'clients': {
+      let maxIn = 0;
+      let maxOut = 0;
+      for (const c of server.clients.values()) {
+        maxIn = Math.max(maxIn, c.queryBufferBytes);
+        maxOut = Math.max(maxOut, c.outputBytes);
+      }
+      return [
+        ['connected_clients', server.clients.size],
+        ['maxclients', 10000],
+        ['client_recent_max_input_buffer', maxIn],
+        ['client_recent_max_output_buffer', maxOut],
+        ['blocked_clients', 0],
+      ];
+    }
+    case 'memory': {
+      const m = memoryFigures(server);
+      const arena = server.keyspace.arena;
+      const garbage = arena.garbageBytes;
+      return [
+        ['used_memory', m.used],
+        ['used_memory_human', bytesToHuman(m.used)],
+        ['used_memory_rss', m.rss],
+        ['used_memory_rss_human', bytesToHuman(m.rss)],
+        ['used_memory_dataset', m.dataset],
+        ['used_memory_heap', m.heap],
+        ['mem_fragmentation_ratio', m.used > 0 ? (m.rss / m.used).toFixed(2) : '0.00'],
+        ['arena_pages', arena.pageCount],
+        ['arena_bytes', arena.allocatedBytes],
+        ['arena_live_bytes', arena.liveBytes],
+        ['arena_garbage_bytes', garbage],
+        ['arena_garbage_ratio', arena.allocatedBytes > 0 ? (garbage / arena.allocatedBytes).toFixed(3) : '0.000'],
+        ['maxmemory', 0],
+        ['maxmemory_human', '0B'],
+        ['maxmemory_policy', 'noeviction'],
+      ];
+    }
+    case 'persistence': {
+      const wal = server.wal;
+      return [
+        ['loading', 0],
+        ['async_loading', 0],
+        ['aof_enabled', 1],
+        ['aof_last_write_status', wal.failure ? 'err' : 'ok'],
+        ['wal_appendfsync', wal.appendfsync],
+        ['wal_last_lsn', wal.lastLsn],
+        ['wal_durable_lsn', wal.durableLsn],
+        ['wal_synced_lsn', wal.syncedLsn],
+        ['wal_segments', wal.segments.length],
+        ['wal_bytes', wal.totalBytes],
+        ['wal_pending_bytes', wal.pendingBytes],
+        ['wal_group_commits', wal.batches],
+        ['wal_fsyncs', wal.fsyncs],
+        ['wal_write_status', wal.failure ? 'err' : 'ok'],
+        ['wal_last_error', wal.failure ? wal.failure.message : ''],
+        ['recovery_records_replayed', server.recovery?.records ?? 0],
+        ['recovery_seconds', server.recoverySeconds.toFixed(3)],
+        ['recovery_truncated_bytes', (server.recovery?.truncated ?? []).reduce((a, t) => a + t.bytes, 0)],
+      ];
+    }
+    case 'stats': {
+      const s = server.stats;
+      return [
+        ['total_connections_received', s.totalConnections],
+        ['total_commands_processed', s.totalCommands],
+        ['instantaneous_ops_per_sec', server.opsPerSec],
+        ['total_net_input_bytes', s.netInputBytes],
+        ['total_net_output_bytes', s.netOutputBytes],
+        ['rejected_connections', s.rejectedConnections],
+        ['expired_keys', server.keyspace.expiredKeys],
+        ['evicted_keys', 0],
+        ['keyspace_hits', s.keyspaceHits],
+        ['keyspace_misses', s.keyspaceMisses],
+        ['total_error_replies', s.errorReplies],
+      ];
+    }
+    case 'replication':
+      return [
+        ['role', 'master'],
+        ['connected_slaves', 0],
+        ['master_repl_offset', server.wal.lastLsn],
+      ];
+    case 'cpu': {
+      const u = process.cpuUsage();
+      return [
+        ['used_cpu_sys', (u.system / 1e6).toFixed(6)],
+        ['used_cpu_user', (u.user / 1e6).toFixed(6)],
+      ];
+    }
+    case 'keyspace': {
+      const out: Fields = [];
+      for (const db of server.keyspace.dbs) {
+        if (db.size > 0) out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=0`]);
+      }
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The INFO text for the requested sections (none, `default`, `all` or
+ * `everything`: every section).
+ *
+ * @param sections lower-case section names
+ */
+export function infoText(server: Server, sections: readonly string[]): string {
+  const wanted = sections.length === 0 || sections.some((s) => s === 'default' || s === 'all' || s === 'everything') ? DEFAULT_SECTIONS : sections;
+  const parts: string[] = [];
+  for (const name of wanted) {
+    const fields = section(server, name);
+    if (fields === null) continue;
+    const title = name === 'cpu' ? 'CPU' : name.charAt(0).toUpperCase() + name.slice(1);
+    parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(''));
+  }
+  return parts.join('\r\n');
+}

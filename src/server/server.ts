@@ -1,0 +1,452 @@
+/**
+ * The server: lifecycle (lock, recover, listen, shut down), command dispatch,
+ * the end-of-turn hook that starts the WAL's group commit, and reply release
+ * when the WAL reports a durable LSN.
+ *
+ * One event-loop turn (docs/ARCHITECTURE.md, "One turn"):
+ * 1. sockets deliver bytes; each connection runs its complete commands;
+ * 2. write handlers change the keyspace and append effect records;
+ * 3. each connection seals its replies, tagged with the WAL's tail LSN;
+ * 4. `setImmediate` (after all reads of this turn) calls {@link Server.endOfTurn}:
+ *    the WAL starts writing the batch, and replies that need nothing are sent;
+ * 5. when the batch is durable, the waiting replies are sent.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
+import { Keyspace } from '../store/keyspace.js';
+import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
+import { replayWal, type ReplayResult } from '../persistence/recovery.js';
+import { lockDataDir, type DirLock } from '../persistence/lock.js';
+import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../commands/table.js';
+import { allCommands } from '../commands/index.js';
+import { Client } from './client.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Counters reported by INFO stats. */
+export interface Stats {
+  totalConnections: number;
+  totalCommands: number;
+  rejectedConnections: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  errorReplies: number;
+}
+
+function freshStats(): Stats {
+  return {
+    totalConnections: 0,
+    totalCommands: 0,
+    rejectedConnections: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+  };
+}
+
+/** Redis's MISCONF wording for a log that cannot be written (aof.c). */
+function misconfMessage(err: NodeJS.ErrnoException): string {
+  const what = err.code === 'ENOSPC' ? 'No space left on device' : err.message;
+  return `MISCONF Errors writing to the AOF file: ${what}`;
+}
+
+/** A running FlashCache server. */
+export class Server {
+  readonly keyspace: Keyspace;
+  readonly commands = new CommandTable();
+  readonly stats: Stats = freshStats();
+  readonly clients = new Map<number, Client>();
+  /** Next CLIENT ID. */
+  nextClientId = 1;
+  /** Unix ms at start. */
+  readonly startedAt = Date.now();
+  /** True while the WAL is being replayed: no effects are logged, no clock applies. */
+  replaying = false;
+  /** What start-up recovery did. */
+  recovery: ReplayResult | null = null;
+  /** Seconds start-up recovery took. */
+  recoverySeconds = 0;
+  /** Port actually listened on. */
+  port = 0;
+  wal!: Wal;
+  readonly dir: string;
+  readonly limits: DecoderLimits;
+
+  private net: NetServer[] = [];
+  private lock: DirLock | null = null;
+  private readonly pendingRelease = new Set<Client>();
+  private readonly waiting = new Set<Client>();
+  private turnScheduled = false;
+  private cron: NodeJS.Timeout | null = null;
+  private shuttingDown: Promise<void> | null = null;
+  /** Keys a read could see that are not durable, while the WAL is failing: `db:hex(key)`. */
+  private tainted: Set<string> | null = null;
+  private taintedDbs: Set<number> | null = null;
+  private opsSamples: number[] = [];
+  private lastOpsSample = { at: performance.now(), commands: 0 };
+  private readonly replayClient: Client;
+  private resolveStopped: (code: number) => void = () => {};
+  /** Resolves with the process exit code once the server has shut down. */
+  readonly stopped: Promise<number> = new Promise((r) => (this.resolveStopped = r));
+
+  /**
+   * @param config resolved settings
+   * @param log lifecycle logger
+   */
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.dir = resolve(config.get('dir'));
+    this.limits = { ...DEFAULT_LIMITS, maxBulkLen: config.get('proto-max-bulk-len') };
+    this.keyspace = new Keyspace(config.get('databases'), {
+      onExpired: (db, key) => {
+        if (!this.replaying) this.wal.append(db, ['DEL', key]);
+      },
+    });
+    this.commands.add(allCommands());
+    this.replayClient = new Client(this, null, this.limits);
+    config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v as 'always' | 'everysec' | 'no'));
+    config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v as number));
+    config.onChange('log-level', (v) => (this.log.level = v as string));
+    config.onChange('proto-max-bulk-len', (v) => (this.limits.maxBulkLen = v as number));
+  }
+
+  /**
+   * Locks the data directory, replays the WAL, opens it for appending and
+   * starts listening.
+   *
+   * @throws DirectoryLockedError, WalCorruptionError, or a listen error
+   */
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    this.lock = lockDataDir(this.dir);
+    const walDir = join(this.dir, 'wal');
+    this.recovery = this.replay(walDir);
+    this.wal = await Wal.open({
+      dir: walDir,
+      segmentSize: this.config.get('wal-segment-size'),
+      appendfsync: this.config.get('appendfsync'),
+      nextLsn: this.recovery.lastLsn + 1,
+    });
+    this.wal.onDurable = (lsn) => this.releaseWaiting(lsn);
+    this.wal.onFailure = (err) => this.walFailureChanged(err);
+    // Keys that expired while the server was down go now, each logged as a delete.
+    this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
+    this.wal.flush();
+    this.recoverySeconds = (performance.now() - t0) / 1000;
+    this.log.info(
+      {
+        keys: this.keyspace.keyCount,
+        records: this.recovery.records,
+        segments: this.recovery.segments,
+        lastLsn: this.recovery.lastLsn,
+        seconds: Number(this.recoverySeconds.toFixed(3)),
+      },
+      `recovered ${this.keyspace.keyCount} keys from ${this.recovery.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
+    );
+    await this.listen();
+    this.cron = setInterval(() => this.serverCron(), 100);
+    this.cron.unref();
+  }
+
+  private replay(walDir: string): ReplayResult {
+    this.replaying = true;
+    this.keyspace.expiryEnabled = false;
+    const c = this.replayClient;
+    try {
+      return replayWal({
+        dir: walDir,
+        policy: this.config.get('wal-recovery'),
+        fromLsn: 0,
+        warn: (msg, fields) => this.log.warn(fields, msg),
+        apply: (rec) => {
+          const args = decodePayload(rec.payload);
+          const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+          if (rec.db >= this.keyspace.dbs.length) {
+            throw new Error(`WAL record LSN ${rec.lsn} is for database ${rec.db}, but 'databases' is ${this.keyspace.dbs.length}`);
+          }
+          c.select(rec.db);
+          const spec = this.commands.get(String(args[0]));
+          if (spec === undefined) throw new Error(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
+          spec.handler(c, argv);
+          c.reply.discard();
+        },
+      });
+    } finally {
+      this.replaying = false;
+      this.keyspace.expiryEnabled = true;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
+    let port = this.config.get('port');
+    for (const host of binds) {
+      const srv = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      await new Promise<void>((resolveListen, reject) => {
+        srv.once('error', reject);
+        srv.listen({ port, host, backlog: 511 }, () => {
+          srv.off('error', reject);
+          resolveListen();
+        });
+      });
+      const addr = srv.address();
+      if (addr !== null && typeof addr === 'object') port = addr.port;
+      this.net.push(srv);
+    }
+    this.port = port;
+    this.log.info({ port, bind: binds, dir: this.dir, appendfsync: this.config.get('appendfsync') }, `ready to accept connections on ${binds.join(', ')} port ${port}`);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    this.stats.totalConnections++;
+    const c = new Client(this, socket, this.limits);
+    this.clients.set(c.id, c);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      c.onData(chunk);
+    });
+    socket.on('error', () => c.destroy());
+    socket.on('close', () => c.destroy());
+  }
+
+  /** Forgets a closed connection. */
+  forget(c: Client): void {
+    this.clients.delete(c.id);
+    this.pendingRelease.delete(c);
+    this.waiting.delete(c);
+  }
+
+  /**
+   * Runs one command for `c`: table lookup, arity, MISCONF, handler.
+   * Replies go to `c.reply`; nothing is sent here.
+   */
+  execute(c: Client, argv: Buffer[]): void {
+    const nameBuf = argv[0]!;
+    let spec = this.commands.get(nameBuf.latin1Slice(0, nameBuf.length));
+    c.lastInteraction = Date.now();
+    if (spec === undefined) {
+      this.stats.errorReplies++;
+      c.reply.error(unknownCommand(argv));
+      return;
+    }
+    if (spec.subcommands !== undefined) {
+      if (argv.length < 2) {
+        c.reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+        return;
+      }
+      const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
+      if (sub === undefined) {
+        c.reply.error(`ERR unknown subcommand '${argv[1]!.toString('latin1').slice(0, 128)}'. Try ${spec.name.toUpperCase()} HELP.`);
+        return;
+      }
+      spec = sub;
+    }
+    if (!arityOk(spec.arity, argv.length)) {
+      this.stats.errorReplies++;
+      c.reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+      return;
+    }
+    c.lastCommand = spec.name;
+    this.stats.totalCommands++;
+    const failure = this.wal.failure;
+    if (failure !== null) {
+      this.executeWhileFailing(c, spec, argv, failure);
+      return;
+    }
+    this.run(c, spec, argv);
+  }
+
+  /** Runs a handler; a bug in one answers an error to that client and never takes the server down. */
+  private run(c: Client, spec: CommandSpec, argv: Buffer[]): void {
+    try {
+      spec.handler(c, argv);
+    } catch (err) {
+      this.stats.errorReplies++;
+      this.log.error({ err, command: spec.name }, 'command handler failed');
+      c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * While the WAL cannot be written: writes are refused with MISCONF; reads run
+   * and are released at once unless they could see a change that is not yet
+   * durable (then they wait with everything else).
+   */
+  private executeWhileFailing(c: Client, spec: CommandSpec, argv: Buffer[], failure: NodeJS.ErrnoException): void {
+    c.seal(this.replyTag());
+    if (spec.isWrite) {
+      this.stats.errorReplies++;
+      c.reply.error(misconfMessage(failure));
+      c.seal(this.wal.durableLsn);
+      return;
+    }
+    this.run(c, spec, argv);
+    c.seal(this.couldSeeUndurable(c, spec, argv) ? this.wal.lastLsn : this.wal.durableLsn);
+  }
+
+  private couldSeeUndurable(c: Client, spec: CommandSpec, argv: Buffer[]): boolean {
+    if (this.tainted === null) return false;
+    if (this.taintedDbs!.has(-1) || this.taintedDbs!.has(c.dbIndex)) return true;
+    const positions = keyPositions(spec, argv.length);
+    if (positions.length === 0) return spec.flags.includes('readonly') && this.tainted.size > 0;
+    for (const i of positions) if (this.tainted.has(`${c.dbIndex}:${argv[i]!.toString('hex')}`)) return true;
+    return false;
+  }
+
+  private walFailureChanged(err: NodeJS.ErrnoException | null): void {
+    if (err === null) {
+      this.tainted = null;
+      this.taintedDbs = null;
+      this.log.warn({ durableLsn: this.wal.durableLsn }, 'WAL writes work again; accepting writes');
+      return;
+    }
+    this.log.error({ err: err.message, code: err.code }, 'WAL write failed: refusing writes (MISCONF) and retrying every second');
+    const tainted = new Set<string>();
+    const dbs = new Set<number>();
+    this.wal.forEachUndurable((db, payload) => {
+      const args = decodePayload(payload);
+      const spec = this.commands.get(String(args[0]));
+      if (spec === undefined || spec.firstKey === 0) {
+        dbs.add(String(args[0]).toLowerCase() === 'flushall' ? -1 : db);
+        return;
+      }
+      for (const i of keyPositions(spec, args.length)) {
+        const k = args[i]!;
+        tainted.add(`${db}:${(typeof k === 'string' ? Buffer.from(k, 'latin1') : k).toString('hex')}`);
+      }
+    });
+    this.tainted = tainted;
+    this.taintedDbs = dbs;
+  }
+
+  /**
+   * Logs the effect of a change to the WAL (a no-op while replaying).
+   * Every write handler ends by calling this for what it changed.
+   *
+   * @param db database index
+   * @param args the effect: command name then arguments (docs/FORMAT.md, "Payload")
+   * @returns the record's LSN, or 0 while replaying
+   */
+  propagate(db: number, args: readonly EffectArg[]): number {
+    if (this.replaying) return 0;
+    return this.wal.append(db, args);
+  }
+
+  /** The LSN a reply sealed now must wait for: the WAL's tail under `always`, else 0. */
+  replyTag(): number {
+    return this.wal.appendfsync === 'always' ? this.wal.lastLsn : 0;
+  }
+
+  /** Marks `c` as having sealed replies this turn, and schedules the end of the turn. */
+  needsRelease(c: Client): void {
+    this.pendingRelease.add(c);
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(this.endOfTurn);
+    }
+  }
+
+  /**
+   * After every read of this turn: start the group commit of what the turn
+   * appended, then send the replies that wait for nothing.
+   */
+  private readonly endOfTurn = (): void => {
+    this.turnScheduled = false;
+    this.wal.flush();
+    const durable = this.wal.appendfsync === 'always' ? this.wal.durableLsn : Number.MAX_SAFE_INTEGER;
+    for (const c of this.pendingRelease) {
+      if (c.release(durable)) this.waiting.add(c);
+    }
+    this.pendingRelease.clear();
+  };
+
+  private releaseWaiting(lsn: number): void {
+    for (const c of this.waiting) {
+      if (!c.release(lsn)) this.waiting.delete(c);
+    }
+  }
+
+  private serverCron(): void {
+    if (this.shuttingDown) return;
+    const expired = this.keyspace.activeExpire(5);
+    this.keyspace.compact(2 * 1024 * 1024);
+    for (const db of this.keyspace.dbs) db.maybeShrink();
+    if (expired > 0) this.wal.flush();
+    const now = performance.now();
+    const dt = now - this.lastOpsSample.at;
+    const ops = ((this.stats.totalCommands - this.lastOpsSample.commands) * 1000) / dt;
+    this.opsSamples.push(ops);
+    if (this.opsSamples.length > 16) this.opsSamples.shift();
+    this.lastOpsSample = { at: now, commands: this.stats.totalCommands };
+  }
+
+  /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */
+  get opsPerSec(): number {
+    if (this.opsSamples.length === 0) return 0;
+    return Math.round(this.opsSamples.reduce((a, b) => a + b, 0) / this.opsSamples.length);
+  }
+
+  /** CONFIG RESETSTAT. */
+  resetStats(): void {
+    Object.assign(this.stats, freshStats());
+    this.keyspace.expiredKeys = 0;
+  }
+
+  /** Shuts down in the background and resolves {@link stopped} with the exit code (0: clean). */
+  requestShutdown(reason: string): void {
+    this.shutdown(reason).then(
+      () => this.resolveStopped(0),
+      () => this.resolveStopped(1),
+    );
+  }
+
+  /**
+   * Stops accepting, makes every appended record durable, closes connections
+   * and releases the lock (SHUTDOWN, SIGTERM, SIGINT).
+   *
+   * @throws the WAL error when pending records could not be written
+   */
+  shutdown(reason: string): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown;
+    this.shuttingDown = (async () => {
+      this.log.info({ reason }, 'shutting down');
+      if (this.cron) clearInterval(this.cron);
+      await Promise.all(this.net.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      let error: unknown = null;
+      try {
+        await this.wal.close();
+        this.releaseWaiting(this.wal.durableLsn);
+      } catch (err) {
+        error = err;
+        this.log.error({ err: (err as Error).message }, 'WAL could not be flushed at shutdown; unacknowledged writes are lost');
+      }
+      for (const c of this.clients.values()) c.destroy();
+      this.lock?.release();
+      this.lock = null;
+      if (error) throw error;
+      this.log.info({ lastLsn: this.wal.lastLsn }, 'FlashCache is now ready to exit, bye bye');
+    })();
+    return this.shuttingDown;
+  }
+}
+
+/** Redis's reply to an unknown command (server.c, `processCommand`). */
+function unknownCommand(argv: Buffer[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i]!.toString('latin1').slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0]!.toString('latin1').slice(0, 128)}', with args beginning with: ${args}`;
+}

@@ -70,12 +70,14 @@ function keysCommand(c: Client, argv: Buffer[]): void {
  * @returns the cursor, or null after replying
  */
 export function cursorOrReply(c: Client, arg: Buffer): number | null {
-  const text = arg.toString('latin1');
-  if (!/^[0-9]+$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
+  // strtoul semantics, as Redis parses cursors: a leading '-' wraps around.
+  const m = /^(-?)([0-9]+)$/.exec(arg.toString('latin1'));
+  if (m === null || BigInt(m[2]!) > 0xffff_ffff_ffff_ffffn) {
     c.reply.error(ERR.invalidCursor);
     return null;
   }
-  return Number(BigInt(text) & 0xffff_ffffn);
+  const v = m[1] === '-' ? (1n << 64n) - BigInt(m[2]!) : BigInt(m[2]!);
+  return Number(v & 0xffff_ffffn);
 }
 
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */

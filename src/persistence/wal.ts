@@ -97,6 +97,24 @@ export function decodePayload(payload: Buffer): EffectArg[] {
 }
 
 /**
+ * Writes one record (header and payload) at `off`, leaving the CRC and
+ * commit-lag fields for {@link sealBatch}.
+ *
+ * @param time Unix seconds
+ * @returns bytes written
+ */
+export function encodeRecord(buf: Buffer, off: number, db: number, lsn: number, time: number, payload: Buffer): number {
+  buf.writeUInt32LE(payload.length, off + REC.length);
+  buf[off + REC.magic] = RECORD_MAGIC;
+  buf[off + REC.version] = RECORD_VERSION;
+  buf.writeUInt16LE(db, off + REC.db);
+  writeU64(buf, lsn, off + REC.lsn);
+  buf.writeUInt32LE(time, off + REC.time);
+  payload.copy(buf, off + RECORD_HEADER_SIZE);
+  return RECORD_HEADER_SIZE + payload.length;
+}
+
+/**
  * Stamps the commit-lag field and checksum of every record in a batch.
  *
  * @param buf whole records, back to back
@@ -262,18 +280,9 @@ export class Wal {
     const payload = packr.pack(args);
     const need = RECORD_HEADER_SIZE + payload.length;
     if (this.pendingLen + need > this.pending.length) this.grow(need);
-    const buf = this.pending;
-    const off = this.pendingLen;
     const lsn = this.lastLsn + 1;
-    if (off === 0) this.pendingFirstLsn = lsn;
-    buf.writeUInt32LE(payload.length, off + REC.length);
-    buf[off + REC.magic] = RECORD_MAGIC;
-    buf[off + REC.version] = RECORD_VERSION;
-    buf.writeUInt16LE(db, off + REC.db);
-    writeU64(buf, lsn, off + REC.lsn);
-    buf.writeUInt32LE((Date.now() / 1000) >>> 0, off + REC.time);
-    payload.copy(buf, off + RECORD_HEADER_SIZE);
-    this.pendingLen = off + need;
+    if (this.pendingLen === 0) this.pendingFirstLsn = lsn;
+    this.pendingLen += encodeRecord(this.pending, this.pendingLen, db, lsn, (Date.now() / 1000) >>> 0, payload);
     this.lastLsn = lsn;
     return lsn;
   }

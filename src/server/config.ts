@@ -48,7 +48,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, runtime: false, description: 'TCP port to listen on (0: pick a free one and log it)' },
   { name: 'bind', type: 'string', default: '127.0.0.1', runtime: false, description: 'addresses to listen on, space-separated' },
   { name: 'dir', type: 'string', default: './data', runtime: false, description: 'data directory (WAL, snapshots, LOCK)' },
-  { name: 'appendfsync', type: 'enum', default: 'always', values: ['always', 'everysec', 'no'], runtime: true, description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no' },
+  { name: 'appendfsync', type: 'enum', default: 'always', values: ['everysec', 'always', 'no'], runtime: true, description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no' },
   { name: 'databases', type: 'int', default: '16', min: 1, max: 65536, runtime: false, description: 'number of databases (SELECT 0..n-1)' },
   { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 40, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
   { name: 'wal-recovery', type: 'enum', default: 'tolerate-tail', values: ['tolerate-tail', 'strict', 'skip-corrupt'], runtime: false, description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records' },

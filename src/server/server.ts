@@ -423,7 +423,8 @@ export class Server {
     this.shuttingDown = (async () => {
       this.log.info({ reason }, 'shutting down');
       if (this.cron) clearInterval(this.cron);
-      await Promise.all(this.net.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      // Stop accepting; open connections are closed below, once their replies are out.
+      for (const s of this.net) s.close();
       let error: unknown = null;
       try {
         await this.wal.close();

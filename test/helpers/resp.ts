@@ -1,0 +1,129 @@
+/**
+ * A minimal RESP client for tests that must see exact reply bytes, or send
+ * bytes no client library would (malformed frames, split writes).
+ */
+import { connect, type Socket } from 'node:net';
+
+/** Encodes a command as a RESP multibulk frame. */
+export function encodeCommand(args: (string | Buffer)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === 'string' ? Buffer.from(a) : a;
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Length of the first complete RESP reply in `buf` from `off`, or -1 when incomplete. */
+export function replyLength(buf: Buffer, off = 0): number {
+  const nl = buf.indexOf('\r\n', off);
+  if (nl < 0) return -1;
+  const type = String.fromCharCode(buf[off]!);
+  const head = nl + 2 - off;
+  if (type === '+' || type === '-' || type === ':') return head;
+  const n = Number(buf.subarray(off + 1, nl).toString());
+  if (type === '$') {
+    if (n < 0) return head;
+    return buf.length >= nl + 2 + n + 2 ? head + n + 2 : -1;
+  }
+  if (type === '*') {
+    if (n < 0) return head;
+    let pos = nl + 2;
+    for (let i = 0; i < n; i++) {
+      const len = replyLength(buf, pos);
+      if (len < 0) return -1;
+      pos += len;
+    }
+    return pos - off;
+  }
+  throw new Error(`not a RESP reply: ${JSON.stringify(buf.subarray(off, off + 20).toString())}`);
+}
+
+/** A raw connection that reads whole replies. */
+export class RawClient {
+  private buf = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  /** True once the server closed the connection. */
+  closed = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {});
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Connects to 127.0.0.1:`port`. */
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** Writes raw bytes. */
+  write(bytes: Buffer | string): void {
+    this.socket.write(bytes);
+  }
+
+  /** Reads the next complete reply as a latin1 string; null if the connection closed first. */
+  async read(timeoutMs = 10_000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.buf.length > 0) {
+        const len = replyLength(this.buf);
+        if (len >= 0) {
+          const out = this.buf.subarray(0, len).toString('latin1');
+          this.buf = this.buf.subarray(len);
+          return out;
+        }
+      }
+      if (this.closed) return null;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms (buffered: ${JSON.stringify(this.buf.toString('latin1'))})`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Sends one command and reads its reply. */
+  async call(...args: (string | Buffer)[]): Promise<string | null> {
+    this.write(encodeCommand(args));
+    return this.read();
+  }
+
+  /** Waits until the server closes the connection. */
+  async waitClosed(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('connection still open');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The WAL format is pinned by a golden segment in fixtures/wal/. The test
+ * fails when the writer's bytes change; after an intended format change,
+ * regenerate with `FLASHCACHE_REGEN_FIXTURES=1 npm test` and bump the version
+ * in docs/FORMAT.md.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodePayload, encodeRecord, sealBatch, segmentHeader, decodePayload, type EffectArg } from '../../src/persistence/wal.js';
+import { scanSegment } from '../../src/persistence/reader.js';
+import { cleanup, startServer, tempDir } from '../helpers/server.js';
+
+const FIXTURE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'wal');
+const FIXTURE = join(FIXTURE_DIR, '00000000000000000001.wal');
+const TIME = 1795435200;
+
+/** The effects in the golden segment, with their databases. */
+const EFFECTS: [number, EffectArg[]][] = [
+  [0, ['SET', Buffer.from('greeting'), Buffer.from('hello')]],
+  [0, ['SET', Buffer.from('session:1'), Buffer.from('{"user":42}'), 'PXAT', '4102444800000']],
+  [0, ['SET', Buffer.from('counter'), Buffer.from('41'), 'KEEPTTL']],
+  [0, ['SET', Buffer.from('counter'), Buffer.from('42'), 'KEEPTTL']],
+  [3, ['MSET', Buffer.from([0, 1, 2]), Buffer.from([0xff, 0, 0xfe]), Buffer.from('b'), Buffer.from('2')]],
+  [3, ['DEL', Buffer.from('b')]],
+  [0, ['APPEND', Buffer.from('greeting'), Buffer.from(', world')]],
+  [0, ['RENAME', Buffer.from('counter'), Buffer.from('answer')]],
+];
+
+function goldenBytes(): Buffer {
+  const parts: Buffer[] = [segmentHeader(1, TIME)];
+  const batch = Buffer.alloc(4096);
+  let len = 0;
+  EFFECTS.forEach(([db, args], i) => (len += encodeRecord(batch, len, db, i + 1, TIME, encodePayload(args))));
+  const records = batch.subarray(0, len);
+  sealBatch(records, 0);
+  parts.push(records);
+  return Buffer.concat(parts);
+}
+
+test('the writer produces the golden segment byte for byte', () => {
+  const bytes = goldenBytes();
+  if (process.env['FLASHCACHE_REGEN_FIXTURES'] === '1') {
+    mkdirSync(FIXTURE_DIR, { recursive: true });
+    writeFileSync(FIXTURE, bytes);
+  }
+  assert.deepEqual(readFileSync(FIXTURE), bytes, 'WAL bytes changed: see the comment at the top of this test');
+});
+
+test('the reader decodes the golden segment into its effects', () => {
+  const scan = scanSegment(readFileSync(FIXTURE), '00000000000000000001.wal');
+  assert.deepEqual(scan.problems, []);
+  assert.deepEqual(
+    scan.records.map((r) => [r.lsn, r.db, r.time, r.commitLsn]),
+    EFFECTS.map((_, i) => [i + 1, EFFECTS[i]![0], TIME, 0]),
+  );
+  scan.records.forEach((r, i) => assert.deepEqual(decodePayload(r.payload), EFFECTS[i]![1]));
+});
+
+test('a server started on the golden segment has the keyspace it describes', async () => {
+  const dir = tempDir();
+  cpSync(FIXTURE_DIR, join(dir, 'wal'), { recursive: true });
+  const srv = await startServer({ dir });
+  const redis = srv.client();
+  assert.equal(await redis.get('greeting'), 'hello, world');
+  assert.equal(await redis.get('answer'), '42');
+  assert.equal(await redis.exists('counter'), 0);
+  assert.equal(await redis.pexpiretime('session:1'), 4102444800000);
+  await redis.select(3);
+  assert.deepEqual(await redis.getBuffer(Buffer.from([0, 1, 2])), Buffer.from([0xff, 0, 0xfe]));
+  assert.equal(await redis.dbsize(), 1);
+  assert.match(await redis.info('persistence'), /wal_last_lsn:8\r/);
+  await srv.stop();
+  cleanup(dir);
+});

@@ -1,0 +1,102 @@
+/**
+ * Lifecycle: the data directory lock, clean shutdown by signal and by
+ * SHUTDOWN, and WAL write failures (injected with FLASHCACHE_FAULTS) that
+ * must never be acknowledged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, startServer, tempDir, waitFor } from '../helpers/server.js';
+
+test('a second server on the same data directory exits with a clear message', async () => {
+  const first = await startServer();
+  const second = await startServer({ dir: first.dir, expectExit: true });
+  assert.equal(second.exitCode, 1);
+  const fatal = second.logs.find((l) => l.level === 60);
+  assert.match(String(fatal?.msg), new RegExp(`in use by another FlashCache server \\(PID ${first.proc.pid}\\)`));
+  assert.equal(await first.client().ping(), 'PONG', 'the first server is unaffected');
+  await first.stop();
+  cleanup(first.dir);
+});
+
+test('SIGTERM and SIGINT shut down cleanly with every write durable', async () => {
+  const dir = tempDir();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const srv = await startServer({ dir, args: ['--appendfsync', 'no'] });
+    const redis = srv.client();
+    await redis.set(`by-${signal}`, 'kept');
+    srv.proc.kill(signal);
+    assert.equal(await srv.exited, 0);
+    assert.ok(srv.logs.some((l) => l.msg === 'FlashCache is now ready to exit, bye bye'));
+    redis.disconnect();
+  }
+  const srv = await startServer({ dir });
+  const redis = srv.client();
+  assert.deepEqual(await redis.mget('by-SIGTERM', 'by-SIGINT'), ['kept', 'kept']);
+  await srv.stop();
+  cleanup(dir);
+});
+
+test('SHUTDOWN closes the connection without a reply and exits 0', async () => {
+  const srv = await startServer();
+  const redis = srv.client({ retryStrategy: () => null });
+  await redis.set('k', 'v');
+  await assert.rejects(redis.shutdown());
+  assert.equal(await srv.exited, 0);
+  const again = await startServer({ dir: srv.dir });
+  assert.equal(await again.client().get('k'), 'v');
+  await again.stop();
+  cleanup(srv.dir);
+});
+
+for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
+  test(`${fault}: writes get MISCONF, reads go on, nothing unsafe is acknowledged, recovery is automatic`, async () => {
+    const switchDir = tempDir();
+    const full = join(switchDir, 'fault-on');
+    const srv = await startServer({ env: { FLASHCACHE_FAULTS: `${fault}@${full}` } });
+    const writer = srv.client();
+    const reader = srv.client();
+    await writer.set('before', '1');
+
+    writeFileSync(full, '');
+    let acked = false;
+    const pending = writer.set('during', '2').then((r) => ((acked = true), r));
+    // Poll on fresh connections: a reply sealed while the failing batch was in
+    // flight waits for that batch, like every reply after it on its connection.
+    await waitFor(
+      async () => {
+        const probe = srv.client();
+        const info = await Promise.race([probe.info('persistence'), new Promise<string>((r) => setTimeout(() => r(''), 250))]);
+        probe.disconnect();
+        return /wal_write_status:err/.test(info);
+      },
+      5000,
+      'the WAL to report the failure',
+    );
+    assert.equal(acked, false, 'a write the disk refused is not acknowledged');
+    await assert.rejects(reader.set('refused', '3'), /^ReplyError: MISCONF Errors writing to the AOF file: /);
+    assert.equal(await reader.get('before'), '1', 'reads of durable data keep working');
+    // Another connection: replies on one connection leave in order, so a waiting
+    // read would hold back everything after it on the same connection.
+    let sawUndurable = false;
+    const undurableRead = srv.client().get('during').then((v) => ((sawUndurable = true), v));
+    assert.equal(await reader.get('before'), '1');
+    assert.equal(await reader.exists('before'), 1);
+    assert.equal(sawUndurable, false, 'a read of a not-yet-durable write waits with it');
+
+    rmSync(full);
+    assert.equal(await pending, 'OK');
+    assert.equal(await undurableRead, '2');
+    await waitFor(async () => /wal_write_status:ok/.test(await reader.info('persistence')), 5000, 'the WAL to recover');
+    assert.equal(await reader.set('after', '4'), 'OK');
+    await srv.kill();
+
+    const again = await startServer({ dir: srv.dir });
+    const r = again.client();
+    assert.deepEqual(await r.mget('before', 'during', 'refused', 'after'), ['1', '2', null, '4']);
+    await again.stop();
+    cleanup(srv.dir);
+    cleanup(switchDir);
+  });
+}

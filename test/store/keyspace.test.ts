@@ -1,0 +1,147 @@
+/**
+ * The keyspace against a plain Map model: random operation sequences
+ * (fast-check, seed printed), index growth and shrinking, SCAN coverage,
+ * arena compaction.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Keyspace } from '../../src/store/keyspace.js';
+import { testSeed } from '../helpers/random.js';
+
+function keyspace(now = () => 1_000_000): { ks: Keyspace; expired: string[] } {
+  const expired: string[] = [];
+  const ks = new Keyspace(4, { onExpired: (db, key) => expired.push(`${db}:${key.toString()}`) }, now);
+  return { ks, expired };
+}
+
+function contents(ks: Keyspace, db: number): Map<string, string> {
+  const out = new Map<string, string>();
+  const d = ks.dbs[db]!;
+  d.forEachSlot((slot) => out.set(d.key(slot).toString('latin1'), d.value(slot).toString('latin1')));
+  return out;
+}
+
+type Op =
+  | { op: 'set'; key: number; len: number }
+  | { op: 'del'; key: number }
+  | { op: 'append'; key: number; len: number }
+  | { op: 'compact' }
+  | { op: 'shrink' };
+
+test('random operation sequences agree with a Map model', () => {
+  const seed = testSeed('keyspace model');
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.integer({ min: 0, max: 300 }), len: fc.integer({ min: 0, max: 3000 }) }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('del' as const), key: fc.integer({ min: 0, max: 300 }) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('append' as const), key: fc.integer({ min: 0, max: 300 }), len: fc.integer({ min: 1, max: 500 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('compact' as const) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('shrink' as const) }) },
+  );
+  let runs = 0;
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 400 }), (ops) => {
+      runs++;
+      const { ks } = keyspace();
+      const db = ks.dbs[1]!;
+      const model = new Map<string, string>();
+      let n = 0;
+      for (const o of ops) {
+        const key = `key:${'k'.repeat(o.op === 'compact' || o.op === 'shrink' ? 0 : o.key % 40)}${o.op === 'compact' || o.op === 'shrink' ? '' : o.key}`;
+        if (o.op === 'set') {
+          const value = String.fromCharCode(97 + (n++ % 26)).repeat(o.len);
+          db.setString(Buffer.from(key), Buffer.from(value), 0);
+          model.set(key, value);
+        } else if (o.op === 'del') {
+          assert.equal(db.delete(Buffer.from(key)), model.delete(key));
+        } else if (o.op === 'append') {
+          const add = 'z'.repeat(o.len);
+          const slot = db.findSlot(Buffer.from(key));
+          if (slot < 0) db.setString(Buffer.from(key), Buffer.from(add), 0, -1);
+          else {
+            const old = db.valueLength(slot);
+            db.resizeString(slot, old + add.length).write(add, old, 'latin1');
+          }
+          model.set(key, (model.get(key) ?? '') + add);
+        } else if (o.op === 'compact') {
+          ks.compact(Number.POSITIVE_INFINITY);
+        } else {
+          db.maybeShrink();
+        }
+      }
+      assert.deepEqual(contents(ks, 1), model);
+      assert.equal(db.size, model.size);
+      assert.equal(ks.arena.liveBytes > 0, model.size > 0);
+    }),
+    { seed, numRuns: 150 },
+  );
+  assert.equal(runs >= 150, true, `the property ran ${runs} times`);
+});
+
+test('the index grows and shrinks through many resizes without losing a key', () => {
+  const { ks } = keyspace();
+  const db = ks.dbs[0]!;
+  const N = 200_000;
+  for (let i = 0; i < N; i++) db.setString(Buffer.from(`k${i}`), Buffer.from(`v${i}`), 0);
+  assert.equal(db.size, N);
+  for (let i = 0; i < N; i += 2) assert.equal(db.delete(Buffer.from(`k${i}`)), true);
+  for (let i = 0; i < N - 100; i++) if (i % 2 === 1) db.delete(Buffer.from(`k${i}`));
+  db.maybeShrink();
+  assert.equal(db.size, 50);
+  assert.ok(db.indexBytes < 1024 * 9, `index shrank to ${db.indexBytes} bytes`);
+  for (let i = N - 100; i < N; i++) {
+    const slot = db.findSlot(Buffer.from(`k${i}`));
+    assert.equal(slot >= 0, i % 2 === 1);
+    if (slot >= 0) assert.equal(db.value(slot).toString(), `v${i}`);
+  }
+});
+
+test('SCAN visits every key exactly as a full iteration should, across resizes', () => {
+  const { ks } = keyspace();
+  const db = ks.dbs[2]!;
+  for (let i = 0; i < 5000; i++) db.setString(Buffer.from(`s${i}`), Buffer.from('v'), 0);
+  const seen = new Set<string>();
+  let cursor = 0;
+  let steps = 0;
+  do {
+    const r = db.scan(cursor, 37, null);
+    r.keys.forEach((k) => seen.add(k.toString()));
+    cursor = r.cursor;
+    // Grow the table mid-iteration: the guarantee must hold across a resize.
+    if (steps === 20) for (let i = 0; i < 20000; i++) db.setString(Buffer.from(`extra${i}`), Buffer.from('v'), 0);
+    steps++;
+  } while (cursor !== 0);
+  for (let i = 0; i < 5000; i++) assert.ok(seen.has(`s${i}`), `s${i} was returned`);
+});
+
+test('lazy expiry reports each expired key once; the sweep finds the rest', () => {
+  let now = 1_000_000;
+  const { ks, expired } = keyspace(() => now);
+  const db = ks.dbs[3]!;
+  for (let i = 0; i < 1000; i++) db.setString(Buffer.from(`t${i}`), Buffer.from('v'), i < 500 ? now + 10 : 0);
+  assert.equal(db.volatileCount, 500);
+  now += 11;
+  assert.equal(db.lookup(Buffer.from('t0')), -1);
+  assert.deepEqual(expired, ['3:t0']);
+  ks.activeExpire(Number.POSITIVE_INFINITY);
+  assert.equal(expired.length, 500);
+  assert.equal(db.size, 500);
+  assert.equal(db.volatileCount, 0);
+  ks.expiryEnabled = false;
+  db.setString(Buffer.from('replayed'), Buffer.from('v'), now - 1);
+  assert.ok(db.lookup(Buffer.from('replayed')) >= 0, 'no expiry while replaying');
+});
+
+test('compaction moves live entries out of sparse pages and frees them', () => {
+  const { ks } = keyspace();
+  const db = ks.dbs[0]!;
+  const value = Buffer.alloc(1000, 'x');
+  for (let i = 0; i < 5000; i++) db.setString(Buffer.from(`c${i}`), value, 0);
+  const pagesBefore = ks.arena.pageCount;
+  for (let i = 0; i < 5000; i++) if (i % 4 !== 0) db.delete(Buffer.from(`c${i}`));
+  assert.ok(ks.arena.garbageBytes > 3 * 1024 * 1024);
+  ks.compact(Number.POSITIVE_INFINITY);
+  assert.ok(ks.arena.pageCount < pagesBefore / 2, `pages ${pagesBefore} -> ${ks.arena.pageCount}`);
+  for (let i = 0; i < 5000; i += 4) assert.deepEqual(db.value(db.findSlot(Buffer.from(`c${i}`))), value);
+  assert.equal(db.size, 1250);
+});

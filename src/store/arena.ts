@@ -10,6 +10,11 @@
  * fall under {@link COMPACT_LIVE_RATIO} is compacted by the keyspace, a bounded
  * amount per turn. Every change marks its page dirty, which is what an
  * incremental snapshot copies.
+ *
+ * Every write to existing bytes of a page goes through {@link Arena.writable}
+ * (or a page free), which is where a snapshot in progress gets to keep the
+ * page's frozen image first (copy-on-write, docs/ARCHITECTURE.md "Snapshots").
+ * Appends past a page's frozen length need no copy.
  */
 
 /** Page size in bytes (1 MiB). Entries bigger than {@link LARGE_ENTRY_BYTES} get a large page of their own. */
@@ -44,6 +49,16 @@ const OFFSET_MASK = (1 << OFFSET_BITS) - 1;
 /** Highest page id a 32-bit reference can name (2^15 pages of 1 MiB = 32 GiB). */
 export const MAX_PAGES = 1 << (32 - OFFSET_BITS);
 
+/** Told before frozen bytes of a page change (see {@link Arena.frozenUsed}). */
+export interface PageWriteObserver {
+  /**
+   * Keeps what the snapshot needs of page `id` (its first `frozenUsed[id]`
+   * bytes) before they change or the page is freed. Must clear
+   * `frozenUsed[id]`.
+   */
+  preserve(id: number, page: Buffer): void;
+}
+
 /** Rounds `n` up to a multiple of 8. */
 export function align8(n: number): number {
   return (n + 7) & ~7;
@@ -67,8 +82,18 @@ export class Arena {
   readonly live: number[] = [];
   /** Nonzero for pages changed since the last snapshot took them. */
   dirty = new Uint8Array(64);
+  /**
+   * Per page, how many leading bytes a snapshot in progress still needs
+   * unchanged (0: none). Set by the snapshot when it freezes a page, cleared
+   * once it has copied or preserved it.
+   */
+  frozenUsed = new Int32Array(64);
+  /** The snapshot in progress, if any. */
+  observer: PageWriteObserver | null = null;
+  /** The page appends go to; -1 when a new one is needed. */
+  head = -1;
   private freeIds: number[] = [];
-  private head = -1;
+
   /** Sum of page buffer sizes, bytes. */
   allocatedBytes = 0;
   /** Number of pages in use. */
@@ -114,19 +139,26 @@ export class Arena {
     return Arena.refOf(id, offset);
   }
 
+  /**
+   * The page holding the entry at `ref`, ready for that entry to be changed
+   * in place: the page is marked dirty, and a snapshot in progress keeps its
+   * frozen image first. Fetch the page through this before every in-place
+   * write, never before.
+   */
+  writable(ref: number): Buffer {
+    const id = ref >>> OFFSET_BITS;
+    if (this.frozenUsed[id]! > Arena.offsetOf(ref)) this.observer!.preserve(id, this.pages[id]!);
+    this.dirty[id] = 1;
+    return this.pages[id]!;
+  }
+
   /** Marks the entry at `ref` (of `size` bytes) dead and releases its page when nothing live is left. */
   release(ref: number, size: number): void {
     const id = ref >>> OFFSET_BITS;
-    const page = this.pages[id]!;
+    const page = this.writable(ref);
     page[Arena.offsetOf(ref) + H_FLAGS]! |= FLAG_DEAD;
-    this.dirty[id] = 1;
     const live = (this.live[id]! -= size);
     if (live === 0 && id !== this.head) this.freePage(id);
-  }
-
-  /** Marks a page changed since the last snapshot. */
-  touch(ref: number): void {
-    this.dirty[ref >>> OFFSET_BITS] = 1;
   }
 
   /** Drops every page (FLUSHALL). */
@@ -186,20 +218,73 @@ export class Arena {
     }
   }
 
+  /**
+   * Installs a page read back from a snapshot, clean. Live bytes start at 0:
+   * the caller counts them with {@link countLive} while it indexes entries,
+   * then calls {@link finishInstall}.
+   */
+  install(id: number, buf: Buffer, used: number): void {
+    this.ensureIds(id);
+    this.pages[id] = buf;
+    this.used[id] = used;
+    this.live[id] = 0;
+    this.dirty[id] = 0;
+    this.allocatedBytes += buf.length;
+    this.pageCount++;
+  }
+
+  /** Adds `size` live bytes to page `id` (while installing). */
+  countLive(id: number, size: number): void {
+    this.live[id]! += size;
+  }
+
+  /**
+   * Ends an install: ids in between become free, pages with nothing live are
+   * freed (and so dropped from the next snapshot), appends resume on `head`.
+   */
+  finishInstall(head: number): void {
+    this.freeIds = [];
+    for (let id = this.pages.length - 1; id >= 0; id--) {
+      if (this.pages[id] === undefined) {
+        this.used[id] = 0;
+        this.live[id] = 0;
+        this.freeIds.push(id);
+      }
+    }
+    for (let id = 0; id < this.pages.length; id++) {
+      if (this.pages[id] !== undefined && this.live[id] === 0) this.freePage(id);
+    }
+    const h = this.pages[head];
+    this.head = h !== undefined && h.length === PAGE_SIZE ? head : -1;
+  }
+
+  private ensureIds(id: number): void {
+    if (id >= MAX_PAGES) throw new RangeError(`arena is full: ${MAX_PAGES} pages`);
+    while (this.pages.length <= id) {
+      this.pages.push(undefined);
+      this.used.push(0);
+      this.live.push(0);
+    }
+    if (id >= this.dirty.length) {
+      const n = Math.max(this.dirty.length * 2, id + 1);
+      const d = new Uint8Array(n);
+      d.set(this.dirty);
+      this.dirty = d;
+      const f = new Int32Array(n);
+      f.set(this.frozenUsed);
+      this.frozenUsed = f;
+    }
+  }
+
   private newPage(bytes: number): number {
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.pages.length;
-    if (id >= MAX_PAGES) throw new RangeError(`arena is full: ${MAX_PAGES} pages`);
+    this.ensureIds(id);
     // A freed page's buffer is never reused: a value view taken before the
     // free stays readable until the garbage collector drops it.
     const buf = Buffer.allocUnsafeSlow(bytes);
     this.pages[id] = buf;
     this.used[id] = 0;
     this.live[id] = 0;
-    if (id >= this.dirty.length) {
-      const d = new Uint8Array(Math.max(this.dirty.length * 2, id + 1));
-      d.set(this.dirty);
-      this.dirty = d;
-    }
     this.dirty[id] = 1;
     this.allocatedBytes += buf.length;
     this.pageCount++;
@@ -208,6 +293,7 @@ export class Arena {
 
   private freePage(id: number): void {
     const buf = this.pages[id]!;
+    if (this.frozenUsed[id]! > 0) this.observer!.preserve(id, buf);
     this.pages[id] = undefined;
     this.allocatedBytes -= buf.length;
     this.pageCount--;

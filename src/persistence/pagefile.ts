@@ -1,0 +1,189 @@
+/**
+ * `snapshot/pages.dat`: an array of page-sized slots, memory-mapped shared
+ * (`@riaskov/mmap-io`) in extents of {@link SLOTS_PER_EXTENT} slots.
+ *
+ * The file only grows, one extent at a time, and each new extent is filled
+ * with zeros by ordinary writes on the thread pool before it is mapped: the
+ * blocks are then allocated, so a later store through the mapping never has
+ * to allocate (a full disk would otherwise arrive as SIGBUS) and costs only a
+ * minor page fault. Copies into slots happen on the main thread; making them
+ * durable is one fdatasync of the file on the thread pool (on Linux, fsync of
+ * a file writes back the pages dirtied through its shared mappings).
+ *
+ * Format: docs/FORMAT.md, "Snapshot".
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type mmapTypes from '@riaskov/mmap-io';
+import { PAGE_SIZE } from '../store/arena.js';
+
+/**
+ * Loads @riaskov/mmap-io. Its loader (node-pre-gyp) parses `process.argv`
+ * to find the addon, and would take the server's own `--dir` flag for its
+ * directory option; it gets a clean argv for the duration of the load.
+ */
+function loadMmap(): typeof mmapTypes.default {
+  const require = createRequire(import.meta.url);
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    const mod = require('@riaskov/mmap-io') as { default?: typeof mmapTypes.default } & typeof mmapTypes.default;
+    return mod.default ?? mod;
+  } finally {
+    process.argv = argv;
+  }
+}
+
+const mmap = loadMmap();
+
+/** Slots per mapped extent (64 MiB). */
+export const SLOTS_PER_EXTENT = 64;
+const EXTENT_BYTES = SLOTS_PER_EXTENT * PAGE_SIZE;
+const ZEROS = Buffer.alloc(PAGE_SIZE);
+
+/** The slot file of a data directory, open for writing snapshots. */
+export class PageFile {
+  private readonly extents: Buffer[] = [];
+  private growing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    /** Path of pages.dat. */
+    readonly path: string,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the slot file and maps what it holds. A
+   * partial last extent (a crash while growing) is completed.
+   *
+   * @throws NodeJS.ErrnoException when the file cannot be opened or mapped
+   */
+  static async open(path: string): Promise<PageFile> {
+    const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const pf = new PageFile(fh, path);
+    const size = (await fh.stat()).size;
+    const extents = Math.ceil(size / EXTENT_BYTES);
+    for (let i = 0; i < extents; i++) {
+      if ((i + 1) * EXTENT_BYTES > size) await pf.fillZeros(Math.max(size, i * EXTENT_BYTES), (i + 1) * EXTENT_BYTES);
+      pf.mapExtent(i);
+    }
+    return pf;
+  }
+
+  /** Slots the file holds. */
+  get slotCount(): number {
+    return this.extents.length * SLOTS_PER_EXTENT;
+  }
+
+  /** File size, bytes. */
+  get bytes(): number {
+    return this.extents.length * EXTENT_BYTES;
+  }
+
+  /**
+   * Makes sure at least `slots` slots exist, growing the file by whole
+   * extents of zeros written on the thread pool.
+   *
+   * @throws NodeJS.ErrnoException (ENOSPC...) when the file cannot grow
+   */
+  async ensure(slots: number): Promise<void> {
+    while (this.slotCount < slots) {
+      if (this.growing === null) {
+        const i = this.extents.length;
+        this.growing = (async () => {
+          try {
+            await this.fillZeros(i * EXTENT_BYTES, (i + 1) * EXTENT_BYTES);
+            await this.fh.datasync();
+            this.mapExtent(i);
+          } finally {
+            this.growing = null;
+          }
+        })();
+      }
+      await this.growing;
+    }
+  }
+
+  /** A writable view of slot `i` (PAGE_SIZE bytes of the shared mapping). */
+  slot(i: number): Buffer {
+    const ext = this.extents[Math.floor(i / SLOTS_PER_EXTENT)];
+    if (ext === undefined) throw new RangeError(`slot ${i} is beyond pages.dat (${this.slotCount} slots)`);
+    const off = (i % SLOTS_PER_EXTENT) * PAGE_SIZE;
+    return ext.subarray(off, off + PAGE_SIZE);
+  }
+
+  /** fdatasync on the thread pool: every copy made into the mapping so far is durable when it resolves. */
+  async sync(): Promise<void> {
+    await this.fh.datasync();
+  }
+
+  /** Closes the file; mappings go when the garbage collector drops their buffers. */
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+
+  private async fillZeros(from: number, to: number): Promise<void> {
+    for (let off = from; off < to; off += PAGE_SIZE) {
+      const n = Math.min(PAGE_SIZE, to - off);
+      let done = 0;
+      while (done < n) done += (await this.fh.write(ZEROS, done, n - done, off + done)).bytesWritten;
+    }
+  }
+
+  private mapExtent(i: number): void {
+    this.extents[i] = mmap.map(EXTENT_BYTES, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fh.fd, i * EXTENT_BYTES);
+  }
+}
+
+/**
+ * Reads slots of a pages.dat for loading or checking (no mapping, no
+ * writes): the caller gets private copies it may keep as arena pages.
+ */
+export class PageFileReader {
+  private constructor(
+    private readonly fd: number,
+    /** File size, bytes. */
+    readonly bytes: number,
+  ) {}
+
+  /**
+   * Opens pages.dat read-only.
+   *
+   * @throws NodeJS.ErrnoException (ENOENT when the file is gone)
+   */
+  static open(path: string): PageFileReader {
+    const fd = openSync(path, 'r');
+    return new PageFileReader(fd, fstatSync(fd).size);
+  }
+
+  /**
+   * Reads a page spread over `slots` into a new buffer of `length` bytes,
+   * of which the first `used` are read.
+   *
+   * @throws RangeError when a slot lies beyond the end of the file
+   */
+  read(slots: readonly number[], length: number, used: number): Buffer {
+    const buf = Buffer.allocUnsafeSlow(length);
+    let pos = 0;
+    for (const s of slots) {
+      if (pos >= used) break;
+      const n = Math.min(PAGE_SIZE, used - pos);
+      if ((s + 1) * PAGE_SIZE > this.bytes && s * PAGE_SIZE + n > this.bytes) {
+        throw new RangeError(`slot ${s} lies beyond the end of pages.dat (${this.bytes} bytes)`);
+      }
+      let done = 0;
+      while (done < n) {
+        const r = readSync(this.fd, buf, pos + done, n - done, s * PAGE_SIZE + done);
+        if (r === 0) throw new RangeError(`slot ${s} is cut short at the end of pages.dat`);
+        done += r;
+      }
+      pos += n;
+    }
+    return buf;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

@@ -471,6 +471,24 @@ export class Wal {
   }
 
   /**
+   * Resolves once every record up to `lsn` is on stable storage, forcing the
+   * writes and the fdatasync that takes (a snapshot must never cover records
+   * the WAL could still lose).
+   *
+   * @throws the write error when the log cannot be written
+   */
+  async syncedThrough(lsn: number): Promise<void> {
+    while (this.syncedLsn < lsn) {
+      if (this.failure) throw this.failure;
+      await this.idle();
+      this.flush();
+      await this.idle();
+      if (this.failure) throw this.failure;
+      if (this.syncedLsn < lsn && this.writtenLsn >= lsn) await this.syncNow();
+    }
+  }
+
+  /**
    * Deletes segments holding only records at or below `lsn` (after a
    * snapshot covers them). The segment being appended to is kept.
    *
@@ -496,6 +514,14 @@ export class Wal {
     if (this.timer) clearInterval(this.timer);
     try {
       await this.drain();
+      // Begin an empty segment, so that the next start can skip every segment
+      // a snapshot covers without reading it (recovery.ts skips a segment
+      // whose successor starts at or below the covered LSN + 1).
+      if (this.filePos > SEGMENT_HEADER_SIZE) {
+        await this.fh!.close();
+        this.fh = null;
+        await this.startSegment(this.lastLsn + 1);
+      }
     } finally {
       this.closed = true;
       if (this.fh !== null) await this.fh.close();

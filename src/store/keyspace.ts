@@ -13,7 +13,7 @@
  * entry is next changed. Command handlers use both at once and never keep them.
  */
 import { randomInt } from 'node:crypto';
-import { Arena, Entry, EntryType, ENTRY_HEADER, entrySize, PAGE_SIZE } from './arena.js';
+import { Arena, Entry, EntryType, ENTRY_HEADER, entrySize, FLAG_DEAD, PAGE_SIZE } from './arena.js';
 import { murmur3 } from './hash.js';
 import { globMatch, matchesAll } from './glob.js';
 
@@ -171,8 +171,7 @@ export class Db {
    */
   setExpireAt(slot: number, at: number): void {
     const ref = this.refs[slot]!;
-    Entry.setExpireAt(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref), at);
-    this.ks.arena.touch(ref);
+    Entry.setExpireAt(this.ks.arena.writable(ref), Arena.offsetOf(ref), at);
     const was = (this.meta[slot]! & META_VOLATILE) !== 0;
     if (at > 0 && !was) {
       this.meta[slot]! |= META_VOLATILE;
@@ -199,9 +198,9 @@ export class Db {
       const off = Arena.offsetOf(ref);
       if (Entry.type(page, off) === EntryType.String && Entry.valCap(page, off) >= value.length) {
         // Same key, room enough: overwrite in place (no garbage, one dirty page).
-        page.set(value, off + ENTRY_HEADER + key.length);
-        Entry.setValLen(page, off, value.length);
-        this.ks.arena.touch(ref);
+        const w = this.ks.arena.writable(ref);
+        w.set(value, off + ENTRY_HEADER + key.length);
+        Entry.setValLen(w, off, value.length);
         this.setExpireAt(slot, expireAt);
         return;
       }
@@ -230,10 +229,10 @@ export class Db {
     const oldLen = Entry.valLen(page, off);
     const start = off + ENTRY_HEADER + keyLen;
     if (Entry.valCap(page, off) >= newLength) {
-      if (newLength > oldLen) page.fill(0, start + oldLen, start + newLength);
-      Entry.setValLen(page, off, newLength);
-      arena.touch(ref);
-      return page.subarray(start, start + newLength);
+      const w = arena.writable(ref);
+      if (newLength > oldLen) w.fill(0, start + oldLen, start + newLength);
+      Entry.setValLen(w, off, newLength);
+      return w.subarray(start, start + newLength);
     }
     const cap = newLength < PAGE_SIZE ? newLength * 2 : newLength + PAGE_SIZE;
     const size = entrySize(keyLen, cap);
@@ -267,6 +266,30 @@ export class Db {
     let i = h & mask;
     while (this.hashes[i]! > TOMBSTONE) i = (i + 1) & mask;
     if (this.hashes[i] === TOMBSTONE) this.tombstones--;
+    this.hashes[i] = h;
+    this.refs[i] = ref;
+    this.meta[i] = expireAt > 0 ? META_VOLATILE : 0;
+    if (expireAt > 0) this.volatileCount++;
+    this.size++;
+  }
+
+  /** Grows the index to hold `n` keys without a resize. */
+  reserve(n: number): void {
+    if (n > this.cap * MAX_FILL) this.rehash(n);
+  }
+
+  /**
+   * Indexes the entry at `off` of `page` (arena reference `ref`) while a
+   * snapshot is being installed: keys are known to be unique, so no lookup.
+   */
+  insertLoaded(page: Buffer, off: number, ref: number): void {
+    const keyStart = off + ENTRY_HEADER;
+    let h = murmur3(page, keyStart, keyStart + Entry.keyLen(page, off), this.ks.seed);
+    if (h < 2) h += 2;
+    const expireAt = Entry.expireAt(page, off);
+    const mask = this.mask;
+    let i = h & mask;
+    while (this.hashes[i]! > TOMBSTONE) i = (i + 1) & mask;
     this.hashes[i] = h;
     this.refs[i] = ref;
     this.meta[i] = expireAt > 0 ? META_VOLATILE : 0;
@@ -523,6 +546,42 @@ export class Keyspace {
     let n = this.arena.allocatedBytes;
     for (const db of this.dbs) n += db.indexBytes;
     return n;
+  }
+
+  /**
+   * Installs the pages of a snapshot into an empty keyspace and rebuilds the
+   * index from their live entries.
+   *
+   * @param head the page appends went to when the snapshot was taken, or -1
+   * @throws Error when an entry names a database beyond `databases`
+   */
+  install(pages: readonly { id: number; buf: Buffer; used: number }[], head: number): void {
+    const arena = this.arena;
+    const counts = new Array<number>(this.dbs.length).fill(0);
+    for (const p of pages) {
+      arena.install(p.id, p.buf, p.used);
+      for (let off = 0; off < p.used; ) {
+        const size = Entry.size(p.buf, off);
+        if ((p.buf[off + 1]! & FLAG_DEAD) === 0) {
+          const db = Entry.db(p.buf, off);
+          if (db >= this.dbs.length) {
+            throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${this.dbs.length}`);
+          }
+          counts[db]!++;
+          arena.countLive(p.id, size);
+        }
+        off += size;
+      }
+    }
+    this.dbs.forEach((db, i) => db.reserve(counts[i]!));
+    for (const p of pages) {
+      for (let off = 0; off < p.used; ) {
+        const size = Entry.size(p.buf, off);
+        if ((p.buf[off + 1]! & FLAG_DEAD) === 0) this.dbs[Entry.db(p.buf, off)]!.insertLoaded(p.buf, off, Arena.refOf(p.id, off));
+        off += size;
+      }
+    }
+    arena.finishInstall(head);
   }
 
   /** Removes every key of every database (FLUSHALL). */

@@ -1,0 +1,286 @@
+/**
+ * Incremental snapshots by shadow paging (docs/ARCHITECTURE.md, "Snapshots";
+ * formats in docs/FORMAT.md, "Snapshot").
+ *
+ * Taking snapshot N+1:
+ * 1. *Freeze* (main thread, O(pages)): note the WAL's tail LSN, take the set
+ *    of dirty pages and clear their flags, and mark how many bytes of each the
+ *    snapshot needs. From here a write to those bytes first preserves a copy
+ *    of the page (copy-on-write through {@link Arena.writable}); appends past
+ *    them need nothing.
+ * 2. *Copy*: each frozen page goes into slots of pages.dat that neither of the
+ *    two retained manifests references (never overwrite what recovery may
+ *    need), a few milliseconds of copying per event-loop turn.
+ * 3. fdatasync pages.dat on the thread pool; wait until the WAL is synced
+ *    through the frozen LSN.
+ * 4. Write `MANIFEST-<N+1>`: temporary file, fdatasync, rename, directory
+ *    fsync. The snapshot exists from this instant.
+ * 5. Keep manifests N and N+1; delete N-1, whose slots become free; delete
+ *    WAL segments wholly at or below N's covered LSN (so a fallback to N still
+ *    has the WAL it needs).
+ *
+ * A crash at any instant leaves manifest N (or N-1) intact with all its slots,
+ * plus every WAL record after it. The cost of a snapshot is proportional to
+ * the pages changed since the last one, not to the data size.
+ */
+import { rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { Arena, PAGE_SIZE, type PageWriteObserver } from '../store/arena.js';
+import { crashPoint, maybeFail } from '../server/faults.js';
+import type { Logger } from '../server/logger.js';
+import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
+import { PageFile } from './pagefile.js';
+import type { Wal } from './wal.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Milliseconds of page copying per event-loop turn while a snapshot runs. */
+const COPY_BUDGET_MS = 4;
+
+/** Figures INFO persistence reports. */
+export interface SnapshotStats {
+  /** Snapshots completed since start. */
+  completed: number;
+  /** Unix seconds of the last successful snapshot (0: none yet). */
+  lastTime: number;
+  /** Wall time the last snapshot took, ms. */
+  lastDurationMs: number;
+  /** Pages (dirty pages) the last snapshot wrote. */
+  lastPagesWritten: number;
+  /** Bytes the last snapshot wrote to pages.dat. */
+  lastBytesWritten: number;
+  /** Pages preserved by copy-on-write during the last snapshot. */
+  lastPagesPreserved: number;
+  /** 'ok' or 'err'. */
+  lastStatus: 'ok' | 'err';
+  /** The last failure's message, or ''. */
+  lastError: string;
+}
+
+/** The snapshot machinery of a running server. */
+export class Snapshotter implements PageWriteObserver {
+  readonly stats: SnapshotStats = {
+    completed: 0,
+    lastTime: 0,
+    lastDurationMs: 0,
+    lastPagesWritten: 0,
+    lastBytesWritten: 0,
+    lastPagesPreserved: 0,
+    lastStatus: 'ok',
+    lastError: '',
+  };
+  /** WAL bytes written when the last snapshot froze (for `snapshot-wal-bytes`). */
+  walBytesAtFreeze = 0;
+  /** Unix ms when the last snapshot froze, or when the server started. */
+  lastFreezeAt = Date.now();
+  private running: Promise<Manifest> | null = null;
+  /** Copies of frozen pages made before they were overwritten. */
+  private readonly preserved = new Map<number, Buffer>();
+  private preservedCount = 0;
+
+  /**
+   * @param dir the snapshot directory (`<data dir>/snapshot`)
+   * @param retained the durable manifests recovery may use, newest first (at most two)
+   */
+  private constructor(
+    private readonly dir: string,
+    private readonly arena: Arena,
+    private readonly wal: Wal,
+    private readonly log: Logger,
+    private readonly pageFile: PageFile,
+    private retained: Manifest[],
+  ) {}
+
+  /**
+   * Opens pages.dat for writing snapshots.
+   *
+   * @param retained the manifests recovery loaded or could fall back to, newest first
+   */
+  static async open(dir: string, arena: Arena, wal: Wal, log: Logger, retained: Manifest[]): Promise<Snapshotter> {
+    const pf = await PageFile.open(join(dir, 'pages.dat'));
+    return new Snapshotter(dir, arena, wal, log, pf, retained.slice(0, 2));
+  }
+
+  /** Whether a snapshot is being taken. */
+  get inProgress(): boolean {
+    return this.running !== null;
+  }
+
+  /** The newest durable snapshot, if any. */
+  get newest(): Manifest | undefined {
+    return this.retained[0];
+  }
+
+  /** Slots in pages.dat. */
+  get slotCount(): number {
+    return this.pageFile.slotCount;
+  }
+
+  /**
+   * Takes a snapshot, or joins the one being taken.
+   *
+   * @param reason for the log line (`SAVE`, `BGSAVE`, `interval`, `wal-bytes`, `shutdown`)
+   * @returns the manifest once it is durable
+   * @throws the error that stopped it (the previous snapshot and the WAL stay intact)
+   */
+  take(reason: string): Promise<Manifest> {
+    const newest = this.retained[0];
+    if (this.running === null && newest !== undefined && newest.coveredLsn === this.wal.lastLsn && !this.arena.dirty.includes(1)) {
+      // Nothing changed since the newest snapshot: it is this snapshot.
+      return Promise.resolve(newest);
+    }
+    if (this.running === null) {
+      this.running = this.run(reason).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  /** Copy-on-write: keeps the frozen bytes of page `id` before they change (see {@link PageWriteObserver}). */
+  preserve(id: number, page: Buffer): void {
+    const n = this.arena.frozenUsed[id]!;
+    const copy = Buffer.allocUnsafeSlow(n);
+    page.copy(copy, 0, 0, n);
+    this.preserved.set(id, copy);
+    this.arena.frozenUsed[id] = 0;
+    this.preservedCount++;
+  }
+
+  private async run(reason: string): Promise<Manifest> {
+    const t0 = performance.now();
+    const arena = this.arena;
+    const prev = this.retained[0];
+    // 1. Freeze.
+    const coveredLsn = this.wal.lastLsn;
+    const created = Date.now();
+    const pages = new Map<number, PageRecord>(prev?.pages ?? []);
+    const frozen: { id: number; length: number; used: number }[] = [];
+    const touched: number[] = [];
+    for (let id = 0; id < arena.dirty.length; id++) {
+      if (arena.dirty[id] === 0) continue;
+      arena.dirty[id] = 0;
+      touched.push(id);
+      const page = arena.pages[id];
+      if (page === undefined) {
+        pages.delete(id);
+        continue;
+      }
+      const used = arena.used[id]!;
+      arena.frozenUsed[id] = used;
+      frozen.push({ id, length: page.length, used });
+    }
+    arena.observer = this;
+    this.preservedCount = 0;
+    this.walBytesAtFreeze = this.wal.bytesWritten;
+    this.lastFreezeAt = created;
+    const headPage = arena.head;
+    crashPoint('snapshot-frozen');
+    let bytesWritten = 0;
+    try {
+      // 2. Slots: never one a retained manifest references.
+      const taken = new Set<number>();
+      for (const m of this.retained) for (const p of m.pages.values()) for (const s of p.slots) taken.add(s);
+      const free: number[] = [];
+      let next = 0;
+      const allocSlot = (): number => {
+        while (free.length === 0) {
+          if (!taken.has(next)) free.push(next);
+          next++;
+        }
+        return free.pop()!;
+      };
+      const plans = frozen.map((f) => ({ ...f, slots: Array.from({ length: Math.ceil(f.used / PAGE_SIZE) }, allocSlot) }));
+      const maxSlot = plans.reduce((m, p) => Math.max(m, ...p.slots), -1);
+      maybeFail('snapshot-write');
+      await this.pageFile.ensure(maxSlot + 1);
+      // 3. Copy, a time budget per turn.
+      let deadline = performance.now() + COPY_BUDGET_MS;
+      for (let i = 0; i < plans.length; i++) {
+        const p = plans[i]!;
+        const src = p.used === 0 ? EMPTY : (this.preserved.get(p.id) ?? arena.pages[p.id]!);
+        for (let k = 0; k < p.slots.length; k++) {
+          const from = k * PAGE_SIZE;
+          src.copy(this.pageFile.slot(p.slots[k]!), 0, from, Math.min(p.used, from + PAGE_SIZE));
+        }
+        const crc = crc32c(src.subarray(0, p.used));
+        pages.set(p.id, { id: p.id, length: p.length, used: p.used, crc, slots: p.slots });
+        this.preserved.delete(p.id);
+        arena.frozenUsed[p.id] = 0;
+        bytesWritten += p.used;
+        if (i === 0) crashPoint('snapshot-copying');
+        if (performance.now() >= deadline) {
+          await new Promise((r) => setImmediate(r));
+          deadline = performance.now() + COPY_BUDGET_MS;
+        }
+      }
+      arena.observer = null;
+      crashPoint('snapshot-copied');
+      // 4. Make pages and the WAL they depend on durable, then the manifest.
+      await this.pageFile.sync();
+      await this.wal.syncedThrough(coveredLsn);
+      crashPoint('snapshot-pages-synced');
+      const manifest: Manifest = {
+        seq: Math.max(prev?.seq ?? 0, ...listManifests(this.dir)) + 1,
+        coveredLsn,
+        created,
+        slotSize: PAGE_SIZE,
+        headPage,
+        pages,
+      };
+      maybeFail('snapshot-write');
+      await writeManifest(this.dir, manifest, () => crashPoint('snapshot-manifest-written'));
+      crashPoint('snapshot-committed');
+      // 5. Retention: this one and the previous; older manifests and their slots go.
+      this.retained = prev ? [manifest, prev] : [manifest];
+      for (const seq of listManifests(this.dir)) {
+        if (!this.retained.some((m) => m.seq === seq)) await unlink(join(this.dir, manifestName(seq))).catch(() => {});
+      }
+      const keepFrom = this.retained[this.retained.length - 1]!.coveredLsn;
+      const trimmed = prev ? await this.wal.deleteThrough(keepFrom) : [];
+      crashPoint('snapshot-wal-trimmed');
+      const ms = performance.now() - t0;
+      Object.assign(this.stats, {
+        completed: this.stats.completed + 1,
+        lastTime: Math.floor(created / 1000),
+        lastDurationMs: Math.round(ms),
+        lastPagesWritten: plans.length,
+        lastBytesWritten: bytesWritten,
+        lastPagesPreserved: this.preservedCount,
+        lastStatus: 'ok',
+        lastError: '',
+      });
+      this.log.info(
+        { reason, seq: manifest.seq, coveredLsn, pagesWritten: plans.length, pagesTotal: pages.size, bytes: bytesWritten, ms: Math.round(ms), walSegmentsDeleted: trimmed.length },
+        `snapshot ${manifest.seq} taken (${reason}): ${plans.length} of ${pages.size} pages written in ${ms.toFixed(1)} ms`,
+      );
+      return manifest;
+    } catch (err) {
+      // Nothing of this snapshot counts: everything it froze is dirty again.
+      arena.observer = null;
+      for (const f of frozen) arena.frozenUsed[f.id] = 0;
+      for (const id of touched) arena.dirty[id] = 1;
+      this.preserved.clear();
+      this.stats.lastStatus = 'err';
+      this.stats.lastError = (err as Error).message;
+      this.log.error({ reason, err: (err as Error).message }, 'snapshot failed; the previous snapshot and the WAL are intact');
+      throw err;
+    }
+  }
+
+  /**
+   * Sets a damaged manifest aside (`MANIFEST-<seq>.damaged`) so that it is
+   * neither loaded nor protected again.
+   */
+  static async setAside(dir: string, seq: number): Promise<void> {
+    const name = manifestName(seq);
+    await rename(join(dir, name), join(dir, name + '.damaged')).catch(() => {});
+  }
+
+  /** Waits for a snapshot in progress, then closes pages.dat. */
+  async close(): Promise<void> {
+    if (this.running) await this.running.catch(() => {});
+    await this.pageFile.close();
+  }
+}

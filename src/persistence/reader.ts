@@ -64,9 +64,9 @@ export interface WalProblem {
   kind: WalProblemKind;
   /** What was expected and found, in words. */
   detail: string;
-  /** Offset of the next valid record after the damage, or the file size when none follows. */
+  /** Offset of the next valid record after the damage, or the file size when none follows or the damage is a torn tail. */
   resumeAt: number;
-  /** Whether the damage is a torn tail by {@link isTornTail} (meaningful in the last segment only). */
+  /** Whether the damage is the torn tail of the last segment ({@link isTornTail}): everything from `offset` on is an unsynced batch. */
   torn: boolean;
 }
 
@@ -164,44 +164,95 @@ export function isTornTail(buf: Buffer, offset: number, damagedLsn: number): boo
   return true;
 }
 
+/** Options of {@link walkSegment}. */
+export interface WalkOptions {
+  /** The LSN the first record should carry; defaults to the header's. */
+  expectLsn?: number;
+  /**
+   * Records with an LSN below this are framed and sequence-checked but their
+   * checksums are not computed: recovery passes the first LSN it will apply,
+   * since records a snapshot already covers are not needed. Damage found on
+   * the way is still reported. Default 0: check everything.
+   */
+  verifyFrom?: number;
+  /** Called for each valid record, in file order. The record object is reused between calls. */
+  onRecord?: (rec: WalRecord) => void;
+  /**
+   * Whether this is the last segment of its log (default true). In the last
+   * segment, damage that {@link isTornTail} calls torn ends the walk: what
+   * follows belongs to the unsynced batch and is not handed out. Elsewhere a
+   * segment was synced whole before the next was begun, so all damage is
+   * corruption and the walk reads on.
+   */
+  lastSegment?: boolean;
+}
+
+/** What walking one segment found (the records went to `onRecord`). */
+export type SegmentWalk = Omit<SegmentScan, 'records'> & {
+  /** Valid records seen. */
+  count: number;
+  /** LSN of the last valid record, or 0. */
+  lastLsn: number;
+};
+
 /**
- * Reads every record of one segment, reading on past damage.
+ * Reads every record of one segment, reading on past damage, and hands each
+ * valid one to `onRecord` without collecting them.
  *
  * @param buf the segment file's bytes
  * @param file its name, for problem reports
- * @param expectLsn the LSN the first record should carry; defaults to the header's
  */
-export function scanSegment(buf: Buffer, file: string, expectLsn?: number): SegmentScan {
-  const scan: SegmentScan = { file, size: buf.length, header: null, records: [], problems: [], goodEnd: 0 };
+export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): SegmentWalk {
+  const walk: SegmentWalk = { file, size: buf.length, header: null, problems: [], goodEnd: 0, count: 0, lastLsn: 0 };
   const header = parseSegmentHeader(buf);
   if (typeof header === 'string') {
-    scan.problems.push({ file, offset: 0, kind: 'bad-segment-header', detail: header, resumeAt: buf.length, torn: false });
-    return scan;
+    walk.problems.push({ file, offset: 0, kind: 'bad-segment-header', detail: header, resumeAt: buf.length, torn: false });
+    return walk;
   }
-  scan.header = header;
-  let expect = expectLsn ?? header.firstLsn;
+  walk.header = header;
+  const verifyFrom = opts.verifyFrom ?? 0;
+  const onRecord = opts.onRecord;
+  const fast: WalRecord = { lsn: 0, db: 0, time: 0, commitLsn: 0, offset: 0, size: 0, payload: buf.subarray(0, 0) };
+  let expect = opts.expectLsn ?? header.firstLsn;
   let off = SEGMENT_HEADER_SIZE;
-  scan.goodEnd = off;
+  walk.goodEnd = off;
   let damaged = false;
   while (off < buf.length) {
+    // Fast path for records a snapshot covers: frame and sequence only.
+    if (expect < verifyFrom && buf.length - off >= RECORD_HEADER_SIZE && buf[off + REC.magic] === RECORD_MAGIC && buf[off + REC.version] === RECORD_VERSION) {
+      const len = buf.readUInt32LE(off + REC.length);
+      const end = off + RECORD_HEADER_SIZE + len;
+      if (len <= MAX_RECORD_PAYLOAD && end <= buf.length && readU64(buf, off + REC.lsn) === expect) {
+        if (onRecord) {
+          fast.lsn = expect;
+          fast.db = buf.readUInt16LE(off + REC.db);
+          fast.time = buf.readUInt32LE(off + REC.time);
+          fast.commitLsn = 0;
+          fast.offset = off;
+          fast.size = end - off;
+          fast.payload = buf.subarray(off + RECORD_HEADER_SIZE, end);
+          onRecord(fast);
+        }
+        walk.count++;
+        walk.lastLsn = expect;
+        expect++;
+        off = end;
+        if (!damaged) walk.goodEnd = off;
+        continue;
+      }
+    }
     const rec = recordAt(buf, off);
     if (typeof rec === 'string') {
-      const next = nextValidRecord(buf, off + 1);
+      const torn = opts.lastSegment !== false && isTornTail(buf, off, expect);
+      const next = torn ? -1 : nextValidRecord(buf, off + 1);
       const resumeAt = next < 0 ? buf.length : next;
-      scan.problems.push({
-        file,
-        offset: off,
-        kind: rec,
-        detail: describe(rec, buf, off, expect),
-        resumeAt,
-        torn: isTornTail(buf, off, expect),
-      });
+      walk.problems.push({ file, offset: off, kind: rec, detail: describe(rec, buf, off, expect), resumeAt, torn });
       damaged = true;
       off = resumeAt;
       continue;
     }
     if (rec.lsn !== expect) {
-      scan.problems.push({
+      walk.problems.push({
         file,
         offset: off,
         kind: 'lsn-gap',
@@ -211,12 +262,30 @@ export function scanSegment(buf: Buffer, file: string, expectLsn?: number): Segm
       });
       damaged = true;
     }
-    scan.records.push(rec);
-    if (!damaged) scan.goodEnd = off + rec.size;
+    onRecord?.(rec);
+    walk.count++;
+    walk.lastLsn = rec.lsn;
+    if (!damaged) walk.goodEnd = off + rec.size;
     expect = rec.lsn + 1;
     off += rec.size;
   }
-  return scan;
+  return walk;
+}
+
+/**
+ * Reads every record of one segment, reading on past damage, checking every
+ * checksum, and returns them all (tools and tests; recovery walks instead).
+ *
+ * @param buf the segment file's bytes
+ * @param file its name, for problem reports
+ * @param expectLsn the LSN the first record should carry; defaults to the header's
+ */
+export function scanSegment(buf: Buffer, file: string, expectLsn?: number): SegmentScan {
+  const records: WalRecord[] = [];
+  const opts: WalkOptions = { onRecord: (r) => records.push(r) };
+  if (expectLsn !== undefined) opts.expectLsn = expectLsn;
+  const walk = walkSegment(buf, file, opts);
+  return { file, size: walk.size, header: walk.header, records, problems: walk.problems, goodEnd: walk.goodEnd };
 }
 
 function describe(kind: WalProblemKind, buf: Buffer, off: number, expect: number): string {

@@ -12,10 +12,10 @@
  * them through the command table with expiry switched off), so the state after
  * replay does not depend on the clock.
  */
-import { openSync, ftruncateSync, fsyncSync, closeSync } from 'node:fs';
+import { openSync, ftruncateSync, fsyncSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSegments } from './wal.js';
-import { scanSegmentFile, type WalProblem, type WalRecord } from './reader.js';
+import { walkSegment, type WalkOptions, type WalProblem, type WalRecord } from './reader.js';
 
 /** Damage policy at start-up (setting `wal-recovery`). */
 export type WalRecoveryPolicy = 'tolerate-tail' | 'strict' | 'skip-corrupt';
@@ -43,6 +43,8 @@ export interface ReplayResult {
   records: number;
   /** Segments read. */
   segments: number;
+  /** Segments skipped because the snapshot covers all of their records. */
+  skippedSegments: number;
   /** LSN of the last record in the log (applied or covered by a snapshot); 0 for an empty log. */
   lastLsn: number;
   /** Torn tails truncated: file, offset, bytes dropped. */
@@ -71,7 +73,7 @@ export interface ReplayOptions {
  */
 export function replayWal(opts: ReplayOptions): ReplayResult {
   const segments = listSegments(opts.dir);
-  const result: ReplayResult = { records: 0, segments: segments.length, lastLsn: opts.fromLsn, truncated: [], skipped: [] };
+  const result: ReplayResult = { records: 0, segments: 0, skippedSegments: 0, lastLsn: opts.fromLsn, truncated: [], skipped: [] };
   const warn = opts.warn ?? (() => {});
   const repairHint = (file: string): string =>
     `Inspect it with 'cache-dump wal verify ${opts.dir}' and repair it with 'cache-dump wal repair ${opts.dir}', ` +
@@ -80,16 +82,34 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
   let expect = -1;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
+    const next = segments[i + 1];
+    if (next !== undefined && next.firstLsn - 1 <= opts.fromLsn) {
+      // Every record here is in the snapshot; the segment is kept only for a fallback.
+      result.skippedSegments++;
+      continue;
+    }
+    result.segments++;
     const path = join(opts.dir, seg.name);
     const isLast = i === segments.length - 1;
-    const scan = scanSegmentFile(path, expect < 0 ? undefined : expect);
+    const walkOpts: WalkOptions = {
+      verifyFrom: opts.fromLsn + 1,
+      lastSegment: isLast,
+      onRecord: (rec) => {
+        if (rec.lsn > opts.fromLsn) {
+          opts.apply(rec);
+          result.records++;
+        }
+      },
+    };
+    if (expect >= 0) walkOpts.expectLsn = expect;
+    const scan = walkSegment(readFileSync(path), seg.name, walkOpts);
     if (expect < 0 && scan.header !== null && scan.header.firstLsn > opts.fromLsn + 1) {
       const msg = `WAL starts at LSN ${scan.header.firstLsn} but the snapshot covers only up to ${opts.fromLsn}: records are missing`;
       if (opts.policy !== 'skip-corrupt') throw new WalCorruptionError(path, 0, null, `${msg}. ${repairHint(path)}`);
       warn(msg, { file: path });
     }
     for (const p of scan.problems) {
-      const tornTail = isLast && p.torn && p.resumeAt === scan.size;
+      const tornTail = p.torn;
       if (tornTail && opts.policy !== 'strict') continue;
       if (opts.policy === 'skip-corrupt') {
         result.skipped.push(p);
@@ -99,18 +119,15 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
       const what = tornTail ? 'torn tail (wal-recovery strict refuses to truncate it)' : p.kind === 'lsn-gap' ? 'missing records' : 'corruption';
       throw new WalCorruptionError(path, p.offset, p, `WAL ${what} in ${path} at offset ${p.offset}: ${p.detail}. ${repairHint(path)}`);
     }
-    for (const rec of scan.records) {
-      if (rec.lsn > opts.fromLsn) {
-        opts.apply(rec);
-        result.records++;
-      }
-      if (rec.lsn > result.lastLsn) result.lastLsn = rec.lsn;
-      expect = rec.lsn + 1;
+    if (scan.count > 0) {
+      result.lastLsn = Math.max(result.lastLsn, scan.lastLsn);
+      expect = scan.lastLsn + 1;
+    } else if (scan.header !== null && expect < 0) {
+      expect = scan.header.firstLsn;
     }
-    if (scan.header !== null && expect < 0) expect = scan.header.firstLsn;
     const tail = scan.problems[scan.problems.length - 1];
-    if (isLast && tail !== undefined && tail.torn && tail.resumeAt === scan.size) {
-      const keep = lastRecordEnd(scan.records, tail.offset, scan.goodEnd);
+    if (tail !== undefined && tail.torn) {
+      const keep = tail.offset;
       truncateFile(path, keep);
       const dropped = scan.size - keep;
       result.truncated.push({ file: path, offset: keep, bytes: dropped });
@@ -118,13 +135,6 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
     }
   }
   return result;
-}
-
-/** End of the last valid record before `offset` (the tail to keep). */
-function lastRecordEnd(records: WalRecord[], offset: number, fallback: number): number {
-  let end = fallback;
-  for (const r of records) if (r.offset < offset) end = Math.max(end, r.offset + r.size);
-  return Math.min(end, offset);
 }
 
 /** Truncates a file to `length` bytes and syncs it. */

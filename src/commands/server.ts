@@ -101,17 +101,56 @@ function configHelpCommand(c: Client): void {
  */
 function shutdownCommand(c: Client, argv: Buffer[]): void {
   let abort = false;
+  let save = true;
+  let nosave = false;
   for (let j = 1; j < argv.length; j++) {
     const w = word(argv[j]!);
     if (w === 'ABORT') abort = true;
-    else if (w !== 'NOSAVE' && w !== 'SAVE' && w !== 'NOW' && w !== 'FORCE') return c.reply.error(ERR.syntax);
+    else if (w === 'NOSAVE') nosave = true;
+    else if (w !== 'SAVE' && w !== 'NOW' && w !== 'FORCE') return c.reply.error(ERR.syntax);
   }
+  if (nosave && argv.some((a) => isWord(a, 'SAVE'))) return c.reply.error(ERR.syntax);
   if (abort) {
     if (argv.length > 2) return c.reply.error(ERR.syntax);
     return c.reply.error('ERR No shutdown in progress.');
   }
+  if (nosave) save = false;
   c.closeAfterReply = true;
-  c.server.requestShutdown('SHUTDOWN command');
+  c.server.requestShutdown('SHUTDOWN command', save);
+}
+
+/**
+ * SAVE: takes a snapshot and replies once it is durable. Unlike Redis, the
+ * server keeps serving other clients meanwhile; only this client waits.
+ */
+function saveCommand(c: Client): void {
+  const snaps = c.server.snapshots;
+  if (snaps.inProgress) return c.reply.error('ERR Background save already in progress');
+  c.block();
+  snaps.take('SAVE').then(
+    () => c.reply.ok(),
+    (err: Error) => c.reply.error(`ERR snapshot failed: ${err.message}`),
+  ).finally(() => c.unblock());
+}
+
+/** BGSAVE [SCHEDULE] */
+function bgsaveCommand(c: Client, argv: Buffer[]): void {
+  const schedule = argv.length === 2 && isWord(argv[1]!, 'SCHEDULE');
+  if (argv.length > 2 || (argv.length === 2 && !schedule)) return c.reply.error(ERR.syntax);
+  const snaps = c.server.snapshots;
+  if (snaps.inProgress) {
+    if (!schedule) return c.reply.error('ERR Background save already in progress');
+    void snaps.take('BGSAVE').catch(() => {}).finally(() => snaps.take('BGSAVE SCHEDULE').catch(() => {}));
+    return c.reply.simple('Background saving scheduled');
+  }
+  snaps.take('BGSAVE').catch(() => {});
+  c.reply.simple('Background saving started');
+}
+
+/** LASTSAVE: Unix time of the last successful snapshot (the start time before the first). */
+function lastsaveCommand(c: Client): void {
+  const t = c.server.snapshots.stats.lastTime;
+  c.reply.int(t > 0 ? t : Math.floor(c.server.startedAt / 1000));
 }
 
 /** ACL categories COMMAND reports, derived from the table entry. */
@@ -283,6 +322,9 @@ export const serverCommands: CommandSpec[] = [
   cmd('flushall', -1, ['write'], null, 'server', '1.0.0', 'O(N) where N is the total number of keys in all databases', 'Removes all keys from all databases.', flushallCommand),
   cmd('time', 1, ['loading', 'stale', 'fast'], null, 'server', '2.6.0', 'O(1)', 'Returns the server time.', timeCommand),
   cmd('shutdown', -1, ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'], null, 'server', '1.0.0', 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)', 'Synchronously saves the database(s) to disk and shuts down the Redis server.', shutdownCommand),
+  cmd('save', 1, ['admin', 'noscript', 'no_multi'], null, 'server', '1.0.0', 'O(N) where N is the total number of keys in all databases', 'Synchronously saves the database(s) to disk.', saveCommand),
+  cmd('bgsave', -1, ['admin', 'noscript'], null, 'server', '1.0.0', 'O(1)', 'Asynchronously saves the database(s) to disk.', bgsaveCommand),
+  cmd('lastsave', 1, ['loading', 'stale', 'fast'], null, 'server', '1.0.0', 'O(1)', 'Returns the Unix timestamp of the last successful save to disk.', lastsaveCommand),
   cmd('command', -1, ['loading', 'stale'], null, 'server', '2.8.13', 'O(N) where N is the total number of Redis commands', 'Returns detailed information about all commands.', commandCommand),
   container('config', 'server', '2.0.0', 'A container for server configuration commands.', [
     configSub('get', -3, ['admin', 'noscript', 'loading', 'stale'], 'Returns the effective values of configuration parameters.', configGetCommand),

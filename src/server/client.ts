@@ -48,6 +48,7 @@ export class Client {
   private readonly outPieces: (Buffer | Buffer[])[] = [];
   private readonly outTags: number[] = [];
   private closed = false;
+  private blocked = false;
 
   /**
    * @param server the owning server
@@ -87,14 +88,18 @@ export class Client {
   /** Feeds received bytes and runs every complete command. */
   onData(chunk: Buffer): void {
     if (this.closeAfterReply || this.closed) return;
+    this.decoder!.push(chunk);
+    this.processInput();
+  }
+
+  /** Runs every complete command buffered, unless blocked, then seals the replies. */
+  private processInput(): void {
     const decoder = this.decoder!;
-    decoder.push(chunk);
     try {
-      for (;;) {
+      while (!this.blocked && !this.closeAfterReply) {
         const argv = decoder.next();
         if (argv === null) break;
         this.server.execute(this, argv);
-        if (this.closeAfterReply) break;
       }
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
@@ -104,6 +109,30 @@ export class Client {
     }
     this.seal(this.server.replyTag());
     this.server.needsRelease(this);
+  }
+
+  /**
+   * Stops running this client's commands until {@link unblock} (SAVE waiting
+   * for its snapshot). Input is no longer read meanwhile, so a client cannot
+   * queue unbounded work behind a blocked command.
+   */
+  block(): void {
+    this.blocked = true;
+    this.socket?.pause();
+  }
+
+  /** Resumes after {@link block}: the caller has appended the blocked command's reply. */
+  unblock(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    if (this.closed) return;
+    this.socket?.resume();
+    this.processInput();
+  }
+
+  /** Whether a command of this client is waiting (SAVE). */
+  get isBlocked(): boolean {
+    return this.blocked;
   }
 
   /**

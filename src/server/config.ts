@@ -52,6 +52,8 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'databases', type: 'int', default: '16', min: 1, max: 65536, runtime: false, description: 'number of databases (SELECT 0..n-1)' },
   { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 40, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
   { name: 'wal-recovery', type: 'enum', default: 'tolerate-tail', values: ['tolerate-tail', 'strict', 'skip-corrupt'], runtime: false, description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records' },
+  { name: 'snapshot-interval', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'take a snapshot this often when anything changed (0: never on a timer)' },
+  { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },
   { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
   { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
   { name: 'appendonly', type: 'bool', default: 'yes', runtime: false, description: 'always yes: every write goes to the WAL (reported for tools that ask)' },

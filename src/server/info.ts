@@ -98,9 +98,29 @@ function section(server: Server, name: string): Fields | null {
     }
     case 'persistence': {
       const wal = server.wal;
+      const snap = server.snapshots;
+      const newest = snap.newest;
+      const st = snap.stats;
       return [
         ['loading', 0],
         ['async_loading', 0],
+        ['rdb_changes_since_last_save', wal.lastLsn - (newest?.coveredLsn ?? 0)],
+        ['rdb_bgsave_in_progress', snap.inProgress ? 1 : 0],
+        ['rdb_last_save_time', st.lastTime > 0 ? st.lastTime : Math.floor(server.startedAt / 1000)],
+        ['rdb_last_bgsave_status', st.lastStatus],
+        ['rdb_last_bgsave_time_sec', st.completed > 0 ? Math.round(st.lastDurationMs / 1000) : -1],
+        ['snapshot_seq', newest?.seq ?? 0],
+        ['snapshot_covered_lsn', newest?.coveredLsn ?? 0],
+        ['snapshot_pages', newest?.pages.size ?? 0],
+        ['snapshot_slots', snap.slotCount],
+        ['snapshot_last_time', st.lastTime],
+        ['snapshot_last_duration_ms', st.lastDurationMs],
+        ['snapshot_last_pages_written', st.lastPagesWritten],
+        ['snapshot_last_bytes_written', st.lastBytesWritten],
+        ['snapshot_last_pages_preserved', st.lastPagesPreserved],
+        ['snapshot_last_error', st.lastError],
+        ['snapshots_completed', st.completed],
+        ['wal_bytes_since_snapshot', Math.max(0, wal.bytesWritten - snap.walBytesAtFreeze)],
         ['aof_enabled', 1],
         ['aof_last_write_status', wal.failure ? 'err' : 'ok'],
         ['wal_appendfsync', wal.appendfsync],
@@ -114,6 +134,8 @@ function section(server: Server, name: string): Fields | null {
         ['wal_fsyncs', wal.fsyncs],
         ['wal_write_status', wal.failure ? 'err' : 'ok'],
         ['wal_last_error', wal.failure ? wal.failure.message : ''],
+        ['recovery_snapshot_seq', server.loadedSnapshot?.seq ?? 0],
+        ['recovery_snapshot_pages', server.loadedSnapshot?.pages ?? 0],
         ['recovery_records_replayed', server.recovery?.records ?? 0],
         ['recovery_seconds', server.recoverySeconds.toFixed(3)],
         ['recovery_truncated_bytes', (server.recovery?.truncated ?? []).reduce((a, t) => a + t.bytes, 0)],

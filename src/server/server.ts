@@ -11,13 +11,16 @@
  *    the WAL starts writing the batch, and replies that need nothing are sent;
  * 5. when the batch is durable, the waiting replies are sent.
  */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { Keyspace } from '../store/keyspace.js';
 import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
-import { replayWal, type ReplayResult } from '../persistence/recovery.js';
+import { replayWal, WalCorruptionError, type ReplayResult } from '../persistence/recovery.js';
+import { loadSnapshot } from '../persistence/loader.js';
+import { Snapshotter } from '../persistence/snapshot.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
 import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../commands/table.js';
 import { allCommands } from '../commands/index.js';
@@ -56,6 +59,16 @@ function misconfMessage(err: NodeJS.ErrnoException): string {
   return `MISCONF Errors writing to the AOF file: ${what}`;
 }
 
+/** Start-up cannot rebuild the data; the message says why and what to do. */
+export class RecoveryError extends Error {
+  override readonly name = 'RecoveryError';
+}
+
+/** Removes `*.tmp` files left by a crash while a manifest or segment was being written. */
+function removeTemporaryFiles(dir: string): void {
+  for (const name of readdirSync(dir)) if (name.endsWith('.tmp')) rmSync(join(dir, name), { force: true });
+}
+
 /** A running FlashCache server. */
 export class Server {
   readonly keyspace: Keyspace;
@@ -75,6 +88,9 @@ export class Server {
   /** Port actually listened on. */
   port = 0;
   wal!: Wal;
+  snapshots!: Snapshotter;
+  /** The snapshot start-up loaded, if any. */
+  loadedSnapshot: { seq: number; pages: number; coveredLsn: number } | null = null;
   readonly dir: string;
   readonly limits: DecoderLimits;
 
@@ -119,24 +135,46 @@ export class Server {
   }
 
   /**
-   * Locks the data directory, replays the WAL, opens it for appending and
-   * starts listening.
+   * Locks the data directory, loads the newest usable snapshot, replays the
+   * WAL after it, opens the WAL for appending and starts listening.
    *
-   * @throws DirectoryLockedError, WalCorruptionError, or a listen error
+   * @throws DirectoryLockedError, WalCorruptionError, RecoveryError, or a listen error
    */
   async start(): Promise<void> {
     const t0 = performance.now();
     this.lock = lockDataDir(this.dir);
     const walDir = join(this.dir, 'wal');
-    this.recovery = this.replay(walDir);
+    const snapDir = join(this.dir, 'snapshot');
+    mkdirSync(snapDir, { recursive: true });
+    removeTemporaryFiles(snapDir);
+    const loaded = loadSnapshot(snapDir, this.log);
+    const fromLsn = loaded.manifest?.coveredLsn ?? 0;
+    if (loaded.manifest !== null) {
+      this.keyspace.install(loaded.pages, loaded.manifest.headPage);
+      this.loadedSnapshot = { seq: loaded.manifest.seq, pages: loaded.pages.length, coveredLsn: fromLsn };
+    } else if (loaded.damaged.length > 0) {
+      this.log.warn({ damaged: loaded.damaged }, 'no usable snapshot: falling back to the WAL alone');
+    }
+    try {
+      this.recovery = this.replay(walDir, fromLsn);
+    } catch (err) {
+      if (err instanceof WalCorruptionError && err.problem === null && loaded.manifest === null && loaded.damaged.length > 0) {
+        throw new RecoveryError(
+          `no usable snapshot (${loaded.damaged.map((d) => `MANIFEST-${d.seq}: ${d.reason}`).join('; ')}) and the WAL no longer reaches back to LSN 1, ` +
+            `so the data cannot be rebuilt. The damaged manifests were renamed *.damaged in ${snapDir}; inspect them with 'cache-dump snapshot verify ${this.dir}'.`,
+        );
+      }
+      throw err;
+    }
     this.wal = await Wal.open({
       dir: walDir,
       segmentSize: this.config.get('wal-segment-size'),
       appendfsync: this.config.get('appendfsync'),
-      nextLsn: this.recovery.lastLsn + 1,
+      nextLsn: Math.max(fromLsn, this.recovery.lastLsn) + 1,
     });
     this.wal.onDurable = (lsn) => this.releaseWaiting(lsn);
     this.wal.onFailure = (err) => this.walFailureChanged(err);
+    this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();
@@ -144,19 +182,24 @@ export class Server {
     this.log.info(
       {
         keys: this.keyspace.keyCount,
+        pages: this.keyspace.arena.pageCount,
+        snapshot: loaded.manifest?.seq ?? null,
+        coveredLsn: fromLsn,
         records: this.recovery.records,
         segments: this.recovery.segments,
-        lastLsn: this.recovery.lastLsn,
+        lastLsn: this.wal.lastLsn,
         seconds: Number(this.recoverySeconds.toFixed(3)),
       },
-      `recovered ${this.keyspace.keyCount} keys from ${this.recovery.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
+      `recovered ${this.keyspace.keyCount} keys in ${this.keyspace.arena.pageCount} pages` +
+        (loaded.manifest ? ` from snapshot ${loaded.manifest.seq}` : '') +
+        ` and ${this.recovery.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
     );
     await this.listen();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
   }
 
-  private replay(walDir: string): ReplayResult {
+  private replay(walDir: string, fromLsn: number): ReplayResult {
     this.replaying = true;
     this.keyspace.expiryEnabled = false;
     const c = this.replayClient;
@@ -164,7 +207,7 @@ export class Server {
       return replayWal({
         dir: walDir,
         policy: this.config.get('wal-recovery'),
-        fromLsn: 0,
+        fromLsn,
         warn: (msg, fields) => this.log.warn(fields, msg),
         apply: (rec) => {
           const args = decodePayload(rec.payload);
@@ -384,12 +427,27 @@ export class Server {
     this.keyspace.compact(2 * 1024 * 1024);
     for (const db of this.keyspace.dbs) db.maybeShrink();
     if (expired > 0) this.wal.flush();
+    this.maybeSnapshot();
     const now = performance.now();
     const dt = now - this.lastOpsSample.at;
     const ops = ((this.stats.totalCommands - this.lastOpsSample.commands) * 1000) / dt;
     this.opsSamples.push(ops);
     if (this.opsSamples.length > 16) this.opsSamples.shift();
     this.lastOpsSample = { at: now, commands: this.stats.totalCommands };
+  }
+
+  /** Starts a background snapshot when `snapshot-interval` or `snapshot-wal-bytes` says so. */
+  private maybeSnapshot(): void {
+    const snap = this.snapshots;
+    if (snap.inProgress || this.wal.failure !== null) return;
+    const changed = this.wal.lastLsn > (snap.newest?.coveredLsn ?? 0);
+    if (!changed) return;
+    const walBytes = this.config.get('snapshot-wal-bytes') as number;
+    const interval = this.config.get('snapshot-interval') as number;
+    let reason: string | null = null;
+    if (walBytes > 0 && this.wal.bytesWritten - snap.walBytesAtFreeze >= walBytes) reason = 'snapshot-wal-bytes';
+    else if (interval > 0 && Date.now() - snap.lastFreezeAt >= interval * 1000) reason = 'snapshot-interval';
+    if (reason !== null) this.snapshots.take(reason).catch(() => {});
   }
 
   /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */
@@ -404,29 +462,44 @@ export class Server {
     this.keyspace.expiredKeys = 0;
   }
 
-  /** Shuts down in the background and resolves {@link stopped} with the exit code (0: clean). */
-  requestShutdown(reason: string): void {
-    this.shutdown(reason).then(
+  /**
+   * Shuts down in the background and resolves {@link stopped} with the exit code (0: clean).
+   *
+   * @param save take a snapshot first (false for SHUTDOWN NOSAVE)
+   */
+  requestShutdown(reason: string, save = true): void {
+    this.shutdown(reason, save).then(
       () => this.resolveStopped(0),
       () => this.resolveStopped(1),
     );
   }
 
   /**
-   * Stops accepting, makes every appended record durable, closes connections
-   * and releases the lock (SHUTDOWN, SIGTERM, SIGINT).
+   * Stops accepting and reading, takes a snapshot (so the next start has
+   * little WAL to replay), makes every appended record durable, closes
+   * connections and releases the lock (SHUTDOWN, SIGTERM, SIGINT).
    *
+   * @param save take a snapshot first
    * @throws the WAL error when pending records could not be written
    */
-  shutdown(reason: string): Promise<void> {
+  shutdown(reason: string, save = true): Promise<void> {
     if (this.shuttingDown) return this.shuttingDown;
     this.shuttingDown = (async () => {
-      this.log.info({ reason }, 'shutting down');
+      this.log.info({ reason, save }, 'shutting down');
       if (this.cron) clearInterval(this.cron);
-      // Stop accepting; open connections are closed below, once their replies are out.
+      // Stop accepting and reading; open connections close below, once their replies are out.
       for (const s of this.net) s.close();
+      for (const c of this.clients.values()) c.socket?.pause();
       let error: unknown = null;
+      if (save && this.wal.failure === null) {
+        try {
+          await this.snapshots.take('shutdown');
+        } catch {
+          // Logged by the snapshotter; the WAL still holds everything.
+        }
+      }
       try {
+        await this.snapshots.close();
         await this.wal.close();
         this.releaseWaiting(this.wal.durableLsn);
       } catch (err) {

@@ -11,7 +11,7 @@ import { EntryType } from '../store/arena.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Client } from '../server/client.js';
 import { cmd, type CommandSpec } from './table.js';
-import { ERR, isWord, longOrReply, word } from './util.js';
+import { ERR, isWord, longOrReply, parseInt64, word } from './util.js';
 
 /** The name TYPE reports for an entry type. */
 export function typeName(t: number): string {
@@ -212,6 +212,9 @@ function moveCommand(c: Client, argv: Buffer[]): void {
   c.reply.int(1);
 }
 
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+
 const EXPIRE_NX = 1;
 const EXPIRE_XX = 2;
 const EXPIRE_GT = 4;
@@ -241,14 +244,16 @@ function expireGeneric(name: string, relative: boolean, seconds: boolean) {
     if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
       return c.reply.error('ERR GT and LT options at the same time are not compatible');
     }
-    let when = longOrReply(c, argv[2]!);
-    if (when === null) return;
+    // Range checks on 64-bit integers, as Redis does them.
+    let big = parseInt64(argv[2]!);
+    if (big === null) return c.reply.error(ERR.notInteger);
     if (seconds) {
-      if (Math.abs(when) > Number.MAX_SAFE_INTEGER / 1000) return c.reply.error(`ERR invalid expire time in '${name}' command`);
-      when *= 1000;
+      if (big > LLONG_MAX / 1000n || big < LLONG_MIN / 1000n) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+      big *= 1000n;
     }
-    if (relative) when += Date.now();
-    if (when > Number.MAX_SAFE_INTEGER) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+    const base = relative ? BigInt(Date.now()) : 0n;
+    if (big > LLONG_MAX - base) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+    const when = Number(big + base);
     const db = c.db;
     const key = argv[1]!;
     const slot = db.lookup(key);

@@ -34,6 +34,20 @@ export function lookupStringOrReply(c: Client, db: Db, key: Buffer): number {
   return slot;
 }
 
+/**
+ * Replies `ERR string exceeds maximum allowed size (proto-max-bulk-len)` when
+ * a string would grow past the limit (t_string.c `checkStringLength`). WAL
+ * replay is exempt, as Redis exempts its AOF loader: the limit may have been
+ * lowered since the write was acknowledged.
+ *
+ * @returns whether it replied
+ */
+function tooLongOrReply(c: Client, length: number): boolean {
+  if (length <= c.server.limits.maxBulkLen || c.server.replaying) return false;
+  c.reply.error(ERR.stringTooLong);
+  return true;
+}
+
 /** The string at `key`, counting a keyspace hit or miss (GET-like reads). */
 function getForRead(c: Client, key: Buffer): number {
   const slot = lookupStringOrReply(c, c.db, key);
@@ -42,7 +56,7 @@ function getForRead(c: Client, key: Buffer): number {
   return slot;
 }
 
-// SET option flags.
+// SET and GETEX option flags (t_string.c OBJ_*).
 const F_NX = 1;
 const F_XX = 2;
 const F_GET = 4;
@@ -51,31 +65,80 @@ const F_EX = 16;
 const F_PX = 32;
 const F_EXAT = 64;
 const F_PXAT = 128;
+const F_PERSIST = 256;
 const F_EXPIRE = F_EX | F_PX | F_EXAT | F_PXAT;
+
+/** Parsed options of SET or GETEX. */
+interface StringOptions {
+  flags: number;
+  /** The expire argument, when one of EX PX EXAT PXAT was given. */
+  expire: Buffer | null;
+}
+
+/**
+ * Parses SET or GETEX options as Redis's `parseExtendedStringArgumentsOrReply`
+ * does: each option excludes the options it conflicts with, and a repeated
+ * option (`EX 10 EX 20`) overrides the earlier one.
+ *
+ * @returns the options, or null after replying `ERR syntax error`
+ */
+function stringOptionsOrReply(c: Client, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
+  let flags = 0;
+  let expire: Buffer | null = null;
+  for (let j = from; j < argv.length; j++) {
+    const a = argv[j]!;
+    const next = j + 1 < argv.length;
+    const expireSet = (flag: number): boolean => {
+      if (!next || flags & (F_KEEPTTL | F_PERSIST | (F_EXPIRE & ~flag))) return false;
+      flags |= flag;
+      expire = argv[++j]!;
+      return true;
+    };
+    if (forSet && isWord(a, 'NX') && !(flags & F_XX)) flags |= F_NX;
+    else if (forSet && isWord(a, 'XX') && !(flags & F_NX)) flags |= F_XX;
+    else if (forSet && isWord(a, 'GET')) flags |= F_GET;
+    else if (forSet && isWord(a, 'KEEPTTL') && !(flags & (F_PERSIST | F_EXPIRE))) flags |= F_KEEPTTL;
+    else if (!forSet && isWord(a, 'PERSIST') && !(flags & (F_EXPIRE | F_KEEPTTL))) flags |= F_PERSIST;
+    else {
+      const unit = isWord(a, 'EX') ? F_EX : isWord(a, 'PX') ? F_PX : isWord(a, 'EXAT') ? F_EXAT : isWord(a, 'PXAT') ? F_PXAT : 0;
+      if (unit === 0 || !expireSet(unit)) {
+        c.reply.error(ERR.syntax);
+        return null;
+      }
+    }
+  }
+  return { flags, expire };
+}
+
+const LLONG_MAX = 9223372036854775807n;
 
 /**
  * Resolves an expire argument to absolute Unix ms, or replies
  * `ERR invalid expire time in '<cmd>' command` (t_string.c
- * `getExpireMillisecondsOrReply`).
+ * `getExpireMillisecondsOrReply`: the value must be positive and the result
+ * must fit a signed 64-bit integer).
  *
- * @param unitFlag one of F_EX, F_PX, F_EXAT, F_PXAT
+ * @param flags the parsed flags; their expire unit decides the arithmetic
  * @returns the absolute time, or null after replying
  */
-function expireAtOrReply(c: Client, arg: Buffer, unitFlag: number, cmdName: string): number | null {
-  const v = longOrReply(c, arg);
-  if (v === null) return null;
-  const seconds = unitFlag === F_EX || unitFlag === F_EXAT;
-  if (v <= 0 || (seconds && v > Number.MAX_SAFE_INTEGER / 1000)) {
+function expireAtOrReply(c: Client, arg: Buffer, flags: number, cmdName: string): number | null {
+  const v = parseInt64(arg);
+  if (v === null) {
+    c.reply.error(ERR.notInteger);
+    return null;
+  }
+  const seconds = (flags & (F_EX | F_EXAT)) !== 0;
+  if (v <= 0n || (seconds && v > LLONG_MAX / 1000n)) {
     c.reply.error(invalidExpire(cmdName));
     return null;
   }
-  let ms = seconds ? v * 1000 : v;
-  if (unitFlag === F_EX || unitFlag === F_PX) ms += Date.now();
-  if (ms > Number.MAX_SAFE_INTEGER) {
+  let ms = seconds ? v * 1000n : v;
+  if (flags & (F_EX | F_PX)) ms += BigInt(Date.now());
+  if (ms > LLONG_MAX) {
     c.reply.error(invalidExpire(cmdName));
     return null;
   }
-  return ms;
+  return Number(ms);
 }
 
 /**
@@ -87,10 +150,7 @@ function expireAtOrReply(c: Client, arg: Buffer, unitFlag: number, cmdName: stri
  */
 function setGeneric(c: Client, flags: number, key: Buffer, value: Buffer, expireAt: number, okReply: boolean): boolean {
   const db = c.db;
-  if (value.length > c.server.limits.maxBulkLen) {
-    c.reply.error(ERR.stringTooLong);
-    return false;
-  }
+  if (tooLongOrReply(c, value.length)) return false;
   const slot = db.lookup(key);
   if (flags & F_GET) {
     if (slot >= 0) {
@@ -124,31 +184,15 @@ function setGeneric(c: Client, flags: number, key: Buffer, value: Buffer, expire
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
 function setCommand(c: Client, argv: Buffer[]): void {
-  let flags = 0;
-  let expireArg: Buffer | null = null;
-  for (let j = 3; j < argv.length; j++) {
-    const a = argv[j]!;
-    const next = j + 1 < argv.length;
-    if (isWord(a, 'NX') && !(flags & F_XX)) flags |= F_NX;
-    else if (isWord(a, 'XX') && !(flags & F_NX)) flags |= F_XX;
-    else if (isWord(a, 'GET')) flags |= F_GET;
-    else if (isWord(a, 'KEEPTTL') && !(flags & F_EXPIRE)) flags |= F_KEEPTTL;
-    else if (isWord(a, 'EX') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_EX), (expireArg = argv[++j]!));
-    else if (isWord(a, 'PX') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_PX), (expireArg = argv[++j]!));
-    else if (isWord(a, 'EXAT') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_EXAT), (expireArg = argv[++j]!));
-    else if (isWord(a, 'PXAT') && !(flags & (F_KEEPTTL | F_EXPIRE)) && next) ((flags |= F_PXAT), (expireArg = argv[++j]!));
-    else {
-      c.reply.error(ERR.syntax);
-      return;
-    }
-  }
+  const opts = stringOptionsOrReply(c, argv, 3, true);
+  if (opts === null) return;
   let at = 0;
-  if (expireArg !== null) {
-    const r = expireAtOrReply(c, expireArg, flags & F_EXPIRE, 'set');
+  if (opts.expire !== null) {
+    const r = expireAtOrReply(c, opts.expire, opts.flags, 'set');
     if (r === null) return;
     at = r;
   }
-  setGeneric(c, flags, argv[1]!, argv[2]!, at, true);
+  setGeneric(c, opts.flags, argv[1]!, argv[2]!, at, true);
 }
 
 /** SETNX key value */
@@ -188,41 +232,33 @@ function getdelCommand(c: Client, argv: Buffer[]): void {
   c.server.propagate(c.dbIndex, ['DEL', key]);
 }
 
-/** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] */
+/**
+ * GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]. As in Redis, the
+ * key is looked up before the expire argument is checked: a missing key is
+ * nil whatever the argument.
+ */
 function getexCommand(c: Client, argv: Buffer[]): void {
-  let unit = 0;
-  let persist = false;
-  let arg: Buffer | null = null;
-  for (let j = 2; j < argv.length; j++) {
-    const a = argv[j]!;
-    const next = j + 1 < argv.length;
-    const none = unit === 0 && !persist;
-    if (isWord(a, 'EX') && none && next) ((unit = F_EX), (arg = argv[++j]!));
-    else if (isWord(a, 'PX') && none && next) ((unit = F_PX), (arg = argv[++j]!));
-    else if (isWord(a, 'EXAT') && none && next) ((unit = F_EXAT), (arg = argv[++j]!));
-    else if (isWord(a, 'PXAT') && none && next) ((unit = F_PXAT), (arg = argv[++j]!));
-    else if (isWord(a, 'PERSIST') && none) persist = true;
-    else return c.reply.error(ERR.syntax);
-  }
-  let at = 0;
-  if (arg !== null) {
-    const r = expireAtOrReply(c, arg, unit, 'getex');
-    if (r === null) return;
-    at = r;
-  }
+  const opts = stringOptionsOrReply(c, argv, 2, false);
+  if (opts === null) return;
   const key = argv[1]!;
   const slot = getForRead(c, key);
   if (slot === -1) return c.reply.nullBulk();
   if (slot < 0) return;
+  let at = 0;
+  if (opts.expire !== null) {
+    const r = expireAtOrReply(c, opts.expire, opts.flags, 'getex');
+    if (r === null) return;
+    at = r;
+  }
   const db = c.db;
   c.reply.bulk(db.value(slot));
-  if (arg !== null && at <= Date.now()) {
+  if (opts.expire !== null && opts.flags & (F_EXAT | F_PXAT) && at <= Date.now()) {
     db.deleteSlot(slot);
     c.server.propagate(c.dbIndex, ['DEL', key]);
-  } else if (arg !== null) {
+  } else if (opts.expire !== null) {
     db.setExpireAt(slot, at);
     c.server.propagate(c.dbIndex, ['PEXPIREAT', key, String(at)]);
-  } else if (persist && db.expireAt(slot) > 0) {
+  } else if (opts.flags & F_PERSIST && db.expireAt(slot) > 0) {
     db.setExpireAt(slot, 0);
     c.server.propagate(c.dbIndex, ['PERSIST', key]);
   }
@@ -258,7 +294,7 @@ function msetGeneric(nx: boolean) {
       }
     }
     for (let j = 2; j < argv.length; j += 2) {
-      if (argv[j]!.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+      if (tooLongOrReply(c, argv[j]!.length)) return;
     }
     for (let j = 1; j < argv.length; j += 2) db.setString(argv[j]!, argv[j + 1]!, 0);
     c.server.propagate(c.dbIndex, ['MSET', ...argv.slice(1)]);
@@ -275,14 +311,14 @@ function appendCommand(c: Client, argv: Buffer[]): void {
   const slot = lookupStringOrReply(c, db, key);
   if (slot === -2) return;
   if (slot === -1) {
-    if (add.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    if (tooLongOrReply(c, add.length)) return;
     db.setString(key, add, 0, -1);
     c.server.propagate(c.dbIndex, ['APPEND', key, add]);
     return c.reply.int(add.length);
   }
   const oldLen = db.valueLength(slot);
   const newLen = oldLen + add.length;
-  if (newLen > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+  if (tooLongOrReply(c, newLen)) return;
   if (add.length > 0) {
     const view = db.resizeString(slot, newLen);
     view.set(add, oldLen);
@@ -335,12 +371,12 @@ function setrangeCommand(c: Client, argv: Buffer[]): void {
   if (slot === -2) return;
   if (slot === -1) {
     if (value.length === 0) return c.reply.int(0);
-    if (offset + value.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    if (tooLongOrReply(c, offset + value.length)) return;
     db.setString(key, EMPTY, 0, -1);
   } else {
     const len = db.valueLength(slot);
     if (value.length === 0) return c.reply.int(len);
-    if (offset + value.length > c.server.limits.maxBulkLen) return c.reply.error(ERR.stringTooLong);
+    if (tooLongOrReply(c, offset + value.length)) return;
   }
   const s = db.findSlot(key);
   const len = db.valueLength(s);

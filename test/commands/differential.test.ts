@@ -117,6 +117,18 @@ test('GETEX options', () =>
     'EXISTS k',
     'GETEX nosuch EX 10',
     'GETEX k FOO',
+    'GETEX nokey EX -1',
+    'GETEX nokey EX abc',
+    'GETEX k PERSIST PERSIST',
+    'GETEX k EX 10 EX 20',
+    'TTL k',
+    'GETEX k EX 10 PERSIST',
+    'SET k v EX 10 EX 20',
+    'TTL k',
+    'SET k v PX 100 EX 10',
+    'SET k v EX 9000000000000000',
+    'SET k v EX 9300000000000000',
+    'SET k v PX 9223372036854775807',
   ]));
 
 test('MGET, MSET, MSETNX', () =>
@@ -294,6 +306,9 @@ test('EXPIRE family with NX, XX, GT, LT and TTL queries', () =>
     'EXPIRE k abc',
     'EXPIRE k 9223372036854775807',
     'PEXPIRE k 9223372036854775807',
+    'EXPIRE k 10000000000000',
+    'EXPIRE k -9223372036854775',
+    'SET k v',
     'EXPIREAT k 99999999999',
     'EXPIRETIME k',
     'PEXPIREAT k 99999999999000',

@@ -12,7 +12,7 @@
  * them through the command table with expiry switched off), so the state after
  * replay does not depend on the clock.
  */
-import { openSync, ftruncateSync, fsyncSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, ftruncateSync, fdatasyncSync, fsyncSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSegments } from './wal.js';
 import { walkSegment, type WalkOptions, type WalProblem, type WalRecord } from './reader.js';
@@ -134,7 +134,21 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
       warn('truncated torn WAL tail', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
     }
   }
+  // The last segment may hold records a crash left written but not synced:
+  // they are about to count as durable, so make them so.
+  const last = segments[segments.length - 1];
+  if (last !== undefined) syncFile(join(opts.dir, last.name));
   return result;
+}
+
+/** fdatasyncs a file. */
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Truncates a file to `length` bytes and syncs it. */

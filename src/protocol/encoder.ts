@@ -49,6 +49,10 @@ export class ReplyBuffer {
   private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private start = 0;
   private len = 0;
+  /** The last error reply appended, without its `-` (replay checks it). */
+  lastError = '';
+  /** Error replies appended so far. */
+  errors = 0;
   /** Completed pieces not yet taken (chunk overflow, large bulks). */
   private parts: Buffer[] = [];
   private partsBytes = 0;
@@ -118,6 +122,8 @@ export class ReplyBuffer {
    */
   error(message: string): void {
     const clean = message.replace(/[\r\n]+/g, ' ');
+    this.errors++;
+    this.lastError = clean;
     this.reserve(clean.length * 3 + 3);
     this.buf[this.len++] = 45; // -
     this.len += this.buf.utf8Write(clean, this.len);

@@ -21,6 +21,7 @@ import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
 import { replayWal, WalCorruptionError, type ReplayResult } from '../persistence/recovery.js';
 import { loadSnapshot } from '../persistence/loader.js';
 import { Snapshotter } from '../persistence/snapshot.js';
+import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
 import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../commands/table.js';
 import { allCommands } from '../commands/index.js';
@@ -217,9 +218,18 @@ export class Server {
           }
           c.select(rec.db);
           const spec = this.commands.get(String(args[0]));
-          if (spec === undefined) throw new Error(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
+          if (spec === undefined) throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
+          const errors = c.reply.errors;
           spec.handler(c, argv);
           c.reply.discard();
+          if (c.reply.errors !== errors) {
+            // An effect that fails on replay means the rebuilt state would differ
+            // from the acknowledged one: stop, as Redis stops loading a bad AOF.
+            throw new RecoveryError(
+              `WAL record LSN ${rec.lsn} (db ${rec.db}, ${String(args[0])}) failed on replay: ${c.reply.lastError}. ` +
+                `Inspect the log with 'cache-dump wal cat ${join(this.dir, 'wal')} --from-lsn ${rec.lsn} --to-lsn ${rec.lsn}'.`,
+            );
+          }
         },
       });
     } finally {
@@ -303,6 +313,11 @@ export class Server {
     }
     c.lastCommand = spec.name;
     this.stats.totalCommands++;
+    if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
+      this.stats.errorReplies++;
+      c.reply.error(`ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
+      return;
+    }
     const failure = this.wal.failure;
     if (failure !== null) {
       this.executeWhileFailing(c, spec, argv, failure);
@@ -365,10 +380,12 @@ export class Server {
         dbs.add(String(args[0]).toLowerCase() === 'flushall' ? -1 : db);
         return;
       }
-      for (const i of keyPositions(spec, args.length)) {
-        const k = args[i]!;
-        tainted.add(`${db}:${(typeof k === 'string' ? Buffer.from(k, 'latin1') : k).toString('hex')}`);
-      }
+      const hex = (k: EffectArg): string => (typeof k === 'string' ? Buffer.from(k, 'latin1') : k).toString('hex');
+      for (const i of keyPositions(spec, args.length)) tainted.add(`${db}:${hex(args[i]!)}`);
+      // Effects that write into another database name it in their arguments.
+      const name = String(args[0]).toLowerCase();
+      if (name === 'move') tainted.add(`${String(args[2])}:${hex(args[1]!)}`);
+      if (name === 'copy') tainted.add(`${String(args[4])}:${hex(args[2]!)}`);
     });
     this.tainted = tainted;
     this.taintedDbs = dbs;
@@ -514,6 +531,16 @@ export class Server {
     })();
     return this.shuttingDown;
   }
+}
+
+/** Largest total argument size of a write: its effect must fit one WAL record, with room for framing. */
+const MAX_EFFECT_BYTES = MAX_RECORD_PAYLOAD - 64 * 1024;
+
+/** Total bytes of a command's arguments. */
+function argvBytes(argv: Buffer[]): number {
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
 }
 
 /** Redis's reply to an unknown command (server.c, `processCommand`). */

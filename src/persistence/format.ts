@@ -30,8 +30,13 @@ export const RECORD_MAGIC = 0xfc;
 export const RECORD_VERSION = 1;
 /** Bytes of a record header; the payload follows. */
 export const RECORD_HEADER_SIZE = 28;
-/** Largest payload a record may claim, bytes (a 512 MiB value plus its key and arguments fit). */
-export const MAX_RECORD_PAYLOAD = 0x7fff_ffff;
+/**
+ * Largest payload a record may claim, bytes: 2 GiB less 1 MiB, so that a
+ * segment holding one such record still reads back in one piece (Node reads
+ * files of at most 2 GiB - 1). Commands whose arguments could not fit are
+ * refused before they change anything.
+ */
+export const MAX_RECORD_PAYLOAD = 0x7fff_ffff - (1 << 20);
 /** The commit-lag field's value when the lag did not fit in 32 bits. */
 export const LAG_UNKNOWN = 0xffff_ffff;
 

@@ -73,6 +73,8 @@ interface Batch {
   buf: Buffer;
   firstLsn: number;
   lastLsn: number;
+  /** Bytes of `buf` written so far (a batch may span segments). */
+  done: number;
 }
 
 const INITIAL_BATCH_BYTES = 256 * 1024;
@@ -306,6 +308,7 @@ export class Wal {
       buf: this.pending.subarray(0, this.pendingLen),
       firstLsn: this.pendingFirstLsn,
       lastLsn: this.lastLsn,
+      done: 0,
     };
     this.pending = this.spare !== null && this.spare.length >= INITIAL_BATCH_BYTES ? this.spare : Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
     this.spare = null;
@@ -314,54 +317,89 @@ export class Wal {
     void this.write(batch);
   }
 
+  /**
+   * Writes a batch, splitting it at record boundaries where it would pass
+   * `wal-segment-size` (a segment holds at least one record, so it stays
+   * under 2 GiB: one record at most plus the segment's share of the limit),
+   * then fdatasyncs under `always`. A rolled segment is synced before the
+   * next is begun. After a failure the batch resumes at the first byte not
+   * known synced, in the same segment and at the same offset.
+   */
   private async write(batch: Batch): Promise<void> {
     this.busy = true;
     const sync = this.opts.appendfsync === 'always';
+    const buf = batch.buf;
+    // Where the current segment's unsynced part of this batch begins.
+    let segDone = batch.done;
+    let segPos = this.filePos;
     try {
-      const cur = this.segments[this.segments.length - 1]!;
-      if (this.filePos > SEGMENT_HEADER_SIZE && this.filePos + batch.buf.length > this.opts.segmentSize) {
-        await this.roll(batch.firstLsn);
+      while (batch.done < buf.length) {
+        const room = this.opts.segmentSize - this.filePos;
+        let end = batch.done;
+        let lastLsnOff = -1;
+        while (end < buf.length) {
+          const size = RECORD_HEADER_SIZE + buf.readUInt32LE(end + REC.length);
+          if (end - batch.done + size > room && (end > batch.done || this.filePos > SEGMENT_HEADER_SIZE)) break;
+          lastLsnOff = end;
+          end += size;
+        }
+        if (end === batch.done) {
+          await this.roll(readU64(buf, end + REC.lsn));
+          segDone = batch.done;
+          segPos = this.filePos;
+          continue;
+        }
+        maybeFail('wal-write');
+        let off = batch.done;
+        while (off < end) off += (await this.fh!.write(buf, off, end - off, this.filePos + (off - batch.done))).bytesWritten;
+        this.filePos += end - batch.done;
+        const seg = this.segments[this.segments.length - 1]!;
+        seg.bytes = Math.max(seg.bytes, this.filePos);
+        this.bytesWritten += end - batch.done;
+        batch.done = end;
+        this.writtenLsn = readU64(buf, lastLsnOff + REC.lsn);
       }
-      maybeFail('wal-write');
-      let done = 0;
-      while (done < batch.buf.length) {
-        const { bytesWritten } = await this.fh!.write(batch.buf, done, batch.buf.length - done, this.filePos + done);
-        done += bytesWritten;
-      }
-      if (sync || this.syncDue) {
+      const synced = sync || this.syncDue;
+      if (synced) {
         maybeFail('wal-fsync');
         await this.fh!.datasync();
         this.fsyncs++;
-      }
-      this.filePos += batch.buf.length;
-      const seg = this.segments[this.segments.length - 1] ?? cur;
-      seg.bytes = Math.max(seg.bytes, this.filePos);
-      this.bytesWritten += batch.buf.length;
-      this.batches++;
-      this.writtenLsn = batch.lastLsn;
-      if (sync || this.syncDue) {
         this.syncedLsn = batch.lastLsn;
         this.syncDue = false;
       }
+      this.batches++;
       this.busy = false;
-      if (this.retry !== null) {
-        this.retry = null;
-        this.failure = null;
-        this.onFailure(null);
-      }
-      if (batch.buf.byteOffset === 0 && batch.buf.buffer.byteLength >= INITIAL_BATCH_BYTES) {
-        this.spare = Buffer.from(batch.buf.buffer, 0, batch.buf.buffer.byteLength);
+      // A failed write is cured by this rewrite; a failed sync only by a sync.
+      if (this.retry !== null || synced) this.recovered();
+      this.retry = null;
+      if (buf.byteOffset === 0 && buf.buffer.byteLength >= INITIAL_BATCH_BYTES) {
+        this.spare = Buffer.from(buf.buffer, 0, buf.buffer.byteLength);
       }
       this.onDurable(this.durableLsn);
     } catch (err) {
       this.busy = false;
-      const first = this.failure === null;
+      // Rewrite from the first byte this segment has not synced (after a failed
+      // fdatasync the kernel may have dropped the dirty pages).
+      batch.done = segDone;
+      this.filePos = segPos;
       this.retry = batch;
-      this.failure = err as NodeJS.ErrnoException;
-      if (first) this.onFailure(this.failure);
+      this.fail(err as NodeJS.ErrnoException);
     }
     this.wakeIdle();
     if (this.retry === null) this.flush();
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    const first = this.failure === null;
+    this.failure = err;
+    if (first) this.onFailure(err);
+  }
+
+  /** Clears a failure once a write or a sync has worked again. */
+  private recovered(): void {
+    if (this.failure === null) return;
+    this.failure = null;
+    this.onFailure(null);
   }
 
   private async roll(firstLsn: number): Promise<void> {
@@ -420,11 +458,10 @@ export class Wal {
       await this.fh.datasync();
       this.fsyncs++;
       this.syncedLsn = upto;
+      if (this.retry === null) this.recovered();
     } catch (err) {
-      const first = this.failure === null;
-      this.failure = err as NodeJS.ErrnoException;
       this.syncDue = true;
-      if (first) this.onFailure(this.failure);
+      this.fail(err as NodeJS.ErrnoException);
     }
     this.busy = false;
     this.wakeIdle();

@@ -50,7 +50,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'dir', type: 'string', default: './data', runtime: false, description: 'data directory (WAL, snapshots, LOCK)' },
   { name: 'appendfsync', type: 'enum', default: 'always', values: ['everysec', 'always', 'no'], runtime: true, description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no' },
   { name: 'databases', type: 'int', default: '16', min: 1, max: 65536, runtime: false, description: 'number of databases (SELECT 0..n-1)' },
-  { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 40, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
+  { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 30, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
   { name: 'wal-recovery', type: 'enum', default: 'tolerate-tail', values: ['tolerate-tail', 'strict', 'skip-corrupt'], runtime: false, description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records' },
   { name: 'snapshot-interval', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'take a snapshot this often when anything changed (0: never on a timer)' },
   { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },

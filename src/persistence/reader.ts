@@ -135,13 +135,28 @@ export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
   };
 }
 
-/** The next offset after `from` where a valid record starts, or -1. */
-export function nextValidRecord(buf: Buffer, from: number): number {
+/**
+ * The next offset after `from` where a valid record starts, or -1.
+ *
+ * Payload bytes are client data and may contain something shaped like a
+ * record; a candidate is trusted only if its LSN fits the gap: at least
+ * `damagedLsn`, and at most one more per record header's worth of bytes
+ * since `damageOffset`. (A client that builds a checksummed fake record with
+ * a plausible LSN into a value can still mislead the search after a crash;
+ * docs/FORMAT.md states this limit.)
+ *
+ * @param damagedLsn the LSN the damaged record should have had (omit to accept any LSN)
+ * @param damageOffset where the damage starts
+ */
+export function nextValidRecord(buf: Buffer, from: number, damagedLsn?: number, damageOffset = from): number {
   for (let off = buf.indexOf(RECORD_MAGIC, from + REC.magic); off >= 0; off = buf.indexOf(RECORD_MAGIC, off + 1)) {
     const start = off - REC.magic;
     if (start < from) continue;
     if (buf[off + 1] !== RECORD_VERSION) continue;
-    if (typeof recordAt(buf, start) !== 'string') return start;
+    const rec = recordAt(buf, start);
+    if (typeof rec === 'string') continue;
+    if (damagedLsn !== undefined && (rec.lsn < damagedLsn || rec.lsn > damagedLsn + Math.floor((start - damageOffset) / RECORD_HEADER_SIZE))) continue;
+    return start;
   }
   return -1;
 }
@@ -157,7 +172,7 @@ export function nextValidRecord(buf: Buffer, from: number): number {
  * @param damagedLsn the LSN the damaged record should have had
  */
 export function isTornTail(buf: Buffer, offset: number, damagedLsn: number): boolean {
-  for (let off = nextValidRecord(buf, offset + 1); off >= 0; off = nextValidRecord(buf, off + 1)) {
+  for (let off = nextValidRecord(buf, offset + 1, damagedLsn, offset); off >= 0; off = nextValidRecord(buf, off + 1, damagedLsn, offset)) {
     const rec = recordAt(buf, off) as WalRecord;
     if (rec.commitLsn >= damagedLsn) return false;
   }
@@ -244,7 +259,7 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
     const rec = recordAt(buf, off);
     if (typeof rec === 'string') {
       const torn = opts.lastSegment !== false && isTornTail(buf, off, expect);
-      const next = torn ? -1 : nextValidRecord(buf, off + 1);
+      const next = torn ? -1 : nextValidRecord(buf, off + 1, expect, off);
       const resumeAt = next < 0 ? buf.length : next;
       walk.problems.push({ file, offset: off, kind: rec, detail: describe(rec, buf, off, expect), resumeAt, torn });
       damaged = true;

@@ -11,8 +11,10 @@
  * Frames may be split across any chunk boundary. Arguments are views into the
  * received chunks, not copies: a command handler that keeps an argument must
  * copy it (the keyspace does, into the arena). A bulk string of at least
- * {@link BIG_ARG_BYTES} is assembled in a buffer of its exact size, so a large
- * value costs one copy however many chunks it arrives in.
+ * {@link BIG_ARG_BYTES} is assembled in a buffer of its own that doubles as
+ * bytes arrive, so a large value costs few copies however many chunks it
+ * arrives in, and a client that claims a large length but sends little holds
+ * little memory.
  *
  * Malformed input throws {@link ProtocolError} with Redis's message; the
  * caller answers `-ERR Protocol error: ...` and closes the connection.
@@ -166,9 +168,11 @@ export class RespDecoder {
   private argc = 0;
   /** Length of the bulk string whose `$` line was read, or -1. */
   private bulkLen = -1;
-  /** Exact-size buffer a big bulk string is being assembled in. */
+  /** Buffer a big bulk string is being assembled in (it grows up to {@link bigLen}). */
   private big: Buffer | null = null;
   private bigFill = 0;
+  /** Bytes the big bulk string needs, its CRLF included. */
+  private bigLen = 0;
 
   constructor(private readonly limits: DecoderLimits = DEFAULT_LIMITS) {}
 
@@ -185,8 +189,15 @@ export class RespDecoder {
   /** Appends received bytes. Does not parse; call {@link next}. */
   push(chunk: Buffer): void {
     if (this.big !== null) {
-      const want = this.big.length - this.bigFill;
+      const want = this.bigLen - this.bigFill;
       const n = Math.min(want, chunk.length);
+      if (this.bigFill + n > this.big.length) {
+        // Grow by doubling as bytes arrive: memory follows what the client
+        // sent, not what it claimed.
+        const grown = Buffer.allocUnsafeSlow(Math.min(this.bigLen, Math.max(this.big.length * 2, this.bigFill + n)));
+        this.big.copy(grown, 0, 0, this.bigFill);
+        this.big = grown;
+      }
       chunk.copy(this.big, this.bigFill, 0, n);
       this.bigFill += n;
       if (n === chunk.length) return;
@@ -210,8 +221,8 @@ export class RespDecoder {
   next(): Buffer[] | null {
     for (;;) {
       if (this.big !== null) {
-        if (this.bigFill < this.big.length) return null;
-        this.argv![this.argc++] = this.big.subarray(0, this.big.length - 2);
+        if (this.bigFill < this.bigLen) return null;
+        this.argv![this.argc++] = this.big.subarray(0, this.bigLen - 2);
         this.big = null;
         this.bigFill = 0;
         this.bulkLen = -1;
@@ -250,7 +261,8 @@ export class RespDecoder {
         const avail = buf.length - this.pos;
         if (avail < len + 2) {
           if (len >= BIG_ARG_BYTES) {
-            this.big = Buffer.allocUnsafe(len + 2);
+            this.bigLen = len + 2;
+            this.big = Buffer.allocUnsafeSlow(Math.min(this.bigLen, Math.max(avail, BIG_ARG_BYTES) * 2));
             buf.copy(this.big, 0, this.pos);
             this.bigFill = avail;
             this.buf = EMPTY;

@@ -88,23 +88,28 @@ export class Client {
   /** Feeds received bytes and runs every complete command. */
   onData(chunk: Buffer): void {
     if (this.closeAfterReply || this.closed) return;
-    this.decoder!.push(chunk);
-    this.processInput();
+    this.processInput(chunk);
   }
 
-  /** Runs every complete command buffered, unless blocked, then seals the replies. */
-  private processInput(): void {
+  /** Adds `chunk` if given, runs every complete command buffered unless blocked, then seals the replies. */
+  private processInput(chunk?: Buffer): void {
     const decoder = this.decoder!;
     try {
+      if (chunk !== undefined) decoder.push(chunk);
       while (!this.blocked && !this.closeAfterReply) {
         const argv = decoder.next();
         if (argv === null) break;
         this.server.execute(this, argv);
       }
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.reply.error(`ERR Protocol error: ${err.message}`);
-      this.server.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
+      if (err instanceof ProtocolError) {
+        this.reply.error(`ERR Protocol error: ${err.message}`);
+        this.server.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
+      } else {
+        // Out of memory for this client's input, or a bug: drop this client, keep the server.
+        this.reply.error(`ERR ${(err as Error).message}`);
+        this.server.log.error({ client: this.addr, err: (err as Error).message }, 'closing a connection after an internal error');
+      }
       this.closeAfterReply = true;
     }
     this.seal(this.server.replyTag());

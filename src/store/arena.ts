@@ -19,8 +19,12 @@
 
 /** Page size in bytes (1 MiB). Entries bigger than {@link LARGE_ENTRY_BYTES} get a large page of their own. */
 export const PAGE_SIZE = 1 << 20;
-/** Entries above this many bytes are not packed into shared pages (bounds the tail waste of a page to 1/8). */
-export const LARGE_ENTRY_BYTES = PAGE_SIZE >>> 3;
+/**
+ * Entries above this many bytes get a large page of their own, sized
+ * exactly; smaller ones share pages. Half a page bounds the unused tail of a
+ * shared page, and keeps the page ids (2^15 of them) for real pages.
+ */
+export const LARGE_ENTRY_BYTES = PAGE_SIZE >>> 1;
 /** Size of an entry header in bytes. */
 export const ENTRY_HEADER = 24;
 /** A page whose live bytes fall below this fraction of its used bytes is compacted. */
@@ -92,6 +96,8 @@ export class Arena {
   observer: PageWriteObserver | null = null;
   /** The page appends go to; -1 when a new one is needed. */
   head = -1;
+  /** The head as of the last alloc, to free it if it was left empty. */
+  private prevHeadCheck = -1;
   private freeIds: number[] = [];
 
   /** Sum of page buffer sizes, bytes. */
@@ -122,7 +128,7 @@ export class Arena {
    */
   alloc(size: number): number {
     if (size > LARGE_ENTRY_BYTES) {
-      const id = this.newPage(Math.max(size, PAGE_SIZE));
+      const id = this.newPage(size);
       this.used[id] = size;
       this.live[id] = size;
       return Arena.refOf(id, 0);
@@ -131,7 +137,12 @@ export class Arena {
     if (id < 0 || this.used[id]! + size > PAGE_SIZE) {
       id = this.newPage(PAGE_SIZE);
       this.head = id;
+      // The page appends leave may already hold nothing live: free it now,
+      // since release() spares the head.
+      const old = this.prevHeadCheck;
+      if (old >= 0 && old !== id && this.pages[old] !== undefined && this.live[old] === 0) this.freePage(old);
     }
+    this.prevHeadCheck = id;
     const offset = this.used[id]!;
     this.used[id] = offset + size;
     this.live[id]! += size;
@@ -150,6 +161,11 @@ export class Arena {
     if (this.frozenUsed[id]! > Arena.offsetOf(ref)) this.observer!.preserve(id, this.pages[id]!);
     this.dirty[id] = 1;
     return this.pages[id]!;
+  }
+
+  /** Frees page `id` when nothing in it is live (compaction of an emptied page). */
+  freeIfEmpty(id: number): void {
+    if (this.pages[id] !== undefined && this.live[id] === 0 && id !== this.head) this.freePage(id);
   }
 
   /** Marks the entry at `ref` (of `size` bytes) dead and releases its page when nothing live is left. */
@@ -185,8 +201,8 @@ export class Arena {
   }
 
   /**
-   * The id of a page worth compacting (live bytes under
-   * {@link COMPACT_LIVE_RATIO} of a full page, not the head, not a large
+   * The id of a page worth compacting (nothing live, or live bytes under
+   * {@link COMPACT_LIVE_RATIO} of a full page; not the head, not a large
    * page), starting the search at `from`; -1 when there is none.
    */
   compactionCandidate(from: number): number {
@@ -195,9 +211,8 @@ export class Arena {
       const id = (from + k) % n;
       const p = this.pages[id];
       if (p === undefined || id === this.head || p.length !== PAGE_SIZE) continue;
-      if (this.used[id]! > 0 && this.live[id]! < PAGE_SIZE * COMPACT_LIVE_RATIO && this.used[id]! >= PAGE_SIZE >>> 1) {
-        return id;
-      }
+      if (this.live[id] === 0) return id;
+      if (this.live[id]! < PAGE_SIZE * COMPACT_LIVE_RATIO && this.used[id]! >= PAGE_SIZE >>> 1) return id;
     }
     return -1;
   }

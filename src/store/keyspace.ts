@@ -326,10 +326,11 @@ export class Db {
   copyTo(slot: number, dst: Db, dstKey: Uint8Array, expireAt: number): void {
     const type = this.type(slot);
     const value = this.value(slot);
+    // Allocate first: if that fails, nothing has changed. `value` stays
+    // valid: writing the copy never rewrites a live entry.
+    const newRef = dst.writeEntry(type, dstKey, value, value.length, value.length, expireAt);
     const existing = dst.findSlot(dstKey);
     if (existing >= 0) dst.deleteSlot(existing);
-    // `value` stays valid: writing the copy never rewrites a live entry.
-    const newRef = dst.writeEntry(type, dstKey, value, value.length, value.length, expireAt);
     dst.insert(dstKey, newRef, expireAt);
   }
 
@@ -613,12 +614,17 @@ export class Keyspace {
    */
   compact(budgetBytes: number): number {
     let moved = 0;
-    while (moved < budgetBytes) {
-      const id = this.arena.compactionCandidate(this.compactFrom);
-      if (id < 0) return moved;
-      this.compactFrom = id;
-      const page = this.arena.pages[id]!;
-      this.arena.forEachLive(id, (ref, size) => {
+    const arena = this.arena;
+    for (let examined = 0; moved < budgetBytes && examined < arena.pages.length; examined++) {
+      const id = arena.compactionCandidate(this.compactFrom);
+      if (id < 0) break;
+      this.compactFrom = id + 1;
+      if (arena.live[id] === 0) {
+        arena.freeIfEmpty(id);
+        continue;
+      }
+      const page = arena.pages[id]!;
+      arena.forEachLive(id, (ref, size) => {
         const off = Arena.offsetOf(ref);
         const db = this.dbs[Entry.db(page, off)]!;
         const keyStart = off + ENTRY_HEADER;
@@ -628,4 +634,5 @@ export class Keyspace {
     }
     return moved;
   }
+
 }

@@ -111,3 +111,15 @@ test('a value of several megabytes is stored and returned whole', async () => {
   assert.deepEqual(await redis.getBuffer('big'), value);
   redis.disconnect();
 });
+
+test('clients that claim huge bulk strings but send little cost little memory', async () => {
+  const before = Number(/used_memory_rss:(\d+)/.exec(await srv.client().info('memory'))![1]);
+  const claimers = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(srv.port)));
+  for (const c of claimers) c.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\n' + 'x'.repeat(40_000));
+  const redis = srv.client();
+  assert.equal(await redis.ping(), 'PONG');
+  const after = Number(/used_memory_rss:(\d+)/.exec(await redis.info('memory'))![1]);
+  assert.ok(after - before < 100 * 1024 * 1024, `RSS grew by ${after - before} bytes for 20 claims of 512 MiB`);
+  for (const c of claimers) c.close();
+  redis.disconnect();
+});

@@ -100,3 +100,50 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     cleanup(switchDir);
   });
 }
+
+test('everysec: a failed fdatasync refuses writes until a later one works', async () => {
+  const switchDir = tempDir();
+  const flag = join(switchDir, 'fault-on');
+  const srv = await startServer({ args: ['--appendfsync', 'everysec'], env: { FLASHCACHE_FAULTS: `wal-fsync=EIO@${flag}` } });
+  const r = srv.client();
+  writeFileSync(flag, '');
+  await r.set('a', '1');
+  await waitFor(async () => r.set('probe', '1').then(() => false, (e: Error) => /MISCONF/.test(e.message)), 5000, 'MISCONF');
+  rmSync(flag);
+  await waitFor(async () => r.set('b', '2').then(() => true, () => false), 5000, 'writes to work again');
+  await srv.stop();
+  cleanup(srv.dir);
+  cleanup(switchDir);
+});
+
+test('while the WAL fails, a MOVE that is not durable holds back reads of its destination', async () => {
+  const switchDir = tempDir();
+  const flag = join(switchDir, 'fault-on');
+  const srv = await startServer({ env: { FLASHCACHE_FAULTS: `wal-write=ENOSPC@${flag}` } });
+  const writer = srv.client();
+  await writer.set('k', 'v');
+  writeFileSync(flag, '');
+  const moved = writer.move('k', 1);
+  await waitFor(
+    async () => {
+      const probe = srv.client();
+      const info = await Promise.race([probe.info('persistence'), new Promise<string>((res) => setTimeout(() => res(''), 250))]);
+      probe.disconnect();
+      return /wal_write_status:err/.test(info);
+    },
+    5000,
+    'the failure',
+  );
+  const reader = srv.client({ db: 1 });
+  let seen = false;
+  const read = reader.get('k').then((v) => ((seen = true), v));
+  const other = srv.client({ db: 1 });
+  assert.equal(await other.exists('unrelated'), 0);
+  assert.equal(seen, false, 'the read of the moved key waits for the MOVE to be durable');
+  rmSync(flag);
+  assert.equal(await moved, 1);
+  assert.equal(await read, 'v');
+  await srv.stop();
+  cleanup(srv.dir);
+  cleanup(switchDir);
+});

@@ -145,3 +145,16 @@ test('compaction moves live entries out of sparse pages and frees them', () => {
   for (let i = 0; i < 5000; i += 4) assert.deepEqual(db.value(db.findSlot(Buffer.from(`c${i}`))), value);
   assert.equal(db.size, 1250);
 });
+
+test('a page left empty while it was the head is freed, and compaction always ends', () => {
+  const { ks } = keyspace();
+  const db = ks.dbs[0]!;
+  for (let i = 0; i < 900; i++) db.setString(Buffer.from(`k${i}`), Buffer.alloc(1000, 1), 0);
+  db.clear();
+  // The old head is empty; a large value moves appends to a new page.
+  db.setString(Buffer.from('big'), Buffer.alloc(120_000, 2), 0);
+  db.setString(Buffer.from('after'), Buffer.alloc(1000, 3), 0);
+  assert.equal(ks.compact(Number.POSITIVE_INFINITY), 0);
+  assert.equal(ks.arena.pageCount, 1, 'only the page holding live entries is left');
+  assert.equal(db.value(db.findSlot(Buffer.from('big'))).length, 120_000);
+});

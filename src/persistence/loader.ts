@@ -12,12 +12,15 @@ import { crc32c } from '@node-rs/crc32';
 import type { Logger } from '../server/logger.js';
 import { listManifests, manifestName, ManifestError, readManifest, type Manifest } from './manifest.js';
 import { PageFileReader } from './pagefile.js';
+import { PAGE_SIZE } from '../store/arena.js';
 
 /** One page read back from pages.dat. */
 export interface LoadedPage {
   id: number;
   buf: Buffer;
   used: number;
+  /** Whether `buf` is a view of the file's private mapping (copy before writing). */
+  mapped: boolean;
 }
 
 /** What {@link loadSnapshot} found. */
@@ -61,7 +64,9 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
   try {
     const out: LoadedPage[] = [];
     for (const p of [...m.pages.values()].sort((a, b) => a.id - b.id)) {
-      const buf = reader.read(p.slots, p.length, p.used);
+      // A one-slot page is mapped, not read: no copy, and bytes come in as touched.
+      const view = p.slots.length === 1 && p.length === PAGE_SIZE ? reader.map(p.slots[0]!) : null;
+      const buf = view ?? reader.read(p.slots, p.length, p.used);
       const crc = crc32c(buf.subarray(0, p.used));
       if (crc !== p.crc) {
         const err = new PageChecksumError(p.id, p.slots, p.crc, crc);
@@ -69,7 +74,7 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
         onBad?.(err);
         continue;
       }
-      out.push({ id: p.id, buf, used: p.used });
+      out.push({ id: p.id, buf, used: p.used, mapped: view !== null });
     }
     return out;
   } finally {

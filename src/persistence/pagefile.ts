@@ -12,19 +12,28 @@
  *
  * Format: docs/FORMAT.md, "Snapshot".
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type mmapTypes from '@riaskov/mmap-io';
 import { PAGE_SIZE } from '../store/arena.js';
 
 /**
- * Loads @riaskov/mmap-io. Its loader (node-pre-gyp) parses `process.argv`
- * to find the addon, and would take the server's own `--dir` flag for its
- * directory option; it gets a clean argv for the duration of the load.
+ * Loads @riaskov/mmap-io's compiled addon. The package's own loader
+ * (node-pre-gyp) costs about 90 ms of start-up and parses `process.argv`,
+ * where it would take the server's `--dir` flag for its own directory
+ * option; so the addon is required directly from where node-pre-gyp builds
+ * it, and the package loader (with a clean argv) is only the fallback.
  */
 function loadMmap(): typeof mmapTypes.default {
   const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('@riaskov/mmap-io/package.json'));
+  const abi = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
+  for (const rel of [`build/binding/Release/${abi}/mmap_io.node`, 'build/Release/mmap_io.node']) {
+    const path = join(root, rel);
+    if (existsSync(path)) return require(path) as typeof mmapTypes.default;
+  }
   const argv = process.argv;
   process.argv = argv.slice(0, 2);
   try {
@@ -141,6 +150,9 @@ export class PageFile {
  * writes): the caller gets private copies it may keep as arena pages.
  */
 export class PageFileReader {
+  /** Private mappings of whole extents, made on first use. */
+  private readonly extents = new Map<number, Buffer>();
+
   private constructor(
     private readonly fd: number,
     /** File size, bytes. */
@@ -181,6 +193,30 @@ export class PageFileReader {
       pos += n;
     }
     return buf;
+  }
+
+  /**
+   * Slot `s` as a page buffer without copying: a view of a private
+   * (copy-on-write) mapping of pages.dat, so bytes are read from the page
+   * cache only when touched and a write never reaches the file. The caller
+   * must copy the page before it is first written (the arena does, see
+   * {@link Arena.writable}), because until then the view shows the file, and
+   * the slot must stay unwritten while the view is in use (a clean page keeps
+   * its slot in every manifest).
+   *
+   * @returns the view, or null when the slot is not wholly inside the file
+   */
+  map(s: number): Buffer | null {
+    if ((s + 1) * PAGE_SIZE > this.bytes) return null;
+    const e = Math.floor(s / SLOTS_PER_EXTENT);
+    let ext = this.extents.get(e);
+    if (ext === undefined) {
+      const len = Math.min(EXTENT_BYTES, this.bytes - e * EXTENT_BYTES);
+      ext = mmap.map(len, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_PRIVATE, this.fd, e * EXTENT_BYTES);
+      this.extents.set(e, ext);
+    }
+    const off = (s % SLOTS_PER_EXTENT) * PAGE_SIZE;
+    return ext.subarray(off, off + PAGE_SIZE);
   }
 
   close(): void {

@@ -25,8 +25,12 @@ export const PAGE_SIZE = 1 << 20;
  * shared page, and keeps the page ids (2^15 of them) for real pages.
  */
 export const LARGE_ENTRY_BYTES = PAGE_SIZE >>> 1;
-/** Size of an entry header in bytes. */
-export const ENTRY_HEADER = 24;
+/**
+ * Bytes of the fixed part of an entry header; the optional value-capacity and
+ * expiry fields follow it when the entry's flags say so (docs/FORMAT.md,
+ * "Arena entry").
+ */
+export const ENTRY_BASE = 12;
 /** A page whose live bytes fall below this fraction of its used bytes is compacted. */
 export const COMPACT_LIVE_RATIO = 0.5;
 
@@ -37,6 +41,18 @@ export const enum EntryType {
 
 /** Header flag: the entry was overwritten or deleted. */
 export const FLAG_DEAD = 1;
+/** Header flag: an 8-byte expiry field (absolute Unix ms, float64; 0 for none) follows the fixed header. */
+export const FLAG_EXPIRE = 2;
+/** Header flag: a 4-byte value-capacity field follows the fixed header (the value has room to grow). */
+export const FLAG_CAP = 4;
+
+/**
+ * Values at least this long always carry an expiry field, so that setting a
+ * TTL never has to copy them; smaller entries get the field only when they
+ * have an expiry (8 bytes saved per key without TTL) and are rewritten on the
+ * first EXPIRE.
+ */
+export const ALWAYS_EXPIRE_FIELD_BYTES = 1024;
 
 // Header field offsets (docs/FORMAT.md, "Arena entry").
 const H_TYPE = 0;
@@ -44,8 +60,13 @@ const H_FLAGS = 1;
 const H_DB = 2;
 const H_KEYLEN = 4;
 const H_VALLEN = 8;
-const H_VALCAP = 12;
-const H_EXPIRE = 16;
+/** The first optional field: the capacity if FLAG_CAP, else the expiry. */
+const H_OPT = 12;
+
+/** Header bytes for the given flags. */
+export function headerSize(flags: number): number {
+  return ENTRY_BASE + (flags & FLAG_CAP ? 4 : 0) + (flags & FLAG_EXPIRE ? 8 : 0);
+}
 
 /** Bits of a reference that hold the page offset divided by 8 (1 MiB / 8 = 2^17). */
 const OFFSET_BITS = 17;
@@ -68,9 +89,9 @@ export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** Bytes an entry with the given key length and value capacity occupies. */
-export function entrySize(keyLen: number, valCap: number): number {
-  return align8(ENTRY_HEADER + keyLen + valCap);
+/** Bytes an entry with the given flags, key length and value capacity occupies. */
+export function entrySize(flags: number, keyLen: number, valCap: number): number {
+  return align8(headerSize(flags) + keyLen + valCap);
 }
 
 /**
@@ -94,6 +115,8 @@ export class Arena {
   frozenUsed = new Int32Array(64);
   /** The snapshot in progress, if any. */
   observer: PageWriteObserver | null = null;
+  /** Nonzero for pages that are still views of the snapshot file's private mapping (see {@link install}). */
+  private mapped = new Uint8Array(64);
   /** The page appends go to; -1 when a new one is needed. */
   head = -1;
   /** The head as of the last alloc, to free it if it was left empty. */
@@ -158,9 +181,23 @@ export class Arena {
    */
   writable(ref: number): Buffer {
     const id = ref >>> OFFSET_BITS;
+    if (this.mapped[id] !== 0) this.detach(id);
     if (this.frozenUsed[id]! > Arena.offsetOf(ref)) this.observer!.preserve(id, this.pages[id]!);
     this.dirty[id] = 1;
     return this.pages[id]!;
+  }
+
+  /**
+   * Gives a page loaded as a view of the snapshot file a private copy, before
+   * its first write: the view must never diverge from its slot, which stays
+   * referenced by every manifest while the page is clean.
+   */
+  private detach(id: number): void {
+    const view = this.pages[id]!;
+    const copy = Buffer.allocUnsafeSlow(view.length);
+    view.copy(copy, 0, 0, this.used[id]);
+    this.pages[id] = copy;
+    this.mapped[id] = 0;
   }
 
   /** Frees page `id` when nothing in it is live (compaction of an emptied page). */
@@ -227,7 +264,7 @@ export class Arena {
     const used = this.used[id]!;
     let off = 0;
     while (off < used) {
-      const size = entrySize(page.readUInt32LE(off + H_KEYLEN), page.readUInt32LE(off + H_VALCAP));
+      const size = Entry.size(page, off);
       if ((page[off + H_FLAGS]! & FLAG_DEAD) === 0) fn(Arena.refOf(id, off), size);
       off += size;
     }
@@ -238,9 +275,10 @@ export class Arena {
    * the caller counts them with {@link countLive} while it indexes entries,
    * then calls {@link finishInstall}.
    */
-  install(id: number, buf: Buffer, used: number): void {
+  install(id: number, buf: Buffer, used: number, mapped = false): void {
     this.ensureIds(id);
     this.pages[id] = buf;
+    this.mapped[id] = mapped ? 1 : 0;
     this.used[id] = used;
     this.live[id] = 0;
     this.dirty[id] = 0;
@@ -271,6 +309,8 @@ export class Arena {
     }
     const h = this.pages[head];
     this.head = h !== undefined && h.length === PAGE_SIZE ? head : -1;
+    // Appends write into the head without writable(): it must be a private copy.
+    if (this.head >= 0 && this.mapped[this.head] !== 0) this.detach(this.head);
   }
 
   private ensureIds(id: number): void {
@@ -288,6 +328,9 @@ export class Arena {
       const f = new Int32Array(n);
       f.set(this.frozenUsed);
       this.frozenUsed = f;
+      const m = new Uint8Array(n);
+      m.set(this.mapped);
+      this.mapped = m;
     }
   }
 
@@ -310,6 +353,7 @@ export class Arena {
     const buf = this.pages[id]!;
     if (this.frozenUsed[id]! > 0) this.observer!.preserve(id, buf);
     this.pages[id] = undefined;
+    this.mapped[id] = 0;
     this.allocatedBytes -= buf.length;
     this.pageCount--;
     this.used[id] = 0;
@@ -323,26 +367,52 @@ export class Arena {
 /** Reads and writes entry headers; every accessor takes the page and the entry's byte offset. */
 export const Entry = {
   type: (p: Buffer, o: number): number => p[o + H_TYPE]!,
-  db: (p: Buffer, o: number): number => p.readUInt16LE(o + H_DB),
+  flags: (p: Buffer, o: number): number => p[o + H_FLAGS]!,
+  db: (p: Buffer, o: number): number => p[o + H_DB]! | (p[o + H_DB + 1]! << 8),
   keyLen: (p: Buffer, o: number): number => p.readUInt32LE(o + H_KEYLEN),
   valLen: (p: Buffer, o: number): number => p.readUInt32LE(o + H_VALLEN),
-  valCap: (p: Buffer, o: number): number => p.readUInt32LE(o + H_VALCAP),
-  expireAt: (p: Buffer, o: number): number => p.readDoubleLE(o + H_EXPIRE),
-  size: (p: Buffer, o: number): number => entrySize(p.readUInt32LE(o + H_KEYLEN), p.readUInt32LE(o + H_VALCAP)),
+  /** Room for the value: the capacity field, or the value's length when there is none. */
+  valCap: (p: Buffer, o: number): number => (p[o + H_FLAGS]! & FLAG_CAP ? p.readUInt32LE(o + H_OPT) : p.readUInt32LE(o + H_VALLEN)),
+  /** Absolute expiry, Unix ms; 0 for none. */
+  expireAt: (p: Buffer, o: number): number => {
+    const f = p[o + H_FLAGS]!;
+    return f & FLAG_EXPIRE ? p.readDoubleLE(o + (f & FLAG_CAP ? H_OPT + 4 : H_OPT)) : 0;
+  },
+  hasExpireField: (p: Buffer, o: number): boolean => (p[o + H_FLAGS]! & FLAG_EXPIRE) !== 0,
+  /** Offset of the key bytes. */
+  keyStart: (p: Buffer, o: number): number => o + headerSize(p[o + H_FLAGS]!),
+  /** Offset of the value bytes. */
+  valueStart: (p: Buffer, o: number): number => o + headerSize(p[o + H_FLAGS]!) + p.readUInt32LE(o + H_KEYLEN),
+  size: (p: Buffer, o: number): number => entrySize(p[o + H_FLAGS]!, p.readUInt32LE(o + H_KEYLEN), Entry.valCap(p, o)),
+  /** Sets the expiry; the entry must have the field ({@link hasExpireField}). */
   setExpireAt: (p: Buffer, o: number, at: number): void => {
-    p.writeDoubleLE(at, o + H_EXPIRE);
+    p.writeDoubleLE(at, o + (p[o + H_FLAGS]! & FLAG_CAP ? H_OPT + 4 : H_OPT));
   },
   setValLen: (p: Buffer, o: number, n: number): void => {
     p.writeUInt32LE(n, o + H_VALLEN);
   },
-  /** Writes a complete header. */
-  write(p: Buffer, o: number, type: number, db: number, keyLen: number, valLen: number, valCap: number, expireAt: number): void {
+  /**
+   * Writes a complete header.
+   *
+   * @param flags FLAG_EXPIRE and FLAG_CAP as wanted (FLAG_CAP only when valCap > valLen)
+   * @returns the header's size, bytes
+   */
+  write(p: Buffer, o: number, type: number, flags: number, db: number, keyLen: number, valLen: number, valCap: number, expireAt: number): number {
     p[o + H_TYPE] = type;
-    p[o + H_FLAGS] = 0;
-    p.writeUInt16LE(db, o + H_DB);
+    p[o + H_FLAGS] = flags;
+    p[o + H_DB] = db & 0xff;
+    p[o + H_DB + 1] = db >>> 8;
     p.writeUInt32LE(keyLen, o + H_KEYLEN);
     p.writeUInt32LE(valLen, o + H_VALLEN);
-    p.writeUInt32LE(valCap, o + H_VALCAP);
-    p.writeDoubleLE(expireAt, o + H_EXPIRE);
+    let at = o + H_OPT;
+    if (flags & FLAG_CAP) {
+      p.writeUInt32LE(valCap, at);
+      at += 4;
+    }
+    if (flags & FLAG_EXPIRE) {
+      p.writeDoubleLE(expireAt, at);
+      at += 8;
+    }
+    return at - o;
   },
 };

@@ -5,26 +5,32 @@
  *
  * Why not a JavaScript `Map`: V8's Map stops near 16.7 million entries and
  * every key would be a heap string the collector traces. The index here is
- * three typed arrays (hash, arena reference, flags) per database; keys and
- * values stay in the arena. docs/ARCHITECTURE.md ("Index") has the numbers.
+ * one typed array per database (a hash word and an arena reference per
+ * slot); keys and values stay in the arena. docs/ARCHITECTURE.md ("Index")
+ * has the numbers.
  *
  * Slot numbers returned by lookups are valid until the next insertion into the
  * same database (which may resize the index); arena views are valid until the
  * entry is next changed. Command handlers use both at once and never keep them.
  */
 import { randomInt } from 'node:crypto';
-import { Arena, Entry, EntryType, ENTRY_HEADER, entrySize, FLAG_DEAD, PAGE_SIZE } from './arena.js';
+import { ALWAYS_EXPIRE_FIELD_BYTES, Arena, Entry, ENTRY_BASE, EntryType, entrySize, FLAG_CAP, FLAG_DEAD, FLAG_EXPIRE, PAGE_SIZE } from './arena.js';
 import { murmur3 } from './hash.js';
 import { globMatch, matchesAll } from './glob.js';
 
+/**
+ * Index slot layout: two 32-bit words per slot in one Uint32Array, so that a
+ * probe touches one cache line. Word 0 is 0 (empty), 1 (deleted), or
+ * `hash31 << 1 | volatile`, where hash31 is a nonzero 31-bit hash and the low
+ * bit says the entry has an expiry (so the expiry sweep need not read the
+ * arena). Word 1 is the arena reference.
+ */
 const EMPTY = 0;
 const TOMBSTONE = 1;
+const VOLATILE_BIT = 1;
 const MIN_CAPACITY = 16;
 /** Rehash when live plus deleted slots pass this share of the table. */
 const MAX_FILL = 0.7;
-
-/** Slot flag: the entry has an expiry time (kept here so the sweep need not read the arena). */
-const META_VOLATILE = 1;
 
 /** Callbacks from the keyspace to the server. */
 export interface KeyspaceHooks {
@@ -55,9 +61,8 @@ export class Db {
   private cap = MIN_CAPACITY;
   private mask = MIN_CAPACITY - 1;
   private tombstones = 0;
-  private hashes = new Uint32Array(MIN_CAPACITY);
-  private refs = new Uint32Array(MIN_CAPACITY);
-  private meta = new Uint8Array(MIN_CAPACITY);
+  /** `cap` slots of two words each (see {@link EMPTY}). */
+  private slots = new Uint32Array(MIN_CAPACITY * 2);
   /** Where the active expiry sweep resumes. */
   private sweepCursor = 0;
 
@@ -69,13 +74,21 @@ export class Db {
 
   /** Bytes held by this database's index arrays. */
   get indexBytes(): number {
-    return this.cap * 9;
+    return this.cap * 8;
   }
 
-  /** The stored hash of `key`: never {@link EMPTY} or {@link TOMBSTONE}. */
+  /** The 31-bit, nonzero hash of `key`; its slot word is `hash << 1 | volatile`. */
   private hashOf(key: Uint8Array): number {
-    const h = murmur3(key, 0, key.length, this.ks.seed);
-    return h < 2 ? h + 2 : h;
+    return murmur3(key, 0, key.length, this.ks.seed) >>> 1 || 1;
+  }
+
+  /** The arena reference at `slot`. */
+  private ref(slot: number): number {
+    return this.slots[slot * 2 + 1]!;
+  }
+
+  private isVolatile(slot: number): boolean {
+    return (this.slots[slot * 2]! & VOLATILE_BIT) !== 0;
   }
 
   private keyEquals(ref: number, key: Uint8Array): boolean {
@@ -83,7 +96,7 @@ export class Db {
     const off = Arena.offsetOf(ref);
     const n = key.length;
     if (Entry.keyLen(page, off) !== n) return false;
-    const base = off + ENTRY_HEADER;
+    const base = Entry.keyStart(page, off);
     if (n > 32) return page.compare(key, 0, n, base, base + n) === 0;
     for (let i = 0; i < n; i++) if (page[base + i] !== key[i]) return false;
     return true;
@@ -92,13 +105,13 @@ export class Db {
   /** The slot holding `key`, ignoring expiry; -1 when absent. */
   findSlot(key: Uint8Array): number {
     const h = this.hashOf(key);
-    const hashes = this.hashes;
+    const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
     for (;;) {
-      const s = hashes[i]!;
-      if (s === EMPTY) return -1;
-      if (s === h && this.keyEquals(this.refs[i]!, key)) return i;
+      const w = slots[i * 2]!;
+      if (w === EMPTY) return -1;
+      if (w >>> 1 === h && this.keyEquals(slots[i * 2 + 1]!, key)) return i;
       i = (i + 1) & mask;
     }
   }
@@ -110,7 +123,7 @@ export class Db {
    */
   lookup(key: Uint8Array): number {
     const slot = this.findSlot(key);
-    if (slot < 0 || (this.meta[slot]! & META_VOLATILE) === 0 || !this.ks.expiryEnabled) return slot;
+    if (slot < 0 || !this.isVolatile(slot) || !this.ks.expiryEnabled) return slot;
     if (this.expireAt(slot) > this.ks.now()) return slot;
     this.expireSlot(slot);
     return -1;
@@ -118,7 +131,7 @@ export class Db {
 
   /** Whether the entry at `slot` has expired by the keyspace clock. */
   isExpired(slot: number): boolean {
-    return (this.meta[slot]! & META_VOLATILE) !== 0 && this.ks.expiryEnabled && this.expireAt(slot) <= this.ks.now();
+    return this.isVolatile(slot) && this.ks.expiryEnabled && this.expireAt(slot) <= this.ks.now();
   }
 
   private expireSlot(slot: number): void {
@@ -130,37 +143,38 @@ export class Db {
 
   /** Value type (an {@link EntryType}) of the entry at `slot`. */
   type(slot: number): number {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     return Entry.type(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
   }
 
   /** The key bytes at `slot` (a view into the arena). */
   key(slot: number): Buffer {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
-    const off = Arena.offsetOf(ref) + ENTRY_HEADER;
-    return page.subarray(off, off + Entry.keyLen(page, off - ENTRY_HEADER));
+    const off = Arena.offsetOf(ref);
+    const start = Entry.keyStart(page, off);
+    return page.subarray(start, start + Entry.keyLen(page, off));
   }
 
   /** The value bytes at `slot` (a view into the arena). */
   value(slot: number): Buffer {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
-    const start = off + ENTRY_HEADER + Entry.keyLen(page, off);
+    const start = Entry.valueStart(page, off);
     return page.subarray(start, start + Entry.valLen(page, off));
   }
 
   /** Length of the value at `slot`, bytes. */
   valueLength(slot: number): number {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     return Entry.valLen(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
   }
 
   /** Absolute expiry of the entry at `slot`, Unix ms; 0 when it has none. */
   expireAt(slot: number): number {
-    if ((this.meta[slot]! & META_VOLATILE) === 0) return 0;
-    const ref = this.refs[slot]!;
+    if (!this.isVolatile(slot)) return 0;
+    const ref = this.ref(slot);
     return Entry.expireAt(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
   }
 
@@ -170,14 +184,20 @@ export class Db {
    * @param at absolute Unix ms, or 0 to make the key persistent
    */
   setExpireAt(slot: number, at: number): void {
-    const ref = this.refs[slot]!;
-    Entry.setExpireAt(this.ks.arena.writable(ref), Arena.offsetOf(ref), at);
-    const was = (this.meta[slot]! & META_VOLATILE) !== 0;
+    let ref = this.ref(slot);
+    if (Entry.hasExpireField(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref))) {
+      Entry.setExpireAt(this.ks.arena.writable(ref), Arena.offsetOf(ref), at);
+    } else if (at !== 0) {
+      // A small entry written without an expiry field: move it to one that has it.
+      ref = this.rewrite(slot, FLAG_EXPIRE);
+      Entry.setExpireAt(this.ks.arena.writable(ref), Arena.offsetOf(ref), at);
+    }
+    const was = this.isVolatile(slot);
     if (at > 0 && !was) {
-      this.meta[slot]! |= META_VOLATILE;
+      this.slots[slot * 2]! |= VOLATILE_BIT;
       this.volatileCount++;
     } else if (at === 0 && was) {
-      this.meta[slot]! &= ~META_VOLATILE;
+      this.slots[slot * 2]! &= ~VOLATILE_BIT;
       this.volatileCount--;
     }
   }
@@ -193,25 +213,38 @@ export class Db {
   setString(key: Uint8Array, value: Uint8Array, expireAt: number, slot?: number): void {
     if (slot === undefined) slot = this.findSlot(key);
     if (slot >= 0) {
-      const ref = this.refs[slot]!;
+      const ref = this.ref(slot);
       const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
       const off = Arena.offsetOf(ref);
-      if (Entry.type(page, off) === EntryType.String && Entry.valCap(page, off) >= value.length) {
+      if (Entry.type(page, off) === EntryType.String && this.fitsInPlace(page, off, value.length) && (expireAt === 0 || Entry.hasExpireField(page, off))) {
         // Same key, room enough: overwrite in place (no garbage, one dirty page).
         const w = this.ks.arena.writable(ref);
-        w.set(value, off + ENTRY_HEADER + key.length);
+        w.set(value, Entry.valueStart(w, off));
         Entry.setValLen(w, off, value.length);
         this.setExpireAt(slot, expireAt);
         return;
       }
       const size = Entry.size(page, off);
-      this.refs[slot] = this.writeEntry(EntryType.String, key, value, value.length, value.length, expireAt);
+      this.slots[slot * 2 + 1] = this.writeEntry(EntryType.String, key, value, value.length, value.length, expireAt, 0);
       this.ks.arena.release(ref, size);
       this.setExpireAt(slot, expireAt);
       return;
     }
-    const ref = this.writeEntry(EntryType.String, key, value, value.length, value.length, expireAt);
+    const ref = this.writeEntry(EntryType.String, key, value, value.length, value.length, expireAt, 0);
     this.insert(key, ref, expireAt);
+  }
+
+  /**
+   * Whether a value of `length` bytes can replace the entry's value in place:
+   * the entry's size (which page walks depend on) must not change. With a
+   * capacity field, anything up to the capacity fits; without one, the size
+   * follows the value's length, so only lengths in the same 8-byte step do.
+   */
+  private fitsInPlace(page: Buffer, off: number, length: number): boolean {
+    const flags = Entry.flags(page, off);
+    if (flags & FLAG_CAP) return Entry.valCap(page, off) >= length;
+    const keyLen = Entry.keyLen(page, off);
+    return entrySize(flags, keyLen, length) === entrySize(flags, keyLen, Entry.valLen(page, off));
   }
 
   /**
@@ -221,55 +254,91 @@ export class Db {
    * repeated APPENDs are amortized O(1).
    */
   resizeString(slot: number, newLength: number): Buffer {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     const arena = this.ks.arena;
     const page = arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
-    const keyLen = Entry.keyLen(page, off);
     const oldLen = Entry.valLen(page, off);
-    const start = off + ENTRY_HEADER + keyLen;
-    if (Entry.valCap(page, off) >= newLength) {
+    if (this.fitsInPlace(page, off, newLength)) {
       const w = arena.writable(ref);
+      const start = Entry.valueStart(w, off);
       if (newLength > oldLen) w.fill(0, start + oldLen, start + newLength);
       Entry.setValLen(w, off, newLength);
       return w.subarray(start, start + newLength);
     }
     const cap = newLength < PAGE_SIZE ? newLength * 2 : newLength + PAGE_SIZE;
-    const size = entrySize(keyLen, cap);
-    const newRef = arena.alloc(size);
+    const newRef = this.rewrite(slot, FLAG_CAP, cap, newLength);
     const np = arena.pages[Arena.pageOf(newRef)]!;
     const no = Arena.offsetOf(newRef);
-    Entry.write(np, no, EntryType.String, this.id, keyLen, newLength, cap, Entry.expireAt(page, off));
-    page.copy(np, no + ENTRY_HEADER, off + ENTRY_HEADER, start + Math.min(oldLen, newLength));
-    const ns = no + ENTRY_HEADER + keyLen;
+    const ns = Entry.valueStart(np, no);
     if (newLength > oldLen) np.fill(0, ns + oldLen, ns + newLength);
-    arena.release(ref, Entry.size(page, off));
-    this.refs[slot] = newRef;
     return np.subarray(ns, ns + newLength);
   }
 
-  private writeEntry(type: number, key: Uint8Array, value: Uint8Array, valLen: number, valCap: number, expireAt: number): number {
+  /**
+   * Moves the entry at `slot` to a new allocation with more header fields
+   * (`FLAG_EXPIRE`, `FLAG_CAP`) and optionally a new capacity and length,
+   * keeping type, key, value bytes and expiry; releases the old entry.
+   *
+   * @returns the new arena reference
+   */
+  private rewrite(slot: number, addFlags: number, valCap?: number, valLen?: number): number {
+    const ref = this.ref(slot);
     const arena = this.ks.arena;
-    const ref = arena.alloc(entrySize(key.length, valCap));
     const page = arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
-    Entry.write(page, off, type, this.id, key.length, valLen, valCap, expireAt);
-    page.set(key, off + ENTRY_HEADER);
-    page.set(value.subarray(0, valLen), off + ENTRY_HEADER + key.length);
+    const keyLen = Entry.keyLen(page, off);
+    const oldLen = Entry.valLen(page, off);
+    const len = valLen ?? oldLen;
+    const cap = Math.max(valCap ?? Entry.valCap(page, off), len);
+    let flags = (Entry.flags(page, off) | addFlags) & (FLAG_EXPIRE | FLAG_CAP);
+    if (cap >= ALWAYS_EXPIRE_FIELD_BYTES) flags |= FLAG_EXPIRE;
+    if (cap === len) flags &= ~FLAG_CAP;
+    const newRef = arena.alloc(entrySize(flags, keyLen, cap));
+    const np = arena.pages[Arena.pageOf(newRef)]!;
+    const no = Arena.offsetOf(newRef);
+    const h = Entry.write(np, no, Entry.type(page, off), flags, this.id, keyLen, len, cap, Entry.expireAt(page, off));
+    const ks = Entry.keyStart(page, off);
+    page.copy(np, no + h, ks, ks + keyLen + Math.min(oldLen, len));
+    arena.release(ref, Entry.size(page, off));
+    this.slots[slot * 2 + 1] = newRef;
+    return newRef;
+  }
+
+  /**
+   * Allocates and writes a new entry.
+   *
+   * @param extraFlags header fields wanted beyond what the values call for
+   */
+  private writeEntry(type: number, key: Uint8Array, value: Uint8Array, valLen: number, valCap: number, expireAt: number, extraFlags: number): number {
+    const arena = this.ks.arena;
+    let flags = extraFlags;
+    if (expireAt > 0 || valCap >= ALWAYS_EXPIRE_FIELD_BYTES) flags |= FLAG_EXPIRE;
+    if (valCap > valLen) flags |= FLAG_CAP;
+    const ref = arena.alloc(entrySize(flags, key.length, valCap));
+    const page = arena.pages[Arena.pageOf(ref)]!;
+    const off = Arena.offsetOf(ref);
+    const h = Entry.write(page, off, type, flags, this.id, key.length, valLen, valCap, expireAt);
+    page.set(key, off + h);
+    page.set(value.subarray(0, valLen), off + h + key.length);
     return ref;
   }
 
   private insert(key: Uint8Array, ref: number, expireAt: number): void {
     if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.rehash(this.size + 1);
-    const h = this.hashOf(key);
+    this.place(this.hashOf(key), ref, expireAt > 0);
+  }
+
+  /** Puts an entry known to be absent into the first free slot of its probe run. */
+  private place(h: number, ref: number, volatile: boolean): void {
+    const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    while (this.hashes[i]! > TOMBSTONE) i = (i + 1) & mask;
-    if (this.hashes[i] === TOMBSTONE) this.tombstones--;
-    this.hashes[i] = h;
-    this.refs[i] = ref;
-    this.meta[i] = expireAt > 0 ? META_VOLATILE : 0;
-    if (expireAt > 0) this.volatileCount++;
+    while (slots[i * 2]! > TOMBSTONE) i = (i + 1) & mask;
+    if (slots[i * 2] === TOMBSTONE) this.tombstones--;
+    slots[i * 2] = ((h << 1) | (volatile ? VOLATILE_BIT : 0)) >>> 0;
+    slots[i * 2 + 1] = ref;
+    if (volatile) this.volatileCount++;
     this.size++;
   }
 
@@ -279,32 +348,31 @@ export class Db {
   }
 
   /**
-   * Indexes the entry at `off` of `page` (arena reference `ref`) while a
-   * snapshot is being installed: keys are known to be unique, so no lookup.
+   * Indexes an entry while a snapshot is being installed: keys are known to
+   * be unique, so no lookup.
+   *
+   * @param h the key's 31-bit index hash
+   * @param ref its arena reference
+   * @param volatile whether it has an expiry
    */
-  insertLoaded(page: Buffer, off: number, ref: number): void {
-    const keyStart = off + ENTRY_HEADER;
-    let h = murmur3(page, keyStart, keyStart + Entry.keyLen(page, off), this.ks.seed);
-    if (h < 2) h += 2;
-    const expireAt = Entry.expireAt(page, off);
-    const mask = this.mask;
-    let i = h & mask;
-    while (this.hashes[i]! > TOMBSTONE) i = (i + 1) & mask;
-    this.hashes[i] = h;
-    this.refs[i] = ref;
-    this.meta[i] = expireAt > 0 ? META_VOLATILE : 0;
-    if (expireAt > 0) this.volatileCount++;
-    this.size++;
+  insertLoaded(h: number, ref: number, volatile: boolean): void {
+    this.place(h, ref, volatile);
   }
+
+  /** Slots in the index (a power of two). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+
 
   /** Removes the entry at `slot`. */
   deleteSlot(slot: number): void {
-    const ref = this.refs[slot]!;
+    const ref = this.ref(slot);
     const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
     this.ks.arena.release(ref, Entry.size(page, Arena.offsetOf(ref)));
-    if ((this.meta[slot]! & META_VOLATILE) !== 0) this.volatileCount--;
-    this.hashes[slot] = TOMBSTONE;
-    this.meta[slot] = 0;
+    if (this.isVolatile(slot)) this.volatileCount--;
+    this.slots[slot * 2] = TOMBSTONE;
     this.tombstones++;
     this.size--;
   }
@@ -328,7 +396,7 @@ export class Db {
     const value = this.value(slot);
     // Allocate first: if that fails, nothing has changed. `value` stays
     // valid: writing the copy never rewrites a live entry.
-    const newRef = dst.writeEntry(type, dstKey, value, value.length, value.length, expireAt);
+    const newRef = dst.writeEntry(type, dstKey, value, value.length, value.length, expireAt, 0);
     const existing = dst.findSlot(dstKey);
     if (existing >= 0) dst.deleteSlot(existing);
     dst.insert(dstKey, newRef, expireAt);
@@ -336,7 +404,7 @@ export class Db {
 
   /** Removes every key (FLUSHDB), O(n). */
   clear(): void {
-    for (let i = 0; i < this.cap; i++) if (this.hashes[i]! > TOMBSTONE) this.deleteSlot(i);
+    for (let i = 0; i < this.cap; i++) if (this.slots[i * 2]! > TOMBSTONE) this.deleteSlot(i);
     this.resetIndex(MIN_CAPACITY);
   }
 
@@ -344,37 +412,31 @@ export class Db {
   resetIndex(capacity = MIN_CAPACITY): void {
     this.cap = capacity;
     this.mask = capacity - 1;
-    this.hashes = new Uint32Array(capacity);
-    this.refs = new Uint32Array(capacity);
-    this.meta = new Uint8Array(capacity);
+    this.slots = new Uint32Array(capacity * 2);
     this.size = 0;
     this.tombstones = 0;
     this.volatileCount = 0;
     this.sweepCursor = 0;
   }
 
+  /** Rebuilds the index at the smallest power-of-two size that holds `need` keys under {@link MAX_FILL}. */
   private rehash(need: number): void {
     let cap = MIN_CAPACITY;
-    while (cap * MAX_FILL < need * 1.5 && cap < 2 ** 31) cap *= 2;
-    const oh = this.hashes;
-    const or = this.refs;
-    const om = this.meta;
+    while (cap * MAX_FILL < need && cap < 2 ** 30) cap *= 2;
+    const old = this.slots;
     const oldCap = this.cap;
     this.cap = cap;
     this.mask = cap - 1;
-    this.hashes = new Uint32Array(cap);
-    this.refs = new Uint32Array(cap);
-    this.meta = new Uint8Array(cap);
+    const slots = (this.slots = new Uint32Array(cap * 2));
     this.tombstones = 0;
     const mask = this.mask;
     for (let j = 0; j < oldCap; j++) {
-      const h = oh[j]!;
-      if (h <= TOMBSTONE) continue;
-      let i = h & mask;
-      while (this.hashes[i] !== EMPTY) i = (i + 1) & mask;
-      this.hashes[i] = h;
-      this.refs[i] = or[j]!;
-      this.meta[i] = om[j]!;
+      const w = old[j * 2]!;
+      if (w <= TOMBSTONE) continue;
+      let i = (w >>> 1) & mask;
+      while (slots[i * 2] !== EMPTY) i = (i + 1) & mask;
+      slots[i * 2] = w;
+      slots[i * 2 + 1] = old[j * 2 + 1]!;
     }
     this.sweepCursor = 0;
   }
@@ -409,9 +471,9 @@ export class Db {
       const b = c & mask;
       let i = b;
       for (;;) {
-        const h = this.hashes[i]!;
-        if (h === EMPTY) break;
-        if (h > TOMBSTONE && (h & mask) === b) {
+        const w = this.slots[i * 2]!;
+        if (w === EMPTY) break;
+        if (w > TOMBSTONE && ((w >>> 1) & mask) === b) {
           visited++;
           const key = this.key(i);
           if (filter === null || globMatch(filter, key)) keys.push(key);
@@ -428,7 +490,7 @@ export class Db {
    * this database; it may delete the slot it is given.
    */
   forEachSlot(fn: (slot: number) => void): void {
-    for (let i = 0; i < this.cap; i++) if (this.hashes[i]! > TOMBSTONE) fn(i);
+    for (let i = 0; i < this.cap; i++) if (this.slots[i * 2]! > TOMBSTONE) fn(i);
   }
 
   /** A uniformly random live slot, or -1 when the database is empty. */
@@ -436,12 +498,12 @@ export class Db {
     if (this.size === 0) return -1;
     for (let tries = 0; tries < 64; tries++) {
       const i = randomInt(this.cap);
-      if (this.hashes[i]! > TOMBSTONE) return i;
+      if (this.slots[i * 2]! > TOMBSTONE) return i;
     }
     const start = randomInt(this.cap);
     for (let k = 0; k < this.cap; k++) {
       const i = (start + k) & this.mask;
-      if (this.hashes[i]! > TOMBSTONE) return i;
+      if (this.slots[i * 2]! > TOMBSTONE) return i;
     }
     return -1;
   }
@@ -461,7 +523,8 @@ export class Db {
       const i = this.sweepCursor;
       this.sweepCursor = (i + 1) & this.mask;
       examined++;
-      if ((this.meta[i]! & META_VOLATILE) !== 0 && this.hashes[i]! > TOMBSTONE && this.expireAt(i) <= now) {
+      const w = this.slots[i * 2]!;
+      if ((w & VOLATILE_BIT) !== 0 && w > TOMBSTONE && this.expireAt(i) <= now) {
         this.expireSlot(i);
         removed++;
       }
@@ -477,14 +540,14 @@ export class Db {
   relocate(key: Uint8Array, oldRef: number, size: number): void {
     const h = this.hashOf(key);
     let i = h & this.mask;
-    while (this.hashes[i] !== EMPTY) {
-      if (this.refs[i] === oldRef && this.hashes[i] === h) {
+    while (this.slots[i * 2] !== EMPTY) {
+      if (this.slots[i * 2 + 1] === oldRef && this.slots[i * 2]! >>> 1 === h) {
         const arena = this.ks.arena;
         const src = arena.pages[Arena.pageOf(oldRef)]!;
         const so = Arena.offsetOf(oldRef);
         const newRef = arena.alloc(size);
         src.copy(arena.pages[Arena.pageOf(newRef)]!, Arena.offsetOf(newRef), so, so + size);
-        this.refs[i] = newRef;
+        this.slots[i * 2 + 1] = newRef;
         arena.release(oldRef, size);
         return;
       }
@@ -556,34 +619,93 @@ export class Keyspace {
    * @param head the page appends went to when the snapshot was taken, or -1
    * @throws Error when an entry names a database beyond `databases`
    */
-  install(pages: readonly { id: number; buf: Buffer; used: number }[], head: number): void {
+  install(pages: readonly { id: number; buf: Buffer; used: number; mapped?: boolean }[], head: number): void {
     const arena = this.arena;
-    const counts = new Array<number>(this.dbs.length).fill(0);
-    for (const p of pages) {
-      arena.install(p.id, p.buf, p.used);
+    const ndb = this.dbs.length;
+    const counts = new Array<number>(ndb).fill(0);
+    // Headers are read through 32-bit views (entries are 8-byte aligned and
+    // page buffers start their own ArrayBuffer): this loop runs once per key.
+    const views = pages.map((p) => new Uint32Array(p.buf.buffer, p.buf.byteOffset, p.buf.length >>> 2));
+    pages.forEach((p, k) => {
+      arena.install(p.id, p.buf, p.used, p.mapped === true);
+      const u8 = p.buf;
+      const u32 = views[k]!;
+      let live = 0;
       for (let off = 0; off < p.used; ) {
-        const size = Entry.size(p.buf, off);
-        if ((p.buf[off + 1]! & FLAG_DEAD) === 0) {
-          const db = Entry.db(p.buf, off);
-          if (db >= this.dbs.length) {
-            throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${this.dbs.length}`);
-          }
+        const w = off >>> 2;
+        const f = u8[off + 1]!;
+        const size = (ENTRY_BASE + (f & FLAG_CAP ? 4 : 0) + (f & FLAG_EXPIRE ? 8 : 0) + u32[w + 1]! + (f & FLAG_CAP ? u32[w + 3]! : u32[w + 2]!) + 7) & ~7;
+        if ((f & FLAG_DEAD) === 0) {
+          const db = u8[off + 2]! | (u8[off + 3]! << 8);
+          if (db >= ndb) throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${ndb}`);
           counts[db]!++;
-          arena.countLive(p.id, size);
+          live += size;
         }
         off += size;
       }
-    }
+      arena.countLive(p.id, live);
+    });
     this.dbs.forEach((db, i) => db.reserve(counts[i]!));
-    for (const p of pages) {
+    // Hash every live entry, then insert in bucket order (a counting sort on
+    // the top 16 bits of each key's home bucket): the inserts then walk each
+    // index from start to end instead of missing the cache once per key.
+    const total = counts.reduce((a, b) => a + b, 0);
+    const hashes = new Uint32Array(total);
+    const refs = new Uint32Array(total);
+    const meta = new Uint32Array(total); // db << 1 | volatile
+    let n = 0;
+    pages.forEach((p, k) => {
+      const u8 = p.buf;
+      const u32 = views[k]!;
       for (let off = 0; off < p.used; ) {
-        const size = Entry.size(p.buf, off);
-        if ((p.buf[off + 1]! & FLAG_DEAD) === 0) this.dbs[Entry.db(p.buf, off)]!.insertLoaded(p.buf, off, Arena.refOf(p.id, off));
+        const w = off >>> 2;
+        const f = u8[off + 1]!;
+        const keyLen = u32[w + 1]!;
+        const header = ENTRY_BASE + (f & FLAG_CAP ? 4 : 0) + (f & FLAG_EXPIRE ? 8 : 0);
+        const size = (header + keyLen + (f & FLAG_CAP ? u32[w + 3]! : u32[w + 2]!) + 7) & ~7;
+        if ((f & FLAG_DEAD) === 0) {
+          const keyStart = off + header;
+          hashes[n] = murmur3(u8, keyStart, keyStart + keyLen, this.seed) >>> 1 || 1;
+          refs[n] = Arena.refOf(p.id, off);
+          // The expiry is a float64 (possibly unaligned); only its being nonzero matters here.
+          let volatile = 0;
+          if (f & FLAG_EXPIRE) {
+            const e = off + (f & FLAG_CAP ? 16 : 12);
+            volatile = (u8[e]! | u8[e + 1]! | u8[e + 2]! | u8[e + 3]! | u8[e + 4]! | u8[e + 5]! | u8[e + 6]! | u8[e + 7]!) !== 0 ? 1 : 0;
+          }
+          meta[n] = ((u8[off + 2]! | (u8[off + 3]! << 8)) << 1) | volatile;
+          n++;
+        }
         off += size;
       }
+    });
+    const BINS = 1 << 16;
+    const masks = this.dbs.map((db) => db.capacity - 1);
+    const shifts = this.dbs.map((db) => Math.max(0, 31 - Math.clz32(db.capacity) - 16));
+    const bins = new Uint32Array(total);
+    const starts = new Uint32Array(ndb * BINS + 1);
+    for (let i = 0; i < total; i++) {
+      const db = meta[i]! >>> 1;
+      const bin = db * BINS + ((hashes[i]! & masks[db]!) >>> shifts[db]!);
+      bins[i] = bin;
+      starts[bin + 1]!++;
+    }
+    for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+    const sortedHashes = new Uint32Array(total);
+    const sortedRefs = new Uint32Array(total);
+    const sortedMeta = new Uint32Array(total);
+    for (let i = 0; i < total; i++) {
+      const at = starts[bins[i]!]!++;
+      sortedHashes[at] = hashes[i]!;
+      sortedRefs[at] = refs[i]!;
+      sortedMeta[at] = meta[i]!;
+    }
+    for (let k = 0; k < total; k++) {
+      this.dbs[sortedMeta[k]! >>> 1]!.insertLoaded(sortedHashes[k]!, sortedRefs[k]!, (sortedMeta[k]! & 1) === 1);
     }
     arena.finishInstall(head);
   }
+
 
   /** Removes every key of every database (FLUSHALL). */
   clear(): void {
@@ -627,7 +749,7 @@ export class Keyspace {
       arena.forEachLive(id, (ref, size) => {
         const off = Arena.offsetOf(ref);
         const db = this.dbs[Entry.db(page, off)]!;
-        const keyStart = off + ENTRY_HEADER;
+        const keyStart = Entry.keyStart(page, off);
         db.relocate(page.subarray(keyStart, keyStart + Entry.keyLen(page, off)), ref, size);
         moved += size;
       });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/store/keyspace.js';
+import { Entry, FLAG_DEAD } from '../../src/store/arena.js';
 import { testSeed } from '../helpers/random.js';
 
 function keyspace(now = () => 1_000_000): { ks: Keyspace; expired: string[] } {
@@ -20,6 +21,24 @@ function contents(ks: Keyspace, db: number): Map<string, string> {
   const d = ks.dbs[db]!;
   d.forEachSlot((slot) => out.set(d.key(slot).toString('latin1'), d.value(slot).toString('latin1')));
   return out;
+}
+
+/** Every page's entries, walked by their sizes, end exactly at the page's used bytes, and live bytes add up. */
+function assertPagesWalk(ks: Keyspace): void {
+  const arena = ks.arena;
+  arena.pages.forEach((page, id) => {
+    if (page === undefined) return;
+    let off = 0;
+    let live = 0;
+    while (off < arena.used[id]!) {
+      const size = Entry.size(page, off);
+      assert.ok(size > 0 && size % 8 === 0, `page ${id} entry at ${off} has size ${size}`);
+      if ((Entry.flags(page, off) & FLAG_DEAD) === 0) live += size;
+      off += size;
+    }
+    assert.equal(off, arena.used[id], `page ${id}: entries end at ${off}, used ${arena.used[id]}`);
+    assert.equal(live, arena.live[id], `page ${id}: live bytes`);
+  });
 }
 
 type Op =
@@ -70,6 +89,7 @@ test('random operation sequences agree with a Map model', () => {
         }
       }
       assert.deepEqual(contents(ks, 1), model);
+      assertPagesWalk(ks);
       assert.equal(db.size, model.size);
       assert.equal(ks.arena.liveBytes > 0, model.size > 0);
     }),

@@ -155,6 +155,9 @@ function section(server: Server, name: string): Fields | null {
         ['keyspace_hits', s.keyspaceHits],
         ['keyspace_misses', s.keyspaceMisses],
         ['total_error_replies', s.errorReplies],
+        ['eventloop_delay_max_ms', (server.loopDelay.max / 1e6).toFixed(2)],
+        ['eventloop_delay_p99_ms', (server.loopDelay.percentile(99) / 1e6).toFixed(2)],
+        ['eventloop_delay_mean_ms', (Number.isNaN(server.loopDelay.mean) ? 0 : server.loopDelay.mean / 1e6).toFixed(2)],
       ];
     }
     case 'replication':

@@ -14,7 +14,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { Keyspace } from '../store/keyspace.js';
 import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
@@ -106,6 +106,11 @@ export class Server {
   private tainted: Set<string> | null = null;
   private taintedDbs: Set<number> | null = null;
   private opsSamples: number[] = [];
+  /**
+   * Event-loop delay since start or CONFIG RESETSTAT (perf_hooks, 10 ms
+   * resolution sampling): the stall figure INFO stats reports.
+   */
+  readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private lastOpsSample = { at: performance.now(), commands: 0 };
   private readonly replayClient: Client;
   private resolveStopped: (code: number) => void = () => {};
@@ -196,6 +201,7 @@ export class Server {
         ` and ${this.recovery.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
     );
     await this.listen();
+    this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
   }
@@ -476,6 +482,7 @@ export class Server {
   /** CONFIG RESETSTAT. */
   resetStats(): void {
     Object.assign(this.stats, freshStats());
+    this.loopDelay.reset();
     this.keyspace.expiredKeys = 0;
   }
 

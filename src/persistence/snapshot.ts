@@ -31,6 +31,7 @@ import { crashPoint, maybeFail } from '../server/faults.js';
 import type { Logger } from '../server/logger.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
 import { PageFile } from './pagefile.js';
+import { removeIndexFiles } from './indexfile.js';
 import type { Wal } from './wal.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -232,6 +233,8 @@ export class Snapshotter implements PageWriteObserver {
       maybeFail('snapshot-write');
       await writeManifest(this.dir, manifest, () => crashPoint('snapshot-manifest-written'));
       crashPoint('snapshot-committed');
+      // Saved indexes belong to older snapshots now.
+      removeIndexFiles(this.dir);
       // 5. Retention: this one and the previous; older manifests and their slots go.
       this.retained = prev ? [manifest, prev] : [manifest];
       for (const seq of listManifests(this.dir)) {

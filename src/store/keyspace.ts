@@ -44,6 +44,16 @@ export interface KeyspaceHooks {
   onExpired(db: number, key: Buffer): void;
 }
 
+/** A database's index as saved beside a snapshot (persistence/indexfile.ts). */
+export interface IndexImage {
+  capacity: number;
+  size: number;
+  volatileCount: number;
+  tombstones: number;
+  /** `capacity` slots of two words (see {@link EMPTY}). */
+  slots: Uint32Array<ArrayBuffer>;
+}
+
 /** What one SCAN step returns. */
 export interface ScanResult {
   /** Cursor to pass next; 0 when the iteration is complete. */
@@ -62,7 +72,7 @@ export class Db {
   private mask = MIN_CAPACITY - 1;
   private tombstones = 0;
   /** `cap` slots of two words each (see {@link EMPTY}). */
-  private slots = new Uint32Array(MIN_CAPACITY * 2);
+  private slots: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY * 2);
   /** Where the active expiry sweep resumes. */
   private sweepCursor = 0;
 
@@ -364,6 +374,22 @@ export class Db {
     return this.cap;
   }
 
+  /** The index as it stands, for saving beside a snapshot (no copy: save it before the next change). */
+  image(): IndexImage {
+    return { capacity: this.cap, size: this.size, volatileCount: this.volatileCount, tombstones: this.tombstones, slots: this.slots };
+  }
+
+  /** Takes over an index saved beside the snapshot being installed. */
+  adopt(img: IndexImage): void {
+    this.cap = img.capacity;
+    this.mask = img.capacity - 1;
+    this.slots = img.slots;
+    this.size = img.size;
+    this.volatileCount = img.volatileCount;
+    this.tombstones = img.tombstones;
+    this.sweepCursor = 0;
+  }
+
 
 
   /** Removes the entry at `slot`. */
@@ -577,8 +603,8 @@ function reverse32(v: number): number {
 export class Keyspace {
   readonly arena = new Arena();
   readonly dbs: Db[];
-  /** Per-process hash seed. */
-  readonly seed = randomInt(2 ** 31);
+  /** Hash seed: random per process, or adopted with a saved index. */
+  seed = randomInt(2 ** 31);
   /** False while replaying the WAL: expiry then plays no part. */
   expiryEnabled = true;
   /** Keys removed because they expired (INFO `expired_keys`). */
@@ -617,9 +643,11 @@ export class Keyspace {
    * index from their live entries.
    *
    * @param head the page appends went to when the snapshot was taken, or -1
+   * @param index the index saved with this snapshot at a clean shutdown, which spares rebuilding it
+   * @returns whether the saved index was adopted (false: rebuilt from the pages)
    * @throws Error when an entry names a database beyond `databases`
    */
-  install(pages: readonly { id: number; buf: Buffer; used: number; mapped?: boolean }[], head: number): void {
+  install(pages: readonly { id: number; buf: Buffer; used: number; mapped?: boolean }[], head: number, index?: { seed: number; dbs: IndexImage[] }): boolean {
     const arena = this.arena;
     const ndb = this.dbs.length;
     const counts = new Array<number>(ndb).fill(0);
@@ -645,6 +673,12 @@ export class Keyspace {
       }
       arena.countLive(p.id, live);
     });
+    if (index !== undefined && index.dbs.every((img, i) => img.size === counts[i])) {
+      this.seed = index.seed;
+      this.dbs.forEach((db, i) => db.adopt(index.dbs[i]!));
+      arena.finishInstall(head);
+      return true;
+    }
     this.dbs.forEach((db, i) => db.reserve(counts[i]!));
     // Hash every live entry, then insert in bucket order (a counting sort on
     // the top 16 bits of each key's home bucket): the inserts then walk each
@@ -704,6 +738,7 @@ export class Keyspace {
       this.dbs[sortedMeta[k]! >>> 1]!.insertLoaded(sortedHashes[k]!, sortedRefs[k]!, (sortedMeta[k]! & 1) === 1);
     }
     arena.finishInstall(head);
+    return false;
   }
 
 

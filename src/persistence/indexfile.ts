@@ -7,7 +7,7 @@
  * (after a crash, or when it is damaged) the index is rebuilt from the pages.
  * Format: docs/FORMAT.md, "Index file".
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
@@ -82,34 +82,49 @@ export async function writeIndexFile(dir: string, seq: number, file: IndexFile):
  * @returns the index, or a reason it cannot be used, or null when there is no file
  */
 export function readIndexFile(dir: string, seq: number, databases: number): IndexFile | string | null {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(join(dir, indexFileName(seq)));
+    fd = openSync(join(dir, indexFileName(seq)), 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return (err as Error).message;
   }
-  if (buf.length < HEADER || !buf.subarray(0, 8).equals(INDEX_MAGIC)) return 'not an index file';
-  if (crc32c(buf.subarray(0, 28)) !== buf.readUInt32LE(28)) return 'header checksum mismatch';
-  if (buf.readUInt16LE(8) !== INDEX_VERSION) return `version ${buf.readUInt16LE(8)} is not supported`;
-  if (readU64(buf, 16) !== seq) return 'written for another snapshot';
-  if (buf.readUInt16LE(10) !== databases) return `written for ${buf.readUInt16LE(10)} databases, not ${databases}`;
-  const dbs: IndexImage[] = [];
-  let off = HEADER;
-  for (let i = 0; i < databases; i++) {
-    if (off + DB_HEADER > buf.length) return `cut short at database ${i}`;
-    const capacity = buf.readUInt32LE(off);
-    const bytes = capacity * 8;
-    if (off + DB_HEADER + bytes > buf.length || (capacity & (capacity - 1)) !== 0) return `database ${i} is damaged`;
-    const body = buf.subarray(off + DB_HEADER, off + DB_HEADER + bytes);
-    if (crc32c(body) !== buf.readUInt32LE(off + 16)) return `database ${i} checksum mismatch`;
-    // Copy into an aligned array of its own (the file buffer's offsets need not be 4-aligned).
-    const slots = new Uint32Array(capacity * 2);
-    new Uint8Array(slots.buffer).set(body);
-    dbs.push({ capacity, size: buf.readUInt32LE(off + 4), volatileCount: buf.readUInt32LE(off + 8), tombstones: buf.readUInt32LE(off + 12), slots });
-    off += DB_HEADER + bytes;
+  try {
+    const size = fstatSync(fd).size;
+    // Read straight into each database's slot array: no second copy of a large index.
+    const read = (target: Uint8Array, pos: number): boolean => {
+      let done = 0;
+      while (done < target.length) {
+        const n = readSync(fd, target, done, target.length - done, pos + done);
+        if (n === 0) return false;
+        done += n;
+      }
+      return true;
+    };
+    const header = Buffer.alloc(HEADER);
+    if (!read(header, 0) || !header.subarray(0, 8).equals(INDEX_MAGIC)) return 'not an index file';
+    if (crc32c(header.subarray(0, 28)) !== header.readUInt32LE(28)) return 'header checksum mismatch';
+    if (header.readUInt16LE(8) !== INDEX_VERSION) return `version ${header.readUInt16LE(8)} is not supported`;
+    if (readU64(header, 16) !== seq) return 'written for another snapshot';
+    if (header.readUInt16LE(10) !== databases) return `written for ${header.readUInt16LE(10)} databases, not ${databases}`;
+    const dbs: IndexImage[] = [];
+    let off = HEADER;
+    const h = Buffer.alloc(DB_HEADER);
+    for (let i = 0; i < databases; i++) {
+      if (!read(h, off)) return `cut short at database ${i}`;
+      const capacity = h.readUInt32LE(0);
+      if (capacity === 0 || (capacity & (capacity - 1)) !== 0 || off + DB_HEADER + capacity * 8 > size) return `database ${i} is damaged`;
+      const slots = new Uint32Array(capacity * 2);
+      const bytes = Buffer.from(slots.buffer);
+      if (!read(bytes, off + DB_HEADER)) return `database ${i} is cut short`;
+      if (crc32c(bytes) !== h.readUInt32LE(16)) return `database ${i} checksum mismatch`;
+      dbs.push({ capacity, size: h.readUInt32LE(4), volatileCount: h.readUInt32LE(8), tombstones: h.readUInt32LE(12), slots });
+      off += DB_HEADER + capacity * 8;
+    }
+    return { seed: header.readUInt32LE(12), dbs };
+  } finally {
+    closeSync(fd);
   }
-  return { seed: buf.readUInt32LE(12), dbs };
 }
 
 /** Deletes every index file in `dir` except the one for `keepSeq` (they go stale when a snapshot supersedes them). */

@@ -77,7 +77,17 @@ interface Batch {
   done: number;
 }
 
-const INITIAL_BATCH_BYTES = 256 * 1024;
+/** Size of a pending-record chunk, and so the most one flush seals and writes (unless one record is larger). */
+const CHUNK_BYTES = 1 << 20;
+
+/** A chunk of pending records. */
+interface Chunk {
+  buf: Buffer;
+  /** Bytes of records in `buf`. */
+  len: number;
+  /** LSN of its first record. */
+  firstLsn: number;
+}
 const RETRY_MS = 1000;
 const EVERYSEC_MS = 1000;
 
@@ -199,10 +209,15 @@ export class Wal {
 
   private fh: FileHandle | null = null;
   private filePos = 0;
-  private pending: Buffer = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
-  private pendingLen = 0;
-  private pendingFirstLsn = 0;
-  private spare: Buffer | null = Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
+  /**
+   * Records not yet handed to a write, in chunks of about {@link CHUNK_BYTES}
+   * (a larger record gets a chunk of its own). Each flush takes one chunk, so
+   * the main-thread work of sealing a batch stays bounded however far the
+   * disk falls behind, and nothing is ever copied to grow a buffer.
+   */
+  private chunks: Chunk[] = [];
+  /** Written chunks kept for reuse. */
+  private freeChunks: Buffer[] = [];
   private retry: Batch | null = null;
   private busy = false;
   private syncDue = false;
@@ -267,7 +282,9 @@ export class Wal {
 
   /** Bytes appended and not yet handed to the OS. */
   get pendingBytes(): number {
-    return this.pendingLen + (this.retry ? this.retry.buf.length : 0);
+    let n = this.retry ? this.retry.buf.length : 0;
+    for (const c of this.chunks) n += c.len;
+    return n;
   }
 
   /**
@@ -281,20 +298,16 @@ export class Wal {
   append(db: number, args: readonly EffectArg[]): number {
     const payload = packr.pack(args);
     const need = RECORD_HEADER_SIZE + payload.length;
-    if (this.pendingLen + need > this.pending.length) this.grow(need);
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || chunk.len + need > chunk.buf.length) {
+      const buf = need <= CHUNK_BYTES ? (this.freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES)) : Buffer.allocUnsafeSlow(need);
+      chunk = { buf, len: 0, firstLsn: this.lastLsn + 1 };
+      this.chunks.push(chunk);
+    }
     const lsn = this.lastLsn + 1;
-    if (this.pendingLen === 0) this.pendingFirstLsn = lsn;
-    this.pendingLen += encodeRecord(this.pending, this.pendingLen, db, lsn, (Date.now() / 1000) >>> 0, payload);
+    chunk.len += encodeRecord(chunk.buf, chunk.len, db, lsn, (Date.now() / 1000) >>> 0, payload);
     this.lastLsn = lsn;
     return lsn;
-  }
-
-  private grow(need: number): void {
-    let size = this.pending.length * 2;
-    while (size < this.pendingLen + need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.pending.copy(next, 0, 0, this.pendingLen);
-    this.pending = next;
   }
 
   /**
@@ -303,16 +316,14 @@ export class Wal {
    * timer drives it). Called once at the end of every event-loop turn.
    */
   flush(): void {
-    if (this.busy || this.retry !== null || this.pendingLen === 0 || this.closed) return;
+    if (this.busy || this.retry !== null || this.chunks.length === 0 || this.closed) return;
+    const chunk = this.chunks.shift()!;
     const batch: Batch = {
-      buf: this.pending.subarray(0, this.pendingLen),
-      firstLsn: this.pendingFirstLsn,
-      lastLsn: this.lastLsn,
+      buf: chunk.buf.subarray(0, chunk.len),
+      firstLsn: chunk.firstLsn,
+      lastLsn: this.chunks.length > 0 ? this.chunks[0]!.firstLsn - 1 : this.lastLsn,
       done: 0,
     };
-    this.pending = this.spare !== null && this.spare.length >= INITIAL_BATCH_BYTES ? this.spare : Buffer.allocUnsafe(INITIAL_BATCH_BYTES);
-    this.spare = null;
-    this.pendingLen = 0;
     sealBatch(batch.buf, this.syncedLsn);
     void this.write(batch);
   }
@@ -372,8 +383,8 @@ export class Wal {
       // A failed write is cured by this rewrite; a failed sync only by a sync.
       if (this.retry !== null || synced) this.recovered();
       this.retry = null;
-      if (buf.byteOffset === 0 && buf.buffer.byteLength >= INITIAL_BATCH_BYTES) {
-        this.spare = Buffer.from(buf.buffer, 0, buf.buffer.byteLength);
+      if (buf.buffer.byteLength === CHUNK_BYTES && this.freeChunks.length < 4) {
+        this.freeChunks.push(Buffer.from(buf.buffer, 0, CHUNK_BYTES));
       }
       this.onDurable(this.durableLsn);
     } catch (err) {
@@ -577,6 +588,6 @@ export class Wal {
       }
     };
     if (this.retry !== null) visit(this.retry.buf);
-    visit(this.pending.subarray(0, this.pendingLen));
+    for (const c of this.chunks) visit(c.buf.subarray(0, c.len));
   }
 }

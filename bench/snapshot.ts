@@ -20,6 +20,7 @@ import { bulk, command, infoField, load, removeDir, startTarget, stopTarget } fr
 const o = new Command('bench-snapshot')
   .option('--sizes <list>', 'dataset sizes, MiB', '256,1024')
   .option('--dirty <list>', 'dirty fractions, percent', '1,10,50')
+  .option('--readers <n>', 'redis-benchmark GET clients running during each background snapshot (0: none)', '10')
   .option('--out <file>', 'also write the Markdown table here')
   .parse()
   .opts<Record<string, string>>();
@@ -58,10 +59,11 @@ for (const mib of o['sizes']!.split(',').map(Number)) {
     await load(t.port, Math.floor((keys * pct) / 100), VALUE);
     await command(t.port, 'CONFIG RESETSTAT');
     // A reader keeps the server busy while the snapshot runs.
-    const reader = spawn('redis-benchmark', ['-p', String(t.port), '-t', 'get', '-n', '100000000', '-c', '10', '-r', String(keys), '-q'], { stdio: 'ignore' });
+    const readers = Number(o['readers']);
+    const reader = readers > 0 ? spawn('redis-benchmark', ['-p', String(t.port), '-t', 'get', '-n', '100000000', '-c', String(readers), '-r', String(keys), '-q'], { stdio: 'ignore' }) : null;
     await new Promise((r) => setTimeout(r, 200));
     const s = await snapshot(t.port, 'BGSAVE');
-    reader.kill();
+    reader?.kill();
     rows.push(`| ${mib} | ${keys} | ${pct}% | ${s.pages} of ${s.total} | ${(Number(s.bytes) / 2 ** 20).toFixed(0)} | ${s.ms} | ${s.stall} |`);
     process.stderr.write(rows[rows.length - 1] + '\n');
   }
@@ -70,7 +72,7 @@ for (const mib of o['sizes']!.split(',').map(Number)) {
 }
 
 const table = [
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}. Values of ${VALUE} bytes; a dirty fraction overwrites that share of the keys, in key order, in place. During each background snapshot redis-benchmark GET runs with 10 clients.`,
+  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}. Values of ${VALUE} bytes; a dirty fraction overwrites that share of the keys, in key order, in place. During each background snapshot redis-benchmark GET runs with ${o['readers']} clients.`,
   '',
   '| dataset MiB | keys | dirty | pages written | MiB written | snapshot ms | longest event-loop stall ms |',
   '|---|---|---|---|---|---|---|',

@@ -31,6 +31,10 @@ const VOLATILE_BIT = 1;
 const MIN_CAPACITY = 16;
 /** Rehash when live plus deleted slots pass this share of the table. */
 const MAX_FILL = 0.7;
+/** Old slots moved per insert while a resize drains (Redis moves a bucket per operation). */
+const MIGRATE_PER_INSERT = 128;
+/** Tables up to this many slots are resized at once: that takes well under a millisecond. */
+const SYNC_RESIZE_SLOTS = 1 << 16;
 
 /** Callbacks from the keyspace to the server. */
 export interface KeyspaceHooks {
@@ -73,6 +77,18 @@ export class Db {
   private tombstones = 0;
   /** `cap` slots of two words each (see {@link EMPTY}). */
   private slots: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY * 2);
+  /**
+   * The table being drained by an incremental resize, or null. Entries move
+   * from it to {@link slots} a few at a time on every insert, on the server
+   * cron, and whenever a lookup finds one there (see {@link resize}).
+   */
+  private old: Uint32Array<ArrayBuffer> | null = null;
+  private oldCap = 0;
+  private oldMask = 0;
+  /** Entries still in the old table. */
+  private oldLive = 0;
+  /** Next old slot to move. */
+  private migrateAt = 0;
   /** Where the active expiry sweep resumes. */
   private sweepCursor = 0;
 
@@ -84,7 +100,7 @@ export class Db {
 
   /** Bytes held by this database's index arrays. */
   get indexBytes(): number {
-    return this.cap * 8;
+    return (this.cap + this.oldCap) * 8;
   }
 
   /** The 31-bit, nonzero hash of `key`; its slot word is `hash << 1 | volatile`. */
@@ -120,10 +136,81 @@ export class Db {
     let i = h & mask;
     for (;;) {
       const w = slots[i * 2]!;
-      if (w === EMPTY) return -1;
+      if (w === EMPTY) break;
       if (w >>> 1 === h && this.keyEquals(slots[i * 2 + 1]!, key)) return i;
       i = (i + 1) & mask;
     }
+    return this.old === null ? -1 : this.findOld(key, h);
+  }
+
+  /** Looks `key` up in the table being drained; a hit moves to the new table. */
+  private findOld(key: Uint8Array, h: number): number {
+    const old = this.old!;
+    const mask = this.oldMask;
+    let j = h & mask;
+    for (;;) {
+      const w = old[j * 2]!;
+      if (w === EMPTY) return -1;
+      if (w >>> 1 === h && this.keyEquals(old[j * 2 + 1]!, key)) return this.promote(j);
+      j = (j + 1) & mask;
+    }
+  }
+
+  /** Moves old slot `j` into the new table; returns its new slot. */
+  private promote(j: number): number {
+    const old = this.old!;
+    const i = this.placeRaw(old[j * 2]!, old[j * 2 + 1]!);
+    // A tombstone, not empty: other entries' probe runs pass through here.
+    old[j * 2] = TOMBSTONE;
+    if (--this.oldLive === 0) this.dropOld();
+    return i;
+  }
+
+  /** Puts a slot word and reference into the first free slot of its run; counters unchanged. */
+  private placeRaw(w: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = (w >>> 1) & mask;
+    while (slots[i * 2]! > TOMBSTONE) i = (i + 1) & mask;
+    if (slots[i * 2] === TOMBSTONE) this.tombstones--;
+    slots[i * 2] = w;
+    slots[i * 2 + 1] = ref;
+    return i;
+  }
+
+  /**
+   * Moves up to `n` old slots into the new table.
+   *
+   * @returns whether a resize is still draining
+   */
+  migrate(n: number): boolean {
+    const old = this.old;
+    if (old === null) return false;
+    const end = Math.min(this.oldCap, this.migrateAt + n);
+    for (let j = this.migrateAt; j < end; j++) {
+      const w = old[j * 2]!;
+      if (w > TOMBSTONE) {
+        this.placeRaw(w, old[j * 2 + 1]!);
+        old[j * 2] = TOMBSTONE;
+        this.oldLive--;
+      }
+    }
+    this.migrateAt = end;
+    if (end >= this.oldCap || this.oldLive === 0) this.dropOld();
+    return this.old !== null;
+  }
+
+  /** Finishes a resize at once (before whole-table walks: KEYS, FLUSHDB, saving the index). */
+  private completeResize(): void {
+    while (this.migrate(1 << 16));
+  }
+
+  private dropOld(): void {
+    this.old = null;
+    this.oldCap = 0;
+    this.oldMask = 0;
+    this.oldLive = 0;
+    this.migrateAt = 0;
   }
 
   /**
@@ -159,7 +246,11 @@ export class Db {
 
   /** The key bytes at `slot` (a view into the arena). */
   key(slot: number): Buffer {
-    const ref = this.ref(slot);
+    return this.keyAt(this.ref(slot));
+  }
+
+  /** The key bytes of the entry at arena reference `ref` (a view). */
+  private keyAt(ref: number): Buffer {
     const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
     const start = Entry.keyStart(page, off);
@@ -335,7 +426,8 @@ export class Db {
   }
 
   private insert(key: Uint8Array, ref: number, expireAt: number): void {
-    if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.rehash(this.size + 1);
+    if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.resize(this.size + 1);
+    else if (this.old !== null) this.migrate(MIGRATE_PER_INSERT);
     this.place(this.hashOf(key), ref, expireAt > 0);
   }
 
@@ -354,7 +446,8 @@ export class Db {
 
   /** Grows the index to hold `n` keys without a resize. */
   reserve(n: number): void {
-    if (n > this.cap * MAX_FILL) this.rehash(n);
+    if (n > this.cap * MAX_FILL) this.resize(n);
+    this.completeResize();
   }
 
   /**
@@ -376,11 +469,13 @@ export class Db {
 
   /** The index as it stands, for saving beside a snapshot (no copy: save it before the next change). */
   image(): IndexImage {
+    this.completeResize();
     return { capacity: this.cap, size: this.size, volatileCount: this.volatileCount, tombstones: this.tombstones, slots: this.slots };
   }
 
   /** Takes over an index saved beside the snapshot being installed. */
   adopt(img: IndexImage): void {
+    this.dropOld();
     this.cap = img.capacity;
     this.mask = img.capacity - 1;
     this.slots = img.slots;
@@ -430,6 +525,7 @@ export class Db {
 
   /** Removes every key (FLUSHDB), O(n). */
   clear(): void {
+    this.completeResize();
     for (let i = 0; i < this.cap; i++) if (this.slots[i * 2]! > TOMBSTONE) this.deleteSlot(i);
     this.resetIndex(MIN_CAPACITY);
   }
@@ -439,37 +535,45 @@ export class Db {
     this.cap = capacity;
     this.mask = capacity - 1;
     this.slots = new Uint32Array(capacity * 2);
+    this.dropOld();
     this.size = 0;
     this.tombstones = 0;
     this.volatileCount = 0;
     this.sweepCursor = 0;
   }
 
-  /** Rebuilds the index at the smallest power-of-two size that holds `need` keys under {@link MAX_FILL}. */
-  private rehash(need: number): void {
+  /**
+   * Resizes the index to the smallest power of two that holds `need` keys
+   * under {@link MAX_FILL}, incrementally as Redis does: the current table
+   * becomes the old one and drains into the new one a few slots at a time,
+   * so no single command pays for moving millions of entries. A small table,
+   * or one resized again before it finished draining, moves at once.
+   */
+  private resize(need: number): void {
     let cap = MIN_CAPACITY;
     while (cap * MAX_FILL < need && cap < 2 ** 30) cap *= 2;
-    const old = this.slots;
-    const oldCap = this.cap;
+    this.completeResize();
+    const current = this.slots;
+    const currentCap = this.cap;
     this.cap = cap;
     this.mask = cap - 1;
-    const slots = (this.slots = new Uint32Array(cap * 2));
+    this.slots = new Uint32Array(cap * 2);
     this.tombstones = 0;
-    const mask = this.mask;
-    for (let j = 0; j < oldCap; j++) {
-      const w = old[j * 2]!;
-      if (w <= TOMBSTONE) continue;
-      let i = (w >>> 1) & mask;
-      while (slots[i * 2] !== EMPTY) i = (i + 1) & mask;
-      slots[i * 2] = w;
-      slots[i * 2 + 1] = old[j * 2 + 1]!;
-    }
     this.sweepCursor = 0;
+    if (this.size === 0) return;
+    this.old = current;
+    this.oldCap = currentCap;
+    this.oldMask = currentCap - 1;
+    this.oldLive = this.size;
+    this.migrateAt = 0;
+    if (currentCap <= this.ks.syncResizeSlots) this.completeResize();
+    else this.migrate(MIGRATE_PER_INSERT);
   }
 
   /** Shrinks a mostly empty index (Redis: `tryResizeHashTables`); called from the server's cron, never mid-command. */
   maybeShrink(): void {
-    if (this.cap > MIN_CAPACITY && (this.size < this.cap / 8 || this.tombstones > this.cap / 4)) this.rehash(this.size);
+    if (this.old !== null) return;
+    if (this.cap > MIN_CAPACITY && (this.size < this.cap / 8 || this.tombstones > this.cap / 4)) this.resize(this.size);
   }
 
   /**
@@ -487,26 +591,39 @@ export class Db {
   scan(cursor: number, count: number, match: Uint8Array | null): ScanResult {
     const keys: Buffer[] = [];
     const filter = match !== null && !matchesAll(match) ? match : null;
-    let visited = 0;
     let c = cursor >>> 0;
     if (this.size === 0) return { cursor: 0, keys };
-    // Bound the buckets examined per call so a sparse table cannot stall a turn.
-    let buckets = Math.max(count * 10, 100);
-    do {
-      const mask = this.mask;
-      const b = c & mask;
+    let visited = 0;
+    const visit = (table: Uint32Array, mask: number, b: number): void => {
       let i = b;
       for (;;) {
-        const w = this.slots[i * 2]!;
+        const w = table[i * 2]!;
         if (w === EMPTY) break;
         if (w > TOMBSTONE && ((w >>> 1) & mask) === b) {
           visited++;
-          const key = this.key(i);
+          const key = this.keyAt(table[i * 2 + 1]!);
           if (filter === null || globMatch(filter, key)) keys.push(key);
         }
         i = (i + 1) & mask;
       }
-      c = nextCursor(c, mask);
+    };
+    // Bound the buckets examined per call so a sparse table cannot stall a turn.
+    let buckets = Math.max(count * 10, 100);
+    do {
+      if (this.old === null) {
+        visit(this.slots, this.mask, c & this.mask);
+        c = nextCursor(c, this.mask);
+      } else {
+        // Resizing: the small table's bucket, then every bucket of the large
+        // table that expands it (Redis's dictScan does the same).
+        const oldSmall = this.oldCap < this.cap;
+        const [t0, m0, t1, m1] = oldSmall ? [this.old, this.oldMask, this.slots, this.mask] : [this.slots, this.mask, this.old, this.oldMask];
+        visit(t0, m0, c & m0);
+        do {
+          visit(t1, m1, c & m1);
+          c = nextCursor(c, m1);
+        } while ((c & (m0 ^ m1)) !== 0);
+      }
     } while (c !== 0 && visited < count && --buckets > 0);
     return { cursor: c, keys };
   }
@@ -516,12 +633,20 @@ export class Db {
    * this database; it may delete the slot it is given.
    */
   forEachSlot(fn: (slot: number) => void): void {
+    this.completeResize();
     for (let i = 0; i < this.cap; i++) if (this.slots[i * 2]! > TOMBSTONE) fn(i);
   }
 
   /** A uniformly random live slot, or -1 when the database is empty. */
   randomSlot(): number {
     if (this.size === 0) return -1;
+    if (this.old !== null && randomInt(this.size) < this.oldLive) {
+      for (let tries = 0; tries < 64; tries++) {
+        const j = randomInt(this.oldCap);
+        if (this.old[j * 2]! > TOMBSTONE) return this.promote(j);
+      }
+      this.completeResize();
+    }
     for (let tries = 0; tries < 64; tries++) {
       const i = randomInt(this.cap);
       if (this.slots[i * 2]! > TOMBSTONE) return i;
@@ -564,23 +689,17 @@ export class Db {
    * fresh allocation: one step of page compaction.
    */
   relocate(key: Uint8Array, oldRef: number, size: number): void {
-    const h = this.hashOf(key);
-    let i = h & this.mask;
-    while (this.slots[i * 2] !== EMPTY) {
-      if (this.slots[i * 2 + 1] === oldRef && this.slots[i * 2]! >>> 1 === h) {
-        const arena = this.ks.arena;
-        const src = arena.pages[Arena.pageOf(oldRef)]!;
-        const so = Arena.offsetOf(oldRef);
-        const newRef = arena.alloc(size);
-        src.copy(arena.pages[Arena.pageOf(newRef)]!, Arena.offsetOf(newRef), so, so + size);
-        this.slots[i * 2 + 1] = newRef;
-        arena.release(oldRef, size);
-        return;
-      }
-      i = (i + 1) & this.mask;
-    }
-    throw new Error(`arena entry ${oldRef} of db ${this.id} is not in the index`);
+    const slot = this.findSlot(key);
+    if (slot < 0 || this.ref(slot) !== oldRef) throw new Error(`arena entry ${oldRef} of db ${this.id} is not in the index`);
+    const arena = this.ks.arena;
+    const src = arena.pages[Arena.pageOf(oldRef)]!;
+    const so = Arena.offsetOf(oldRef);
+    const newRef = arena.alloc(size);
+    src.copy(arena.pages[Arena.pageOf(newRef)]!, Arena.offsetOf(newRef), so, so + size);
+    this.slots[slot * 2 + 1] = newRef;
+    arena.release(oldRef, size);
   }
+
 }
 
 /** Advances a reverse-binary cursor over a table of `mask + 1` buckets. */
@@ -609,6 +728,8 @@ export class Keyspace {
   expiryEnabled = true;
   /** Keys removed because they expired (INFO `expired_keys`). */
   expiredKeys = 0;
+  /** Index tables up to this many slots resize at once; larger ones drain incrementally. Tests lower it. */
+  syncResizeSlots = SYNC_RESIZE_SLOTS;
   private compactFrom = 0;
 
   /**
@@ -762,6 +883,18 @@ export class Keyspace {
       if (performance.now() >= deadline) break;
     }
     return removed;
+  }
+
+  /**
+   * Moves index entries of resizes in progress, until `budgetMs` has passed
+   * (server cron: finishes a resize of millions of keys within seconds
+   * without stalling any turn).
+   */
+  migrate(budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    for (const db of this.dbs) {
+      while (db.migrate(4096)) if (performance.now() >= deadline) return;
+    }
   }
 
   /**

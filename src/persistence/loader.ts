@@ -85,13 +85,15 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
 /**
  * Loads the newest usable snapshot of `dir` (the snapshot directory).
  *
+ * @param readOnly leave damaged manifests where they are (cache-dump)
  * @throws only for errors that are not damage (permissions, I/O)
  */
-export function loadSnapshot(dir: string, log: Logger): LoadResult {
+export function loadSnapshot(dir: string, log: Logger, readOnly = false): LoadResult {
   const result: LoadResult = { manifest: null, pages: [], retained: [], damaged: [] };
   const seqs = listManifests(dir);
   const setAside = (seq: number, reason: string): void => {
     result.damaged.push({ seq, reason });
+    if (readOnly) return;
     try {
       renameSync(join(dir, manifestName(seq)), join(dir, manifestName(seq) + '.damaged'));
     } catch {

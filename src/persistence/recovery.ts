@@ -62,6 +62,8 @@ export interface ReplayOptions {
   fromLsn: number;
   /** Applies one record's effect. */
   apply: (record: WalRecord) => void;
+  /** Change nothing on disk: a torn tail is not applied but stays, nothing is synced (cache-dump). */
+  readOnly?: boolean;
   /** Reports a truncation or a skip as it happens. */
   warn?: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -128,16 +130,20 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
     const tail = scan.problems[scan.problems.length - 1];
     if (tail !== undefined && tail.torn) {
       const keep = tail.offset;
-      truncateFile(path, keep);
       const dropped = scan.size - keep;
       result.truncated.push({ file: path, offset: keep, bytes: dropped });
-      warn('truncated torn WAL tail', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
+      if (opts.readOnly) {
+        warn('torn WAL tail ignored (file left as it is)', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
+      } else {
+        truncateFile(path, keep);
+        warn('truncated torn WAL tail', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
+      }
     }
   }
   // The last segment may hold records a crash left written but not synced:
   // they are about to count as durable, so make them so.
   const last = segments[segments.length - 1];
-  if (last !== undefined) syncFile(join(opts.dir, last.name));
+  if (last !== undefined && !opts.readOnly) syncFile(join(opts.dir, last.name));
   return result;
 }
 

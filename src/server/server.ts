@@ -18,8 +18,8 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { Keyspace } from '../store/keyspace.js';
 import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
-import { replayWal, WalCorruptionError, type ReplayResult } from '../persistence/recovery.js';
-import { loadSnapshot } from '../persistence/loader.js';
+import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/recovery.js';
+import { loadSnapshot, type LoadResult } from '../persistence/loader.js';
 import { Snapshotter } from '../persistence/snapshot.js';
 import { readIndexFile, writeIndexFile } from '../persistence/indexfile.js';
 import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
@@ -154,36 +154,15 @@ export class Server {
   async start(): Promise<void> {
     const t0 = performance.now();
     this.lock = lockDataDir(this.dir);
-    const walDir = join(this.dir, 'wal');
     const snapDir = join(this.dir, 'snapshot');
     mkdirSync(snapDir, { recursive: true });
     removeTemporaryFiles(snapDir);
-    const loaded = loadSnapshot(snapDir, this.log);
-    const fromLsn = loaded.manifest?.coveredLsn ?? 0;
-    if (loaded.manifest !== null) {
-      const index = readIndexFile(snapDir, loaded.manifest.seq, this.keyspace.dbs.length);
-      if (typeof index === 'string') this.log.warn({ seq: loaded.manifest.seq, reason: index }, 'saved index unusable; rebuilding it from the snapshot');
-      const adopted = this.keyspace.install(loaded.pages, loaded.manifest.headPage, index !== null && typeof index === 'object' ? index : undefined);
-      this.loadedSnapshot = { seq: loaded.manifest.seq, pages: loaded.pages.length, coveredLsn: fromLsn, index: adopted ? 'saved' : 'rebuilt' };
-    } else if (loaded.damaged.length > 0) {
-      this.log.warn({ damaged: loaded.damaged }, 'no usable snapshot: falling back to the WAL alone');
-    }
-    try {
-      this.recovery = this.replay(walDir, fromLsn);
-    } catch (err) {
-      if (err instanceof WalCorruptionError && err.problem === null && loaded.manifest === null && loaded.damaged.length > 0) {
-        throw new RecoveryError(
-          `no usable snapshot (${loaded.damaged.map((d) => `MANIFEST-${d.seq}: ${d.reason}`).join('; ')}) and the WAL no longer reaches back to LSN 1, ` +
-            `so the data cannot be rebuilt. The damaged manifests were renamed *.damaged in ${snapDir}; inspect them with 'cache-dump snapshot verify ${this.dir}'.`,
-        );
-      }
-      throw err;
-    }
+    const { loaded, fromLsn, replayed } = this.recover({ readOnly: false, policy: this.config.get('wal-recovery') });
     this.wal = await Wal.open({
-      dir: walDir,
+      dir: join(this.dir, 'wal'),
       segmentSize: this.config.get('wal-segment-size'),
       appendfsync: this.config.get('appendfsync'),
-      nextLsn: Math.max(fromLsn, this.recovery.lastLsn) + 1,
+      nextLsn: Math.max(fromLsn, replayed.lastLsn) + 1,
     });
     this.wal.onDurable = (lsn) => this.releaseWaiting(lsn);
     this.wal.onFailure = (err) => this.walFailureChanged(err);
@@ -199,14 +178,14 @@ export class Server {
         snapshot: loaded.manifest?.seq ?? null,
         index: this.loadedSnapshot?.index ?? 'rebuilt',
         coveredLsn: fromLsn,
-        records: this.recovery.records,
-        segments: this.recovery.segments,
+        records: replayed.records,
+        segments: replayed.segments,
         lastLsn: this.wal.lastLsn,
         seconds: Number(this.recoverySeconds.toFixed(3)),
       },
       `recovered ${this.keyspace.keyCount} keys in ${this.keyspace.arena.pageCount} pages` +
         (loaded.manifest ? ` from snapshot ${loaded.manifest.seq}` : '') +
-        ` and ${this.recovery.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
+        ` and ${replayed.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
     );
     await this.listen();
     this.loopDelay.enable();
@@ -214,14 +193,52 @@ export class Server {
     this.cron.unref();
   }
 
-  private replay(walDir: string, fromLsn: number): ReplayResult {
+  /**
+   * Rebuilds the keyspace from the data directory: the newest usable
+   * snapshot, then the WAL after it. Start-up uses it, and so does cache-dump
+   * (`keys`, `export`) with `readOnly`, which leaves every file as it is:
+   * nothing renamed, truncated or synced, no lock taken.
+   *
+   * @throws WalCorruptionError or RecoveryError when the data cannot be rebuilt under `policy`
+   */
+  recover(opts: { readOnly: boolean; policy: WalRecoveryPolicy }): { loaded: LoadResult; fromLsn: number; replayed: ReplayResult } {
+    const snapDir = join(this.dir, 'snapshot');
+    const loaded = loadSnapshot(snapDir, this.log, opts.readOnly);
+    const fromLsn = loaded.manifest?.coveredLsn ?? 0;
+    if (loaded.manifest !== null) {
+      const index = readIndexFile(snapDir, loaded.manifest.seq, this.keyspace.dbs.length);
+      if (typeof index === 'string') this.log.warn({ seq: loaded.manifest.seq, reason: index }, 'saved index unusable; rebuilding it from the snapshot');
+      const adopted = this.keyspace.install(loaded.pages, loaded.manifest.headPage, index !== null && typeof index === 'object' ? index : undefined);
+      this.loadedSnapshot = { seq: loaded.manifest.seq, pages: loaded.pages.length, coveredLsn: fromLsn, index: adopted ? 'saved' : 'rebuilt' };
+    } else if (loaded.damaged.length > 0) {
+      this.log.warn({ damaged: loaded.damaged }, 'no usable snapshot: falling back to the WAL alone');
+    }
+    let replayed: ReplayResult;
+    try {
+      replayed = this.replay(join(this.dir, 'wal'), fromLsn, opts);
+      this.recovery = replayed;
+    } catch (err) {
+      if (err instanceof WalCorruptionError && err.problem === null && loaded.manifest === null && loaded.damaged.length > 0) {
+        throw new RecoveryError(
+          `no usable snapshot (${loaded.damaged.map((d) => `MANIFEST-${d.seq}: ${d.reason}`).join('; ')}) and the WAL no longer reaches back to LSN 1, ` +
+            `so the data cannot be rebuilt.` +
+            (opts.readOnly ? '' : ` The damaged manifests were renamed *.damaged in ${snapDir}; inspect them with 'cache-dump snapshot verify ${this.dir}'.`),
+        );
+      }
+      throw err;
+    }
+    return { loaded, fromLsn, replayed };
+  }
+
+  private replay(walDir: string, fromLsn: number, opts: { readOnly: boolean; policy: WalRecoveryPolicy }): ReplayResult {
     this.replaying = true;
     this.keyspace.expiryEnabled = false;
     const c = this.replayClient;
     try {
       return replayWal({
         dir: walDir,
-        policy: this.config.get('wal-recovery'),
+        policy: opts.policy,
+        readOnly: opts.readOnly,
         fromLsn,
         warn: (msg, fields) => this.log.warn(fields, msg),
         apply: (rec) => {

@@ -416,3 +416,40 @@ export const Entry = {
     return at - o;
   },
 };
+
+/** Entry types a page may hold (see {@link EntryType}). */
+const KNOWN_TYPES = new Set<number>([EntryType.String]);
+
+/**
+ * Checks the entries of a page read back from a snapshot: walking by entry
+ * sizes must end exactly at `used`, every type must be known and every
+ * database below `databases` (cache-dump snapshot verify).
+ *
+ * @returns the problems found, each with its byte offset; empty when sound
+ */
+export function checkPageEntries(page: Buffer, used: number, databases: number): string[] {
+  const problems: string[] = [];
+  let off = 0;
+  let entries = 0;
+  while (off < used) {
+    if (used - off < ENTRY_BASE) {
+      problems.push(`offset ${off}: ${used - off} bytes left, an entry header needs ${ENTRY_BASE}`);
+      break;
+    }
+    const type = Entry.type(page, off);
+    const flags = Entry.flags(page, off);
+    const size = Entry.size(page, off);
+    if (!KNOWN_TYPES.has(type)) problems.push(`offset ${off}: unknown entry type ${type}`);
+    if (flags & ~(FLAG_DEAD | FLAG_EXPIRE | FLAG_CAP)) problems.push(`offset ${off}: unknown flags ${flags}`);
+    if (Entry.db(page, off) >= databases) problems.push(`offset ${off}: database ${Entry.db(page, off)} is not below ${databases}`);
+    if (Entry.valCap(page, off) < Entry.valLen(page, off)) problems.push(`offset ${off}: value length exceeds its capacity`);
+    if (off + size > used) {
+      problems.push(`offset ${off}: entry of ${size} bytes runs past the used ${used} bytes`);
+      break;
+    }
+    if (problems.length > 0) break;
+    off += size;
+    entries++;
+  }
+  return problems;
+}

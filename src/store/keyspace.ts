@@ -637,6 +637,16 @@ export class Db {
     for (let i = 0; i < this.cap; i++) if (this.slots[i * 2]! > TOMBSTONE) fn(i);
   }
 
+  /**
+   * Every live slot, lazily (cache-dump walks millions of keys with it while
+   * writing them out). Nothing may change the database during the walk.
+   */
+  *liveSlots(): Generator<number> {
+    this.completeResize();
+    const slots = this.slots;
+    for (let i = 0; i < this.cap; i++) if (slots[i * 2]! > TOMBSTONE) yield i;
+  }
+
   /** A uniformly random live slot, or -1 when the database is empty. */
   randomSlot(): number {
     if (this.size === 0) return -1;

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * `cache-dump`: inspect, verify, repair and export a FlashCache data
+ * directory without starting the server. Every command reads through the
+ * server's own code (WAL reader, manifest and page loader, recovery) in a
+ * keep-going or read-only mode; only `wal repair` changes anything, and it
+ * copies the file aside and asks first.
+ *
+ * Exit codes: 0 clean / done, 1 damage found (or a repair declined), 2
+ * unusable input (no such directory, nothing to read, bad arguments).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FLASHCACHE_VERSION } from '../src/version.js';
+import type { WalRecoveryPolicy } from '../src/persistence/recovery.js';
+import { UnusableInput, walCat, walLs, walRepair, walVerify, type CatOptions } from './dump/wal.js';
+import { snapshotInfo, snapshotVerify } from './dump/snapshot.js';
+import { exportKeyspace, keys } from './dump/keyspace.js';
+
+function int(name: string) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return Number(v);
+  };
+}
+
+/**
+ * Exits once everything written to stdout has left the process: a pipe whose
+ * reader is slow holds queued writes that `process.exit` alone would drop.
+ */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+// A reader that goes away (`cache-dump wal cat DIR | head`) ends the run
+// quietly, with the status of a process stopped by SIGPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141);
+  throw err;
+});
+
+/** Runs an action and exits with its code; known input errors exit 2 with a one-line message. */
+function run(action: () => Promise<number>): Promise<void> {
+  return action().then(
+    (code) => exitAfterFlush(code),
+    (err: Error) => {
+      process.stderr.write(`cache-dump: ${err.message}\n`);
+      exitAfterFlush(err instanceof UnusableInput ? 2 : 1);
+    },
+  );
+}
+
+const program = new Command('cache-dump')
+  .description('Inspect, verify, repair and export FlashCache WAL segments and snapshots.')
+  .version(FLASHCACHE_VERSION)
+  .option('--databases <n>', 'the server\'s databases setting', int('--databases'), 16)
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+const databases = (): number => program.opts<{ databases: number }>().databases;
+
+const wal = program.command('wal').description('WAL segments');
+wal
+  .command('ls')
+  .description('segments with first and last LSN, record count, bytes and state')
+  .argument('<path>', 'data directory, WAL directory or one segment file')
+  .action((path: string) => run(() => walLs(path)));
+wal
+  .command('cat')
+  .description('records, one a line: LSN, time, database, command and arguments (binary bytes escaped)')
+  .argument('<path>', 'data directory, WAL directory or one segment file')
+  .option('--from-lsn <n>', 'first LSN to print', int('--from-lsn'))
+  .option('--to-lsn <n>', 'last LSN to print', int('--to-lsn'))
+  .option('--db <n>', 'only records for this database', int('--db'))
+  .option('--key <pattern>', 'only records whose keys match this glob')
+  .option('--json', 'JSON lines instead of text')
+  .action((path: string, o: CatOptions) => run(() => walCat(path, o)));
+wal
+  .command('verify')
+  .description('read every record; print each problem and how far the log is good (exit 0 clean, 1 damaged, 2 unusable)')
+  .argument('<path>', 'data directory, WAL directory or one segment file')
+  .action((path: string) => run(() => walVerify(path)));
+wal
+  .command('repair')
+  .description('truncate the torn or damaged tail of the last segment, after copying it aside as <segment>.broken')
+  .argument('<path>', 'data directory or WAL directory')
+  .option('--yes', 'do not ask for confirmation')
+  .action((path: string, o: { yes?: boolean }) => run(() => walRepair(path, o.yes === true)));
+
+const snapshot = program.command('snapshot').description('snapshot manifests and pages');
+snapshot
+  .command('info')
+  .description('each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state')
+  .argument('<path>', 'data directory or snapshot directory')
+  .action((path: string) => run(() => snapshotInfo(path, databases())));
+snapshot
+  .command('verify')
+  .description('every manifest, page checksum and entry header (exit 0 clean, 1 damaged, 2 unusable)')
+  .argument('<path>', 'data directory or snapshot directory')
+  .action((path: string) => run(() => snapshotVerify(path, databases())));
+
+const recovery = new Option('--wal-recovery <policy>', 'damaged WAL: as the server\'s wal-recovery setting').choices(['tolerate-tail', 'strict', 'skip-corrupt']).default('tolerate-tail');
+
+program
+  .command('keys')
+  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry')
+  .argument('<path>', 'data directory')
+  .option('--db <n>', 'only this database', int('--db'))
+  .option('--match <pattern>', 'only keys matching this glob')
+  .addOption(recovery)
+  .action((path: string, o: { db?: number; match?: string; walRecovery: WalRecoveryPolicy }) =>
+    run(() => keys(path, databases(), o.walRecovery, { ...(o.db !== undefined ? { db: o.db } : {}), ...(o.match !== undefined ? { match: o.match } : {}) })),
+  );
+program
+  .command('export')
+  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines')
+  .argument('<path>', 'data directory')
+  .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
+  .addOption(recovery)
+  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) => run(() => exportKeyspace(path, databases(), o.walRecovery, o.format)));
+
+await program.parseAsync();

@@ -1,0 +1,254 @@
+/**
+ * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
+ * server's own reader (src/persistence/reader.ts) in its keep-going mode.
+ */
+import { copyFileSync, existsSync, openSync, fsyncSync, closeSync, ftruncateSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { listSegments, decodePayload } from '../../src/persistence/wal.js';
+import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
+import { fsyncDir } from '../../src/persistence/wal.js';
+import { allCommands } from '../../src/commands/index.js';
+import { keyPositions, CommandTable } from '../../src/commands/table.js';
+import { globMatch } from '../../src/store/glob.js';
+import { escapeArg, isoSeconds, jsonBytes, out, progress, table } from './output.js';
+
+/** Input that cannot be read as a WAL (exit code 2). */
+export class UnusableInput extends Error {
+  override readonly name = 'UnusableInput';
+}
+
+/** The segment files a path names: one file, a WAL directory, or a data directory (its `wal/`). */
+export function segmentPaths(path: string): string[] {
+  if (!existsSync(path)) throw new UnusableInput(`${path} does not exist`);
+  if (statSync(path).isFile()) return [path];
+  const dir = existsSync(join(path, 'wal')) ? join(path, 'wal') : path;
+  const segs = listSegments(dir);
+  if (segs.length === 0) throw new UnusableInput(`no WAL segments in ${dir}`);
+  return segs.map((s) => join(dir, s.name));
+}
+
+/** One segment walked, with every valid record. */
+interface Walked {
+  path: string;
+  walk: SegmentWalk;
+  records: WalRecord[];
+}
+
+/**
+ * Walks every segment in order, as recovery does: sequence checked across
+ * segments, the last segment's torn tail recognised, damage reported and
+ * read past. Yields one segment at a time (a segment is at most ~1 GiB).
+ */
+function* walkAll(paths: string[], keepRecords: boolean): Generator<Walked> {
+  let expect: number | undefined;
+  const bar = progress('reading', paths.reduce((a, p) => a + statSync(p).size, 0));
+  let done = 0;
+  try {
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i]!;
+      const buf = readFileSync(path);
+      const records: WalRecord[] = [];
+      const walk = walkSegment(buf, basename(path), {
+        ...(expect !== undefined ? { expectLsn: expect } : {}),
+        lastSegment: i === paths.length - 1,
+        ...(keepRecords ? { onRecord: (r: WalRecord) => records.push({ ...r }) } : {}),
+      });
+      if (walk.count > 0) expect = walk.lastLsn + 1;
+      else if (walk.header !== null && expect === undefined) expect = walk.header.firstLsn;
+      done += buf.length;
+      bar.update(done);
+      yield { path, walk, records };
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
+function stateOf(w: SegmentWalk): string {
+  const p = w.problems[0];
+  if (p === undefined) return 'ok';
+  const more = w.problems.length > 1 ? ` (+${w.problems.length - 1} more)` : '';
+  if (p.torn) return `torn tail at offset ${p.offset}${more}`;
+  if (p.kind === 'bad-segment-header') return `bad segment header${more}`;
+  if (p.kind === 'lsn-gap') return `records missing at offset ${p.offset}${more}`;
+  return `corrupt at offset ${p.offset}${more}`;
+}
+
+/** `wal ls`: one line per segment. */
+export async function walLs(path: string): Promise<number> {
+  const rows = [['SEGMENT', 'FIRST LSN', 'LAST LSN', 'RECORDS', 'BYTES', 'STATE']];
+  let damaged = false;
+  for (const { path: p, walk } of walkAll(segmentPaths(path), false)) {
+    damaged ||= walk.problems.length > 0;
+    rows.push([
+      basename(p),
+      walk.header ? String(walk.header.firstLsn) : '-',
+      walk.count > 0 ? String(walk.lastLsn) : '-',
+      String(walk.count),
+      String(walk.size),
+      stateOf(walk),
+    ]);
+  }
+  await out(table(rows));
+  return damaged ? 1 : 0;
+}
+
+/** Filters of `wal cat`. */
+export interface CatOptions {
+  fromLsn?: number;
+  toLsn?: number;
+  db?: number;
+  key?: string;
+  json?: boolean;
+}
+
+const commands = new CommandTable();
+commands.add(allCommands());
+
+/** The key arguments of an effect, by the command table's key positions. */
+function effectKeys(args: Buffer[]): Buffer[] {
+  const spec = commands.get(args[0]!.toString('latin1'));
+  if (spec === undefined) return [];
+  const keys = keyPositions(spec, args.length).map((i) => args[i]!);
+  const name = spec.name;
+  // Effects that write into another database name their key there too.
+  if (name === 'copy' && args[2]) keys.push(args[2]);
+  return keys;
+}
+
+/** `wal cat`: every record, one a line (or JSON lines); damage noted on stderr. */
+export async function walCat(path: string, o: CatOptions): Promise<number> {
+  const pattern = o.key !== undefined ? Buffer.from(o.key) : null;
+  let damaged = false;
+  for (const { walk, records } of walkAll(segmentPaths(path), true)) {
+    for (const p of walk.problems) {
+      damaged = true;
+      process.stderr.write(`# ${p.file}:${p.offset} ${p.torn ? 'torn tail' : p.kind}: ${p.detail}\n`);
+    }
+    for (const r of records) {
+      if (o.fromLsn !== undefined && r.lsn < o.fromLsn) continue;
+      if (o.toLsn !== undefined && r.lsn > o.toLsn) continue;
+      if (o.db !== undefined && r.db !== o.db) continue;
+      const args = decodePayload(r.payload).map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+      if (pattern !== null && !effectKeys(args).some((k) => globMatch(pattern, k))) continue;
+      const name = args[0]!.toString('latin1');
+      if (o.json) {
+        await out(JSON.stringify({ lsn: r.lsn, time: isoSeconds(r.time), db: r.db, command: name, args: args.slice(1).map(jsonBytes) }) + '\n');
+      } else {
+        await out(`${r.lsn}  ${isoSeconds(r.time)}  db=${r.db}  ${[name, ...args.slice(1).map(escapeArg)].join(' ')}\n`);
+      }
+    }
+  }
+  return damaged ? 1 : 0;
+}
+
+function describeProblem(p: WalProblem): string {
+  const kind = p.torn ? 'torn tail (an unsynced last batch; `cache-dump wal repair` truncates it)' : p.kind;
+  return `${p.file}:${p.offset}  ${kind}: ${p.detail}`;
+}
+
+/**
+ * `wal verify`: reads every record, prints each problem and how far the log
+ * is good. Exit code 0 clean, 1 damaged.
+ */
+export async function walVerify(path: string): Promise<number> {
+  let goodFile = '';
+  let goodOffset = 0;
+  let goodLsn = 0;
+  let stopped = false;
+  let records = 0;
+  let segments = 0;
+  const problems: WalProblem[] = [];
+  for (const { path: p, walk } of walkAll(segmentPaths(path), false)) {
+    segments++;
+    records += walk.count;
+    problems.push(...walk.problems);
+    if (stopped) continue;
+    goodFile = basename(p);
+    if (walk.problems.length === 0) {
+      goodOffset = walk.size;
+      if (walk.count > 0) goodLsn = walk.lastLsn;
+    } else {
+      goodOffset = walk.problems[0]!.offset;
+      goodLsn = lastLsnBefore(readFileSync(p), goodOffset) ?? goodLsn;
+      stopped = true;
+    }
+  }
+  for (const p of problems) await out(describeProblem(p) + '\n');
+  await out(`ok up to ${goodFile}:${goodOffset} (LSN ${goodLsn})\n`);
+  await out(`${segments} segment${segments === 1 ? '' : 's'}, ${records} valid records, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+/** LSN of the last valid record that ends at or before `offset` in a segment buffer. */
+function lastLsnBefore(buf: Buffer, offset: number): number | null {
+  const walk = walkSegment(buf.subarray(0, offset), 'x', { lastSegment: false });
+  return walk.count > 0 ? walk.lastLsn : null;
+}
+
+/**
+ * `wal repair`: truncates damage in the last segment, after copying the
+ * segment aside as `<segment>.broken`; asks first unless `yes`. Damage in an
+ * earlier segment is reported with the choices, and nothing is changed.
+ */
+export async function walRepair(path: string, yes: boolean): Promise<number> {
+  const paths = segmentPaths(path);
+  let target: { path: string; problem: WalProblem; isLast: boolean } | null = null;
+  for (const { path: p, walk } of walkAll(paths, false)) {
+    if (walk.problems.length > 0) {
+      target = { path: p, problem: walk.problems[0]!, isLast: p === paths[paths.length - 1] };
+      break;
+    }
+  }
+  if (target === null) {
+    await out('the WAL is clean: nothing to repair\n');
+    return 0;
+  }
+  const { problem } = target;
+  await out(describeProblem(problem) + '\n');
+  if (!target.isLast) {
+    await out(
+      `The damage is in ${basename(target.path)}, which is not the last segment: the records after it were synced and may have been acknowledged, so they are not dropped silently. Choices:\n` +
+        `  1. start the server with --wal-recovery skip-corrupt: it skips the damaged bytes and keeps every valid record after them;\n` +
+        `  2. restore the data directory from a backup;\n` +
+        `  3. move ${basename(target.path)} and every later segment aside, losing every record from the damage on.\n` +
+        `Nothing was changed.\n`,
+    );
+    return 1;
+  }
+  const buf = readFileSync(target.path);
+  const dropped = buf.length - problem.offset;
+  const lost: number[] = [];
+  for (let off = nextValidRecord(buf, problem.offset + 1); off >= 0; off = nextValidRecord(buf, off + 1)) {
+    const r = recordAt(buf, off);
+    if (typeof r !== 'string') lost.push(r.lsn);
+  }
+  const what = `truncate ${basename(target.path)} at offset ${problem.offset}, dropping ${dropped} bytes` + (lost.length > 0 ? ` and ${lost.length} valid-looking records after the damage (LSN ${lost[0]}..${lost[lost.length - 1]})` : '');
+  if (!yes) {
+    if (!process.stdin.isTTY) {
+      await out(`Would ${what}. Re-run with --yes to do it (stdin is not a terminal to ask on).\n`);
+      return 2;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`${what[0]!.toUpperCase()}${what.slice(1)}? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      await out('Nothing was changed.\n');
+      return 1;
+    }
+  }
+  let aside = target.path + '.broken';
+  for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
+  copyFileSync(target.path, aside);
+  const fd = openSync(target.path, 'r+');
+  try {
+    ftruncateSync(fd, problem.offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  await fsyncDir(dirname(target.path));
+  await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
+  return 0;
+}

@@ -150,6 +150,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** stdout as bytes (binary output, such as an export). */
+  raw: Buffer;
 }
 
 /**
@@ -161,7 +163,7 @@ export function run(file: string, args: string[], input?: string | Buffer, env?:
   return new Promise((resolveRun) => {
     const child = execFile(file, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as unknown) : 0;
-      resolveRun({ code: typeof code === 'number' ? code : child.exitCode ?? 1, stdout: stdout.toString(), stderr: stderr.toString() });
+      resolveRun({ code: typeof code === 'number' ? code : child.exitCode ?? 1, stdout: stdout.toString(), stderr: stderr.toString(), raw: stdout });
     });
     if (input !== undefined) child.stdin!.end(input);
   });

@@ -1,0 +1,227 @@
+/**
+ * cache-dump against real files written by the server: fixtures/ holds a
+ * clean data directory, a WAL with a torn tail, one with a flipped byte
+ * mid-segment, and a snapshot with a damaged page, plus the golden output of
+ * every command over them. The test runs the built CLI as a user would and
+ * fails when the output changes; after an intended change (a format or an
+ * output format), regenerate with `FLASHCACHE_REGEN_FIXTURES=1 npm test`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
+import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
+import { listManifests, readManifest } from '../../src/persistence/manifest.js';
+import { scanSegmentFile } from '../../src/persistence/reader.js';
+import { listSegments } from '../../src/persistence/wal.js';
+import { PAGE_SIZE } from '../../src/store/arena.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const FIXTURES = join(ROOT, 'fixtures', 'data');
+const GOLDEN = join(ROOT, 'fixtures', 'golden');
+const TOOL = join(ROOT, 'dist', 'tools', 'cache-dump.js');
+const REGEN = process.env['FLASHCACHE_REGEN_FIXTURES'] === '1';
+
+/** Runs cache-dump with `args` from the fixtures directory. */
+function dump(args: string[], input?: string): Promise<RunResult> {
+  return run(process.execPath, [TOOL, ...args], input, {});
+}
+
+/** Copies a data directory without its LOCK, trimming pages.dat to the slots the manifests use. */
+function copyDataDir(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  cpSync(join(from, 'wal'), join(to, 'wal'), { recursive: true });
+  cpSync(join(from, 'snapshot'), join(to, 'snapshot'), { recursive: true });
+  const snap = join(to, 'snapshot');
+  const slots = listManifests(snap).flatMap((seq) => [...readManifest(snap, seq).pages.values()].flatMap((p) => p.slots));
+  truncateSync(join(snap, 'pages.dat'), (Math.max(...slots) + 1) * PAGE_SIZE);
+}
+
+/** Writes the fixture data directories with the real server. */
+async function generateFixtures(): Promise<void> {
+  const srv = await startServer();
+  const r = srv.client();
+  await r.set('greeting', 'hello');
+  await r.set('counter', '41');
+  await r.incr('counter');
+  await r.set('session:1', '{"user":42}', 'PXAT', 4102444800000);
+  await r.select(3);
+  await r.set(Buffer.from([0, 1, 2]), Buffer.from([0xff, 0, 0xfe]));
+  await r.set('tags', 'a b c');
+  await r.select(0);
+  await r.set('big', 'x'.repeat(600_000));
+  await r.save();
+  // A WAL tail after the snapshot.
+  await r.append('greeting', ', world');
+  await r.pexpireat('counter', 4102444800000);
+  await r.del('big');
+  await r.rename('session:1', 'session:2');
+  await srv.kill();
+  const clean = join(FIXTURES, 'clean');
+  copyDataDir(srv.dir, clean);
+  cleanup(srv.dir);
+
+  const last = (dir: string): string => {
+    const segs = listSegments(join(dir, 'wal')).filter((s) => s.bytes > 32);
+    return join(dir, 'wal', segs[segs.length - 1]!.name);
+  };
+  // A torn tail: the last record cut in half.
+  const torn = join(FIXTURES, 'wal-torn');
+  copyDataDir(clean, torn);
+  const tornSeg = last(torn);
+  const tornRecs = scanSegmentFile(tornSeg).records;
+  const lastRec = tornRecs[tornRecs.length - 1]!;
+  truncateSync(tornSeg, lastRec.offset + Math.floor(lastRec.size / 2));
+  // A flipped byte in the first record's payload of a segment with records after it.
+  const corrupt = join(FIXTURES, 'wal-corrupt');
+  copyDataDir(clean, corrupt);
+  const seg = last(corrupt);
+  const bytes = readFileSync(seg);
+  const first = scanSegmentFile(seg).records[0]!;
+  bytes[first.offset + 30]! ^= 0x40;
+  writeFileSync(seg, bytes);
+  // A damaged page in the newest snapshot.
+  const snapDamaged = join(FIXTURES, 'snapshot-damaged');
+  copyDataDir(clean, snapDamaged);
+  const snap = join(snapDamaged, 'snapshot');
+  const m = readManifest(snap, listManifests(snap)[0]!);
+  const page = [...m.pages.values()][0]!;
+  const pages = readFileSync(join(snap, 'pages.dat'));
+  pages[page.slots[0]! * PAGE_SIZE + 20]! ^= 0x01;
+  writeFileSync(join(snap, 'pages.dat'), pages);
+}
+
+/** Every command the golden files cover: name → arguments (paths relative to fixtures/data). */
+const CASES: [string, string[]][] = [
+  ['wal-ls-clean', ['wal', 'ls', 'clean']],
+  ['wal-ls-torn', ['wal', 'ls', 'wal-torn']],
+  ['wal-ls-corrupt', ['wal', 'ls', 'wal-corrupt']],
+  ['wal-cat-clean', ['wal', 'cat', 'clean']],
+  ['wal-cat-json-db3', ['wal', 'cat', 'clean', '--json', '--db', '3']],
+  ['wal-cat-key-filter', ['wal', 'cat', 'clean', '--key', 'session:*', '--from-lsn', '2']],
+  ['wal-verify-clean', ['wal', 'verify', 'clean']],
+  ['wal-verify-torn', ['wal', 'verify', 'wal-torn']],
+  ['wal-verify-corrupt', ['wal', 'verify', 'wal-corrupt']],
+  ['wal-verify-missing', ['wal', 'verify', 'no-such-dir']],
+  ['snapshot-info-clean', ['snapshot', 'info', 'clean']],
+  ['snapshot-verify-clean', ['snapshot', 'verify', 'clean']],
+  ['snapshot-verify-damaged', ['snapshot', 'verify', 'snapshot-damaged']],
+  ['keys-clean', ['keys', 'clean']],
+  ['keys-db3', ['keys', 'clean', '--db', '3']],
+  ['keys-torn', ['keys', 'wal-torn']],
+  ['export-json-clean', ['export', 'clean', '--format', 'json']],
+];
+
+function render(r: { code: number; stdout: string; stderr: string }): string {
+  return `${r.stdout}${r.stderr ? `# stderr\n${r.stderr}` : ''}# exit ${r.code}\n`;
+}
+
+test('every command prints its golden output over the fixtures', async () => {
+  if (REGEN) {
+    await generateFixtures();
+    mkdirSync(GOLDEN, { recursive: true });
+  }
+  const cwd = process.cwd();
+  process.chdir(FIXTURES);
+  try {
+    for (const [name, args] of CASES) {
+      const got = render(await dump(args));
+      const file = join(GOLDEN, `${name}.txt`);
+      if (REGEN) writeFileSync(file, got);
+      assert.equal(got, readFileSync(file, 'utf8'), `cache-dump ${args.join(' ')} (golden ${name}.txt)`);
+    }
+  } finally {
+    process.chdir(cwd);
+  }
+  // The read-only commands changed nothing.
+  const torn = readdirSync(join(FIXTURES, 'wal-torn', 'wal')).map((n) => statSync(join(FIXTURES, 'wal-torn', 'wal', n)).size);
+  assert.ok(torn.length > 0);
+  assert.ok(!existsSync(join(FIXTURES, 'clean', 'snapshot', 'pages.dat.tmp')));
+});
+
+test('exit codes: 0 clean, 1 damaged, 2 unusable input', async () => {
+  assert.equal((await dump(['wal', 'verify', join(FIXTURES, 'clean')])).code, 0);
+  assert.equal((await dump(['wal', 'verify', join(FIXTURES, 'wal-torn')])).code, 1);
+  assert.equal((await dump(['wal', 'verify', join(FIXTURES, 'wal-corrupt')])).code, 1);
+  assert.equal((await dump(['snapshot', 'verify', join(FIXTURES, 'snapshot-damaged')])).code, 1);
+  assert.equal((await dump(['wal', 'verify', '/no/such/dir'])).code, 2);
+  assert.equal((await dump(['snapshot', 'verify', join(FIXTURES, 'clean', 'wal')])).code, 2);
+  assert.equal((await dump(['wal', 'frobnicate'])).code, 2);
+});
+
+test('repair copies the segment aside, truncates the torn tail, and the server then starts with everything before it', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-torn'), dir);
+  // Without --yes and without a terminal, nothing changes.
+  const refused = await dump(['wal', 'repair', dir], '');
+  assert.equal(refused.code, 2);
+  assert.match(refused.stdout, /Re-run with --yes/);
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Truncated .* at offset \d+: dropped \d+ bytes \(0 records\)\. The original is saved as .*\.wal\.broken\./);
+  assert.ok(readdirSync(join(dir, 'wal')).some((n) => n.endsWith('.broken')));
+  assert.equal((await dump(['wal', 'verify', dir])).code, 0);
+  const srv = await startServer({ dir, args: ['--wal-recovery', 'strict'] });
+  const expected = await dump(['keys', join(FIXTURES, 'wal-torn')]);
+  const got = await dump(['keys', dir]);
+  assert.equal(got.stdout, expected.stdout, 'the keyspace before the damage is intact');
+  assert.equal(await srv.client().get('greeting'), 'hello, world');
+  await srv.stop();
+  cleanup(dir);
+});
+
+test('repair refuses damage before the last segment and explains the choices', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-corrupt'), dir);
+  // A later segment makes the damaged one no longer the last.
+  const segs = listSegments(join(dir, 'wal'));
+  const lastSeg = segs[segs.length - 1]!;
+  const next = String(lastSeg.firstLsn + 1000).padStart(20, '0') + '.wal';
+  cpSync(join(dir, 'wal', segs[0]!.name), join(dir, 'wal', next));
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /not the last segment/);
+  assert.match(r.stdout, /--wal-recovery skip-corrupt/);
+  assert.match(r.stdout, /Nothing was changed/);
+  cleanup(dir);
+});
+
+test('export | redis-cli --pipe into a fresh server gives an identical keyspace', async () => {
+  const source = await startServer();
+  const r = source.client();
+  const p = r.pipeline();
+  for (let i = 0; i < 2000; i++) p.set(`k${i}`, `v${i}`);
+  p.set(Buffer.from([0, 0xff, 10]), Buffer.from([13, 10, 0]));
+  p.set('ttl', 'soon', 'PXAT', Date.now() + 3_600_000);
+  p.select(5);
+  p.set('elsewhere', 'db5');
+  await p.exec();
+  await r.select(0);
+  await source.kill();
+  const exported = await run(process.execPath, [TOOL, 'export', source.dir]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const target = await startServer();
+  const piped = await redisCli(target.port, ['--pipe'], exported.raw);
+  // SELECT 0, 2002 SETs, SELECT 5, one SET.
+  assert.match(piped.stdout, /errors: 0, replies: 2005/);
+  const fromSource = await startServer({ dir: source.dir });
+  assert.deepEqual(sorted(await dumpKeyspace(target.client())), sorted(await dumpKeyspace(fromSource.client())));
+  await Promise.all([target.stop(), fromSource.stop()]);
+  cleanup(source.dir);
+  cleanup(target.dir);
+});
+
+test('a reader that stops early ends the run quietly', async () => {
+  const r = await run('sh', ['-c', `"${process.execPath}" "${TOOL}" wal cat "${join(FIXTURES, 'clean')}" | head -n 1`]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.split('\n').length, 2);
+  assert.equal(r.stderr, '');
+});
+
+test('progress bars never reach a pipe', async () => {
+  const r = await dump(['wal', 'verify', join(FIXTURES, 'clean')]);
+  assert.doesNotMatch(r.stderr, /\u001b|\[=|%/);
+});

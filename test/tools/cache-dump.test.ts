@@ -13,7 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
-import { listManifests, readManifest } from '../../src/persistence/manifest.js';
+import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
+import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
 import { scanSegmentFile } from '../../src/persistence/reader.js';
 import { listSegments } from '../../src/persistence/wal.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
@@ -93,6 +94,21 @@ async function generateFixtures(): Promise<void> {
   pages[page.slots[0]! * PAGE_SIZE + 20]! ^= 0x01;
   writeFileSync(join(snap, 'pages.dat'), pages);
 }
+
+test('the fixtures are in the formats this build writes (regenerate them after a format change)', () => {
+  const clean = join(FIXTURES, 'clean');
+  for (const seg of listSegments(join(clean, 'wal'))) {
+    const buf = readFileSync(join(clean, 'wal', seg.name));
+    assert.equal(buf.readUInt16LE(SEG.version), SEGMENT_VERSION, `${seg.name}: segment version`);
+    for (const rec of scanSegmentFile(join(clean, 'wal', seg.name)).records) {
+      assert.equal(buf[rec.offset + REC.version], RECORD_VERSION, `${seg.name}@${rec.offset}: record version`);
+    }
+  }
+  const snap = join(clean, 'snapshot');
+  for (const seq of listManifests(snap)) {
+    assert.equal(readFileSync(join(snap, manifestName(seq))).readUInt16LE(8), MANIFEST_VERSION);
+  }
+});
 
 /** Every command the golden files cover: name → arguments (paths relative to fixtures/data). */
 const CASES: [string, string[]][] = [

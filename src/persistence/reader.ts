@@ -266,7 +266,13 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
       off = resumeAt;
       continue;
     }
-    if (rec.lsn !== expect) {
+    const prev = walk.problems[walk.problems.length - 1];
+    if (rec.lsn > expect && prev !== undefined && prev.resumeAt === off && prev.kind !== 'lsn-gap') {
+      // Reading resumed past damaged bytes: the records they held are part
+      // of that one problem, not a second one.
+      const lost = rec.lsn - 1 === expect ? `record LSN ${expect}` : `records LSN ${expect}..${rec.lsn - 1}`;
+      prev.detail += `; resumed at offset ${off} with LSN ${rec.lsn}, ${lost} unreadable`;
+    } else if (rec.lsn !== expect) {
       walk.problems.push({
         file,
         offset: off,

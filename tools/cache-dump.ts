@@ -12,9 +12,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FLASHCACHE_VERSION } from '../src/version.js';
 import type { WalRecoveryPolicy } from '../src/persistence/recovery.js';
-import { UnusableInput, walCat, walLs, walRepair, walVerify, type CatOptions } from './dump/wal.js';
-import { snapshotInfo, snapshotVerify } from './dump/snapshot.js';
-import { exportKeyspace, keys } from './dump/keyspace.js';
+import { UnusableInput } from './dump/output.js';
+import type { CatOptions } from './dump/wal.js';
+
+// Each command loads only the modules it needs: `wal verify` need not load
+// the server's command table, and start-up stays short for scripts.
+const walTool = (): Promise<typeof import('./dump/wal.js')> => import('./dump/wal.js');
+const snapshotTool = (): Promise<typeof import('./dump/snapshot.js')> => import('./dump/snapshot.js');
+const keyspaceTool = (): Promise<typeof import('./dump/keyspace.js')> => import('./dump/keyspace.js');
 
 function int(name: string) {
   return (v: string): number => {
@@ -63,7 +68,7 @@ wal
   .command('ls')
   .description('segments with first and last LSN, record count, bytes and state')
   .argument('<path>', 'data directory, WAL directory or one segment file')
-  .action((path: string) => run(() => walLs(path)));
+  .action((path: string) => run(async () => (await walTool()).walLs(path)));
 wal
   .command('cat')
   .description('records, one a line: LSN, time, database, command and arguments (binary bytes escaped)')
@@ -73,30 +78,30 @@ wal
   .option('--db <n>', 'only records for this database', int('--db'))
   .option('--key <pattern>', 'only records whose keys match this glob')
   .option('--json', 'JSON lines instead of text')
-  .action((path: string, o: CatOptions) => run(() => walCat(path, o)));
+  .action((path: string, o: CatOptions) => run(async () => (await walTool()).walCat(path, o)));
 wal
   .command('verify')
   .description('read every record; print each problem and how far the log is good (exit 0 clean, 1 damaged, 2 unusable)')
   .argument('<path>', 'data directory, WAL directory or one segment file')
-  .action((path: string) => run(() => walVerify(path)));
+  .action((path: string) => run(async () => (await walTool()).walVerify(path)));
 wal
   .command('repair')
   .description('truncate the torn or damaged tail of the last segment, after copying it aside as <segment>.broken')
   .argument('<path>', 'data directory or WAL directory')
   .option('--yes', 'do not ask for confirmation')
-  .action((path: string, o: { yes?: boolean }) => run(() => walRepair(path, o.yes === true)));
+  .action((path: string, o: { yes?: boolean }) => run(async () => (await walTool()).walRepair(path, o.yes === true)));
 
 const snapshot = program.command('snapshot').description('snapshot manifests and pages');
 snapshot
   .command('info')
   .description('each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state')
   .argument('<path>', 'data directory or snapshot directory')
-  .action((path: string) => run(() => snapshotInfo(path, databases())));
+  .action((path: string) => run(async () => (await snapshotTool()).snapshotInfo(path, databases())));
 snapshot
   .command('verify')
   .description('every manifest, page checksum and entry header (exit 0 clean, 1 damaged, 2 unusable)')
   .argument('<path>', 'data directory or snapshot directory')
-  .action((path: string) => run(() => snapshotVerify(path, databases())));
+  .action((path: string) => run(async () => (await snapshotTool()).snapshotVerify(path, databases())));
 
 const recovery = new Option('--wal-recovery <policy>', 'damaged WAL: as the server\'s wal-recovery setting').choices(['tolerate-tail', 'strict', 'skip-corrupt']).default('tolerate-tail');
 
@@ -108,7 +113,7 @@ program
   .option('--match <pattern>', 'only keys matching this glob')
   .addOption(recovery)
   .action((path: string, o: { db?: number; match?: string; walRecovery: WalRecoveryPolicy }) =>
-    run(() => keys(path, databases(), o.walRecovery, { ...(o.db !== undefined ? { db: o.db } : {}), ...(o.match !== undefined ? { match: o.match } : {}) })),
+    run(async () => (await keyspaceTool()).keys(path, databases(), o.walRecovery, { ...(o.db !== undefined ? { db: o.db } : {}), ...(o.match !== undefined ? { match: o.match } : {}) })),
   );
 program
   .command('export')
@@ -116,6 +121,6 @@ program
   .argument('<path>', 'data directory')
   .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
   .addOption(recovery)
-  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) => run(() => exportKeyspace(path, databases(), o.walRecovery, o.format)));
+  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) => run(async () => (await keyspaceTool()).exportKeyspace(path, databases(), o.walRecovery, o.format)));
 
 await program.parseAsync();

@@ -12,39 +12,11 @@
  *
  * Format: docs/FORMAT.md, "Snapshot".
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type mmapTypes from '@riaskov/mmap-io';
+import { mmap } from './mmap.js';
 import { PAGE_SIZE } from '../store/arena.js';
 
-/**
- * Loads @riaskov/mmap-io's compiled addon. The package's own loader
- * (node-pre-gyp) costs about 90 ms of start-up and parses `process.argv`,
- * where it would take the server's `--dir` flag for its own directory
- * option; so the addon is required directly from where node-pre-gyp builds
- * it, and the package loader (with a clean argv) is only the fallback.
- */
-function loadMmap(): typeof mmapTypes.default {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('@riaskov/mmap-io/package.json'));
-  const abi = `node-v${process.versions.modules}-${process.platform}-${process.arch}`;
-  for (const rel of [`build/binding/Release/${abi}/mmap_io.node`, 'build/Release/mmap_io.node']) {
-    const path = join(root, rel);
-    if (existsSync(path)) return require(path) as typeof mmapTypes.default;
-  }
-  const argv = process.argv;
-  process.argv = argv.slice(0, 2);
-  try {
-    const mod = require('@riaskov/mmap-io') as { default?: typeof mmapTypes.default } & typeof mmapTypes.default;
-    return mod.default ?? mod;
-  } finally {
-    process.argv = argv;
-  }
-}
-
-const mmap = loadMmap();
 
 /** Slots per mapped extent (64 MiB). */
 export const SLOTS_PER_EXTENT = 64;

@@ -109,11 +109,11 @@ export function parseSegmentHeader(buf: Buffer): SegmentHeader | string {
 }
 
 /**
- * Checks the record at `off`.
+ * Checks the record at `off` (framing and checksum) without decoding it.
  *
- * @returns the record, or the kind of damage found there
+ * @returns the offset where the record ends, or the kind of damage found there
  */
-export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
+export function recordEnd(buf: Buffer, off: number): number | WalProblemKind {
   if (buf.length - off < RECORD_HEADER_SIZE) return 'short-header';
   if (buf[off + REC.magic] !== RECORD_MAGIC) return 'bad-magic';
   if (buf[off + REC.version] !== RECORD_VERSION) return 'bad-version';
@@ -122,17 +122,32 @@ export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
   const end = off + RECORD_HEADER_SIZE + len;
   if (end > buf.length) return 'short-record';
   if (crc32c(buf.subarray(off + 4, end)) !== buf.readUInt32LE(off + REC.crc)) return 'bad-checksum';
+  return end;
+}
+
+/** Fills `rec` from the valid record at `off` ending at `end` (see {@link recordEnd}). */
+function fillRecord(rec: WalRecord, buf: Buffer, off: number, end: number): WalRecord {
   const lsn = readU64(buf, off + REC.lsn);
   const lag = buf.readUInt32LE(off + REC.commitLag);
-  return {
-    lsn,
-    db: buf.readUInt16LE(off + REC.db),
-    time: buf.readUInt32LE(off + REC.time),
-    commitLsn: lag === LAG_UNKNOWN ? 0 : lsn - lag,
-    offset: off,
-    size: end - off,
-    payload: buf.subarray(off + RECORD_HEADER_SIZE, end),
-  };
+  rec.lsn = lsn;
+  rec.db = buf.readUInt16LE(off + REC.db);
+  rec.time = buf.readUInt32LE(off + REC.time);
+  rec.commitLsn = lag === LAG_UNKNOWN ? 0 : lsn - lag;
+  rec.offset = off;
+  rec.size = end - off;
+  rec.payload = buf.subarray(off + RECORD_HEADER_SIZE, end);
+  return rec;
+}
+
+/**
+ * Checks the record at `off`.
+ *
+ * @returns the record, or the kind of damage found there
+ */
+export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
+  const end = recordEnd(buf, off);
+  if (typeof end === 'string') return end;
+  return fillRecord({ lsn: 0, db: 0, time: 0, commitLsn: 0, offset: 0, size: 0, payload: buf }, buf, off, end);
 }
 
 /**
@@ -193,6 +208,14 @@ export interface WalkOptions {
   /** Called for each valid record, in file order. The record object is reused between calls. */
   onRecord?: (rec: WalRecord) => void;
   /**
+   * Called as reading passes each `advanceEvery` bytes, with the offset below
+   * which nothing will be read again (unless damage sends the reader looking
+   * ahead, which only reads further on). A tool drops mapped pages with it.
+   */
+  onAdvance?: (offset: number) => void;
+  /** Bytes between {@link onAdvance} calls (default 8 MiB). */
+  advanceEvery?: number;
+  /**
    * Whether this is the last segment of its log (default true). In the last
    * segment, damage that {@link isTornTail} calls torn ends the walk: what
    * follows belongs to the unsynced batch and is not handed out. Elsewhere a
@@ -232,7 +255,14 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
   let off = SEGMENT_HEADER_SIZE;
   walk.goodEnd = off;
   let damaged = false;
+  const onAdvance = opts.onAdvance;
+  const every = opts.advanceEvery ?? 8 << 20;
+  let mark = onAdvance ? off + every : Infinity;
   while (off < buf.length) {
+    if (off >= mark) {
+      onAdvance!(off);
+      mark = off + every;
+    }
     // Fast path for records a snapshot covers: frame and sequence only.
     if (expect < verifyFrom && buf.length - off >= RECORD_HEADER_SIZE && buf[off + REC.magic] === RECORD_MAGIC && buf[off + REC.version] === RECORD_VERSION) {
       const len = buf.readUInt32LE(off + REC.length);
@@ -256,39 +286,40 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
         continue;
       }
     }
-    const rec = recordAt(buf, off);
-    if (typeof rec === 'string') {
+    const end = recordEnd(buf, off);
+    if (typeof end === 'string') {
       const torn = opts.lastSegment !== false && isTornTail(buf, off, expect);
       const next = torn ? -1 : nextValidRecord(buf, off + 1, expect, off);
       const resumeAt = next < 0 ? buf.length : next;
-      walk.problems.push({ file, offset: off, kind: rec, detail: describe(rec, buf, off, expect), resumeAt, torn });
+      walk.problems.push({ file, offset: off, kind: end, detail: describe(end, buf, off, expect), resumeAt, torn });
       damaged = true;
       off = resumeAt;
       continue;
     }
+    const lsn = readU64(buf, off + REC.lsn);
     const prev = walk.problems[walk.problems.length - 1];
-    if (rec.lsn > expect && prev !== undefined && prev.resumeAt === off && prev.kind !== 'lsn-gap') {
+    if (lsn > expect && prev !== undefined && prev.resumeAt === off && prev.kind !== 'lsn-gap') {
       // Reading resumed past damaged bytes: the records they held are part
       // of that one problem, not a second one.
-      const lost = rec.lsn - 1 === expect ? `record LSN ${expect}` : `records LSN ${expect}..${rec.lsn - 1}`;
-      prev.detail += `; resumed at offset ${off} with LSN ${rec.lsn}, ${lost} unreadable`;
-    } else if (rec.lsn !== expect) {
+      const lost = lsn - 1 === expect ? `record LSN ${expect}` : `records LSN ${expect}..${lsn - 1}`;
+      prev.detail += `; resumed at offset ${off} with LSN ${lsn}, ${lost} unreadable`;
+    } else if (lsn !== expect) {
       walk.problems.push({
         file,
         offset: off,
         kind: 'lsn-gap',
-        detail: `expected LSN ${expect}, found ${rec.lsn}`,
+        detail: `expected LSN ${expect}, found ${lsn}`,
         resumeAt: off,
         torn: false,
       });
       damaged = true;
     }
-    onRecord?.(rec);
+    if (onRecord) onRecord(fillRecord(fast, buf, off, end));
     walk.count++;
-    walk.lastLsn = rec.lsn;
-    if (!damaged) walk.goodEnd = off + rec.size;
-    expect = rec.lsn + 1;
-    off += rec.size;
+    walk.lastLsn = lsn;
+    if (!damaged) walk.goodEnd = end;
+    expect = lsn + 1;
+    off = end;
   }
   return walk;
 }
@@ -303,7 +334,7 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
  */
 export function scanSegment(buf: Buffer, file: string, expectLsn?: number): SegmentScan {
   const records: WalRecord[] = [];
-  const opts: WalkOptions = { onRecord: (r) => records.push(r) };
+  const opts: WalkOptions = { onRecord: (r) => records.push({ ...r }) };
   if (expectLsn !== undefined) opts.expectLsn = expectLsn;
   const walk = walkSegment(buf, file, opts);
   return { file, size: walk.size, header: walk.header, records, problems: walk.problems, goodEnd: walk.goodEnd };

@@ -14,8 +14,7 @@ import { Server } from '../../src/server/server.js';
 import type { WalRecoveryPolicy } from '../../src/persistence/recovery.js';
 import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
-import { escapeArg, jsonBytes, out } from './output.js';
-import { UnusableInput } from './wal.js';
+import { escapeArg, jsonBytes, out, UnusableInput } from './output.js';
 
 /** Warnings of the recovery code, printed on stderr as `cache-dump: <message> (<fields>)`. */
 function stderrLogger(): Logger {

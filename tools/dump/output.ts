@@ -5,6 +5,11 @@
  */
 import cliProgress from 'cli-progress';
 
+/** Input that cannot be read as a WAL or snapshot (exit code 2). */
+export class UnusableInput extends Error {
+  override readonly name = 'UnusableInput';
+}
+
 /**
  * One argument for a human-readable line: bare when it is printable ASCII
  * without quotes or backslashes, else double-quoted with `\n \r \t \" \\` and

@@ -9,8 +9,7 @@ import { listManifests, manifestName, MANIFEST_VERSION, readManifest, ManifestEr
 import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/loader.js';
 import { indexFileName } from '../../src/persistence/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
-import { out, table } from './output.js';
-import { UnusableInput } from './wal.js';
+import { out, table, UnusableInput } from './output.js';
 
 /** The snapshot directory a path names: a data directory (its `snapshot/`) or the snapshot directory itself. */
 export function snapshotDir(path: string): string {

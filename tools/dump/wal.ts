@@ -8,15 +8,11 @@ import { createInterface } from 'node:readline/promises';
 import { listSegments, decodePayload } from '../../src/persistence/wal.js';
 import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
 import { fsyncDir } from '../../src/persistence/wal.js';
-import { allCommands } from '../../src/commands/index.js';
-import { keyPositions, CommandTable } from '../../src/commands/table.js';
+import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
+import type { CommandTable } from '../../src/commands/table.js';
 import { globMatch } from '../../src/store/glob.js';
-import { escapeArg, isoSeconds, jsonBytes, out, progress, table } from './output.js';
+import { escapeArg, isoSeconds, jsonBytes, out, progress, table, UnusableInput } from './output.js';
 
-/** Input that cannot be read as a WAL (exit code 2). */
-export class UnusableInput extends Error {
-  override readonly name = 'UnusableInput';
-}
 
 /** The segment files a path names: one file, a WAL directory, or a data directory (its `wal/`). */
 export function segmentPaths(path: string): string[] {
@@ -47,13 +43,18 @@ function* walkAll(paths: string[], keepRecords: boolean): Generator<Walked> {
   try {
     for (let i = 0; i < paths.length; i++) {
       const path = paths[i]!;
-      const buf = readFileSync(path);
+      // Mapped, not read: no copy of the segment, and the pages already
+      // checked are dropped as the walk goes, so memory stays flat however
+      // large the log. Records kept for `wal cat` fault theirs back in.
+      const buf = mapFileReadOnly(path);
       const records: WalRecord[] = [];
       const walk = walkSegment(buf, basename(path), {
         ...(expect !== undefined ? { expectLsn: expect } : {}),
         lastSegment: i === paths.length - 1,
         ...(keepRecords ? { onRecord: (r: WalRecord) => records.push({ ...r }) } : {}),
+        onAdvance: (offset) => dropMapped(buf, 0, offset),
       });
+      dropMapped(buf, 0, buf.length);
       if (walk.count > 0) expect = walk.lastLsn + 1;
       else if (walk.header !== null && expect === undefined) expect = walk.header.firstLsn;
       done += buf.length;
@@ -103,11 +104,16 @@ export interface CatOptions {
   json?: boolean;
 }
 
-const commands = new CommandTable();
-commands.add(allCommands());
+/** The server's command table, loaded only when `--key` needs key positions. */
+async function commandTable(): Promise<{ commands: CommandTable; keyPositions: typeof import('../../src/commands/table.js').keyPositions }> {
+  const [{ allCommands }, { CommandTable: Table, keyPositions }] = await Promise.all([import('../../src/commands/index.js'), import('../../src/commands/table.js')]);
+  const commands = new Table();
+  commands.add(allCommands());
+  return { commands, keyPositions };
+}
 
 /** The key arguments of an effect, by the command table's key positions. */
-function effectKeys(args: Buffer[]): Buffer[] {
+function effectKeys({ commands, keyPositions }: Awaited<ReturnType<typeof commandTable>>, args: Buffer[]): Buffer[] {
   const spec = commands.get(args[0]!.toString('latin1'));
   if (spec === undefined) return [];
   const keys = keyPositions(spec, args.length).map((i) => args[i]!);
@@ -120,6 +126,7 @@ function effectKeys(args: Buffer[]): Buffer[] {
 /** `wal cat`: every record, one a line (or JSON lines); damage noted on stderr. */
 export async function walCat(path: string, o: CatOptions): Promise<number> {
   const pattern = o.key !== undefined ? Buffer.from(o.key) : null;
+  const cmds = pattern !== null ? await commandTable() : null;
   let damaged = false;
   for (const { walk, records } of walkAll(segmentPaths(path), true)) {
     for (const p of walk.problems) {
@@ -131,7 +138,7 @@ export async function walCat(path: string, o: CatOptions): Promise<number> {
       if (o.toLsn !== undefined && r.lsn > o.toLsn) continue;
       if (o.db !== undefined && r.db !== o.db) continue;
       const args = decodePayload(r.payload).map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
-      if (pattern !== null && !effectKeys(args).some((k) => globMatch(pattern, k))) continue;
+      if (pattern !== null && !effectKeys(cmds!, args).some((k) => globMatch(pattern, k))) continue;
       const name = args[0]!.toString('latin1');
       if (o.json) {
         await out(JSON.stringify({ lsn: r.lsn, time: isoSeconds(r.time), db: r.db, command: name, args: args.slice(1).map(jsonBytes) }) + '\n');

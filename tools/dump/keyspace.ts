@@ -5,7 +5,7 @@
  * running server.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/server/logger.js';
@@ -16,20 +16,23 @@ import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
 import { escapeArg, jsonBytes, out, UnusableInput } from './output.js';
 
-/** Warnings of the recovery code, printed on stderr as `cache-dump: <message> (<fields>)`. */
+/** Warnings of the recovery code, printed on stderr as `cache-dump: <message> <fields as JSON>`. */
 function stderrLogger(): Logger {
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      const { msg, level, time, pid, ...fields } = JSON.parse(chunk.toString()) as Record<string, unknown>;
+      const { msg, level, time, ...fields } = JSON.parse(chunk.toString()) as Record<string, unknown>;
       void level;
       void time;
-      void pid;
+      // Files as the operator named them: relative to where the tool runs.
+      for (const [k, v] of Object.entries(fields)) {
+        if (typeof v === 'string' && isAbsolute(v) && !relative(process.cwd(), v).startsWith('..')) fields[k] = relative(process.cwd(), v);
+      }
       const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       process.stderr.write(`cache-dump: ${String(msg)}${extra}\n`);
       done();
     },
   });
-  return pino({ level: 'warn' }, stream) as unknown as Logger;
+  return pino({ level: 'warn', base: null }, stream) as unknown as Logger;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
@@ -187,6 +187,22 @@ test('repair copies the segment aside, truncates the torn tail, and the server t
   assert.equal(await srv.client().get('greeting'), 'hello, world');
   await srv.stop();
   cleanup(dir);
+});
+
+test('repair refuses to touch the WAL of a running server', async () => {
+  const srv = await startServer();
+  await srv.client().set('k', 'v');
+  const segs = listSegments(join(srv.dir, 'wal'));
+  const last = join(srv.dir, 'wal', segs[segs.length - 1]!.name);
+  appendFileSync(last, Buffer.alloc(40, 0xee));
+  const size = statSync(last).size;
+  const r = await dump(['wal', 'repair', srv.dir, '--yes']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /in use by another FlashCache server .*stop the server before repairing/);
+  assert.equal(statSync(last).size, size);
+  assert.ok(!readdirSync(join(srv.dir, 'wal')).some((n) => n.endsWith('.broken')));
+  await srv.kill();
+  cleanup(srv.dir);
 });
 
 test('repair refuses damage before the last segment and explains the choices', async () => {

@@ -9,6 +9,7 @@ import { listSegments, decodePayload } from '../../src/persistence/wal.js';
 import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
 import { fsyncDir } from '../../src/persistence/wal.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
+import { DirectoryLockedError, lockDataDir, type DirLock } from '../../src/persistence/lock.js';
 import type { CommandTable } from '../../src/commands/table.js';
 import { globMatch } from '../../src/store/glob.js';
 import { escapeArg, isoSeconds, jsonBytes, out, progress, table, UnusableInput } from './output.js';
@@ -245,17 +246,53 @@ export async function walRepair(path: string, yes: boolean): Promise<number> {
       return 1;
     }
   }
-  let aside = target.path + '.broken';
-  for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
-  copyFileSync(target.path, aside);
-  const fd = openSync(target.path, 'r+');
+  const lock = lockIfServed(dirname(target.path));
   try {
-    ftruncateSync(fd, problem.offset);
+    let aside = target.path + '.broken';
+    for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
+    // The copy is durable before the original shrinks.
+    copyFileSync(target.path, aside);
+    fsyncFile(aside);
+    await fsyncDir(dirname(target.path));
+    const fd = openSync(target.path, 'r+');
+    try {
+      ftruncateSync(fd, problem.offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
+  } finally {
+    lock?.release();
+  }
+  return 0;
+}
+
+/** fsync(2) of one file. */
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  await fsyncDir(dirname(target.path));
-  await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
-  return 0;
+}
+
+/**
+ * Takes the data directory lock of WAL directory `walDir` when a server has
+ * ever run there (its LOCK file exists), so a repair never truncates the log
+ * of a running server.
+ *
+ * @returns the held lock, or null when there is no LOCK file
+ * @throws UnusableInput when a server holds the directory
+ */
+function lockIfServed(walDir: string): DirLock | null {
+  const dataDir = dirname(walDir);
+  if (!existsSync(join(dataDir, 'LOCK'))) return null;
+  try {
+    return lockDataDir(dataDir);
+  } catch (err) {
+    if (err instanceof DirectoryLockedError) throw new UnusableInput(`${err.message}; stop the server before repairing its WAL`);
+    throw err;
+  }
 }

@@ -7,8 +7,12 @@ import { connectionCommands } from './connection.js';
 import { serverCommands } from './server.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
+import { hashCommands } from './hashes.js';
+import { listCommands } from './lists.js';
+import { setCommands } from './sets.js';
+import { zsetCommands } from './zsets.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
-  return [...connectionCommands, ...serverCommands, ...stringCommands, ...keyCommands];
+  return [...connectionCommands, ...serverCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...listCommands, ...setCommands, ...zsetCommands];
 }

@@ -10,7 +10,7 @@
 import { EntryType } from '../store/arena.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Client } from '../server/client.js';
-import { cmd, type CommandSpec } from './table.js';
+import { cmd, container, type CommandSpec } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64, word } from './util.js';
 
 /** The name TYPE reports for an entry type. */
@@ -18,6 +18,14 @@ export function typeName(t: number): string {
   switch (t) {
     case EntryType.String:
       return 'string';
+    case EntryType.Hash:
+      return 'hash';
+    case EntryType.List:
+      return 'list';
+    case EntryType.Set:
+      return 'set';
+    case EntryType.ZSet:
+      return 'zset';
     default:
       return 'none';
   }
@@ -143,8 +151,7 @@ function renameGeneric(nx: boolean) {
     if (src.equals(dst)) return nx ? c.reply.int(0) : c.reply.ok();
     const expireAt = db.expireAt(slot);
     if (db.lookup(dst) >= 0 && nx) return c.reply.int(0);
-    db.copyTo(db.findSlot(src), db, dst, expireAt);
-    db.delete(src);
+    db.moveTo(db.findSlot(src), db, dst, expireAt);
     c.server.propagate(c.dbIndex, ['RENAME', src, dst]);
     if (nx) c.reply.int(1);
     else c.reply.ok();
@@ -206,8 +213,7 @@ function moveCommand(c: Client, argv: Buffer[]): void {
   if (slot < 0) return c.reply.int(0);
   const expireAt = src.expireAt(slot);
   if (dst.lookup(key) >= 0) return c.reply.int(0);
-  src.copyTo(src.findSlot(key), dst, key, expireAt);
-  src.delete(key);
+  src.moveTo(src.findSlot(key), dst, key, expireAt);
   c.server.propagate(c.dbIndex, ['MOVE', key, String(dstIndex)]);
   c.reply.int(1);
 }
@@ -303,6 +309,37 @@ function persistCommand(c: Client, argv: Buffer[]): void {
   c.reply.int(1);
 }
 
+/**
+ * OBJECT ENCODING key: the encoding Redis 7.0 would report for the value
+ * (strings: int, embstr or raw; collections: the compact encoding until they
+ * outgrow Redis's default limits, then the large one). See
+ * https://redis.io/docs/latest/commands/object-encoding/
+ */
+function objectEncodingCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const slot = db.lookup(argv[2]!);
+  if (slot < 0) return c.reply.nullBulk();
+  const t = db.type(slot);
+  if (t !== EntryType.String) return c.reply.bulkString(db.collection(slot).encoding);
+  const v = db.value(slot);
+  if (v.length <= 20 && parseInt64(v) !== null && String(parseInt64(v)) === v.toString('latin1')) return c.reply.bulkString('int');
+  c.reply.bulkString(v.length <= 44 ? 'embstr' : 'raw');
+}
+
+/** OBJECT HELP */
+function objectHelpCommand(c: Client): void {
+  const lines = [
+    'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'ENCODING <key>',
+    '    Return the kind of internal representation used in order to store the value',
+    '    associated with a <key>.',
+    'HELP',
+    '    Print this help.',
+  ];
+  c.reply.arrayLen(lines.length);
+  for (const l of lines) c.reply.simple(l);
+}
+
 /** The generic key family's table entries. */
 export const keyCommands: CommandSpec[] = [
   cmd('del', -2, ['write'], [1, -1, 1], 'generic', '1.0.0', 'O(N) where N is the number of keys that will be removed.', 'Deletes one or more keys.', delCommand),
@@ -325,5 +362,9 @@ export const keyCommands: CommandSpec[] = [
   cmd('pttl', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Returns the expiration time in milliseconds of a key.', ttlGeneric(true, false)),
   cmd('expiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix timestamp.', ttlGeneric(false, true)),
   cmd('pexpiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix milliseconds timestamp.', ttlGeneric(true, true)),
+  container('object', 'generic', '2.2.3', 'A container for object introspection commands.', [
+    cmd('object|encoding', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the internal encoding of a Redis object.', objectEncodingCommand),
+    cmd('object|help', 2, ['loading', 'stale'], null, 'generic', '6.2.0', 'O(1)', 'Returns helpful text about the different subcommands.', objectHelpCommand),
+  ]),
   cmd('persist', 2, ['write', 'fast'], [1, 1, 1], 'generic', '2.2.0', 'O(1)', 'Removes the expiration time of a key.', persistCommand),
 ];

@@ -75,6 +75,12 @@ export class Snapshotter implements PageWriteObserver {
   walBytesAtFreeze = 0;
   /** Unix ms when the last snapshot froze, or when the server started. */
   lastFreezeAt = Date.now();
+  /**
+   * Called first when a snapshot freezes, on the main thread: brings data
+   * kept outside the arena into it (the keyspace writes the images of
+   * changed collections). Whatever it writes is in the frozen pages.
+   */
+  prepare: () => void = () => {};
   private running: Promise<Manifest> | null = null;
   /** Copies of frozen pages made before they were overwritten. */
   private readonly preserved = new Map<number, Buffer>();
@@ -154,6 +160,7 @@ export class Snapshotter implements PageWriteObserver {
     const arena = this.arena;
     const prev = this.retained[0];
     // 1. Freeze.
+    this.prepare();
     const coveredLsn = this.wal.lastLsn;
     const created = Date.now();
     const pages = new Map<number, PageRecord>(prev?.pages ?? []);

@@ -209,6 +209,11 @@ export class ReplyBuffer {
     this.crlf();
   }
 
+  /** A bulk string holding the bytes of a latin1 string (one character per byte: collection elements). */
+  bulkLatin1(s: string): void {
+    this.bulkAscii(s);
+  }
+
   private header(prefix: number, n: number): void {
     this.reserve(24);
     this.buf[this.len++] = prefix;

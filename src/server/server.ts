@@ -167,6 +167,7 @@ export class Server {
     this.wal.onDurable = (lsn) => this.releaseWaiting(lsn);
     this.wal.onFailure = (err) => this.walFailureChanged(err);
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
+    this.snapshots.prepare = () => this.keyspace.writeImages();
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();

@@ -37,6 +37,14 @@ export const COMPACT_LIVE_RATIO = 0.5;
 /** Entry value types, as stored in the header's first byte. */
 export const enum EntryType {
   String = 1,
+  /** A hash; the value is a collection image (docs/FORMAT.md, "Collection image"). */
+  Hash = 2,
+  /** A list; the value is a collection image. */
+  List = 3,
+  /** A set; the value is a collection image. */
+  Set = 4,
+  /** A sorted set; the value is a collection image. */
+  ZSet = 5,
 }
 
 /** Header flag: the entry was overwritten or deleted. */
@@ -418,7 +426,7 @@ export const Entry = {
 };
 
 /** Entry types a page may hold (see {@link EntryType}). */
-const KNOWN_TYPES = new Set<number>([EntryType.String]);
+const KNOWN_TYPES = new Set<number>([EntryType.String, EntryType.Hash, EntryType.List, EntryType.Set, EntryType.ZSet]);
 
 /**
  * Checks the entries of a page read back from a snapshot: walking by entry

@@ -17,6 +17,13 @@ import { randomInt } from 'node:crypto';
 import { ALWAYS_EXPIRE_FIELD_BYTES, Arena, Entry, ENTRY_BASE, EntryType, entrySize, FLAG_CAP, FLAG_DEAD, FLAG_EXPIRE, PAGE_SIZE } from './arena.js';
 import { murmur3 } from './hash.js';
 import { globMatch, matchesAll } from './glob.js';
+import { type Collection, CollectionRegistry, decodeCollection } from './collections.js';
+
+/**
+ * Bytes before a collection's image in its entry's value: the handle (u32)
+ * and a reserved word (docs/FORMAT.md, "Collection image").
+ */
+const COLLECTION_HEADER = 8;
 
 /**
  * Index slot layout: two 32-bit words per slot in one Uint32Array, so that a
@@ -327,6 +334,7 @@ export class Db {
       }
       const size = Entry.size(page, off);
       this.slots[slot * 2 + 1] = this.writeEntry(EntryType.String, key, value, value.length, value.length, expireAt, 0);
+      this.dropCollectionAt(ref);
       this.ks.arena.release(ref, size);
       this.setExpireAt(slot, expireAt);
       return;
@@ -487,8 +495,77 @@ export class Db {
 
 
 
+  /**
+   * The collection the entry at `slot` names; the caller has checked that
+   * {@link type} is a collection type.
+   */
+  collection(slot: number): Collection {
+    const ref = this.ref(slot);
+    const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
+    const handle = page.readUInt32LE(Entry.valueStart(page, Arena.offsetOf(ref)));
+    const c = this.ks.collections.byHandle.get(handle);
+    if (c === undefined) throw new Error(`db ${this.id}: key entry names collection ${handle}, which does not exist`);
+    return c;
+  }
+
+  /**
+   * Stores a new collection under `key`, replacing whatever was there. The
+   * entry holds only the collection's handle until the next snapshot writes
+   * its image (see {@link writeImage}).
+   *
+   * @param c a collection not yet registered, with at least one element
+   * @param expireAt absolute Unix ms, or 0 for none
+   * @param slot the key's current slot, or -1 when absent
+   */
+  setCollection(key: Uint8Array, c: Collection, expireAt: number, slot: number): void {
+    const reg = this.ks.collections;
+    const handle = reg.nextHandle;
+    const header = Buffer.alloc(COLLECTION_HEADER);
+    header.writeUInt32LE(handle, 0);
+    const ref = this.writeEntry(c.type, key, header, COLLECTION_HEADER, COLLECTION_HEADER, expireAt, 0);
+    if (slot >= 0) this.deleteSlot(slot);
+    this.insert(key, ref, expireAt);
+    c.db = this.id;
+    c.key = Buffer.from(key);
+    reg.add(c, handle);
+  }
+
+  /**
+   * Rewrites the entry at `slot` with the current image of its collection
+   * `c` (a snapshot freezing: docs/FORMAT.md, "Collection image").
+   */
+  writeImage(slot: number, c: Collection): void {
+    const ref = this.ref(slot);
+    const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
+    const off = Arena.offsetOf(ref);
+    const image = c.encode();
+    const value = Buffer.allocUnsafe(COLLECTION_HEADER + image.length);
+    value.writeUInt32LE(c.handle, 0);
+    value.writeUInt32LE(0, 4);
+    image.copy(value, COLLECTION_HEADER);
+    const size = Entry.size(page, off);
+    const key = this.keyAt(ref);
+    this.slots[slot * 2 + 1] = this.writeEntry(c.type, key, value, value.length, value.length, Entry.expireAt(page, off), 0);
+    this.ks.arena.release(ref, size);
+  }
+
+  /** If the entry at `ref` names a collection, forgets the collection (its key is being removed or overwritten). */
+  private dropCollectionAt(ref: number): void {
+    const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
+    const off = Arena.offsetOf(ref);
+    if (Entry.type(page, off) === EntryType.String) return;
+    const c = this.ks.collections.byHandle.get(page.readUInt32LE(Entry.valueStart(page, off)));
+    if (c !== undefined) this.ks.collections.drop(c);
+  }
+
   /** Removes the entry at `slot`. */
   deleteSlot(slot: number): void {
+    this.dropCollectionAt(this.ref(slot));
+    this.unlinkSlot(slot);
+  }
+
+  /** Removes the entry at `slot` from the index and the arena, leaving any collection it named registered. */
+  private unlinkSlot(slot: number): void {
     const ref = this.ref(slot);
     const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
     this.ks.arena.release(ref, Entry.size(page, Arena.offsetOf(ref)));
@@ -514,6 +591,10 @@ export class Db {
    */
   copyTo(slot: number, dst: Db, dstKey: Uint8Array, expireAt: number): void {
     const type = this.type(slot);
+    if (type !== EntryType.String) {
+      dst.setCollection(dstKey, this.collection(slot).clone(), expireAt, dst.findSlot(dstKey));
+      return;
+    }
     const value = this.value(slot);
     // Allocate first: if that fails, nothing has changed. `value` stays
     // valid: writing the copy never rewrites a live entry.
@@ -521,6 +602,28 @@ export class Db {
     const existing = dst.findSlot(dstKey);
     if (existing >= 0) dst.deleteSlot(existing);
     dst.insert(dstKey, newRef, expireAt);
+  }
+
+  /**
+   * Moves the entry at `slot` to `dst` under `dstKey`, replacing what `dst`
+   * holds there (RENAME, MOVE). A collection moves with it, not copied.
+   *
+   * @param expireAt the moved key's expiry (absolute Unix ms, 0 for none)
+   */
+  moveTo(slot: number, dst: Db, dstKey: Uint8Array, expireAt: number): void {
+    const type = this.type(slot);
+    const value = this.value(slot);
+    const newRef = dst.writeEntry(type, dstKey, value, value.length, value.length, expireAt, 0);
+    const existing = dst.findSlot(dstKey);
+    if (existing >= 0) dst.deleteSlot(existing);
+    // Deleting leaves tombstones, never moves slots: `slot` is still the source's.
+    this.unlinkSlot(slot);
+    dst.insert(dstKey, newRef, expireAt);
+    if (type !== EntryType.String) {
+      const c = dst.collection(dst.findSlot(dstKey));
+      c.db = dst.id;
+      c.key = Buffer.from(dstKey);
+    }
   }
 
   /** Removes every key (FLUSHDB), O(n). */
@@ -732,6 +835,8 @@ function reverse32(v: number): number {
 export class Keyspace {
   readonly arena = new Arena();
   readonly dbs: Db[];
+  /** Every hash, list, set and sorted set, by the handle its key's entry holds. */
+  readonly collections = new CollectionRegistry();
   /** Hash seed: random per process, or adopted with a saved index. */
   seed = randomInt(2 ** 31);
   /** False while replaying the WAL: expiry then plays no part. */
@@ -764,7 +869,7 @@ export class Keyspace {
 
   /** Bytes of data structures: arena pages plus index arrays. */
   get usedBytes(): number {
-    let n = this.arena.allocatedBytes;
+    let n = this.arena.allocatedBytes + this.collections.bytes;
     for (const db of this.dbs) n += db.indexBytes;
     return n;
   }
@@ -785,6 +890,7 @@ export class Keyspace {
     // Headers are read through 32-bit views (entries are 8-byte aligned and
     // page buffers start their own ArrayBuffer): this loop runs once per key.
     const views = pages.map((p) => new Uint32Array(p.buf.buffer, p.buf.byteOffset, p.buf.length >>> 2));
+    const collectionRefs: number[] = [];
     pages.forEach((p, k) => {
       arena.install(p.id, p.buf, p.used, p.mapped === true);
       const u8 = p.buf;
@@ -799,6 +905,7 @@ export class Keyspace {
           if (db >= ndb) throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${ndb}`);
           counts[db]!++;
           live += size;
+          if (u8[off]! !== EntryType.String) collectionRefs.push(Arena.refOf(p.id, off));
         }
         off += size;
       }
@@ -808,6 +915,7 @@ export class Keyspace {
       this.seed = index.seed;
       this.dbs.forEach((db, i) => db.adopt(index.dbs[i]!));
       arena.finishInstall(head);
+      this.loadCollections(collectionRefs);
       return true;
     }
     this.dbs.forEach((db, i) => db.reserve(counts[i]!));
@@ -869,12 +977,57 @@ export class Keyspace {
       this.dbs[sortedMeta[k]! >>> 1]!.insertLoaded(sortedHashes[k]!, sortedRefs[k]!, (sortedMeta[k]! & 1) === 1);
     }
     arena.finishInstall(head);
+    this.loadCollections(collectionRefs);
     return false;
+  }
+
+  /**
+   * Rebuilds the collections whose entries a snapshot holds, from their
+   * images, under the handles the entries name.
+   *
+   * @throws Error when an entry's image is missing or malformed
+   */
+  private loadCollections(refs: readonly number[]): void {
+    for (const ref of refs) {
+      const page = this.arena.pages[Arena.pageOf(ref)]!;
+      const off = Arena.offsetOf(ref);
+      const start = Entry.valueStart(page, off);
+      const len = Entry.valLen(page, off);
+      const keyStart = Entry.keyStart(page, off);
+      const key = Buffer.from(page.subarray(keyStart, keyStart + Entry.keyLen(page, off)));
+      if (len < COLLECTION_HEADER + 12) throw new Error(`the snapshot's entry for key ${JSON.stringify(key.toString('latin1'))} holds no collection image`);
+      const c = decodeCollection(Entry.type(page, off), page.subarray(start + COLLECTION_HEADER, start + len));
+      c.db = Entry.db(page, off);
+      c.key = key;
+      this.collections.add(c, page.readUInt32LE(start), true);
+    }
+  }
+
+  /**
+   * Writes the image of every collection changed since its last one into
+   * its key's entry: the first step of a snapshot's freeze, so that the
+   * pages it then takes hold every collection as of the frozen LSN.
+   *
+   * @returns the number of images written
+   */
+  writeImages(): number {
+    const reg = this.collections;
+    let n = 0;
+    for (const c of reg.dirty) {
+      const db = this.dbs[c.db]!;
+      const slot = db.findSlot(c.key);
+      if (slot < 0) throw new Error(`collection ${c.handle} of db ${c.db} has no key`);
+      db.writeImage(slot, c);
+      n++;
+    }
+    reg.dirty.clear();
+    return n;
   }
 
 
   /** Removes every key of every database (FLUSHALL). */
   clear(): void {
+    this.collections.clear();
     this.arena.clear();
     for (const db of this.dbs) db.resetIndex();
   }

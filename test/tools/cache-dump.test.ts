@@ -19,6 +19,7 @@ import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence
 import { scanSegmentFile } from '../../src/persistence/reader.js';
 import { listSegments } from '../../src/persistence/wal.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
+import { loadSegment } from '../../tools/dump/wal.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURES = join(ROOT, 'fixtures', 'data');
@@ -130,6 +131,9 @@ const CASES: [string, string[]][] = [
   ['keys-db3', ['keys', 'clean', '--db', '3']],
   ['keys-torn', ['keys', 'wal-torn']],
   ['export-json-clean', ['export', 'clean', '--format', 'json']],
+  ['wal-ls-segment-file', ['wal', 'ls', 'clean/wal/00000000000000000001.wal']],
+  ['wal-ls-not-segment', ['wal', 'ls', 'clean/snapshot/pages.dat']],
+  ['wal-verify-device', ['wal', 'verify', '/dev/null']],
 ];
 
 /** Every file under `dir` (relative path) with its size and SHA-256. */
@@ -181,6 +185,35 @@ test('exit codes: 0 clean, 1 damaged, 2 unusable input', async () => {
   assert.equal((await dump(['wal', 'verify', '/no/such/dir'])).code, 2);
   assert.equal((await dump(['snapshot', 'verify', join(FIXTURES, 'clean', 'wal')])).code, 2);
   assert.equal((await dump(['wal', 'frobnicate'])).code, 2);
+});
+
+test('unreadable input exits 2 with one line: a device, a non-segment file, a file too large to hold', async () => {
+  const dir = tempDir();
+  const big = join(dir, '00000000000000000001.wal');
+  writeFileSync(big, readFileSync(join(FIXTURES, 'clean', 'wal', '00000000000000000001.wal')).subarray(0, 32));
+  truncateSync(big, 2 ** 32 + 100); // sparse: no disk used
+  for (const [args, message] of [
+    [['wal', 'verify', '/dev/null'], /\/dev\/null is neither a directory nor a WAL segment file/],
+    [['wal', 'ls', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment/],
+    [['snapshot', 'info', '/dev/null'], /\/dev\/null is not a directory/],
+    [['wal', 'verify', dir], /is 4294967396 bytes, more than cache-dump can hold in memory/],
+  ] as const) {
+    const r = await dump([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+  }
+  cleanup(dir);
+});
+
+test('a segment too large to map is read in chunks, to the same bytes', () => {
+  const seg = join(FIXTURES, 'wal-torn', 'wal', '00000000000000000001.wal');
+  const mapped = loadSegment(seg);
+  const read = loadSegment(seg, 0);
+  assert.equal(mapped.mapped, true);
+  assert.equal(read.mapped, false);
+  assert.ok(read.buf.equals(readFileSync(seg)));
+  assert.ok(mapped.buf.equals(read.buf));
 });
 
 test('repair copies the segment aside, truncates the torn tail, and the server then starts with everything before it', async () => {

@@ -38,7 +38,7 @@ function stderrLogger(): Logger {
 /**
  * Rebuilds the keyspace of data directory `path` read-only.
  *
- * @throws UnusableInput when `path` is not a data directory; WalCorruptionError or RecoveryError as start-up would
+ * @throws UnusableInput when `path` is not a data directory or its files cannot be read; WalCorruptionError or RecoveryError as start-up would
  */
 export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): Server {
   if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot'))) throw new UnusableInput(`${path} is not a FlashCache data directory (no wal/ or snapshot/)`);
@@ -46,7 +46,13 @@ export function loadKeyspace(path: string, databases: number, policy: WalRecover
   const server = new Server(config, stderrLogger());
   // A fixed hash seed: the same files always list in the same order.
   server.keyspace.seed = 0;
-  server.recover({ readOnly: true, policy });
+  try {
+    server.recover({ readOnly: true, policy });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') throw new UnusableInput(`cannot read ${path}: ${e.message}`);
+    throw err;
+  }
   return server;
 }
 

@@ -11,11 +11,22 @@ import { indexFileName } from '../../src/persistence/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
 import { out, table, UnusableInput } from './output.js';
 
-/** The snapshot directory a path names: a data directory (its `snapshot/`) or the snapshot directory itself. */
+/**
+ * The snapshot directory a path names: a data directory (its `snapshot/`) or the snapshot directory itself.
+ *
+ * @throws UnusableInput when the path does not exist, is not a directory, cannot be read, or holds no snapshot files
+ */
 export function snapshotDir(path: string): string {
   if (!existsSync(path)) throw new UnusableInput(`${path} does not exist`);
   const dir = existsSync(join(path, 'snapshot')) ? join(path, 'snapshot') : path;
-  const names = readdirSync(dir);
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new UnusableInput(`${dir} is not a directory (give the data directory or its snapshot/ directory)`);
+    names = readdirSync(dir);
+  } catch (err) {
+    if (err instanceof UnusableInput) throw err;
+    throw new UnusableInput(`cannot read ${dir}: ${(err as Error).message}`);
+  }
   if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat')) throw new UnusableInput(`no snapshot in ${dir}`);
   return dir;
 }

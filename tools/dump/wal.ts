@@ -2,34 +2,164 @@
  * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
  * server's own reader (src/persistence/reader.ts) in its keep-going mode.
  */
-import { copyFileSync, existsSync, openSync, fsyncSync, closeSync, ftruncateSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { listSegments, decodePayload } from '../../src/persistence/wal.js';
+import { listSegments, decodePayload, fsyncDir, type SegmentInfo } from '../../src/persistence/wal.js';
 import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
-import { fsyncDir } from '../../src/persistence/wal.js';
+import { parseSegmentFileName, SEGMENT_MAGIC } from '../../src/persistence/format.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
 import { DirectoryLockedError, lockDataDir, type DirLock } from '../../src/persistence/lock.js';
 import type { CommandTable } from '../../src/commands/table.js';
 import { globMatch } from '../../src/store/glob.js';
 import { escapeArg, isoSeconds, jsonBytes, out, progress, table, UnusableInput } from './output.js';
 
+/** The segments a command reads. */
+export interface SegmentSet {
+  /** The WAL directory they are in. */
+  dir: string;
+  /** Segment files, oldest first. */
+  paths: string[];
+  /**
+   * Whether the last of `paths` is the last segment of its log. Only there
+   * can damage be a torn tail; every earlier segment was synced whole.
+   */
+  endsLog: boolean;
+}
 
-/** The segment files a path names: one file, a WAL directory, or a data directory (its `wal/`). */
-export function segmentPaths(path: string): string[] {
+/** An errno error from a file system call. */
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
+}
+
+/**
+ * Runs a file system call on input the operator named, turning its errors
+ * (ENOENT, EACCES, ENOTDIR, EISDIR...) into {@link UnusableInput}.
+ */
+function reading<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isErrno(err)) throw new UnusableInput(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+    throw err;
+  }
+}
+
+/** The segments of WAL directory `dir`, oldest first. @throws UnusableInput when it cannot be listed */
+function listed(dir: string): SegmentInfo[] {
+  return reading(dir, () => listSegments(dir));
+}
+
+/** Whether the file at `path` starts with the segment magic. */
+function hasSegmentMagic(path: string): boolean {
+  return reading(path, () => {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(SEGMENT_MAGIC.length);
+      return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SEGMENT_MAGIC);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+function statInput(path: string): Stats {
   if (!existsSync(path)) throw new UnusableInput(`${path} does not exist`);
-  if (statSync(path).isFile()) return [path];
+  return reading(path, () => statSync(path));
+}
+
+/**
+ * The segment files a path names, for the read-only commands: one file, a
+ * WAL directory, or a data directory (its `wal/`). A single file named like
+ * a segment is classified by its place in its directory; a file named
+ * otherwise (a `.broken` copy, say) is read if it starts like a segment, as
+ * the end of a log.
+ *
+ * @throws UnusableInput when the path does not exist, cannot be read, holds no segments or is not a segment
+ */
+export function segmentSet(path: string): SegmentSet {
+  const st = statInput(path);
+  if (st.isFile()) {
+    const dir = dirname(path);
+    const name = basename(path);
+    if (!Number.isNaN(parseSegmentFileName(name))) {
+      const segs = listed(dir);
+      const i = segs.findIndex((s) => s.name === name);
+      return { dir, paths: [path], endsLog: i < 0 || i === segs.length - 1 };
+    }
+    if (!hasSegmentMagic(path)) throw new UnusableInput(`${path} is not a WAL segment: its name is not <first LSN, 20 digits>.wal and it does not start with FLASHWAL`);
+    return { dir, paths: [path], endsLog: true };
+  }
+  if (!st.isDirectory()) throw new UnusableInput(`${path} is neither a directory nor a WAL segment file`);
   const dir = existsSync(join(path, 'wal')) ? join(path, 'wal') : path;
-  const segs = listSegments(dir);
+  const segs = listed(dir);
   if (segs.length === 0) throw new UnusableInput(`no WAL segments in ${dir}`);
-  return segs.map((s) => join(dir, s.name));
+  return { dir, paths: segs.map((s) => join(dir, s.name)), endsLog: true };
+}
+
+/** Chunk size for reading a segment that cannot be mapped. */
+const READ_CHUNK = 64 << 20;
+/** Files from this size on are read, not mapped (the mapping addon takes sizes below 2 GiB). */
+const MAP_LIMIT = 2 ** 31;
+
+/** A segment's bytes: a read-only mapping, or a copy read in chunks when the file cannot be mapped. */
+export interface SegmentBytes {
+  buf: Buffer;
+  /** Whether `buf` is a mapping, whose pages {@link dropMapped} may release (never on a copy: it would zero it). */
+  mapped: boolean;
+}
+
+/**
+ * Reads a segment: mapped when it can be, else read into memory in chunks
+ * (files of 2 GiB and more, which the mapping addon refuses, or a mapping
+ * that fails).
+ *
+ * @param mapLimit files from this size on are read, not mapped
+ * @throws UnusableInput when it cannot be opened or read, or is larger than a buffer can hold
+ */
+export function loadSegment(path: string, mapLimit = MAP_LIMIT): SegmentBytes {
+  const size = reading(path, () => statSync(path).size);
+  if (size < mapLimit) {
+    try {
+      return { buf: mapFileReadOnly(path), mapped: true };
+    } catch (err) {
+      if (isErrno(err)) throw new UnusableInput(`cannot read ${path}: ${err.message}`);
+      // The mapping itself failed (address space, limits): read it instead.
+    }
+  }
+  if (size > bufferConstants.MAX_LENGTH) throw new UnusableInput(`${path} is ${size} bytes, more than cache-dump can hold in memory (${bufferConstants.MAX_LENGTH}); it is not a segment this server wrote`);
+  return reading(path, () => {
+    const fd = openSync(path, 'r');
+    try {
+      let buf: Buffer;
+      try {
+        buf = Buffer.allocUnsafe(fstatSync(fd).size);
+      } catch {
+        throw new UnusableInput(`${path} is ${size} bytes and too large to map, and there is not enough memory to read it whole`);
+      }
+      let off = 0;
+      while (off < buf.length) {
+        const n = readSync(fd, buf, off, Math.min(READ_CHUNK, buf.length - off), off);
+        if (n === 0) break;
+        off += n;
+      }
+      return { buf: buf.subarray(0, off), mapped: false };
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** One segment walked, with every valid record. */
 interface Walked {
   path: string;
+  /** The segment's bytes; reading them again faults dropped pages back in. */
+  buf: Buffer;
   walk: SegmentWalk;
   records: WalRecord[];
+  /** Whether this is the last segment of its log. */
+  isLast: boolean;
 }
 
 /**
@@ -37,30 +167,32 @@ interface Walked {
  * segments, the last segment's torn tail recognised, damage reported and
  * read past. Yields one segment at a time (a segment is at most ~1 GiB).
  */
-function* walkAll(paths: string[], keepRecords: boolean): Generator<Walked> {
+function* walkAll(set: SegmentSet, keepRecords: boolean): Generator<Walked> {
+  const { paths } = set;
   let expect: number | undefined;
-  const bar = progress('reading', paths.reduce((a, p) => a + statSync(p).size, 0));
+  const bar = progress('reading', paths.reduce((a, p) => a + reading(p, () => statSync(p).size), 0));
   let done = 0;
   try {
     for (let i = 0; i < paths.length; i++) {
       const path = paths[i]!;
+      const isLast = set.endsLog && i === paths.length - 1;
       // Mapped, not read: no copy of the segment, and the pages already
       // checked are dropped as the walk goes, so memory stays flat however
       // large the log. Records kept for `wal cat` fault theirs back in.
-      const buf = mapFileReadOnly(path);
+      const { buf, mapped } = loadSegment(path);
       const records: WalRecord[] = [];
       const walk = walkSegment(buf, basename(path), {
         ...(expect !== undefined ? { expectLsn: expect } : {}),
-        lastSegment: i === paths.length - 1,
+        lastSegment: isLast,
         ...(keepRecords ? { onRecord: (r: WalRecord) => records.push({ ...r }) } : {}),
-        onAdvance: (offset) => dropMapped(buf, 0, offset),
+        ...(mapped ? { onAdvance: (offset: number) => dropMapped(buf, 0, offset) } : {}),
       });
-      dropMapped(buf, 0, buf.length);
+      if (mapped) dropMapped(buf, 0, buf.length);
       if (walk.count > 0) expect = walk.lastLsn + 1;
       else if (walk.header !== null && expect === undefined) expect = walk.header.firstLsn;
       done += buf.length;
       bar.update(done);
-      yield { path, walk, records };
+      yield { path, buf, walk, records, isLast };
     }
   } finally {
     bar.stop();
@@ -81,7 +213,7 @@ function stateOf(w: SegmentWalk): string {
 export async function walLs(path: string): Promise<number> {
   const rows = [['SEGMENT', 'FIRST LSN', 'LAST LSN', 'RECORDS', 'BYTES', 'STATE']];
   let damaged = false;
-  for (const { path: p, walk } of walkAll(segmentPaths(path), false)) {
+  for (const { path: p, walk } of walkAll(segmentSet(path), false)) {
     damaged ||= walk.problems.length > 0;
     rows.push([
       basename(p),
@@ -129,7 +261,7 @@ export async function walCat(path: string, o: CatOptions): Promise<number> {
   const pattern = o.key !== undefined ? Buffer.from(o.key) : null;
   const cmds = pattern !== null ? await commandTable() : null;
   let damaged = false;
-  for (const { walk, records } of walkAll(segmentPaths(path), true)) {
+  for (const { walk, records } of walkAll(segmentSet(path), true)) {
     for (const p of walk.problems) {
       damaged = true;
       process.stderr.write(`# ${p.file}:${p.offset} ${p.torn ? 'torn tail' : p.kind}: ${p.detail}\n`);
@@ -168,7 +300,7 @@ export async function walVerify(path: string): Promise<number> {
   let records = 0;
   let segments = 0;
   const problems: WalProblem[] = [];
-  for (const { path: p, walk } of walkAll(segmentPaths(path), false)) {
+  for (const { path: p, buf, walk } of walkAll(segmentSet(path), false)) {
     segments++;
     records += walk.count;
     problems.push(...walk.problems);
@@ -179,7 +311,7 @@ export async function walVerify(path: string): Promise<number> {
       if (walk.count > 0) goodLsn = walk.lastLsn;
     } else {
       goodOffset = walk.problems[0]!.offset;
-      goodLsn = lastLsnBefore(readFileSync(p), goodOffset) ?? goodLsn;
+      goodLsn = lastLsnBefore(buf, goodOffset) ?? goodLsn;
       stopped = true;
     }
   }
@@ -195,17 +327,17 @@ function lastLsnBefore(buf: Buffer, offset: number): number | null {
   return walk.count > 0 ? walk.lastLsn : null;
 }
 
+
 /**
  * `wal repair`: truncates damage in the last segment, after copying the
  * segment aside as `<segment>.broken`; asks first unless `yes`. Damage in an
  * earlier segment is reported with the choices, and nothing is changed.
  */
 export async function walRepair(path: string, yes: boolean): Promise<number> {
-  const paths = segmentPaths(path);
-  let target: { path: string; problem: WalProblem; isLast: boolean } | null = null;
-  for (const { path: p, walk } of walkAll(paths, false)) {
+  let target: { path: string; buf: Buffer; problem: WalProblem; isLast: boolean } | null = null;
+  for (const { path: p, buf, walk, isLast } of walkAll(segmentSet(path), false)) {
     if (walk.problems.length > 0) {
-      target = { path: p, problem: walk.problems[0]!, isLast: p === paths[paths.length - 1] };
+      target = { path: p, buf, problem: walk.problems[0]!, isLast };
       break;
     }
   }
@@ -225,7 +357,7 @@ export async function walRepair(path: string, yes: boolean): Promise<number> {
     );
     return 1;
   }
-  const buf = readFileSync(target.path);
+  const { buf } = target;
   const dropped = buf.length - problem.offset;
   const lost: number[] = [];
   for (let off = nextValidRecord(buf, problem.offset + 1); off >= 0; off = nextValidRecord(buf, off + 1)) {

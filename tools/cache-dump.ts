@@ -107,7 +107,7 @@ const recovery = new Option('--wal-recovery <policy>', 'damaged WAL: as the serv
 
 program
   .command('keys')
-  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry')
+  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 when the load read past damage)')
   .argument('<path>', 'data directory')
   .option('--db <n>', 'only this database', int('--db'))
   .option('--match <pattern>', 'only keys matching this glob')
@@ -117,7 +117,7 @@ program
   );
 program
   .command('export')
-  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines')
+  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read past damage)')
   .argument('<path>', 'data directory')
   .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
   .addOption(recovery)

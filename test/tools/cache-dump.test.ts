@@ -130,7 +130,9 @@ const CASES: [string, string[]][] = [
   ['keys-clean', ['keys', 'clean']],
   ['keys-db3', ['keys', 'clean', '--db', '3']],
   ['keys-torn', ['keys', 'wal-torn']],
+  ['keys-snapshot-damaged', ['keys', 'snapshot-damaged']],
   ['export-json-clean', ['export', 'clean', '--format', 'json']],
+  ['export-json-torn', ['export', 'wal-torn', '--format', 'json']],
   ['wal-ls-segment-file', ['wal', 'ls', 'clean/wal/00000000000000000001.wal']],
   ['wal-ls-not-segment', ['wal', 'ls', 'clean/snapshot/pages.dat']],
   ['wal-verify-device', ['wal', 'verify', '/dev/null']],
@@ -185,6 +187,30 @@ test('exit codes: 0 clean, 1 damaged, 2 unusable input', async () => {
   assert.equal((await dump(['wal', 'verify', '/no/such/dir'])).code, 2);
   assert.equal((await dump(['snapshot', 'verify', join(FIXTURES, 'clean', 'wal')])).code, 2);
   assert.equal((await dump(['wal', 'frobnicate'])).code, 2);
+});
+
+test('keys and export exit 1 when the load read past damage, 0 when it did not', async () => {
+  for (const cmd of [['keys'], ['export', '--format', 'json']]) {
+    assert.equal((await dump([...cmd, join(FIXTURES, 'clean')])).code, 0, cmd[0]);
+    const torn = await dump([...cmd, join(FIXTURES, 'wal-torn')]);
+    assert.equal(torn.code, 1, `${cmd[0]} over a torn tail`);
+    assert.match(torn.stderr, /torn WAL tail ignored/);
+    const snap = await dump([...cmd, join(FIXTURES, 'snapshot-damaged')]);
+    assert.equal(snap.code, 1, `${cmd[0]} over a damaged snapshot`);
+    assert.match(snap.stderr, /damaged page/);
+  }
+  // Damage skipped under skip-corrupt counts too.
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const seg = join(dir, 'wal', listSegments(join(dir, 'wal'))[0]!.name);
+  const bytes = readFileSync(seg);
+  const rec = scanSegmentFile(seg).records.find((r) => r.lsn === 9)!;
+  bytes[rec.offset + 30]! ^= 0x40; // a payload byte
+  writeFileSync(seg, bytes);
+  const skipped = await dump(['keys', dir, '--wal-recovery', 'skip-corrupt']);
+  assert.equal(skipped.code, 1, skipped.stderr);
+  assert.match(skipped.stderr, /skipping damaged WAL bytes/);
+  cleanup(dir);
 });
 
 test('unreadable input exits 2 with one line: a device, a non-segment file, a file too large to hold', async () => {

@@ -133,6 +133,8 @@ const CASES: [string, string[]][] = [
   ['keys-snapshot-damaged', ['keys', 'snapshot-damaged']],
   ['export-json-clean', ['export', 'clean', '--format', 'json']],
   ['export-json-torn', ['export', 'wal-torn', '--format', 'json']],
+  ['snapshot-info-damaged', ['snapshot', 'info', 'snapshot-damaged']],
+  ['snapshot-info-not-snapshot', ['snapshot', 'info', 'clean/wal']],
   ['wal-ls-segment-file', ['wal', 'ls', 'clean/wal/00000000000000000001.wal']],
   ['wal-ls-not-segment', ['wal', 'ls', 'clean/snapshot/pages.dat']],
   ['wal-verify-device', ['wal', 'verify', '/dev/null']],
@@ -210,6 +212,37 @@ test('keys and export exit 1 when the load read past damage, 0 when it did not',
   const skipped = await dump(['keys', dir, '--wal-recovery', 'skip-corrupt']);
   assert.equal(skipped.code, 1, skipped.stderr);
   assert.match(skipped.stderr, /skipping damaged WAL bytes/);
+  cleanup(dir);
+});
+
+test('snapshot info and snapshot verify both exit 2 when there is no manifest', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  for (const seq of listManifests(join(dir, 'snapshot'))) rmSync(join(dir, 'snapshot', manifestName(seq)));
+  for (const cmd of ['info', 'verify']) {
+    const r = await dump(['snapshot', cmd, dir]);
+    assert.equal(r.code, 2, `snapshot ${cmd}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^cache-dump: no snapshot in .*snapshot: no manifest\n$/);
+  }
+  cleanup(dir);
+});
+
+test('snapshot info names a truncated manifest and a short pages.dat', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const snap = join(dir, 'snapshot');
+  const manifest = join(snap, manifestName(listManifests(snap)[0]!));
+  const whole = readFileSync(manifest);
+  truncateSync(manifest, whole.length - 10);
+  let r = await dump(['snapshot', 'info', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /checksum truncated\)/);
+  writeFileSync(manifest, whole);
+  truncateSync(join(snap, 'pages.dat'), PAGE_SIZE / 2);
+  r = await dump(['snapshot', 'info', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /slots +2, but pages.dat is short: \d+ bytes hold 0 slots, the manifest uses slots up to 1/);
   cleanup(dir);
 });
 

@@ -87,7 +87,7 @@ wal
 wal
   .command('repair')
   .description('truncate the torn or damaged tail of the last segment, after copying it aside as <segment>.broken')
-  .argument('<path>', 'data directory or WAL directory')
+  .argument('<path>', 'data directory, WAL directory, or one segment file (repaired only if it is the last of its directory)')
   .option('--yes', 'do not ask for confirmation')
   .action((path: string, o: { yes?: boolean }) => run(async () => (await walTool()).walRepair(path, o.yes === true)));
 

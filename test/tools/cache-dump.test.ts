@@ -8,8 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
@@ -254,6 +255,7 @@ test('unreadable input exits 2 with one line: a device, a non-segment file, a fi
   for (const [args, message] of [
     [['wal', 'verify', '/dev/null'], /\/dev\/null is neither a directory nor a WAL segment file/],
     [['wal', 'ls', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment/],
+    [['wal', 'repair', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment .* in a WAL directory/],
     [['snapshot', 'info', '/dev/null'], /\/dev\/null is not a directory/],
     [['wal', 'verify', dir], /is 4294967396 bytes, more than cache-dump can hold in memory/],
   ] as const) {
@@ -296,6 +298,55 @@ test('repair copies the segment aside, truncates the torn tail, and the server t
   cleanup(dir);
 });
 
+test('repair of one segment file judges it by its place in its directory', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-torn'), dir);
+  const damaged = join(dir, 'wal', '00000000000000000001.wal');
+  // A later (empty) segment makes the torn one no longer the last: its damage is corruption.
+  const header = Buffer.from(readFileSync(damaged).subarray(0, 32));
+  writeFileSync(join(dir, 'wal', '00000000000000000011.wal'), header);
+  const size = statSync(damaged).size;
+  const r = await dump(['wal', 'repair', damaged, '--yes']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /which is not the last segment/);
+  assert.match(r.stdout, /Nothing was changed/);
+  assert.equal(statSync(damaged).size, size);
+  assert.ok(!readdirSync(join(dir, 'wal')).some((n) => n.includes('.broken')));
+  // wal ls of that file alone no longer calls its damage a torn tail.
+  const ls = await dump(['wal', 'ls', damaged]);
+  assert.match(ls.stdout, /corrupt at offset/);
+  cleanup(dir);
+});
+
+const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+test('repair asks on a terminal, holds the lock while it asks, and a "no" exits 1 changing nothing', { skip: !HAVE_SCRIPT && 'needs script(1) for a terminal' }, async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-torn'), dir);
+  assert.ok(!existsSync(join(dir, 'LOCK')), 'no server has run here');
+  const before = fingerprint(join(dir, 'wal'));
+  // script(1) gives the tool a terminal; -e passes its exit code on.
+  const child = spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  const deadline = Date.now() + 20_000;
+  while (!output.includes('[y/N]')) {
+    assert.ok(Date.now() < deadline, `no prompt: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(output, /Truncate 00000000000000000001\.wal at offset \d+, dropping \d+ bytes\? \[y\/N\]/);
+  // While it waits for the answer, the directory is locked.
+  const second = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(second.code, 2, second.stdout + second.stderr);
+  assert.match(second.stderr, /is in use .*stop the server before repairing/);
+  child.stdin.write('n\n');
+  assert.equal(await exited, 1, output);
+  assert.match(output, /Nothing was changed/);
+  assert.deepEqual(fingerprint(join(dir, 'wal')), before);
+  cleanup(dir);
+});
+
 test('repair refuses to touch the WAL of a running server', async () => {
   const srv = await startServer();
   await srv.client().set('k', 'v');
@@ -320,11 +371,16 @@ test('repair refuses damage before the last segment and explains the choices', a
   const lastSeg = segs[segs.length - 1]!;
   const next = String(lastSeg.firstLsn + 1000).padStart(20, '0') + '.wal';
   cpSync(join(dir, 'wal', segs[0]!.name), join(dir, 'wal', next));
-  const r = await dump(['wal', 'repair', dir, '--yes']);
-  assert.equal(r.code, 1);
-  assert.match(r.stdout, /not the last segment/);
-  assert.match(r.stdout, /--wal-recovery skip-corrupt/);
-  assert.match(r.stdout, /Nothing was changed/);
+  const before = fingerprint(join(dir, 'wal'));
+  // The same through the data directory, its wal/ directory, and the damaged segment itself.
+  for (const target of [dir, join(dir, 'wal'), join(dir, 'wal', segs[0]!.name)]) {
+    const r = await dump(['wal', 'repair', target, '--yes']);
+    assert.equal(r.code, 1, `${target}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /not the last segment/);
+    assert.match(r.stdout, /--wal-recovery skip-corrupt/);
+    assert.match(r.stdout, /Nothing was changed/);
+    assert.deepEqual(fingerprint(join(dir, 'wal')), before);
+  }
   cleanup(dir);
 });
 

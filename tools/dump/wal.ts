@@ -4,7 +4,7 @@
  */
 import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { listSegments, decodePayload, fsyncDir, type SegmentInfo } from '../../src/persistence/wal.js';
 import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
@@ -96,6 +96,26 @@ export function segmentSet(path: string): SegmentSet {
   const segs = listed(dir);
   if (segs.length === 0) throw new UnusableInput(`no WAL segments in ${dir}`);
   return { dir, paths: segs.map((s) => join(dir, s.name)), endsLog: true };
+}
+
+/**
+ * The segments `wal repair` considers: those of a WAL or data directory, or,
+ * for one segment file, the segments of its directory up to and including
+ * it, so that its place in the log (last or not) is known.
+ *
+ * @throws UnusableInput when the path names no segments, or a file that is not a segment in a WAL directory
+ */
+export function repairSet(path: string): SegmentSet {
+  const st = statInput(path);
+  if (st.isFile()) {
+    const dir = dirname(path);
+    const name = basename(path);
+    const segs = Number.isNaN(parseSegmentFileName(name)) ? [] : listed(dir);
+    const i = segs.findIndex((s) => s.name === name);
+    if (i < 0) throw new UnusableInput(`${path} is not a WAL segment (<first LSN, 20 digits>.wal) in a WAL directory; give wal repair the data directory, its wal/ directory or one of its segments`);
+    return { dir, paths: segs.slice(0, i + 1).map((s) => join(dir, s.name)), endsLog: i === segs.length - 1 };
+  }
+  return segmentSet(path);
 }
 
 /** Chunk size for reading a segment that cannot be mapped. */
@@ -331,18 +351,32 @@ function lastLsnBefore(buf: Buffer, offset: number): number | null {
 /**
  * `wal repair`: truncates damage in the last segment, after copying the
  * segment aside as `<segment>.broken`; asks first unless `yes`. Damage in an
- * earlier segment is reported with the choices, and nothing is changed.
+ * earlier segment is reported with the choices, and nothing is changed. The
+ * data directory lock is held from before the scan to the end, so no server
+ * starts on the directory meanwhile.
+ *
+ * @throws UnusableInput when the path names no WAL, or a server holds the directory
  */
 export async function walRepair(path: string, yes: boolean): Promise<number> {
+  const set = repairSet(path);
+  const lock = lockWalDir(set.dir);
+  try {
+    return await repairLocked(set, yes);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function repairLocked(set: SegmentSet, yes: boolean): Promise<number> {
   let target: { path: string; buf: Buffer; problem: WalProblem; isLast: boolean } | null = null;
-  for (const { path: p, buf, walk, isLast } of walkAll(segmentSet(path), false)) {
+  for (const { path: p, buf, walk, isLast } of walkAll(set, false)) {
     if (walk.problems.length > 0) {
       target = { path: p, buf, problem: walk.problems[0]!, isLast };
       break;
     }
   }
   if (target === null) {
-    await out('the WAL is clean: nothing to repair\n');
+    await out(set.endsLog ? 'the WAL is clean: nothing to repair\n' : `the WAL is clean up to ${basename(set.paths[set.paths.length - 1]!)}: nothing to repair\n`);
     return 0;
   }
   const { problem } = target;
@@ -378,25 +412,20 @@ export async function walRepair(path: string, yes: boolean): Promise<number> {
       return 1;
     }
   }
-  const lock = lockIfServed(dirname(target.path));
+  let aside = target.path + '.broken';
+  for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
+  // The copy is durable before the original shrinks.
+  copyFileSync(target.path, aside);
+  fsyncFile(aside);
+  await fsyncDir(dirname(target.path));
+  const fd = openSync(target.path, 'r+');
   try {
-    let aside = target.path + '.broken';
-    for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
-    // The copy is durable before the original shrinks.
-    copyFileSync(target.path, aside);
-    fsyncFile(aside);
-    await fsyncDir(dirname(target.path));
-    const fd = openSync(target.path, 'r+');
-    try {
-      ftruncateSync(fd, problem.offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
+    ftruncateSync(fd, problem.offset);
+    fsyncSync(fd);
   } finally {
-    lock?.release();
+    closeSync(fd);
   }
+  await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
   return 0;
 }
 
@@ -411,20 +440,23 @@ function fsyncFile(path: string): void {
 }
 
 /**
- * Takes the data directory lock of WAL directory `walDir` when a server has
- * ever run there (its LOCK file exists), so a repair never truncates the log
- * of a running server.
+ * Takes the lock of the data directory whose WAL directory is `walDir` (a
+ * server's WAL is always `<data dir>/wal`), whether or not a server has run
+ * there yet: while it is held no server can start on the directory, so
+ * nothing changes between the scan, the question and the truncation.
  *
- * @returns the held lock, or null when there is no LOCK file
- * @throws UnusableInput when a server holds the directory
+ * @returns the held lock, or null when `walDir` is not named `wal` (no server uses it)
+ * @throws UnusableInput when a server (or another repair) holds the directory, or it cannot be locked
  */
-function lockIfServed(walDir: string): DirLock | null {
-  const dataDir = dirname(walDir);
-  if (!existsSync(join(dataDir, 'LOCK'))) return null;
+function lockWalDir(walDir: string): DirLock | null {
+  const abs = resolve(walDir);
+  if (basename(abs) !== 'wal') return null;
+  const dataDir = dirname(abs);
   try {
     return lockDataDir(dataDir);
   } catch (err) {
     if (err instanceof DirectoryLockedError) throw new UnusableInput(`${err.message}; stop the server before repairing its WAL`);
+    if (isErrno(err)) throw new UnusableInput(`cannot lock ${dataDir} for the repair: ${err.message}`);
     throw err;
   }
 }

@@ -280,10 +280,12 @@ test('a segment too large to map is read in chunks, to the same bytes', () => {
 test('repair copies the segment aside, truncates the torn tail, and the server then starts with everything before it', async () => {
   const dir = tempDir();
   copyDataDir(join(FIXTURES, 'wal-torn'), dir);
-  // Without --yes and without a terminal, nothing changes.
+  const before = fingerprint(join(dir, 'wal'));
+  // Without --yes and without a terminal to ask on, nothing changes (exit 2).
   const refused = await dump(['wal', 'repair', dir], '');
   assert.equal(refused.code, 2);
-  assert.match(refused.stdout, /Re-run with --yes/);
+  assert.match(refused.stdout, /Re-run with --yes .*Nothing was changed/);
+  assert.deepEqual(fingerprint(join(dir, 'wal')), before);
   const r = await dump(['wal', 'repair', dir, '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Truncated .* at offset \d+: dropped \d+ bytes \(0 records\)\. The original is saved as .*\.wal\.broken\./);
@@ -295,6 +297,43 @@ test('repair copies the segment aside, truncates the torn tail, and the server t
   assert.equal(got.stdout, expected.stdout, 'the keyspace before the damage is intact');
   assert.equal(await srv.client().get('greeting'), 'hello, world');
   await srv.stop();
+  cleanup(dir);
+});
+
+test('repair refuses damage in the last segment that is not a torn tail, unless --force', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-corrupt'), dir);
+  const before = fingerprint(join(dir, 'wal'));
+  for (const target of [dir, join(dir, 'wal'), join(dir, 'wal', '00000000000000000001.wal')]) {
+    const r = await dump(['wal', 'repair', target, '--yes']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /is the last segment, but this damage is not a torn tail/);
+    assert.match(r.stdout, /--wal-recovery skip-corrupt/);
+    assert.match(r.stdout, /restore the data directory from a backup/);
+    assert.match(r.stdout, /move 00000000000000000001\.wal aside/);
+    assert.match(r.stdout, /--force to truncate 00000000000000000001\.wal at offset 32 anyway, dropping \d+ bytes and 10 records from the damage on \(LSN 2\.\.11\)/);
+    assert.match(r.stdout, /Nothing was changed/);
+    assert.deepEqual(fingerprint(join(dir, 'wal')), before, `${target}: nothing changed`);
+  }
+  const forced = await dump(['wal', 'repair', dir, '--yes', '--force']);
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+  assert.match(forced.stdout, /Truncated 00000000000000000001\.wal at offset 32: dropped \d+ bytes \(10 records\)/);
+  assert.equal(statSync(join(dir, 'wal', '00000000000000000001.wal')).size, 32);
+  assert.ok(readFileSync(join(dir, 'wal', '00000000000000000001.wal.broken')).equals(readFileSync(join(FIXTURES, 'wal-corrupt', 'wal', '00000000000000000001.wal'))));
+  cleanup(dir);
+});
+
+test('repair refuses an LSN gap in the last segment and counts every record it would lose', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  // A last segment whose records restart at LSN 1: the gap is at its first record.
+  cpSync(join(dir, 'wal', '00000000000000000001.wal'), join(dir, 'wal', '00000000000000000012.wal'));
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /lsn-gap: expected LSN 12, found 1/);
+  assert.match(r.stdout, /records are missing before offset 32/);
+  assert.match(r.stdout, /dropping \d+ bytes and 11 records from the damage on \(LSN 1\.\.11\)/);
+  assert.equal(statSync(join(dir, 'wal', '00000000000000000012.wal')).size, statSync(join(dir, 'wal', '00000000000000000001.wal')).size);
   cleanup(dir);
 });
 
@@ -316,6 +355,38 @@ test('repair of one segment file judges it by its place in its directory', async
   const ls = await dump(['wal', 'ls', damaged]);
   assert.match(ls.stdout, /corrupt at offset/);
   cleanup(dir);
+});
+
+test('repair sets aside a last segment with a damaged header and no records, and the server then starts', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const empty = join(dir, 'wal', '00000000000000000012.wal');
+  writeFileSync(empty, '');
+  assert.equal((await dump(['wal', 'verify', dir])).code, 1);
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /bad-segment-header/);
+  assert.match(r.stdout, /Moved 00000000000000000012\.wal aside as 00000000000000000012\.wal\.broken \(0 bytes, 0 records\)/);
+  assert.ok(!existsSync(empty));
+  assert.ok(existsSync(empty + '.broken'));
+  assert.equal((await dump(['wal', 'verify', dir])).code, 0);
+  assert.equal((await dump(['keys', dir])).stdout, (await dump(['keys', join(FIXTURES, 'clean')])).stdout);
+  const srv = await startServer({ dir, args: ['--wal-recovery', 'strict'] });
+  assert.equal(await srv.client().get('greeting'), 'hello, world');
+  await srv.stop();
+  // A damaged header over valid records is refused.
+  const dir2 = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir2);
+  const seg = join(dir2, 'wal', '00000000000000000001.wal');
+  const bytes = readFileSync(seg);
+  bytes[0] = 0x58;
+  writeFileSync(seg, bytes);
+  const refused = await dump(['wal', 'repair', dir2, '--yes']);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stdout, /its header is damaged and it still holds 11 valid records \(LSN 1\.\.11\)/);
+  assert.ok(existsSync(seg));
+  cleanup(dir);
+  cleanup(dir2);
 });
 
 const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;

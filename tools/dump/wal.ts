@@ -2,7 +2,7 @@
  * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
  * server's own reader (src/persistence/reader.ts) in its keep-going mode.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -347,31 +347,118 @@ function lastLsnBefore(buf: Buffer, offset: number): number | null {
   return walk.count > 0 ? walk.lastLsn : null;
 }
 
+/** Options of `wal repair`. */
+export interface RepairOptions {
+  /** Do not ask for confirmation. */
+  yes: boolean;
+  /** Act on damage that is not a torn tail too, losing the records from the damage on. */
+  force: boolean;
+}
+
+/** What a repair does to the last segment. */
+type RepairAction =
+  /** Cut the file at `offset`, after copying it aside. */
+  | { kind: 'truncate'; offset: number; bytes: number; lost: number[] }
+  /** Rename the whole file aside: its header is damaged, so no prefix of it is a segment. */
+  | { kind: 'set-aside'; bytes: number; lost: number[] };
+
+/** LSNs of the valid-looking records from offset `from` on. */
+function recordsFrom(buf: Buffer, from: number): number[] {
+  const lsns: number[] = [];
+  for (let off = nextValidRecord(buf, from); off >= 0; off = nextValidRecord(buf, off + 1)) {
+    const r = recordAt(buf, off);
+    if (typeof r !== 'string') lsns.push(r.lsn);
+  }
+  return lsns;
+}
+
+function lsnRange(lsns: number[]): string {
+  if (lsns.length === 0) return '';
+  return lsns.length === 1 ? ` (LSN ${lsns[0]})` : ` (LSN ${lsns[0]}..${lsns[lsns.length - 1]})`;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
 
 /**
- * `wal repair`: truncates damage in the last segment, after copying the
- * segment aside as `<segment>.broken`; asks first unless `yes`. Damage in an
- * earlier segment is reported with the choices, and nothing is changed. The
- * data directory lock is held from before the scan to the end, so no server
- * starts on the directory meanwhile.
+ * Decides what repairing the first problem of the last segment means: a torn
+ * tail is truncated; a damaged header over no valid record is set aside;
+ * anything else only with `force`.
  *
+ * @returns the action, or the explanation of a refusal
+ */
+function planRepair(name: string, buf: Buffer, problem: WalProblem, force: boolean): RepairAction | string {
+  if (problem.kind === 'bad-segment-header') {
+    const lost = recordsFrom(buf, 0);
+    if (lost.length === 0 || force) return { kind: 'set-aside', bytes: buf.length, lost };
+    return refusal(
+      name,
+      `its header is damaged and it still holds ${plural(lost.length, 'valid record')}${lsnRange(lost)}`,
+      `it skips this whole segment, and its records are lost`,
+      `move ${name} aside anyway, losing those records`,
+    );
+  }
+  const lost = recordsFrom(buf, problem.offset);
+  const truncate: RepairAction = { kind: 'truncate', offset: problem.offset, bytes: buf.length - problem.offset, lost };
+  if (problem.torn || force) return truncate;
+  const why =
+    problem.kind === 'lsn-gap'
+      ? `records are missing before offset ${problem.offset} (${problem.detail}), and the records after the gap were synced`
+      : `a record after it was written once the damaged record had been synced, so the damaged bytes may hold acknowledged writes`;
+  return refusal(
+    name,
+    why,
+    `it skips the damaged bytes and keeps every valid record after them`,
+    `truncate ${name} at offset ${problem.offset} anyway, dropping ${truncate.bytes} bytes and ${plural(lost.length, 'record')} from the damage on${lsnRange(lost)}`,
+  );
+}
+
+/** The refusal of a repair of the last segment, with the choices left to the operator. */
+function refusal(name: string, why: string, skip: string, force: string): string {
+  return (
+    `${name} is the last segment, but this damage is not a torn tail: ${why}. Repair only truncates a torn tail. Choices:\n` +
+    `  1. start the server with --wal-recovery skip-corrupt: ${skip};\n` +
+    `  2. restore the data directory from a backup;\n` +
+    `  3. move ${name} aside yourself, losing every record in it;\n` +
+    `  4. re-run with --force to ${force}.\n` +
+    `Nothing was changed.\n`
+  );
+}
+
+/** A free name beside `path` for its saved copy: `<segment>.broken`, else `.broken.1`, `.broken.2`... */
+function asideName(path: string): string {
+  let aside = path + '.broken';
+  for (let n = 1; existsSync(aside); n++) aside = `${path}.broken.${n}`;
+  return aside;
+}
+
+/**
+ * `wal repair`: truncates a torn tail of the last segment after copying the
+ * segment aside as `<segment>.broken`, or sets aside a last segment whose
+ * header is damaged and which holds no valid record; asks first unless
+ * `o.yes`. Other damage is reported with the choices and nothing is changed,
+ * unless `o.force`. The data directory lock is held from before the scan to
+ * the end, so no server starts on the directory meanwhile.
+ *
+ * @returns 0 repaired or clean, 1 refused or declined, 2 no terminal to ask on (and no `--yes`)
  * @throws UnusableInput when the path names no WAL, or a server holds the directory
  */
-export async function walRepair(path: string, yes: boolean): Promise<number> {
+export async function walRepair(path: string, o: RepairOptions): Promise<number> {
   const set = repairSet(path);
   const lock = lockWalDir(set.dir);
   try {
-    return await repairLocked(set, yes);
+    return await repairLocked(set, o);
   } finally {
     lock?.release();
   }
 }
 
-async function repairLocked(set: SegmentSet, yes: boolean): Promise<number> {
-  let target: { path: string; buf: Buffer; problem: WalProblem; isLast: boolean } | null = null;
-  for (const { path: p, buf, walk, isLast } of walkAll(set, false)) {
-    if (walk.problems.length > 0) {
-      target = { path: p, buf, problem: walk.problems[0]!, isLast };
+async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> {
+  let target: Walked | null = null;
+  for (const w of walkAll(set, false)) {
+    if (w.walk.problems.length > 0) {
+      target = w;
       break;
     }
   }
@@ -379,29 +466,33 @@ async function repairLocked(set: SegmentSet, yes: boolean): Promise<number> {
     await out(set.endsLog ? 'the WAL is clean: nothing to repair\n' : `the WAL is clean up to ${basename(set.paths[set.paths.length - 1]!)}: nothing to repair\n`);
     return 0;
   }
-  const { problem } = target;
+  const problem = target.walk.problems[0]!;
+  const name = basename(target.path);
   await out(describeProblem(problem) + '\n');
   if (!target.isLast) {
     await out(
-      `The damage is in ${basename(target.path)}, which is not the last segment: the records after it were synced and may have been acknowledged, so they are not dropped silently. Choices:\n` +
+      `The damage is in ${name}, which is not the last segment: the records after it were synced and may have been acknowledged, so they are not dropped silently. Choices:\n` +
         `  1. start the server with --wal-recovery skip-corrupt: it skips the damaged bytes and keeps every valid record after them;\n` +
         `  2. restore the data directory from a backup;\n` +
-        `  3. move ${basename(target.path)} and every later segment aside, losing every record from the damage on.\n` +
+        `  3. move ${name} and every later segment aside, losing every record from the damage on.\n` +
         `Nothing was changed.\n`,
     );
     return 1;
   }
-  const { buf } = target;
-  const dropped = buf.length - problem.offset;
-  const lost: number[] = [];
-  for (let off = nextValidRecord(buf, problem.offset + 1); off >= 0; off = nextValidRecord(buf, off + 1)) {
-    const r = recordAt(buf, off);
-    if (typeof r !== 'string') lost.push(r.lsn);
+  const action = planRepair(name, target.buf, problem, o.force);
+  if (typeof action === 'string') {
+    await out(action);
+    return 1;
   }
-  const what = `truncate ${basename(target.path)} at offset ${problem.offset}, dropping ${dropped} bytes` + (lost.length > 0 ? ` and ${lost.length} valid-looking records after the damage (LSN ${lost[0]}..${lost[lost.length - 1]})` : '');
-  if (!yes) {
+  const aside = asideName(target.path);
+  const lost = action.lost.length > 0 ? ` and ${plural(action.lost.length, 'valid-looking record')} from the damage on${lsnRange(action.lost)}` : '';
+  const what =
+    action.kind === 'truncate'
+      ? `truncate ${name} at offset ${action.offset}, dropping ${action.bytes} bytes${lost}`
+      : `move ${name} (${action.bytes} bytes${action.lost.length > 0 ? `, ${plural(action.lost.length, 'valid record')}${lsnRange(action.lost)}` : ', no valid record'}) aside as ${basename(aside)}, taking it out of the log`;
+  if (!o.yes) {
     if (!process.stdin.isTTY) {
-      await out(`Would ${what}. Re-run with --yes to do it (stdin is not a terminal to ask on).\n`);
+      await out(`Would ${what}. Re-run with --yes to do it (stdin is not a terminal to ask on). Nothing was changed.\n`);
       return 2;
     }
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -412,20 +503,28 @@ async function repairLocked(set: SegmentSet, yes: boolean): Promise<number> {
       return 1;
     }
   }
-  let aside = target.path + '.broken';
-  for (let n = 1; existsSync(aside); n++) aside = `${target.path}.broken.${n}`;
+  const dir = dirname(target.path);
+  if (action.kind === 'set-aside') {
+    // The bytes are made durable where they are, then the name moves: at
+    // every instant the file is either the segment or the saved copy.
+    fsyncFile(target.path);
+    renameSync(target.path, aside);
+    await fsyncDir(dir);
+    await out(`Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); it is no longer part of the log.\n`);
+    return 0;
+  }
   // The copy is durable before the original shrinks.
   copyFileSync(target.path, aside);
   fsyncFile(aside);
-  await fsyncDir(dirname(target.path));
+  await fsyncDir(dir);
   const fd = openSync(target.path, 'r+');
   try {
-    ftruncateSync(fd, problem.offset);
+    ftruncateSync(fd, action.offset);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  await out(`Truncated ${basename(target.path)} at offset ${problem.offset}: dropped ${dropped} bytes (${lost.length} records). The original is saved as ${basename(aside)}.\n`);
+  await out(`Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`);
   return 0;
 }
 

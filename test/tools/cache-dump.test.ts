@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
+import { CLI, cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
 import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
@@ -363,6 +363,9 @@ test('repair sets aside a last segment with a damaged header and no records, and
   const empty = join(dir, 'wal', '00000000000000000012.wal');
   writeFileSync(empty, '');
   assert.equal((await dump(['wal', 'verify', dir])).code, 1);
+  const before = await run(process.execPath, [CLI, '--port', '0', '--dir', dir]);
+  assert.equal(before.code, 1, 'the server refuses the empty segment');
+  assert.match(before.stdout + before.stderr, /file is 0 bytes, shorter than a segment header/);
   const r = await dump(['wal', 'repair', dir, '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /bad-segment-header/);

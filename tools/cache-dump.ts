@@ -6,8 +6,10 @@
  * keep-going or read-only mode; only `wal repair` changes anything, and it
  * copies the file aside and asks first.
  *
- * Exit codes: 0 clean / done, 1 damage found (or a repair declined), 2
- * unusable input (no such directory, nothing to read, bad arguments).
+ * Exit codes: 0 clean / done; 1 damage found, or a repair refused or
+ * declined by the user; 2 unusable input (no such directory, nothing to read,
+ * a file that is not a segment, bad arguments, a directory a server holds),
+ * or a repair that must ask but has no terminal to ask on and no `--yes`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FLASHCACHE_VERSION } from '../src/version.js';
@@ -86,10 +88,14 @@ wal
   .action((path: string) => run(async () => (await walTool()).walVerify(path)));
 wal
   .command('repair')
-  .description('truncate the torn or damaged tail of the last segment, after copying it aside as <segment>.broken')
-  .argument('<path>', 'data directory or WAL directory')
-  .option('--yes', 'do not ask for confirmation')
-  .action((path: string, o: { yes?: boolean }) => run(async () => (await walTool()).walRepair(path, o.yes === true)));
+  .description(
+    'truncate a torn tail of the last segment after copying it aside as <segment>.broken, or set aside a last segment whose header is damaged and ' +
+      'which holds no valid record; other damage is explained and left alone (exit 1) unless --force',
+  )
+  .argument('<path>', 'data directory, WAL directory, or one segment file (repaired only if it is the last of its directory)')
+  .option('--yes', 'do not ask for confirmation (without it, and without a terminal to ask on, nothing is done: exit 2)')
+  .option('--force', 'also truncate damage that is not a torn tail, at its offset, losing every record from there on (acknowledged writes among them)')
+  .action((path: string, o: { yes?: boolean; force?: boolean }) => run(async () => (await walTool()).walRepair(path, { yes: o.yes === true, force: o.force === true })));
 
 const snapshot = program.command('snapshot').description('snapshot manifests and pages');
 snapshot
@@ -107,7 +113,7 @@ const recovery = new Option('--wal-recovery <policy>', 'damaged WAL: as the serv
 
 program
   .command('keys')
-  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry')
+  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 when the load read past damage)')
   .argument('<path>', 'data directory')
   .option('--db <n>', 'only this database', int('--db'))
   .option('--match <pattern>', 'only keys matching this glob')
@@ -117,7 +123,7 @@ program
   );
 program
   .command('export')
-  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines')
+  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read past damage)')
   .argument('<path>', 'data directory')
   .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
   .addOption(recovery)

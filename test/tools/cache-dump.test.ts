@@ -8,16 +8,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
+import { CLI, cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
 import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
 import { scanSegmentFile } from '../../src/persistence/reader.js';
 import { listSegments } from '../../src/persistence/wal.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
+import { loadSegment } from '../../tools/dump/wal.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURES = join(ROOT, 'fixtures', 'data');
@@ -128,8 +131,29 @@ const CASES: [string, string[]][] = [
   ['keys-clean', ['keys', 'clean']],
   ['keys-db3', ['keys', 'clean', '--db', '3']],
   ['keys-torn', ['keys', 'wal-torn']],
+  ['keys-snapshot-damaged', ['keys', 'snapshot-damaged']],
   ['export-json-clean', ['export', 'clean', '--format', 'json']],
+  ['export-json-torn', ['export', 'wal-torn', '--format', 'json']],
+  ['snapshot-info-damaged', ['snapshot', 'info', 'snapshot-damaged']],
+  ['snapshot-info-not-snapshot', ['snapshot', 'info', 'clean/wal']],
+  ['wal-ls-segment-file', ['wal', 'ls', 'clean/wal/00000000000000000001.wal']],
+  ['wal-ls-not-segment', ['wal', 'ls', 'clean/snapshot/pages.dat']],
+  ['wal-verify-device', ['wal', 'verify', '/dev/null']],
 ];
+
+/** Every file under `dir` (relative path) with its size and SHA-256. */
+function fingerprint(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.set(relative(dir, p), `${statSync(p).size} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+    }
+  };
+  walk(dir);
+  return files;
+}
 
 function render(r: { code: number; stdout: string; stderr: string }): string {
   return `${r.stdout}${r.stderr ? `# stderr\n${r.stderr}` : ''}# exit ${r.code}\n`;
@@ -140,6 +164,7 @@ test('every command prints its golden output over the fixtures', async () => {
     await generateFixtures();
     mkdirSync(GOLDEN, { recursive: true });
   }
+  const before = fingerprint(FIXTURES);
   const cwd = process.cwd();
   process.chdir(FIXTURES);
   try {
@@ -152,10 +177,9 @@ test('every command prints its golden output over the fixtures', async () => {
   } finally {
     process.chdir(cwd);
   }
-  // The read-only commands changed nothing.
-  const torn = readdirSync(join(FIXTURES, 'wal-torn', 'wal')).map((n) => statSync(join(FIXTURES, 'wal-torn', 'wal', n)).size);
-  assert.ok(torn.length > 0);
-  assert.ok(!existsSync(join(FIXTURES, 'clean', 'snapshot', 'pages.dat.tmp')));
+  // The read-only commands changed nothing: same files, same sizes, same bytes.
+  assert.ok(before.size > 0);
+  assert.deepEqual(fingerprint(FIXTURES), before);
 });
 
 test('exit codes: 0 clean, 1 damaged, 2 unusable input', async () => {
@@ -168,13 +192,100 @@ test('exit codes: 0 clean, 1 damaged, 2 unusable input', async () => {
   assert.equal((await dump(['wal', 'frobnicate'])).code, 2);
 });
 
+test('keys and export exit 1 when the load read past damage, 0 when it did not', async () => {
+  for (const cmd of [['keys'], ['export', '--format', 'json']]) {
+    assert.equal((await dump([...cmd, join(FIXTURES, 'clean')])).code, 0, cmd[0]);
+    const torn = await dump([...cmd, join(FIXTURES, 'wal-torn')]);
+    assert.equal(torn.code, 1, `${cmd[0]} over a torn tail`);
+    assert.match(torn.stderr, /torn WAL tail ignored/);
+    const snap = await dump([...cmd, join(FIXTURES, 'snapshot-damaged')]);
+    assert.equal(snap.code, 1, `${cmd[0]} over a damaged snapshot`);
+    assert.match(snap.stderr, /damaged page/);
+  }
+  // Damage skipped under skip-corrupt counts too.
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const seg = join(dir, 'wal', listSegments(join(dir, 'wal'))[0]!.name);
+  const bytes = readFileSync(seg);
+  const rec = scanSegmentFile(seg).records.find((r) => r.lsn === 9)!;
+  bytes[rec.offset + 30]! ^= 0x40; // a payload byte
+  writeFileSync(seg, bytes);
+  const skipped = await dump(['keys', dir, '--wal-recovery', 'skip-corrupt']);
+  assert.equal(skipped.code, 1, skipped.stderr);
+  assert.match(skipped.stderr, /skipping damaged WAL bytes/);
+  cleanup(dir);
+});
+
+test('snapshot info and snapshot verify both exit 2 when there is no manifest', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  for (const seq of listManifests(join(dir, 'snapshot'))) rmSync(join(dir, 'snapshot', manifestName(seq)));
+  for (const cmd of ['info', 'verify']) {
+    const r = await dump(['snapshot', cmd, dir]);
+    assert.equal(r.code, 2, `snapshot ${cmd}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^cache-dump: no snapshot in .*snapshot: no manifest\n$/);
+  }
+  cleanup(dir);
+});
+
+test('snapshot info names a truncated manifest and a short pages.dat', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const snap = join(dir, 'snapshot');
+  const manifest = join(snap, manifestName(listManifests(snap)[0]!));
+  const whole = readFileSync(manifest);
+  truncateSync(manifest, whole.length - 10);
+  let r = await dump(['snapshot', 'info', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /checksum truncated\)/);
+  writeFileSync(manifest, whole);
+  truncateSync(join(snap, 'pages.dat'), PAGE_SIZE / 2);
+  r = await dump(['snapshot', 'info', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /slots +2, but pages.dat is short: \d+ bytes hold 0 slots, the manifest uses slots up to 1/);
+  cleanup(dir);
+});
+
+test('unreadable input exits 2 with one line: a device, a non-segment file, a file too large to hold', async () => {
+  const dir = tempDir();
+  const big = join(dir, '00000000000000000001.wal');
+  writeFileSync(big, readFileSync(join(FIXTURES, 'clean', 'wal', '00000000000000000001.wal')).subarray(0, 32));
+  truncateSync(big, 2 ** 32 + 100); // sparse: no disk used
+  for (const [args, message] of [
+    [['wal', 'verify', '/dev/null'], /\/dev\/null is neither a directory nor a WAL segment file/],
+    [['wal', 'ls', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment/],
+    [['wal', 'repair', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment .* in a WAL directory/],
+    [['snapshot', 'info', '/dev/null'], /\/dev\/null is not a directory/],
+    [['wal', 'verify', dir], /is 4294967396 bytes, more than cache-dump can hold in memory/],
+  ] as const) {
+    const r = await dump([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
+  }
+  cleanup(dir);
+});
+
+test('a segment too large to map is read in chunks, to the same bytes', () => {
+  const seg = join(FIXTURES, 'wal-torn', 'wal', '00000000000000000001.wal');
+  const mapped = loadSegment(seg);
+  const read = loadSegment(seg, 0);
+  assert.equal(mapped.mapped, true);
+  assert.equal(read.mapped, false);
+  assert.ok(read.buf.equals(readFileSync(seg)));
+  assert.ok(mapped.buf.equals(read.buf));
+});
+
 test('repair copies the segment aside, truncates the torn tail, and the server then starts with everything before it', async () => {
   const dir = tempDir();
   copyDataDir(join(FIXTURES, 'wal-torn'), dir);
-  // Without --yes and without a terminal, nothing changes.
+  const before = fingerprint(join(dir, 'wal'));
+  // Without --yes and without a terminal to ask on, nothing changes (exit 2).
   const refused = await dump(['wal', 'repair', dir], '');
   assert.equal(refused.code, 2);
-  assert.match(refused.stdout, /Re-run with --yes/);
+  assert.match(refused.stdout, /Re-run with --yes .*Nothing was changed/);
+  assert.deepEqual(fingerprint(join(dir, 'wal')), before);
   const r = await dump(['wal', 'repair', dir, '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Truncated .* at offset \d+: dropped \d+ bytes \(0 records\)\. The original is saved as .*\.wal\.broken\./);
@@ -186,6 +297,127 @@ test('repair copies the segment aside, truncates the torn tail, and the server t
   assert.equal(got.stdout, expected.stdout, 'the keyspace before the damage is intact');
   assert.equal(await srv.client().get('greeting'), 'hello, world');
   await srv.stop();
+  cleanup(dir);
+});
+
+test('repair refuses damage in the last segment that is not a torn tail, unless --force', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-corrupt'), dir);
+  const before = fingerprint(join(dir, 'wal'));
+  for (const target of [dir, join(dir, 'wal'), join(dir, 'wal', '00000000000000000001.wal')]) {
+    const r = await dump(['wal', 'repair', target, '--yes']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /is the last segment, but this damage is not a torn tail/);
+    assert.match(r.stdout, /--wal-recovery skip-corrupt/);
+    assert.match(r.stdout, /restore the data directory from a backup/);
+    assert.match(r.stdout, /move 00000000000000000001\.wal aside/);
+    assert.match(r.stdout, /--force to truncate 00000000000000000001\.wal at offset 32 anyway, dropping \d+ bytes and 10 records from the damage on \(LSN 2\.\.11\)/);
+    assert.match(r.stdout, /Nothing was changed/);
+    assert.deepEqual(fingerprint(join(dir, 'wal')), before, `${target}: nothing changed`);
+  }
+  const forced = await dump(['wal', 'repair', dir, '--yes', '--force']);
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+  assert.match(forced.stdout, /Truncated 00000000000000000001\.wal at offset 32: dropped \d+ bytes \(10 records\)/);
+  assert.equal(statSync(join(dir, 'wal', '00000000000000000001.wal')).size, 32);
+  assert.ok(readFileSync(join(dir, 'wal', '00000000000000000001.wal.broken')).equals(readFileSync(join(FIXTURES, 'wal-corrupt', 'wal', '00000000000000000001.wal'))));
+  cleanup(dir);
+});
+
+test('repair refuses an LSN gap in the last segment and counts every record it would lose', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  // A last segment whose records restart at LSN 1: the gap is at its first record.
+  cpSync(join(dir, 'wal', '00000000000000000001.wal'), join(dir, 'wal', '00000000000000000012.wal'));
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /lsn-gap: expected LSN 12, found 1/);
+  assert.match(r.stdout, /records are missing before offset 32/);
+  assert.match(r.stdout, /dropping \d+ bytes and 11 records from the damage on \(LSN 1\.\.11\)/);
+  assert.equal(statSync(join(dir, 'wal', '00000000000000000012.wal')).size, statSync(join(dir, 'wal', '00000000000000000001.wal')).size);
+  cleanup(dir);
+});
+
+test('repair of one segment file judges it by its place in its directory', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-torn'), dir);
+  const damaged = join(dir, 'wal', '00000000000000000001.wal');
+  // A later (empty) segment makes the torn one no longer the last: its damage is corruption.
+  const header = Buffer.from(readFileSync(damaged).subarray(0, 32));
+  writeFileSync(join(dir, 'wal', '00000000000000000011.wal'), header);
+  const size = statSync(damaged).size;
+  const r = await dump(['wal', 'repair', damaged, '--yes']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /which is not the last segment/);
+  assert.match(r.stdout, /Nothing was changed/);
+  assert.equal(statSync(damaged).size, size);
+  assert.ok(!readdirSync(join(dir, 'wal')).some((n) => n.includes('.broken')));
+  // wal ls of that file alone no longer calls its damage a torn tail.
+  const ls = await dump(['wal', 'ls', damaged]);
+  assert.match(ls.stdout, /corrupt at offset/);
+  cleanup(dir);
+});
+
+test('repair sets aside a last segment with a damaged header and no records, and the server then starts', async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir);
+  const empty = join(dir, 'wal', '00000000000000000012.wal');
+  writeFileSync(empty, '');
+  assert.equal((await dump(['wal', 'verify', dir])).code, 1);
+  const before = await run(process.execPath, [CLI, '--port', '0', '--dir', dir]);
+  assert.equal(before.code, 1, 'the server refuses the empty segment');
+  assert.match(before.stdout + before.stderr, /file is 0 bytes, shorter than a segment header/);
+  const r = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /bad-segment-header/);
+  assert.match(r.stdout, /Moved 00000000000000000012\.wal aside as 00000000000000000012\.wal\.broken \(0 bytes, 0 records\)/);
+  assert.ok(!existsSync(empty));
+  assert.ok(existsSync(empty + '.broken'));
+  assert.equal((await dump(['wal', 'verify', dir])).code, 0);
+  assert.equal((await dump(['keys', dir])).stdout, (await dump(['keys', join(FIXTURES, 'clean')])).stdout);
+  const srv = await startServer({ dir, args: ['--wal-recovery', 'strict'] });
+  assert.equal(await srv.client().get('greeting'), 'hello, world');
+  await srv.stop();
+  // A damaged header over valid records is refused.
+  const dir2 = tempDir();
+  copyDataDir(join(FIXTURES, 'clean'), dir2);
+  const seg = join(dir2, 'wal', '00000000000000000001.wal');
+  const bytes = readFileSync(seg);
+  bytes[0] = 0x58;
+  writeFileSync(seg, bytes);
+  const refused = await dump(['wal', 'repair', dir2, '--yes']);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stdout, /its header is damaged and it still holds 11 valid records \(LSN 1\.\.11\)/);
+  assert.ok(existsSync(seg));
+  cleanup(dir);
+  cleanup(dir2);
+});
+
+const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+test('repair asks on a terminal, holds the lock while it asks, and a "no" exits 1 changing nothing', { skip: !HAVE_SCRIPT && 'needs script(1) for a terminal' }, async () => {
+  const dir = tempDir();
+  copyDataDir(join(FIXTURES, 'wal-torn'), dir);
+  assert.ok(!existsSync(join(dir, 'LOCK')), 'no server has run here');
+  const before = fingerprint(join(dir, 'wal'));
+  // script(1) gives the tool a terminal; -e passes its exit code on.
+  const child = spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  const deadline = Date.now() + 20_000;
+  while (!output.includes('[y/N]')) {
+    assert.ok(Date.now() < deadline, `no prompt: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(output, /Truncate 00000000000000000001\.wal at offset \d+, dropping \d+ bytes\? \[y\/N\]/);
+  // While it waits for the answer, the directory is locked.
+  const second = await dump(['wal', 'repair', dir, '--yes']);
+  assert.equal(second.code, 2, second.stdout + second.stderr);
+  assert.match(second.stderr, /is in use .*stop the server before repairing/);
+  child.stdin.write('n\n');
+  assert.equal(await exited, 1, output);
+  assert.match(output, /Nothing was changed/);
+  assert.deepEqual(fingerprint(join(dir, 'wal')), before);
   cleanup(dir);
 });
 
@@ -213,11 +445,16 @@ test('repair refuses damage before the last segment and explains the choices', a
   const lastSeg = segs[segs.length - 1]!;
   const next = String(lastSeg.firstLsn + 1000).padStart(20, '0') + '.wal';
   cpSync(join(dir, 'wal', segs[0]!.name), join(dir, 'wal', next));
-  const r = await dump(['wal', 'repair', dir, '--yes']);
-  assert.equal(r.code, 1);
-  assert.match(r.stdout, /not the last segment/);
-  assert.match(r.stdout, /--wal-recovery skip-corrupt/);
-  assert.match(r.stdout, /Nothing was changed/);
+  const before = fingerprint(join(dir, 'wal'));
+  // The same through the data directory, its wal/ directory, and the damaged segment itself.
+  for (const target of [dir, join(dir, 'wal'), join(dir, 'wal', segs[0]!.name)]) {
+    const r = await dump(['wal', 'repair', target, '--yes']);
+    assert.equal(r.code, 1, `${target}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /not the last segment/);
+    assert.match(r.stdout, /--wal-recovery skip-corrupt/);
+    assert.match(r.stdout, /Nothing was changed/);
+    assert.deepEqual(fingerprint(join(dir, 'wal')), before);
+  }
   cleanup(dir);
 });
 

@@ -35,19 +35,36 @@ function stderrLogger(): Logger {
   return pino({ level: 'warn', base: null }, stream) as unknown as Logger;
 }
 
+/** A keyspace rebuilt read-only, and whether anything had to be read past to rebuild it. */
+export interface LoadedKeyspace {
+  server: Server;
+  /**
+   * Whether the load met damage it went past: a damaged manifest or page
+   * (an older snapshot or the WAL alone was used), a torn WAL tail left out,
+   * or WAL damage skipped under `skip-corrupt`. The warnings on stderr say what.
+   */
+  damaged: boolean;
+}
+
 /**
  * Rebuilds the keyspace of data directory `path` read-only.
  *
- * @throws UnusableInput when `path` is not a data directory; WalCorruptionError or RecoveryError as start-up would
+ * @throws UnusableInput when `path` is not a data directory or its files cannot be read; WalCorruptionError or RecoveryError as start-up would
  */
-export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): Server {
+export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): LoadedKeyspace {
   if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot'))) throw new UnusableInput(`${path} is not a FlashCache data directory (no wal/ or snapshot/)`);
   const config = new Config({ dir: path, databases: String(databases), 'log-level': 'warn' }, undefined, {});
   const server = new Server(config, stderrLogger());
   // A fixed hash seed: the same files always list in the same order.
   server.keyspace.seed = 0;
-  server.recover({ readOnly: true, policy });
-  return server;
+  try {
+    const { loaded, replayed } = server.recover({ readOnly: true, policy });
+    return { server, damaged: loaded.damaged.length > 0 || replayed.truncated.length > 0 || replayed.skipped.length > 0 };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') throw new UnusableInput(`cannot read ${path}: ${e.message}`);
+    throw err;
+  }
 }
 
 /** Options of `keys`. */
@@ -69,12 +86,16 @@ async function eachKey(server: Server, o: KeysOptions, fn: (db: number, key: Buf
   }
 }
 
-/** `keys`: one line per key: database, key, type, size in bytes, expiry (ISO time or `-`). */
+/**
+ * `keys`: one line per key: database, key, type, size in bytes, expiry (ISO time or `-`).
+ *
+ * @returns 0, or 1 when the load went past damage (the keys printed are what the server would load)
+ */
 export async function keys(path: string, databases: number, policy: WalRecoveryPolicy, o: KeysOptions): Promise<number> {
-  const server = loadKeyspace(path, databases, policy);
+  const { server, damaged } = loadKeyspace(path, databases, policy);
   await out('DB\tKEY\tTYPE\tSIZE\tEXPIRES\n');
   await eachKey(server, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${value.length}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
-  return 0;
+  return damaged ? 1 : 0;
 }
 
 /** RESP encoding of one command. */
@@ -91,9 +112,11 @@ function resp(args: (string | Buffer)[]): Buffer {
  * `export`: the keyspace as RESP commands (`SELECT`, then `SET key value
  * [PXAT ms]`, for `redis-cli --pipe`) or as JSON lines. Keys already expired
  * are left out.
+ *
+ * @returns 0, or 1 when the load went past damage (the export is still what the server would load)
  */
 export async function exportKeyspace(path: string, databases: number, policy: WalRecoveryPolicy, format: 'resp' | 'json'): Promise<number> {
-  const server = loadKeyspace(path, databases, policy);
+  const { server, damaged } = loadKeyspace(path, databases, policy);
   const now = Date.now();
   let selected = -1;
   await eachKey(server, {}, async (db, key, type, value, at) => {
@@ -108,5 +131,5 @@ export async function exportKeyspace(path: string, databases: number, policy: Wa
     }
     await out(resp(at > 0 ? ['SET', key, value, 'PXAT', String(at)] : ['SET', key, value]));
   });
-  return 0;
+  return damaged ? 1 : 0;
 }

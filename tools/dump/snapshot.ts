@@ -3,21 +3,80 @@
  * server's own manifest reader and page loader (src/persistence/manifest.ts,
  * loader.ts), reading on past damage.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listManifests, manifestName, MANIFEST_VERSION, readManifest, ManifestError, type Manifest } from '../../src/persistence/manifest.js';
+import { listManifests, manifestName, MANIFEST_HEADER_SIZE, MANIFEST_MAGIC, MANIFEST_VERSION, readManifest, ManifestError, type Manifest } from '../../src/persistence/manifest.js';
 import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/loader.js';
 import { indexFileName } from '../../src/persistence/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
 import { out, table, UnusableInput } from './output.js';
 
-/** The snapshot directory a path names: a data directory (its `snapshot/`) or the snapshot directory itself. */
+/**
+ * The snapshot directory a path names: a data directory (its `snapshot/`) or the snapshot directory itself.
+ *
+ * @throws UnusableInput when the path does not exist, is not a directory, cannot be read, or holds no snapshot files
+ */
 export function snapshotDir(path: string): string {
   if (!existsSync(path)) throw new UnusableInput(`${path} does not exist`);
   const dir = existsSync(join(path, 'snapshot')) ? join(path, 'snapshot') : path;
-  const names = readdirSync(dir);
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new UnusableInput(`${dir} is not a directory (give the data directory or its snapshot/ directory)`);
+    names = readdirSync(dir);
+  } catch (err) {
+    if (err instanceof UnusableInput) throw err;
+    throw new UnusableInput(`cannot read ${dir}: ${(err as Error).message}`);
+  }
   if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat')) throw new UnusableInput(`no snapshot in ${dir}`);
   return dir;
+}
+
+/**
+ * The manifests of snapshot directory `dir`, newest first.
+ *
+ * @throws UnusableInput when there is none (only pages.dat, or only manifests set aside as damaged)
+ */
+function manifestsIn(dir: string): number[] {
+  const seqs = listManifests(dir);
+  if (seqs.length === 0) {
+    const aside = setAside(dir);
+    throw new UnusableInput(`no snapshot in ${dir}: no manifest${aside.length > 0 ? ` (set aside as damaged: ${aside.join(', ')})` : ''}`);
+  }
+  return seqs;
+}
+
+/** Manifests the server renamed `*.damaged`. */
+function setAside(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith('.damaged'));
+}
+
+/**
+ * The state of a manifest that did not load, in a word or two: `truncated`
+ * when the file ends before its header or page list says it should (a
+ * checksum then fails too, but the cause is the missing bytes), else what
+ * failed.
+ */
+function manifestState(dir: string, seq: number, error: string): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(join(dir, manifestName(seq)));
+  } catch {
+    return 'unreadable';
+  }
+  if (buf.length < MANIFEST_HEADER_SIZE + 4) return 'truncated';
+  if (!buf.subarray(0, 8).equals(MANIFEST_MAGIC)) return 'not a manifest';
+  // The page list as the header announces it: count at 12, then per page 20
+  // bytes and 4 per slot (slot count at +16); a checksum closes the file.
+  let end = MANIFEST_HEADER_SIZE;
+  const count = buf.readUInt32LE(12);
+  for (let i = 0; i < count; i++) {
+    if (end + 20 > buf.length) return 'truncated';
+    end += 20 + 4 * buf.readUInt32LE(end + 16);
+  }
+  if (end + 4 > buf.length) return 'truncated';
+  if (/^checksum mismatch/.test(error)) return 'BAD';
+  if (/^version /.test(error)) return 'unsupported version';
+  return 'damaged';
 }
 
 interface Checked {
@@ -51,47 +110,71 @@ function check(dir: string, seq: number, entries: boolean, databases: number): C
   return c;
 }
 
-/** `snapshot info`: each retained manifest and the state of its checksums. */
+/**
+ * Describes the slots a manifest uses against the size of pages.dat.
+ *
+ * @returns the description, and whether pages.dat is too short for them
+ */
+function slotsLine(m: Manifest, pagesDat: string): [string, boolean] {
+  const slots = [...m.pages.values()].flatMap((p) => p.slots);
+  if (!existsSync(pagesDat)) return [`${slots.length}, but pages.dat is missing`, slots.length > 0];
+  const fileBytes = statSync(pagesDat).size;
+  const fileSlots = Math.floor(fileBytes / PAGE_SIZE);
+  const needed = slots.length > 0 ? Math.max(...slots) + 1 : 0;
+  if (needed > fileSlots) return [`${slots.length}, but pages.dat is short: ${fileBytes} bytes hold ${fileSlots} slot${fileSlots === 1 ? '' : 's'}, the manifest uses slots up to ${needed - 1}`, true];
+  return [`${slots.length} of ${fileSlots} in pages.dat (${fileBytes} bytes)`, false];
+}
+
+/**
+ * `snapshot info`: each retained manifest and the state of its checksums.
+ *
+ * @returns 0 clean, 1 a manifest or page damaged
+ * @throws UnusableInput when the directory holds no manifest
+ */
 export async function snapshotInfo(path: string, databases: number): Promise<number> {
   const dir = snapshotDir(path);
   const pagesDat = join(dir, 'pages.dat');
-  const fileBytes = existsSync(pagesDat) ? statSync(pagesDat).size : 0;
-  const seqs = listManifests(dir);
+  const seqs = manifestsIn(dir);
   let damaged = false;
-  if (seqs.length === 0) await out(`no manifest in ${dir}\n`);
   for (const seq of seqs) {
     const c = check(dir, seq, false, databases);
     const m = c.manifest;
-    const rows: string[][] = [['manifest', `${manifestName(seq)} (version ${MANIFEST_VERSION}, checksum ${c.error && !m ? 'BAD' : 'ok'})`]];
+    const state = m === null ? manifestState(dir, seq, c.error ?? '') : 'ok';
+    const rows: string[][] = [['manifest', `${manifestName(seq)} (version ${MANIFEST_VERSION}, checksum ${state})`]];
     if (m === null) {
       rows.push(['error', c.error ?? '']);
       damaged = true;
     } else {
       const pages = [...m.pages.values()];
       const large = pages.filter((p) => p.length !== PAGE_SIZE).length;
-      const slots = pages.reduce((a, p) => a + p.slots.length, 0);
+      const [slots, short] = slotsLine(m, pagesDat);
       rows.push(
         ['covered LSN', String(m.coveredLsn)],
         ['created', new Date(m.created).toISOString()],
         ['pages', `${pages.length} (${pages.length - large} shared, ${large} large)`],
         ['bytes', `${pages.reduce((a, p) => a + p.used, 0)} used`],
-        ['slots', `${slots} of ${Math.floor(fileBytes / PAGE_SIZE)} in pages.dat (${fileBytes} bytes)`],
+        ['slots', slots],
         ['page checksums', c.error ? `unreadable: ${c.error}` : c.bad.length === 0 ? `all ${pages.length} ok` : `${c.bad.length} of ${pages.length} damaged: ${c.bad.map((b) => b.message).join('; ')}`],
         ['saved index', existsSync(join(dir, indexFileName(seq))) ? indexFileName(seq) : 'none'],
       );
-      damaged ||= c.bad.length > 0 || c.error !== null;
+      damaged ||= c.bad.length > 0 || c.error !== null || short;
     }
     await out(table(rows) + '\n');
   }
-  const aside = readdirSync(dir).filter((n) => n.endsWith('.damaged'));
+  const aside = setAside(dir);
   if (aside.length > 0) await out(`set aside as damaged: ${aside.join(', ')}\n`);
   return damaged ? 1 : 0;
 }
 
-/** `snapshot verify`: every manifest, page checksum and entry header. Exit code 0 clean, 1 damaged. */
+/**
+ * `snapshot verify`: every manifest, page checksum and entry header.
+ *
+ * @returns 0 clean, 1 damaged
+ * @throws UnusableInput when the directory holds no manifest
+ */
 export async function snapshotVerify(path: string, databases: number): Promise<number> {
   const dir = snapshotDir(path);
-  const seqs = listManifests(dir);
+  const seqs = manifestsIn(dir);
   let problems = 0;
   for (const seq of seqs) {
     const c = check(dir, seq, true, databases);
@@ -111,10 +194,6 @@ export async function snapshotVerify(path: string, databases: number): Promise<n
     if (c.error === null && c.bad.length === 0 && c.entryProblems.length === 0) {
       await out(`${name}: ok (${c.pagesRead} pages, covered LSN ${c.manifest.coveredLsn})\n`);
     }
-  }
-  if (seqs.length === 0) {
-    await out(`no manifest in ${dir}\n`);
-    return 2;
   }
   return problems > 0 ? 1 : 0;
 }

@@ -118,12 +118,17 @@ export class Client {
 
   /**
    * Stops running this client's commands until {@link unblock} (SAVE waiting
-   * for its snapshot). Input is no longer read meanwhile, so a client cannot
-   * queue unbounded work behind a blocked command.
+   * for its snapshot, BLPOP waiting for an element).
+   *
+   * @param pauseInput stop reading too, so a client cannot queue unbounded
+   *   work behind a short wait (SAVE). Commands that may wait for ever (BLPOP,
+   *   src/server/blocking.ts) keep reading, so that a disconnect is noticed
+   *   (a paused socket reports no EOF) and the client is forgotten; what it
+   *   sends meanwhile is buffered and runs after {@link unblock}.
    */
-  block(): void {
+  block(pauseInput = true): void {
     this.blocked = true;
-    this.socket?.pause();
+    if (pauseInput) this.socket?.pause();
   }
 
   /** Resumes after {@link block}: the caller has appended the blocked command's reply. */
@@ -135,7 +140,7 @@ export class Client {
     this.processInput();
   }
 
-  /** Whether a command of this client is waiting (SAVE). */
+  /** Whether a command of this client is waiting (SAVE, BLPOP...). */
   get isBlocked(): boolean {
     return this.blocked;
   }

@@ -76,7 +76,7 @@ function section(server: Server, name: string): Fields | null {
         ['maxclients', 10000],
         ['client_recent_max_input_buffer', maxIn],
         ['client_recent_max_output_buffer', maxOut],
-        ['blocked_clients', 0],
+        ['blocked_clients', server.blocking.size],
       ];
     }
     case 'memory': {

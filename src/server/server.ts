@@ -26,6 +26,7 @@ import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
 import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../commands/table.js';
 import { allCommands } from '../commands/index.js';
+import { BlockingRegistry } from './blocking.js';
 import { Client } from './client.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -80,6 +81,8 @@ export class Server {
   readonly commands = new CommandTable();
   readonly stats: Stats = freshStats();
   readonly clients = new Map<number, Client>();
+  /** Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH). */
+  readonly blocking = new BlockingRegistry(this);
   /** Next CLIENT ID. */
   nextClientId = 1;
   /** Unix ms at start. */
@@ -311,6 +314,7 @@ export class Server {
     this.clients.delete(c.id);
     this.pendingRelease.delete(c);
     this.waiting.delete(c);
+    this.blocking.forget(c);
   }
 
   /**
@@ -356,6 +360,9 @@ export class Server {
       return;
     }
     this.run(c, spec, argv);
+    // Serve clients blocked on keys this write may have filled (Redis calls
+    // handleClientsBlockedOnKeys after each command). Free while none is blocked.
+    if (spec.isWrite && this.blocking.size > 0) this.blocking.afterWrite(c, spec, argv);
   }
 
   /** Runs a handler; a bug in one answers an error to that client and never takes the server down. */

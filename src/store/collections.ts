@@ -14,7 +14,7 @@
  * (Redis compares with memcmp).
  */
 import { EntryType } from './arena.js';
-import { SkipList } from './skiplist.js';
+import { SkipList, type ZNode } from './skiplist.js';
 
 /** Redis's `hash-max-listpack-entries` / `zset-max-listpack-entries` default: above this a small encoding converts. */
 export const LISTPACK_MAX_ENTRIES = 128;
@@ -420,6 +420,51 @@ export class ListValue extends Collection {
   }
 
   /**
+   * Removes elements equal to `v` (LREM) in one O(n) compaction pass, instead
+   * of one O(n) {@link removeAt} per match.
+   *
+   * @param limit most matches to remove, 0 for all
+   * @param fromTail take the matches nearest the tail first (LREM with a negative count)
+   * @returns how many were removed
+   */
+  removeEqual(v: string, limit: number, fromTail: boolean): number {
+    const mask = this.buf.length - 1;
+    const n = this.len;
+    let removed = 0;
+    if (!fromTail) {
+      let w = 0;
+      for (let r = 0; r < n; r++) {
+        const e = this.buf[(this.head + r) & mask]!;
+        if (e === v && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) this.buf[(this.head + w) & mask] = e;
+        w++;
+      }
+      for (let k = w; k < n; k++) this.buf[(this.head + k) & mask] = undefined;
+    } else {
+      let w = n - 1;
+      for (let r = n - 1; r >= 0; r--) {
+        const e = this.buf[(this.head + r) & mask]!;
+        if (e === v && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) this.buf[(this.head + w) & mask] = e;
+        w--;
+      }
+      for (let k = 0; k < removed; k++) this.buf[(this.head + k) & mask] = undefined;
+      this.head = (this.head + removed) & mask;
+    }
+    if (removed === 0) return 0;
+    this.len -= removed;
+    this.changed(-removed * (LIST_ELEMENT_OVERHEAD + v.length));
+    this.shrinkIfSparse();
+    return removed;
+  }
+
+  /**
    * Keeps elements `start..end` (inclusive, 0-based, already clamped; an
    * empty range when start > end), dropping the rest (LTRIM): O(removed).
    */
@@ -454,55 +499,106 @@ export class ListValue extends Collection {
 }
 
 /**
- * A sorted set: a Map from member to score for O(1) ZSCORE, and a
- * {@link SkipList} ordered by (score, member) for ranks and ranges in
- * O(log n), as Redis's skiplist encoding.
+ * A sorted set: a Map from member to its {@link SkipList} node (the node
+ * holds the score: O(1) ZSCORE), the skip list ordered by (score, member)
+ * for ranks and ranges in O(log n), as Redis's skiplist encoding, and a
+ * dense array of the nodes for O(1) random picks (ZRANDMEMBER) and ZSCAN
+ * cursors (see {@link scanStep}).
+ *
+ * The `listpack` encoding is only reported (OBJECT ENCODING) and mimicked
+ * where it shows: Redis writes a listpack score as text, so a score of -0
+ * stored while the set is a listpack reads back as 0; a skiplist keeps -0.
  */
 export class ZSetValue extends Collection {
   readonly type = EntryType.ZSet;
-  readonly scores = new Map<string, number>();
+  /** Member → its node in {@link list}. */
+  private readonly nodes = new Map<string, ZNode>();
+  /** Every node once, in no order; `node.slot` is its index. Removal swaps the last node into the hole. */
+  readonly dense: ZNode[] = [];
   readonly list = new SkipList();
   private big = false;
 
   get size(): number {
-    return this.scores.size;
+    return this.nodes.size;
   }
 
   get encoding(): string {
     return this.big ? 'skiplist' : 'listpack';
   }
 
-  /** The score of `member`, or undefined. */
-  score(member: string): number | undefined {
-    return this.scores.get(member);
+  /** Whether Redis would hold this set as a listpack (small): see the class comment. */
+  get compact(): boolean {
+    return !this.big;
   }
 
-  /** Sets `member`'s score, adding it if absent; returns whether it is new. The caller rejects NaN. */
+  /**
+   * Switches to the skiplist encoding before elements are added, as Redis's
+   * ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE keep a result too large for a
+   * listpack (more than 128 members, or one longer than 64 bytes) in the
+   * skiplist they built it in. Never reverts, as in Redis.
+   */
+  toSkiplist(): void {
+    this.big = true;
+  }
+
+  /** The score of `member`, or undefined. */
+  score(member: string): number | undefined {
+    return this.nodes.get(member)?.score;
+  }
+
+  /** The skip-list node of `member`, or undefined. */
+  node(member: string): ZNode | undefined {
+    return this.nodes.get(member);
+  }
+
+  /**
+   * Sets `member`'s score, adding it if absent; returns whether it is new.
+   * The caller rejects NaN. An unchanged score (0 and -0 are equal) changes
+   * nothing. While the set is compact, -0 is stored as 0 (Redis's listpack).
+   */
   set(member: string, score: number): boolean {
-    const cur = this.scores.get(member);
-    if (cur !== undefined) {
-      if (cur !== score) {
-        this.list.updateScore(cur, member, score);
-        this.scores.set(member, score);
+    const node = this.nodes.get(member);
+    if (node !== undefined) {
+      if (node.score !== score) {
+        const n = this.list.updateScore(node.score, member, !this.big && score === 0 ? 0 : score);
+        if (n !== node) {
+          n.slot = node.slot;
+          this.dense[n.slot] = n;
+          this.nodes.set(member, n);
+        }
         this.changed(0);
       }
       return false;
     }
-    this.scores.set(member, score);
-    this.list.insert(score, member);
-    if (this.scores.size > LISTPACK_MAX_ENTRIES || member.length > LISTPACK_MAX_VALUE) this.big = true;
+    // Redis converts before inserting an element that would not fit a listpack.
+    if (this.nodes.size + 1 > LISTPACK_MAX_ENTRIES || member.length > LISTPACK_MAX_VALUE) this.big = true;
+    const n = this.list.insert(!this.big && score === 0 ? 0 : score, member);
+    n.slot = this.dense.length;
+    this.dense.push(n);
+    this.nodes.set(member, n);
     this.changed(ZSET_ELEMENT_OVERHEAD + member.length);
     return true;
   }
 
   /** Removes `member`; returns whether it was there. */
   delete(member: string): boolean {
-    const cur = this.scores.get(member);
-    if (cur === undefined) return false;
-    this.list.delete(cur, member);
-    this.scores.delete(member);
+    const n = this.nodes.get(member);
+    if (n === undefined) return false;
+    this.list.delete(n.score, member);
+    this.unslot(n);
+    this.nodes.delete(member);
     this.changed(-(ZSET_ELEMENT_OVERHEAD + member.length));
     return true;
+  }
+
+  /** Takes `n` out of {@link dense}, moving the last node into its place. */
+  private unslot(n: ZNode): void {
+    const last = this.dense.pop()!;
+    if (last !== n) {
+      last.slot = n.slot;
+      this.dense[n.slot] = last;
+    }
+    n.slot = -1;
   }
 
   /**
@@ -511,7 +607,10 @@ export class ZSetValue extends Collection {
    * {@link SkipList.deleteWhile}.
    */
   readonly forget = (member: string): void => {
-    this.scores.delete(member);
+    const n = this.nodes.get(member);
+    if (n === undefined) return;
+    this.unslot(n);
+    this.nodes.delete(member);
     this.changed(-(ZSET_ELEMENT_OVERHEAD + member.length));
   };
 
@@ -533,8 +632,8 @@ export class ZSetValue extends Collection {
 
   clone(): ZSetValue {
     const z = new ZSetValue();
+    z.big = this.big; // first, so that a skiplist's -0 scores survive the copy
     for (let n = this.list.first; n !== null; n = n.next[0]!) z.set(n.member, n.score);
-    z.big = this.big;
     return z;
   }
 
@@ -543,6 +642,7 @@ export class ZSetValue extends Collection {
     const z = new ZSetValue();
     const count = image.readUInt32LE(0);
     const flags = image.readUInt32LE(4);
+    if (flags & 1) z.big = true; // first, so that a skiplist's -0 scores survive
     let at = 12;
     for (let i = 0; i < count; i++) {
       const score = image.readDoubleLE(at);
@@ -550,7 +650,6 @@ export class ZSetValue extends Collection {
       z.set(image.toString('latin1', at + 12, at + 12 + len), score);
       at += 12 + len;
     }
-    if (flags & 1) z.big = true;
     return z;
   }
 }

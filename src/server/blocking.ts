@@ -1,0 +1,225 @@
+/**
+ * Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH), after Redis's
+ * blocking.c. The registry knows nothing of lists: a blocked command brings
+ * its own {@link BlockedCommand.serve}, so other blocking families can use it.
+ *
+ * Life of a blocked client:
+ * 1. its handler finds nothing to take and calls {@link BlockingRegistry.block}:
+ *    the client stops running its further (pipelined) commands but keeps
+ *    reading, so a disconnect is noticed and the client forgotten;
+ * 2. after every write command, {@link BlockingRegistry.afterWrite} marks the
+ *    written keys that have waiters as *ready*, then serves them: for each
+ *    ready key, its waiters in the order they blocked (FIFO), until one finds
+ *    nothing to take. A served command logs its effect and appends its reply;
+ *    an effect that fills another waited key (BLMOVE's push) marks that key
+ *    ready in turn, and the loop runs until no key is ready;
+ * 3. each served client then runs its pending input (`Client.unblock`), which
+ *    seals the reply behind the WAL record of the served pop, so the reply is
+ *    released only once that pop is durable;
+ * 4. on timeout, the command appends its timeout reply and the client resumes.
+ *
+ * Nothing here runs during WAL replay: no client can be blocked then.
+ *
+ * Reference: https://redis.io/docs/latest/commands/blpop/ ("Blocking behavior")
+ */
+import { keyPositions, type CommandSpec } from '../commands/table.js';
+import { parseLong } from '../commands/util.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+/** What a blocked command waits for and how it is served. */
+export interface BlockedCommand {
+  /** Keys of the client's database it waits on (copies, not views into the read buffer). */
+  readonly keys: readonly Buffer[];
+  /** Absolute Unix ms when it times out; 0 waits forever. */
+  readonly deadline: number;
+  /**
+   * Tries to serve the command from `key`, one of its keys that a write may
+   * have filled: takes what it needs, logs the effect, appends the reply.
+   *
+   * @returns true once the command has its reply (served, or an error such as
+   *   BLMOVE's WRONGTYPE destination); false when there is nothing to take
+   *   (the key is empty or holds another type), so the client keeps waiting
+   */
+  serve(key: Buffer): boolean;
+  /** Appends the reply for a timeout. */
+  timedOut(): void;
+}
+
+interface Waiter {
+  readonly client: Client;
+  readonly db: number;
+  readonly cmd: BlockedCommand;
+  /** Registry ids of the keys waited on, deduplicated. */
+  readonly ids: string[];
+  timer: NodeJS.Timeout | null;
+}
+
+interface ReadyKey {
+  db: number;
+  key: Buffer;
+  id: string;
+}
+
+/** Longest delay `setTimeout` takes (about 24.8 days); longer timeouts re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function keyId(db: number, key: Uint8Array): string {
+  return `${db}:${Buffer.from(key.buffer, key.byteOffset, key.length).latin1Slice(0, key.length)}`;
+}
+
+/** The clients blocked on keys of one server. */
+export class BlockingRegistry {
+  /** Waiters of each key, in the order they blocked (a Set iterates in insertion order). */
+  private readonly byKey = new Map<string, Set<Waiter>>();
+  private readonly byClient = new Map<Client, Waiter>();
+  private ready: ReadyKey[] = [];
+  private readonly readyIds = new Set<string>();
+  /** Served or timed-out clients whose pending input still has to run. */
+  private resume: Client[] = [];
+  private handling = false;
+
+  constructor(private readonly server: Server) {}
+
+  /** Number of blocked clients (INFO `blocked_clients`). */
+  get size(): number {
+    return this.byClient.size;
+  }
+
+  /** Whether `c` is blocked on keys. */
+  has(c: Client): boolean {
+    return this.byClient.has(c);
+  }
+
+  /**
+   * Blocks `c` (which has not replied to the command) on `cmd.keys` in its
+   * selected database, until a write lets `cmd.serve` succeed or the deadline
+   * passes.
+   */
+  block(c: Client, cmd: BlockedCommand): void {
+    const w: Waiter = { client: c, db: c.dbIndex, cmd, ids: [], timer: null };
+    for (const key of cmd.keys) {
+      const id = keyId(w.db, key);
+      let set = this.byKey.get(id);
+      if (set === undefined) this.byKey.set(id, (set = new Set()));
+      if (set.has(w)) continue; // BLPOP k k 0 waits once
+      set.add(w);
+      w.ids.push(id);
+    }
+    this.byClient.set(c, w);
+    c.block(false);
+    if (cmd.deadline > 0) this.arm(w);
+  }
+
+  private arm(w: Waiter): void {
+    const delay = Math.max(0, w.cmd.deadline - Date.now());
+    w.timer = setTimeout(() => {
+      w.timer = null;
+      if (this.byClient.get(w.client) !== w) return;
+      if (Date.now() < w.cmd.deadline) return this.arm(w);
+      this.timeout(w);
+    }, Math.min(delay, MAX_TIMER_MS));
+    w.timer.unref();
+  }
+
+  private timeout(w: Waiter): void {
+    this.remove(w);
+    w.cmd.timedOut();
+    w.client.unblock();
+  }
+
+  /** Forgets `c` if it is blocked (it disconnected). */
+  forget(c: Client): void {
+    const w = this.byClient.get(c);
+    if (w !== undefined) this.remove(w);
+  }
+
+  private remove(w: Waiter): void {
+    this.byClient.delete(w.client);
+    for (const id of w.ids) {
+      const set = this.byKey.get(id);
+      if (set === undefined) continue;
+      set.delete(w);
+      if (set.size === 0) this.byKey.delete(id);
+    }
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.timer = null;
+  }
+
+  /**
+   * Marks `key` of database `db` as possibly filled, if a client waits on it
+   * (Redis's `signalKeyAsReady`). Served at the next {@link handleReady}.
+   */
+  signal(db: number, key: Uint8Array): void {
+    const id = keyId(db, key);
+    if (!this.byKey.has(id) || this.readyIds.has(id)) return;
+    this.readyIds.add(id);
+    this.ready.push({ db, key: Buffer.from(key), id });
+  }
+
+  /**
+   * After write command `spec` of `c` ran: signals every key it names (its
+   * key positions, plus MOVE's and COPY ... DB's key in the other database),
+   * then serves the ready keys. Only called while some client is blocked.
+   */
+  afterWrite(c: Client, spec: CommandSpec, argv: Buffer[]): void {
+    for (const i of keyPositions(spec, argv.length)) this.signal(c.dbIndex, argv[i]!);
+    if (spec.name === 'move') {
+      const db = parseLong(argv[2]!);
+      if (db !== null) this.signal(db, argv[1]!);
+    } else if (spec.name === 'copy') {
+      for (let j = 3; j + 1 < argv.length; j++) {
+        if (argv[j]!.toString('latin1').toUpperCase() !== 'DB') continue;
+        const db = parseLong(argv[j + 1]!);
+        if (db !== null) this.signal(db, argv[2]!);
+      }
+    }
+    this.handleReady();
+  }
+
+  /**
+   * Serves the waiters of every ready key (Redis's
+   * `handleClientsBlockedOnKeys`), then lets the served clients run their
+   * pending input; repeats while that input or a served BLMOVE readied more
+   * keys. Re-entrant calls (from a resumed client's commands) return at
+   * once: the outer loop picks up what they readied.
+   */
+  handleReady(): void {
+    if (this.handling || (this.ready.length === 0 && this.resume.length === 0)) return;
+    this.handling = true;
+    try {
+      while (this.ready.length > 0 || this.resume.length > 0) {
+        const batch = this.ready;
+        this.ready = [];
+        this.readyIds.clear();
+        for (const r of batch) this.serveKey(r);
+        const resume = this.resume;
+        this.resume = [];
+        for (const c of resume) c.unblock();
+      }
+    } finally {
+      this.handling = false;
+    }
+  }
+
+  /** Serves the clients waiting on one ready key, first blocked first, while each finds something to take. */
+  private serveKey(r: ReadyKey): void {
+    const set = this.byKey.get(r.id);
+    if (set === undefined) return;
+    // Only the clients waiting now: one that blocks meanwhile waits for the next signal.
+    for (const w of [...set]) {
+      if (this.byClient.get(w.client) !== w) continue;
+      let done: boolean;
+      try {
+        done = w.cmd.serve(r.key);
+      } catch (err) {
+        this.server.log.error({ err, client: w.client.addr }, 'serving a blocked client failed');
+        w.client.reply.error(`ERR internal error serving a blocked command: ${(err as Error).message}`);
+        done = true;
+      }
+      if (!done) break;
+      this.remove(w);
+      this.resume.push(w.client);
+    }
+  }
+}

@@ -23,6 +23,11 @@ export class ZNode {
   readonly span: number[];
   /** Previous node on level 0 (null for the first). */
   backward: ZNode | null = null;
+  /**
+   * Where the owning sorted set keeps this node in its dense array
+   * (`ZSetValue.dense`, for ZSCAN cursors and random picks); -1 when none.
+   */
+  slot = -1;
 
   constructor(
     /** Member bytes as a latin1 string. */

@@ -78,7 +78,8 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
   const result: ReplayResult = { records: 0, segments: 0, skippedSegments: 0, lastLsn: opts.fromLsn, truncated: [], skipped: [] };
   const warn = opts.warn ?? (() => {});
   const repairHint = (file: string): string =>
-    `Inspect it with 'cache-dump wal verify ${opts.dir}' and repair it with 'cache-dump wal repair ${opts.dir}', ` +
+    `Inspect it with 'cache-dump wal verify ${opts.dir}'; 'cache-dump wal repair ${opts.dir}' explains the choices ` +
+    `(restore the file from a backup, move it aside, or truncate it with --force), ` +
     `or start with '--wal-recovery skip-corrupt' to skip the damaged records (they are lost). ` +
     `The damaged file is ${file}.`;
   let expect = -1;

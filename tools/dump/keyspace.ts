@@ -14,6 +14,8 @@ import { Server } from '../../src/server/server.js';
 import type { WalRecoveryPolicy } from '../../src/persistence/recovery.js';
 import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
+import { EntryType } from '../../src/store/arena.js';
+import { HashValue, ListValue, SetValue, ZSetValue, type Collection } from '../../src/store/collections.js';
 import { escapeArg, jsonBytes, out, UnusableInput } from './output.js';
 
 /** Warnings of the recovery code, printed on stderr as `cache-dump: <message> <fields as JSON>`. */
@@ -73,17 +75,72 @@ export interface KeysOptions {
   match?: string;
 }
 
+/** A key's value: a string's bytes, or a collection. */
+type Value = Buffer | Collection;
+
 /** Calls `fn` for every key (filtered), database by database, one at a time. */
-async function eachKey(server: Server, o: KeysOptions, fn: (db: number, key: Buffer, type: string, value: Buffer, expireAt: number) => Promise<void>): Promise<void> {
+async function eachKey(server: Server, o: KeysOptions, fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>): Promise<void> {
   const pattern = o.match !== undefined ? Buffer.from(o.match) : null;
   for (const db of server.keyspace.dbs) {
     if (o.db !== undefined && db.id !== o.db) continue;
     for (const slot of db.liveSlots()) {
       const key = db.key(slot);
       if (pattern !== null && !globMatch(pattern, key)) continue;
-      await fn(db.id, key, typeName(db.type(slot)), db.value(slot), db.expireAt(slot));
+      const type = db.type(slot);
+      await fn(db.id, key, typeName(type), type === EntryType.String ? db.value(slot) : db.collection(slot), db.expireAt(slot));
     }
   }
+}
+
+/**
+ * A collection's elements, in batches of at most {@link BATCH} strings
+ * (hash: field, value, field, value...; sorted set: score, member, ...;
+ * scores as Redis parses them back: `inf`, `-inf`, shortest round-trip decimal).
+ */
+function* batches(c: Collection): Generator<string[]> {
+  let batch: string[] = [];
+  const push = function* (...items: string[]): Generator<string[]> {
+    batch.push(...items);
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  };
+  if (c instanceof HashValue) for (let i = 0; i < c.size; i++) yield* push(c.fields[i]!, c.values[i]!);
+  else if (c instanceof ListValue) for (let i = 0; i < c.size; i++) yield* push(c.at(i));
+  else if (c instanceof SetValue) for (const m of c.members) yield* push(m);
+  else if (c instanceof ZSetValue) for (let n = c.list.first; n !== null; n = n.next[0]!) yield* push(scoreText(n.score), n.member);
+  if (batch.length > 0) yield batch;
+}
+
+/** Elements per exported command. */
+const BATCH = 1000;
+
+function scoreText(score: number): string {
+  return score === Infinity ? 'inf' : score === -Infinity ? '-inf' : Object.is(score, -0) ? '-0' : String(score);
+}
+
+/** The command that adds elements to a collection of `type`. */
+const ADD: Record<string, string> = { hash: 'HSET', list: 'RPUSH', set: 'SADD', zset: 'ZADD' };
+
+/** Bytes of a value: a string's length, or the sum of a collection's element lengths (hash: fields and values; sorted set: members). */
+function valueBytes(v: Value): number {
+  if (Buffer.isBuffer(v)) return v.length;
+  let n = 0;
+  for (const b of batches(v)) for (let i = 0; i < b.length; i++) if (!(v instanceof ZSetValue && i % 2 === 0)) n += b[i]!.length;
+  return n;
+}
+
+/** A collection as JSON: list and set an array of elements, hash an array of [field, value], sorted set of [member, score]. */
+function jsonCollection(c: Collection): unknown[] {
+  const out: unknown[] = [];
+  const bytes = (s: string) => jsonBytes(Buffer.from(s, 'latin1'));
+  for (const b of batches(c)) {
+    if (c instanceof HashValue) for (let i = 0; i < b.length; i += 2) out.push([bytes(b[i]!), bytes(b[i + 1]!)]);
+    else if (c instanceof ZSetValue) for (let i = 0; i < b.length; i += 2) out.push([bytes(b[i + 1]!), Number.isFinite(Number(b[i])) ? Number(b[i]) : b[i]]);
+    else for (const e of b) out.push(bytes(e));
+  }
+  return out;
 }
 
 /**
@@ -94,7 +151,7 @@ async function eachKey(server: Server, o: KeysOptions, fn: (db: number, key: Buf
 export async function keys(path: string, databases: number, policy: WalRecoveryPolicy, o: KeysOptions): Promise<number> {
   const { server, damaged } = loadKeyspace(path, databases, policy);
   await out('DB\tKEY\tTYPE\tSIZE\tEXPIRES\n');
-  await eachKey(server, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${value.length}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
+  await eachKey(server, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
   return damaged ? 1 : 0;
 }
 
@@ -109,9 +166,12 @@ function resp(args: (string | Buffer)[]): Buffer {
 }
 
 /**
- * `export`: the keyspace as RESP commands (`SELECT`, then `SET key value
- * [PXAT ms]`, for `redis-cli --pipe`) or as JSON lines. Keys already expired
- * are left out.
+ * `export`: the keyspace as RESP commands for `redis-cli --pipe` (`SELECT`,
+ * then `SET key value [PXAT ms]` per string; per collection `DEL key`, then
+ * `HSET`/`RPUSH`/`SADD`/`ZADD` of up to 1000 elements each and
+ * `PEXPIREAT key ms` when it has a TTL) or as JSON lines (`value` is the
+ * string, or the collection as {@link jsonCollection} renders it). Keys
+ * already expired are left out.
  *
  * @returns 0, or 1 when the load went past damage (the export is still what the server would load)
  */
@@ -122,14 +182,20 @@ export async function exportKeyspace(path: string, databases: number, policy: Wa
   await eachKey(server, {}, async (db, key, type, value, at) => {
     if (at > 0 && at <= now) return;
     if (format === 'json') {
-      await out(JSON.stringify({ db, key: jsonBytes(key), type, value: jsonBytes(value), expireAt: at > 0 ? at : null }) + '\n');
+      await out(JSON.stringify({ db, key: jsonBytes(key), type, value: Buffer.isBuffer(value) ? jsonBytes(value) : jsonCollection(value), expireAt: at > 0 ? at : null }) + '\n');
       return;
     }
     if (db !== selected) {
       await out(resp(['SELECT', String(db)]));
       selected = db;
     }
-    await out(resp(at > 0 ? ['SET', key, value, 'PXAT', String(at)] : ['SET', key, value]));
+    if (Buffer.isBuffer(value)) {
+      await out(resp(at > 0 ? ['SET', key, value, 'PXAT', String(at)] : ['SET', key, value]));
+      return;
+    }
+    await out(resp(['DEL', key]));
+    for (const b of batches(value)) await out(resp([ADD[type]!, key, ...b.map((e) => Buffer.from(e, 'latin1'))]));
+    if (at > 0) await out(resp(['PEXPIREAT', key, String(at)]));
   });
   return damaged ? 1 : 0;
 }

@@ -1,7 +1,411 @@
 /**
- * hash commands (filled in by the hashes family).
+ * Hash commands, after Redis 7.0's t_hash.c.
+ *
+ * Effects logged (docs/FORMAT.md, "Effects"): HSET, HMSET and HSETNX that
+ * set something are logged as `HSET key field value ...`; HINCRBYFLOAT as
+ * `HSET key field <result>` (the float arithmetic is not replayed); HINCRBY
+ * as sent; HDEL as `HDEL key <the fields it removed>`. Reads (HRANDFIELD
+ * included) log nothing.
+ *
+ * Reference: https://redis.io/docs/latest/commands/?group=hash
  */
-import type { CommandSpec } from './table.js';
+import { EntryType } from '../store/arena.js';
+import { HashValue, scanStep } from '../store/collections.js';
+import { globMatch, matchesAll } from '../store/glob.js';
+import type { Client } from '../server/client.js';
+import { cmd, type CommandSpec } from './table.js';
+import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
+import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
+import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
+import { cursorOrReply } from './keys.js';
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+/** Redis's `LONG_MAX / 2`: the largest |count| HRANDFIELD ... WITHVALUES accepts. */
+const HALF_LONG_MAX = 4611686018427387903n;
+
+/**
+ * `k` distinct indexes drawn uniformly from `0..n-1` (0 ≤ k ≤ n), in random
+ * order: a partial Fisher-Yates shuffle over a sparse permutation, O(k) time
+ * and space whatever `n` is. Used by HRANDFIELD and SRANDMEMBER with a
+ * positive count.
+ */
+export function sampleIndexes(n: number, k: number): number[] {
+  const moved = new Map<number, number>();
+  const out = new Array<number>(k);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(Math.random() * (n - i));
+    const atJ = moved.get(j) ?? j;
+    moved.set(j, moved.get(i) ?? i);
+    out[i] = atJ;
+  }
+  return out;
+}
+
+/** A uniformly random index in `0..n-1` (n ≥ 1). */
+export function randomIndex(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+/**
+ * Parses the count argument of HRANDFIELD and SRANDMEMBER as Redis's
+ * `getRangeLongFromObjectOrReply(c, arg, -LONG_MAX, LONG_MAX, ...)`.
+ * Replies `ERR value is not an integer or out of range`, or
+ * `ERR value is out of range, value must between ...` for LLONG_MIN.
+ *
+ * @returns the count, or null after replying
+ */
+export function randomCountOrReply(c: Client, arg: Buffer): bigint | null {
+  const v = parseInt64(arg);
+  if (v === null) {
+    c.reply.error(ERR.notInteger);
+    return null;
+  }
+  if (v === INT64_MIN) {
+    c.reply.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    return null;
+  }
+  return v;
+}
+
+/** Options of HSCAN, SSCAN and ZSCAN. */
+export interface ScanOptions {
+  /** COUNT: elements to visit per call, ≥ 1. */
+  count: number;
+  /** MATCH pattern bytes, or null when absent or `*`. */
+  match: Buffer | null;
+}
+
+/**
+ * Parses `[MATCH pattern] [COUNT count]` from `argv[from]` on, as Redis's
+ * `scanGenericCommand` does for a key's collection: COUNT must be an integer
+ * (`ERR value is not an integer or out of range`) of at least 1, and anything
+ * else (TYPE included) is `ERR syntax error`. A repeated option overrides.
+ *
+ * @returns the options, or null after replying
+ */
+export function scanOptionsOrReply(c: Client, argv: Buffer[], from: number): ScanOptions | null {
+  let count = 10;
+  let match: Buffer | null = null;
+  for (let j = from; j < argv.length; j++) {
+    const more = j + 1 < argv.length;
+    if (more && isWord(argv[j]!, 'COUNT')) {
+      const n = longOrReply(c, argv[++j]!);
+      if (n === null) return null;
+      if (n < 1) {
+        c.reply.error(ERR.syntax);
+        return null;
+      }
+      count = n;
+    } else if (more && isWord(argv[j]!, 'MATCH')) {
+      const p = argv[++j]!;
+      match = matchesAll(p) ? null : p;
+    } else {
+      c.reply.error(ERR.syntax);
+      return null;
+    }
+  }
+  return { count, match };
+}
+
+/** The reply to a *SCAN of a missing key: cursor 0, no elements. */
+export function replyEmptyScan(c: Client): void {
+  c.reply.arrayLen(2);
+  c.reply.bulkAscii('0');
+  c.reply.arrayLen(0);
+}
+
+/** Whether element `s` (latin1) matches a MATCH pattern; null matches everything. */
+export function elementMatches(match: Buffer | null, s: string): boolean {
+  return match === null || globMatch(match, Buffer.from(s, 'latin1'));
+}
+
+/** Parses a field value as Redis's `string2ll` (for HINCRBY). */
+function int64Of(s: string): bigint | null {
+  return parseInt64(Buffer.from(s, 'latin1'));
+}
+
+/**
+ * HSET key field value [field value ...] / HMSET: replies the number of new
+ * fields (HSET) or `+OK` (HMSET). An odd number of arguments is the arity
+ * error. Nothing is logged when no field is new and no value changes.
+ */
+function hsetGeneric(name: string, okReply: boolean) {
+  return (c: Client, argv: Buffer[]): void => {
+    if (argv.length % 2 === 1) return c.reply.error(`ERR wrong number of arguments for '${name}' command`);
+    const key = argv[1]!;
+    const db = c.db;
+    const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
+    if (found === WRONG) return;
+    const h = found ?? new HashValue();
+    let created = 0;
+    let changed = found === null;
+    for (let j = 2; j < argv.length; j += 2) {
+      const f = el(argv[j]!);
+      const v = el(argv[j + 1]!);
+      if (!changed && h.get(f) !== v) changed = true;
+      if (h.set(f, v)) created++;
+    }
+    if (found === null) storeCollection(db, key, h);
+    if (changed) c.server.propagate(c.dbIndex, ['HSET', ...argv.slice(1)]);
+    if (okReply) c.reply.ok();
+    else c.reply.int(created);
+  };
+}
+
+/** HSETNX key field value: 1 when it set the field, 0 when the field existed. */
+function hsetnxCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
+  if (found === WRONG) return;
+  const f = el(argv[2]!);
+  if (found !== null && found.has(f)) return c.reply.int(0);
+  const h = found ?? new HashValue();
+  h.set(f, el(argv[3]!));
+  if (found === null) storeCollection(db, key, h);
+  c.server.propagate(c.dbIndex, ['HSET', key, argv[2]!, argv[3]!]);
+  c.reply.int(1);
+}
+
+/** HGET key field: the value, or nil. */
+function hgetCommand(c: Client, argv: Buffer[]): void {
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  const v = h?.get(el(argv[2]!));
+  if (v === undefined) c.reply.nullBulk();
+  else c.reply.bulkLatin1(v);
+}
+
+/** HMGET key field [field ...]: one value or nil per field (all nil for a missing key). */
+function hmgetCommand(c: Client, argv: Buffer[]): void {
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  c.reply.arrayLen(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) {
+    const v = h?.get(el(argv[j]!));
+    if (v === undefined) c.reply.nullBulk();
+    else c.reply.bulkLatin1(v);
+  }
+}
+
+/** HDEL key field [field ...]: the number of fields removed; the key goes when the hash empties. */
+function hdelCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const h = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
+  if (h === WRONG) return;
+  if (h === null) return c.reply.int(0);
+  const removed: Buffer[] = [];
+  for (let j = 2; j < argv.length; j++) {
+    if (h.delete(el(argv[j]!))) {
+      removed.push(argv[j]!);
+      if (h.size === 0) break;
+    }
+  }
+  if (removed.length > 0) {
+    deleteIfEmpty(db, key, h);
+    c.server.propagate(c.dbIndex, ['HDEL', key, ...removed]);
+  }
+  c.reply.int(removed.length);
+}
+
+/** HLEN key: number of fields, 0 for a missing key. */
+function hlenCommand(c: Client, argv: Buffer[]): void {
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  c.reply.int(h === null ? 0 : h.size);
+}
+
+/** HSTRLEN key field: byte length of the value, 0 when absent. */
+function hstrlenCommand(c: Client, argv: Buffer[]): void {
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  c.reply.int(h?.get(el(argv[2]!))?.length ?? 0);
+}
+
+/** HEXISTS key field: 1 or 0. */
+function hexistsCommand(c: Client, argv: Buffer[]): void {
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  c.reply.int(h !== null && h.has(el(argv[2]!)) ? 1 : 0);
+}
+
+const WANT_FIELDS = 1;
+const WANT_VALUES = 2;
+
+/** HKEYS, HVALS, HGETALL (t_hash.c `genericHgetallCommand`): an empty array for a missing key. */
+function hgetallGeneric(what: number) {
+  return (c: Client, argv: Buffer[]): void => {
+    const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+    if (h === WRONG) return;
+    if (h === null) return c.reply.arrayLen(0);
+    const n = h.size;
+    const r = c.reply;
+    r.arrayLen(what === (WANT_FIELDS | WANT_VALUES) ? n * 2 : n);
+    for (let i = 0; i < n; i++) {
+      if (what & WANT_FIELDS) r.bulkLatin1(h.fields[i]!);
+      if (what & WANT_VALUES) r.bulkLatin1(h.values[i]!);
+    }
+  };
+}
+
+/**
+ * HINCRBY key field increment: 64-bit arithmetic; `ERR hash value is not an
+ * integer` when the field holds something else, `ERR increment or decrement
+ * would overflow` past the int64 range. Logged as sent.
+ */
+function hincrbyCommand(c: Client, argv: Buffer[]): void {
+  const incr = parseInt64(argv[3]!);
+  if (incr === null) return c.reply.error(ERR.notInteger);
+  const key = argv[1]!;
+  const db = c.db;
+  const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
+  if (found === WRONG) return;
+  const f = el(argv[2]!);
+  let current = 0n;
+  const old = found?.get(f);
+  if (old !== undefined) {
+    const v = int64Of(old);
+    if (v === null) return c.reply.error('ERR hash value is not an integer');
+    current = v;
+  }
+  const next = current + incr;
+  if (next > INT64_MAX || next < INT64_MIN) return c.reply.error(ERR.overflow);
+  const h = found ?? new HashValue();
+  h.set(f, String(next));
+  if (found === null) storeCollection(db, key, h);
+  c.server.propagate(c.dbIndex, ['HINCRBY', key, argv[2]!, argv[3]!]);
+  c.reply.int(next);
+}
+
+/**
+ * HINCRBYFLOAT key field increment: long double arithmetic as Redis on
+ * x86-64. Replies `ERR value is not a valid float` for a bad increment,
+ * `ERR value is NaN or Infinity` for an infinite one, `ERR hash value is not
+ * a float` for a bad field value, `ERR increment would produce NaN or
+ * Infinity` for an infinite result. Logged as `HSET key field <result>`.
+ */
+function hincrbyfloatCommand(c: Client, argv: Buffer[]): void {
+  const incr = parseLongDouble(argv[3]!.toString('latin1'));
+  if (incr === null) return c.reply.error(ERR.notFloat);
+  if (incr.inf) return c.reply.error('ERR value is NaN or Infinity');
+  const key = argv[1]!;
+  const db = c.db;
+  const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
+  if (found === WRONG) return;
+  const f = el(argv[2]!);
+  let current = parseLongDouble('0')!;
+  const old = found?.get(f);
+  if (old !== undefined) {
+    const v = parseLongDouble(old);
+    if (v === null) return c.reply.error('ERR hash value is not a float');
+    current = v;
+  }
+  const sum = addLongDouble(current, incr);
+  if (sum.inf) return c.reply.error('ERR increment would produce NaN or Infinity');
+  const text = formatLongDouble(sum);
+  const h = found ?? new HashValue();
+  h.set(f, text);
+  if (found === null) storeCollection(db, key, h);
+  c.server.propagate(c.dbIndex, ['HSET', key, argv[2]!, text]);
+  c.reply.bulkAscii(text);
+}
+
+/**
+ * HRANDFIELD key [count [WITHVALUES]] (t_hash.c `hrandfieldCommand`).
+ * Without a count: one random field, or nil. A positive count: that many
+ * distinct fields (the whole hash when it has no more). A negative count:
+ * |count| fields drawn with repetition. WITHVALUES interleaves the values and
+ * limits |count| to LONG_MAX/2 (`ERR value is out of range`).
+ */
+function hrandfieldCommand(c: Client, argv: Buffer[]): void {
+  if (argv.length === 2) {
+    const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+    if (h === WRONG) return;
+    if (h === null) return c.reply.nullBulk();
+    return c.reply.bulkLatin1(h.fields[randomIndex(h.size)]!);
+  }
+  const l = randomCountOrReply(c, argv[2]!);
+  if (l === null) return;
+  let withValues = false;
+  if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3]!, 'WITHVALUES'))) return c.reply.error(ERR.syntax);
+  if (argv.length === 4) {
+    withValues = true;
+    if (l < -HALF_LONG_MAX || l > HALF_LONG_MAX) return c.reply.error('ERR value is out of range');
+  }
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  if (h === null || l === 0n) return c.reply.arrayLen(0);
+  const r = c.reply;
+  const size = h.size;
+  const one = (i: number): void => {
+    r.bulkLatin1(h.fields[i]!);
+    if (withValues) r.bulkLatin1(h.values[i]!);
+  };
+  if (l < 0n) {
+    const count = Number(-l);
+    r.arrayLen(withValues ? count * 2 : count);
+    for (let k = 0; k < count; k++) one(randomIndex(size));
+    return;
+  }
+  const count = l >= BigInt(size) ? size : Number(l);
+  r.arrayLen(withValues ? count * 2 : count);
+  if (count === size) {
+    for (let i = 0; i < size; i++) one(i);
+  } else {
+    for (const i of sampleIndexes(size, count)) one(i);
+  }
+}
+
+/**
+ * HSCAN key cursor [MATCH pattern] [COUNT count]. The cursor is checked
+ * first, then the key (a missing key answers cursor 0 and no elements before
+ * any option is looked at, as Redis does), then the options. A hash still in
+ * its listpack encoding is returned whole with cursor 0, as Redis returns a
+ * listpack; a larger one is walked with {@link scanStep}. MATCH applies to
+ * fields.
+ */
+function hscanCommand(c: Client, argv: Buffer[]): void {
+  const cursor = cursorOrReply(c, argv[2]!);
+  if (cursor === null) return;
+  const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
+  if (h === WRONG) return;
+  if (h === null) return replyEmptyScan(c);
+  const opts = scanOptionsOrReply(c, argv, 3);
+  if (opts === null) return;
+  let from = 0;
+  let to = h.size;
+  let next = 0;
+  if (h.encoding !== 'listpack') ({ next, from, to } = scanStep(cursor, h.size, opts.count));
+  const picked: number[] = [];
+  for (let i = to - 1; i >= from; i--) if (elementMatches(opts.match, h.fields[i]!)) picked.push(i);
+  const r = c.reply;
+  r.arrayLen(2);
+  r.bulkAscii(String(next));
+  r.arrayLen(picked.length * 2);
+  for (const i of picked) {
+    r.bulkLatin1(h.fields[i]!);
+    r.bulkLatin1(h.values[i]!);
+  }
+}
 
 /** The hash family's table entries. */
-export const hashCommands: CommandSpec[] = [];
+export const hashCommands: CommandSpec[] = [
+  cmd('hset', -4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.', 'Set the string value of a hash field', hsetGeneric('hset', false)),
+  cmd('hsetnx', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Set the value of a hash field, only if the field does not exist', hsetnxCommand),
+  cmd('hget', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Get the value of a hash field', hgetCommand),
+  cmd('hmget', -3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields being requested.', 'Get the values of all the given hash fields', hmgetCommand),
+  cmd('hmset', -4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields being set.', 'Set multiple hash fields to multiple values', hsetGeneric('hmset', true)),
+  cmd('hgetall', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the fields and values in a hash', hgetallGeneric(WANT_FIELDS | WANT_VALUES)),
+  cmd('hdel', -3, ['write', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields to be removed.', 'Delete one or more hash fields', hdelCommand),
+  cmd('hexists', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Determine if a hash field exists', hexistsCommand),
+  cmd('hlen', 2, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Get the number of fields in a hash', hlenCommand),
+  cmd('hkeys', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the fields in a hash', hgetallGeneric(WANT_FIELDS)),
+  cmd('hvals', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the values in a hash', hgetallGeneric(WANT_VALUES)),
+  cmd('hstrlen', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '3.2.0', 'O(1)', 'Get the length of the value of a hash field', hstrlenCommand),
+  cmd('hincrby', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Increment the integer value of a hash field by the given number', hincrbyCommand),
+  cmd('hincrbyfloat', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.6.0', 'O(1)', 'Increment the float value of a hash field by the given amount', hincrbyfloatCommand),
+  cmd('hrandfield', -2, ['readonly'], [1, 1, 1], 'hash', '6.2.0', 'O(N) where N is the number of fields returned', 'Get one or multiple random fields from a hash', hrandfieldCommand),
+  cmd('hscan', -3, ['readonly'], [1, 1, 1], 'hash', '2.8.0', 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', 'Incrementally iterate hash fields and associated values', hscanCommand),
+];

@@ -1,7 +1,418 @@
 /**
- * set commands (filled in by the sets family).
+ * Set commands, after Redis 7.0's t_set.c.
+ *
+ * Effects logged (docs/FORMAT.md, "Effects"): SADD and SREM as
+ * `SADD|SREM key <the members actually added or removed>`; SPOP as
+ * `SREM key <the members it popped>`, or `DEL key` when it took the whole
+ * set; SMOVE as sent; SINTERSTORE, SUNIONSTORE and SDIFFSTORE as sent when
+ * they store a result (deterministic given the prior state: replay computes
+ * the same set), and as `DEL destination` when the result is empty and the
+ * destination existed. Reads (SRANDMEMBER included) log nothing.
+ *
+ * Reference: https://redis.io/docs/latest/commands/?group=set
  */
-import type { CommandSpec } from './table.js';
+import { EntryType } from '../store/arena.js';
+import { SetValue, scanStep } from '../store/collections.js';
+import type { Client } from '../server/client.js';
+import { cmd, type CommandFlag, type CommandSpec } from './table.js';
+import { ERR, isWord, parseInt64 } from './util.js';
+import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
+import { cursorOrReply } from './keys.js';
+import { elementMatches, randomCountOrReply, randomIndex, replyEmptyScan, sampleIndexes, scanOptionsOrReply } from './hashes.js';
+
+/** Replies `members` as an array of bulk strings. */
+function replyMembers(c: Client, members: readonly string[]): void {
+  c.reply.arrayLen(members.length);
+  for (const m of members) c.reply.bulkLatin1(m);
+}
+
+/** SADD key member [member ...]: the number of members added. */
+function saddCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const found = lookupCollection<SetValue>(c, db, key, EntryType.Set);
+  if (found === WRONG) return;
+  const s = found ?? new SetValue();
+  const added: Buffer[] = [];
+  for (let j = 2; j < argv.length; j++) if (s.add(el(argv[j]!))) added.push(argv[j]!);
+  if (added.length > 0) {
+    if (found === null) storeCollection(db, key, s);
+    c.server.propagate(c.dbIndex, ['SADD', key, ...added]);
+  }
+  c.reply.int(added.length);
+}
+
+/** SREM key member [member ...]: the number removed; the key goes when the set empties. */
+function sremCommand(c: Client, argv: Buffer[]): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
+  if (s === WRONG) return;
+  if (s === null) return c.reply.int(0);
+  const removed: Buffer[] = [];
+  for (let j = 2; j < argv.length; j++) {
+    if (s.delete(el(argv[j]!))) {
+      removed.push(argv[j]!);
+      if (s.size === 0) break;
+    }
+  }
+  if (removed.length > 0) {
+    deleteIfEmpty(db, key, s);
+    c.server.propagate(c.dbIndex, ['SREM', key, ...removed]);
+  }
+  c.reply.int(removed.length);
+}
+
+/**
+ * SMOVE source destination member (t_set.c `smoveCommand`): 0 when the
+ * source is missing (whatever the destination holds) or lacks the member;
+ * WRONGTYPE when either key holds another type; with source = destination,
+ * whether the member is there.
+ */
+function smoveCommand(c: Client, argv: Buffer[]): void {
+  const srcKey = argv[1]!;
+  const dstKey = argv[2]!;
+  const db = c.db;
+  const srcPresent = db.lookup(srcKey) >= 0;
+  db.lookup(dstKey); // as Redis looks both keys up first: an expired destination goes now
+  if (!srcPresent) return c.reply.int(0);
+  const src = lookupCollection<SetValue>(c, db, srcKey, EntryType.Set);
+  if (src === WRONG || src === null) return;
+  const dst = lookupCollection<SetValue>(c, db, dstKey, EntryType.Set);
+  if (dst === WRONG) return;
+  const m = el(argv[3]!);
+  if (src === dst) return c.reply.int(src.has(m) ? 1 : 0);
+  if (!src.delete(m)) return c.reply.int(0);
+  deleteIfEmpty(db, srcKey, src);
+  if (dst === null) {
+    const s = new SetValue();
+    s.add(m);
+    storeCollection(db, dstKey, s);
+  } else {
+    dst.add(m);
+  }
+  c.server.propagate(c.dbIndex, ['SMOVE', srcKey, dstKey, argv[3]!]);
+  c.reply.int(1);
+}
+
+/** SISMEMBER key member: 1 or 0. */
+function sismemberCommand(c: Client, argv: Buffer[]): void {
+  const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+  if (s === WRONG) return;
+  c.reply.int(s !== null && s.has(el(argv[2]!)) ? 1 : 0);
+}
+
+/** SMISMEMBER key member [member ...]: 1 or 0 per member. */
+function smismemberCommand(c: Client, argv: Buffer[]): void {
+  const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+  if (s === WRONG) return;
+  c.reply.arrayLen(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) c.reply.int(s !== null && s.has(el(argv[j]!)) ? 1 : 0);
+}
+
+/** SCARD key: the number of members, 0 for a missing key. */
+function scardCommand(c: Client, argv: Buffer[]): void {
+  const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+  if (s === WRONG) return;
+  c.reply.int(s === null ? 0 : s.size);
+}
+
+/**
+ * SPOP key [count] (t_set.c `spopCommand`, `spopWithCountCommand`). The
+ * count must be a non-negative integer (`ERR value is out of range, must be
+ * positive`); a count at least the set's size returns the whole set and
+ * deletes the key (logged as DEL).
+ */
+function spopCommand(c: Client, argv: Buffer[]): void {
+  if (argv.length > 3) return c.reply.error(ERR.syntax);
+  const key = argv[1]!;
+  const db = c.db;
+  if (argv.length === 2) {
+    const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
+    if (s === WRONG) return;
+    if (s === null) return c.reply.nullBulk();
+    const m = s.members[randomIndex(s.size)]!;
+    s.delete(m);
+    deleteIfEmpty(db, key, s);
+    c.server.propagate(c.dbIndex, ['SREM', key, m]);
+    return c.reply.bulkLatin1(m);
+  }
+  const l = parseInt64(argv[2]!);
+  if (l === null || l < 0n) return c.reply.error('ERR value is out of range, must be positive');
+  const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
+  if (s === WRONG) return;
+  if (s === null || l === 0n) return c.reply.arrayLen(0);
+  if (l >= BigInt(s.size)) {
+    replyMembers(c, s.members);
+    db.delete(key);
+    c.server.propagate(c.dbIndex, ['DEL', key]);
+    return;
+  }
+  const count = Number(l);
+  const popped: string[] = new Array<string>(count);
+  for (let k = 0; k < count; k++) {
+    const m = s.members[randomIndex(s.size)]!;
+    s.delete(m);
+    popped[k] = m;
+  }
+  c.server.propagate(c.dbIndex, ['SREM', key, ...popped]);
+  replyMembers(c, popped);
+}
+
+/**
+ * SRANDMEMBER key [count] (t_set.c `srandmemberWithCountCommand`). Without
+ * a count: one random member, or nil. A positive count: that many distinct
+ * members (the whole set when it has no more); a negative one: |count|
+ * members drawn with repetition.
+ */
+function srandmemberCommand(c: Client, argv: Buffer[]): void {
+  if (argv.length > 3) return c.reply.error(ERR.syntax);
+  if (argv.length === 2) {
+    const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+    if (s === WRONG) return;
+    if (s === null) return c.reply.nullBulk();
+    return c.reply.bulkLatin1(s.members[randomIndex(s.size)]!);
+  }
+  const l = randomCountOrReply(c, argv[2]!);
+  if (l === null) return;
+  const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+  if (s === WRONG) return;
+  if (s === null || l === 0n) return c.reply.arrayLen(0);
+  const size = s.size;
+  const r = c.reply;
+  if (l < 0n) {
+    const count = Number(-l);
+    r.arrayLen(count);
+    for (let k = 0; k < count; k++) r.bulkLatin1(s.members[randomIndex(size)]!);
+    return;
+  }
+  if (l >= BigInt(size)) return replyMembers(c, s.members);
+  const count = Number(l);
+  r.arrayLen(count);
+  for (const i of sampleIndexes(size, count)) r.bulkLatin1(s.members[i]!);
+}
+
+/**
+ * Looks up the source sets of SINTER/SUNION/SDIFF and their STORE forms:
+ * a missing key is null (an empty set); the first key of another type
+ * replies WRONGTYPE, even after a missing one, as Redis checks every key.
+ * Read forms count keyspace hits and misses; store forms do not (Redis's
+ * lookupKeyWrite).
+ *
+ * @returns the sets in argument order, or null after replying WRONGTYPE
+ */
+function sourceSets(c: Client, keys: readonly Buffer[], forStore: boolean): (SetValue | null)[] | null {
+  const sets: (SetValue | null)[] = [];
+  for (const key of keys) {
+    const s = forStore ? lookupCollection<SetValue>(c, c.db, key, EntryType.Set) : readCollection<SetValue>(c, key, EntryType.Set);
+    if (s === WRONG) return null;
+    sets.push(s);
+  }
+  return sets;
+}
+
+/**
+ * Stores the result of a *STORE command under `dst` and replies its size:
+ * a non-empty result replaces whatever `dst` held (dropping its TTL) and the
+ * command is logged as sent (under `name`, its canonical name); an empty one deletes `dst`, logged as DEL when
+ * there was something to delete.
+ */
+function storeResult(c: Client, name: string, dst: Buffer, members: readonly string[], argv: Buffer[]): void {
+  const db = c.db;
+  if (members.length === 0) {
+    if (db.delete(dst)) c.server.propagate(c.dbIndex, ['DEL', dst]);
+    return c.reply.int(0);
+  }
+  const s = new SetValue();
+  for (const m of members) s.add(m);
+  storeCollection(db, dst, s);
+  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
+  c.reply.int(s.size);
+}
+
+/**
+ * The intersection of `sets` (none null): walks the smallest set and probes
+ * the others, O(N*M) for N the smallest size and M the number of sets.
+ *
+ * @param limit stop after this many members; 0 for no limit
+ */
+function intersect(sets: SetValue[], limit: number): string[] {
+  const order = [...sets].sort((a, b) => a.size - b.size);
+  const first = order[0]!;
+  const rest = order.slice(1).filter((s) => s !== first);
+  const out: string[] = [];
+  for (const m of first.members) {
+    let all = true;
+    for (const s of rest) {
+      if (!s.has(m)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) {
+      out.push(m);
+      if (out.length === limit) break;
+    }
+  }
+  return out;
+}
+
+/** SINTER key [key ...] and SMEMBERS key (Redis serves SMEMBERS with sinterCommand). */
+function sinterCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(1), false);
+  if (sets === null) return;
+  if (sets.includes(null)) return c.reply.arrayLen(0);
+  if (sets.length === 1) return replyMembers(c, sets[0]!.members);
+  replyMembers(c, intersect(sets as SetValue[], 0));
+}
+
+/** SINTERSTORE destination key [key ...] */
+function sinterstoreCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(2), true);
+  if (sets === null) return;
+  const members = sets.includes(null) ? [] : intersect(sets as SetValue[], 0);
+  storeResult(c, 'SINTERSTORE', argv[1]!, members, argv);
+}
+
+/**
+ * SINTERCARD numkeys key [key ...] [LIMIT limit]: `ERR numkeys should be
+ * greater than 0` for a numkeys below 1 or not an integer, `ERR Number of
+ * keys can't be greater than number of args`, `ERR LIMIT can't be negative`.
+ */
+function sintercardCommand(c: Client, argv: Buffer[]): void {
+  const numkeys = parseInt64(argv[1]!);
+  if (numkeys === null || numkeys < 1n) return c.reply.error('ERR numkeys should be greater than 0');
+  if (numkeys > BigInt(argv.length - 2)) return c.reply.error("ERR Number of keys can't be greater than number of args");
+  const n = Number(numkeys);
+  let limit = 0;
+  for (let j = 2 + n; j < argv.length; j++) {
+    if (isWord(argv[j]!, 'LIMIT') && j + 1 < argv.length) {
+      const l = parseInt64(argv[++j]!);
+      if (l === null || l < 0n) return c.reply.error("ERR LIMIT can't be negative");
+      limit = Number(l);
+    } else {
+      return c.reply.error(ERR.syntax);
+    }
+  }
+  const sets = sourceSets(c, argv.slice(2, 2 + n), false);
+  if (sets === null) return;
+  if (sets.includes(null)) return c.reply.int(0);
+  c.reply.int(intersect(sets as SetValue[], limit).length);
+}
+
+/** The union of `sets` (nulls are empty sets): O(total size). */
+function union(sets: readonly (SetValue | null)[]): string[] {
+  const seen = new Set<string>();
+  for (const s of sets) if (s !== null) for (const m of s.members) seen.add(m);
+  return [...seen];
+}
+
+/**
+ * The members of the first set in none of the others. Picks Redis's cheaper
+ * algorithm: probing each member of the first set in every other set
+ * (|first| × sets) or copying the first and removing the others (total size).
+ */
+function difference(sets: readonly (SetValue | null)[]): string[] {
+  const first = sets[0];
+  if (first === null || first === undefined) return [];
+  const rest: SetValue[] = [];
+  for (let j = 1; j < sets.length; j++) {
+    const s = sets[j]!;
+    if (s === first) return [];
+    if (s !== null && s.size > 0) rest.push(s);
+  }
+  let total = first.size;
+  for (const s of rest) total += s.size;
+  if (first.size * rest.length <= total) {
+    rest.sort((a, b) => b.size - a.size);
+    return first.members.filter((m) => !rest.some((s) => s.has(m)));
+  }
+  const out = new Set(first.members);
+  for (const s of rest) {
+    for (const m of s.members) out.delete(m);
+    if (out.size === 0) break;
+  }
+  return [...out];
+}
+
+/** SUNION key [key ...] */
+function sunionCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(1), false);
+  if (sets === null) return;
+  replyMembers(c, union(sets));
+}
+
+/** SUNIONSTORE destination key [key ...] */
+function sunionstoreCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(2), true);
+  if (sets === null) return;
+  storeResult(c, 'SUNIONSTORE', argv[1]!, union(sets), argv);
+}
+
+/** SDIFF key [key ...] */
+function sdiffCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(1), false);
+  if (sets === null) return;
+  replyMembers(c, difference(sets));
+}
+
+/** SDIFFSTORE destination key [key ...] */
+function sdiffstoreCommand(c: Client, argv: Buffer[]): void {
+  const sets = sourceSets(c, argv.slice(2), true);
+  if (sets === null) return;
+  storeResult(c, 'SDIFFSTORE', argv[1]!, difference(sets), argv);
+}
+
+/**
+ * SSCAN key cursor [MATCH pattern] [COUNT count]: as HSCAN (see hashes.ts);
+ * a set still in its intset encoding is returned whole with cursor 0.
+ */
+function sscanCommand(c: Client, argv: Buffer[]): void {
+  const cursor = cursorOrReply(c, argv[2]!);
+  if (cursor === null) return;
+  const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
+  if (s === WRONG) return;
+  if (s === null) return replyEmptyScan(c);
+  const opts = scanOptionsOrReply(c, argv, 3);
+  if (opts === null) return;
+  let from = 0;
+  let to = s.size;
+  let next = 0;
+  if (s.encoding !== 'intset') ({ next, from, to } = scanStep(cursor, s.size, opts.count));
+  const picked: string[] = [];
+  for (let i = to - 1; i >= from; i--) {
+    const m = s.members[i]!;
+    if (elementMatches(opts.match, m)) picked.push(m);
+  }
+  c.reply.arrayLen(2);
+  c.reply.bulkAscii(String(next));
+  replyMembers(c, picked);
+}
+
+/**
+ * SINTERCARD's flags. Redis marks it `movablekeys` (its keys follow
+ * numkeys, so COMMAND shows the legacy key triple 0 0 0); CommandFlag does
+ * not list that flag yet, hence the cast.
+ */
+const SINTERCARD_FLAGS = ['readonly', 'movablekeys'] as unknown as readonly CommandFlag[];
 
 /** The set family's table entries. */
-export const setCommands: CommandSpec[] = [];
+export const setCommands: CommandSpec[] = [
+  cmd('sadd', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', 'Add one or more members to a set', saddCommand),
+  cmd('srem', -3, ['write', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(N) where N is the number of members to be removed.', 'Remove one or more members from a set', sremCommand),
+  cmd('smembers', 2, ['readonly'], [1, 1, 1], 'set', '1.0.0', 'O(N) where N is the set cardinality.', 'Get all the members in a set', sinterCommand),
+  cmd('sismember', 3, ['readonly', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1)', 'Determine if a given value is a member of a set', sismemberCommand),
+  cmd('smismember', -3, ['readonly', 'fast'], [1, 1, 1], 'set', '6.2.0', 'O(N) where N is the number of elements being checked for membership', 'Returns the membership associated with the given elements for a set', smismemberCommand),
+  cmd('scard', 2, ['readonly', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1)', 'Get the number of members in a set', scardCommand),
+  cmd('spop', -2, ['write', 'fast'], [1, 1, 1], 'set', '1.0.0', 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.', 'Remove and return one or multiple random members from a set', spopCommand),
+  cmd('srandmember', -2, ['readonly'], [1, 1, 1], 'set', '1.0.0', 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.', 'Get one or multiple random members from a set', srandmemberCommand),
+  cmd('smove', 4, ['write', 'fast'], [1, 2, 1], 'set', '1.0.0', 'O(1)', 'Move a member from one set to another', smoveCommand),
+  cmd('sinter', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets', sinterCommand),
+  cmd('sintercard', -3, SINTERCARD_FLAGS, null, 'set', '7.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets and return the cardinality of the result', sintercardCommand),
+  cmd('sunion', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Add multiple sets', sunionCommand),
+  cmd('sdiff', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Subtract multiple sets', sdiffCommand),
+  cmd('sinterstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets and store the resulting set in a key', sinterstoreCommand),
+  cmd('sunionstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Add multiple sets and store the resulting set in a key', sunionstoreCommand),
+  cmd('sdiffstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Subtract multiple sets and store the resulting set in a key', sdiffstoreCommand),
+  cmd('sscan', -3, ['readonly'], [1, 1, 1], 'set', '2.8.0', 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', 'Incrementally iterate Set elements', sscanCommand),
+];

@@ -126,6 +126,9 @@ for (const test of o['tests']!.split(',')) {
       for (const name of run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const)) {
         const t = await start(name, fsync);
         try {
+          // A pop test on a fresh server would pop from an empty list: fill it first, as
+          // redis-benchmark's own default run does by running lpush before lpop.
+          if (test === 'lpop' || test === 'rpop') await benchmark(t.port, test === 'lpop' ? 'lpush' : 'rpush', args);
           results[name]!.push(await benchmark(t.port, test, args));
         } finally {
           await stop(t);

@@ -203,7 +203,9 @@ export class HashValue extends Collection {
   }
 
   encode(): Buffer {
-    return encodePairs(this.fields, this.values, this.big ? 1 : 0);
+    const f = this.fields;
+    const v = this.values;
+    return encodeImage(f.length, this.big ? 1 : 0, f.length * 2, (i) => (i & 1 ? v[i >>> 1]! : f[i >>> 1]!), null);
   }
 
   clone(): HashValue {
@@ -216,10 +218,18 @@ export class HashValue extends Collection {
   /** Rebuilds a hash from its image. */
   static decode(image: Buffer): HashValue {
     const h = new HashValue();
-    const r = new ImageReader(image);
-    const n = r.count;
-    for (let i = 0; i < n; i++) h.set(r.str(), r.str());
-    h.big = h.big || (r.flags & 1) !== 0;
+    const { count, flags, strings } = readImage(image, 2, false);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const f = strings[2 * i]!;
+      const v = strings[2 * i + 1]!;
+      h.fields.push(f);
+      h.values.push(v);
+      h.pos.set(f, i);
+      bytes += HASH_ELEMENT_OVERHEAD + f.length + v.length;
+    }
+    h.bytes += bytes;
+    h.big = (flags & 1) !== 0;
     return h;
   }
 }
@@ -274,7 +284,8 @@ export class SetValue extends Collection {
   }
 
   encode(): Buffer {
-    return encodeList(this.members, this.members.length, (i) => this.members[i]!, this.intset ? 0 : 1);
+    const m = this.members;
+    return encodeImage(m.length, this.intset ? 0 : 1, m.length, (i) => m[i]!, null);
   }
 
   clone(): SetValue {
@@ -287,10 +298,16 @@ export class SetValue extends Collection {
   /** Rebuilds a set from its image. */
   static decode(image: Buffer): SetValue {
     const s = new SetValue();
-    const r = new ImageReader(image);
-    const n = r.count;
-    for (let i = 0; i < n; i++) s.add(r.str());
-    if (r.flags & 1) s.intset = false;
+    const { count, flags, strings } = readImage(image, 1, false);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const m = strings[i]!;
+      s.members.push(m);
+      s.pos.set(m, i);
+      bytes += SET_ELEMENT_OVERHEAD + m.length;
+    }
+    s.bytes += bytes;
+    s.intset = (flags & 1) === 0;
     return s;
   }
 }
@@ -479,7 +496,7 @@ export class ListValue extends Collection {
   }
 
   encode(): Buffer {
-    return encodeList(null, this.len, (i) => this.at(i), 0);
+    return encodeImage(this.len, 0, this.len, (i) => this.at(i), null);
   }
 
   clone(): ListValue {
@@ -491,9 +508,18 @@ export class ListValue extends Collection {
   /** Rebuilds a list from its image. */
   static decode(image: Buffer): ListValue {
     const l = new ListValue();
-    const r = new ImageReader(image);
-    const n = r.count;
-    for (let i = 0; i < n; i++) l.pushRight(r.str());
+    const { count, strings } = readImage(image, 1, false);
+    let cap = 8;
+    while (cap < count) cap *= 2;
+    const buf = new Array<string | undefined>(cap);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      buf[i] = strings[i]!;
+      bytes += LIST_ELEMENT_OVERHEAD + strings[i]!.length;
+    }
+    l.buf = buf;
+    l.len = count;
+    l.bytes += bytes;
     return l;
   }
 }
@@ -615,19 +641,15 @@ export class ZSetValue extends Collection {
   };
 
   encode(): Buffer {
-    let bytes = 12;
-    for (let n = this.list.first; n !== null; n = n.next[0]!) bytes += 12 + n.member.length;
-    const out = Buffer.allocUnsafe(bytes);
-    out.writeUInt32LE(this.size, 0);
-    out.writeUInt32LE(this.big ? 1 : 0, 4);
-    out.writeUInt32LE(0, 8);
-    let at = 12;
-    for (let n = this.list.first; n !== null; n = n.next[0]!) {
-      out.writeDoubleLE(n.score, at);
-      out.writeUInt32LE(n.member.length, at + 8);
-      at += 12 + out.write(n.member, at + 12, 'latin1');
+    const n = this.size;
+    const members = new Array<string>(n);
+    const scores = new Float64Array(n);
+    let k = 0;
+    for (let node = this.list.first; node !== null; node = node.next[0]!, k++) {
+      members[k] = node.member;
+      scores[k] = node.score;
     }
-    return out;
+    return encodeImage(n, this.big ? 1 : 0, n, (i) => members[i]!, scores);
   }
 
   clone(): ZSetValue {
@@ -640,16 +662,18 @@ export class ZSetValue extends Collection {
   /** Rebuilds a sorted set from its image. */
   static decode(image: Buffer): ZSetValue {
     const z = new ZSetValue();
-    const count = image.readUInt32LE(0);
-    const flags = image.readUInt32LE(4);
-    if (flags & 1) z.big = true; // first, so that a skiplist's -0 scores survive
-    let at = 12;
-    for (let i = 0; i < count; i++) {
-      const score = image.readDoubleLE(at);
-      const len = image.readUInt32LE(at + 8);
-      z.set(image.toString('latin1', at + 12, at + 12 + len), score);
-      at += 12 + len;
+    const { count, flags, strings, scores } = readImage(image, 1, true);
+    z.big = (flags & 1) !== 0;
+    const nodes = z.list.loadSorted(scores!, strings);
+    let bytes = 0;
+    for (let k = 0; k < count; k++) {
+      const node = nodes[k]!;
+      node.slot = k;
+      z.dense.push(node);
+      z.nodes.set(node.member, node);
+      bytes += ZSET_ELEMENT_OVERHEAD + node.member.length;
     }
+    z.bytes += bytes;
     return z;
   }
 }
@@ -670,60 +694,84 @@ export function scanStep(cursor: number, size: number, count: number): { next: n
   return { next: from, from, to };
 }
 
-/** Reads an image's elements in order. */
-class ImageReader {
-  private at = 12;
-  readonly count: number;
-  readonly flags: number;
+/** Bytes of an image's header: count, flags, reserved (u32 each). */
+const IMAGE_HEADER = 12;
+/** Characters joined into one string per write while encoding: few calls into C++, no string near V8's length limit. */
+const WRITE_CHUNK_CHARS = 1 << 20;
 
-  constructor(private readonly buf: Buffer) {
-    this.count = buf.readUInt32LE(0);
-    this.flags = buf.readUInt32LE(4);
+/** `Buffer#latin1Slice`: `toString('latin1', ...)` without its argument checks (one call per element while loading). */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/**
+ * Writes an image (docs/FORMAT.md, "Collection image"): the header, the
+ * scores of a sorted set (f64 each), the length of every string (u32 each),
+ * then the strings' bytes back to back. Typed-array sections are copied in
+ * the machine's byte order, little-endian on every platform Node supports
+ * here (x64, arm64).
+ *
+ * @param count elements (hash: field-value pairs)
+ * @param m strings: count, or 2 × count for a hash
+ * @param get the i-th string
+ * @param scores sorted-set scores in element order, or null
+ */
+function encodeImage(count: number, flags: number, m: number, get: (i: number) => string, scores: Float64Array | null): Buffer {
+  const lens = new Uint32Array(m);
+  let total = 0;
+  for (let i = 0; i < m; i++) {
+    const l = get(i).length;
+    lens[i] = l;
+    total += l;
   }
-
-  str(): string {
-    const len = this.buf.readUInt32LE(this.at);
-    const s = this.buf.toString('latin1', this.at + 4, this.at + 4 + len);
-    this.at += 4 + len;
-    return s;
-  }
-}
-
-/** Image of `n` strings: a 12-byte header (count, flags, reserved) then a u32 length and the bytes of each. */
-function encodeList(arr: string[] | null, n: number, at: (i: number) => string, flags: number): Buffer {
-  let bytes = 12;
-  for (let i = 0; i < n; i++) bytes += 4 + (arr !== null ? arr[i]! : at(i)).length;
-  const out = Buffer.allocUnsafe(bytes);
-  out.writeUInt32LE(n, 0);
+  const scoreBytes = scores === null ? 0 : count * 8;
+  const out = Buffer.allocUnsafe(IMAGE_HEADER + scoreBytes + m * 4 + total);
+  out.writeUInt32LE(count, 0);
   out.writeUInt32LE(flags, 4);
   out.writeUInt32LE(0, 8);
-  let o = 12;
-  for (let i = 0; i < n; i++) {
-    const s = arr !== null ? arr[i]! : at(i);
-    out.writeUInt32LE(s.length, o);
-    o += 4 + out.write(s, o + 4, 'latin1');
+  let o = IMAGE_HEADER;
+  if (scores !== null) o += Buffer.from(scores.buffer, scores.byteOffset, scoreBytes).copy(out, o);
+  o += Buffer.from(lens.buffer, 0, m * 4).copy(out, o);
+  const parts: string[] = [];
+  for (let i = 0; i < m; ) {
+    let chars = 0;
+    parts.length = 0;
+    for (; i < m && chars < WRITE_CHUNK_CHARS; i++) {
+      parts.push(get(i));
+      chars += lens[i]!;
+    }
+    o += out.write(parts.join(''), o, 'latin1');
   }
   return out;
 }
 
-/** Image of a hash: the header, then field and value alternately. */
-function encodePairs(fields: string[], values: string[], flags: number): Buffer {
-  let bytes = 12;
-  for (let i = 0; i < fields.length; i++) bytes += 8 + fields[i]!.length + values[i]!.length;
-  const out = Buffer.allocUnsafe(bytes);
-  out.writeUInt32LE(fields.length, 0);
-  out.writeUInt32LE(flags, 4);
-  out.writeUInt32LE(0, 8);
-  let o = 12;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    const v = values[i]!;
-    out.writeUInt32LE(f.length, o);
-    o += 4 + out.write(f, o + 4, 'latin1');
-    out.writeUInt32LE(v.length, o);
-    o += 4 + out.write(v, o + 4, 'latin1');
+/**
+ * Reads an image written by {@link encodeImage}.
+ *
+ * @param perElement strings per element (2 for a hash)
+ * @throws RangeError when the image is shorter than its header says
+ */
+function readImage(image: Buffer, perElement: 1 | 2, withScores: boolean): { count: number; flags: number; strings: string[]; scores: Float64Array | null } {
+  const count = image.readUInt32LE(0);
+  const flags = image.readUInt32LE(4);
+  const m = count * perElement;
+  let o = IMAGE_HEADER;
+  let scores: Float64Array | null = null;
+  if (withScores) {
+    scores = new Float64Array(count);
+    Buffer.from(scores.buffer).set(image.subarray(o, o + count * 8));
+    o += count * 8;
   }
-  return out;
+  const lens = new Uint32Array(m);
+  Buffer.from(lens.buffer).set(image.subarray(o, o + m * 4));
+  o += m * 4;
+  const buf = image as Latin1Buffer;
+  const strings = new Array<string>(m);
+  for (let i = 0; i < m; i++) {
+    const end = o + lens[i]!;
+    if (end > image.length) throw new RangeError(`collection image of ${image.length} bytes ends inside element ${i}`);
+    strings[i] = buf.latin1Slice(o, end);
+    o = end;
+  }
+  return { count, flags, strings, scores };
 }
 
 /**

@@ -201,6 +201,43 @@ export class SkipList {
     return update;
   }
 
+  /**
+   * Fills an empty list from members already in (score, member) order, in
+   * O(n): each node is linked after the last node of each of its levels,
+   * with no search (loading a snapshot image, which is stored in order).
+   *
+   * @returns the nodes, in order
+   * @throws Error when the list is not empty
+   */
+  loadSorted(scores: ArrayLike<number>, members: readonly string[]): ZNode[] {
+    if (this.length !== 0) throw new Error('loadSorted needs an empty skip list');
+    const n = members.length;
+    const last: ZNode[] = new Array<ZNode>(MAX_LEVEL).fill(this.head);
+    const lastRank = new Array<number>(MAX_LEVEL).fill(0);
+    const nodes = new Array<ZNode>(n);
+    let prev: ZNode | null = null;
+    for (let k = 0; k < n; k++) {
+      const level = SkipList.randomLevel();
+      if (level > this.level) this.level = level;
+      const node = new ZNode(members[k]!, scores[k]!, level);
+      const rank = k + 1;
+      for (let i = 0; i < level; i++) {
+        last[i]!.next[i] = node;
+        last[i]!.span[i] = rank - lastRank[i]!;
+        last[i] = node;
+        lastRank[i] = rank;
+      }
+      node.backward = prev;
+      prev = node;
+      nodes[k] = node;
+    }
+    // A link to nothing spans the nodes after its node, as insert() keeps it.
+    for (let i = 0; i < this.level; i++) last[i]!.span[i] = n - lastRank[i]!;
+    this.tail = prev;
+    this.length = n;
+    return nodes;
+  }
+
   /** Removes (score, member); returns whether it was there. O(log n). */
   delete(score: number, member: string): boolean {
     const update = this.path(score, member);

@@ -55,8 +55,9 @@ async function writer(port: number, id: number, round: number, a: Acked): Promis
         a.members.add(tag);
         break;
       case 3:
-        await redis.zadd(`zset:${id}`, i, `m${i % 200}`);
-        a.scores.set(`m${i % 200}`, i);
+        // Scores grow across rounds too: an unacknowledged later write may land, never an earlier one.
+        await redis.zadd(`zset:${id}`, round * 1_000_000 + i, `m${i % 200}`);
+        a.scores.set(`m${i % 200}`, round * 1_000_000 + i);
         break;
       case 4: {
         const victim = `r${round}.${i - 8}`;

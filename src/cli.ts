@@ -19,6 +19,12 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
 }
 
+// The WAL keeps up to four synced writes in flight on libuv's thread pool
+// (src/persistence/wal.ts); leave threads beside them for preallocation and
+// snapshot I/O. Read when the pool first starts, which is later than this;
+// an operator's own setting wins.
+process.env['UV_THREADPOOL_SIZE'] ??= '8';
+
 const program = new Command('flashcache')
   .description('FlashCache: a Redis-compatible cache server whose data survives crashes.')
   .version(FLASHCACHE_VERSION)

@@ -7,7 +7,9 @@
  * is short, or fails its magic, length or checksum, is *damage*. Damage is a
  * *torn tail* when no valid record after it was written once it had been
  * synced, which is what {@link isTornTail} decides from the commit-lag field.
- * Only a torn tail in the last segment is a normal end of log.
+ * Only a torn tail in the last segment is a normal end of log, besides zeros
+ * from a record boundary to the end of a segment: space the writer
+ * preallocated and had not filled yet.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -194,6 +196,21 @@ export function isTornTail(buf: Buffer, offset: number, damagedLsn: number): boo
   return true;
 }
 
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/**
+ * Whether every byte from `off` to the end of `buf` is zero: the space the
+ * writer preallocated ahead of its records (docs/FORMAT.md, "WAL segment"),
+ * where a segment's records end cleanly.
+ */
+export function isZeroTail(buf: Buffer, off: number): boolean {
+  for (let at = off; at < buf.length; at += ZEROS.length) {
+    const end = Math.min(buf.length, at + ZEROS.length);
+    if (buf.compare(ZEROS, 0, end - at, at, end) !== 0) return false;
+  }
+  return true;
+}
+
 /** Options of {@link walkSegment}. */
 export interface WalkOptions {
   /** The LSN the first record should carry; defaults to the header's. */
@@ -288,6 +305,8 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
     }
     const end = recordEnd(buf, off);
     if (typeof end === 'string') {
+      // Preallocated space: the records end here.
+      if (isZeroTail(buf, off)) break;
       const torn = opts.lastSegment !== false && isTornTail(buf, off, expect);
       const next = torn ? -1 : nextValidRecord(buf, off + 1, expect, off);
       const resumeAt = next < 0 ? buf.length : next;

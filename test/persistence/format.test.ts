@@ -59,6 +59,28 @@ test('the reader decodes the golden segment into its effects', () => {
   scan.records.forEach((r, i) => assert.deepEqual(decodePayload(r.payload), EFFECTS[i]![1]));
 });
 
+test('preallocated zeros after the last record end a segment cleanly; zeros before a record, or inside one, are damage', () => {
+  const golden = readFileSync(FIXTURE);
+  const zeros = Buffer.alloc(3 << 20);
+  const name = '00000000000000000001.wal';
+  // Records, then zeros to the end of the file (as the writer preallocates): no problem, all records.
+  const tail = scanSegment(Buffer.concat([golden, zeros]), name);
+  assert.deepEqual(tail.problems, []);
+  assert.equal(tail.records.length, EFFECTS.length);
+  assert.equal(tail.goodEnd, golden.length);
+  // A record whose bytes stop partway, then zeros: a torn tail, as without preallocation.
+  const last = scanSegment(golden, name).records.at(-1)!;
+  const torn = Buffer.concat([golden.subarray(0, last.offset + 12), zeros]);
+  const tornScan = scanSegment(torn, name);
+  assert.equal(tornScan.records.length, EFFECTS.length - 1);
+  assert.equal(tornScan.problems.length, 1);
+  assert.equal(tornScan.problems[0]!.offset, last.offset);
+  assert.equal(tornScan.problems[0]!.torn, true);
+  // Zeros where a record should be, with a record after them: not an end.
+  const gap = Buffer.concat([golden.subarray(0, last.offset), Buffer.alloc(64), golden.subarray(last.offset), zeros]);
+  assert.equal(scanSegment(gap, name).problems[0]!.kind, 'bad-magic');
+});
+
 test('a server started on the golden segment has the keyspace it describes', async () => {
   const dir = tempDir();
   cpSync(FIXTURE_DIR, join(dir, 'wal'), { recursive: true });

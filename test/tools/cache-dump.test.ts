@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, cleanup, redisCli, run, startServer, tempDir, type RunResult } from '../helpers/server.js';
+import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
 import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
@@ -426,6 +426,8 @@ test('repair refuses to touch the WAL of a running server', async () => {
   await srv.client().set('k', 'v');
   const segs = listSegments(join(srv.dir, 'wal'));
   const last = join(srv.dir, 'wal', segs[segs.length - 1]!.name);
+  // The server preallocates zeros ahead of its records after a write: let that finish first.
+  await waitFor(() => statSync(last).size >= 2 << 20, 10_000, 'WAL preallocation');
   appendFileSync(last, Buffer.alloc(40, 0xee));
   const size = statSync(last).size;
   const r = await dump(['wal', 'repair', srv.dir, '--yes']);

@@ -135,19 +135,29 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
 /** All commands, by lower-case name. */
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
+  /**
+   * The same commands by upper-case name: clients send `SET` and `set`
+   * alike, and a hit in either map spares the per-command lower-casing (a
+   * string allocation) on the hot path.
+   */
+  private readonly byUpper = new Map<string, CommandSpec>();
 
   /** Adds commands; a later entry with the same name replaces the earlier. */
   add(specs: readonly CommandSpec[]): void {
-    for (const s of specs) this.byName.set(s.name, s);
+    for (const s of specs) {
+      this.byName.set(s.name, s);
+      this.byUpper.set(s.name.toUpperCase(), s);
+    }
   }
 
   /** The command named `name` (any case), or undefined. */
   get(name: string): CommandSpec | undefined {
-    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+    return this.byName.get(name) ?? this.byUpper.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
   /** Removes a command (`rename-command name ""`). */
   delete(name: string): boolean {
+    this.byUpper.delete(name.toUpperCase());
     return this.byName.delete(name.toLowerCase());
   }
 
@@ -155,8 +165,9 @@ export class CommandTable {
   rename(from: string, to: string): boolean {
     const spec = this.byName.get(from.toLowerCase());
     if (spec === undefined) return false;
-    this.byName.delete(from.toLowerCase());
+    this.delete(from);
     this.byName.set(to.toLowerCase(), spec);
+    this.byUpper.set(to.toUpperCase(), spec);
     return true;
   }
 

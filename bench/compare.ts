@@ -1,157 +1,297 @@
 /**
  * End-to-end comparison with redis-server: the same redis-benchmark runs
- * against FlashCache and Debian's redis-server with matching persistence,
- * alternating A B A B so that machine drift cancels, reporting medians and the
- * FlashCache/Redis ratio per test.
+ * against FlashCache and redis-server with matching persistence, alternating
+ * A B A B (the server started first flips every run) with a fresh server per
+ * run, reporting medians, min-max and the FlashCache/Redis ratio per cell.
  *
- *   npm run bench -- --fsync always --tests set,get --pipeline 1,16 --runs 3
+ *   npm run bench -- --fsync always,none --suite throughput,latency,connections,values --runs 3 \
+ *     --out bench/RESULTS.md --json /tmp/compare.json --chart /tmp/ratios.svg
  *
- * Prints a Markdown table (and writes it with --out FILE). Needs redis-server
- * and redis-benchmark on PATH (Debian: redis-server, redis-tools).
+ * Suites (`--suite`, default all), each `redis-benchmark -c 50 -n 500000 -d 100 -r 100000`
+ * unless stated:
+ * - throughput: set,get,incr,mset,lpush,hset at -P 1 and -P 16;
+ * - latency: set,get at -P 1, with p50/p99/p99.9 (from the percentile
+ *   distribution of redis-benchmark's full output) and the p99 ratio;
+ * - connections: set,get with 1000 connections at -P 1;
+ * - values: set,get with 1 KiB and 16 KiB values at -P 1 and -P 16.
+ * `--tests` replaces every suite's tests, `--pipeline` the depths of
+ * throughput and values. get runs after the keys it reads were loaded,
+ * lpop/rpop after an lpush/rpush run with the same arguments. After each
+ * FlashCache run (CONFIG RESETSTAT right before it) INFO stats gives the
+ * longest event-loop stall. The connections suite needs `ulimit -n` above
+ * the connection count (checked before anything runs).
+ *
+ * Persistence (`--fsync`, a list): FlashCache `--appendfsync always|everysec|no`
+ * (it always logs; `none` runs as `no`); redis-server `--appendonly yes
+ * --appendfsync <mode>` or `--appendonly no`, always `--save ""`.
+ *
+ * Prints Markdown (a dated section, then one table per mode and suite) and
+ * appends it to `--out FILE`; `--json FILE` writes the raw runs, which
+ * `chart.js` turns into a chart like `--chart FILE.svg` does. Installs
+ * redis-server and redis-tools with apt-get when they are missing.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Command } from 'commander';
+import {
+  bulk,
+  command,
+  ensureRedisTools,
+  environment,
+  environmentLine,
+  infoField,
+  issueTarget,
+  load,
+  median,
+  removeDir,
+  rpsRatio,
+  startTarget,
+  stopTarget,
+  type Cell,
+  type Fsync,
+  type Results,
+  type Sample,
+} from './lib.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+const SUITES = ['throughput', 'latency', 'connections', 'values'] as const;
+type Suite = (typeof SUITES)[number];
 
-type Fsync = 'always' | 'everysec' | 'none';
-
-interface Target {
-  name: 'flashcache' | 'redis';
-  port: number;
-  proc: ChildProcess;
-  dir: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((res) => {
-      const c = createConnection({ port, host: '127.0.0.1' }, () => {
-        c.end();
-        res(true);
-      });
-      c.on('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listening on ${port}`);
-}
-
-async function start(name: Target['name'], fsync: Fsync): Promise<Target> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  let proc: ChildProcess;
-  if (name === 'flashcache') {
-    // FlashCache always logs; 'none' is measured as appendfsync no.
-    const policy = fsync === 'none' ? 'no' : fsync;
-    proc = spawn(process.execPath, [CLI, '--port', String(port), '--dir', dir, '--appendfsync', policy, '--log-level', 'warn'], { stdio: 'ignore' });
-  } else {
-    const persistence = fsync === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', fsync];
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence], { stdio: 'ignore' });
-  }
-  await waitPort(port);
-  return { name, port, proc, dir };
-}
-
-async function stop(t: Target): Promise<void> {
-  const exited = new Promise((r) => t.proc.once('exit', r));
-  t.proc.kill('SIGKILL');
-  await exited;
-  rmSync(t.dir, { recursive: true, force: true });
-}
-
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-}
-
-/** Runs redis-benchmark once and parses its --csv line. */
-function benchmark(port: number, test: string, args: string[]): Promise<Sample> {
-  return new Promise((res, rej) => {
-    execFile('redis-benchmark', ['-p', String(port), '-t', test, '--csv', ...args], { maxBuffer: 1 << 24 }, (err, stdout) => {
-      if (err) return rej(err);
-      const line = stdout.trim().split('\n').find((l) => !l.startsWith('"test"'));
-      if (!line) return rej(new Error(`no result: ${stdout}`));
-      const f = line.split(',').map((x) => x.replace(/"/g, ''));
-      res({ rps: Number(f[1]), p50: Number(f[4]), p99: Number(f[6]) });
-    });
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-const program = new Command('bench-compare')
-  .option('--fsync <policy>', 'always | everysec | none', 'always')
-  .option('--tests <list>', 'redis-benchmark tests', 'set,get')
-  .option('--pipeline <list>', 'pipeline depths', '1,16')
-  .option('--clients <n>', 'connections', '50')
+const o = new Command('bench-compare')
+  .option('--suite <list>', `suites: ${SUITES.join(', ')}`, SUITES.join(','))
+  .option('--fsync <list>', 'persistence modes: always, everysec, none', 'always')
+  .option('--tests <list>', "redis-benchmark tests for every suite (default: each suite's own)")
+  .option('--pipeline <list>', 'pipeline depths of the throughput and values suites', '1,16')
+  .option('--clients <n>', 'connections (all suites but connections)', '50')
+  .option('--connections <n>', 'connections of the connections suite', '1000')
   .option('--requests <n>', 'requests per run', '500000')
-  .option('--datasize <bytes>', 'value size', '100')
+  .option('--datasize <bytes>', 'value size (all suites but values)', '100')
+  .option('--sizes <list>', 'value sizes of the values suite, bytes', '1024,16384')
   .option('--keyspace <n>', 'random keys (-r)', '100000')
-  .option('--runs <n>', 'runs per target and test (alternating)', '3')
-  .option('--out <file>', 'also write the Markdown table here')
-  .parse();
-const o = program.opts<Record<string, string>>();
+  .option('--runs <n>', 'runs per server and cell, alternating', '3')
+  .option('--out <file>', 'append the Markdown section to this file')
+  .option('--json <file>', 'write the raw results here (for chart.js)')
+  .option('--chart <file>', 'write an SVG chart of the throughput ratios here')
+  .parse()
+  .opts<Record<string, string | undefined>>();
 
-const fsync = o['fsync'] as Fsync;
-const rows: string[] = [];
-const header = `| test | -P | FlashCache k ops/s (median, min-max) | Redis k ops/s (median, min-max) | ratio | FlashCache p50/p99 ms | Redis p50/p99 ms |`;
-rows.push(header, '|---|---|---|---|---|---|---|');
-for (const test of o['tests']!.split(',')) {
-  for (const p of o['pipeline']!.split(',')) {
-    const args = ['-c', o['clients']!, '-n', o['requests']!, '-d', o['datasize']!, '-r', o['keyspace']!, '-P', p];
-    const results: Record<string, Sample[]> = { flashcache: [], redis: [] };
-    for (let run = 0; run < Number(o['runs']); run++) {
-      for (const name of run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const)) {
-        const t = await start(name, fsync);
-        try {
-          // A pop test on a fresh server would pop from an empty list: fill it first, as
-          // redis-benchmark's own default run does by running lpush before lpop.
-          if (test === 'lpop' || test === 'rpop') await benchmark(t.port, test === 'lpop' ? 'lpush' : 'rpush', args);
-          results[name]!.push(await benchmark(t.port, test, args));
-        } finally {
-          await stop(t);
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const suites = list(o['suite']!) as Suite[];
+const modes = list(o['fsync']!) as Fsync[];
+for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}`);
+for (const m of modes) if (!['always', 'everysec', 'none'].includes(m)) throw new Error(`unknown fsync mode ${m}`);
+const runs = Number(o['runs']);
+if (!(runs >= 1)) throw new Error('--runs must be at least 1');
+
+/** A cell's workload before it runs. */
+type Workload = Pick<Cell, 'suite' | 'test' | 'pipeline' | 'clients' | 'datasize'>;
+
+/** The workloads of a suite, given the command-line overrides. */
+function workloads(suite: Suite): Workload[] {
+  const defaults: Record<Suite, { tests: string; pipelines: string; clients: string; sizes: string }> = {
+    throughput: { tests: 'set,get,incr,mset,lpush,hset', pipelines: o['pipeline']!, clients: o['clients']!, sizes: o['datasize']! },
+    latency: { tests: 'set,get', pipelines: '1', clients: o['clients']!, sizes: o['datasize']! },
+    connections: { tests: 'set,get', pipelines: '1', clients: o['connections']!, sizes: o['datasize']! },
+    values: { tests: 'set,get', pipelines: o['pipeline']!, clients: o['clients']!, sizes: o['sizes']! },
+  };
+  const d = defaults[suite];
+  const out: Workload[] = [];
+  for (const datasize of list(d.sizes).map(Number)) {
+    for (const test of list(o['tests'] ?? d.tests)) {
+      for (const pipeline of list(d.pipelines).map(Number)) out.push({ suite, test, pipeline, clients: Number(d.clients), datasize });
+    }
+  }
+  return out;
+}
+
+/** Server arguments for a persistence mode. */
+function serverArgs(name: 'flashcache' | 'redis', fsync: Fsync, clients: number): string[] {
+  if (name === 'flashcache') return ['--appendfsync', fsync === 'none' ? 'no' : fsync];
+  const aof = fsync === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', fsync];
+  // Redis accepts 10000 clients by default; FlashCache sets no limit.
+  const max = clients > 9000 ? ['--maxclients', String(clients + 100)] : [];
+  return ['--save', '', ...aof, ...max];
+}
+
+/**
+ * Runs redis-benchmark once and parses its full output (not --csv: only the
+ * full output has the percentile distribution that p99.9 is read from).
+ */
+function benchmark(port: number, args: string[]): Promise<Sample> {
+  const argv = ['-p', String(port), ...args];
+  return new Promise((res, rej) => {
+    execFile('redis-benchmark', argv, { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      if (err) return rej(new Error(`redis-benchmark ${argv.join(' ')}: ${err.message} ${stderr}`));
+      try {
+        res(parseBenchmark(stdout));
+      } catch (e) {
+        rej(new Error(`redis-benchmark ${argv.join(' ')}: ${(e as Error).message}\n${stdout.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/**
+ * Parses redis-benchmark 7's full report of one test: "throughput summary",
+ * the "latency summary (msec)" table (p50, p99, max) and, for p99.9, the first
+ * line of the "Latency by percentile distribution" section at or above 99.9%.
+ */
+function parseBenchmark(out: string): Sample {
+  const rps = /throughput summary: ([\d.]+) requests per second/.exec(out);
+  const summary = /latency summary \(msec\):\s*\n\s*(.+)\n\s*(.+)/.exec(out);
+  if (!rps || !summary) throw new Error('no summary in the output');
+  const names = summary[1]!.trim().split(/\s+/);
+  const values = summary[2]!.trim().split(/\s+/).map(Number);
+  const col = (n: string): number => values[names.indexOf(n)] ?? NaN;
+  const dist = out.slice(out.indexOf('Latency by percentile distribution:'), out.indexOf('Cumulative distribution of latencies:'));
+  let p999 = NaN;
+  for (const m of dist.matchAll(/^([\d.]+)% <= ([\d.]+) milliseconds/gm)) {
+    if (Number(m[1]) >= 99.9) {
+      p999 = Number(m[2]);
+      break;
+    }
+  }
+  return { rps: Number(rps[1]), p50: col('p50'), p99: col('p99'), p999, max: col('max') };
+}
+
+/** Runs one cell: `runs` rounds of both servers, the first of each round alternating. */
+async function runCell(w: Workload, fsync: Fsync): Promise<Cell> {
+  const args = ['-t', w.test, '-c', String(w.clients), '-n', o['requests']!, '-d', String(w.datasize), '-r', o['keyspace']!, '-P', String(w.pipeline), '--precision', '3'];
+  const cell: Cell = { ...w, fsync, args, flashcache: [], redis: [] };
+  for (let run = 0; run < runs; run++) {
+    for (const name of run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const)) {
+      const t = await startTarget(name, serverArgs(name, fsync, w.clients));
+      try {
+        // On a fresh server get would only miss and pop would pop from an empty
+        // list: load the keys get reads, run the push first (as redis-benchmark's
+        // default run does).
+        if (w.test === 'get') await load(t.port, Number(o['keyspace']), w.datasize);
+        if (w.test === 'lpop' || w.test === 'rpop') await benchmark(t.port, ['-t', w.test === 'lpop' ? 'lpush' : 'rpush', ...args.slice(2)]);
+        if (name === 'flashcache') await command(t.port, 'CONFIG RESETSTAT');
+        const s = await benchmark(t.port, args);
+        if (name === 'flashcache') {
+          const stats = await bulk(t.port, 'INFO stats');
+          s.stallMax = Number(infoField(stats, 'eventloop_stall_max_ms'));
+          s.stallP99 = Number(infoField(stats, 'eventloop_stall_p99_ms'));
         }
+        cell[name].push(s);
+      } finally {
+        await stopTarget(t, 'kill');
+        removeDir(t);
       }
     }
-    const fmt = (s: Sample[]): string => {
-      const r = s.map((x) => x.rps / 1000);
-      return `${median(r).toFixed(1)} (${Math.min(...r).toFixed(1)}-${Math.max(...r).toFixed(1)})`;
-    };
-    const lat = (s: Sample[]): string => `${median(s.map((x) => x.p50)).toFixed(2)} / ${median(s.map((x) => x.p99)).toFixed(2)}`;
-    const ratio = median(results['flashcache']!.map((x) => x.rps)) / median(results['redis']!.map((x) => x.rps));
-    rows.push(`| ${test} | ${p} | ${fmt(results['flashcache']!)} | ${fmt(results['redis']!)} | ${ratio.toFixed(2)}x | ${lat(results['flashcache']!)} | ${lat(results['redis']!)} |`);
-    process.stderr.write(rows[rows.length - 1] + '\n');
+  }
+  return cell;
+}
+
+const k = (x: number): string => (x / 1000).toFixed(1);
+const ms = (x: number): string => x.toFixed(2);
+/** Median and range of a field over runs. */
+const spread = (s: Sample[], f: (x: Sample) => number, fmt: (x: number) => string): string => {
+  const xs = s.map(f);
+  return `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
+};
+const stall = (s: Sample[], f: (x: Sample) => number | undefined): string => Math.max(...s.map((x) => f(x) ?? NaN)).toFixed(1);
+
+/** One table row of a cell. */
+function row(c: Cell): string {
+  const f = c.flashcache;
+  const r = c.redis;
+  const stalls = [stall(f, (x) => x.stallMax), stall(f, (x) => x.stallP99)];
+  if (c.suite === 'latency') {
+    const pct = (s: Sample[]): string => [median(s.map((x) => x.p50)), median(s.map((x) => x.p99)), median(s.map((x) => x.p999))].map(ms).join(' / ');
+    const p99 = median(f.map((x) => x.p99)) / median(r.map((x) => x.p99));
+    return `| ${c.test} | ${pct(f)} | ${pct(r)} | ${p99.toFixed(2)}x | ${spread(f, (x) => x.rps, k)} | ${spread(r, (x) => x.rps, k)} | ${stalls.join(' | ')} |`;
+  }
+  const ratio = rpsRatio(c);
+  const target = issueTarget(c);
+  const goal = target === null ? '' : `≥${target.toFixed(2)} ${ratio >= target ? 'met' : 'missed'}`;
+  const lat = (s: Sample[]): string => `${ms(median(s.map((x) => x.p50)))} / ${ms(median(s.map((x) => x.p99)))}`;
+  const lead = c.suite === 'values' ? `| ${c.datasize} ` : '';
+  return `${lead}| ${c.test} | ${c.pipeline} | ${spread(f, (x) => x.rps, k)} | ${spread(r, (x) => x.rps, k)} | ${ratio.toFixed(2)}x | ${goal} | ${lat(f)} | ${lat(r)} | ${stalls.join(' | ')} |`;
+}
+
+/** Table header of a suite. */
+function header(suite: string): string[] {
+  const stalls = '| FlashCache loop stall max ms | FlashCache loop stall p99 ms (max over runs) |';
+  if (suite === 'latency') {
+    return [`| test | FlashCache p50 / p99 / p99.9 ms | Redis p50 / p99 / p99.9 ms | p99 ratio | FlashCache k ops/s | Redis k ops/s ${stalls}`, `|${'---|'.repeat(8)}`];
+  }
+  const lead = suite === 'values' ? '| value bytes ' : '';
+  const cols = `${lead}| test | -P | FlashCache k ops/s | Redis k ops/s | ratio | issue target | FlashCache p50 / p99 ms | Redis p50 / p99 ms ${stalls}`;
+  return [cols, `|${'---|'.repeat(cols.split('|').length - 2)}`];
+}
+
+/** The redis-benchmark command line of a table: constant arguments as they are, varying ones as {a|b}. */
+function commandLine(cells: Cell[]): string {
+  const args = cells[0]!.args.map((_, i) => {
+    const vs = [...new Set(cells.map((c) => c.args[i]!))];
+    return vs.length === 1 ? vs[0]! : `{${vs.join('|')}}`;
+  });
+  return `redis-benchmark -p <port> ${args.map((a) => (a === '' ? '""' : a)).join(' ')}`;
+}
+
+/** Markdown section of a table. */
+function section(cells: Cell[]): string {
+  const { suite, fsync } = cells[0]!;
+  const redis = serverArgs('redis', fsync, cells[0]!.clients).map((a) => (a === '' ? '""' : a)).join(' ');
+  const notes: string[] = [];
+  if (cells.some((c) => c.test === 'get')) notes.push(`get runs after ${o['keyspace']} keys of -d bytes were loaded (redis-cli --pipe)`);
+  if (cells.some((c) => c.test === 'lpop' || c.test === 'rpop')) notes.push('lpop/rpop run after an lpush/rpush run with the same arguments');
+  return [
+    `### ${suite}, persistence ${fsync}`,
+    '',
+    `FlashCache ${serverArgs('flashcache', fsync, 0).join(' ')}; redis-server ${redis}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+    '',
+    `\`${commandLine(cells)}\``,
+    '',
+    ...header(suite),
+    ...cells.map(row),
+  ].join('\n');
+}
+
+// Every connection is a descriptor in redis-benchmark and in the server; both
+// inherit this process's limit (Node raises its soft limit to the hard one).
+const clients = Math.max(...suites.flatMap(workloads).map((w) => w.clients));
+const fdLimit = execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+if (fdLimit !== 'unlimited' && clients + 64 > Number(fdLimit)) {
+  throw new Error(`${clients} connections need more open files than ulimit -n allows here (${fdLimit}); raise it (ulimit -n 65536) and rerun`);
+}
+ensureRedisTools();
+const results: Results = {
+  environment: environment(),
+  command: ['node dist/bench/compare.js', ...process.argv.slice(2)].join(' '),
+  cells: [],
+};
+const sections: string[] = [];
+for (const fsync of modes) {
+  for (const suite of suites) {
+    const cells: Cell[] = [];
+    for (const w of workloads(suite)) {
+      const cell = await runCell(w, fsync);
+      cells.push(cell);
+      results.cells.push(cell);
+      process.stderr.write(`${fsync} ${suite}: ${row(cell)}\n`);
+      if (o['json']) writeFileSync(o['json'], JSON.stringify(results, null, 1) + '\n');
+    }
+    sections.push(section(cells));
   }
 }
-const cmdline = `redis-benchmark -t <test> -c ${o['clients']} -n ${o['requests']} -d ${o['datasize']} -r ${o['keyspace']} -P <p> --csv`;
-const table = [
-  `Persistence: ${fsync} (FlashCache --appendfsync ${fsync === 'none' ? 'no' : fsync}; redis-server ${fsync === 'none' ? '--appendonly no' : `--appendonly yes --appendfsync ${fsync}`} --save "").`,
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}. Each cell: ${o['runs']} runs, alternating targets, fresh server per run.`,
-  `Command: ${cmdline}`,
+
+const env = results.environment;
+const markdown = [
+  `## ${env.date}: FlashCache against redis-server (${suites.join(', ')}; fsync ${modes.join(', ')})`,
   '',
-  ...rows,
+  `\`${results.command}\``,
+  '',
+  environmentLine(env),
+  `Each cell: ${runs} run${runs === 1 ? '' : 's'} per server, alternating (the server started first flips every run), a fresh server and data directory (${tmpdir()}) per run; k ops/s as median (min-max), other figures medians; ratio is FlashCache/Redis of the median k ops/s. Loop stall: FlashCache INFO stats eventloop_stall_max_ms and _p99_ms after each run (CONFIG RESETSTAT right before it), the largest over the runs.`,
+  '',
+  sections.join('\n\n'),
 ].join('\n');
-process.stdout.write(table + '\n');
-if (o['out']) writeFileSync(o['out'], table + '\n');
+process.stdout.write(markdown + '\n');
+if (o['out']) appendFileSync(o['out'], '\n' + markdown + '\n');
+if (o['chart']) {
+  const { ratioChart } = await import('./chart.js');
+  writeFileSync(o['chart'], await ratioChart(results.cells));
+}

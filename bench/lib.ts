@@ -1,12 +1,14 @@
 /**
  * Shared pieces of the benchmarks: starting FlashCache and redis-server on
  * free loopback ports, loading data through `redis-cli --pipe`, reading a
- * process's resident memory, waiting for a server to answer PING.
+ * process's resident memory, waiting for a server to answer PING, installing
+ * the Redis tools, describing the machine, and the result records that
+ * compare.ts writes and chart.ts reads.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -165,4 +167,123 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Installs redis-server and redis-tools with apt-get (through sudo unless
+ * root) when `redis-server`, `redis-benchmark` or `redis-cli` is missing, as
+ * `.ci/run` does, printing each command to stderr first.
+ *
+ * @throws Error when an apt-get command fails
+ */
+export function ensureRedisTools(): void {
+  const missing = ['redis-server', 'redis-benchmark', 'redis-cli'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+  if (missing.length === 0) return;
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const steps = [
+    [...sudo, 'apt-get', 'update', '-qq'],
+    [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'redis-server', 'redis-tools'],
+  ];
+  process.stderr.write(`missing ${missing.join(', ')}; installing redis-server and redis-tools\n`);
+  for (const [cmd, ...args] of steps) {
+    process.stderr.write(`$ ${[cmd, ...args].join(' ')}\n`);
+    if (spawnSync(cmd!, args, { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
+  }
+}
+
+/** What a benchmark ran on: machine, Node, redis-server and the FlashCache commit. */
+export interface Environment {
+  /** ISO date, YYYY-MM-DD. */
+  date: string;
+  /** Cores, CPU model and memory. */
+  machine: string;
+  node: string;
+  /** `redis-server --version`, or "none" when it is not installed. */
+  redis: string;
+  /** `git rev-parse --short HEAD`, marked when src/ has uncommitted changes; "unknown" outside a checkout. */
+  commit: string;
+}
+
+/** Describes the machine and the software versions a benchmark runs with. */
+export function environment(): Environment {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const run = (cmd: string, args: string[], cwd?: string): string | null => {
+    try {
+      return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const head = run('git', ['rev-parse', '--short', 'HEAD'], root);
+  const dirty = head !== null && run('git', ['status', '--porcelain', '--', 'src'], root) !== '';
+  const cpu = cpus();
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
+    node: process.version,
+    redis: run('redis-server', ['--version']) ?? 'none',
+    commit: head === null ? 'unknown' : dirty ? `${head} with uncommitted changes in src/` : head,
+  };
+}
+
+/** The environment as one Markdown line. */
+export function environmentLine(e: Environment): string {
+  return `Machine: ${e.machine}; Node ${e.node}; ${e.redis}; FlashCache commit ${e.commit}.`;
+}
+
+/** Persistence mode of a comparison: Redis's AOF setting, FlashCache's appendfsync (`none`: FlashCache `no`). */
+export type Fsync = 'always' | 'everysec' | 'none';
+
+/** One redis-benchmark run. */
+export interface Sample {
+  /** Requests per second. */
+  rps: number;
+  /** Latency percentiles, ms. */
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** FlashCache only: INFO stats eventloop_stall_max_ms and _p99_ms over the run. */
+  stallMax?: number;
+  stallP99?: number;
+}
+
+/** One table cell of a comparison: a workload under one persistence mode, run against both servers. */
+export interface Cell {
+  suite: string;
+  fsync: Fsync;
+  test: string;
+  pipeline: number;
+  clients: number;
+  datasize: number;
+  /** The redis-benchmark arguments after `-p <port>`. */
+  args: string[];
+  flashcache: Sample[];
+  redis: Sample[];
+}
+
+/** What `compare.js --json` writes and `chart.js` reads. */
+export interface Results {
+  environment: Environment;
+  /** The compare.js command line. */
+  command: string;
+  cells: Cell[];
+}
+
+/** FlashCache/Redis ratio of median requests per second. */
+export function rpsRatio(c: Cell): number {
+  return median(c.flashcache.map((s) => s.rps)) / median(c.redis.map((s) => s.rps));
+}
+
+/**
+ * Issue 6's target for a cell's throughput ratio, or null when it sets none:
+ * with `always`, set/incr/lpush/hset at least 1.2 at -P 1 and -P 16; with
+ * `none` or `everysec`, set/get at least 0.85 at -P 1 and 1.1 at -P 16. The
+ * targets are for the throughput suite (50 clients, 100-byte values).
+ */
+export function issueTarget(c: Pick<Cell, 'suite' | 'fsync' | 'test' | 'pipeline'>): number | null {
+  if (c.suite !== 'throughput' || (c.pipeline !== 1 && c.pipeline !== 16)) return null;
+  if (c.fsync === 'always') return ['set', 'incr', 'lpush', 'hset'].includes(c.test) ? 1.2 : null;
+  if (!['set', 'get'].includes(c.test)) return null;
+  return c.pipeline === 1 ? 0.85 : 1.1;
 }

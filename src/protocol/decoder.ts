@@ -285,7 +285,17 @@ export class RespDecoder {
    */
   private readCountLine(kind: number): number | null {
     const buf = this.buf;
-    const cr = buf.indexOf(CR, this.pos);
+    // Count lines are a few digits: a byte loop finds the CR sooner than a
+    // call into indexOf, which is left for the long lines of hostile input.
+    let cr = -1;
+    const near = Math.min(buf.length, this.pos + 24);
+    for (let i = this.pos + 1; i < near; i++) {
+      if (buf[i] === CR) {
+        cr = i;
+        break;
+      }
+    }
+    if (cr < 0 && near < buf.length) cr = buf.indexOf(CR, near);
     if (cr < 0 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > this.limits.maxInlineLen) {
         throw new ProtocolError(kind === STAR ? 'too big mbulk count string' : 'too big bulk count string');

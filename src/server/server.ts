@@ -323,8 +323,11 @@ export class Server {
    */
   execute(c: Client, argv: Buffer[]): void {
     const nameBuf = argv[0]!;
-    let spec = this.commands.get(nameBuf.latin1Slice(0, nameBuf.length));
-    c.lastInteraction = Date.now();
+    let spec = c.sameCommand(nameBuf);
+    if (spec === undefined) {
+      spec = this.commands.get(nameBuf.latin1Slice(0, nameBuf.length));
+      if (spec !== undefined) c.rememberCommand(nameBuf, spec);
+    }
     if (spec === undefined) {
       this.stats.errorReplies++;
       c.reply.error(unknownCommand(argv));

@@ -5,6 +5,8 @@
  * in docs/FORMAT.md.
  */
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +59,25 @@ test('the reader decodes the golden segment into its effects', () => {
     EFFECTS.map((_, i) => [i + 1, EFFECTS[i]![0], TIME, 0]),
   );
   scan.records.forEach((r, i) => assert.deepEqual(decodePayload(r.payload), EFFECTS[i]![1]));
+});
+
+test('the WAL packs effect payloads to the same bytes as msgpackr, at every length boundary', () => {
+  const packr = new Packr({ useRecords: false, variableMapSize: true });
+  const lengths = fc.constantFrom(0, 1, 31, 32, 255, 256, 65535, 65536, 70000);
+  const arg = fc.oneof(
+    fc.string({ unit: 'grapheme' }),
+    fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    lengths.map((n) => 'k'.repeat(n)),
+    lengths.map((n) => Buffer.alloc(n, 7)),
+  );
+  const effect = fc.oneof(fc.array(arg, { minLength: 1, maxLength: 20 }), fc.constantFrom(16, 65536).map((n) => new Array<EffectArg>(n).fill('x')));
+  fc.assert(
+    fc.property(effect, (args) => {
+      assert.deepEqual(encodePayload(args), packr.pack(args));
+      assert.deepEqual(decodePayload(encodePayload(['SET', ...args])).slice(1), args.map((a) => (typeof a === 'string' ? a : Buffer.from(a))));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('preallocated zeros after the last record end a segment cleanly; zeros before a record, or inside one, are damage', () => {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, startServer, tempDir } from '../helpers/server.js';
+import { cleanup, startServer, tempDir, waitFor } from '../helpers/server.js';
 import { listSegments } from '../../src/persistence/wal.js';
 import { scanSegmentFile, type WalRecord } from '../../src/persistence/reader.js';
 import { RECORD_HEADER_SIZE } from '../../src/persistence/format.js';
@@ -46,6 +46,9 @@ before(async () => {
   const srv = await startServer({ dir: source });
   const redis = srv.client();
   for (let i = 0; i < KEYS; i++) await redis.set(`key:${i}`, `value:${i}`);
+  // Let the writer's background preallocation finish, so the killed segment ends in zeros.
+  const live = join(source, 'wal', listSegments(join(source, 'wal')).at(-1)!.name);
+  await waitFor(() => statSync(live).size >= 2 << 20, 10_000, 'WAL preallocation');
   await srv.kill();
   const segs = listSegments(join(source, 'wal'));
   segment = segs[segs.length - 1]!.name;
@@ -86,6 +89,24 @@ test('a torn tail at any offset inside the last record is truncated and logged',
     await srv.stop();
     cleanup(dir);
   }
+});
+
+test('preallocated zeros after the last record are the end of the log: nothing truncated, every key kept; a clean shutdown cuts them off', async () => {
+  const last = records[records.length - 1]!;
+  const { dir, seg } = copyDir();
+  assert.ok(statSync(seg).size > last.offset + last.size, 'the killed server left zeros after its records');
+  const srv = await startServer({ dir });
+  assert.deepEqual(await keysPresent(srv.port), Array.from({ length: KEYS }, (_, i) => i));
+  assert.ok(!srv.logs.some((l) => l.msg === 'truncated torn WAL tail'));
+  await srv.client().set('after', 'restart');
+  assert.equal(await srv.stop(), 0);
+  // Every segment left by the clean shutdown ends with its last record (or its header).
+  for (const s of listSegments(join(dir, 'wal'))) {
+    const scan = scanSegmentFile(join(dir, 'wal', s.name));
+    const end = scan.records.length > 0 ? scan.records.at(-1)!.offset + scan.records.at(-1)!.size : scan.goodEnd;
+    if (s.name !== segment) assert.equal(s.bytes, end, `${s.name} has no zeros left`);
+  }
+  cleanup(dir);
 });
 
 test('a last record whose bytes never reached the disk (zeros) is a torn tail', async () => {

@@ -359,6 +359,10 @@ export class Wal {
   private filePos = 0;
   /** End of the segment's bytes that are records or synced zeros, so that a synced overwrite changes no file size. */
   private allocated = 0;
+  /** Path of the segment being appended to. */
+  private segPath = '';
+  /** No preallocation step starts before this Unix ms (after one failed). */
+  private preallocPausedUntil = 0;
   /** The preallocation step in flight: it writes zeros from `from` on. */
   private extending: { from: number; done: Promise<void> } | null = null;
   /**
@@ -566,9 +570,16 @@ export class Wal {
       const f = q.shift()!;
       this.writtenLsn = f.lastLsn;
       if (f.sync) {
-        this.syncedLsn = f.lastLsn;
         this.fsyncs++;
-        if (this.retry === null && !this.flightFailed) this.recovered();
+        if (this.syncedLsn >= f.firstLsn - 1) {
+          this.syncedLsn = f.lastLsn;
+          if (this.retry === null && !this.flightFailed) this.recovered();
+        } else {
+          // Records before it were written under another policy, or after a
+          // failed sync, and an O_DSYNC write syncs only its own bytes: an
+          // fdatasync must cover them before any of this is durable.
+          this.syncDue = true;
+        }
       }
       const seg = this.segments[this.segments.length - 1]!;
       seg.bytes = Math.max(seg.bytes, f.pos + f.buf.length);
@@ -594,8 +605,10 @@ export class Wal {
     if (advanced) this.onDurable(this.durableLsn);
     if (this.opts.appendfsync === 'always') this.preallocate();
     if (this.syncDue && !this.syncing && !this.exclusive) void this.syncNow();
-    this.wakeIdle();
+    // Start what is pending before waking idle waiters, so that a drain never
+    // sees the log idle while a batch (a roll, for one) is still to be written.
     this.flush();
+    this.wakeIdle();
   }
 
   /**
@@ -681,8 +694,8 @@ export class Wal {
       this.retry = batch;
       this.fail(err as NodeJS.ErrnoException);
     }
-    this.wakeIdle();
     if (this.retry === null) this.flush();
+    this.wakeIdle();
   }
 
   private fail(err: NodeJS.ErrnoException): void {
@@ -706,21 +719,30 @@ export class Wal {
   private preallocate(): void {
     const fh = this.fh;
     if (this.extending !== null || fh === null || this.allocated - this.filePos >= PREALLOC_LOW) return;
+    if (Date.now() < this.preallocPausedUntil) return;
+    const path = this.segPath;
     // Batches in flight write below filePos, and those started later wait for the step.
     const from = Math.max(this.allocated, this.filePos);
     const to = Math.min(from + PREALLOC_STEP, this.opts.segmentSize);
     if (to <= from) return;
     const step = { from, done: Promise.resolve() };
     step.done = (async () => {
+      // A descriptor of its own: a writeback error is reported once per open
+      // file description, and this sync must not take one that belongs to
+      // the records' descriptor.
+      let h: FileHandle | null = null;
       try {
+        h = await open(path, 'r+');
         let off = from;
-        while (off < to) off += (await fh.write(ZEROS, 0, to - off, off)).bytesWritten;
-        await fh.datasync();
+        while (off < to) off += (await h.write(ZEROS, 0, to - off, off)).bytesWritten;
+        await h.datasync();
         // Batches never write past `from` while the step runs, so the zeros stand.
         if (this.fh === fh) this.allocated = Math.max(this.allocated, to);
       } catch {
         // Not needed for correctness: batches then extend the file themselves.
+        this.preallocPausedUntil = Date.now() + RETRY_MS;
       } finally {
+        await h?.close().catch(() => {});
         if (this.extending === step) this.extending = null;
       }
     })();
@@ -771,8 +793,17 @@ export class Wal {
     }
     await rename(tmp, path);
     await fsyncDir(this.opts.dir);
-    this.fh = await open(path, 'r+');
-    this.fhSync = await open(path, constants.O_RDWR | constants.O_DSYNC);
+    const fh = await open(path, 'r+');
+    let fhSync: FileHandle;
+    try {
+      fhSync = await open(path, constants.O_RDWR | constants.O_DSYNC);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    this.fh = fh;
+    this.fhSync = fhSync;
+    this.segPath = path;
     this.filePos = SEGMENT_HEADER_SIZE;
     this.allocated = SEGMENT_HEADER_SIZE;
     const existing = this.segments.findIndex((s) => s.name === name);
@@ -786,7 +817,8 @@ export class Wal {
       if (!this.busy) void this.write(this.retry);
       return;
     }
-    if (this.opts.appendfsync === 'everysec' && this.writtenLsn > this.syncedLsn) void this.syncNow();
+    // everysec's sync, and a sync that failed or is owed under any policy.
+    if ((this.opts.appendfsync === 'everysec' && this.writtenLsn > this.syncedLsn) || this.syncDue) void this.syncNow();
   }
 
   /** Syncs what has been written (the `everysec` timer, and BGREWRITE-style callers). */
@@ -806,13 +838,14 @@ export class Wal {
       this.fsyncs++;
       this.syncedLsn = Math.max(this.syncedLsn, upto);
       if (this.retry === null) this.recovered();
+      this.onDurable(this.durableLsn);
     } catch (err) {
       this.syncDue = true;
       this.fail(err as NodeJS.ErrnoException);
     }
     this.syncing = false;
-    this.wakeIdle();
     this.flush();
+    this.wakeIdle();
   }
 
   private wakeIdle(): void {
@@ -833,13 +866,17 @@ export class Wal {
    * @throws the write error when the log cannot be written
    */
   async drain(): Promise<void> {
-    await this.idle();
-    if (this.retry !== null) {
-      await this.write(this.retry);
-      if (this.failure) throw this.failure;
+    for (;;) {
+      await this.idle();
+      if (this.retry !== null) {
+        await this.write(this.retry);
+        if (this.failure) throw this.failure;
+        continue;
+      }
+      if (this.chunks.length === 0) break;
+      this.flush();
+      if (!this.busy) break;
     }
-    this.flush();
-    await this.idle();
     if (this.failure) throw this.failure;
     if (this.writtenLsn > this.syncedLsn && this.fh !== null) {
       this.exclusive = true;

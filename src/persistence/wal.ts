@@ -140,6 +140,40 @@ const EVERYSEC_MS = 1000;
 /** Decodes effect payloads (docs/FORMAT.md, "Payload"). */
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
+/**
+ * Writes a MessagePack length prefix at `off`: the fix form (`fix | len`)
+ * when `len < fixLimit`, else the 8-bit form (when the type has one, `t8 >=
+ * 0`), the 16-bit or the 32-bit form. Arrays: fix 0x90 below 16, then
+ * 0xdc/0xdd; str: fix 0xa0 below 32, then 0xd9/0xda/0xdb; bin: no fix form,
+ * 0xc4/0xc5/0xc6.
+ *
+ * @returns the offset after the prefix
+ */
+function writePrefix(buf: Buffer, off: number, len: number, fix: number, fixLimit: number, t8: number, t16: number, t32: number): number {
+  if (len < fixLimit) {
+    buf[off] = fix | len;
+    return off + 1;
+  }
+  if (t8 >= 0 && len < 0x100) {
+    buf[off] = t8;
+    buf[off + 1] = len;
+    return off + 2;
+  }
+  if (len < 0x10000) {
+    buf[off] = t16;
+    buf.writeUInt16BE(len, off + 1);
+    return off + 3;
+  }
+  buf[off] = t32;
+  buf.writeUInt32BE(len, off + 1);
+  return off + 5;
+}
+
+/** Bytes of the prefix {@link writePrefix} writes. */
+function prefixSize(len: number, fixLimit: number, has8: boolean): number {
+  return len < fixLimit ? 1 : has8 && len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
+}
+
 /** Length of `s` when it is short and all ASCII (its UTF-8 bytes are its char codes), else -1. */
 function shortAscii(s: string): number {
   const n = s.length;
@@ -154,17 +188,14 @@ function shortAscii(s: string): number {
  * packs it (docs/FORMAT.md, "Payload").
  */
 export function payloadSize(args: readonly EffectArg[]): number {
-  const n = args.length;
-  let size = n < 16 ? 1 : n < 0x10000 ? 3 : 5;
-  for (let i = 0; i < n; i++) {
-    const a = args[i]!;
+  let size = prefixSize(args.length, 16, false);
+  for (const a of args) {
     if (typeof a === 'string') {
       const ascii = shortAscii(a);
       const len = ascii >= 0 ? ascii : Buffer.byteLength(a, 'utf8');
-      size += (len < 32 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5) + len;
+      size += prefixSize(len, 32, true) + len;
     } else {
-      const len = a.length;
-      size += (len < 0x100 ? 2 : len < 0x10000 ? 3 : 5) + len;
+      size += prefixSize(a.length, 0, true) + a.length;
     }
   }
   return size;
@@ -179,54 +210,17 @@ export function payloadSize(args: readonly EffectArg[]): number {
  * @returns the offset after the payload
  */
 export function writePayload(buf: Buffer, off: number, args: readonly EffectArg[]): number {
-  const n = args.length;
-  if (n < 16) buf[off++] = 0x90 | n;
-  else if (n < 0x10000) {
-    buf[off] = 0xdc;
-    buf.writeUInt16BE(n, off + 1);
-    off += 3;
-  } else {
-    buf[off] = 0xdd;
-    buf.writeUInt32BE(n, off + 1);
-    off += 5;
-  }
-  for (let i = 0; i < n; i++) {
-    const a = args[i]!;
+  off = writePrefix(buf, off, args.length, 0x90, 16, -1, 0xdc, 0xdd);
+  for (const a of args) {
     if (typeof a === 'string') {
       // Command names and numbers: a byte loop beats a call into utf8Write.
       const ascii = shortAscii(a);
       const len = ascii >= 0 ? ascii : Buffer.byteLength(a, 'utf8');
-      if (len < 32) buf[off++] = 0xa0 | len;
-      else if (len < 0x100) {
-        buf[off] = 0xd9;
-        buf[off + 1] = len;
-        off += 2;
-      } else if (len < 0x10000) {
-        buf[off] = 0xda;
-        buf.writeUInt16BE(len, off + 1);
-        off += 3;
-      } else {
-        buf[off] = 0xdb;
-        buf.writeUInt32BE(len, off + 1);
-        off += 5;
-      }
+      off = writePrefix(buf, off, len, 0xa0, 32, 0xd9, 0xda, 0xdb);
       if (ascii >= 0) for (let j = 0; j < ascii; j++) buf[off++] = a.charCodeAt(j);
       else off += buf.utf8Write(a, off, len);
     } else {
-      const len = a.length;
-      if (len < 0x100) {
-        buf[off] = 0xc4;
-        buf[off + 1] = len;
-        off += 2;
-      } else if (len < 0x10000) {
-        buf[off] = 0xc5;
-        buf.writeUInt16BE(len, off + 1);
-        off += 3;
-      } else {
-        buf[off] = 0xc6;
-        buf.writeUInt32BE(len, off + 1);
-        off += 5;
-      }
+      off = writePrefix(buf, off, a.length, 0, 0, 0xc4, 0xc5, 0xc6);
       off += a.copy(buf, off);
     }
   }

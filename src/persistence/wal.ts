@@ -40,6 +40,7 @@ import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
 import { maybeFail } from '../server/faults.js';
+import { crc32cRange } from './crc.js';
 import {
   LAG_UNKNOWN,
   parseSegmentFileName,
@@ -279,7 +280,7 @@ export function sealBatch(buf: Buffer, committedLsn: number): void {
     const lag = readU64(buf, off + REC.lsn) - committedLsn;
     buf.writeUInt32LE(lag >= LAG_UNKNOWN ? LAG_UNKNOWN : lag, off + REC.commitLag);
     const end = off + RECORD_HEADER_SIZE + len;
-    buf.writeUInt32LE(crc32c(buf.subarray(off + 4, end)), off + REC.crc);
+    buf.writeUInt32LE(crc32cRange(buf, off + 4, end), off + REC.crc);
     off = end;
   }
 }

@@ -13,6 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePayload, encodeRecord, sealBatch, segmentHeader, decodePayload, type EffectArg } from '../../src/persistence/wal.js';
 import { scanSegment } from '../../src/persistence/reader.js';
+import { crc32cRange } from '../../src/persistence/crc.js';
+import { crc32c } from '@node-rs/crc32';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 
 const FIXTURE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'wal');
@@ -77,6 +79,19 @@ test('the WAL packs effect payloads to the same bytes as msgpackr, at every leng
       assert.deepEqual(decodePayload(encodePayload(['SET', ...args])).slice(1), args.map((a) => (typeof a === 'string' ? a : Buffer.from(a))));
     }),
     { numRuns: 300 },
+  );
+});
+
+test('the CRC32C the writer computes for a range equals @node-rs/crc32 for every length and alignment', () => {
+  assert.equal(crc32cRange(Buffer.from('123456789'), 0, 9), 0xe3069283, 'the CRC-32C check value');
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 1200 }), fc.nat(16), fc.nat(16), (bytes, cutStart, cutEnd) => {
+      const buf = Buffer.from(bytes);
+      const start = Math.min(cutStart, buf.length);
+      const end = Math.max(start, buf.length - cutEnd);
+      assert.equal(crc32cRange(buf, start, end), crc32c(buf.subarray(start, end)));
+    }),
+    { numRuns: 500 },
   );
 });
 

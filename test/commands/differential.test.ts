@@ -4,59 +4,16 @@
  * command reference is our spec; the reference server settles what it leaves
  * unsaid (edge cases, error texts, number formatting).
  */
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { startServer, type ServerHandle } from '../helpers/server.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { RawClient, replyLength } from '../helpers/resp.js';
+import { test } from 'node:test';
+import type { RawClient } from '../helpers/resp.js';
+import { sameReplies, serverPair, sortArray, type Command } from '../helpers/differential.js';
 
-let fc: ServerHandle;
-let redis: RedisHandle;
 let a: RawClient;
 let b: RawClient;
+serverPair((p) => ({ a, b } = p));
 
-before(async () => {
-  [fc, redis] = await Promise.all([startServer(), startRedis()]);
-  [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-});
-
-after(async () => {
-  a.close();
-  b.close();
-  await Promise.all([fc.stop(), redis.stop()]);
-});
-
-/** Sorts the elements of an array reply so that order-free replies (KEYS) compare. */
-function sortArray(reply: string): string {
-  const nl = reply.indexOf('\r\n');
-  const n = Number(reply.slice(1, nl));
-  const buf = Buffer.from(reply, 'latin1');
-  const items: string[] = [];
-  let pos = nl + 2;
-  for (let i = 0; i < n; i++) {
-    const len = replyLength(buf, pos);
-    items.push(buf.subarray(pos, pos + len).toString('latin1'));
-    pos += len;
-  }
-  return reply.slice(0, nl + 2) + items.sort().join('');
-}
-
-/** Runs each command on both servers; a command prefixed with `~` has its array reply sorted first. */
-async function same(commands: (string | string[])[]): Promise<void> {
-  await a.call('FLUSHALL');
-  await b.call('FLUSHALL');
-  for (const command of commands) {
-    let args = typeof command === 'string' ? command.split(' ') : command;
-    let sorted = false;
-    if (args[0]!.startsWith('~')) {
-      sorted = true;
-      args = [args[0]!.slice(1), ...args.slice(1)];
-    }
-    let [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
-    if (sorted) [ra, rb] = [sortArray(ra!), sortArray(rb!)];
-    assert.equal(ra, rb, `reply to ${JSON.stringify(args)}`);
-  }
-}
+/** FLUSHALL, then each command on both servers; a command prefixed with `~` has its array reply sorted first. */
+const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands, { '~': sortArray });
 
 test('SET options, conditions and GET', () =>
   same([

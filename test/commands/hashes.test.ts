@@ -4,120 +4,26 @@
  * replies sorted first), properties of the random commands, and survival of
  * every kind of hash change across a clean restart and a SIGKILL.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, startServer, type ServerHandle } from '../helpers/server.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { RawClient, replyLength } from '../helpers/resp.js';
+import { RawClient } from '../helpers/resp.js';
+import { callParsed, orScan, sameReplies, serverPair, sortArray, sortPairs, type Command, type Normalizers, type Value } from '../helpers/differential.js';
 
-let fc: ServerHandle;
-let redis: RedisHandle;
 let a: RawClient;
 let b: RawClient;
+// redis-server's compiled-in hash-max-listpack-entries is 512; FlashCache
+// follows the 128 of the redis.conf Redis ships, so the reference gets that.
+serverPair((p) => ({ a, b } = p), ['--save', '', '--appendonly', 'no', '--hash-max-listpack-entries', '128']);
 
-before(async () => {
-  // redis-server's compiled-in hash-max-listpack-entries is 512; FlashCache
-  // follows the 128 of the redis.conf Redis ships, so the reference gets that.
-  [fc, redis] = await Promise.all([startServer(), startRedis(['--save', '', '--appendonly', 'no', '--hash-max-listpack-entries', '128'])]);
-  [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-});
-
-after(async () => {
-  a.close();
-  b.close();
-  await Promise.all([fc.stop(), redis.stop()]);
-  cleanup(fc.dir);
-});
-
-/** The raw elements of an array reply, or null for any other reply. */
-function elements(reply: string): { head: string; items: string[] } | null {
-  if (!reply.startsWith('*') || reply.startsWith('*-1')) return null;
-  const nl = reply.indexOf('\r\n');
-  const n = Number(reply.slice(1, nl));
-  const buf = Buffer.from(reply, 'latin1');
-  const items: string[] = [];
-  let pos = nl + 2;
-  for (let i = 0; i < n; i++) {
-    const len = replyLength(buf, pos);
-    items.push(buf.subarray(pos, pos + len).toString('latin1'));
-    pos += len;
-  }
-  return { head: reply.slice(0, nl + 2), items };
-}
-
-/** Sorts an array reply's elements (`~`). */
-function sortArray(reply: string): string {
-  const e = elements(reply);
-  return e === null ? reply : e.head + e.items.sort().join('');
-}
-
-/** Sorts an array reply of field, value pairs by pair (`%`: HGETALL, WITHVALUES). */
-function sortPairs(reply: string): string {
-  const e = elements(reply);
-  if (e === null) return reply;
-  const pairs: string[] = [];
-  for (let i = 0; i < e.items.length; i += 2) pairs.push(e.items[i]! + (e.items[i + 1] ?? ''));
-  return e.head + pairs.sort().join('');
-}
-
-/** Sorts the pairs of a one-call HSCAN reply (`@`). */
-function sortScan(reply: string): string {
-  const e = elements(reply);
-  if (e === null || e.items.length !== 2) return reply;
-  return e.head + e.items[0]! + sortPairs(e.items[1]!);
-}
-
-const NORMALIZE: Record<string, (r: string) => string> = { '~': sortArray, '%': sortPairs, '@': sortScan };
+const NORMALIZE: Normalizers = { '~': sortArray, '%': sortPairs, '@': orScan(sortPairs) };
 
 /**
- * Runs each command on both servers after FLUSHALL and compares the replies.
- * A leading `~`, `%` or `@` on the command name sorts the reply first (see
- * the functions above). Arrays are sent as they are (binary arguments).
+ * FLUSHALL, then each command on both servers; `~` sorts a reply, `%` its
+ * pairs (HGETALL, WITHVALUES), `@` the pairs of a one-call HSCAN.
  */
-async function same(commands: (string | (string | Buffer)[])[]): Promise<void> {
-  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
-  for (const command of commands) {
-    let args = typeof command === 'string' ? command.split(' ') : command;
-    let norm = (r: string): string => r;
-    const first = args[0]!;
-    if (typeof first === 'string' && NORMALIZE[first[0]!]) {
-      norm = NORMALIZE[first[0]!]!;
-      args = [first.slice(1), ...args.slice(1)];
-    }
-    const [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
-    assert.equal(norm(ra!), norm(rb!), `reply to ${JSON.stringify(args.map(String))}`);
-  }
-}
-
-/** A minimal RESP2 parse of one reply: strings, integers, null, arrays; errors as `{ err }`. */
-type Value = string | number | null | Value[] | { err: string };
-function parse(reply: string): Value {
-  let pos = 0;
-  const one = (): Value => {
-    const nl = reply.indexOf('\r\n', pos);
-    const type = reply[pos]!;
-    const line = reply.slice(pos + 1, nl);
-    pos = nl + 2;
-    if (type === '+') return line;
-    if (type === '-') return { err: line };
-    if (type === ':') return Number(line);
-    const n = Number(line);
-    if (n < 0) return null;
-    if (type === '$') {
-      const s = reply.slice(pos, pos + n);
-      pos += n + 2;
-      return s;
-    }
-    const out: Value[] = [];
-    for (let i = 0; i < n; i++) out.push(one());
-    return out;
-  };
-  return one();
-}
-
-async function call(c: RawClient, ...args: (string | Buffer)[]): Promise<Value> {
-  return parse((await c.call(...args))!);
-}
+const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands, NORMALIZE);
+const call = callParsed;
 
 /** Runs a whole HSCAN iteration; returns field → value and the number of calls. */
 async function hscanAll(c: RawClient, key: string, ...opts: string[]): Promise<{ seen: Map<string, string>; calls: number }> {

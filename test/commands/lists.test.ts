@@ -6,45 +6,25 @@
  * FIFO order, BLMOVE chains, disconnects, pipelining behind a blocked
  * command, what the WAL holds, and a served pop surviving SIGKILL.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { cleanup, run, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
 import { encodeCommand, RawClient } from '../helpers/resp.js';
+import { sameReplies, serverPair, type Command } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
 const TOOL = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'dist', 'tools', 'cache-dump.js');
 
 let fc: ServerHandle;
-let redis: RedisHandle;
 let a: RawClient;
 let b: RawClient;
+const servers = serverPair((p) => ({ fc, a, b } = p));
 
-before(async () => {
-  [fc, redis] = await Promise.all([startServer(), startRedis()]);
-  [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-});
-
-after(async () => {
-  a.close();
-  b.close();
-  await Promise.all([fc.stop(), redis.stop()]);
-  cleanup(fc.dir);
-});
-
-/** Runs each command on both servers (after FLUSHALL) and requires byte-identical replies. */
-async function same(commands: (string | string[])[]): Promise<void> {
-  await a.call('FLUSHALL');
-  await b.call('FLUSHALL');
-  for (const command of commands) {
-    const args = typeof command === 'string' ? command.split(' ') : command;
-    const [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
-    assert.equal(ra, rb, `reply to ${JSON.stringify(args)}`);
-  }
-}
+/** FLUSHALL, then each command on both servers; replies must be byte-identical. */
+const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands);
 
 // ------------------------------------------------------------ differential
 
@@ -430,6 +410,7 @@ test('a seeded random mix of list commands matches redis-server, and replays to 
   await fc.kill();
   fc = await startServer({ dir: fc.dir });
   a = await RawClient.connect(fc.port);
+  servers.replace({ fc, a });
   const got = await Promise.all(keys.map((k) => a.call('LRANGE', k, '0', '-1')));
   assert.deepEqual(got, expected);
 });

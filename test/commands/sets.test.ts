@@ -4,109 +4,21 @@
  * replies sorted first), properties of the random commands, and survival of
  * every kind of set change across a SIGKILL and a clean restart.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, startServer, type ServerHandle } from '../helpers/server.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { RawClient, replyLength } from '../helpers/resp.js';
+import { RawClient } from '../helpers/resp.js';
+import { callParsed, orScan, sameReplies, serverPair, sortArray, type Command, type Normalizers, type Value } from '../helpers/differential.js';
 
-let fc: ServerHandle;
-let redis: RedisHandle;
 let a: RawClient;
 let b: RawClient;
+serverPair((p) => ({ a, b } = p));
 
-before(async () => {
-  [fc, redis] = await Promise.all([startServer(), startRedis()]);
-  [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-});
+const NORMALIZE: Normalizers = { '~': sortArray, '@': orScan(sortArray) };
 
-after(async () => {
-  a.close();
-  b.close();
-  await Promise.all([fc.stop(), redis.stop()]);
-  cleanup(fc.dir);
-});
-
-/** The raw elements of an array reply, or null for any other reply. */
-function elements(reply: string): { head: string; items: string[] } | null {
-  if (!reply.startsWith('*') || reply.startsWith('*-1')) return null;
-  const nl = reply.indexOf('\r\n');
-  const n = Number(reply.slice(1, nl));
-  const buf = Buffer.from(reply, 'latin1');
-  const items: string[] = [];
-  let pos = nl + 2;
-  for (let i = 0; i < n; i++) {
-    const len = replyLength(buf, pos);
-    items.push(buf.subarray(pos, pos + len).toString('latin1'));
-    pos += len;
-  }
-  return { head: reply.slice(0, nl + 2), items };
-}
-
-/** Sorts an array reply's elements (`~`). */
-function sortArray(reply: string): string {
-  const e = elements(reply);
-  return e === null ? reply : e.head + e.items.sort().join('');
-}
-
-/** Sorts the elements of a one-call SSCAN reply (`@`). */
-function sortScan(reply: string): string {
-  const e = elements(reply);
-  if (e === null || e.items.length !== 2) return reply;
-  return e.head + e.items[0]! + sortArray(e.items[1]!);
-}
-
-const NORMALIZE: Record<string, (r: string) => string> = { '~': sortArray, '@': sortScan };
-
-/**
- * Runs each command on both servers after FLUSHALL and compares the replies.
- * A leading `~` or `@` on the command name sorts the reply first. Arrays are
- * sent as they are (binary arguments).
- */
-async function same(commands: (string | (string | Buffer)[])[]): Promise<void> {
-  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
-  for (const command of commands) {
-    let args = typeof command === 'string' ? command.split(' ') : command;
-    let norm = (r: string): string => r;
-    const first = args[0]!;
-    if (typeof first === 'string' && NORMALIZE[first[0]!]) {
-      norm = NORMALIZE[first[0]!]!;
-      args = [first.slice(1), ...args.slice(1)];
-    }
-    const [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
-    assert.equal(norm(ra!), norm(rb!), `reply to ${JSON.stringify(args.map(String))}`);
-  }
-}
-
-/** A minimal RESP2 parse of one reply: strings, integers, null, arrays; errors as `{ err }`. */
-type Value = string | number | null | Value[] | { err: string };
-function parse(reply: string): Value {
-  let pos = 0;
-  const one = (): Value => {
-    const nl = reply.indexOf('\r\n', pos);
-    const type = reply[pos]!;
-    const line = reply.slice(pos + 1, nl);
-    pos = nl + 2;
-    if (type === '+') return line;
-    if (type === '-') return { err: line };
-    if (type === ':') return Number(line);
-    const n = Number(line);
-    if (n < 0) return null;
-    if (type === '$') {
-      const s = reply.slice(pos, pos + n);
-      pos += n + 2;
-      return s;
-    }
-    const out: Value[] = [];
-    for (let i = 0; i < n; i++) out.push(one());
-    return out;
-  };
-  return one();
-}
-
-async function call(c: RawClient, ...args: (string | Buffer)[]): Promise<Value> {
-  return parse((await c.call(...args))!);
-}
+/** FLUSHALL, then each command on both servers; `~` sorts a reply, `@` the elements of a one-call SSCAN. */
+const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands, NORMALIZE);
+const call = callParsed;
 
 async function members(c: RawClient, key: string): Promise<string[]> {
   return ((await call(c, 'SMEMBERS', key)) as string[]).sort();

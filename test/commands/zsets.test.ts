@@ -7,80 +7,30 @@
  * logged effects (and a snapshot) rebuild the same sets, after SIGTERM and
  * after SIGKILL.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanup, startServer, tempDir, type ServerHandle } from '../helpers/server.js';
-import { startRedis, type RedisHandle } from '../helpers/redis.js';
-import { RawClient, encodeCommand, replyLength } from '../helpers/resp.js';
+import { cleanup, startServer, tempDir } from '../helpers/server.js';
+import type { RedisHandle } from '../helpers/redis.js';
+import { RawClient, encodeCommand } from '../helpers/resp.js';
+import { elements, orScan, sameReplies, sameReply, serverPair, sortArray, sortPairs, type Command, type Normalizers } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
-let fc: ServerHandle;
 let redis: RedisHandle;
 let a: RawClient;
 let b: RawClient;
+serverPair((p) => ({ redis, a, b } = p));
 
-before(async () => {
-  [fc, redis] = await Promise.all([startServer(), startRedis()]);
-  [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-});
+/** The elements of a reply known to be an array. */
+const items = (reply: string): { head: string; items: string[] } => elements(reply)!;
 
-after(async () => {
-  a.close();
-  b.close();
-  await Promise.all([fc.stop(), redis.stop()]);
-  cleanup(fc.dir);
-});
-
-/** The elements of an array reply, as raw reply strings. */
-function items(reply: string): { head: string; items: string[] } {
-  const nl = reply.indexOf('\r\n');
-  const n = Number(reply.slice(1, nl));
-  const buf = Buffer.from(reply, 'latin1');
-  const out: string[] = [];
-  let pos = nl + 2;
-  for (let i = 0; i < n; i++) {
-    const len = replyLength(buf, pos);
-    out.push(buf.subarray(pos, pos + len).toString('latin1'));
-    pos += len;
-  }
-  return { head: reply.slice(0, nl + 2), items: out };
-}
-
-/**
- * Sorts an array reply's elements (`~`), or its (member, score) pairs (`%`),
- * so order-free replies compare; a scan reply (cursor, array) has its inner
- * array sorted.
- */
-function normalize(reply: string, how: '~' | '%'): string {
-  if (!reply.startsWith('*') || reply.startsWith('*-1')) return reply;
-  const { head, items: els } = items(reply);
-  if (els.length === 2 && els[0]!.startsWith('$') && els[1]!.startsWith('*')) return head + els[0] + normalize(els[1]!, how);
-  if (how === '~') return head + els.sort().join('');
-  const pairs: string[] = [];
-  for (let i = 0; i < els.length; i += 2) pairs.push(els[i]! + els[i + 1]!);
-  return head + pairs.sort().join('');
-}
+/** `~` sorts a reply's elements, `%` its (member, score) pairs; in a scan reply, those of its inner array. */
+const NORMALIZE: Normalizers = { '~': orScan(sortArray), '%': orScan(sortPairs) };
 
 /** Runs one command on both servers and asserts the replies match (after `~`/`%` normalization). */
-async function one(command: string | string[]): Promise<string> {
-  let args = typeof command === 'string' ? command.split(' ') : command;
-  let how: '~' | '%' | null = null;
-  if (args[0]!.startsWith('~') || args[0]!.startsWith('%')) {
-    how = args[0]![0] as '~' | '%';
-    args = [args[0]!.slice(1), ...args.slice(1)];
-  }
-  let [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
-  if (how !== null) [ra, rb] = [normalize(ra!, how), normalize(rb!, how)];
-  assert.equal(ra, rb, `reply to ${JSON.stringify(args)}`);
-  return ra!;
-}
+const one = (command: Command): Promise<string> => sameReply(a, b, command, NORMALIZE);
 
 /** FLUSHALL, then each command on both servers. */
-async function same(commands: (string | string[])[]): Promise<void> {
-  await a.call('FLUSHALL');
-  await b.call('FLUSHALL');
-  for (const command of commands) await one(command);
-}
+const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands, NORMALIZE);
 
 /** `ZADD key` with `n` members `m<i>` scored by `score(i)`. */
 function zaddMany(key: string, n: number, score: (i: number) => string, prefix = 'm'): string[] {

@@ -1,0 +1,153 @@
+/**
+ * Differential testing against Debian's redis-server: a FlashCache server and
+ * a redis-server started side by side with one raw RESP client each, the same
+ * commands sent to both, and the replies compared byte for byte, after
+ * sorting those whose order Redis leaves unspecified.
+ */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanup, startServer, type ServerHandle } from './server.js';
+import { startRedis, type RedisHandle } from './redis.js';
+import { RawClient, replyLength } from './resp.js';
+
+/** The two servers and a raw client connected to each. */
+export interface Pair {
+  fc: ServerHandle;
+  redis: RedisHandle;
+  /** Connected to FlashCache. */
+  a: RawClient;
+  /** Connected to redis-server. */
+  b: RawClient;
+}
+
+/**
+ * Registers `before` and `after` hooks in the calling test file that start
+ * the pair (handing it to `onStart`) and stop both servers at the end.
+ * `replace` tells it about a server or client a test put in place of one.
+ *
+ * @param redisArgs redis-server's arguments (startRedis's defaults when omitted)
+ */
+export function serverPair(onStart: (pair: Pair) => void, redisArgs?: string[]): { replace(parts: Partial<Pair>): void } {
+  let pair: Pair;
+  before(async () => {
+    const [fc, redis] = await Promise.all([startServer(), startRedis(redisArgs)]);
+    const [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
+    pair = { fc, redis, a, b };
+    onStart(pair);
+  });
+  after(async () => {
+    pair.a.close();
+    pair.b.close();
+    await Promise.all([pair.fc.stop(), pair.redis.stop()]);
+    cleanup(pair.fc.dir);
+  });
+  // A test that restarts a server or reconnects names the new ones, so that `after` stops those.
+  return { replace: (parts) => Object.assign(pair, parts) };
+}
+
+/** The raw elements of an array reply, or null for any other reply (null arrays included). */
+export function elements(reply: string): { head: string; items: string[] } | null {
+  if (!reply.startsWith('*') || reply.startsWith('*-1')) return null;
+  const nl = reply.indexOf('\r\n');
+  const n = Number(reply.slice(1, nl));
+  const buf = Buffer.from(reply, 'latin1');
+  const items: string[] = [];
+  let pos = nl + 2;
+  for (let i = 0; i < n; i++) {
+    const len = replyLength(buf, pos);
+    items.push(buf.subarray(pos, pos + len).toString('latin1'));
+    pos += len;
+  }
+  return { head: reply.slice(0, nl + 2), items };
+}
+
+/** Sorts an array reply's elements; any other reply as it is. */
+export function sortArray(reply: string): string {
+  const e = elements(reply);
+  return e === null ? reply : e.head + e.items.sort().join('');
+}
+
+/** Sorts an array reply of pairs (field and value, member and score) by pair. */
+export function sortPairs(reply: string): string {
+  const e = elements(reply);
+  if (e === null) return reply;
+  const pairs: string[] = [];
+  for (let i = 0; i < e.items.length; i += 2) pairs.push(e.items[i]! + (e.items[i + 1] ?? ''));
+  return e.head + pairs.sort().join('');
+}
+
+/** Applies `sort` to the inner array of a scan reply (cursor, array), or to the whole reply otherwise. */
+export function orScan(sort: (reply: string) => string): (reply: string) => string {
+  return (reply) => {
+    const e = elements(reply);
+    if (e !== null && e.items.length === 2 && e.items[0]!.startsWith('$') && e.items[1]!.startsWith('*')) {
+      return e.head + e.items[0] + sort(e.items[1]!);
+    }
+    return sort(reply);
+  };
+}
+
+/** Normalizations chosen by a one-character prefix of the command name (`~SMEMBERS`). */
+export type Normalizers = Record<string, (reply: string) => string>;
+
+/** A command as one space-separated string, or as its arguments (binary ones included). */
+export type Command = string | (string | Buffer)[];
+
+/**
+ * Sends one command to both servers and asserts the replies are equal, after
+ * the normalization its prefix selects.
+ *
+ * @returns FlashCache's reply, normalized
+ */
+export async function sameReply(a: RawClient, b: RawClient, command: Command, normalizers: Normalizers = {}): Promise<string> {
+  let args = typeof command === 'string' ? command.split(' ') : command;
+  let norm = (r: string): string => r;
+  const first = args[0]!;
+  if (typeof first === 'string' && normalizers[first[0]!]) {
+    norm = normalizers[first[0]!]!;
+    args = [first.slice(1), ...args.slice(1)];
+  }
+  const [ra, rb] = await Promise.all([a.call(...args), b.call(...args)]);
+  const fa = norm(ra!);
+  assert.equal(fa, norm(rb!), `reply to ${JSON.stringify(args.map(String))}`);
+  return fa;
+}
+
+/** FLUSHALL on both servers, then {@link sameReply} for each command in turn. */
+export async function sameReplies(a: RawClient, b: RawClient, commands: Command[], normalizers: Normalizers = {}): Promise<void> {
+  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
+  for (const command of commands) await sameReply(a, b, command, normalizers);
+}
+
+/** A parsed RESP2 reply: strings, integers, null, arrays; errors as `{ err }`. */
+export type Value = string | number | null | Value[] | { err: string };
+
+/** Parses one RESP2 reply. */
+export function parseReply(reply: string): Value {
+  let pos = 0;
+  const one = (): Value => {
+    const nl = reply.indexOf('\r\n', pos);
+    const type = reply[pos]!;
+    const line = reply.slice(pos + 1, nl);
+    pos = nl + 2;
+    if (type === '+') return line;
+    if (type === '-') return { err: line };
+    if (type === ':') return Number(line);
+    const n = Number(line);
+    if (n < 0) return null;
+    if (type === '$') {
+      const s = reply.slice(pos, pos + n);
+      pos += n + 2;
+      return s;
+    }
+    const out: Value[] = [];
+    for (let i = 0; i < n; i++) out.push(one());
+    return out;
+  };
+  return one();
+}
+
+/** Sends a command and parses its reply. */
+export async function callParsed(c: RawClient, ...args: (string | Buffer)[]): Promise<Value> {
+  return parseReply((await c.call(...args))!);
+}

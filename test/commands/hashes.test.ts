@@ -259,9 +259,10 @@ test('HRANDFIELD: random picks are fields of the hash, distinct for a positive c
       assert.equal(withv.length, 6);
       for (let i = 0; i < withv.length; i += 2) assert.equal(withv[i + 1], value(withv[i]!));
     }
-    // Every field turns up: the picks are spread over the whole hash.
+    // Every field turns up: the picks are spread over the whole hash. Up to
+    // 400 picks, so a uniform pick misses a field with probability ~1e-38.
     const seen = new Set<string>();
-    for (let i = 0; i < 40 && seen.size < 5; i++) seen.add((await call(c, 'HRANDFIELD', 'small')) as string);
+    for (let i = 0; i < 400 && seen.size < 5; i++) seen.add((await call(c, 'HRANDFIELD', 'small')) as string);
     assert.equal(seen.size, 5);
   }
 });

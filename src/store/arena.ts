@@ -133,6 +133,11 @@ export class Arena {
 
   /** Sum of page buffer sizes, bytes. */
   allocatedBytes = 0;
+  /**
+   * Bytes of live entries over all pages (the sum of {@link live}), kept as
+   * a running total: the maxmemory check reads it before every write.
+   */
+  liveBytes = 0;
   /** Number of pages in use. */
   pageCount = 0;
 
@@ -162,6 +167,7 @@ export class Arena {
       const id = this.newPage(size);
       this.used[id] = size;
       this.live[id] = size;
+      this.liveBytes += size;
       return Arena.refOf(id, 0);
     }
     let id = this.head;
@@ -177,6 +183,7 @@ export class Arena {
     const offset = this.used[id]!;
     this.used[id] = offset + size;
     this.live[id]! += size;
+    this.liveBytes += size;
     this.dirty[id] = 1;
     return Arena.refOf(id, offset);
   }
@@ -219,6 +226,7 @@ export class Arena {
     const page = this.writable(ref);
     page[Arena.offsetOf(ref) + H_FLAGS]! |= FLAG_DEAD;
     const live = (this.live[id]! -= size);
+    this.liveBytes -= size;
     if (live === 0 && id !== this.head) this.freePage(id);
   }
 
@@ -236,13 +244,6 @@ export class Arena {
       if (p !== undefined) g += p.length - this.live[id]!;
     }
     return g;
-  }
-
-  /** Bytes of live entries. */
-  get liveBytes(): number {
-    let l = 0;
-    for (let id = 0; id < this.pages.length; id++) if (this.pages[id] !== undefined) l += this.live[id]!;
-    return l;
   }
 
   /**
@@ -297,6 +298,7 @@ export class Arena {
   /** Adds `size` live bytes to page `id` (while installing). */
   countLive(id: number, size: number): void {
     this.live[id]! += size;
+    this.liveBytes += size;
   }
 
   /**
@@ -364,6 +366,7 @@ export class Arena {
     this.mapped[id] = 0;
     this.allocatedBytes -= buf.length;
     this.pageCount--;
+    this.liveBytes -= this.live[id]!;
     this.used[id] = 0;
     this.live[id] = 0;
     this.dirty[id] = 1;

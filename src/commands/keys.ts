@@ -8,6 +8,7 @@
  * Reference: https://redis.io/docs/latest/commands/?group=generic
  */
 import { EntryType } from '../store/arena.js';
+import { AccessMode, idleMs, lfuDecayed } from '../store/eviction.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Client } from '../server/client.js';
 import { cmd, container, type CommandSpec } from './table.js';
@@ -42,19 +43,23 @@ function delCommand(c: Client, argv: Buffer[]): void {
   c.reply.int(gone.length);
 }
 
-/** EXISTS key [key ...]: a key named twice counts twice. */
+/** EXISTS key [key ...]: a key named twice counts twice. Does not count as an access (Redis's LOOKUP_NOTOUCH). */
 function existsCommand(c: Client, argv: Buffer[]): void {
+  let n = 0;
+  for (let j = 1; j < argv.length; j++) if (c.db.peek(argv[j]!) >= 0) n++;
+  c.reply.int(n);
+}
+
+/** TOUCH key [key ...]: counts an access to each key (LRU clock, LFU counter) and replies how many exist. */
+function touchCommand(c: Client, argv: Buffer[]): void {
   let n = 0;
   for (let j = 1; j < argv.length; j++) if (c.db.lookup(argv[j]!) >= 0) n++;
   c.reply.int(n);
 }
 
-/** TOUCH key [key ...] */
-const touchCommand = existsCommand;
-
 /** TYPE key */
 function typeCommand(c: Client, argv: Buffer[]): void {
-  const slot = c.db.lookup(argv[1]!);
+  const slot = c.db.peek(argv[1]!);
   c.reply.simple(slot < 0 ? 'none' : typeName(c.db.type(slot)));
 }
 
@@ -288,7 +293,7 @@ function expireGeneric(name: string, relative: boolean, seconds: boolean) {
 function ttlGeneric(ms: boolean, absolute: boolean) {
   return (c: Client, argv: Buffer[]): void => {
     const db = c.db;
-    const slot = db.lookup(argv[1]!);
+    const slot = db.peek(argv[1]!);
     if (slot < 0) return c.reply.int(-2);
     const at = db.expireAt(slot);
     if (at === 0) return c.reply.int(-1);
@@ -317,13 +322,51 @@ function persistCommand(c: Client, argv: Buffer[]): void {
  */
 function objectEncodingCommand(c: Client, argv: Buffer[]): void {
   const db = c.db;
-  const slot = db.lookup(argv[2]!);
+  const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
   const t = db.type(slot);
   if (t !== EntryType.String) return c.reply.bulkString(db.collection(slot).encoding);
   const v = db.value(slot);
   if (v.length <= 20 && parseInt64(v) !== null && String(parseInt64(v)) === v.toString('latin1')) return c.reply.bulkString('int');
   c.reply.bulkString(v.length <= 44 ? 'embstr' : 'raw');
+}
+
+/** Redis's note on switching between LRU and LFU at run time, which ends both OBJECT errors below. */
+const SWITCH_NOTE = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+
+/**
+ * OBJECT IDLETIME key: seconds since the key was last read or written
+ * (https://redis.io/docs/latest/commands/object-idletime/). Not tracked
+ * under an LFU policy (Redis's error) nor under FIFO, whose access word
+ * holds the insertion time (the same error, naming FIFO).
+ */
+function objectIdletimeCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const slot = db.peek(argv[2]!);
+  if (slot < 0) return c.reply.nullBulk();
+  const ks = c.server.keyspace;
+  if (ks.accessMode === AccessMode.Lfu) return c.reply.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCH_NOTE}`);
+  if (ks.accessMode === AccessMode.Fifo) return c.reply.error('ERR A FIFO maxmemory policy is selected, idle time not tracked: keys are ranked by insertion time.');
+  c.reply.int(Math.floor(idleMs(ks.lruNow, db.accessWord(slot)) / 1000));
+}
+
+/**
+ * OBJECT FREQ key: the key's logarithmic access counter after decay, under an
+ * LFU policy (https://redis.io/docs/latest/commands/object-freq/).
+ */
+function objectFreqCommand(c: Client, argv: Buffer[]): void {
+  const db = c.db;
+  const slot = db.peek(argv[2]!);
+  if (slot < 0) return c.reply.nullBulk();
+  const ks = c.server.keyspace;
+  if (ks.accessMode !== AccessMode.Lfu) return c.reply.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCH_NOTE}`);
+  c.reply.int(lfuDecayed(db.accessWord(slot), ks.clockMs, ks.lfuDecayTime));
+}
+
+/** OBJECT REFCOUNT key: 1 for every key (values are never shared here). */
+function objectRefcountCommand(c: Client, argv: Buffer[]): void {
+  if (c.db.peek(argv[2]!) < 0) return c.reply.nullBulk();
+  c.reply.int(1);
 }
 
 /** OBJECT HELP */
@@ -333,8 +376,17 @@ function objectHelpCommand(c: Client): void {
     'ENCODING <key>',
     '    Return the kind of internal representation used in order to store the value',
     '    associated with a <key>.',
+    'FREQ <key>',
+    '    Return the access frequency index of the <key>. The returned integer is',
+    '    proportional to the logarithm of the recent access frequency of the key.',
+    'IDLETIME <key>',
+    '    Return the idle time of the <key>, that is the approximated number of',
+    '    seconds elapsed since the last access to the key.',
+    'REFCOUNT <key>',
+    '    Return the number of references of the value associated with the specified',
+    '    <key>.',
     'HELP',
-    '    Print this help.',
+    '    Prints this help.',
   ];
   c.reply.arrayLen(lines.length);
   for (const l of lines) c.reply.simple(l);
@@ -364,6 +416,9 @@ export const keyCommands: CommandSpec[] = [
   cmd('pexpiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix milliseconds timestamp.', ttlGeneric(true, true)),
   container('object', 'generic', '2.2.3', 'A container for object introspection commands.', [
     cmd('object|encoding', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the internal encoding of a Redis object.', objectEncodingCommand),
+    cmd('object|freq', 3, ['readonly'], [2, 2, 1], 'generic', '4.0.0', 'O(1)', 'Returns the logarithmic access frequency counter of a Redis object.', objectFreqCommand),
+    cmd('object|idletime', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the time since the last access to a Redis object.', objectIdletimeCommand),
+    cmd('object|refcount', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the reference count of a value of a key.', objectRefcountCommand),
     cmd('object|help', 2, ['loading', 'stale'], null, 'generic', '6.2.0', 'O(1)', 'Returns helpful text about the different subcommands.', objectHelpCommand),
   ]),
   cmd('persist', 2, ['write', 'fast'], [1, 1, 1], 'generic', '2.2.0', 'O(1)', 'Removes the expiration time of a key.', persistCommand),

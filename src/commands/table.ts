@@ -65,6 +65,8 @@ export interface CommandSpec {
   subcommands?: ReadonlyMap<string, CommandSpec>;
   /** Precomputed: has the `write` flag. */
   readonly isWrite?: boolean;
+  /** Precomputed: has the `denyoom` flag (may grow memory: refused with -OOM at maxmemory when nothing can be evicted). */
+  readonly isDenyOom?: boolean;
 }
 
 /** Shorthand for declaring a command; fills key positions and flags. */
@@ -92,6 +94,7 @@ export function cmd(
     complexity,
     handler,
     isWrite: flags.includes('write'),
+    isDenyOom: flags.includes('denyoom'),
   };
 }
 

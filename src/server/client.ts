@@ -92,7 +92,9 @@ export class Client {
   /** Feeds received bytes and runs every complete command. */
   onData(chunk: Buffer): void {
     if (this.closeAfterReply || this.closed) return;
-    this.lastInteraction = Date.now();
+    const now = Date.now();
+    this.lastInteraction = now;
+    this.server.keyspace.tick(now);
     this.processInput(chunk);
   }
 

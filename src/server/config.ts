@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { globMatch } from '../store/glob.js';
+import { EVICTION_POLICIES, type EvictionPolicy } from '../store/eviction.js';
 
 /** Kinds of setting values. */
 export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
@@ -56,6 +57,12 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },
   { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
   { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
+  { name: 'maxmemory', type: 'bytes', default: '0', min: 0, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'memory the data may use (used_memory) before keys are evicted by maxmemory-policy (0: no limit)' },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: EVICTION_POLICIES, runtime: true, description: 'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl' },
+  { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64, runtime: true, description: 'keys sampled per database per eviction round (more: closer to exact LRU/LFU/FIFO, more CPU)' },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: '10', min: 0, max: 100, runtime: true, description: 'how long one command may evict before the rest is left to the background: 10 is 500 us, each step above +15%, 100 unlimited' },
+  { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: 2 ** 31 - 1, runtime: true, description: 'LFU counter growth: higher needs more hits to raise the counter (Redis semantics)' },
+  { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'minutes', description: 'LFU counter decays by one per this many minutes without access (0: never)' },
   { name: 'appendonly', type: 'bool', default: 'yes', runtime: false, description: 'always yes: every write goes to the WAL (reported for tools that ask)' },
   { name: 'save', type: 'string', default: '', runtime: true, noop: true, hidden: true, description: 'RDB save points; snapshots are configured by snapshot-* settings' },
   // Redis tuning knobs with no meaning here: accepted so existing configs load.
@@ -141,6 +148,12 @@ export interface Settings {
   'wal-recovery': 'tolerate-tail' | 'strict' | 'skip-corrupt';
   'log-level': string;
   'proto-max-bulk-len': number;
+  maxmemory: number;
+  'maxmemory-policy': EvictionPolicy;
+  'maxmemory-samples': number;
+  'maxmemory-eviction-tenacity': number;
+  'lfu-log-factor': number;
+  'lfu-decay-time': number;
   [name: string]: string | number | boolean;
 }
 

@@ -34,12 +34,6 @@ function stall(ns: number): string {
   return Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS).toFixed(2);
 }
 
-/** Memory figures shared by INFO memory and the eviction checks. */
-export function memoryFigures(server: Server): { used: number; dataset: number; rss: number; heap: number } {
-  const mu = process.memoryUsage();
-  const dataset = server.keyspace.usedBytes;
-  return { used: dataset + mu.heapUsed, dataset, rss: mu.rss, heap: mu.heapUsed };
-}
 
 function section(server: Server, name: string): Fields | null {
   const now = Date.now();
@@ -80,25 +74,35 @@ function section(server: Server, name: string): Fields | null {
       ];
     }
     case 'memory': {
-      const m = memoryFigures(server);
-      const arena = server.keyspace.arena;
+      // used_memory is the data (what maxmemory limits, as Redis limits its
+      // allocations): live arena entries, collections, the index. The V8
+      // heap's own use and garbage left in arena pages are reported apart.
+      const ks = server.keyspace;
+      const arena = ks.arena;
+      const used = ks.dataBytes;
+      server.notePeak(used);
+      const mu = process.memoryUsage();
       const garbage = arena.garbageBytes;
+      const max = server.evictor.settings.maxmemory;
       return [
-        ['used_memory', m.used],
-        ['used_memory_human', bytesToHuman(m.used)],
-        ['used_memory_rss', m.rss],
-        ['used_memory_rss_human', bytesToHuman(m.rss)],
-        ['used_memory_dataset', m.dataset],
-        ['used_memory_heap', m.heap],
-        ['mem_fragmentation_ratio', m.used > 0 ? (m.rss / m.used).toFixed(2) : '0.00'],
+        ['used_memory', used],
+        ['used_memory_human', bytesToHuman(used)],
+        ['used_memory_rss', mu.rss],
+        ['used_memory_rss_human', bytesToHuman(mu.rss)],
+        ['used_memory_peak', server.usedMemoryPeak],
+        ['used_memory_peak_human', bytesToHuman(server.usedMemoryPeak)],
+        ['used_memory_dataset', arena.liveBytes + ks.collections.bytes],
+        ['used_memory_overhead', used - arena.liveBytes - ks.collections.bytes],
+        ['used_memory_heap', mu.heapUsed],
+        ['maxmemory', max],
+        ['maxmemory_human', bytesToHuman(max)],
+        ['maxmemory_policy', server.evictor.settings.policy],
+        ['mem_fragmentation_ratio', used > 0 ? (mu.rss / used).toFixed(2) : '0.00'],
         ['arena_pages', arena.pageCount],
         ['arena_bytes', arena.allocatedBytes],
         ['arena_live_bytes', arena.liveBytes],
         ['arena_garbage_bytes', garbage],
         ['arena_garbage_ratio', arena.allocatedBytes > 0 ? (garbage / arena.allocatedBytes).toFixed(3) : '0.000'],
-        ['maxmemory', 0],
-        ['maxmemory_human', '0B'],
-        ['maxmemory_policy', 'noeviction'],
       ];
     }
     case 'persistence': {
@@ -156,7 +160,7 @@ function section(server: Server, name: string): Fields | null {
         ['total_net_output_bytes', s.netOutputBytes],
         ['rejected_connections', s.rejectedConnections],
         ['expired_keys', server.keyspace.expiredKeys],
-        ['evicted_keys', 0],
+        ['evicted_keys', server.evictor.evictedKeys],
         ['keyspace_hits', s.keyspaceHits],
         ['keyspace_misses', s.keyspaceMisses],
         ['total_error_replies', s.errorReplies],

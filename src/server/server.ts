@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { Keyspace } from '../store/keyspace.js';
+import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionPolicy } from '../store/eviction.js';
 import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
 import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/recovery.js';
 import { loadSnapshot, type LoadResult } from '../persistence/loader.js';
@@ -62,6 +63,9 @@ function misconfMessage(err: NodeJS.ErrnoException): string {
   return `MISCONF Errors writing to the AOF file: ${what}`;
 }
 
+/** Redis's reply to a write that would grow memory past `maxmemory` (server.c `shared.oomerr`). */
+export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /** Sampling period of the event-loop delay histogram, ms. */
 export const LOOP_DELAY_RESOLUTION_MS = 2;
 
@@ -78,6 +82,8 @@ function removeTemporaryFiles(dir: string): void {
 /** A running FlashCache server. */
 export class Server {
   readonly keyspace: Keyspace;
+  /** Removes keys by `maxmemory-policy` when the data outgrows `maxmemory`. */
+  readonly evictor: Evictor;
   readonly commands = new CommandTable();
   readonly stats: Stats = freshStats();
   readonly clients = new Map<number, Client>();
@@ -107,6 +113,10 @@ export class Server {
   private readonly pendingRelease = new Set<Client>();
   private readonly waiting = new Set<Client>();
   private turnScheduled = false;
+  /** Highest `used_memory` seen by INFO or the cron, bytes. */
+  usedMemoryPeak = 0;
+  /** True while keys are evicted in the background (after a command's time limit ran out, or maxmemory was lowered). */
+  private evicting = false;
   private cron: NodeJS.Timeout | null = null;
   private shuttingDown: Promise<void> | null = null;
   /** Keys a read could see that are not durable, while the WAL is failing: `db:hex(key)`. */
@@ -140,12 +150,77 @@ export class Server {
         if (!this.replaying) this.wal.append(db, ['DEL', key]);
       },
     });
+    this.evictor = new Evictor(
+      this.keyspace,
+      {
+        maxmemory: config.get('maxmemory'),
+        policy: config.get('maxmemory-policy'),
+        samples: config.get('maxmemory-samples'),
+        timeLimitUs: evictionTimeLimitUs(config.get('maxmemory-eviction-tenacity')),
+      },
+      {
+        onEvicted: (db, key) => {
+          this.wal.append(db, ['DEL', key]);
+        },
+      },
+    );
+    this.applyPolicy(config.get('maxmemory-policy'));
+    this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
+    this.keyspace.lfuDecayTime = config.get('lfu-decay-time');
     this.commands.add(allCommands());
     this.replayClient = new Client(this, null, this.limits);
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v as 'always' | 'everysec' | 'no'));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v as number));
     config.onChange('log-level', (v) => (this.log.level = v as string));
     config.onChange('proto-max-bulk-len', (v) => (this.limits.maxBulkLen = v as number));
+    config.onChange('maxmemory', (v) => {
+      this.evictor.settings.maxmemory = v as number;
+      if (this.evictor.excess > 0) {
+        this.log.warn(
+          { maxmemory: v, used: this.keyspace.dataBytes, policy: this.evictor.settings.policy },
+          'the new maxmemory is below the memory in use: keys will be evicted, or writes refused under noeviction',
+        );
+        this.evictInBackground();
+      }
+    });
+    config.onChange('maxmemory-policy', (v) => {
+      this.applyPolicy(v as EvictionPolicy);
+      this.evictInBackground();
+    });
+    config.onChange('maxmemory-samples', (v) => (this.evictor.settings.samples = v as number));
+    config.onChange('maxmemory-eviction-tenacity', (v) => (this.evictor.settings.timeLimitUs = evictionTimeLimitUs(v as number)));
+    config.onChange('lfu-log-factor', (v) => (this.keyspace.lfuLogFactor = v as number));
+    config.onChange('lfu-decay-time', (v) => (this.keyspace.lfuDecayTime = v as number));
+  }
+
+  /** Switches the eviction policy (and what keys' access words mean: Keyspace.setAccessMode). */
+  private applyPolicy(policy: EvictionPolicy): void {
+    this.evictor.settings.policy = policy;
+    this.keyspace.setAccessMode(accessModeOf(policy));
+    this.evictor.reset();
+  }
+
+  /**
+   * Evicts in steps of the tenacity's time limit, one per event-loop
+   * iteration, until the data fits `maxmemory` (Redis's
+   * `evictionTimeProc`): after CONFIG SET lowered the limit, or when a
+   * command's own eviction ran out of time. Each step's DELs are written at
+   * once, since no reply may be waiting to start the group commit.
+   */
+  evictInBackground(): void {
+    if (this.evicting || this.evictor.excess <= 0 || this.shuttingDown || this.replaying) return;
+    this.evicting = true;
+    const step = (): void => {
+      if (this.shuttingDown || this.wal.failure !== null) {
+        this.evicting = false;
+        return;
+      }
+      const result = this.evictor.evict(Math.max(this.evictor.settings.timeLimitUs, 1000));
+      this.wal.flush();
+      if (result === EvictResult.Running) setImmediate(step);
+      else this.evicting = false;
+    };
+    setImmediate(step);
   }
 
   /**
@@ -362,6 +437,17 @@ export class Server {
       this.executeWhileFailing(c, spec, argv, failure);
       return;
     }
+    // maxmemory (Redis's processCommand): make room before a write that can
+    // grow memory; refuse it when nothing more can be evicted.
+    if (spec.isDenyOom === true && this.evictor.settings.maxmemory > 0) {
+      const result = this.evictor.evict();
+      if (result === EvictResult.Fail) {
+        this.stats.errorReplies++;
+        c.reply.error(OOM_ERROR);
+        return;
+      }
+      if (result === EvictResult.Running) this.evictInBackground();
+    }
     this.run(c, spec, argv);
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
@@ -487,6 +573,10 @@ export class Server {
     this.keyspace.migrate(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
     if (expired > 0) this.wal.flush();
+    this.notePeak(this.keyspace.dataBytes);
+    // Over maxmemory with no write to make room (data restored from disk, a
+    // snapshot writing collection images): evict in the background.
+    if (this.evictor.excess > 0) this.evictInBackground();
     this.maybeSnapshot();
     const now = performance.now();
     const dt = now - this.lastOpsSample.at;
@@ -510,6 +600,11 @@ export class Server {
     if (reason !== null) this.snapshots.take(reason).catch(() => {});
   }
 
+  /** Raises {@link usedMemoryPeak} to `used` when higher. */
+  notePeak(used: number): void {
+    if (used > this.usedMemoryPeak) this.usedMemoryPeak = used;
+  }
+
   /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */
   get opsPerSec(): number {
     if (this.opsSamples.length === 0) return 0;
@@ -519,8 +614,12 @@ export class Server {
   /** CONFIG RESETSTAT. */
   resetStats(): void {
     Object.assign(this.stats, freshStats());
+    // The ops/sec samples are differences of total_commands_processed: restart them with it.
+    this.opsSamples = [];
+    this.lastOpsSample = { at: performance.now(), commands: 0 };
     this.loopDelay.reset();
     this.keyspace.expiredKeys = 0;
+    this.evictor.evictedKeys = 0;
   }
 
   /**

@@ -18,6 +18,7 @@ import { ALWAYS_EXPIRE_FIELD_BYTES, Arena, Entry, ENTRY_BASE, EntryType, entrySi
 import { murmur3 } from './hash.js';
 import { globMatch, matchesAll } from './glob.js';
 import { type Collection, CollectionRegistry, decodeCollection } from './collections.js';
+import { AccessMode, lfuNew, lfuTouch, lruClock } from './eviction.js';
 
 /**
  * Bytes before a collection's image in its entry's value: the handle (u32)
@@ -85,11 +86,19 @@ export class Db {
   /** `cap` slots of two words each (see {@link EMPTY}). */
   private slots: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY * 2);
   /**
+   * Per slot, the key's access word (LRU clock, LFU counter or insertion
+   * time; src/store/eviction.ts). Kept apart from the slots, whose layout is
+   * saved with snapshots, and from the arena, so that a read changes no page.
+   */
+  private meta: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY);
+  /**
    * The table being drained by an incremental resize, or null. Entries move
    * from it to {@link slots} a few at a time on every insert, on the server
    * cron, and whenever a lookup finds one there (see {@link resize}).
    */
   private old: Uint32Array<ArrayBuffer> | null = null;
+  /** The access words of {@link old}. */
+  private oldMeta: Uint32Array<ArrayBuffer> | null = null;
   private oldCap = 0;
   private oldMask = 0;
   /** Entries still in the old table. */
@@ -105,9 +114,9 @@ export class Db {
     readonly id: number,
   ) {}
 
-  /** Bytes held by this database's index arrays. */
+  /** Bytes held by this database's index arrays (slots and access words). */
   get indexBytes(): number {
-    return (this.cap + this.oldCap) * 8;
+    return (this.cap + this.oldCap) * 12;
   }
 
   /** The 31-bit, nonzero hash of `key`; its slot word is `hash << 1 | volatile`. */
@@ -166,15 +175,15 @@ export class Db {
   /** Moves old slot `j` into the new table; returns its new slot. */
   private promote(j: number): number {
     const old = this.old!;
-    const i = this.placeRaw(old[j * 2]!, old[j * 2 + 1]!);
+    const i = this.placeRaw(old[j * 2]!, old[j * 2 + 1]!, this.oldMeta![j]!);
     // A tombstone, not empty: other entries' probe runs pass through here.
     old[j * 2] = TOMBSTONE;
     if (--this.oldLive === 0) this.dropOld();
     return i;
   }
 
-  /** Puts a slot word and reference into the first free slot of its run; counters unchanged. */
-  private placeRaw(w: number, ref: number): number {
+  /** Puts a slot word, reference and access word into the first free slot of its run; counters unchanged. */
+  private placeRaw(w: number, ref: number, m: number): number {
     const slots = this.slots;
     const mask = this.mask;
     let i = (w >>> 1) & mask;
@@ -182,6 +191,7 @@ export class Db {
     if (slots[i * 2] === TOMBSTONE) this.tombstones--;
     slots[i * 2] = w;
     slots[i * 2 + 1] = ref;
+    this.meta[i] = m;
     return i;
   }
 
@@ -197,7 +207,7 @@ export class Db {
     for (let j = this.migrateAt; j < end; j++) {
       const w = old[j * 2]!;
       if (w > TOMBSTONE) {
-        this.placeRaw(w, old[j * 2 + 1]!);
+        this.placeRaw(w, old[j * 2 + 1]!, this.oldMeta![j]!);
         old[j * 2] = TOMBSTONE;
         this.oldLive--;
       }
@@ -214,6 +224,7 @@ export class Db {
 
   private dropOld(): void {
     this.old = null;
+    this.oldMeta = null;
     this.oldCap = 0;
     this.oldMask = 0;
     this.oldLive = 0;
@@ -221,16 +232,102 @@ export class Db {
   }
 
   /**
-   * The slot holding `key`, or -1. An expired key is removed first (and
-   * reported through {@link KeyspaceHooks.onExpired}) unless the keyspace is
-   * replaying, where the clock plays no part.
+   * The slot holding `key`, or -1, and counts an access to it for eviction
+   * (Redis's `lookupKey`: the LRU clock or the LFU counter). An expired key
+   * is removed first (and reported through {@link KeyspaceHooks.onExpired})
+   * unless the keyspace is replaying, where the clock plays no part.
    */
   lookup(key: Uint8Array): number {
+    const slot = this.peek(key);
+    if (slot >= 0) this.touch(slot);
+    return slot;
+  }
+
+  /**
+   * {@link lookup} without counting an access (Redis's `LOOKUP_NOTOUCH`):
+   * for EXISTS, TYPE, TTL and OBJECT, which must not change what they report.
+   */
+  peek(key: Uint8Array): number {
     const slot = this.findSlot(key);
     if (slot < 0 || !this.isVolatile(slot) || !this.ks.expiryEnabled) return slot;
     if (this.expireAt(slot) > this.ks.now()) return slot;
     this.expireSlot(slot);
     return -1;
+  }
+
+  /** Counts an access to the key at `slot` in its access word (nothing under FIFO, which ranks by insertion). */
+  touch(slot: number): void {
+    const ks = this.ks;
+    const mode = ks.accessMode;
+    if (mode === AccessMode.Lru) this.meta[slot] = ks.lruNow;
+    else if (mode === AccessMode.Lfu) this.meta[slot] = lfuTouch(this.meta[slot]!, ks.clockMs, ks.lfuLogFactor, ks.lfuDecayTime);
+  }
+
+  /** Sets every key's access word to `word` (the eviction policy changed what the words mean). */
+  resetAccessWords(word: number): void {
+    this.meta.fill(word);
+    this.oldMeta?.fill(word);
+  }
+
+  /** The access word of the key at `slot` (src/store/eviction.ts). */
+  accessWord(slot: number): number {
+    return this.meta[slot]!;
+  }
+
+  /** The arena reference of the entry at `slot`. */
+  refAt(slot: number): number {
+    return this.ref(slot);
+  }
+
+  /** The key of the entry at arena reference `ref` (a view into the arena). */
+  keyOfRef(ref: number): Buffer {
+    return this.keyAt(ref);
+  }
+
+  /** The slot of the live entry at arena reference `ref`, or -1. */
+  slotOfRef(ref: number): number {
+    const slot = this.findSlot(this.keyAt(ref));
+    return slot >= 0 && this.ref(slot) === ref ? slot : -1;
+  }
+
+  /**
+   * Copies up to `count` live entries (with an expiry, if `volatileOnly`)
+   * into `refs` and their access words into `words`: a run of consecutive
+   * slots from a random one, as Redis's `dictGetSomeKeys` samples for
+   * eviction. The walk is bounded to about twice the slots that hold
+   * `count` such keys on average, and to one pass of the table.
+   *
+   * @returns how many were found
+   */
+  sampleInto(count: number, volatileOnly: boolean, refs: number[], words: number[]): number {
+    const want = volatileOnly ? this.volatileCount : this.size;
+    if (want === 0) return 0;
+    if (this.old !== null) this.migrate(MIGRATE_PER_INSERT * 8);
+    let n = 0;
+    const walk = (table: Uint32Array, meta: Uint32Array, cap: number, live: number): void => {
+      if (live === 0) return;
+      const mask = cap - 1;
+      const steps = Math.min(cap, Math.ceil((2 * count * cap) / live) + count);
+      let i = (Math.random() * cap) & mask;
+      for (let s = 0; s < steps && n < count; s++) {
+        const w = table[i * 2]!;
+        if (w > TOMBSTONE && (!volatileOnly || (w & VOLATILE_BIT) !== 0)) {
+          refs[n] = table[i * 2 + 1]!;
+          words[n] = meta[i]!;
+          n++;
+        }
+        i = (i + 1) & mask;
+      }
+    };
+    const share = volatileOnly ? want : this.size;
+    if (this.old !== null) walk(this.old, this.oldMeta!, this.oldCap, Math.max(1, Math.round((this.oldLive / this.size) * share)));
+    walk(this.slots, this.meta, this.cap, share);
+    // An unlucky run found none although some exist: a whole pass finds one.
+    if (n === 0) {
+      if (this.old !== null) walk(this.old, this.oldMeta!, this.oldCap, 1 / this.oldCap);
+      walk(this.slots, this.meta, this.cap, 1 / this.cap);
+    }
+    return n;
   }
 
   /** Whether the entry at `slot` has expired by the keyspace clock. */
@@ -319,7 +416,10 @@ export class Db {
    * @param slot the key's current slot if the caller looked it up, -1 if absent, undefined to look it up here
    */
   setString(key: Uint8Array, value: Uint8Array, expireAt: number, slot?: number): void {
-    if (slot === undefined) slot = this.findSlot(key);
+    if (slot === undefined) {
+      slot = this.findSlot(key);
+      if (slot >= 0) this.touch(slot);
+    }
     if (slot >= 0) {
       const ref = this.ref(slot);
       const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
@@ -448,6 +548,7 @@ export class Db {
     if (slots[i * 2] === TOMBSTONE) this.tombstones--;
     slots[i * 2] = ((h << 1) | (volatile ? VOLATILE_BIT : 0)) >>> 0;
     slots[i * 2 + 1] = ref;
+    this.meta[i] = this.ks.newAccessWord();
     if (volatile) this.volatileCount++;
     this.size++;
   }
@@ -487,6 +588,7 @@ export class Db {
     this.cap = img.capacity;
     this.mask = img.capacity - 1;
     this.slots = img.slots;
+    this.meta = new Uint32Array(img.capacity).fill(this.ks.newAccessWord());
     this.size = img.size;
     this.volatileCount = img.volatileCount;
     this.tombstones = img.tombstones;
@@ -638,6 +740,7 @@ export class Db {
     this.cap = capacity;
     this.mask = capacity - 1;
     this.slots = new Uint32Array(capacity * 2);
+    this.meta = new Uint32Array(capacity);
     this.dropOld();
     this.size = 0;
     this.tombstones = 0;
@@ -657,14 +760,17 @@ export class Db {
     while (cap * MAX_FILL < need && cap < 2 ** 30) cap *= 2;
     this.completeResize();
     const current = this.slots;
+    const currentMeta = this.meta;
     const currentCap = this.cap;
     this.cap = cap;
     this.mask = cap - 1;
     this.slots = new Uint32Array(cap * 2);
+    this.meta = new Uint32Array(cap);
     this.tombstones = 0;
     this.sweepCursor = 0;
     if (this.size === 0) return;
     this.old = current;
+    this.oldMeta = currentMeta;
     this.oldCap = currentCap;
     this.oldMask = currentCap - 1;
     this.oldLive = this.size;
@@ -845,6 +951,19 @@ export class Keyspace {
   expiredKeys = 0;
   /** Index tables up to this many slots resize at once; larger ones drain incrementally. Tests lower it. */
   syncResizeSlots = SYNC_RESIZE_SLOTS;
+  /** What access words mean, set from `maxmemory-policy` (src/store/eviction.ts). */
+  accessMode: AccessMode = AccessMode.Lru;
+  /** `lfu-log-factor`. */
+  lfuLogFactor = 10;
+  /** `lfu-decay-time`, minutes. */
+  lfuDecayTime = 1;
+  /**
+   * The clock access words are stamped with, Unix ms: read once per batch of
+   * commands ({@link tick}), not per key.
+   */
+  clockMs = Date.now();
+  /** {@link clockMs} as an LRU clock. */
+  lruNow = lruClock(this.clockMs);
   private compactFrom = 0;
 
   /**
@@ -867,11 +986,46 @@ export class Keyspace {
     return n;
   }
 
-  /** Bytes of data structures: arena pages plus index arrays. */
-  get usedBytes(): number {
-    let n = this.arena.allocatedBytes + this.collections.bytes;
+  /**
+   * Bytes the data takes: live arena entries (keys, strings, collection
+   * images), collections in the heap, and the index arrays. This is INFO's
+   * `used_memory` and what `maxmemory` limits. Garbage in arena pages is not
+   * in it, as freed memory is not in Redis's: compaction returns it
+   * (`arena_garbage_bytes`).
+   */
+  get dataBytes(): number {
+    let n = this.arena.liveBytes + this.collections.bytes;
     for (const db of this.dbs) n += db.indexBytes;
     return n;
+  }
+
+  /**
+   * Changes what access words mean. Words are kept between LRU and FIFO
+   * (a last access reads as an insertion time and the other way round);
+   * moving to or from LFU restarts every key as if created now, where Redis
+   * leaves the old values to adjust over time.
+   */
+  setAccessMode(mode: AccessMode): void {
+    if (mode === this.accessMode) return;
+    const lfuChanges = mode === AccessMode.Lfu || this.accessMode === AccessMode.Lfu;
+    this.accessMode = mode;
+    if (lfuChanges) {
+      const word = this.newAccessWord();
+      for (const db of this.dbs) db.resetAccessWords(word);
+    }
+  }
+
+  /** Advances the access clock to Unix time `ms` (once per batch of commands). */
+  tick(ms: number): void {
+    if (ms !== this.clockMs) {
+      this.clockMs = ms;
+      this.lruNow = lruClock(ms);
+    }
+  }
+
+  /** The access word of a key created now. */
+  newAccessWord(): number {
+    return this.accessMode === AccessMode.Lfu ? lfuNew(this.clockMs) : this.lruNow;
   }
 
   /**

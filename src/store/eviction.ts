@@ -1,0 +1,361 @@
+/**
+ * Eviction: what makes FlashCache a cache. When the data outgrows
+ * `maxmemory`, keys are removed by the operator's `maxmemory-policy` before
+ * a write that can grow memory runs, as Redis's `performEvictions` does
+ * (evict.c). Each removal is reported to the server, which logs it to the WAL
+ * as a DEL so that recovery, and later replicas, reach the same keyspace.
+ *
+ * Policies (https://redis.io/docs/latest/develop/reference/eviction/):
+ * - `noeviction`: nothing is removed; writes that can grow memory get `-OOM`.
+ * - `allkeys-lru`, `volatile-lru`: least recently used first.
+ * - `allkeys-lfu`, `volatile-lfu`: least frequently used first (Redis's
+ *   logarithmic counter with decay).
+ * - `allkeys-fifo`, `volatile-fifo`: oldest insertion first (FlashCache's;
+ *   Redis has no FIFO).
+ * - `allkeys-random`, `volatile-random`: any key.
+ * - `volatile-ttl`: nearest expiry first.
+ * `volatile-*` consider only keys with a TTL.
+ *
+ * LRU, LFU, FIFO and TTL are approximated as in Redis: each round samples
+ * `maxmemory-samples` keys per database into a pool of the 16 best
+ * candidates seen so far, and removes the best that still exists. The
+ * per-key data they rank by is one 32-bit *access word* per index slot,
+ * kept beside the index and never in the arena pages, so a read dirties no
+ * page and adds nothing to a snapshot (docs/ARCHITECTURE.md, "Eviction").
+ * The word holds, by policy family, like Redis's `robj.lru`:
+ * - LRU (and random, TTL, noeviction): the last access, in
+ *   {@link LRU_CLOCK_RESOLUTION_MS} units, modulo 2^32;
+ * - LFU: the last decrement time in minutes (16 bits) and the counter (8 bits);
+ * - FIFO: the insertion time, in the LRU clock's units.
+ */
+import { Arena, Entry } from './arena.js';
+import type { Db, Keyspace } from './keyspace.js';
+
+/** `maxmemory-policy` values: Redis's eight, in its order, then the two FIFO ones. */
+export const EVICTION_POLICIES = [
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'noeviction',
+  'volatile-fifo',
+  'allkeys-fifo',
+] as const;
+
+/** A `maxmemory-policy` value. */
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+/** What a key's access word means (see the module comment). */
+export const enum AccessMode {
+  Lru = 0,
+  Lfu = 1,
+  Fifo = 2,
+}
+
+/** How a policy ranks candidates. */
+const enum Rank {
+  None = 0,
+  Lru = 1,
+  Lfu = 2,
+  Fifo = 3,
+  Ttl = 4,
+  Random = 5,
+}
+
+/** The access-word meaning a policy needs. */
+export function accessModeOf(policy: EvictionPolicy): AccessMode {
+  if (policy.endsWith('-lfu')) return AccessMode.Lfu;
+  if (policy.endsWith('-fifo')) return AccessMode.Fifo;
+  return AccessMode.Lru;
+}
+
+function rankOf(policy: EvictionPolicy): Rank {
+  if (policy === 'noeviction') return Rank.None;
+  if (policy.endsWith('-lru')) return Rank.Lru;
+  if (policy.endsWith('-lfu')) return Rank.Lfu;
+  if (policy.endsWith('-fifo')) return Rank.Fifo;
+  if (policy.endsWith('-ttl')) return Rank.Ttl;
+  return Rank.Random;
+}
+
+/**
+ * Milliseconds per tick of the LRU clock. Redis ticks once a second; 4 ms
+ * tells apart accesses in the same second (a busy cache sees thousands),
+ * and a 32-bit clock still wraps only after 198 days, as Redis's 24-bit one
+ * does after 194.
+ */
+export const LRU_CLOCK_RESOLUTION_MS = 4;
+
+/** The LRU clock at Unix time `ms`. */
+export function lruClock(ms: number): number {
+  return Math.floor(ms / LRU_CLOCK_RESOLUTION_MS) >>> 0;
+}
+
+/** Milliseconds since the access word `word` (LRU or FIFO) was stamped, at clock `now` (evict.c `estimateObjectIdleTime`). */
+export function idleMs(now: number, word: number): number {
+  return ((now - word) >>> 0) * LRU_CLOCK_RESOLUTION_MS;
+}
+
+/** A new key's LFU counter, so that it is not evicted before it has had a chance (server.h `LFU_INIT_VAL`). */
+export const LFU_INIT_VAL = 5;
+
+/** Redis's LFU clock: Unix minutes modulo 2^16 (evict.c `LFUGetTimeInMinutes`). */
+export function lfuMinutes(ms: number): number {
+  return Math.floor(ms / 60000) & 0xffff;
+}
+
+/** The access word of a key created at Unix time `ms` under LFU. */
+export function lfuNew(ms: number): number {
+  return (lfuMinutes(ms) << 8) | LFU_INIT_VAL;
+}
+
+/**
+ * The counter of LFU word `word` after decay: one less per `decayMinutes`
+ * elapsed since its last decrement (evict.c `LFUDecrAndReturn`). OBJECT FREQ
+ * reports this.
+ *
+ * @param decayMinutes `lfu-decay-time`; 0 never decays
+ */
+export function lfuDecayed(word: number, ms: number, decayMinutes: number): number {
+  const ldt = (word >>> 8) & 0xffff;
+  const counter = word & 0xff;
+  if (decayMinutes === 0) return counter;
+  const now = lfuMinutes(ms);
+  const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+  const periods = Math.floor(elapsed / decayMinutes);
+  return periods > counter ? 0 : counter - periods;
+}
+
+/**
+ * Increments an LFU counter logarithmically: with probability
+ * 1 / ((counter - LFU_INIT_VAL) * factor + 1), saturating at 255
+ * (evict.c `LFULogIncr`).
+ *
+ * @param factor `lfu-log-factor`
+ * @param random a uniform number in [0, 1)
+ */
+export function lfuLogIncr(counter: number, factor: number, random: number): number {
+  if (counter === 255) return 255;
+  const base = Math.max(0, counter - LFU_INIT_VAL);
+  return random < 1 / (base * factor + 1) ? counter + 1 : counter;
+}
+
+/** An LFU word after one access at Unix time `ms` (evict.c `updateLFU`). */
+export function lfuTouch(word: number, ms: number, factor: number, decayMinutes: number): number {
+  const counter = lfuLogIncr(lfuDecayed(word, ms, decayMinutes), factor, Math.random());
+  return (lfuMinutes(ms) << 8) | counter;
+}
+
+/**
+ * The time a command may spend evicting before the rest is left to the
+ * background, from `maxmemory-eviction-tenacity` (evict.c
+ * `evictionTimeLimitUs`): 50 µs per step up to 10, then 15% more per step;
+ * 100 means no limit.
+ *
+ * @returns microseconds
+ */
+export function evictionTimeLimitUs(tenacity: number): number {
+  if (tenacity <= 10) return 50 * tenacity;
+  if (tenacity < 100) return Math.floor(500 * 1.15 ** (tenacity - 10));
+  return Number.POSITIVE_INFINITY;
+}
+
+/** Candidates kept between rounds (evict.c `EVPOOL_SIZE`). */
+export const EVPOOL_SIZE = 16;
+
+/** One candidate of the eviction pool. */
+interface Candidate {
+  /** How much it deserves eviction: higher goes first. */
+  score: number;
+  db: number;
+  /** A copy of the key. */
+  key: Buffer;
+  /** The access word it was ranked by. */
+  word: number;
+}
+
+/** Outcome of {@link Evictor.evict}. */
+export const enum EvictResult {
+  /** Memory is within `maxmemory` (or there is no limit). */
+  Ok = 0,
+  /** Still over, but keys are being removed: the time limit ran out. The caller lets the command run. */
+  Running = 1,
+  /** Over the limit and nothing more can be removed: writes that grow memory get OOM. */
+  Fail = 2,
+}
+
+/** What the evictor needs from the server. */
+export interface EvictionHooks {
+  /**
+   * A key was evicted: log it to the WAL as a DEL and count it.
+   *
+   * @param key the key (a view, valid during the call)
+   */
+  onEvicted(db: number, key: Buffer): void;
+}
+
+/** Settings the evictor reads; the server keeps them current (CONFIG SET). */
+export interface EvictionSettings {
+  /** `maxmemory`, bytes; 0 for no limit. */
+  maxmemory: number;
+  policy: EvictionPolicy;
+  /** `maxmemory-samples`: keys sampled per database per round. */
+  samples: number;
+  /** Microseconds one call of {@link Evictor.evict} may run (see {@link evictionTimeLimitUs}). */
+  timeLimitUs: number;
+}
+
+/**
+ * Removes keys until the keyspace's data fits `maxmemory` (evict.c
+ * `performEvictions`, `evictionPoolPopulate`).
+ */
+export class Evictor {
+  /** Keys evicted since start or CONFIG RESETSTAT (INFO `evicted_keys`). */
+  evictedKeys = 0;
+  /** Sorted by score, ascending: the best candidate is last. */
+  private pool: Candidate[] = [];
+  /** Database the random policies take the next key from (round robin, as Redis). */
+  private nextDb = 0;
+  private readonly refs: number[] = [];
+  private readonly words: number[] = [];
+
+  constructor(
+    private readonly ks: Keyspace,
+    readonly settings: EvictionSettings,
+    private readonly hooks: EvictionHooks,
+  ) {}
+
+  /** Bytes over `maxmemory` now; 0 or less when within it or unlimited. */
+  get excess(): number {
+    const max = this.settings.maxmemory;
+    return max === 0 ? 0 : this.ks.dataBytes - max;
+  }
+
+  /** Forgets pooled candidates (the policy changed, or the keyspace was flushed). */
+  reset(): void {
+    this.pool = [];
+  }
+
+  /**
+   * Evicts until the data fits `maxmemory`, the time limit passes, or
+   * nothing is left to evict.
+   *
+   * @param limitUs time budget, µs (default: the tenacity's)
+   */
+  evict(limitUs = this.settings.timeLimitUs): EvictResult {
+    if (this.excess <= 0) return EvictResult.Ok;
+    const rank = rankOf(this.settings.policy);
+    if (rank === Rank.None) return EvictResult.Fail;
+    const volatileOnly = this.settings.policy.startsWith('volatile-');
+    const deadline = performance.now() + limitUs / 1000;
+    let n = 0;
+    while (this.excess > 0) {
+      const victim = rank === Rank.Random ? this.randomVictim(volatileOnly) : this.pooledVictim(rank, volatileOnly);
+      if (victim === null) return EvictResult.Fail;
+      const [db, slot] = victim;
+      const key = Buffer.from(db.key(slot));
+      db.deleteSlot(slot);
+      this.evictedKeys++;
+      this.hooks.onEvicted(db.id, key);
+      // Reading the clock costs more than removing a key: look every 16 keys, as Redis does.
+      if ((++n & 15) === 0 && performance.now() >= deadline) return this.excess > 0 ? EvictResult.Running : EvictResult.Ok;
+    }
+    return EvictResult.Ok;
+  }
+
+  /** A random key, from the databases in turn; null when there is none. */
+  private randomVictim(volatileOnly: boolean): [Db, number] | null {
+    const dbs = this.ks.dbs;
+    for (let k = 0; k < dbs.length; k++) {
+      const db = dbs[this.nextDb]!;
+      this.nextDb = (this.nextDb + 1) % dbs.length;
+      if (volatileOnly) {
+        if (db.sampleInto(1, true, this.refs, this.words) > 0) {
+          const slot = db.slotOfRef(this.refs[0]!);
+          if (slot >= 0) return [db, slot];
+        }
+      } else {
+        const slot = db.randomSlot();
+        if (slot >= 0) return [db, slot];
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The best candidate that still exists: refills the pool from every
+   * database, then takes from its best end. A candidate whose key was used
+   * since it was pooled is ranked again rather than evicted.
+   */
+  private pooledVictim(rank: Rank, volatileOnly: boolean): [Db, number] | null {
+    for (let rounds = 0; rounds < 64; rounds++) {
+      let total = 0;
+      for (const db of this.ks.dbs) {
+        const size = volatileOnly ? db.volatileCount : db.size;
+        if (size === 0) continue;
+        total += size;
+        this.populate(db, rank, volatileOnly);
+      }
+      if (total === 0) return null;
+      while (this.pool.length > 0) {
+        const best = this.pool.pop()!;
+        const db = this.ks.dbs[best.db]!;
+        const slot = db.findSlot(best.key);
+        if (slot < 0) continue;
+        const word = db.accessWord(slot);
+        if (word !== best.word && rank !== Rank.Ttl) {
+          const score = this.score(rank, db.refAt(slot), word);
+          const next = this.pool[this.pool.length - 1];
+          if (next !== undefined && score < next.score) {
+            this.offer(score, best.db, best.key, word);
+            continue;
+          }
+        }
+        return [db, slot];
+      }
+    }
+    return null;
+  }
+
+  /** Samples `maxmemory-samples` keys of `db` into the pool. */
+  private populate(db: Db, rank: Rank, volatileOnly: boolean): void {
+    const n = db.sampleInto(this.settings.samples, volatileOnly, this.refs, this.words);
+    for (let i = 0; i < n; i++) {
+      const ref = this.refs[i]!;
+      const word = this.words[i]!;
+      const score = this.score(rank, ref, word);
+      const pool = this.pool;
+      if (pool.length === EVPOOL_SIZE && score <= pool[0]!.score) continue;
+      const key = db.keyOfRef(ref);
+      if (pool.some((c) => c.db === db.id && c.key.equals(key))) continue;
+      this.offer(score, db.id, Buffer.from(key), word);
+    }
+  }
+
+  /** Puts a candidate in its place in the pool, dropping the worst when full. */
+  private offer(score: number, db: number, key: Buffer, word: number): void {
+    const pool = this.pool;
+    let k = 0;
+    while (k < pool.length && pool[k]!.score <= score) k++;
+    pool.splice(k, 0, { score, db, key, word });
+    if (pool.length > EVPOOL_SIZE) pool.shift();
+  }
+
+  /** How much a key deserves eviction under `rank`: idle time, inverse frequency, age, or nearness of expiry. */
+  private score(rank: Rank, ref: number, word: number): number {
+    const ks = this.ks;
+    switch (rank) {
+      case Rank.Lfu:
+        return 255 - lfuDecayed(word, ks.clockMs, ks.lfuDecayTime);
+      case Rank.Ttl: {
+        const page = ks.arena.pages[Arena.pageOf(ref)]!;
+        return -Entry.expireAt(page, Arena.offsetOf(ref));
+      }
+      default:
+        return idleMs(ks.lruNow, word);
+    }
+  }
+}

@@ -119,7 +119,8 @@ export async function stopTarget(t: Target, how: 'shutdown' | 'kill' = 'shutdown
 
 /** Removes a target's directory. */
 export function removeDir(t: Target): void {
-  rmSync(t.dir, { recursive: true, force: true });
+  // A child of the server (Redis rewriting its AOF) may still be writing here for a moment after the kill.
+  rmSync(t.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 /** Resident set size of a process, bytes (VmRSS). */

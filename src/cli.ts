@@ -42,7 +42,7 @@ program.addHelpText(
   'after',
   `
 Precedence: flag, then config file, then FLASHCACHE_* environment variable, then default.
-Settings marked runtime in docs/CONFIG.md can also be changed with CONFIG SET.
+Settings marked "yes" under CONFIG SET in README.md can also be changed at run time.
 
 Example:
   flashcache --port 6380 --dir /var/lib/flashcache --appendfsync always`,

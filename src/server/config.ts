@@ -10,7 +10,7 @@
  *
  * Redis tuning names that mean nothing here (encoding thresholds, rehashing,
  * lazy freeing...) are accepted, stored and reported so that existing configs
- * and tools keep working; docs/CONFIG.md lists them as no-ops.
+ * and tools keep working; README.md ("Configuration") says so.
  */
 import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/decoder.js';
@@ -40,7 +40,7 @@ export interface SettingDef {
   hidden?: boolean;
   /** Unit shown in help, e.g. "bytes", "seconds". */
   unit?: string;
-  /** One line for `--help` and docs/CONFIG.md. */
+  /** One line for `--help` (README.md's configuration table says the same). */
   description: string;
 }
 

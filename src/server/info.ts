@@ -1,7 +1,8 @@
 /**
  * INFO: sections and fields named as Redis names them where the meaning is
  * the same (so dashboards and `redis-cli --stat` read them), plus FlashCache's
- * own WAL and arena fields. docs/OPERATIONS.md describes each field.
+ * own WAL, arena and eviction fields (docs/ARCHITECTURE.md explains the
+ * memory ones, README.md "Operating it" the rest).
  *
  * Reference: https://redis.io/docs/latest/commands/info/
  */

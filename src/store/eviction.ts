@@ -166,17 +166,6 @@ export function evictionTimeLimitUs(tenacity: number): number {
 /** Candidates kept between rounds (evict.c `EVPOOL_SIZE`). */
 export const EVPOOL_SIZE = 16;
 
-/** One candidate of the eviction pool. */
-interface Candidate {
-  /** How much it deserves eviction: higher goes first. */
-  score: number;
-  db: number;
-  /** A copy of the key. */
-  key: Buffer;
-  /** The access word it was ranked by. */
-  word: number;
-}
-
 /** Outcome of {@link Evictor.evict}. */
 export const enum EvictResult {
   /** Memory is within `maxmemory` (or there is no limit). */
@@ -211,16 +200,31 @@ export interface EvictionSettings {
 /**
  * Removes keys until the keyspace's data fits `maxmemory` (evict.c
  * `performEvictions`, `evictionPoolPopulate`).
+ *
+ * The pool holds no key bytes: a candidate is its database, index hash and
+ * arena reference, and it is found again by probing the index for that
+ * pair (`Db.slotOfHashRef`). An entry that was rewritten since it was
+ * sampled (new reference) simply drops out. So sampling allocates nothing,
+ * which matters: a cache at its limit evicts once per write.
  */
 export class Evictor {
   /** Keys evicted since start or CONFIG RESETSTAT (INFO `evicted_keys`). */
   evictedKeys = 0;
-  /** Sorted by score, ascending: the best candidate is last. */
-  private pool: Candidate[] = [];
+  // The pool, sorted by score ascending (the best candidate is last), as parallel arrays.
+  private size = 0;
+  private readonly scores = new Float64Array(EVPOOL_SIZE);
+  private readonly dbIds = new Uint32Array(EVPOOL_SIZE);
+  private readonly hashes = new Uint32Array(EVPOOL_SIZE);
+  private readonly poolRefs = new Uint32Array(EVPOOL_SIZE);
+  private readonly poolWords = new Uint32Array(EVPOOL_SIZE);
   /** Database the random policies take the next key from (round robin, as Redis). */
   private nextDb = 0;
+  // Sampling output, reused.
   private readonly refs: number[] = [];
   private readonly words: number[] = [];
+  private readonly sampleHashes: number[] = [];
+  /** The database of the slot the last victim search returned. */
+  private victimDb: Db | null = null;
 
   constructor(
     private readonly ks: Keyspace,
@@ -234,14 +238,15 @@ export class Evictor {
     return max === 0 ? 0 : this.ks.dataBytes - max;
   }
 
-  /** Forgets pooled candidates (the policy changed, or the keyspace was flushed). */
+  /** Forgets pooled candidates (the policy changed). */
   reset(): void {
-    this.pool = [];
+    this.size = 0;
   }
 
   /**
    * Evicts until the data fits `maxmemory`, the time limit passes, or
-   * nothing is left to evict.
+   * nothing is left to evict. Each key is reported to the hooks (logged as
+   * DEL) before it is removed.
    *
    * @param limitUs time budget, µs (default: the tenacity's)
    */
@@ -253,95 +258,130 @@ export class Evictor {
     const deadline = performance.now() + limitUs / 1000;
     let n = 0;
     while (this.excess > 0) {
-      const victim = rank === Rank.Random ? this.randomVictim(volatileOnly) : this.pooledVictim(rank, volatileOnly);
-      if (victim === null) return EvictResult.Fail;
-      const [db, slot] = victim;
-      const key = Buffer.from(db.key(slot));
+      const slot = rank === Rank.Random ? this.randomVictim(volatileOnly) : this.pooledVictim(rank, volatileOnly);
+      if (slot < 0) return EvictResult.Fail;
+      const db = this.victimDb!;
+      this.hooks.onEvicted(db.id, db.key(slot));
       db.deleteSlot(slot);
       this.evictedKeys++;
-      this.hooks.onEvicted(db.id, key);
       // Reading the clock costs more than removing a key: look every 16 keys, as Redis does.
       if ((++n & 15) === 0 && performance.now() >= deadline) return this.excess > 0 ? EvictResult.Running : EvictResult.Ok;
     }
     return EvictResult.Ok;
   }
 
-  /** A random key, from the databases in turn; null when there is none. */
-  private randomVictim(volatileOnly: boolean): [Db, number] | null {
+  /** A random key's slot, from the databases in turn (its database in {@link victimDb}); -1 when there is none. */
+  private randomVictim(volatileOnly: boolean): number {
     const dbs = this.ks.dbs;
     for (let k = 0; k < dbs.length; k++) {
       const db = dbs[this.nextDb]!;
       this.nextDb = (this.nextDb + 1) % dbs.length;
-      if (volatileOnly) {
-        if (db.sampleInto(1, true, this.refs, this.words) > 0) {
-          const slot = db.slotOfRef(this.refs[0]!);
-          if (slot >= 0) return [db, slot];
-        }
-      } else {
-        const slot = db.randomSlot();
-        if (slot >= 0) return [db, slot];
+      const slot = volatileOnly
+        ? db.sampleInto(1, true, this.refs, this.words, this.sampleHashes) > 0
+          ? db.slotOfHashRef(this.sampleHashes[0]!, this.refs[0]!)
+          : -1
+        : db.randomSlot();
+      if (slot >= 0) {
+        this.victimDb = db;
+        return slot;
       }
     }
-    return null;
+    return -1;
   }
 
   /**
    * The best candidate that still exists: refills the pool from every
    * database, then takes from its best end. A candidate whose key was used
    * since it was pooled is ranked again rather than evicted.
+   *
+   * @returns the victim's slot (its database in {@link victimDb}), or -1
    */
-  private pooledVictim(rank: Rank, volatileOnly: boolean): [Db, number] | null {
+  private pooledVictim(rank: Rank, volatileOnly: boolean): number {
+    const dbs = this.ks.dbs;
     for (let rounds = 0; rounds < 64; rounds++) {
       let total = 0;
-      for (const db of this.ks.dbs) {
+      for (let i = 0; i < dbs.length; i++) {
+        const db = dbs[i]!;
         const size = volatileOnly ? db.volatileCount : db.size;
         if (size === 0) continue;
         total += size;
         this.populate(db, rank, volatileOnly);
       }
-      if (total === 0) return null;
-      while (this.pool.length > 0) {
-        const best = this.pool.pop()!;
-        const db = this.ks.dbs[best.db]!;
-        const slot = db.findSlot(best.key);
+      if (total === 0) return -1;
+      while (this.size > 0) {
+        const k = --this.size;
+        const db = dbs[this.dbIds[k]!]!;
+        const ref = this.poolRefs[k]!;
+        const slot = db.slotOfHashRef(this.hashes[k]!, ref);
         if (slot < 0) continue;
         const word = db.accessWord(slot);
-        if (word !== best.word && rank !== Rank.Ttl) {
-          const score = this.score(rank, db.refAt(slot), word);
-          const next = this.pool[this.pool.length - 1];
-          if (next !== undefined && score < next.score) {
-            this.offer(score, best.db, best.key, word);
+        if (word !== this.poolWords[k]! && rank !== Rank.Ttl) {
+          const score = this.score(rank, ref, word);
+          if (this.size > 0 && score < this.scores[this.size - 1]!) {
+            this.offer(score, db.id, this.hashes[k]!, ref, word);
             continue;
           }
         }
-        return [db, slot];
+        this.victimDb = db;
+        return slot;
       }
     }
-    return null;
+    return -1;
   }
 
   /** Samples `maxmemory-samples` keys of `db` into the pool. */
   private populate(db: Db, rank: Rank, volatileOnly: boolean): void {
-    const n = db.sampleInto(this.settings.samples, volatileOnly, this.refs, this.words);
+    const n = db.sampleInto(this.settings.samples, volatileOnly, this.refs, this.words, this.sampleHashes);
     for (let i = 0; i < n; i++) {
       const ref = this.refs[i]!;
-      const word = this.words[i]!;
-      const score = this.score(rank, ref, word);
-      const pool = this.pool;
-      if (pool.length === EVPOOL_SIZE && score <= pool[0]!.score) continue;
-      const key = db.keyOfRef(ref);
-      if (pool.some((c) => c.db === db.id && c.key.equals(key))) continue;
-      this.offer(score, db.id, Buffer.from(key), word);
+      const score = this.score(rank, ref, this.words[i]!);
+      if (this.size === EVPOOL_SIZE && score <= this.scores[0]!) continue;
+      let seen = false;
+      for (let k = 0; k < this.size; k++) if (this.poolRefs[k] === ref && this.dbIds[k] === db.id) seen = true;
+      if (!seen) this.offer(score, db.id, this.sampleHashes[i]!, ref, this.words[i]!);
     }
   }
 
   /** Puts a candidate in its place in the pool, dropping the worst when full. */
-  private offer(score: number, db: number, key: Buffer, word: number): void {
-    const pool = this.pool;
+  private offer(score: number, db: number, hash: number, ref: number, word: number): void {
     let k = 0;
-    while (k < pool.length && pool[k]!.score <= score) k++;
-    pool.splice(k, 0, { score, db, key, word });
-    if (pool.length > EVPOOL_SIZE) pool.shift();
+    while (k < this.size && this.scores[k]! <= score) k++;
+    if (this.size === EVPOOL_SIZE) {
+      // Full: drop the worst (index 0); the new one goes just below position k.
+      if (k === 0) return;
+      this.shift(1, 0, k - 1);
+      k--;
+    } else {
+      this.shift(k, k + 1, this.size - k);
+      this.size++;
+    }
+    this.scores[k] = score;
+    this.dbIds[k] = db;
+    this.hashes[k] = hash;
+    this.poolRefs[k] = ref;
+    this.poolWords[k] = word;
+  }
+
+  /** Moves `n` pool entries from index `from` to index `to` (element loops: for 16 entries, five copyWithin calls cost more). */
+  private shift(from: number, to: number, n: number): void {
+    const { scores, dbIds, hashes, poolRefs, poolWords } = this;
+    if (to < from) {
+      for (let i = 0; i < n; i++) {
+        scores[to + i] = scores[from + i]!;
+        dbIds[to + i] = dbIds[from + i]!;
+        hashes[to + i] = hashes[from + i]!;
+        poolRefs[to + i] = poolRefs[from + i]!;
+        poolWords[to + i] = poolWords[from + i]!;
+      }
+    } else {
+      for (let i = n - 1; i >= 0; i--) {
+        scores[to + i] = scores[from + i]!;
+        dbIds[to + i] = dbIds[from + i]!;
+        hashes[to + i] = hashes[from + i]!;
+        poolRefs[to + i] = poolRefs[from + i]!;
+        poolWords[to + i] = poolWords[from + i]!;
+      }
+    }
   }
 
   /** How much a key deserves eviction under `rank`: idle time, inverse frequency, age, or nearness of expiry. */

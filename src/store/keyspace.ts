@@ -274,58 +274,78 @@ export class Db {
     return this.meta[slot]!;
   }
 
-  /** The arena reference of the entry at `slot`. */
-  refAt(slot: number): number {
-    return this.ref(slot);
-  }
-
-  /** The key of the entry at arena reference `ref` (a view into the arena). */
-  keyOfRef(ref: number): Buffer {
-    return this.keyAt(ref);
-  }
-
-  /** The slot of the live entry at arena reference `ref`, or -1. */
-  slotOfRef(ref: number): number {
-    const slot = this.findSlot(this.keyAt(ref));
-    return slot >= 0 && this.ref(slot) === ref ? slot : -1;
+  /**
+   * The slot holding arena reference `ref` under index hash `h` (as
+   * {@link sampleInto} reported them), or -1 when that entry is no longer
+   * in the index (deleted, or rewritten elsewhere). A probe without reading
+   * the key: the eviction pool keeps no key bytes.
+   */
+  slotOfHashRef(h: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const w = slots[i * 2]!;
+      if (w === EMPTY) break;
+      if (w >>> 1 === h && slots[i * 2 + 1] === ref) return i;
+      i = (i + 1) & mask;
+    }
+    const old = this.old;
+    if (old === null) return -1;
+    let j = h & this.oldMask;
+    for (;;) {
+      const w = old[j * 2]!;
+      if (w === EMPTY) return -1;
+      if (w >>> 1 === h && old[j * 2 + 1] === ref) return this.promote(j);
+      j = (j + 1) & this.oldMask;
+    }
   }
 
   /**
    * Copies up to `count` live entries (with an expiry, if `volatileOnly`)
-   * into `refs` and their access words into `words`: a run of consecutive
+   * into `refs`, their access words into `words` and their index hashes into
+   * `hashes`: a run of consecutive
    * slots from a random one, as Redis's `dictGetSomeKeys` samples for
    * eviction. The walk is bounded to about twice the slots that hold
    * `count` such keys on average, and to one pass of the table.
    *
    * @returns how many were found
    */
-  sampleInto(count: number, volatileOnly: boolean, refs: number[], words: number[]): number {
+  sampleInto(count: number, volatileOnly: boolean, refs: number[], words: number[], hashes: number[]): number {
     const want = volatileOnly ? this.volatileCount : this.size;
     if (want === 0) return 0;
     if (this.old !== null) this.migrate(MIGRATE_PER_INSERT * 8);
     let n = 0;
-    const walk = (table: Uint32Array, meta: Uint32Array, cap: number, live: number): void => {
-      if (live === 0) return;
-      const mask = cap - 1;
-      const steps = Math.min(cap, Math.ceil((2 * count * cap) / live) + count);
-      let i = (Math.random() * cap) & mask;
-      for (let s = 0; s < steps && n < count; s++) {
-        const w = table[i * 2]!;
-        if (w > TOMBSTONE && (!volatileOnly || (w & VOLATILE_BIT) !== 0)) {
-          refs[n] = table[i * 2 + 1]!;
-          words[n] = meta[i]!;
-          n++;
-        }
-        i = (i + 1) & mask;
-      }
-    };
-    const share = volatileOnly ? want : this.size;
-    if (this.old !== null) walk(this.old, this.oldMeta!, this.oldCap, Math.max(1, Math.round((this.oldLive / this.size) * share)));
-    walk(this.slots, this.meta, this.cap, share);
+    if (this.old !== null) n = this.sampleRun(this.old, this.oldMeta!, this.oldCap, Math.max(1, Math.round((this.oldLive / this.size) * want)), count, n, volatileOnly, refs, words, hashes);
+    n = this.sampleRun(this.slots, this.meta, this.cap, want, count, n, volatileOnly, refs, words, hashes);
     // An unlucky run found none although some exist: a whole pass finds one.
     if (n === 0) {
-      if (this.old !== null) walk(this.old, this.oldMeta!, this.oldCap, 1 / this.oldCap);
-      walk(this.slots, this.meta, this.cap, 1 / this.cap);
+      if (this.old !== null) n = this.sampleRun(this.old, this.oldMeta!, this.oldCap, 1 / this.oldCap, count, n, volatileOnly, refs, words, hashes);
+      n = this.sampleRun(this.slots, this.meta, this.cap, 1 / this.cap, count, n, volatileOnly, refs, words, hashes);
+    }
+    return n;
+  }
+
+  /**
+   * One run of {@link sampleInto} over `table` (of `cap` slots, about
+   * `live` of them candidates), filling the outputs from index `n` up to
+   * `count`.
+   *
+   * @returns the new number of entries in the outputs
+   */
+  private sampleRun(table: Uint32Array, meta: Uint32Array, cap: number, live: number, count: number, n: number, volatileOnly: boolean, refs: number[], words: number[], hashes: number[]): number {
+    const mask = cap - 1;
+    const steps = Math.min(cap, Math.ceil((2 * (count - n) * cap) / live) + count);
+    let i = (Math.random() * cap) & mask;
+    for (let s = 0; s < steps && n < count; s++) {
+      const w = table[i * 2]!;
+      if (w > TOMBSTONE && (!volatileOnly || (w & VOLATILE_BIT) !== 0)) {
+        refs[n] = table[i * 2 + 1]!;
+        words[n] = meta[i]!;
+        hashes[n] = w >>> 1;
+        n++;
+      }
+      i = (i + 1) & mask;
     }
     return n;
   }
@@ -859,18 +879,19 @@ export class Db {
   /** A uniformly random live slot, or -1 when the database is empty. */
   randomSlot(): number {
     if (this.size === 0) return -1;
-    if (this.old !== null && randomInt(this.size) < this.oldLive) {
+    // Math.random, not crypto's randomInt: eviction calls this once per key, and crypto costs about a microsecond.
+    if (this.old !== null && Math.floor(Math.random() * this.size) < this.oldLive) {
       for (let tries = 0; tries < 64; tries++) {
-        const j = randomInt(this.oldCap);
+        const j = Math.floor(Math.random() * this.oldCap);
         if (this.old[j * 2]! > TOMBSTONE) return this.promote(j);
       }
       this.completeResize();
     }
     for (let tries = 0; tries < 64; tries++) {
-      const i = randomInt(this.cap);
+      const i = Math.floor(Math.random() * this.cap);
       if (this.slots[i * 2]! > TOMBSTONE) return i;
     }
-    const start = randomInt(this.cap);
+    const start = Math.floor(Math.random() * this.cap);
     for (let k = 0; k < this.cap; k++) {
       const i = (start + k) & this.mask;
       if (this.slots[i * 2]! > TOMBSTONE) return i;

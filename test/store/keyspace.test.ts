@@ -106,6 +106,10 @@ test('random operation sequences agree with a Map model', () => {
       assertPagesWalk(ks);
       assert.equal(db.size, model.size);
       assert.equal(ks.arena.liveBytes > 0, model.size > 0);
+      // The running live total (what maxmemory is checked against) matches the per-page counts.
+      let live = 0;
+      ks.arena.pages.forEach((p, id) => (live += p === undefined ? 0 : ks.arena.live[id]!));
+      assert.equal(ks.arena.liveBytes, live);
     }),
     { seed, numRuns: 150 },
   );

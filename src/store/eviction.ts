@@ -314,10 +314,13 @@ export class Evictor {
         const ref = this.poolRefs[k]!;
         const slot = db.slotOfHashRef(this.hashes[k]!, ref);
         if (slot < 0) continue;
+        // PERSIST, or SET without a TTL in place, since it was sampled: no longer a candidate.
+        if (volatileOnly && !db.isVolatileAt(slot)) continue;
         const word = db.accessWord(slot);
-        if (word !== this.poolWords[k]! && rank !== Rank.Ttl) {
+        if (word !== this.poolWords[k]! || rank === Rank.Ttl) {
+          // Used (or its TTL changed) since it was sampled: rank it again.
           const score = this.score(rank, ref, word);
-          if (this.size > 0 && score < this.scores[this.size - 1]!) {
+          if (score !== this.scores[k]! && this.size > 0 && score < this.scores[this.size - 1]!) {
             this.offer(score, db.id, this.hashes[k]!, ref, word);
             continue;
           }

@@ -114,9 +114,19 @@ export class Db {
     readonly id: number,
   ) {}
 
-  /** Bytes held by this database's index arrays (slots and access words). */
+  /**
+   * Bytes of this database's index arrays (slots and access words), as
+   * maxmemory counts them: the larger table only while a resize drains. The
+   * other is garbage within seconds, and counting it made eviction remove
+   * a table's worth of keys for memory that was about to be freed.
+   */
   get indexBytes(): number {
-    return (this.cap + this.oldCap) * 12;
+    return Math.max(this.cap, this.oldCap) * 12;
+  }
+
+  /** Whether the key at `slot` has an expiry (the volatile-* policies consider only these). */
+  isVolatileAt(slot: number): boolean {
+    return this.isVolatile(slot);
   }
 
   /** The 31-bit, nonzero hash of `key`; its slot word is `hash << 1 | volatile`. */
@@ -553,14 +563,15 @@ export class Db {
     return ref;
   }
 
-  private insert(key: Uint8Array, ref: number, expireAt: number): void {
+  /** @returns the new key's slot */
+  private insert(key: Uint8Array, ref: number, expireAt: number): number {
     if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.resize(this.size + 1);
     else if (this.old !== null) this.migrate(MIGRATE_PER_INSERT);
-    this.place(this.hashOf(key), ref, expireAt > 0);
+    return this.place(this.hashOf(key), ref, expireAt > 0);
   }
 
   /** Puts an entry known to be absent into the first free slot of its probe run. */
-  private place(h: number, ref: number, volatile: boolean): void {
+  private place(h: number, ref: number, volatile: boolean): number {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
@@ -571,6 +582,7 @@ export class Db {
     this.meta[i] = this.ks.newAccessWord();
     if (volatile) this.volatileCount++;
     this.size++;
+    return i;
   }
 
   /** Grows the index to hold `n` keys without a resize. */
@@ -739,8 +751,10 @@ export class Db {
     const existing = dst.findSlot(dstKey);
     if (existing >= 0) dst.deleteSlot(existing);
     // Deleting leaves tombstones, never moves slots: `slot` is still the source's.
+    const word = this.meta[slot]!;
     this.unlinkSlot(slot);
-    dst.insert(dstKey, newRef, expireAt);
+    // The key keeps its access word (LRU clock, LFU counter, insertion time), as Redis's RENAME and MOVE keep the object.
+    dst.meta[dst.insert(dstKey, newRef, expireAt)] = word;
     if (type !== EntryType.String) {
       const c = dst.collection(dst.findSlot(dstKey));
       c.db = dst.id;
@@ -879,6 +893,8 @@ export class Db {
   /** A uniformly random live slot, or -1 when the database is empty. */
   randomSlot(): number {
     if (this.size === 0) return -1;
+    // Random eviction calls this once per key: drain a resize as sampling does, not one slot at a time.
+    if (this.old !== null) this.migrate(MIGRATE_PER_INSERT * 8);
     // Math.random, not crypto's randomInt: eviction calls this once per key, and crypto costs about a microsecond.
     if (this.old !== null && Math.floor(Math.random() * this.size) < this.oldLive) {
       for (let tries = 0; tries < 64; tries++) {

@@ -100,7 +100,8 @@ test('allkeys-lru: keys read recently survive far more often than keys never rea
 });
 
 test('allkeys-lfu: keys read often survive a flood of keys written once; OBJECT FREQ shows the counter', async () => {
-  await fresh('allkeys-lfu', ['lfu-log-factor', '1']);
+  // No decay: a minute boundary during the test would lower the counters being checked.
+  await fresh('allkeys-lfu', ['lfu-log-factor', '1', 'lfu-decay-time', '0']);
   const hot = names('hot', 0, 1000);
   const cold = names('cold', 0, 1000);
   await setAll([...hot, ...cold]);
@@ -331,10 +332,10 @@ test('OBJECT IDLETIME, FREQ, REFCOUNT and HELP reply as redis-server does', asyn
     b = await RawClient.connect(redis.port);
     await a.call('CONFIG', 'SET', 'maxmemory', '0');
     await a.call('FLUSHALL');
+    // lfu-decay-time 0 on both: a minute boundary must not decay one server's counter and not the other's.
     const script: string[][] = [
-      ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru', 'lfu-decay-time', '0'],
       ['SET', 'k', 'v'],
-      ['OBJECT', 'IDLETIME', 'k'],
       ['OBJECT', 'IDLETIME', 'nokey'],
       ['OBJECT', 'FREQ', 'k'],
       ['OBJECT', 'FREQ', 'nokey'],
@@ -352,9 +353,12 @@ test('OBJECT IDLETIME, FREQ, REFCOUNT and HELP reply as redis-server does', asyn
       ['TTL', 'f'],
       ['OBJECT', 'FREQ', 'f'],
       ['OBJECT', 'IDLETIME', 'f'],
-      ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction', 'lfu-decay-time', '1'],
     ];
     for (const cmd of script) assert.equal(await a.call(...cmd), await b.call(...cmd), cmd.join(' '));
+    // Idle seconds just after a write: 0, or 1 if a second ticked over (Redis's clock is seconds, refreshed by its cron).
+    await a.call('SET', 'idle', 'v');
+    assert.match(String(await a.call('OBJECT', 'IDLETIME', 'idle')), /^:[01]\r\n$/);
   } finally {
     a.close();
     b?.close();

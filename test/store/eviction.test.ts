@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { evictionTimeLimitUs, idleMs, LFU_INIT_VAL, lfuDecayed, lfuLogIncr, lfuMinutes, lfuNew, lfuTouch, lruClock } from '../../src/store/eviction.js';
+import { Keyspace } from '../../src/store/keyspace.js';
+import { AccessMode, evictionTimeLimitUs, EvictResult, Evictor, idleMs, LFU_INIT_VAL, lfuDecayed, lfuLogIncr, lfuMinutes, lfuNew, lfuTouch, lruClock } from '../../src/store/eviction.js';
 import { testSeed } from '../helpers/random.js';
 
 test('LFULogIncr: certain below LFU_INIT_VAL + 1, then 1/((c-5)*factor+1), saturating at 255', () => {
@@ -65,4 +66,38 @@ test('maxmemory-eviction-tenacity: 50 us per step to 10, then +15% per step, 100
   assert.equal(evictionTimeLimitUs(10), 500);
   assert.equal(evictionTimeLimitUs(20), Math.floor(500 * 1.15 ** 10));
   assert.equal(evictionTimeLimitUs(100), Number.POSITIVE_INFINITY);
+});
+
+test('volatile-*: a pooled candidate that lost its TTL since it was sampled is not evicted', () => {
+  for (const policy of ['volatile-lru', 'volatile-ttl', 'volatile-fifo', 'volatile-lfu'] as const) {
+    const ks = new Keyspace(16, { onExpired() {} });
+    const evicted: string[] = [];
+    // 10 samples: every volatile key enters the pool on the first eviction.
+    const ev = new Evictor(ks, { maxmemory: 0, policy, samples: 10, timeLimitUs: 500 }, { onEvicted: (_db, key) => evicted.push(key.toString()) });
+    ks.setAccessMode(policy === 'volatile-lfu' ? AccessMode.Lfu : policy === 'volatile-fifo' ? AccessMode.Fifo : AccessMode.Lru);
+    ks.lfuLogFactor = 0;
+    const db = ks.dbs[0]!;
+    const value = Buffer.alloc(100, 1);
+    const t0 = Date.now();
+    for (let i = 0; i < 1000; i++) db.setString(Buffer.from(`keep:${i}`), value, 0);
+    // tmp:0..4 rank first under every policy: older, sooner to expire, never read.
+    for (let i = 0; i < 10; i++) {
+      ks.tick(t0 + i * 1000);
+      db.setString(Buffer.from(`tmp:${i}`), value, t0 + 100_000 + i * 1000);
+    }
+    for (let i = 5; i < 10; i++) for (let n = 0; n < 5; n++) db.lookup(Buffer.from(`tmp:${i}`));
+    ev.settings.maxmemory = ks.dataBytes - 1;
+    assert.equal(ev.evict(), EvictResult.Ok);
+    assert.equal(evicted.length, 1);
+    assert.match(evicted[0]!, /^tmp:[0-4]$/, policy);
+    // The pool still holds the rest of tmp:0..4; take their TTLs away (PERSIST).
+    for (let i = 0; i < 5; i++) {
+      const slot = db.findSlot(Buffer.from(`tmp:${i}`));
+      if (slot >= 0) db.setExpireAt(slot, 0);
+    }
+    ev.settings.maxmemory = ks.dataBytes - 1;
+    assert.equal(ev.evict(), EvictResult.Ok);
+    assert.equal(evicted.length, 2);
+    assert.match(evicted[1]!, /^tmp:[5-9]$/, `${policy}: evicted ${evicted[1]}, which has no TTL any more`);
+  }
 });

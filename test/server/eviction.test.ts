@@ -272,6 +272,22 @@ test('CONFIG SET maxmemory below the data evicts down to it in the background', 
   await r.config('SET', 'maxmemory', '0');
 });
 
+test('reads count for LRU and LFU without dirtying a page: a snapshot after them writes nothing', async () => {
+  for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+    await fresh(policy);
+    const keys = names('k', 0, 2000);
+    await setAll(keys);
+    await r.save();
+    const seq = await infoField(r, 'snapshot_seq');
+    for (let i = 0; i < 3; i++) await readAll(keys);
+    await r.touch(...keys.slice(0, 100));
+    assert.notEqual(await r.call('OBJECT', policy === 'allkeys-lfu' ? 'FREQ' : 'IDLETIME', keys[0]!), null);
+    // SAVE takes a snapshot only when a page is dirty or the WAL moved on: it finds neither.
+    await r.save();
+    assert.equal(await infoField(r, 'snapshot_seq'), seq, `${policy}: the reads left no dirty page to snapshot`);
+  }
+});
+
 test('INFO reports maxmemory, the policy, hits and misses; CONFIG GET and RESETSTAT cover them', async () => {
   await fresh('allkeys-lfu');
   await r.set('a', '1');

@@ -22,6 +22,8 @@ import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { parseBytes } from '../src/server/config.js';
+import { prng } from '../test/helpers/random.js';
 import { ensureRedisTools, environment, environmentLine, infoField, median, removeDir, startTarget, stopTarget, type Target } from './lib.js';
 
 const o = new Command('bench-eviction')
@@ -40,25 +42,6 @@ const o = new Command('bench-eviction')
   .option('--out <file>', 'append the Markdown section here')
   .parse()
   .opts<Record<string, string>>();
-
-/** Bytes from a redis.conf memory value (`16mb`). */
-function bytes(text: string): number {
-  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(text)!;
-  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
-  return Number(m[1]) * (m[2] ? mul[m[2].toLowerCase()]! : 1);
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A Zipf trace: `count` key ranks in 0..n-1, rank k drawn with probability
@@ -170,7 +153,7 @@ function serverArgs(name: Target['name'], maxmemory: string | null, policy: stri
 }
 
 async function hitsPart(lines: string[]): Promise<void> {
-  const maxmemory = bytes(o.maxmemory!);
+  const maxmemory = parseBytes(o.maxmemory!);
   const valueSize = Number(o.valueSize);
   const n = Math.round((Number(o.oversize) * maxmemory) / (valueSize + 16));
   const trace = zipfTrace(n, Number(o.zipf), Number(o.requests), Number(o.seed));

@@ -6,6 +6,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=connection
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Client } from '../server/client.js';
 import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
@@ -29,6 +30,54 @@ function echoCommand(c: Client, argv: Buffer[]): void {
 function quitCommand(c: Client): void {
   c.reply.ok();
   c.closeAfterReply = true;
+}
+
+/** Redis's reply to a wrong user name or password (acl.c). */
+export const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+/**
+ * Whether `password` is `requirepass`, in time that does not depend on where
+ * they differ or on their lengths (both are hashed first, as Redis's
+ * `time_independent_strcmp` compares digests).
+ */
+function passwordMatches(password: Buffer, requirepass: string): boolean {
+  const a = createHash('sha256').update(password).digest();
+  const b = createHash('sha256').update(requirepass, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Checks a user name and password against the `default` user, the only one
+ * (no ACL users): with no `requirepass` the default user takes any
+ * password, as Redis's `nopass` user does. A failure is counted in INFO
+ * stats (`acl_access_denied_auth`).
+ *
+ * @returns whether the client is now authenticated
+ */
+function authenticate(c: Client, user: Buffer, password: Buffer): boolean {
+  const required = c.server.config.get('requirepass');
+  if (user.toString('latin1') === 'default' && (required === '' || passwordMatches(password, required))) {
+    c.authenticated = true;
+    return true;
+  }
+  c.server.stats.authFailures++;
+  return false;
+}
+
+/**
+ * AUTH [username] password (https://redis.io/docs/latest/commands/auth/).
+ * Replies `-WRONGPASS ...` on a mismatch; with one argument and no
+ * `requirepass`, Redis's `ERR AUTH <password> called without any password
+ * configured ...`.
+ */
+function authCommand(c: Client, argv: Buffer[]): void {
+  if (argv.length > 3) return c.reply.error(ERR.syntax);
+  if (argv.length === 2 && c.server.config.get('requirepass') === '') {
+    return c.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+  }
+  const user = argv.length === 3 ? argv[1]! : Buffer.from('default');
+  if (authenticate(c, user, argv[argv.length - 1]!)) c.reply.ok();
+  else c.reply.error(WRONGPASS);
 }
 
 /** SELECT index */
@@ -61,12 +110,11 @@ function helloCommand(c: Client, argv: Buffer[]): void {
     j = 2;
   }
   let name: Buffer | null = null;
+  let auth: [Buffer, Buffer] | null = null;
   for (; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     if (isWord(argv[j]!, 'AUTH') && more >= 2) {
-      if (argv[j + 1]!.toString() !== 'default') {
-        return c.reply.error('WRONGPASS invalid username-password pair or user is disabled.');
-      }
+      auth = [argv[j + 1]!, argv[j + 2]!];
       j += 2;
     } else if (isWord(argv[j]!, 'SETNAME') && more >= 1) {
       name = argv[++j]!;
@@ -75,6 +123,12 @@ function helloCommand(c: Client, argv: Buffer[]): void {
     } else {
       return c.reply.error(`ERR Syntax error in HELLO option '${argv[j]!.toString('latin1')}'`);
     }
+  }
+  if (auth !== null && !authenticate(c, auth[0], auth[1])) return c.reply.error(WRONGPASS);
+  if (!c.authenticated) {
+    return c.reply.error(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
   }
   if (name !== null) c.name = name.toString('latin1');
   c.reply.arrayLen(14);
@@ -244,6 +298,7 @@ const sub = (name: string, arity: number, flags: CommandSpec['flags'], summary: 
 export const connectionCommands: CommandSpec[] = [
   cmd('ping', -1, ['fast', 'stale', 'loading'], null, 'connection', '1.0.0', 'O(1)', 'Returns the server\'s liveliness response.', pingCommand),
   cmd('echo', 2, ['fast', 'stale', 'loading'], null, 'connection', '1.0.0', 'O(1)', 'Returns the given string.', echoCommand),
+  cmd('auth', -2, ['no_auth', 'noscript', 'loading', 'stale', 'fast', 'allow_busy'], null, 'connection', '1.0.0', 'O(N) where N is the number of passwords defined for the user', 'Authenticates the connection.', authCommand),
   cmd('quit', -1, ['no_auth', 'fast', 'stale', 'loading', 'allow_busy'], null, 'connection', '1.0.0', 'O(1)', 'Closes the connection.', quitCommand),
   cmd('select', 2, ['loading', 'stale', 'fast'], null, 'connection', '1.0.0', 'O(1)', 'Changes the selected database.', selectCommand),
   cmd('hello', -1, ['no_auth', 'fast', 'stale', 'loading', 'allow_busy'], null, 'connection', '6.0.0', 'O(1)', 'Handshakes with the Redis server.', helloCommand),

@@ -37,6 +37,13 @@ export class Client {
   lastInteraction = Date.now();
   /** Name of the last command run. */
   lastCommand = 'NULL';
+  /**
+   * Whether the connection may run commands other than AUTH, HELLO and QUIT:
+   * true from the start when no `requirepass` is set (as Redis's `nopass`
+   * default user), else after AUTH. Setting a password later leaves
+   * connections that were in, in.
+   */
+  authenticated: boolean;
   /** Set by QUIT or a protocol error: no more input is read; the socket closes once replies are out. */
   closeAfterReply = false;
   /** Remote address, `ip:port`. */
@@ -66,6 +73,7 @@ export class Client {
   ) {
     this.id = server.nextClientId++;
     this.db = server.keyspace.dbs[0]!;
+    this.authenticated = socket === null || server.config.get('requirepass') === '';
     this.decoder = socket !== null ? new RespDecoder(limits) : null;
     this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
     this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';

@@ -57,6 +57,11 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },
   { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
   { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
+  { name: 'requirepass', type: 'string', default: '', runtime: true, description: "password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; empty: none" },
+  { name: 'protected-mode', type: 'bool', default: 'yes', runtime: true, description: 'with no requirepass, refuse clients that connect from anywhere but loopback (-DENIED)' },
+  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 1_000_000, runtime: true, description: 'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)' },
+  { name: 'timeout', type: 'int', default: '0', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'close a client idle this long (0: never); blocked clients are exempt' },
+  { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'TCP keepalive probe interval for new connections (0: off), so half-open peers are found' },
   { name: 'maxmemory', type: 'bytes', default: '0', min: 0, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'memory the data may use (used_memory) before keys are evicted by maxmemory-policy (0: no limit)' },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: EVICTION_POLICIES, runtime: true, description: 'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl' },
   { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64, runtime: true, description: 'keys sampled per database per eviction round (more: closer to exact LRU/LFU/FIFO, more CPU)' },
@@ -148,6 +153,11 @@ export interface Settings {
   'wal-recovery': 'tolerate-tail' | 'strict' | 'skip-corrupt';
   'log-level': string;
   'proto-max-bulk-len': number;
+  requirepass: string;
+  'protected-mode': boolean;
+  maxclients: number;
+  timeout: number;
+  'tcp-keepalive': number;
   maxmemory: number;
   'maxmemory-policy': EvictionPolicy;
   'maxmemory-samples': number;

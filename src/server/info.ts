@@ -68,7 +68,8 @@ function section(server: Server, name: string): Fields | null {
       }
       return [
         ['connected_clients', server.clients.size],
-        ['maxclients', 10000],
+        ['maxclients', server.maxClients],
+        ['open_files_limit', server.openFilesLimit],
         ['client_recent_max_input_buffer', maxIn],
         ['client_recent_max_output_buffer', maxOut],
         ['blocked_clients', server.blocking.size],
@@ -165,6 +166,7 @@ function section(server: Server, name: string): Fields | null {
         ['keyspace_hits', s.keyspaceHits],
         ['keyspace_misses', s.keyspaceMisses],
         ['total_error_replies', s.errorReplies],
+        ['acl_access_denied_auth', s.authFailures],
         // Longest and 99th-percentile time the loop could not run a timer, beyond the sampling period.
         ['eventloop_stall_max_ms', stall(server.loopDelay.max)],
         ['eventloop_stall_p99_ms', stall(server.loopDelay.percentile(99))],

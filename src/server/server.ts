@@ -11,7 +11,8 @@
  *    the WAL starts writing the batch, and replies that need nothing are sent;
  * 5. when the batch is durable, the waiting replies are sent.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
@@ -42,6 +43,8 @@ export interface Stats {
   netInputBytes: number;
   netOutputBytes: number;
   errorReplies: number;
+  /** Failed AUTH and HELLO AUTH (INFO `acl_access_denied_auth`). */
+  authFailures: number;
 }
 
 function freshStats(): Stats {
@@ -54,6 +57,7 @@ function freshStats(): Stats {
     netInputBytes: 0,
     netOutputBytes: 0,
     errorReplies: 0,
+    authFailures: 0,
   };
 }
 
@@ -113,6 +117,13 @@ export class Server {
   private readonly pendingRelease = new Set<Client>();
   private readonly waiting = new Set<Client>();
   private turnScheduled = false;
+  /**
+   * Connections served at once: `maxclients`, lowered at start when the
+   * process may not open that many files (as Redis's `adjustOpenFilesLimit`).
+   */
+  maxClients: number;
+  /** The open-files limit the process runs with (INFO `open_files_limit`). */
+  openFilesLimit = 0;
   /** Highest `used_memory` seen by INFO or the cron, bytes. */
   usedMemoryPeak = 0;
   /** True while keys are evicted in the background (after a command's time limit ran out, or maxmemory was lowered). */
@@ -164,6 +175,7 @@ export class Server {
         },
       },
     );
+    this.maxClients = config.get('maxclients');
     this.applyPolicy(config.get('maxmemory-policy'));
     this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
     this.keyspace.lfuDecayTime = config.get('lfu-decay-time');
@@ -187,6 +199,7 @@ export class Server {
       this.applyPolicy(v as EvictionPolicy);
       this.evictInBackground();
     });
+    config.onChange('maxclients', (v) => (this.maxClients = v as number));
     config.onChange('maxmemory-samples', (v) => (this.evictor.settings.samples = v as number));
     config.onChange('maxmemory-eviction-tenacity', (v) => (this.evictor.settings.timeLimitUs = evictionTimeLimitUs(v as number)));
     config.onChange('lfu-log-factor', (v) => (this.keyspace.lfuLogFactor = v as number));
@@ -266,6 +279,7 @@ export class Server {
         (loaded.manifest ? ` from snapshot ${loaded.manifest.seq}` : '') +
         ` and ${replayed.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
     );
+    this.adjustOpenFilesLimit();
     await this.listen();
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
@@ -348,6 +362,44 @@ export class Server {
     }
   }
 
+  /**
+   * Makes room for `maxclients` connections plus the server's own files (as
+   * Redis's `adjustOpenFilesLimit`, with its 32 reserved descriptors): raises
+   * the process's soft open-files limit up to its hard limit with
+   * util-linux's `prlimit` (Node has no setrlimit), and when even that is too
+   * few, lowers `maxclients` to fit and says so in the log.
+   */
+  private adjustOpenFilesLimit(): void {
+    const RESERVED = 32;
+    const want = this.maxClients + RESERVED;
+    const read = (): { soft: number; hard: number } | null => {
+      try {
+        const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+        if (!m) return null;
+        const n = (v: string): number => (v === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(v));
+        return { soft: n(m[1]!), hard: n(m[2]!) };
+      } catch {
+        return null;
+      }
+    };
+    let limits = read();
+    if (limits === null) return;
+    if (limits.soft < want) {
+      const target = Math.min(want, limits.hard);
+      spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${target}:${limits.hard === Number.MAX_SAFE_INTEGER ? 'unlimited' : limits.hard}`], { stdio: 'ignore' });
+      limits = read() ?? limits;
+    }
+    this.openFilesLimit = limits.soft;
+    if (limits.soft < want) {
+      const fit = Math.max(1, limits.soft - RESERVED);
+      this.log.warn(
+        { maxclients: this.maxClients, openFilesLimit: limits.soft, reducedTo: fit },
+        `the open-files limit (${limits.soft}) is too low for maxclients ${this.maxClients}; serving at most ${fit} clients. Raise it (ulimit -n) to serve more.`,
+      );
+      this.maxClients = fit;
+    }
+  }
+
   private async listen(): Promise<void> {
     const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
     let port = this.config.get('port');
@@ -373,6 +425,21 @@ export class Server {
       socket.destroy();
       return;
     }
+    // networking.c acceptCommonHandler: the client limit, then protected mode.
+    if (this.clients.size >= this.maxClients) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      socket.on('error', () => {});
+      return;
+    }
+    if (this.config.get('protected-mode') && this.config.get('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
+      socket.on('error', () => {});
+      return;
+    }
+    const keepalive = this.config.get('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     this.stats.totalConnections++;
     const c = new Client(this, socket, this.limits);
     this.clients.set(c.id, c);
@@ -423,6 +490,12 @@ export class Server {
     if (!arityOk(spec.arity, argv.length)) {
       this.stats.errorReplies++;
       c.reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+      return;
+    }
+    // Redis's processCommand: unknown command and arity errors come before NOAUTH.
+    if (!c.authenticated && !spec.flags.includes('no_auth')) {
+      this.stats.errorReplies++;
+      c.reply.error('NOAUTH Authentication required.');
       return;
     }
     c.lastCommand = spec.name;
@@ -574,6 +647,7 @@ export class Server {
     for (const db of this.keyspace.dbs) db.maybeShrink();
     if (expired > 0) this.wal.flush();
     this.notePeak(this.keyspace.dataBytes);
+    this.closeIdleClients();
     // Over maxmemory with no write to make room (data restored from disk, a
     // snapshot writing collection images): evict in the background.
     if (this.evictor.excess > 0) this.evictInBackground();
@@ -603,6 +677,22 @@ export class Server {
   /** Raises {@link usedMemoryPeak} to `used` when higher. */
   notePeak(used: number): void {
     if (used > this.usedMemoryPeak) this.usedMemoryPeak = used;
+  }
+
+  /**
+   * `timeout`: closes clients idle longer than that many seconds (Redis's
+   * `clientsCronHandleTimeout`). Blocked clients wait for their own timeout.
+   */
+  private closeIdleClients(): void {
+    const timeout = this.config.get('timeout');
+    if (timeout === 0) return;
+    const cutoff = Date.now() - timeout * 1000;
+    for (const c of this.clients.values()) {
+      if (c.lastInteraction < cutoff && !c.isBlocked) {
+        this.log.debug({ id: c.id, addr: c.addr }, 'closing idle client');
+        c.destroy();
+      }
+    }
   }
 
   /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */
@@ -679,6 +769,20 @@ export class Server {
     })();
     return this.shuttingDown;
   }
+}
+
+/**
+ * Redis 7.0's reply to a remote client in protected mode (networking.c
+ * `acceptCommonHandler`), word for word, typo included, since tools match it.
+ */
+export const PROTECTED_MODE_DENIED =
+  "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
+/** Whether a peer address is loopback (127.0.0.0/8, ::1, or IPv4-mapped 127.x). */
+export function isLoopback(addr: string | undefined): boolean {
+  if (addr === undefined) return false;
+  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return v4.startsWith('127.') || addr === '::1';
 }
 
 /** Largest total argument size of a write: its effect must fit one WAL record, with room for framing. */

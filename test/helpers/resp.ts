@@ -64,10 +64,10 @@ export class RawClient {
     for (const f of w) f();
   }
 
-  /** Connects to 127.0.0.1:`port`. */
-  static connect(port: number): Promise<RawClient> {
+  /** Connects to `host`:`port` (127.0.0.1 unless told). */
+  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => resolve(new RawClient(s)));
+      const s = connect({ port, host }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }

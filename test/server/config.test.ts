@@ -78,7 +78,8 @@ test('the README configuration table lists every public setting with its default
   const readme = readFileSync(join(CLI, '..', '..', '..', 'README.md'), 'utf8');
   for (const def of SETTINGS) {
     if (def.hidden) continue;
-    assert.ok(readme.includes(`| \`${def.name}\` | \`${def.default}\` | ${def.runtime ? 'yes' : 'no'} |`), `README row for ${def.name}`);
+    const shown = def.default === '' ? '(none)' : `\`${def.default}\``;
+    assert.ok(readme.includes(`| \`${def.name}\` | ${shown} | ${def.runtime ? 'yes' : 'no'} |`), `README row for ${def.name}`);
   }
 });
 

@@ -36,6 +36,8 @@ for (const def of SETTINGS) {
   const valueName = def.type === 'enum' ? def.values!.join('|') : def.type === 'bool' ? 'yes|no' : def.unit ?? def.type;
   const unit = def.type === 'bytes' ? ', bytes; suffixes k kb m mb g gb' : def.unit ? `, ${def.unit}` : '';
   const opt = new Option(`--${def.name} <${valueName}>`, `${def.description} (default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`);
+  // A repeatable setting collects every occurrence, one per line.
+  if (def.multi === true) opt.argParser((v: string, prev: string | undefined) => (prev === undefined ? v : `${prev}\n${v}`));
   program.addOption(opt);
 }
 program.addHelpText(
@@ -66,7 +68,14 @@ try {
 }
 
 const log = createLogger(config.get('log-level'));
-const server = new Server(config, log);
+let server: Server;
+try {
+  server = new Server(config, log);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`flashcache: ${err.message}\n`);
+  process.exit(1);
+}
 try {
   await server.start();
 } catch (err) {

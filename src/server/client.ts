@@ -60,6 +60,10 @@ export class Client {
   private readonly outTags: number[] = [];
   private closed = false;
   private blocked = false;
+  /** Unix ms since when unsent replies have been above the soft output limit; 0 when below. */
+  private softSince = 0;
+  /** Bytes of sealed pieces not yet handed to the socket (waiting for their LSN). */
+  private queuedBytes = 0;
 
   /**
    * @param server the owning server
@@ -104,6 +108,12 @@ export class Client {
     this.lastInteraction = now;
     this.server.keyspace.tick(now);
     this.processInput(chunk);
+    // client-query-buffer-limit: a command still arriving may not buffer past it (networking.c readQueryFromClient).
+    if (!this.closed && this.decoder!.bufferedBytes > this.server.config.get('client-query-buffer-limit')) {
+      this.server.log.warn({ client: this.addr, id: this.id, bytes: this.decoder!.bufferedBytes }, 'closing client that reached max query buffer length');
+      this.server.stats.bufferLimitDisconnections++;
+      this.destroy();
+    }
   }
 
   /**
@@ -135,6 +145,12 @@ export class Client {
         const argv = decoder.next();
         if (argv === null) break;
         this.server.execute(this, argv);
+        // A pipeline of large replies must not all be built before the limit is looked at.
+        const hard = this.server.outputLimit.hard;
+        if (hard > 0 && this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0) >= hard) {
+          this.outputLimitReached(this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0));
+          return;
+        }
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -187,6 +203,7 @@ export class Client {
   seal(tag: number): void {
     const piece = this.reply.take();
     if (piece === null) return;
+    this.queuedBytes += Array.isArray(piece) ? piece.reduce((a, b) => a + b.length, 0) : piece.length;
     const n = this.outTags.length;
     if (n > 0 && this.outTags[n - 1] === tag) {
       // Same tag as the previous piece: they will be released together anyway.
@@ -205,6 +222,7 @@ export class Client {
    * @returns whether pieces are still waiting
    */
   release(durableLsn: number): boolean {
+    if (this.closed) return false;
     const tags = this.outTags;
     let k = 0;
     while (k < tags.length && tags[k]! <= durableLsn) k++;
@@ -225,10 +243,39 @@ export class Client {
         socket.uncork();
       }
       this.server.stats.netOutputBytes += bytes;
+      this.queuedBytes -= bytes;
+      this.checkOutputLimit(socket.writableLength + this.queuedBytes);
     }
     const waiting = tags.length > 0;
     if (!waiting && this.closeAfterReply && !this.closed) this.close();
     return waiting;
+  }
+
+  /**
+   * client-output-buffer-limit for normal clients (networking.c
+   * `checkClientOutputBufferLimits`): `unsent` bytes that the peer has not
+   * taken reach the hard limit, or stay above the soft one for its
+   * seconds, and the client is dropped, so a client that asks and never
+   * reads cannot grow the server's memory without bound.
+   */
+  private checkOutputLimit(unsent: number): void {
+    const { hard, soft, softSeconds } = this.server.outputLimit;
+    let over = hard > 0 && unsent >= hard;
+    if (!over && soft > 0 && unsent >= soft) {
+      const now = Date.now();
+      if (this.softSince === 0) this.softSince = now;
+      else over = now - this.softSince >= softSeconds * 1000;
+    } else if (!over) {
+      this.softSince = 0;
+    }
+    if (over) this.outputLimitReached(unsent);
+  }
+
+  private outputLimitReached(unsent: number): void {
+    this.server.log.warn({ client: this.addr, id: this.id, unsent }, 'client closed for overcoming of output buffer limits');
+    this.server.stats.bufferLimitDisconnections++;
+    this.reply.discard();
+    this.destroy();
   }
 
   /** Closes the connection after what was already written. */

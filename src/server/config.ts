@@ -42,6 +42,14 @@ export interface SettingDef {
   unit?: string;
   /** One line for `--help` (README.md's configuration table says the same). */
   description: string;
+  /** Extra validation of a `string` value: an error text in Redis's words, or null. */
+  check?: (text: string) => string | null;
+  /**
+   * May be given many times (`rename-command`): config-file lines and flags
+   * add up, one entry per line of the value; the environment variable
+   * separates entries with `;`.
+   */
+  multi?: boolean;
 }
 
 /** The settings table. Order is the order of `--help`. */
@@ -62,6 +70,24 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 1_000_000, runtime: true, description: 'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)' },
   { name: 'timeout', type: 'int', default: '0', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'close a client idle this long (0: never); blocked clients are exempt' },
   { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'TCP keepalive probe interval for new connections (0: off), so half-open peers are found' },
+  { name: 'client-query-buffer-limit', type: 'bytes', default: '1gb', min: 1024 * 1024, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'unparsed input one client may have buffered (a command still arriving); past it the client is closed' },
+  {
+    name: 'client-output-buffer-limit',
+    type: 'string',
+    default: 'normal 1gb 256mb 60',
+    runtime: true,
+    description: "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that long, is closed (class normal; replica and pubsub are accepted)",
+    check: (text) => (parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null),
+  },
+  {
+    name: 'rename-command',
+    type: 'string',
+    default: '',
+    runtime: false,
+    multi: true,
+    description: 'renames a command, or disables it with "" as the new name: "FLUSHALL \"\"", "CONFIG admin-config"; repeatable',
+    check: (text) => (parseRenames(text) === null ? 'rename-command takes a command name and a new name (or "" to disable it)' : null),
+  },
   { name: 'maxmemory', type: 'bytes', default: '0', min: 0, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'memory the data may use (used_memory) before keys are evicted by maxmemory-policy (0: no limit)' },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: EVICTION_POLICIES, runtime: true, description: 'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl' },
   { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64, runtime: true, description: 'keys sampled per database per eviction round (more: closer to exact LRU/LFU/FIFO, more CPU)' },
@@ -142,6 +168,54 @@ export function parseBytes(text: string): number {
   return Number(m[1]) * mul;
 }
 
+/**
+ * The entries of `rename-command`: one `old new` per line (or per `;`), the
+ * new name `""` (or nothing) disabling the command.
+ *
+ * @returns [old, new] pairs, new '' for disabled; null when an entry is malformed
+ */
+export function parseRenames(text: string): [string, string][] | null {
+  const out: [string, string][] = [];
+  for (const line of text.split(/[\n;]/)) {
+    const args = splitInlineArgs(Buffer.from(line.trim(), 'utf8'));
+    if (args === null) return null;
+    if (args.length === 0) continue;
+    if (args.length > 2) return null;
+    out.push([args[0]!.toString('utf8'), args[1]?.toString('utf8') ?? '']);
+  }
+  return out;
+}
+
+/** One class of `client-output-buffer-limit`: bytes, bytes, seconds (0: no limit). */
+export interface OutputBufferLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+/**
+ * Parses `client-output-buffer-limit` as redis.conf writes it: one or more
+ * `<class> <hard> <soft> <soft-seconds>` groups, class `normal`, `replica`
+ * (or `slave`) or `pubsub`, sizes in memory units (config.c).
+ *
+ * @returns the limits by class, or null when the text is malformed
+ */
+export function parseOutputBufferLimits(text: string): Map<string, OutputBufferLimit> | null {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0 || words.length % 4 !== 0) return null;
+  const out = new Map<string, OutputBufferLimit>();
+  for (let i = 0; i < words.length; i += 4) {
+    const cls = words[i]!.toLowerCase();
+    if (!['normal', 'replica', 'slave', 'pubsub'].includes(cls)) return null;
+    const hard = parseBytes(words[i + 1]!);
+    const soft = parseBytes(words[i + 2]!);
+    const secs = /^[0-9]+$/.test(words[i + 3]!) ? Number(words[i + 3]) : NaN;
+    if (Number.isNaN(hard) || Number.isNaN(soft) || Number.isNaN(secs)) return null;
+    out.set(cls === 'slave' ? 'replica' : cls, { hard, soft, softSeconds: secs });
+  }
+  return out;
+}
+
 /** The value of every setting, typed. */
 export interface Settings {
   port: number;
@@ -154,6 +228,9 @@ export interface Settings {
   'log-level': string;
   'proto-max-bulk-len': number;
   requirepass: string;
+  'rename-command': string;
+  'client-query-buffer-limit': number;
+  'client-output-buffer-limit': string;
   'protected-mode': boolean;
   maxclients: number;
   timeout: number;
@@ -202,8 +279,11 @@ export function parseSetting(def: SettingDef, text: string): string | number | b
       if (!def.values!.includes(t)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
       return t;
     }
-    case 'string':
+    case 'string': {
+      const err = def.check?.(text) ?? null;
+      if (err !== null) throw new ConfigError(err);
       return text;
+    }
   }
 }
 
@@ -250,13 +330,15 @@ export function readConfigFile(path: string): Map<string, string> {
     const name = args[0]!.toString('utf8').toLowerCase();
     const def = settingDef(name);
     if (def === undefined) return fail('Bad directive or wrong number of arguments');
-    const value = args.slice(1).map((a) => a.toString('utf8')).join(' ');
+    // An empty argument (rename-command X "") must survive the join: quote it again.
+    const value = args.slice(1).map((a) => (a.length === 0 ? '""' : a.toString('utf8'))).join(' ');
     try {
       parseSetting(def, value);
     } catch (err) {
       return fail((err as Error).message);
     }
-    out.set(name, value);
+    const before = out.get(name);
+    out.set(name, def.multi === true && before !== undefined ? `${before}\n${value}` : value);
   });
   return out;
 }

@@ -167,6 +167,7 @@ function section(server: Server, name: string): Fields | null {
         ['keyspace_misses', s.keyspaceMisses],
         ['total_error_replies', s.errorReplies],
         ['acl_access_denied_auth', s.authFailures],
+        ['client_buffer_limit_disconnections', s.bufferLimitDisconnections],
         // Longest and 99th-percentile time the loop could not run a timer, beyond the sampling period.
         ['eventloop_stall_max_ms', stall(server.loopDelay.max)],
         ['eventloop_stall_p99_ms', stall(server.loopDelay.percentile(99))],

@@ -30,7 +30,7 @@ import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../comman
 import { allCommands } from '../commands/index.js';
 import { BlockingRegistry } from './blocking.js';
 import { Client } from './client.js';
-import type { Config } from './config.js';
+import { ConfigError, parseOutputBufferLimits, parseRenames, type Config, type OutputBufferLimit } from './config.js';
 import type { Logger } from './logger.js';
 
 /** Counters reported by INFO stats. */
@@ -43,6 +43,8 @@ export interface Stats {
   netInputBytes: number;
   netOutputBytes: number;
   errorReplies: number;
+  /** Clients closed for passing client-output-buffer-limit or client-query-buffer-limit. */
+  bufferLimitDisconnections: number;
   /** Failed AUTH and HELLO AUTH (INFO `acl_access_denied_auth`). */
   authFailures: number;
 }
@@ -57,6 +59,7 @@ function freshStats(): Stats {
     netInputBytes: 0,
     netOutputBytes: 0,
     errorReplies: 0,
+    bufferLimitDisconnections: 0,
     authFailures: 0,
   };
 }
@@ -88,7 +91,13 @@ export class Server {
   readonly keyspace: Keyspace;
   /** Removes keys by `maxmemory-policy` when the data outgrows `maxmemory`. */
   readonly evictor: Evictor;
+  /** The commands clients call, after `rename-command`. */
   readonly commands = new CommandTable();
+  /**
+   * Every command under its own name, for replaying effects from the WAL:
+   * they are logged under their real names whatever clients call them.
+   */
+  private readonly effects = new CommandTable();
   readonly stats: Stats = freshStats();
   readonly clients = new Map<number, Client>();
   /** Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH). */
@@ -122,6 +131,8 @@ export class Server {
    * process may not open that many files (as Redis's `adjustOpenFilesLimit`).
    */
   maxClients: number;
+  /** `client-output-buffer-limit` for normal clients. */
+  outputLimit: OutputBufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
   /** The open-files limit the process runs with (INFO `open_files_limit`). */
   openFilesLimit = 0;
   /** Highest `used_memory` seen by INFO or the cron, bytes. */
@@ -176,10 +187,21 @@ export class Server {
       },
     );
     this.maxClients = config.get('maxclients');
+    const applyOutputLimit = (text: string): void => {
+      const normal = parseOutputBufferLimits(text)?.get('normal');
+      if (normal !== undefined) this.outputLimit = normal;
+    };
+    applyOutputLimit(config.get('client-output-buffer-limit'));
+    config.onChange('client-output-buffer-limit', (v) => applyOutputLimit(v as string));
     this.applyPolicy(config.get('maxmemory-policy'));
     this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
     this.keyspace.lfuDecayTime = config.get('lfu-decay-time');
     this.commands.add(allCommands());
+    this.effects.add(allCommands());
+    for (const [from, to] of parseRenames(config.get('rename-command')) ?? []) {
+      const ok = to === '' ? this.commands.delete(from) : this.commands.rename(from, to);
+      if (!ok) throw new ConfigError(`invalid rename-command '${from}': no such command`);
+    }
     this.replayClient = new Client(this, null, this.limits);
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v as 'always' | 'everysec' | 'no'));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v as number));
@@ -341,7 +363,7 @@ export class Server {
             throw new Error(`WAL record LSN ${rec.lsn} is for database ${rec.db}, but 'databases' is ${this.keyspace.dbs.length}`);
           }
           c.select(rec.db);
-          const spec = this.commands.get(String(args[0]));
+          const spec = this.effects.get(String(args[0]));
           if (spec === undefined) throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
           const errors = c.reply.errors;
           spec.handler(c, argv);
@@ -576,7 +598,7 @@ export class Server {
     const dbs = new Set<number>();
     this.wal.forEachUndurable((db, payload) => {
       const args = decodePayload(payload);
-      const spec = this.commands.get(String(args[0]));
+      const spec = this.effects.get(String(args[0]));
       if (spec === undefined || spec.firstKey === 0) {
         dbs.add(String(args[0]).toLowerCase() === 'flushall' ? -1 : db);
         return;

@@ -250,3 +250,43 @@ test('timeout: an idle client is closed, an active one and a blocked one are not
     cleanup(s.dir);
   }
 });
+
+test('rename-command: a disabled command is unknown, a renamed one answers to its new name only, and the WAL still replays', async () => {
+  const dir = tempDir();
+  const conf = join(dir, 'flashcache.conf');
+  writeFileSync(conf, 'rename-command FLUSHALL ""\nrename-command CONFIG admin-config\n');
+  const data = join(dir, 'data');
+  const s = await startServer({ dir: data, args: [conf, '--rename-command', 'SET myset', '--rename-command', 'INCR ""'] });
+  try {
+    const c = await RawClient.connect(s.port);
+    assert.equal(await c.call('SET', 'k', 'v'), "-ERR unknown command 'SET', with args beginning with: 'k' 'v' \r\n");
+    assert.equal(await c.call('myset', 'k', 'v'), '+OK\r\n');
+    assert.equal(await c.call('MYSET', 'n', '41'), '+OK\r\n');
+    assert.match((await c.call('INCR', 'n'))!, /^-ERR unknown command 'INCR'/);
+    // Flags win over the file, as for every setting: the file's renames are not in force.
+    assert.match((await c.call('CONFIG', 'GET', 'port'))!, /^\*2\r\n\$4\r\nport\r\n/);
+    c.close();
+  } finally {
+    await s.kill();
+  }
+  // Effects are logged under the commands' own names: replay needs no rename.
+  const again = await startServer({ dir: data, args: [conf] });
+  try {
+    const c = await RawClient.connect(again.port);
+    assert.equal(await c.call('GET', 'k'), '$1\r\nv\r\n');
+    assert.equal(await c.call('FLUSHALL'), "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n");
+    assert.match((await c.call('CONFIG', 'GET', 'port'))!, /^-ERR unknown command 'CONFIG'/);
+    assert.match((await c.call('admin-config', 'GET', 'port'))!, /^\*2\r\n/);
+    c.close();
+  } finally {
+    await again.stop();
+    cleanup(dir);
+  }
+});
+
+test('rename-command naming no command stops start-up with the reason', async () => {
+  const s = await startServer({ args: ['--rename-command', 'NOSUCH other'], expectExit: true });
+  assert.equal(s.exitCode, 1);
+  assert.match(s.stderr, /invalid rename-command 'NOSUCH': no such command/);
+  cleanup(s.dir);
+});

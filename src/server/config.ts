@@ -65,6 +65,11 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },
   { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
   { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
+  { name: 'tls-port', type: 'int', default: '0', min: 0, max: 65535, runtime: false, description: 'TLS port to listen on as well, on the same addresses (0: no TLS)' },
+  { name: 'tls-cert-file', type: 'string', default: '', runtime: false, description: "the server's certificate (PEM), needed with tls-port" },
+  { name: 'tls-key-file', type: 'string', default: '', runtime: false, description: "the server's private key (PEM), needed with tls-port" },
+  { name: 'tls-ca-cert-file', type: 'string', default: '', runtime: false, description: 'CA certificates (PEM) that client certificates must chain to' },
+  { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['yes', 'no', 'optional'], runtime: false, description: 'client certificates: required (yes, as Redis), not asked for (no), or checked when given (optional)' },
   { name: 'requirepass', type: 'string', default: '', runtime: true, description: "password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; empty: none" },
   { name: 'protected-mode', type: 'bool', default: 'yes', runtime: true, description: 'with no requirepass, refuse clients that connect from anywhere but loopback (-DENIED)' },
   { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 1_000_000, runtime: true, description: 'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)' },
@@ -228,6 +233,11 @@ export interface Settings {
   'log-level': string;
   'proto-max-bulk-len': number;
   requirepass: string;
+  'tls-port': number;
+  'tls-cert-file': string;
+  'tls-key-file': string;
+  'tls-ca-cert-file': string;
+  'tls-auth-clients': 'yes' | 'no' | 'optional';
   'rename-command': string;
   'client-query-buffer-limit': number;
   'client-output-buffer-limit': string;

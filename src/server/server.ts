@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
@@ -114,6 +115,8 @@ export class Server {
   recoverySeconds = 0;
   /** Port actually listened on. */
   port = 0;
+  /** TLS port actually listened on; 0 when TLS is off. */
+  tlsPort = 0;
   wal!: Wal;
   snapshots!: Snapshotter;
   /** The snapshot start-up loaded, if any. */
@@ -424,9 +427,7 @@ export class Server {
 
   private async listen(): Promise<void> {
     const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
-    let port = this.config.get('port');
-    for (const host of binds) {
-      const srv = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const listenOn = async (srv: NetServer, host: string, port: number): Promise<number> => {
       await new Promise<void>((resolveListen, reject) => {
         srv.once('error', reject);
         srv.listen({ port, host, backlog: 511 }, () => {
@@ -434,12 +435,73 @@ export class Server {
           resolveListen();
         });
       });
-      const addr = srv.address();
-      if (addr !== null && typeof addr === 'object') port = addr.port;
       this.net.push(srv);
-    }
+      const addr = srv.address();
+      return addr !== null && typeof addr === 'object' ? addr.port : port;
+    };
+    let port = this.config.get('port');
+    for (const host of binds) port = await listenOn(createServer({ noDelay: true }, (socket) => this.accept(socket)), host, port);
     this.port = port;
-    this.log.info({ port, bind: binds, dir: this.dir, appendfsync: this.config.get('appendfsync') }, `ready to accept connections on ${binds.join(', ')} port ${port}`);
+    const tlsPort = this.config.get('tls-port');
+    if (tlsPort !== 0) {
+      const options = this.tlsOptions();
+      let p = tlsPort;
+      for (const host of binds) {
+        const optional = this.config.get('tls-auth-clients') === 'optional';
+        const srv = createTlsServer(options, (socket: TLSSocket) => {
+          // optional: no certificate is fine, a certificate that does not verify is not.
+          if (optional && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
+            this.log.debug({ err: String(socket.authorizationError), addr: socket.remoteAddress }, 'TLS client certificate rejected');
+            socket.destroy();
+            return;
+          }
+          this.accept(socket);
+        });
+        // A failed handshake (no or a bad client certificate) concerns that connection only.
+        srv.on('tlsClientError', (err, socket) => {
+          this.log.debug({ err: err.message, addr: socket.remoteAddress }, 'TLS handshake failed');
+          socket.destroy();
+        });
+        p = await listenOn(srv, host, p);
+      }
+      this.tlsPort = p;
+    }
+    this.log.info(
+      { port, tlsPort: this.tlsPort || undefined, bind: binds, dir: this.dir, appendfsync: this.config.get('appendfsync') },
+      `ready to accept connections on ${binds.join(', ')} port ${port}` + (this.tlsPort ? ` and TLS port ${this.tlsPort}` : ''),
+    );
+  }
+
+  /**
+   * The TLS server options from `tls-cert-file`, `tls-key-file`,
+   * `tls-ca-cert-file` and `tls-auth-clients` (Redis's TLS settings,
+   * https://redis.io/docs/latest/operate/oss_and_stack/management/security/encryption/).
+   *
+   * @throws ConfigError naming a missing or unreadable file
+   */
+  private tlsOptions(): import('node:tls').TlsOptions {
+    const read = (setting: 'tls-cert-file' | 'tls-key-file' | 'tls-ca-cert-file', required: boolean): Buffer | undefined => {
+      const path = this.config.get(setting);
+      if (path === '') {
+        if (required) throw new ConfigError(`tls-port is set but ${setting} is not`);
+        return undefined;
+      }
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new ConfigError(`cannot read ${setting} ${path}: ${(err as Error).message}`);
+      }
+    };
+    const auth = this.config.get('tls-auth-clients');
+    const cert = read('tls-cert-file', true);
+    const key = read('tls-key-file', true);
+    return {
+      cert,
+      key,
+      ca: read('tls-ca-cert-file', auth !== 'no'),
+      requestCert: auth !== 'no',
+      rejectUnauthorized: auth === 'yes',
+    };
   }
 
   private accept(socket: Socket): void {

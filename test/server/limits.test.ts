@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { cleanup, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
@@ -155,4 +156,21 @@ test('protocol fuzzing: malformed and odd RESP never crashes the server or stall
   await witness.call('FLUSHALL');
   const rssAfter = await info('used_memory_rss');
   assert.ok(rssAfter - rssBefore < 100 * 1024 * 1024, `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB`);
+});
+
+test('tcp-keepalive: the server probes idle connections, so a peer that vanished without a word is found', async (t) => {
+  const probe = spawnSync('ss', ['-V'], { encoding: 'utf8' });
+  if (probe.status !== 0) return t.skip('ss (iproute2) is not installed');
+  const s = await connect();
+  try {
+    const clientPort = s.localPort!;
+    const line = await waitFor(() => {
+      const out = spawnSync('ss', ['-tnoH', 'state', 'established', `( sport = :${srv.port} )`], { encoding: 'utf8' }).stdout;
+      return out.split('\n').find((l) => l.includes(`:${clientPort} `) || l.endsWith(`:${clientPort}`)) ?? null;
+    }, 5000, "the server's side of the connection to show in ss");
+    // Default tcp-keepalive 300: the kernel's keepalive timer runs on the server's socket.
+    assert.match(line ?? '', /timer:\(keepalive,[0-9]+min/);
+  } finally {
+    s.destroy();
+  }
 });

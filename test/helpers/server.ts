@@ -84,7 +84,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     exitCode: null,
     exited: new Promise((r) => proc.once('exit', (code, signal) => r(code ?? (signal ? 128 : null)))),
     client(extra = {}) {
-      const c = new Redis({ port: handle.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, ...extra });
+      // A reply that never comes fails the test after a minute, naming the command, instead of hanging the suite.
+      const c = new Redis({ port: handle.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 60_000, ...extra });
       c.on('error', () => {});
       clients.push(c);
       return c;

@@ -10,8 +10,7 @@
  * -P 1) while they stay open, and checks that every idle connection still
  * answers afterwards. Reports INFO's connected_clients, maxclients and
  * open_files_limit, the benchmark's rate against the same run with no idle
- * connections, and the server's RSS. This process raises its own open-files
- * limit with prlimit, as the server does.
+ * connections, and the server's RSS.
  */
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -28,12 +27,10 @@ const o = new Command('bench-clients')
 
 const idle = Number(o.idle);
 
-/** Raises this process's soft open-files limit to its hard limit (Node has no setrlimit). */
-function raiseOwnLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))!;
-  spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${m[2]}:${m[2]}`], { stdio: 'ignore' });
-  const after = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))!;
-  return after[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(after[1]);
+/** This process's open-files limit (Node raises the soft limit to the hard one at start). */
+function ownLimit(): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))!;
+  return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
 }
 
 /** Opens a connection, sends PING, resolves once +PONG came back. */
@@ -65,7 +62,7 @@ function benchmark(port: number): Record<string, number> {
 }
 
 ensureRedisTools();
-const own = raiseOwnLimit();
+const own = ownLimit();
 if (own < idle + 100) throw new Error(`this process may open only ${own} files; raise the hard limit (ulimit -Hn) to run ${idle} connections`);
 const t = await startTarget('flashcache', ['--appendfsync', 'everysec', '--maxclients', String(idle + 50 + 100)]);
 try {

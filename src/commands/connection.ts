@@ -125,7 +125,7 @@ function helloCommand(c: Client, argv: Buffer[]): void {
     }
   }
   if (auth !== null && !authenticate(c, auth[0], auth[1])) return c.reply.error(WRONGPASS);
-  if (!c.authenticated) {
+  if (c.authRequired) {
     return c.reply.error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );

@@ -174,6 +174,15 @@ export class RespDecoder {
   /** Bytes the big bulk string needs, its CRLF included. */
   private bigLen = 0;
 
+  /**
+   * Set while the connection has not authenticated and a password is
+   * required: a request may then have at most 10 arguments of at most
+   * 16 KiB, as Redis limits unauthenticated clients (networking.c, after
+   * CVE-2021-32675), so nobody without the password can make the server
+   * buffer much.
+   */
+  preAuth = false;
+
   constructor(private readonly limits: DecoderLimits = DEFAULT_LIMITS) {}
 
   /** Bytes received and not yet consumed by a complete frame (the query buffer). */
@@ -307,8 +316,11 @@ export class RespDecoder {
       if (Number.isNaN(n) || n > this.limits.maxMultibulkLen) {
         throw new ProtocolError('invalid multibulk length');
       }
+      if (n > 10 && this.preAuth) throw new ProtocolError('unauthenticated multibulk length');
     } else if (Number.isNaN(n) || n < 0 || n > this.limits.maxBulkLen) {
       throw new ProtocolError('invalid bulk length');
+    } else if (n > 16384 && this.preAuth) {
+      throw new ProtocolError('unauthenticated bulk length');
     }
     this.pos = cr + 2;
     return n;

@@ -44,6 +44,11 @@ export class Client {
    * connections that were in, in.
    */
   authenticated: boolean;
+  /** Whether the connection must still authenticate: it has not, and a password is set now (Redis's `authRequired`). */
+  get authRequired(): boolean {
+    return !this.authenticated && this.server.config.get('requirepass') !== '';
+  }
+
   /** Set by QUIT or a protocol error: no more input is read; the socket closes once replies are out. */
   closeAfterReply = false;
   /** Remote address, `ip:port`. */
@@ -87,6 +92,11 @@ export class Client {
   select(index: number): void {
     this.dbIndex = index;
     this.db = this.server.keyspace.dbs[index]!;
+  }
+
+  /** Whether replies are still on their way out (waiting for their LSN, or unsent in the socket). */
+  get hasPendingOutput(): boolean {
+    return this.queuedBytes > 0 || (this.socket?.writableLength ?? 0) > 0;
   }
 
   /** Bytes received and not yet parsed into commands. */
@@ -141,7 +151,9 @@ export class Client {
     const decoder = this.decoder!;
     try {
       if (chunk !== undefined) decoder.push(chunk);
-      while (!this.blocked && !this.closeAfterReply) {
+      while (!this.blocked && !this.closeAfterReply && !this.closed) {
+        // Per command: an AUTH earlier in the same chunk lifts the limits for what follows.
+        decoder.preAuth = this.authRequired;
         const argv = decoder.next();
         if (argv === null) break;
         this.server.execute(this, argv);
@@ -187,6 +199,8 @@ export class Client {
     if (!this.blocked) return;
     this.blocked = false;
     if (this.closed) return;
+    // Served: the wait was not idleness (`timeout` must not close it now).
+    this.lastInteraction = Date.now();
     this.socket?.resume();
     this.processInput();
   }
@@ -244,10 +258,13 @@ export class Client {
       }
       this.server.stats.netOutputBytes += bytes;
       this.queuedBytes -= bytes;
+      // Redis counts a write as interaction too: a client reading a long reply is not idle.
+      this.lastInteraction = Date.now();
       this.checkOutputLimit(socket.writableLength + this.queuedBytes);
     }
+    if (this.closed) return false;
     const waiting = tags.length > 0;
-    if (!waiting && this.closeAfterReply && !this.closed) this.close();
+    if (!waiting && this.closeAfterReply) this.close();
     return waiting;
   }
 

@@ -44,6 +44,8 @@ export interface SettingDef {
   description: string;
   /** Extra validation of a `string` value: an error text in Redis's words, or null. */
   check?: (text: string) => string | null;
+  /** Left out of CONFIG GET (`rename-command`: the new names are secrets, and Redis does not list it either). */
+  secret?: boolean;
   /**
    * May be given many times (`rename-command`): config-file lines and flags
    * add up, one entry per line of the value; the environment variable
@@ -90,6 +92,7 @@ export const SETTINGS: readonly SettingDef[] = [
     default: '',
     runtime: false,
     multi: true,
+    secret: true,
     description: 'renames a command, or disables it with "" as the new name: "FLUSHALL \"\"", "CONFIG admin-config"; repeatable',
     check: (text) => (parseRenames(text) === null ? 'rename-command takes a command name and a new name (or "" to disable it)' : null),
   },
@@ -340,8 +343,11 @@ export function readConfigFile(path: string): Map<string, string> {
     const name = args[0]!.toString('utf8').toLowerCase();
     const def = settingDef(name);
     if (def === undefined) return fail('Bad directive or wrong number of arguments');
-    // An empty argument (rename-command X "") must survive the join: quote it again.
-    const value = args.slice(1).map((a) => (a.length === 0 ? '""' : a.toString('utf8'))).join(' ');
+    // An empty argument of a repeatable entry (rename-command X "") must survive the join: quote it again.
+    const value = args
+      .slice(1)
+      .map((a) => (a.length === 0 && def.multi === true ? '""' : a.toString('utf8')))
+      .join(' ');
     try {
       parseSetting(def, value);
     } catch (err) {
@@ -437,7 +443,7 @@ export class Config {
       const pat = Buffer.from(p.toLowerCase(), 'utf8');
       const exact = !/[*?[]/.test(p);
       for (const def of SETTINGS) {
-        if (seen.has(def.name)) continue;
+        if (seen.has(def.name) || def.secret === true) continue;
         if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
           seen.add(def.name);
           out.push([def.name, formatSetting(this.values.get(def.name)!)]);

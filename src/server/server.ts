@@ -11,7 +11,6 @@
  *    the WAL starts writing the batch, and replies that need nothing are sent;
  * 5. when the batch is durable, the waiting replies are sent.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -202,6 +201,7 @@ export class Server {
     this.commands.add(allCommands());
     this.effects.add(allCommands());
     for (const [from, to] of parseRenames(config.get('rename-command')) ?? []) {
+      if (to !== '' && this.commands.get(to) !== undefined) throw new ConfigError(`invalid rename-command '${from}' '${to}': Target command name already exists`);
       const ok = to === '' ? this.commands.delete(from) : this.commands.rename(from, to);
       if (!ok) throw new ConfigError(`invalid rename-command '${from}': no such command`);
     }
@@ -389,10 +389,9 @@ export class Server {
 
   /**
    * Makes room for `maxclients` connections plus the server's own files (as
-   * Redis's `adjustOpenFilesLimit`, with its 32 reserved descriptors): raises
-   * the process's soft open-files limit up to its hard limit with
-   * util-linux's `prlimit` (Node has no setrlimit), and when even that is too
-   * few, lowers `maxclients` to fit and says so in the log.
+   * Redis's `adjustOpenFilesLimit`, with its 32 reserved descriptors). Node
+   * already raises the soft open-files limit to the hard one at start; when
+   * even that is too few, `maxclients` is lowered to fit, with a warning.
    */
   private adjustOpenFilesLimit(): void {
     const RESERVED = 32;
@@ -407,13 +406,8 @@ export class Server {
         return null;
       }
     };
-    let limits = read();
+    const limits = read();
     if (limits === null) return;
-    if (limits.soft < want) {
-      const target = Math.min(want, limits.hard);
-      spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${target}:${limits.hard === Number.MAX_SAFE_INTEGER ? 'unlimited' : limits.hard}`], { stdio: 'ignore' });
-      limits = read() ?? limits;
-    }
     this.openFilesLimit = limits.soft;
     if (limits.soft < want) {
       const fit = Math.max(1, limits.soft - RESERVED);
@@ -511,15 +505,11 @@ export class Server {
     }
     // networking.c acceptCommonHandler: the client limit, then protected mode.
     if (this.clients.size >= this.maxClients) {
-      this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
-      socket.on('error', () => {});
+      this.refuse(socket, 'ERR max number of clients reached');
       return;
     }
     if (this.config.get('protected-mode') && this.config.get('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
-      this.stats.rejectedConnections++;
-      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
-      socket.on('error', () => {});
+      this.refuse(socket, PROTECTED_MODE_DENIED);
       return;
     }
     const keepalive = this.config.get('tcp-keepalive');
@@ -533,6 +523,20 @@ export class Server {
     });
     socket.on('error', () => c.destroy());
     socket.on('close', () => c.destroy());
+  }
+
+  /**
+   * Answers a connection that will not be served with one error and closes
+   * it: input is read and dropped so the peer's close is seen, and the socket
+   * is destroyed after a second whatever the peer does, so refused
+   * connections cannot pile up and use the descriptors up.
+   */
+  private refuse(socket: Socket, error: string): void {
+    this.stats.rejectedConnections++;
+    socket.on('error', () => {});
+    socket.end(`-${error}\r\n`);
+    socket.resume();
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   /** Forgets a closed connection. */
@@ -577,7 +581,7 @@ export class Server {
       return;
     }
     // Redis's processCommand: unknown command and arity errors come before NOAUTH.
-    if (!c.authenticated && !spec.flags.includes('no_auth')) {
+    if (!c.authenticated && !spec.flags.includes('no_auth') && this.config.get('requirepass') !== '') {
       this.stats.errorReplies++;
       c.reply.error('NOAUTH Authentication required.');
       return;
@@ -772,7 +776,7 @@ export class Server {
     if (timeout === 0) return;
     const cutoff = Date.now() - timeout * 1000;
     for (const c of this.clients.values()) {
-      if (c.lastInteraction < cutoff && !c.isBlocked) {
+      if (c.lastInteraction < cutoff && !c.isBlocked && !c.hasPendingOutput) {
         this.log.debug({ id: c.id, addr: c.addr }, 'closing idle client');
         c.destroy();
       }

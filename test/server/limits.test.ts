@@ -166,8 +166,9 @@ test('tcp-keepalive: the server probes idle connections, so a peer that vanished
     const clientPort = s.localPort!;
     const line = await waitFor(() => {
       const out = spawnSync('ss', ['-tnoH', 'state', 'established', `( sport = :${srv.port} )`], { encoding: 'utf8' }).stdout;
-      return out.split('\n').find((l) => l.includes(`:${clientPort} `) || l.endsWith(`:${clientPort}`)) ?? null;
-    }, 5000, "the server's side of the connection to show in ss");
+      // Until the server has accepted the connection and set keepalive, the line has no such timer: wait for it.
+      return out.split('\n').find((l) => (l.includes(`:${clientPort} `) || l.endsWith(`:${clientPort}`)) && /timer:\(keepalive,[0-9]+min/.test(l)) ?? null;
+    }, 5000, "the server's side of the connection to show a keepalive timer in ss");
     // Default tcp-keepalive 300: the kernel's keepalive timer runs on the server's socket.
     assert.match(line ?? '', /timer:\(keepalive,[0-9]+min/);
   } finally {

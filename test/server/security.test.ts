@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { cleanup, redisCli, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
@@ -107,6 +107,8 @@ test('ioredis and redis-cli authenticate with the password; failures are counted
 test('CONFIG SET requirepass: new connections need the new password, open ones stay in; "" turns it off', async () => {
   const admin = new Redis({ port: srv.port, host: '127.0.0.1', password: PASSWORD });
   try {
+    const waitingOutside = await RawClient.connect(srv.port);
+    assert.equal(await waitingOutside.call('GET', 'x'), '-NOAUTH Authentication required.\r\n');
     assert.equal(await admin.config('SET', 'requirepass', 'other'), 'OK');
     assert.equal(await admin.ping(), 'PONG', 'the open connection stays authenticated');
     const a = await RawClient.connect(srv.port);
@@ -115,6 +117,9 @@ test('CONFIG SET requirepass: new connections need the new password, open ones s
     assert.equal(await a.call('AUTH', 'other'), '+OK\r\n');
     a.close();
     assert.equal(await admin.config('SET', 'requirepass', ''), 'OK');
+    // No password required any more: a connection that never authenticated is let in too, as in Redis.
+    assert.equal(await waitingOutside.call('GET', 'x'), '$-1\r\n');
+    waitingOutside.close();
     const b = await RawClient.connect(srv.port);
     assert.equal(await b.call('PING'), '+PONG\r\n');
     assert.equal(
@@ -129,8 +134,41 @@ test('CONFIG SET requirepass: new connections need the new password, open ones s
   }
 });
 
-test('requirepass from the config file and from FLASHCACHE_REQUIREPASS', async () => {
+test('unauthenticated clients may send at most 10 arguments of at most 16 KiB, as redis-server enforces', async () => {
+  for (const frame of ['*11\r\n', '*2\r\n$3\r\nGET\r\n$16385\r\n']) {
+    const replies: (string | null)[] = [];
+    for (const port of [srv.port, ref.port]) {
+      const c = await RawClient.connect(port);
+      c.write(frame);
+      replies.push(await c.read());
+      assert.equal(await c.read(), null, 'the connection is closed');
+      c.close();
+    }
+    assert.equal(replies[0], replies[1], JSON.stringify(frame));
+    assert.match(replies[0]!, /^-ERR Protocol error: unauthenticated (multibulk|bulk) length\r\n$/);
+  }
+  // Authenticated first, in the same write: the limits are lifted for what follows.
+  const a = await RawClient.connect(srv.port);
+  const big = 'x'.repeat(20000);
+  a.write(`*2\r\n$4\r\nAUTH\r\n$${PASSWORD.length}\r\n${PASSWORD}\r\n*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${big.length}\r\n${big}\r\n`);
+  assert.equal(await a.read(), '+OK\r\n');
+  assert.equal(await a.read(), '+OK\r\n');
+  a.close();
+});
+
+test('requirepass from the config file and from FLASHCACHE_REQUIREPASS; requirepass "" in the file means none', async () => {
   const dir = tempDir();
+  const none = join(dir, 'none.conf');
+  writeFileSync(none, 'requirepass ""\n');
+  const open = await startServer({ args: [none] });
+  try {
+    const c = await RawClient.connect(open.port);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    c.close();
+  } finally {
+    await open.stop();
+    cleanup(open.dir);
+  }
   const conf = join(dir, 'flashcache.conf');
   writeFileSync(conf, 'requirepass "from file"\n');
   const fromFile = await startServer({ args: [conf] });
@@ -210,8 +248,13 @@ test('maxclients: the next client gets -ERR max number of clients reached; a fre
       open.push(c);
     }
     assert.equal(await readUntilClosed(s.port, '127.0.0.1', 'PING\r\n'), '-ERR max number of clients reached\r\n');
+    // Refused connections are closed on the server's side too: its descriptors come back.
+    const fds = (): number => readdirSync(`/proc/${s.proc.pid}/fd`).length;
+    const baseline = fds();
+    for (let i = 0; i < 20; i++) await readUntilClosed(s.port, '127.0.0.1', 'PING\r\n');
+    await waitFor(() => fds() <= baseline + 1, 5000, 'the refused connections to be closed by the server');
     assert.match((await open[0]!.call('INFO', 'clients'))!, /maxclients:5\r/);
-    assert.match((await open[0]!.call('INFO', 'stats'))!, /rejected_connections:1\r/);
+    assert.match((await open[0]!.call('INFO', 'stats'))!, /rejected_connections:21\r/);
     open.pop()!.close();
     await waitFor(async () => /connected_clients:4\r/.test((await open[0]!.call('INFO', 'clients'))!), 5000, 'the closed client to be forgotten');
     const again = await RawClient.connect(s.port);
@@ -243,6 +286,8 @@ test('timeout: an idle client is closed, an active one and a blocked one are not
     assert.equal(await active.call('PING'), '+PONG\r\n');
     assert.equal(await active.call('RPUSH', 'never', 'x'), ':1\r\n');
     assert.equal(await blockedReply, '*2\r\n$5\r\nnever\r\n$1\r\nx\r\n', 'the blocked client was still there');
+    // Just served after waiting longer than the timeout: that was no idleness, it stays connected.
+    assert.equal(await blocked.call('PING'), '+PONG\r\n');
     active.close();
     blocked.close();
   } finally {
@@ -265,6 +310,9 @@ test('rename-command: a disabled command is unknown, a renamed one answers to it
     assert.match((await c.call('INCR', 'n'))!, /^-ERR unknown command 'INCR'/);
     // Flags win over the file, as for every setting: the file's renames are not in force.
     assert.match((await c.call('CONFIG', 'GET', 'port'))!, /^\*2\r\n\$4\r\nport\r\n/);
+    // The new names are not given away.
+    assert.equal(await c.call('CONFIG', 'GET', 'rename-command'), '*0\r\n');
+    assert.doesNotMatch((await c.call('CONFIG', 'GET', '*'))!, /myset/);
     c.close();
   } finally {
     await s.kill();
@@ -284,9 +332,13 @@ test('rename-command: a disabled command is unknown, a renamed one answers to it
   }
 });
 
-test('rename-command naming no command stops start-up with the reason', async () => {
+test('rename-command naming no command, or onto an existing one, stops start-up with the reason', async () => {
   const s = await startServer({ args: ['--rename-command', 'NOSUCH other'], expectExit: true });
   assert.equal(s.exitCode, 1);
   assert.match(s.stderr, /invalid rename-command 'NOSUCH': no such command/);
   cleanup(s.dir);
+  const t = await startServer({ args: ['--rename-command', 'GET SET'], expectExit: true });
+  assert.equal(t.exitCode, 1);
+  assert.match(t.stderr, /Target command name already exists/);
+  cleanup(t.dir);
 });

@@ -269,6 +269,8 @@ export class Server {
    */
   async start(): Promise<void> {
     const t0 = performance.now();
+    // TLS files first: a bad certificate should stop start-up before a long recovery, not after.
+    const tls = this.config.get('tls-port') !== 0 ? this.tlsOptions() : null;
     this.lock = lockDataDir(this.dir);
     const snapDir = join(this.dir, 'snapshot');
     mkdirSync(snapDir, { recursive: true });
@@ -305,7 +307,7 @@ export class Server {
         ` and ${replayed.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
     );
     this.adjustOpenFilesLimit();
-    await this.listen();
+    await this.listen(tls);
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
@@ -419,7 +421,8 @@ export class Server {
     }
   }
 
-  private async listen(): Promise<void> {
+  /** @param tls the TLS listeners' options, or null for no TLS port */
+  private async listen(tls: import('node:tls').TlsOptions | null): Promise<void> {
     const binds = this.config.get('bind').split(/\s+/).filter(Boolean);
     const listenOn = async (srv: NetServer, host: string, port: number): Promise<number> => {
       await new Promise<void>((resolveListen, reject) => {
@@ -436,10 +439,9 @@ export class Server {
     let port = this.config.get('port');
     for (const host of binds) port = await listenOn(createServer({ noDelay: true }, (socket) => this.accept(socket)), host, port);
     this.port = port;
-    const tlsPort = this.config.get('tls-port');
-    if (tlsPort !== 0) {
-      const options = this.tlsOptions();
-      let p = tlsPort;
+    if (tls !== null) {
+      const options = tls;
+      let p = this.config.get('tls-port');
       for (const host of binds) {
         const optional = this.config.get('tls-auth-clients') === 'optional';
         const srv = createTlsServer(options, (socket: TLSSocket) => {

@@ -126,11 +126,13 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
   const name = `k${op.key}`;
   const id = (k: number): string => `${op.db}:k${k}`;
   const cur = model.get(id(op.key));
-  /** The key's value if it has `type`; 'wrong' when it holds another type. */
-  const as = <T extends Val['type']>(type: T, it = cur): Extract<Val, { type: T }> | undefined | 'wrong' => {
+  /** The value of entry `it` if it has `type`; 'wrong' when it holds another type. */
+  const typed = <T extends Val['type']>(type: T, it: ReturnType<Model['get']>): Extract<Val, { type: T }> | undefined | 'wrong' => {
     if (it === undefined) return undefined;
     return it.v.type === type ? (it.v as Extract<Val, { type: T }>) : 'wrong';
   };
+  /** The operated key's value if it has `type`; 'wrong' when it holds another type. */
+  const as = <T extends Val['type']>(type: T): Extract<Val, { type: T }> | undefined | 'wrong' => typed(type, cur);
   const create = (v: Val): Val => {
     model.set(id(op.key), { v, expireAt: -1 });
     return v;
@@ -263,7 +265,8 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
     }
     case 'smove': {
       const s = as('set');
-      const dst = as('set', model.get(id(op.to)));
+      // Not a default parameter: an absent destination must read as absent, not as the source.
+      const dst = typed('set', model.get(id(op.to)));
       const m = `m${op.member}`;
       const call = r.smove(name, `k${op.to}`, m);
       if (s === 'wrong' || (dst === 'wrong' && s !== undefined)) return void (await assert.rejects(call, WRONGTYPE));

@@ -94,9 +94,13 @@ export class Client {
     this.db = this.server.keyspace.dbs[index]!;
   }
 
-  /** Whether replies are still on their way out (waiting for their LSN, or unsent in the socket). */
-  get hasPendingOutput(): boolean {
-    return this.queuedBytes > 0 || (this.socket?.writableLength ?? 0) > 0;
+  /**
+   * Bytes of replies not yet taken by the peer: being built, sealed and
+   * waiting for their LSN, and held by Node because the peer does not read.
+   * What client-output-buffer-limit bounds.
+   */
+  get unsentBytes(): number {
+    return this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0);
   }
 
   /** Bytes received and not yet parsed into commands. */
@@ -159,8 +163,8 @@ export class Client {
         this.server.execute(this, argv);
         // A pipeline of large replies must not all be built before the limit is looked at.
         const hard = this.server.outputLimit.hard;
-        if (hard > 0 && this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0) >= hard) {
-          this.outputLimitReached(this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0));
+        if (hard > 0 && this.unsentBytes >= hard) {
+          this.outputLimitReached(this.unsentBytes);
           return;
         }
       }
@@ -260,7 +264,7 @@ export class Client {
       this.queuedBytes -= bytes;
       // Redis counts a write as interaction too: a client reading a long reply is not idle.
       this.lastInteraction = Date.now();
-      this.checkOutputLimit(socket.writableLength + this.queuedBytes);
+      this.checkOutputLimit(this.unsentBytes);
     }
     if (this.closed) return false;
     const waiting = tags.length > 0;

@@ -398,24 +398,20 @@ export class Server {
   private adjustOpenFilesLimit(): void {
     const RESERVED = 32;
     const want = this.maxClients + RESERVED;
-    const read = (): { soft: number; hard: number } | null => {
-      try {
-        const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-        if (!m) return null;
-        const n = (v: string): number => (v === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(v));
-        return { soft: n(m[1]!), hard: n(m[2]!) };
-      } catch {
-        return null;
-      }
-    };
-    const limits = read();
-    if (limits === null) return;
-    this.openFilesLimit = limits.soft;
-    if (limits.soft < want) {
-      const fit = Math.max(1, limits.soft - RESERVED);
+    let m: RegExpExecArray | null = null;
+    try {
+      m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    } catch {
+      // Not Linux: nothing to read, nothing to adjust.
+    }
+    if (m === null) return;
+    const soft = m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+    this.openFilesLimit = soft;
+    if (soft < want) {
+      const fit = Math.max(1, soft - RESERVED);
       this.log.warn(
-        { maxclients: this.maxClients, openFilesLimit: limits.soft, reducedTo: fit },
-        `the open-files limit (${limits.soft}) is too low for maxclients ${this.maxClients}; serving at most ${fit} clients. Raise it (ulimit -n) to serve more.`,
+        { maxclients: this.maxClients, openFilesLimit: soft, reducedTo: fit },
+        `the open-files limit (${soft}) is too low for maxclients ${this.maxClients}; serving at most ${fit} clients. Raise it (ulimit -n) to serve more.`,
       );
       this.maxClients = fit;
     }
@@ -440,11 +436,10 @@ export class Server {
     for (const host of binds) port = await listenOn(createServer({ noDelay: true }, (socket) => this.accept(socket)), host, port);
     this.port = port;
     if (tls !== null) {
-      const options = tls;
+      const optional = this.config.get('tls-auth-clients') === 'optional';
       let p = this.config.get('tls-port');
       for (const host of binds) {
-        const optional = this.config.get('tls-auth-clients') === 'optional';
-        const srv = createTlsServer(options, (socket: TLSSocket) => {
+        const srv = createTlsServer(tls, (socket: TLSSocket) => {
           // optional: no certificate is fine, a certificate that does not verify is not.
           if (optional && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
             this.log.debug({ err: String(socket.authorizationError), addr: socket.remoteAddress }, 'TLS client certificate rejected');
@@ -778,7 +773,7 @@ export class Server {
     if (timeout === 0) return;
     const cutoff = Date.now() - timeout * 1000;
     for (const c of this.clients.values()) {
-      if (c.lastInteraction < cutoff && !c.isBlocked && !c.hasPendingOutput) {
+      if (c.lastInteraction < cutoff && !c.isBlocked && c.unsentBytes === 0) {
         this.log.debug({ id: c.id, addr: c.addr }, 'closing idle client');
         c.destroy();
       }

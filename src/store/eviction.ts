@@ -315,7 +315,7 @@ export class Evictor {
         const slot = db.slotOfHashRef(this.hashes[k]!, ref);
         if (slot < 0) continue;
         // PERSIST, or SET without a TTL in place, since it was sampled: no longer a candidate.
-        if (volatileOnly && !db.isVolatileAt(slot)) continue;
+        if (volatileOnly && !db.isVolatile(slot)) continue;
         const word = db.accessWord(slot);
         if (word !== this.poolWords[k]! || rank === Rank.Ttl) {
           // Used (or its TTL changed) since it was sampled: rank it again.

@@ -124,11 +124,6 @@ export class Db {
     return Math.max(this.cap, this.oldCap) * 12;
   }
 
-  /** Whether the key at `slot` has an expiry (the volatile-* policies consider only these). */
-  isVolatileAt(slot: number): boolean {
-    return this.isVolatile(slot);
-  }
-
   /** The 31-bit, nonzero hash of `key`; its slot word is `hash << 1 | volatile`. */
   private hashOf(key: Uint8Array): number {
     return murmur3(key, 0, key.length, this.ks.seed) >>> 1 || 1;
@@ -139,7 +134,8 @@ export class Db {
     return this.slots[slot * 2 + 1]!;
   }
 
-  private isVolatile(slot: number): boolean {
+  /** Whether the key at `slot` has an expiry (read from the index, not the arena; the volatile-* policies consider only these). */
+  isVolatile(slot: number): boolean {
     return (this.slots[slot * 2]! & VOLATILE_BIT) !== 0;
   }
 

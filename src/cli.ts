@@ -4,13 +4,14 @@
  *
  *   flashcache [config-file] [--name value ...]
  *
- * Every setting in src/server/config.ts is a flag, a config-file line and a
+ * Every setting in src/config/settings.ts is a flag, a config-file line and a
  * `FLASHCACHE_*` environment variable; flags win over the file, the file over
  * the environment. Exit codes: 0 after a clean shutdown, 1 when start-up or
  * shutdown failed (the reason is logged).
  */
 import { Command, Option } from 'commander';
-import { Config, ConfigError, ConfigFileError, envName, SETTINGS } from './server/config.js';
+import { Config, ConfigFileError } from './config/config.js';
+import { ALL_SETTINGS, ConfigError, envName } from './config/settings.js';
 import { createLogger } from './server/logger.js';
 import { Server } from './server/server.js';
 import { FLASHCACHE_VERSION } from './version.js';
@@ -31,7 +32,7 @@ const program = new Command('flashcache')
   .argument('[config-file]', 'redis.conf-style configuration file (same as --config)')
   .option('--config <file>', 'redis.conf-style configuration file: one "name value" per line');
 
-for (const def of SETTINGS) {
+for (const def of ALL_SETTINGS) {
   if (def.hidden) continue;
   const valueName = def.type === 'enum' ? def.values!.join('|') : def.type === 'bool' ? 'yes|no' : def.unit ?? def.type;
   const unit = def.type === 'bytes' ? ', bytes; suffixes k kb m mb g gb' : def.unit ? `, ${def.unit}` : '';
@@ -53,7 +54,7 @@ Example:
 program.parse();
 const opts = program.opts<Record<string, string | undefined>>();
 const flags: Record<string, string | undefined> = {};
-for (const def of SETTINGS) flags[def.name] = opts[camel(def.name)];
+for (const def of ALL_SETTINGS) flags[def.name] = opts[camel(def.name)];
 const file = opts['config'] ?? program.args[0];
 
 let config: Config;

@@ -7,7 +7,7 @@
 import { EntryType } from '../store/arena.js';
 import type { Collection } from '../store/collections.js';
 import type { Db } from '../store/keyspace.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from './context.js';
 import { ERR } from './util.js';
 
 /** The marker {@link lookupCollection} returns after replying WRONGTYPE. */
@@ -18,7 +18,7 @@ export const WRONG = Symbol('wrongtype');
  *
  * @returns the collection, null when the key is absent, or {@link WRONG} after replying WRONGTYPE
  */
-export function lookupCollection<T extends Collection>(c: Client, db: Db, key: Buffer, type: EntryType): T | null | typeof WRONG {
+export function lookupCollection<T extends Collection>(c: CommandContext, db: Db, key: Buffer, type: EntryType): T | null | typeof WRONG {
   const slot = db.lookup(key);
   if (slot < 0) return null;
   if (db.type(slot) !== type) {
@@ -32,7 +32,7 @@ export function lookupCollection<T extends Collection>(c: Client, db: Db, key: B
  * Like {@link lookupCollection}, counting a keyspace hit or miss (the
  * collection reads that Redis counts: HGET, LRANGE, SMEMBERS, ZRANGE...).
  */
-export function readCollection<T extends Collection>(c: Client, key: Buffer, type: EntryType): T | null | typeof WRONG {
+export function readCollection<T extends Collection>(c: CommandContext, key: Buffer, type: EntryType): T | null | typeof WRONG {
   const v = lookupCollection<T>(c, c.db, key, type);
   if (v === null) c.server.stats.keyspaceMisses++;
   else if (v !== WRONG) c.server.stats.keyspaceHits++;

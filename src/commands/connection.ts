@@ -7,29 +7,29 @@
  * Reference: https://redis.io/docs/latest/commands/?group=connection
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Client } from '../server/client.js';
+import type { CommandContext, CommandSpec, Session } from './context.js';
 import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
-import { cmd, container, type CommandSpec } from './table.js';
+import { command, container } from './table.js';
 import { dbIndexOrReply } from './keys.js';
 import { ERR, isWord, longOrReply, word } from './util.js';
 
 /** PING [message] */
-function pingCommand(c: Client, argv: Buffer[]): void {
+function pingCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
   if (argv.length === 2) c.reply.bulk(argv[1]!);
   else c.reply.raw(SHARED.pong);
 }
 
 /** ECHO message */
-function echoCommand(c: Client, argv: Buffer[]): void {
+function echoCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.bulk(argv[1]!);
 }
 
 /** QUIT: replies +OK, then the connection closes once every earlier reply is out. */
-function quitCommand(c: Client): void {
+function quitCommand(c: CommandContext): void {
   c.reply.ok();
-  c.closeAfterReply = true;
+  c.session.closeAfterReply = true;
 }
 
 /** Redis's reply to a wrong user name or password (acl.c). */
@@ -54,10 +54,10 @@ function passwordMatches(password: Buffer, requirepass: string): boolean {
  *
  * @returns whether the client is now authenticated
  */
-function authenticate(c: Client, user: Buffer, password: Buffer): boolean {
+function authenticate(c: CommandContext, user: Buffer, password: Buffer): boolean {
   const required = c.server.config.get('requirepass');
   if (user.toString('latin1') === 'default' && (required === '' || passwordMatches(password, required))) {
-    c.authenticated = true;
+    c.session.authenticated = true;
     return true;
   }
   c.server.stats.authFailures++;
@@ -70,7 +70,7 @@ function authenticate(c: Client, user: Buffer, password: Buffer): boolean {
  * `requirepass`, Redis's `ERR AUTH <password> called without any password
  * configured ...`.
  */
-function authCommand(c: Client, argv: Buffer[]): void {
+function authCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.reply.error(ERR.syntax);
   if (argv.length === 2 && c.server.config.get('requirepass') === '') {
     return c.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
@@ -81,7 +81,7 @@ function authCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SELECT index */
-function selectCommand(c: Client, argv: Buffer[]): void {
+function selectCommand(c: CommandContext, argv: Buffer[]): void {
   const id = dbIndexOrReply(c, argv[1]!);
   if (id === null) return;
   c.select(id);
@@ -101,7 +101,7 @@ function invalidClientName(name: Buffer): string | null {
 }
 
 /** HELLO [protover [AUTH username password] [SETNAME clientname]] */
-function helloCommand(c: Client, argv: Buffer[]): void {
+function helloCommand(c: CommandContext, argv: Buffer[]): void {
   let j = 1;
   if (argv.length >= 2) {
     const ver = longOrReply(c, argv[1]!, 'ERR Protocol version is not an integer or out of range');
@@ -125,12 +125,12 @@ function helloCommand(c: Client, argv: Buffer[]): void {
     }
   }
   if (auth !== null && !authenticate(c, auth[0], auth[1])) return c.reply.error(WRONGPASS);
-  if (c.authRequired) {
+  if (c.session.authRequired) {
     return c.reply.error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
-  if (name !== null) c.name = name.toString('latin1');
+  if (name !== null) c.session.name = name.toString('latin1');
   c.reply.arrayLen(14);
   c.reply.bulkAscii('server');
   c.reply.bulkAscii('redis');
@@ -139,7 +139,7 @@ function helloCommand(c: Client, argv: Buffer[]): void {
   c.reply.bulkAscii('proto');
   c.reply.int(2);
   c.reply.bulkAscii('id');
-  c.reply.int(c.id);
+  c.reply.int(c.session.id);
   c.reply.bulkAscii('mode');
   c.reply.bulkAscii('standalone');
   c.reply.bulkAscii('role');
@@ -149,41 +149,41 @@ function helloCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** One CLIENT LIST line (networking.c `catClientInfoString`), without the newline. */
-export function clientInfoLine(c: Client): string {
+export function clientInfoLine(s: Session): string {
   const now = Date.now();
-  const qbuf = c.queryBufferBytes;
-  const omem = c.outputBytes;
+  const qbuf = s.queryBufferBytes;
+  const omem = s.outputBytes;
   return (
-    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })?._handle?.fd ?? -1} ` +
-    `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${c.server.blocking.has(c) ? 'b' : 'N'} db=${c.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
-    `rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${c.lastCommand} user=default ` +
-    `redir=-1 resp=2 lib-name=${c.libName} lib-ver=${c.libVer}`
+    `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} ` +
+    `name=${s.name} age=${Math.floor((now - s.createdAt) / 1000)} idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
+    `flags=${s.blockedOnKeys ? 'b' : 'N'} db=${s.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
+    `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
+    `cmd=${s.lastCommand} user=default redir=-1 resp=2 lib-name=${s.libName} lib-ver=${s.libVer}`
   );
 }
 
-function clientIdCommand(c: Client): void {
-  c.reply.int(c.id);
+function clientIdCommand(c: CommandContext): void {
+  c.reply.int(c.session.id);
 }
 
-function clientSetnameCommand(c: Client, argv: Buffer[]): void {
+function clientSetnameCommand(c: CommandContext, argv: Buffer[]): void {
   const err = invalidClientName(argv[2]!);
   if (err !== null) return c.reply.error(err);
-  c.name = argv[2]!.toString('latin1');
+  c.session.name = argv[2]!.toString('latin1');
   c.reply.ok();
 }
 
-function clientGetnameCommand(c: Client): void {
-  if (c.name === '') c.reply.nullBulk();
-  else c.reply.bulkString(c.name);
+function clientGetnameCommand(c: CommandContext): void {
+  if (c.session.name === '') c.reply.nullBulk();
+  else c.reply.bulkString(c.session.name);
 }
 
-function clientInfoCommand(c: Client): void {
-  c.reply.bulkString(clientInfoLine(c) + '\n');
+function clientInfoCommand(c: CommandContext): void {
+  c.reply.bulkString(clientInfoLine(c.session) + '\n');
 }
 
 /** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
-function clientListCommand(c: Client, argv: Buffer[]): void {
+function clientListCommand(c: CommandContext, argv: Buffer[]): void {
   let ids: Set<number> | null = null;
   let typeFilter: string | null = null;
   for (let j = 2; j < argv.length; j++) {
@@ -213,20 +213,20 @@ function clientListCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; ioredis and node-redis send it). */
-function clientSetinfoCommand(c: Client, argv: Buffer[]): void {
+function clientSetinfoCommand(c: CommandContext, argv: Buffer[]): void {
   const attr = word(argv[2]!);
   const value = argv[3]!;
   for (const b of value) {
     if (b < 33 || b > 126) return c.reply.error(`ERR ${attr === 'LIB-NAME' ? 'lib-name' : 'lib-ver'} cannot contain spaces, newlines or special characters.`);
   }
-  if (attr === 'LIB-NAME') c.libName = value.toString('latin1');
-  else if (attr === 'LIB-VER') c.libVer = value.toString('latin1');
+  if (attr === 'LIB-NAME') c.session.libName = value.toString('latin1');
+  else if (attr === 'LIB-VER') c.session.libVer = value.toString('latin1');
   else return c.reply.error(`ERR Unrecognized option '${argv[2]!.toString('latin1')}'`);
   c.reply.ok();
 }
 
 /** CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [SKIPME yes|no] */
-function clientKillCommand(c: Client, argv: Buffer[]): void {
+function clientKillCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length === 3) {
     const addr = argv[2]!.toString('latin1');
     for (const other of c.server.clients.values()) {
@@ -255,19 +255,19 @@ function clientKillCommand(c: Client, argv: Buffer[]): void {
   for (const other of [...c.server.clients.values()]) {
     if (id !== null && other.id !== id) continue;
     if (addr !== null && other.addr !== addr) continue;
-    if (skipMe && other === c) continue;
+    if (skipMe && other === c.session) continue;
     killClient(c, other);
     killed++;
   }
   c.reply.int(killed);
 }
 
-function killClient(self: Client, other: Client): void {
-  if (other === self) self.closeAfterReply = true;
+function killClient(self: CommandContext, other: Session): void {
+  if (other === self.session) self.session.closeAfterReply = true;
   else other.destroy();
 }
 
-function clientHelpCommand(c: Client): void {
+function clientHelpCommand(c: CommandContext): void {
   c.reply.bulkArray(
     [
       'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -292,24 +292,24 @@ function clientHelpCommand(c: Client): void {
 }
 
 const sub = (name: string, arity: number, flags: CommandSpec['flags'], summary: string, handler: CommandSpec['handler']): CommandSpec =>
-  cmd(`client|${name}`, arity, flags, null, 'connection', '2.4.0', 'O(1)', summary, handler);
+  command({ name: `client|${name}`, arity: arity, flags: flags, group: 'connection', since: '2.4.0', complexity: 'O(1)', summary: summary, handler: handler });
 
 /** The connection family's table entries. */
 export const connectionCommands: CommandSpec[] = [
-  cmd('ping', -1, ['fast', 'stale', 'loading'], null, 'connection', '1.0.0', 'O(1)', 'Returns the server\'s liveliness response.', pingCommand),
-  cmd('echo', 2, ['fast', 'stale', 'loading'], null, 'connection', '1.0.0', 'O(1)', 'Returns the given string.', echoCommand),
-  cmd('auth', -2, ['no_auth', 'noscript', 'loading', 'stale', 'fast', 'allow_busy'], null, 'connection', '1.0.0', 'O(N) where N is the number of passwords defined for the user', 'Authenticates the connection.', authCommand),
-  cmd('quit', -1, ['no_auth', 'fast', 'stale', 'loading', 'allow_busy'], null, 'connection', '1.0.0', 'O(1)', 'Closes the connection.', quitCommand),
-  cmd('select', 2, ['loading', 'stale', 'fast'], null, 'connection', '1.0.0', 'O(1)', 'Changes the selected database.', selectCommand),
-  cmd('hello', -1, ['no_auth', 'fast', 'stale', 'loading', 'allow_busy'], null, 'connection', '6.0.0', 'O(1)', 'Handshakes with the Redis server.', helloCommand),
+  command({ name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the server\'s liveliness response.', handler: pingCommand }),
+  command({ name: 'echo', arity: 2, flags: ['fast', 'stale', 'loading'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the given string.', handler: echoCommand }),
+  command({ name: 'auth', arity: -2, flags: ['no_auth', 'noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', summary: 'Authenticates the connection.', handler: authCommand }),
+  command({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Closes the connection.', handler: quitCommand }),
+  command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Changes the selected database.', handler: selectCommand }),
+  command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], group: 'connection', since: '6.0.0', complexity: 'O(1)', summary: 'Handshakes with the Redis server.', handler: helloCommand }),
   container('client', 'connection', '2.4.0', 'A container for client connection commands.', [
-    sub('id', 2, ['loading', 'stale'], 'Returns the unique client ID of the connection.', clientIdCommand),
-    sub('setname', 3, ['loading', 'stale'], 'Sets the connection name.', clientSetnameCommand),
-    sub('getname', 2, ['loading', 'stale'], 'Returns the name of the connection.', clientGetnameCommand),
-    sub('info', 2, ['loading', 'stale'], 'Returns information about the connection.', clientInfoCommand),
-    sub('list', -2, ['admin', 'loading', 'stale'], 'Lists open connections.', clientListCommand),
-    sub('setinfo', 4, ['loading', 'stale'], 'Sets information specific to the client or connection.', clientSetinfoCommand),
-    sub('kill', -3, ['admin', 'loading', 'stale'], 'Terminates open connections.', clientKillCommand),
+    sub('id', 2, ['noscript', 'loading', 'stale'], 'Returns the unique client ID of the connection.', clientIdCommand),
+    sub('setname', 3, ['noscript', 'loading', 'stale'], 'Sets the connection name.', clientSetnameCommand),
+    sub('getname', 2, ['noscript', 'loading', 'stale'], 'Returns the name of the connection.', clientGetnameCommand),
+    sub('info', 2, ['noscript', 'loading', 'stale'], 'Returns information about the connection.', clientInfoCommand),
+    sub('list', -2, ['admin', 'noscript', 'loading', 'stale'], 'Lists open connections.', clientListCommand),
+    sub('setinfo', 4, ['noscript', 'loading', 'stale'], 'Sets information specific to the client or connection.', clientSetinfoCommand),
+    sub('kill', -3, ['admin', 'noscript', 'loading', 'stale'], 'Terminates open connections.', clientKillCommand),
     sub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', clientHelpCommand),
   ]),
 ];

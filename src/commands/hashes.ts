@@ -12,8 +12,8 @@
 import { EntryType } from '../store/arena.js';
 import { HashValue, scanStep } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
-import type { Client } from '../server/client.js';
-import { cmd, type CommandSpec } from './table.js';
+import type { CommandContext, CommandSpec } from './context.js';
+import { command, keyAt } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
@@ -55,7 +55,7 @@ export function randomIndex(n: number): number {
  *
  * @returns the count, or null after replying
  */
-export function randomCountOrReply(c: Client, arg: Buffer): bigint | null {
+export function randomCountOrReply(c: CommandContext, arg: Buffer): bigint | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error(ERR.notInteger);
@@ -84,7 +84,7 @@ export interface ScanOptions {
  *
  * @returns the options, or null after replying
  */
-export function scanOptionsOrReply(c: Client, argv: Buffer[], from: number): ScanOptions | null {
+export function scanOptionsOrReply(c: CommandContext, argv: Buffer[], from: number): ScanOptions | null {
   let count = 10;
   let match: Buffer | null = null;
   for (let j = from; j < argv.length; j++) {
@@ -109,7 +109,7 @@ export function scanOptionsOrReply(c: Client, argv: Buffer[], from: number): Sca
 }
 
 /** The reply to a *SCAN of a missing key: cursor 0, no elements. */
-export function replyEmptyScan(c: Client): void {
+export function replyEmptyScan(c: CommandContext): void {
   c.reply.arrayLen(2);
   c.reply.bulkAscii('0');
   c.reply.arrayLen(0);
@@ -131,7 +131,7 @@ function int64Of(s: string): bigint | null {
  * error. Nothing is logged when no field is new and no value changes.
  */
 function hsetGeneric(name: string, okReply: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     if (argv.length % 2 === 1) return c.reply.error(`ERR wrong number of arguments for '${name}' command`);
     const key = argv[1]!;
     const db = c.db;
@@ -154,7 +154,7 @@ function hsetGeneric(name: string, okReply: boolean) {
 }
 
 /** HSETNX key field value: 1 when it set the field, 0 when the field existed. */
-function hsetnxCommand(c: Client, argv: Buffer[]): void {
+function hsetnxCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const db = c.db;
   const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
@@ -169,7 +169,7 @@ function hsetnxCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** HGET key field: the value, or nil. */
-function hgetCommand(c: Client, argv: Buffer[]): void {
+function hgetCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   const v = h?.get(el(argv[2]!));
@@ -178,7 +178,7 @@ function hgetCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** HMGET key field [field ...]: one value or nil per field (all nil for a missing key). */
-function hmgetCommand(c: Client, argv: Buffer[]): void {
+function hmgetCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   c.reply.arrayLen(argv.length - 2);
@@ -190,7 +190,7 @@ function hmgetCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** HDEL key field [field ...]: the number of fields removed; the key goes when the hash empties. */
-function hdelCommand(c: Client, argv: Buffer[]): void {
+function hdelCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const db = c.db;
   const h = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
@@ -211,21 +211,21 @@ function hdelCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** HLEN key: number of fields, 0 for a missing key. */
-function hlenCommand(c: Client, argv: Buffer[]): void {
+function hlenCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   c.reply.int(h === null ? 0 : h.size);
 }
 
 /** HSTRLEN key field: byte length of the value, 0 when absent. */
-function hstrlenCommand(c: Client, argv: Buffer[]): void {
+function hstrlenCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   c.reply.int(h?.get(el(argv[2]!))?.length ?? 0);
 }
 
 /** HEXISTS key field: 1 or 0. */
-function hexistsCommand(c: Client, argv: Buffer[]): void {
+function hexistsCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   c.reply.int(h !== null && h.has(el(argv[2]!)) ? 1 : 0);
@@ -236,7 +236,7 @@ const WANT_VALUES = 2;
 
 /** HKEYS, HVALS, HGETALL (t_hash.c `genericHgetallCommand`): an empty array for a missing key. */
 function hgetallGeneric(what: number) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
     if (h === WRONG) return;
     if (h === null) return c.reply.arrayLen(0);
@@ -255,7 +255,7 @@ function hgetallGeneric(what: number) {
  * integer` when the field holds something else, `ERR increment or decrement
  * would overflow` past the int64 range. Logged as sent.
  */
-function hincrbyCommand(c: Client, argv: Buffer[]): void {
+function hincrbyCommand(c: CommandContext, argv: Buffer[]): void {
   const incr = parseInt64(argv[3]!);
   if (incr === null) return c.reply.error(ERR.notInteger);
   const key = argv[1]!;
@@ -286,7 +286,7 @@ function hincrbyCommand(c: Client, argv: Buffer[]): void {
  * a float` for a bad field value, `ERR increment would produce NaN or
  * Infinity` for an infinite result. Logged as `HSET key field <result>`.
  */
-function hincrbyfloatCommand(c: Client, argv: Buffer[]): void {
+function hincrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
   const incr = parseLongDouble(argv[3]!.toString('latin1'));
   if (incr === null) return c.reply.error(ERR.notFloat);
   if (incr.inf) return c.reply.error('ERR value is NaN or Infinity');
@@ -319,7 +319,7 @@ function hincrbyfloatCommand(c: Client, argv: Buffer[]): void {
  * |count| fields drawn with repetition. WITHVALUES interleaves the values and
  * limits |count| to LONG_MAX/2 (`ERR value is out of range`).
  */
-function hrandfieldCommand(c: Client, argv: Buffer[]): void {
+function hrandfieldCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length === 2) {
     const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
     if (h === WRONG) return;
@@ -366,7 +366,7 @@ function hrandfieldCommand(c: Client, argv: Buffer[]): void {
  * listpack; a larger one is walked with {@link scanStep}. MATCH applies to
  * fields.
  */
-function hscanCommand(c: Client, argv: Buffer[]): void {
+function hscanCommand(c: CommandContext, argv: Buffer[]): void {
   const cursor = cursorOrReply(c, argv[2]!);
   if (cursor === null) return;
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
@@ -392,20 +392,20 @@ function hscanCommand(c: Client, argv: Buffer[]): void {
 
 /** The hash family's table entries. */
 export const hashCommands: CommandSpec[] = [
-  cmd('hset', -4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.', 'Set the string value of a hash field', hsetGeneric('hset', false)),
-  cmd('hsetnx', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Set the value of a hash field, only if the field does not exist', hsetnxCommand),
-  cmd('hget', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Get the value of a hash field', hgetCommand),
-  cmd('hmget', -3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields being requested.', 'Get the values of all the given hash fields', hmgetCommand),
-  cmd('hmset', -4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields being set.', 'Set multiple hash fields to multiple values', hsetGeneric('hmset', true)),
-  cmd('hgetall', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the fields and values in a hash', hgetallGeneric(WANT_FIELDS | WANT_VALUES)),
-  cmd('hdel', -3, ['write', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the number of fields to be removed.', 'Delete one or more hash fields', hdelCommand),
-  cmd('hexists', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Determine if a hash field exists', hexistsCommand),
-  cmd('hlen', 2, ['readonly', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Get the number of fields in a hash', hlenCommand),
-  cmd('hkeys', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the fields in a hash', hgetallGeneric(WANT_FIELDS)),
-  cmd('hvals', 2, ['readonly'], [1, 1, 1], 'hash', '2.0.0', 'O(N) where N is the size of the hash.', 'Get all the values in a hash', hgetallGeneric(WANT_VALUES)),
-  cmd('hstrlen', 3, ['readonly', 'fast'], [1, 1, 1], 'hash', '3.2.0', 'O(1)', 'Get the length of the value of a hash field', hstrlenCommand),
-  cmd('hincrby', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.0.0', 'O(1)', 'Increment the integer value of a hash field by the given number', hincrbyCommand),
-  cmd('hincrbyfloat', 4, ['write', 'denyoom', 'fast'], [1, 1, 1], 'hash', '2.6.0', 'O(1)', 'Increment the float value of a hash field by the given amount', hincrbyfloatCommand),
-  cmd('hrandfield', -2, ['readonly'], [1, 1, 1], 'hash', '6.2.0', 'O(N) where N is the number of fields returned', 'Get one or multiple random fields from a hash', hrandfieldCommand),
-  cmd('hscan', -3, ['readonly'], [1, 1, 1], 'hash', '2.8.0', 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', 'Incrementally iterate hash fields and associated values', hscanCommand),
+  command({ name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'hash', since: '2.0.0', complexity: 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.', summary: 'Set the string value of a hash field', handler: hsetGeneric('hset', false) }),
+  command({ name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'hash', since: '2.0.0', complexity: 'O(1)', summary: 'Set the value of a hash field, only if the field does not exist', handler: hsetnxCommand }),
+  command({ name: 'hget', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.0.0', complexity: 'O(1)', summary: 'Get the value of a hash field', handler: hgetCommand }),
+  command({ name: 'hmget', arity: -3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the number of fields being requested.', summary: 'Get the values of all the given hash fields', handler: hmgetCommand }),
+  command({ name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the number of fields being set.', summary: 'Set multiple hash fields to multiple values', handler: hsetGeneric('hmset', true) }),
+  command({ name: 'hgetall', arity: 2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the size of the hash.', summary: 'Get all the fields and values in a hash', handler: hgetallGeneric(WANT_FIELDS | WANT_VALUES) }),
+  command({ name: 'hdel', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'delete'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the number of fields to be removed.', summary: 'Delete one or more hash fields', handler: hdelCommand }),
+  command({ name: 'hexists', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'hash', since: '2.0.0', complexity: 'O(1)', summary: 'Determine if a hash field exists', handler: hexistsCommand }),
+  command({ name: 'hlen', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'hash', since: '2.0.0', complexity: 'O(1)', summary: 'Get the number of fields in a hash', handler: hlenCommand }),
+  command({ name: 'hkeys', arity: 2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the size of the hash.', summary: 'Get all the fields in a hash', handler: hgetallGeneric(WANT_FIELDS) }),
+  command({ name: 'hvals', arity: 2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.0.0', complexity: 'O(N) where N is the size of the hash.', summary: 'Get all the values in a hash', handler: hgetallGeneric(WANT_VALUES) }),
+  command({ name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'hash', since: '3.2.0', complexity: 'O(1)', summary: 'Get the length of the value of a hash field', handler: hstrlenCommand }),
+  command({ name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'hash', since: '2.0.0', complexity: 'O(1)', summary: 'Increment the integer value of a hash field by the given number', handler: hincrbyCommand }),
+  command({ name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'hash', since: '2.6.0', complexity: 'O(1)', summary: 'Increment the float value of a hash field by the given amount', handler: hincrbyfloatCommand }),
+  command({ name: 'hrandfield', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '6.2.0', complexity: 'O(N) where N is the number of fields returned', summary: 'Get one or multiple random fields from a hash', handler: hrandfieldCommand }),
+  command({ name: 'hscan', arity: -3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'hash', since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', summary: 'Incrementally iterate hash fields and associated values', handler: hscanCommand }),
 ];

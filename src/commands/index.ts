@@ -2,9 +2,10 @@
  * Every command family's table entries, in the order COMMAND lists them.
  * A new family adds its file here and nowhere else.
  */
-import type { CommandSpec } from './table.js';
+import type { CommandSpec } from './context.js';
 import { connectionCommands } from './connection.js';
-import { serverCommands } from './server.js';
+import { adminCommands } from './admin.js';
+import { introspectionCommands } from './introspection.js';
 import { stringCommands } from './strings.js';
 import { keyCommands } from './keys.js';
 import { hashCommands } from './hashes.js';
@@ -14,5 +15,5 @@ import { zsetCommands } from './zsets.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
-  return [...connectionCommands, ...serverCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...listCommands, ...setCommands, ...zsetCommands];
+  return [...connectionCommands, ...adminCommands, ...introspectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...listCommands, ...setCommands, ...zsetCommands];
 }

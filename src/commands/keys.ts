@@ -10,9 +10,9 @@
 import { EntryType } from '../store/arena.js';
 import { AccessMode, idleMs, lfuDecayed } from '../store/eviction.js';
 import { globMatch, matchesAll } from '../store/glob.js';
-import type { Client } from '../server/client.js';
-import { cmd, container, type CommandSpec } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64, word } from './util.js';
+import type { CommandContext, CommandSpec, OtherDbKey } from './context.js';
+import { command, container, keyAt } from './table.js';
+import { ERR, isWord, longOrReply, parseInt64, parseLong, word } from './util.js';
 
 /** The name TYPE reports for an entry type. */
 export function typeName(t: number): string {
@@ -33,7 +33,7 @@ export function typeName(t: number): string {
 }
 
 /** DEL key [key ...] / UNLINK: the keys that existed are logged as one DEL. */
-function delCommand(c: Client, argv: Buffer[]): void {
+function delCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const gone: Buffer[] = [];
   for (let j = 1; j < argv.length; j++) {
@@ -44,27 +44,27 @@ function delCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** EXISTS key [key ...]: a key named twice counts twice. Does not count as an access (Redis's LOOKUP_NOTOUCH). */
-function existsCommand(c: Client, argv: Buffer[]): void {
+function existsCommand(c: CommandContext, argv: Buffer[]): void {
   let n = 0;
   for (let j = 1; j < argv.length; j++) if (c.db.peek(argv[j]!) >= 0) n++;
   c.reply.int(n);
 }
 
 /** TOUCH key [key ...]: counts an access to each key (LRU clock, LFU counter) and replies how many exist. */
-function touchCommand(c: Client, argv: Buffer[]): void {
+function touchCommand(c: CommandContext, argv: Buffer[]): void {
   let n = 0;
   for (let j = 1; j < argv.length; j++) if (c.db.lookup(argv[j]!) >= 0) n++;
   c.reply.int(n);
 }
 
 /** TYPE key */
-function typeCommand(c: Client, argv: Buffer[]): void {
+function typeCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = c.db.peek(argv[1]!);
   c.reply.simple(slot < 0 ? 'none' : typeName(c.db.type(slot)));
 }
 
 /** KEYS pattern: every live key matching, in index order. */
-function keysCommand(c: Client, argv: Buffer[]): void {
+function keysCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const pattern = argv[1]!;
   const all = matchesAll(pattern);
@@ -82,7 +82,7 @@ function keysCommand(c: Client, argv: Buffer[]): void {
  *
  * @returns the cursor, or null after replying
  */
-export function cursorOrReply(c: Client, arg: Buffer): number | null {
+export function cursorOrReply(c: CommandContext, arg: Buffer): number | null {
   // strtoul semantics, as Redis parses cursors: a leading '-' wraps around.
   const m = /^(-?)([0-9]+)$/.exec(arg.toString('latin1'));
   if (m === null || BigInt(m[2]!) > 0xffff_ffff_ffff_ffffn) {
@@ -94,7 +94,7 @@ export function cursorOrReply(c: Client, arg: Buffer): number | null {
 }
 
 /** SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
-function scanCommand(c: Client, argv: Buffer[]): void {
+function scanCommand(c: CommandContext, argv: Buffer[]): void {
   const cursor = cursorOrReply(c, argv[1]!);
   if (cursor === null) return;
   let count = 10;
@@ -131,7 +131,7 @@ function scanCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** RANDOMKEY: a random live key, expired picks removed and retried (db.c `dbRandomKey`). */
-function randomkeyCommand(c: Client): void {
+function randomkeyCommand(c: CommandContext): void {
   const db = c.db;
   for (let tries = 0; tries < 1000; tries++) {
     const slot = db.randomSlot();
@@ -147,7 +147,7 @@ function randomkeyCommand(c: Client): void {
 
 /** RENAME key newkey / RENAMENX (db.c `renameGenericCommand`). */
 function renameGeneric(nx: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const db = c.db;
     const src = argv[1]!;
     const dst = argv[2]!;
@@ -168,7 +168,7 @@ function renameGeneric(nx: boolean) {
  *
  * @returns the index, or null after replying
  */
-export function dbIndexOrReply(c: Client, arg: Buffer): number | null {
+export function dbIndexOrReply(c: CommandContext, arg: Buffer): number | null {
   const id = longOrReply(c, arg);
   if (id === null) return null;
   if (id < 0 || id >= c.server.keyspace.dbs.length || id > 2 ** 31 - 1) {
@@ -179,7 +179,7 @@ export function dbIndexOrReply(c: Client, arg: Buffer): number | null {
 }
 
 /** COPY source destination [DB destination-db] [REPLACE] */
-function copyCommand(c: Client, argv: Buffer[]): void {
+function copyCommand(c: CommandContext, argv: Buffer[]): void {
   let replace = false;
   let dstIndex = c.dbIndex;
   for (let j = 3; j < argv.length; j++) {
@@ -206,8 +206,25 @@ function copyCommand(c: Client, argv: Buffer[]): void {
   c.reply.int(1);
 }
 
+/** COPY ... DB n writes its destination key in database n (the key specs name it as a key of the selected one). */
+function copyOtherDbKeys(argv: readonly Buffer[]): OtherDbKey[] {
+  const out: OtherDbKey[] = [];
+  for (let j = 3; j + 1 < argv.length; j++) {
+    if (!isWord(argv[j]!, 'DB')) continue;
+    const db = parseLong(argv[j + 1]!);
+    if (db !== null) out.push({ db, key: argv[2]! });
+  }
+  return out;
+}
+
+/** MOVE key db writes `key` in database `db`. */
+function moveOtherDbKeys(argv: readonly Buffer[]): OtherDbKey[] {
+  const db = parseLong(argv[2]!);
+  return db === null ? [] : [{ db, key: argv[1]! }];
+}
+
 /** MOVE key db */
-function moveCommand(c: Client, argv: Buffer[]): void {
+function moveCommand(c: CommandContext, argv: Buffer[]): void {
   const dstIndex = dbIndexOrReply(c, argv[2]!);
   if (dstIndex === null) return;
   const src = c.db;
@@ -239,7 +256,7 @@ const EXPIRE_LT = 8;
  * @param seconds whether the time is in seconds
  */
 function expireGeneric(name: string, relative: boolean, seconds: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     let flags = 0;
     for (let j = 3; j < argv.length; j++) {
       const w = word(argv[j]!);
@@ -291,7 +308,7 @@ function expireGeneric(name: string, relative: boolean, seconds: boolean) {
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME (expire.c `ttlGenericCommand`). */
 function ttlGeneric(ms: boolean, absolute: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const db = c.db;
     const slot = db.peek(argv[1]!);
     if (slot < 0) return c.reply.int(-2);
@@ -304,7 +321,7 @@ function ttlGeneric(ms: boolean, absolute: boolean) {
 }
 
 /** PERSIST key */
-function persistCommand(c: Client, argv: Buffer[]): void {
+function persistCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const key = argv[1]!;
   const slot = db.lookup(key);
@@ -320,7 +337,7 @@ function persistCommand(c: Client, argv: Buffer[]): void {
  * outgrow Redis's default limits, then the large one). See
  * https://redis.io/docs/latest/commands/object-encoding/
  */
-function objectEncodingCommand(c: Client, argv: Buffer[]): void {
+function objectEncodingCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
@@ -340,7 +357,7 @@ const SWITCH_NOTE = 'Please note that when switching between policies at runtime
  * under an LFU policy (Redis's error) nor under FIFO, whose access word
  * holds the insertion time (the same error, naming FIFO).
  */
-function objectIdletimeCommand(c: Client, argv: Buffer[]): void {
+function objectIdletimeCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
@@ -354,7 +371,7 @@ function objectIdletimeCommand(c: Client, argv: Buffer[]): void {
  * OBJECT FREQ key: the key's logarithmic access counter after decay, under an
  * LFU policy (https://redis.io/docs/latest/commands/object-freq/).
  */
-function objectFreqCommand(c: Client, argv: Buffer[]): void {
+function objectFreqCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
@@ -364,13 +381,13 @@ function objectFreqCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** OBJECT REFCOUNT key: 1 for every key (values are never shared here). */
-function objectRefcountCommand(c: Client, argv: Buffer[]): void {
+function objectRefcountCommand(c: CommandContext, argv: Buffer[]): void {
   if (c.db.peek(argv[2]!) < 0) return c.reply.nullBulk();
   c.reply.int(1);
 }
 
 /** OBJECT HELP */
-function objectHelpCommand(c: Client): void {
+function objectHelpCommand(c: CommandContext): void {
   const lines = [
     'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
     'ENCODING <key>',
@@ -394,32 +411,32 @@ function objectHelpCommand(c: Client): void {
 
 /** The generic key family's table entries. */
 export const keyCommands: CommandSpec[] = [
-  cmd('del', -2, ['write'], [1, -1, 1], 'generic', '1.0.0', 'O(N) where N is the number of keys that will be removed.', 'Deletes one or more keys.', delCommand),
-  cmd('unlink', -2, ['write', 'fast'], [1, -1, 1], 'generic', '4.0.0', 'O(1) for each key removed regardless of its size.', 'Asynchronously deletes one or more keys.', delCommand),
-  cmd('exists', -2, ['readonly', 'fast'], [1, -1, 1], 'generic', '1.0.0', 'O(N) where N is the number of keys to check.', 'Determines whether one or more keys exist.', existsCommand),
-  cmd('touch', -2, ['readonly', 'fast'], [1, -1, 1], 'generic', '3.2.1', 'O(N) where N is the number of keys that will be touched.', 'Returns the number of existing keys out of those specified after updating the time they were last accessed.', touchCommand),
-  cmd('type', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Determines the type of value stored at a key.', typeCommand),
-  cmd('keys', 2, ['readonly'], null, 'generic', '1.0.0', 'O(N) with N being the number of keys in the database.', 'Returns all key names that match a pattern.', keysCommand),
-  cmd('scan', -2, ['readonly'], null, 'generic', '2.8.0', 'O(1) for every call. O(N) for a complete iteration.', 'Iterates over the key names in the database.', scanCommand),
-  cmd('randomkey', 1, ['readonly'], null, 'generic', '1.0.0', 'O(1)', 'Returns a random key name from the database.', randomkeyCommand),
-  cmd('rename', 3, ['write'], [1, 2, 1], 'generic', '1.0.0', 'O(1)', 'Renames a key and overwrites the destination.', renameGeneric(false)),
-  cmd('renamenx', 3, ['write', 'fast'], [1, 2, 1], 'generic', '1.0.0', 'O(1)', 'Renames a key only when the target key name doesn\'t exist.', renameGeneric(true)),
-  cmd('copy', -3, ['write', 'denyoom'], [1, 2, 1], 'generic', '6.2.0', 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', 'Copies the value of a key to a new key.', copyCommand),
-  cmd('move', 3, ['write', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Moves a key to another database.', moveCommand),
-  cmd('expire', -3, ['write', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Sets the expiration time of a key in seconds.', expireGeneric('expire', true, true)),
-  cmd('pexpire', -3, ['write', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Sets the expiration time of a key in milliseconds.', expireGeneric('pexpire', true, false)),
-  cmd('expireat', -3, ['write', 'fast'], [1, 1, 1], 'generic', '1.2.0', 'O(1)', 'Sets the expiration time of a key to a Unix timestamp.', expireGeneric('expireat', false, true)),
-  cmd('pexpireat', -3, ['write', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Sets the expiration time of a key to a Unix milliseconds timestamp.', expireGeneric('pexpireat', false, false)),
-  cmd('ttl', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '1.0.0', 'O(1)', 'Returns the expiration time in seconds of a key.', ttlGeneric(false, false)),
-  cmd('pttl', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '2.6.0', 'O(1)', 'Returns the expiration time in milliseconds of a key.', ttlGeneric(true, false)),
-  cmd('expiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix timestamp.', ttlGeneric(false, true)),
-  cmd('pexpiretime', 2, ['readonly', 'fast'], [1, 1, 1], 'generic', '7.0.0', 'O(1)', 'Returns the expiration time of a key as a Unix milliseconds timestamp.', ttlGeneric(true, true)),
+  command({ name: 'del', arity: -2, flags: ['write'], keys: [keyAt(1, ['RM', 'delete'], -1)], group: 'generic', since: '1.0.0', complexity: 'O(N) where N is the number of keys that will be removed.', summary: 'Deletes one or more keys.', handler: delCommand }),
+  command({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RM', 'delete'], -1)], group: 'generic', since: '4.0.0', complexity: 'O(1) for each key removed regardless of its size.', summary: 'Asynchronously deletes one or more keys.', handler: delCommand }),
+  command({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'], -1)], group: 'generic', since: '1.0.0', complexity: 'O(N) where N is the number of keys to check.', summary: 'Determines whether one or more keys exist.', handler: existsCommand }),
+  command({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'], -1)], group: 'generic', since: '3.2.1', complexity: 'O(N) where N is the number of keys that will be touched.', summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.', handler: touchCommand }),
+  command({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Determines the type of value stored at a key.', handler: typeCommand }),
+  command({ name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', since: '1.0.0', complexity: 'O(N) with N being the number of keys in the database.', summary: 'Returns all key names that match a pattern.', handler: keysCommand }),
+  command({ name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration.', summary: 'Iterates over the key names in the database.', handler: scanCommand }),
+  command({ name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Returns a random key name from the database.', handler: randomkeyCommand }),
+  command({ name: 'rename', arity: 3, flags: ['write'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'update'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Renames a key and overwrites the destination.', handler: renameGeneric(false) }),
+  command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'insert'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Renames a key only when the target key name doesn\'t exist.', handler: renameGeneric(true) }),
+  command({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RO', 'access']), keyAt(2, ['OW', 'update'])], otherDbKeys: copyOtherDbKeys, group: 'generic', since: '6.2.0', complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', summary: 'Copies the value of a key to a new key.', handler: copyCommand }),
+  command({ name: 'move', arity: 3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], otherDbKeys: moveOtherDbKeys, group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Moves a key to another database.', handler: moveCommand }),
+  command({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key in seconds.', handler: expireGeneric('expire', true, true) }),
+  command({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key in milliseconds.', handler: expireGeneric('pexpire', true, false) }),
+  command({ name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '1.2.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key to a Unix timestamp.', handler: expireGeneric('expireat', false, true) }),
+  command({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', handler: expireGeneric('pexpireat', false, false) }),
+  command({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the expiration time in seconds of a key.', handler: ttlGeneric(false, false) }),
+  command({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Returns the expiration time in milliseconds of a key.', handler: ttlGeneric(true, false) }),
+  command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '7.0.0', complexity: 'O(1)', summary: 'Returns the expiration time of a key as a Unix timestamp.', handler: ttlGeneric(false, true) }),
+  command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '7.0.0', complexity: 'O(1)', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', handler: ttlGeneric(true, true) }),
   container('object', 'generic', '2.2.3', 'A container for object introspection commands.', [
-    cmd('object|encoding', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the internal encoding of a Redis object.', objectEncodingCommand),
-    cmd('object|freq', 3, ['readonly'], [2, 2, 1], 'generic', '4.0.0', 'O(1)', 'Returns the logarithmic access frequency counter of a Redis object.', objectFreqCommand),
-    cmd('object|idletime', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the time since the last access to a Redis object.', objectIdletimeCommand),
-    cmd('object|refcount', 3, ['readonly'], [2, 2, 1], 'generic', '2.2.3', 'O(1)', 'Returns the reference count of a value of a key.', objectRefcountCommand),
-    cmd('object|help', 2, ['loading', 'stale'], null, 'generic', '6.2.0', 'O(1)', 'Returns helpful text about the different subcommands.', objectHelpCommand),
+    command({ name: 'object|encoding', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the internal encoding of a Redis object.', handler: objectEncodingCommand }),
+    command({ name: 'object|freq', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '4.0.0', complexity: 'O(1)', summary: 'Returns the logarithmic access frequency counter of a Redis object.', handler: objectFreqCommand }),
+    command({ name: 'object|idletime', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the time since the last access to a Redis object.', handler: objectIdletimeCommand }),
+    command({ name: 'object|refcount', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the reference count of a value of a key.', handler: objectRefcountCommand }),
+    command({ name: 'object|help', arity: 2, flags: ['loading', 'stale'], group: 'generic', since: '6.2.0', complexity: 'O(1)', summary: 'Returns helpful text about the different subcommands.', handler: objectHelpCommand }),
   ]),
-  cmd('persist', 2, ['write', 'fast'], [1, 1, 1], 'generic', '2.2.0', 'O(1)', 'Removes the expiration time of a key.', persistCommand),
+  command({ name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.2.0', complexity: 'O(1)', summary: 'Removes the expiration time of a key.', handler: persistCommand }),
 ];

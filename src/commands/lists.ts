@@ -1,6 +1,6 @@
 /**
  * List commands, after Redis 7.0's t_list.c, including the blocking pops
- * (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH) served through src/server/blocking.ts.
+ * (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH) served through ./blocking.ts.
  *
  * Effects logged (docs/FORMAT.md, "Effects"): every list command is
  * deterministic, so a change is logged as the command itself, and only when
@@ -15,9 +15,8 @@
  */
 import { EntryType } from '../store/arena.js';
 import { ListValue } from '../store/collections.js';
-import type { Client } from '../server/client.js';
-import type { BlockedCommand } from '../server/blocking.js';
-import { cmd, type CommandSpec } from './table.js';
+import type { BlockedCommand, CommandContext, CommandSpec } from './context.js';
+import { command, keyAt } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64, parseLong } from './util.js';
 import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
 import { parseLongDouble, type LongDouble } from './longdouble.js';
@@ -25,24 +24,24 @@ import { parseLongDouble, type LongDouble } from './longdouble.js';
 const LLONG_MIN = -(2 ** 63);
 
 /** The list at `key` of the client's database for a write: the list, null when absent, or WRONG after replying WRONGTYPE. */
-function listForWrite(c: Client, key: Buffer): ListValue | null | typeof WRONG {
+function listForWrite(c: CommandContext, key: Buffer): ListValue | null | typeof WRONG {
   return lookupCollection<ListValue>(c, c.db, key, EntryType.List);
 }
 
 /** The list at `key` for a read, counting a keyspace hit or miss. */
-function listForRead(c: Client, key: Buffer): ListValue | null | typeof WRONG {
+function listForRead(c: CommandContext, key: Buffer): ListValue | null | typeof WRONG {
   return readCollection<ListValue>(c, key, EntryType.List);
 }
 
 /** The list at `key` of the client's database, or null when absent or of another type (no reply: blocked clients being served). */
-function listOrNull(c: Client, key: Buffer): ListValue | null {
+function listOrNull(c: CommandContext, key: Buffer): ListValue | null {
   const slot = c.db.lookup(key);
   if (slot < 0 || c.db.type(slot) !== EntryType.List) return null;
   return c.db.collection(slot) as ListValue;
 }
 
 /** Parses LEFT or RIGHT (LMOVE, BLMOVE): true for LEFT, false for RIGHT, null after replying `ERR syntax error`. */
-function sideOrReply(c: Client, arg: Buffer): boolean | null {
+function sideOrReply(c: CommandContext, arg: Buffer): boolean | null {
   if (isWord(arg, 'LEFT')) return true;
   if (isWord(arg, 'RIGHT')) return false;
   c.reply.error(ERR.syntax);
@@ -58,7 +57,7 @@ function sideOrReply(c: Client, arg: Buffer): boolean | null {
  */
 function pushGeneric(left: boolean, onlyIfExists: boolean) {
   const name = left ? 'LPUSH' : 'RPUSH';
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const key = argv[1]!;
     let list = listForWrite(c, key);
     if (list === WRONG) return;
@@ -81,7 +80,7 @@ function pushGeneric(left: boolean, onlyIfExists: boolean) {
  * Pushes `value` onto `dstKey` (created when absent; `dst` is its list, or
  * null), as Redis's `lmoveHandlePush`.
  */
-function pushTo(c: Client, dstKey: Buffer, dst: ListValue | null, value: string, left: boolean): void {
+function pushTo(c: CommandContext, dstKey: Buffer, dst: ListValue | null, value: string, left: boolean): void {
   const list = dst ?? new ListValue();
   if (left) list.pushLeft(value);
   else list.pushRight(value);
@@ -98,7 +97,7 @@ function pushTo(c: Client, dstKey: Buffer, dst: ListValue | null, value: string,
  */
 function popGeneric(left: boolean) {
   const name = left ? 'LPOP' : 'RPOP';
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     if (argv.length > 3) return c.reply.error(`ERR wrong number of arguments for '${name.toLowerCase()}' command`);
     const hasCount = argv.length === 3;
     let count = 0;
@@ -134,7 +133,7 @@ function popGeneric(left: boolean) {
  *
  * @param effect the effect to log when an element moved
  */
-function moveGeneric(c: Client, srcKey: Buffer, dstKey: Buffer, fromLeft: boolean, toLeft: boolean, effect: (string | Buffer)[]): void {
+function moveGeneric(c: CommandContext, srcKey: Buffer, dstKey: Buffer, fromLeft: boolean, toLeft: boolean, effect: (string | Buffer)[]): void {
   const src = listForWrite(c, srcKey);
   if (src === WRONG) return;
   if (src === null || src.size === 0) return c.reply.nullBulk();
@@ -148,7 +147,7 @@ function moveGeneric(c: Client, srcKey: Buffer, dstKey: Buffer, fromLeft: boolea
 }
 
 /** LMOVE source destination LEFT|RIGHT LEFT|RIGHT. */
-function lmoveCommand(c: Client, argv: Buffer[]): void {
+function lmoveCommand(c: CommandContext, argv: Buffer[]): void {
   const from = sideOrReply(c, argv[3]!);
   if (from === null) return;
   const to = sideOrReply(c, argv[4]!);
@@ -157,7 +156,7 @@ function lmoveCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** RPOPLPUSH source destination: LMOVE source destination RIGHT LEFT. */
-function rpoplpushCommand(c: Client, argv: Buffer[]): void {
+function rpoplpushCommand(c: CommandContext, argv: Buffer[]): void {
   moveGeneric(c, argv[1]!, argv[2]!, false, true, ['RPOPLPUSH', argv[1]!, argv[2]!]);
 }
 
@@ -168,7 +167,7 @@ function lmoveEffect(src: Buffer, dst: Buffer, fromLeft: boolean, toLeft: boolea
 // ---------------------------------------------------------------- reads
 
 /** LLEN key: the length, 0 when absent. */
-function llenCommand(c: Client, argv: Buffer[]): void {
+function llenCommand(c: CommandContext, argv: Buffer[]): void {
   const list = listForRead(c, argv[1]!);
   if (list === WRONG) return;
   c.reply.int(list === null ? 0 : list.size);
@@ -190,7 +189,7 @@ function clampRange(start: number, end: number, len: number): [number, number] |
 }
 
 /** LRANGE key start stop: the elements in the inclusive range, an empty array when absent. */
-function lrangeCommand(c: Client, argv: Buffer[]): void {
+function lrangeCommand(c: CommandContext, argv: Buffer[]): void {
   const start = longOrReply(c, argv[2]!);
   if (start === null) return;
   const end = longOrReply(c, argv[3]!);
@@ -204,7 +203,7 @@ function lrangeCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** LINDEX key index: the element, or a null bulk when absent or out of range. */
-function lindexCommand(c: Client, argv: Buffer[]): void {
+function lindexCommand(c: CommandContext, argv: Buffer[]): void {
   const list = listForRead(c, argv[1]!);
   if (list === WRONG) return;
   if (list === null) return c.reply.nullBulk();
@@ -221,7 +220,7 @@ function lindexCommand(c: Client, argv: Buffer[]): void {
  * tail), or with COUNT an array of up to that many indexes (0: all).
  * Errors: RANK 0, negative COUNT or MAXLEN, `ERR syntax error`.
  */
-function lposCommand(c: Client, argv: Buffer[]): void {
+function lposCommand(c: CommandContext, argv: Buffer[]): void {
   let rank = 1;
   let count = -1; // -1: no COUNT option
   let maxlen = 0;
@@ -278,7 +277,7 @@ function lposCommand(c: Client, argv: Buffer[]): void {
 // ---------------------------------------------------------------- in-place writes
 
 /** LSET key index element: `ERR no such key`, `ERR index out of range`. */
-function lsetCommand(c: Client, argv: Buffer[]): void {
+function lsetCommand(c: CommandContext, argv: Buffer[]): void {
   const list = listForWrite(c, argv[1]!);
   if (list === WRONG) return;
   if (list === null) return c.reply.error(ERR.noSuchKey);
@@ -295,7 +294,7 @@ function lsetCommand(c: Client, argv: Buffer[]): void {
  * LINSERT key BEFORE|AFTER pivot element: the new length, -1 when the pivot
  * is not found, 0 when the key is absent.
  */
-function linsertCommand(c: Client, argv: Buffer[]): void {
+function linsertCommand(c: CommandContext, argv: Buffer[]): void {
   let after: boolean;
   if (isWord(argv[2]!, 'AFTER')) after = true;
   else if (isWord(argv[2]!, 'BEFORE')) after = false;
@@ -317,7 +316,7 @@ function linsertCommand(c: Client, argv: Buffer[]): void {
  * LREM key count element: removes the first `count` matches from the head
  * (count > 0), from the tail (count < 0), or all (0); replies how many.
  */
-function lremCommand(c: Client, argv: Buffer[]): void {
+function lremCommand(c: CommandContext, argv: Buffer[]): void {
   const count = longOrReply(c, argv[2]!);
   if (count === null) return;
   const key = argv[1]!;
@@ -333,7 +332,7 @@ function lremCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** LTRIM key start stop: keeps the inclusive range (an empty one deletes the key); replies OK. */
-function ltrimCommand(c: Client, argv: Buffer[]): void {
+function ltrimCommand(c: CommandContext, argv: Buffer[]): void {
   const start = longOrReply(c, argv[2]!);
   if (start === null) return;
   const end = longOrReply(c, argv[3]!);
@@ -403,7 +402,7 @@ function timeoutMillis(v: LongDouble): number {
  *
  * @returns the absolute deadline in Unix ms (0: none), or null after replying
  */
-function deadlineOrReply(c: Client, arg: Buffer): number | null {
+function deadlineOrReply(c: CommandContext, arg: Buffer): number | null {
   const v = parseLongDouble(arg.toString('latin1'));
   if (v === null) {
     c.reply.error('ERR timeout is not a float or out of range');
@@ -417,13 +416,8 @@ function deadlineOrReply(c: Client, arg: Buffer): number | null {
   return ms === 0 ? 0 : Date.now() + ms;
 }
 
-/** Whether `c` may block: a connection, not the replay client (blocking commands are never logged anyway). */
-function canBlock(c: Client): boolean {
-  return c.socket !== null && !c.server.replaying;
-}
-
 /** Pops one element of a non-empty list for BLPOP/BRPOP, logs `LPOP key` / `RPOP key`, replies `[key, element]`. */
-function servePop(c: Client, key: Buffer, list: ListValue, left: boolean): void {
+function servePop(c: CommandContext, key: Buffer, list: ListValue, left: boolean): void {
   const v = left ? list.popLeft()! : list.popRight()!;
   deleteIfEmpty(c.db, key, list);
   c.server.propagate(c.dbIndex, [left ? 'LPOP' : 'RPOP', key]);
@@ -438,7 +432,7 @@ function servePop(c: Client, key: Buffer, list: ListValue, left: boolean): void 
  * key. Replies `[key, element]`, or a null array on timeout.
  */
 function bpopGeneric(left: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const deadline = deadlineOrReply(c, argv[argv.length - 1]!);
     if (deadline === null) return;
     for (let j = 1; j < argv.length - 1; j++) {
@@ -446,7 +440,7 @@ function bpopGeneric(left: boolean) {
       if (list === WRONG) return;
       if (list !== null && list.size > 0) return servePop(c, argv[j]!, list, left);
     }
-    if (!canBlock(c)) return c.reply.nullArray();
+    if (!c.canBlock) return c.reply.nullArray();
     const blocked: BlockedCommand = {
       keys: argv.slice(1, -1).map((k) => Buffer.from(k)),
       deadline,
@@ -469,7 +463,7 @@ function bpopGeneric(left: boolean) {
  * null bulk on timeout. Served while blocked, a destination of another type
  * ends the wait with WRONGTYPE and moves nothing (Redis 7.0).
  */
-function bmoveGeneric(c: Client, argv: Buffer[], fromLeft: boolean, toLeft: boolean, rpoplpush: boolean): void {
+function bmoveGeneric(c: CommandContext, argv: Buffer[], fromLeft: boolean, toLeft: boolean, rpoplpush: boolean): void {
   const deadline = deadlineOrReply(c, argv[argv.length - 1]!);
   if (deadline === null) return;
   const srcKey = argv[1]!;
@@ -478,7 +472,7 @@ function bmoveGeneric(c: Client, argv: Buffer[], fromLeft: boolean, toLeft: bool
   const src = listForWrite(c, srcKey);
   if (src === WRONG) return;
   if (src !== null) return moveGeneric(c, srcKey, dstKey, fromLeft, toLeft, effect(srcKey, dstKey));
-  if (!canBlock(c)) return c.reply.nullBulk();
+  if (!c.canBlock) return c.reply.nullBulk();
   const dstCopy = Buffer.from(dstKey);
   const blocked: BlockedCommand = {
     keys: [Buffer.from(srcKey)],
@@ -503,7 +497,7 @@ function bmoveGeneric(c: Client, argv: Buffer[], fromLeft: boolean, toLeft: bool
 }
 
 /** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout. */
-function blmoveCommand(c: Client, argv: Buffer[]): void {
+function blmoveCommand(c: CommandContext, argv: Buffer[]): void {
   const from = sideOrReply(c, argv[3]!);
   if (from === null) return;
   const to = sideOrReply(c, argv[4]!);
@@ -512,7 +506,7 @@ function blmoveCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** BRPOPLPUSH source destination timeout. */
-function brpoplpushCommand(c: Client, argv: Buffer[]): void {
+function brpoplpushCommand(c: CommandContext, argv: Buffer[]): void {
   bmoveGeneric(c, argv, false, true, true);
 }
 
@@ -520,24 +514,24 @@ const PUSH_COMPLEXITY = 'O(1) for each element added, so O(N) to add N elements 
 
 /** The list family's table entries (arity, flags and key positions as Redis 7.0's COMMAND INFO). */
 export const listCommands: CommandSpec[] = [
-  cmd('lpush', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'list', '1.0.0', PUSH_COMPLEXITY, 'Prepend one or multiple elements to a list', pushGeneric(true, false)),
-  cmd('rpush', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'list', '1.0.0', PUSH_COMPLEXITY, 'Append one or multiple elements to a list', pushGeneric(false, false)),
-  cmd('lpushx', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'list', '2.2.0', PUSH_COMPLEXITY, 'Prepend an element to a list, only if the list exists', pushGeneric(true, true)),
-  cmd('rpushx', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'list', '2.2.0', PUSH_COMPLEXITY, 'Append an element to a list, only if the list exists', pushGeneric(false, true)),
-  cmd('lpop', -2, ['write', 'fast'], [1, 1, 1], 'list', '1.0.0', 'O(N) where N is the number of elements returned', 'Remove and get the first elements in a list', popGeneric(true)),
-  cmd('rpop', -2, ['write', 'fast'], [1, 1, 1], 'list', '1.0.0', 'O(N) where N is the number of elements returned', 'Remove and get the last elements in a list', popGeneric(false)),
-  cmd('llen', 2, ['readonly', 'fast'], [1, 1, 1], 'list', '1.0.0', 'O(1)', 'Get the length of a list', llenCommand),
-  cmd('lrange', 4, ['readonly'], [1, 1, 1], 'list', '1.0.0', 'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.', 'Get a range of elements from a list', lrangeCommand),
-  cmd('lindex', 3, ['readonly'], [1, 1, 1], 'list', '1.0.0', 'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).', 'Get an element from a list by its index', lindexCommand),
-  cmd('lset', 4, ['write', 'denyoom'], [1, 1, 1], 'list', '1.0.0', 'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).', 'Set the value of an element in a list by its index', lsetCommand),
-  cmd('linsert', 5, ['write', 'denyoom'], [1, 1, 1], 'list', '2.2.0', 'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).', 'Insert an element before or after another element in a list', linsertCommand),
-  cmd('lrem', 4, ['write'], [1, 1, 1], 'list', '1.0.0', 'O(N+M) where N is the length of the list and M is the number of elements removed.', 'Remove elements from a list', lremCommand),
-  cmd('ltrim', 4, ['write'], [1, 1, 1], 'list', '1.0.0', 'O(N) where N is the number of elements to be removed by the operation.', 'Trim a list to the specified range', ltrimCommand),
-  cmd('lpos', -3, ['readonly'], [1, 1, 1], 'list', '6.0.6', 'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.', 'Return the index of matching elements on a list', lposCommand),
-  cmd('lmove', 5, ['write', 'denyoom'], [1, 2, 1], 'list', '6.2.0', 'O(1)', 'Pop an element from a list, push it to another list and return it', lmoveCommand),
-  cmd('rpoplpush', 3, ['write', 'denyoom'], [1, 2, 1], 'list', '1.2.0', 'O(1)', 'Remove the last element in a list, prepend it to another list and return it', rpoplpushCommand),
-  cmd('blpop', -3, ['write', 'noscript', 'blocking'], [1, -2, 1], 'list', '2.0.0', 'O(N) where N is the number of provided keys.', 'Remove and get the first element in a list, or block until one is available', bpopGeneric(true)),
-  cmd('brpop', -3, ['write', 'noscript', 'blocking'], [1, -2, 1], 'list', '2.0.0', 'O(N) where N is the number of provided keys.', 'Remove and get the last element in a list, or block until one is available', bpopGeneric(false)),
-  cmd('blmove', 6, ['write', 'denyoom', 'noscript', 'blocking'], [1, 2, 1], 'list', '6.2.0', 'O(1)', 'Pop an element from a list, push it to another list and return it; or block until one is available', blmoveCommand),
-  cmd('brpoplpush', 4, ['write', 'denyoom', 'noscript', 'blocking'], [1, 2, 1], 'list', '2.2.0', 'O(1)', 'Pop an element from a list, push it to another list and return it; or block until one is available', brpoplpushCommand),
+  command({ name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '1.0.0', complexity: PUSH_COMPLEXITY, summary: 'Prepend one or multiple elements to a list', handler: pushGeneric(true, false) }),
+  command({ name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '1.0.0', complexity: PUSH_COMPLEXITY, summary: 'Append one or multiple elements to a list', handler: pushGeneric(false, false) }),
+  command({ name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: PUSH_COMPLEXITY, summary: 'Prepend an element to a list, only if the list exists', handler: pushGeneric(true, true) }),
+  command({ name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: PUSH_COMPLEXITY, summary: 'Append an element to a list, only if the list exists', handler: pushGeneric(false, true) }),
+  command({ name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements returned', summary: 'Remove and get the first elements in a list', handler: popGeneric(true) }),
+  command({ name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements returned', summary: 'Remove and get the last elements in a list', handler: popGeneric(false) }),
+  command({ name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'list', since: '1.0.0', complexity: 'O(1)', summary: 'Get the length of a list', handler: llenCommand }),
+  command({ name: 'lrange', arity: 4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '1.0.0', complexity: 'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.', summary: 'Get a range of elements from a list', handler: lrangeCommand }),
+  command({ name: 'lindex', arity: 3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).', summary: 'Get an element from a list by its index', handler: lindexCommand }),
+  command({ name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'update'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).', summary: 'Set the value of an element in a list by its index', handler: lsetCommand }),
+  command({ name: 'linsert', arity: 5, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: 'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).', summary: 'Insert an element before or after another element in a list', handler: linsertCommand }),
+  command({ name: 'lrem', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N+M) where N is the length of the list and M is the number of elements removed.', summary: 'Remove elements from a list', handler: lremCommand }),
+  command({ name: 'ltrim', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements to be removed by the operation.', summary: 'Trim a list to the specified range', handler: ltrimCommand }),
+  command({ name: 'lpos', arity: -3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '6.0.6', complexity: 'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.', summary: 'Return the index of matching elements on a list', handler: lposCommand }),
+  command({ name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '6.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it', handler: lmoveCommand }),
+  command({ name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '1.2.0', complexity: 'O(1)', summary: 'Remove the last element in a list, prepend it to another list and return it', handler: rpoplpushCommand }),
+  command({ name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete'], -2)], group: 'list', since: '2.0.0', complexity: 'O(N) where N is the number of provided keys.', summary: 'Remove and get the first element in a list, or block until one is available', handler: bpopGeneric(true) }),
+  command({ name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete'], -2)], group: 'list', since: '2.0.0', complexity: 'O(N) where N is the number of provided keys.', summary: 'Remove and get the last element in a list, or block until one is available', handler: bpopGeneric(false) }),
+  command({ name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '6.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', handler: blmoveCommand }),
+  command({ name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', handler: brpoplpushCommand }),
 ];

@@ -13,21 +13,21 @@
  */
 import { EntryType } from '../store/arena.js';
 import { SetValue, scanStep } from '../store/collections.js';
-import type { Client } from '../server/client.js';
-import { cmd, type CommandFlag, type CommandSpec } from './table.js';
+import type { CommandContext, CommandSpec } from './context.js';
+import { command, keyAt, keysCounted } from './table.js';
 import { ERR, isWord, parseInt64 } from './util.js';
 import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
 import { cursorOrReply } from './keys.js';
 import { elementMatches, randomCountOrReply, randomIndex, replyEmptyScan, sampleIndexes, scanOptionsOrReply } from './hashes.js';
 
 /** Replies `members` as an array of bulk strings. */
-function replyMembers(c: Client, members: readonly string[]): void {
+function replyMembers(c: CommandContext, members: readonly string[]): void {
   c.reply.arrayLen(members.length);
   for (const m of members) c.reply.bulkLatin1(m);
 }
 
 /** SADD key member [member ...]: the number of members added. */
-function saddCommand(c: Client, argv: Buffer[]): void {
+function saddCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const db = c.db;
   const found = lookupCollection<SetValue>(c, db, key, EntryType.Set);
@@ -43,7 +43,7 @@ function saddCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SREM key member [member ...]: the number removed; the key goes when the set empties. */
-function sremCommand(c: Client, argv: Buffer[]): void {
+function sremCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const db = c.db;
   const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
@@ -69,7 +69,7 @@ function sremCommand(c: Client, argv: Buffer[]): void {
  * WRONGTYPE when either key holds another type; with source = destination,
  * whether the member is there.
  */
-function smoveCommand(c: Client, argv: Buffer[]): void {
+function smoveCommand(c: CommandContext, argv: Buffer[]): void {
   const srcKey = argv[1]!;
   const dstKey = argv[2]!;
   const db = c.db;
@@ -96,14 +96,14 @@ function smoveCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SISMEMBER key member: 1 or 0. */
-function sismemberCommand(c: Client, argv: Buffer[]): void {
+function sismemberCommand(c: CommandContext, argv: Buffer[]): void {
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
   c.reply.int(s !== null && s.has(el(argv[2]!)) ? 1 : 0);
 }
 
 /** SMISMEMBER key member [member ...]: 1 or 0 per member. */
-function smismemberCommand(c: Client, argv: Buffer[]): void {
+function smismemberCommand(c: CommandContext, argv: Buffer[]): void {
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
   c.reply.arrayLen(argv.length - 2);
@@ -111,7 +111,7 @@ function smismemberCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SCARD key: the number of members, 0 for a missing key. */
-function scardCommand(c: Client, argv: Buffer[]): void {
+function scardCommand(c: CommandContext, argv: Buffer[]): void {
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
   c.reply.int(s === null ? 0 : s.size);
@@ -123,7 +123,7 @@ function scardCommand(c: Client, argv: Buffer[]): void {
  * positive`); a count at least the set's size returns the whole set and
  * deletes the key (logged as DEL).
  */
-function spopCommand(c: Client, argv: Buffer[]): void {
+function spopCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.reply.error(ERR.syntax);
   const key = argv[1]!;
   const db = c.db;
@@ -165,7 +165,7 @@ function spopCommand(c: Client, argv: Buffer[]): void {
  * members (the whole set when it has no more); a negative one: |count|
  * members drawn with repetition.
  */
-function srandmemberCommand(c: Client, argv: Buffer[]): void {
+function srandmemberCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.reply.error(ERR.syntax);
   if (argv.length === 2) {
     const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
@@ -201,7 +201,7 @@ function srandmemberCommand(c: Client, argv: Buffer[]): void {
  *
  * @returns the sets in argument order, or null after replying WRONGTYPE
  */
-function sourceSets(c: Client, keys: readonly Buffer[], forStore: boolean): (SetValue | null)[] | null {
+function sourceSets(c: CommandContext, keys: readonly Buffer[], forStore: boolean): (SetValue | null)[] | null {
   const sets: (SetValue | null)[] = [];
   for (const key of keys) {
     const s = forStore ? lookupCollection<SetValue>(c, c.db, key, EntryType.Set) : readCollection<SetValue>(c, key, EntryType.Set);
@@ -217,7 +217,7 @@ function sourceSets(c: Client, keys: readonly Buffer[], forStore: boolean): (Set
  * command is logged as sent (under `name`, its canonical name); an empty one deletes `dst`, logged as DEL when
  * there was something to delete.
  */
-function storeResult(c: Client, name: string, dst: Buffer, members: readonly string[], argv: Buffer[]): void {
+function storeResult(c: CommandContext, name: string, dst: Buffer, members: readonly string[], argv: Buffer[]): void {
   const db = c.db;
   if (members.length === 0) {
     if (db.delete(dst)) c.server.propagate(c.dbIndex, ['DEL', dst]);
@@ -258,7 +258,7 @@ function intersect(sets: SetValue[], limit: number): string[] {
 }
 
 /** SINTER key [key ...] and SMEMBERS key (Redis serves SMEMBERS with sinterCommand). */
-function sinterCommand(c: Client, argv: Buffer[]): void {
+function sinterCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
   if (sets.includes(null)) return c.reply.arrayLen(0);
@@ -267,7 +267,7 @@ function sinterCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SINTERSTORE destination key [key ...] */
-function sinterstoreCommand(c: Client, argv: Buffer[]): void {
+function sinterstoreCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(2), true);
   if (sets === null) return;
   const members = sets.includes(null) ? [] : intersect(sets as SetValue[], 0);
@@ -279,7 +279,7 @@ function sinterstoreCommand(c: Client, argv: Buffer[]): void {
  * greater than 0` for a numkeys below 1 or not an integer, `ERR Number of
  * keys can't be greater than number of args`, `ERR LIMIT can't be negative`.
  */
-function sintercardCommand(c: Client, argv: Buffer[]): void {
+function sintercardCommand(c: CommandContext, argv: Buffer[]): void {
   const numkeys = parseInt64(argv[1]!);
   if (numkeys === null || numkeys < 1n) return c.reply.error('ERR numkeys should be greater than 0');
   if (numkeys > BigInt(argv.length - 2)) return c.reply.error("ERR Number of keys can't be greater than number of args");
@@ -336,28 +336,28 @@ function difference(sets: readonly (SetValue | null)[]): string[] {
 }
 
 /** SUNION key [key ...] */
-function sunionCommand(c: Client, argv: Buffer[]): void {
+function sunionCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
   replyMembers(c, union(sets));
 }
 
 /** SUNIONSTORE destination key [key ...] */
-function sunionstoreCommand(c: Client, argv: Buffer[]): void {
+function sunionstoreCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(2), true);
   if (sets === null) return;
   storeResult(c, 'SUNIONSTORE', argv[1]!, union(sets), argv);
 }
 
 /** SDIFF key [key ...] */
-function sdiffCommand(c: Client, argv: Buffer[]): void {
+function sdiffCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
   replyMembers(c, difference(sets));
 }
 
 /** SDIFFSTORE destination key [key ...] */
-function sdiffstoreCommand(c: Client, argv: Buffer[]): void {
+function sdiffstoreCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(2), true);
   if (sets === null) return;
   storeResult(c, 'SDIFFSTORE', argv[1]!, difference(sets), argv);
@@ -367,7 +367,7 @@ function sdiffstoreCommand(c: Client, argv: Buffer[]): void {
  * SSCAN key cursor [MATCH pattern] [COUNT count]: as HSCAN (see hashes.ts);
  * a set still in its intset encoding is returned whole with cursor 0.
  */
-function sscanCommand(c: Client, argv: Buffer[]): void {
+function sscanCommand(c: CommandContext, argv: Buffer[]): void {
   const cursor = cursorOrReply(c, argv[2]!);
   if (cursor === null) return;
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
@@ -389,30 +389,23 @@ function sscanCommand(c: Client, argv: Buffer[]): void {
   replyMembers(c, picked);
 }
 
-/**
- * SINTERCARD's flags. Redis marks it `movablekeys` (its keys follow
- * numkeys, so COMMAND shows the legacy key triple 0 0 0); CommandFlag does
- * not list that flag yet, hence the cast.
- */
-const SINTERCARD_FLAGS = ['readonly', 'movablekeys'] as unknown as readonly CommandFlag[];
-
 /** The set family's table entries. */
 export const setCommands: CommandSpec[] = [
-  cmd('sadd', -3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', 'Add one or more members to a set', saddCommand),
-  cmd('srem', -3, ['write', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(N) where N is the number of members to be removed.', 'Remove one or more members from a set', sremCommand),
-  cmd('smembers', 2, ['readonly'], [1, 1, 1], 'set', '1.0.0', 'O(N) where N is the set cardinality.', 'Get all the members in a set', sinterCommand),
-  cmd('sismember', 3, ['readonly', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1)', 'Determine if a given value is a member of a set', sismemberCommand),
-  cmd('smismember', -3, ['readonly', 'fast'], [1, 1, 1], 'set', '6.2.0', 'O(N) where N is the number of elements being checked for membership', 'Returns the membership associated with the given elements for a set', smismemberCommand),
-  cmd('scard', 2, ['readonly', 'fast'], [1, 1, 1], 'set', '1.0.0', 'O(1)', 'Get the number of members in a set', scardCommand),
-  cmd('spop', -2, ['write', 'fast'], [1, 1, 1], 'set', '1.0.0', 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.', 'Remove and return one or multiple random members from a set', spopCommand),
-  cmd('srandmember', -2, ['readonly'], [1, 1, 1], 'set', '1.0.0', 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.', 'Get one or multiple random members from a set', srandmemberCommand),
-  cmd('smove', 4, ['write', 'fast'], [1, 2, 1], 'set', '1.0.0', 'O(1)', 'Move a member from one set to another', smoveCommand),
-  cmd('sinter', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets', sinterCommand),
-  cmd('sintercard', -3, SINTERCARD_FLAGS, null, 'set', '7.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets and return the cardinality of the result', sintercardCommand),
-  cmd('sunion', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Add multiple sets', sunionCommand),
-  cmd('sdiff', -2, ['readonly'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Subtract multiple sets', sdiffCommand),
-  cmd('sinterstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', 'Intersect multiple sets and store the resulting set in a key', sinterstoreCommand),
-  cmd('sunionstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Add multiple sets and store the resulting set in a key', sunionstoreCommand),
-  cmd('sdiffstore', -3, ['write', 'denyoom'], [1, -1, 1], 'set', '1.0.0', 'O(N) where N is the total number of elements in all given sets.', 'Subtract multiple sets and store the resulting set in a key', sdiffstoreCommand),
-  cmd('sscan', -3, ['readonly'], [1, 1, 1], 'set', '2.8.0', 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', 'Incrementally iterate Set elements', sscanCommand),
+  command({ name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'set', since: '1.0.0', complexity: 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.', summary: 'Add one or more members to a set', handler: saddCommand }),
+  command({ name: 'srem', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'delete'])], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the number of members to be removed.', summary: 'Remove one or more members from a set', handler: sremCommand }),
+  command({ name: 'smembers', arity: 2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the set cardinality.', summary: 'Get all the members in a set', handler: sinterCommand }),
+  command({ name: 'sismember', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'set', since: '1.0.0', complexity: 'O(1)', summary: 'Determine if a given value is a member of a set', handler: sismemberCommand }),
+  command({ name: 'smismember', arity: -3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'set', since: '6.2.0', complexity: 'O(N) where N is the number of elements being checked for membership', summary: 'Returns the membership associated with the given elements for a set', handler: smismemberCommand }),
+  command({ name: 'scard', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'set', since: '1.0.0', complexity: 'O(1)', summary: 'Get the number of members in a set', handler: scardCommand }),
+  command({ name: 'spop', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'set', since: '1.0.0', complexity: 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.', summary: 'Remove and return one or multiple random members from a set', handler: spopCommand }),
+  command({ name: 'srandmember', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'set', since: '1.0.0', complexity: 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.', summary: 'Get one or multiple random members from a set', handler: srandmemberCommand }),
+  command({ name: 'smove', arity: 4, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'set', since: '1.0.0', complexity: 'O(1)', summary: 'Move a member from one set to another', handler: smoveCommand }),
+  command({ name: 'sinter', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', summary: 'Intersect multiple sets', handler: sinterCommand }),
+  command({ name: 'sintercard', arity: -3, flags: ['readonly'], keys: [keysCounted(1, ['RO', 'access'])], group: 'set', since: '7.0.0', complexity: 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', summary: 'Intersect multiple sets and return the cardinality of the result', handler: sintercardCommand }),
+  command({ name: 'sunion', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the total number of elements in all given sets.', summary: 'Add multiple sets', handler: sunionCommand }),
+  command({ name: 'sdiff', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the total number of elements in all given sets.', summary: 'Subtract multiple sets', handler: sdiffCommand }),
+  command({ name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'update']), keyAt(2, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.', summary: 'Intersect multiple sets and store the resulting set in a key', handler: sinterstoreCommand }),
+  command({ name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keyAt(2, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the total number of elements in all given sets.', summary: 'Add multiple sets and store the resulting set in a key', handler: sunionstoreCommand }),
+  command({ name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keyAt(2, ['RO', 'access'], -1)], group: 'set', since: '1.0.0', complexity: 'O(N) where N is the total number of elements in all given sets.', summary: 'Subtract multiple sets and store the resulting set in a key', handler: sdiffstoreCommand }),
+  command({ name: 'sscan', arity: -3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'set', since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', summary: 'Incrementally iterate Set elements', handler: sscanCommand }),
 ];

@@ -11,8 +11,8 @@
  */
 import { EntryType } from '../store/arena.js';
 import type { Db } from '../store/keyspace.js';
-import type { Client } from '../server/client.js';
-import { cmd, type CommandSpec } from './table.js';
+import type { CommandContext, CommandSpec, KeySpecFlag } from './context.js';
+import { command, keyAt } from './table.js';
 import { ERR, intBytes, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 
@@ -25,7 +25,7 @@ const PXAT = 'PXAT';
  *
  * @returns the slot, -1 when absent, -2 after replying WRONGTYPE
  */
-export function lookupStringOrReply(c: Client, db: Db, key: Buffer): number {
+export function lookupStringOrReply(c: CommandContext, db: Db, key: Buffer): number {
   const slot = db.lookup(key);
   if (slot >= 0 && db.type(slot) !== EntryType.String) {
     c.reply.error(ERR.wrongType);
@@ -42,14 +42,14 @@ export function lookupStringOrReply(c: Client, db: Db, key: Buffer): number {
  *
  * @returns whether it replied
  */
-function tooLongOrReply(c: Client, length: number): boolean {
-  if (length <= c.server.limits.maxBulkLen || c.server.replaying) return false;
+function tooLongOrReply(c: CommandContext, length: number): boolean {
+  if (length <= c.server.config.get('proto-max-bulk-len') || c.server.replaying) return false;
   c.reply.error(ERR.stringTooLong);
   return true;
 }
 
 /** The string at `key`, counting a keyspace hit or miss (GET-like reads). */
-function getForRead(c: Client, key: Buffer): number {
+function getForRead(c: CommandContext, key: Buffer): number {
   const slot = lookupStringOrReply(c, c.db, key);
   if (slot === -1) c.server.stats.keyspaceMisses++;
   else if (slot >= 0) c.server.stats.keyspaceHits++;
@@ -82,7 +82,7 @@ interface StringOptions {
  *
  * @returns the options, or null after replying `ERR syntax error`
  */
-function stringOptionsOrReply(c: Client, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
+function stringOptionsOrReply(c: CommandContext, argv: Buffer[], from: number, forSet: boolean): StringOptions | null {
   let flags = 0;
   let expire: Buffer | null = null;
   for (let j = from; j < argv.length; j++) {
@@ -121,7 +121,7 @@ const LLONG_MAX = 9223372036854775807n;
  * @param flags the parsed flags; their expire unit decides the arithmetic
  * @returns the absolute time, or null after replying
  */
-function expireAtOrReply(c: Client, arg: Buffer, flags: number, cmdName: string): number | null {
+function expireAtOrReply(c: CommandContext, arg: Buffer, flags: number, cmdName: string): number | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error(ERR.notInteger);
@@ -148,7 +148,7 @@ function expireAtOrReply(c: Client, arg: Buffer, flags: number, cmdName: string)
  * @param okReply true: `+OK`; false: `:1`/`:0` (SETNX)
  * @returns whether the value was stored
  */
-function setGeneric(c: Client, flags: number, key: Buffer, value: Buffer, expireAt: number, okReply: boolean): boolean {
+function setGeneric(c: CommandContext, flags: number, key: Buffer, value: Buffer, expireAt: number, okReply: boolean): boolean {
   const db = c.db;
   if (tooLongOrReply(c, value.length)) return false;
   const slot = db.lookup(key);
@@ -183,7 +183,7 @@ function setGeneric(c: Client, flags: number, key: Buffer, value: Buffer, expire
 }
 
 /** SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] */
-function setCommand(c: Client, argv: Buffer[]): void {
+function setCommand(c: CommandContext, argv: Buffer[]): void {
   const opts = stringOptionsOrReply(c, argv, 3, true);
   if (opts === null) return;
   let at = 0;
@@ -196,13 +196,13 @@ function setCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** SETNX key value */
-function setnxCommand(c: Client, argv: Buffer[]): void {
+function setnxCommand(c: CommandContext, argv: Buffer[]): void {
   setGeneric(c, F_NX, argv[1]!, argv[2]!, 0, false);
 }
 
 /** SETEX key seconds value / PSETEX key milliseconds value */
 function setexGeneric(unit: number, name: string) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const at = expireAtOrReply(c, argv[2]!, unit, name);
     if (at === null) return;
     setGeneric(c, 0, argv[1]!, argv[3]!, at, true);
@@ -210,19 +210,19 @@ function setexGeneric(unit: number, name: string) {
 }
 
 /** GETSET key value */
-function getsetCommand(c: Client, argv: Buffer[]): void {
+function getsetCommand(c: CommandContext, argv: Buffer[]): void {
   setGeneric(c, F_GET, argv[1]!, argv[2]!, 0, true);
 }
 
 /** GET key */
-function getCommand(c: Client, argv: Buffer[]): void {
+function getCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = getForRead(c, argv[1]!);
   if (slot === -1) c.reply.nullBulk();
   else if (slot >= 0) c.reply.bulk(c.db.value(slot));
 }
 
 /** GETDEL key */
-function getdelCommand(c: Client, argv: Buffer[]): void {
+function getdelCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const slot = getForRead(c, key);
   if (slot === -1) return c.reply.nullBulk();
@@ -237,7 +237,7 @@ function getdelCommand(c: Client, argv: Buffer[]): void {
  * key is looked up before the expire argument is checked: a missing key is
  * nil whatever the argument.
  */
-function getexCommand(c: Client, argv: Buffer[]): void {
+function getexCommand(c: CommandContext, argv: Buffer[]): void {
   const opts = stringOptionsOrReply(c, argv, 2, false);
   if (opts === null) return;
   const key = argv[1]!;
@@ -265,7 +265,7 @@ function getexCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** MGET key [key ...] */
-function mgetCommand(c: Client, argv: Buffer[]): void {
+function mgetCommand(c: CommandContext, argv: Buffer[]): void {
   const db = c.db;
   c.reply.arrayLen(argv.length - 1);
   for (let j = 1; j < argv.length; j++) {
@@ -282,7 +282,7 @@ function mgetCommand(c: Client, argv: Buffer[]): void {
 
 /** MSET key value [key value ...] / MSETNX */
 function msetGeneric(nx: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     if (argv.length % 2 === 0) {
       c.reply.error(`ERR wrong number of arguments for '${nx ? 'msetnx' : 'mset'}' command`);
       return;
@@ -304,7 +304,7 @@ function msetGeneric(nx: boolean) {
 }
 
 /** APPEND key value */
-function appendCommand(c: Client, argv: Buffer[]): void {
+function appendCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const add = argv[2]!;
   const db = c.db;
@@ -328,14 +328,14 @@ function appendCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** STRLEN key */
-function strlenCommand(c: Client, argv: Buffer[]): void {
+function strlenCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = lookupStringOrReply(c, c.db, argv[1]!);
   if (slot === -2) return;
   c.reply.int(slot < 0 ? 0 : c.db.valueLength(slot));
 }
 
 /** GETRANGE key start end (t_string.c `getrangeCommand`) */
-function getrangeCommand(c: Client, argv: Buffer[]): void {
+function getrangeCommand(c: CommandContext, argv: Buffer[]): void {
   const start0 = longOrReply(c, argv[2]!);
   if (start0 === null) return;
   const end0 = longOrReply(c, argv[3]!);
@@ -360,7 +360,7 @@ function getrangeCommand(c: Client, argv: Buffer[]): void {
 const EMPTY = Buffer.alloc(0);
 
 /** SETRANGE key offset value */
-function setrangeCommand(c: Client, argv: Buffer[]): void {
+function setrangeCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const value = argv[3]!;
   const offset = longOrReply(c, argv[2]!);
@@ -390,7 +390,7 @@ const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /** The generic INCRBY (t_string.c `incrDecrCommand`). */
-function incrDecr(c: Client, key: Buffer, delta: bigint): void {
+function incrDecr(c: CommandContext, key: Buffer, delta: bigint): void {
   const db = c.db;
   const slot = lookupStringOrReply(c, db, key);
   if (slot === -2) return;
@@ -408,21 +408,21 @@ function incrDecr(c: Client, key: Buffer, delta: bigint): void {
   c.reply.int(next);
 }
 
-function incrCommand(c: Client, argv: Buffer[]): void {
+function incrCommand(c: CommandContext, argv: Buffer[]): void {
   incrDecr(c, argv[1]!, 1n);
 }
 
-function decrCommand(c: Client, argv: Buffer[]): void {
+function decrCommand(c: CommandContext, argv: Buffer[]): void {
   incrDecr(c, argv[1]!, -1n);
 }
 
-function incrbyCommand(c: Client, argv: Buffer[]): void {
+function incrbyCommand(c: CommandContext, argv: Buffer[]): void {
   const d = parseInt64(argv[2]!);
   if (d === null) return c.reply.error(ERR.notInteger);
   incrDecr(c, argv[1]!, d);
 }
 
-function decrbyCommand(c: Client, argv: Buffer[]): void {
+function decrbyCommand(c: CommandContext, argv: Buffer[]): void {
   const d = parseInt64(argv[2]!);
   if (d === null) return c.reply.error(ERR.notInteger);
   if (d === INT64_MIN) return c.reply.error('ERR decrement would overflow');
@@ -430,7 +430,7 @@ function decrbyCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** INCRBYFLOAT key increment: long double arithmetic, logged as `SET key result KEEPTTL` as Redis propagates it. */
-function incrbyfloatCommand(c: Client, argv: Buffer[]): void {
+function incrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const db = c.db;
   const incr = parseLongDouble(argv[2]!.toString('latin1'));
@@ -451,27 +451,33 @@ function incrbyfloatCommand(c: Client, argv: Buffer[]): void {
   c.reply.bulk(bytes);
 }
 
+/** SET's key flags for one call: it reads the old value with GET, else only overwrites (t_string.c `setGetKeys`). */
+function setKeyFlags(argv: readonly Buffer[]): readonly KeySpecFlag[] {
+  for (let j = 3; j < argv.length; j++) if (isWord(argv[j]!, 'GET')) return ['RW', 'access', 'update'];
+  return ['OW', 'update'];
+}
+
 /** The string family's table entries. */
 export const stringCommands: CommandSpec[] = [
-  cmd('get', 2, ['readonly', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Returns the string value of a key.', getCommand),
-  cmd('set', -3, ['write', 'denyoom'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.', setCommand),
-  cmd('setnx', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Set the string value of a key only when the key doesn\'t exist.', setnxCommand),
-  cmd('setex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.0.0', 'O(1)', 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.', setexGeneric(F_EX, 'setex')),
-  cmd('psetex', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.6.0', 'O(1)', 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.', setexGeneric(F_PX, 'psetex')),
-  cmd('getset', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Returns the previous string value of a key after setting it to a new value.', getsetCommand),
-  cmd('getdel', 2, ['write', 'fast'], [1, 1, 1], 'string', '6.2.0', 'O(1)', 'Returns the string value of a key after deleting the key.', getdelCommand),
-  cmd('getex', -2, ['write', 'fast'], [1, 1, 1], 'string', '6.2.0', 'O(1)', 'Returns the string value of a key after setting its expiration time.', getexCommand),
-  cmd('mget', -2, ['readonly', 'fast'], [1, -1, 1], 'string', '1.0.0', 'O(N) where N is the number of keys to retrieve.', 'Atomically returns the string values of one or more keys.', mgetCommand),
-  cmd('mset', -3, ['write', 'denyoom'], [1, -1, 2], 'string', '1.0.1', 'O(N) where N is the number of keys to set.', 'Atomically creates or modifies the string values of one or more keys.', msetGeneric(false)),
-  cmd('msetnx', -3, ['write', 'denyoom'], [1, -1, 2], 'string', '1.0.1', 'O(N) where N is the number of keys to set.', 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', msetGeneric(true)),
-  cmd('append', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '2.0.0', 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', appendCommand),
-  cmd('strlen', 2, ['readonly', 'fast'], [1, 1, 1], 'string', '2.2.0', 'O(1)', 'Returns the length of a string value.', strlenCommand),
-  cmd('getrange', 4, ['readonly'], [1, 1, 1], 'string', '2.4.0', 'O(N) where N is the length of the returned string.', 'Returns a substring of the string stored at a key.', getrangeCommand),
-  cmd('setrange', 4, ['write', 'denyoom'], [1, 1, 1], 'string', '2.2.0', 'O(1), not counting the time taken to copy the new string in place.', 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.', setrangeCommand),
-  cmd('incr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', incrCommand),
-  cmd('decr', 2, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', decrCommand),
-  cmd('incrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', incrbyCommand),
-  cmd('decrby', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '1.0.0', 'O(1)', 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', decrbyCommand),
-  cmd('incrbyfloat', 3, ['write', 'denyoom', 'fast'], [1, 1, 1], 'string', '2.6.0', 'O(1)', 'Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', incrbyfloatCommand),
+  command({ name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the string value of a key.', handler: getCommand }),
+  command({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: [{ ...keyAt(1, ['RW', 'access', 'update', 'variable_flags']), notes: 'RW and ACCESS due to the optional `GET` argument' }], keyFlags: setKeyFlags, group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.', handler: setCommand }),
+  command({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['OW', 'insert'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Set the string value of a key only when the key doesn\'t exist.', handler: setnxCommand }),
+  command({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'])], group: 'string', since: '2.0.0', complexity: 'O(1)', summary: 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.', handler: setexGeneric(F_EX, 'setex') }),
+  command({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'])], group: 'string', since: '2.6.0', complexity: 'O(1)', summary: 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.', handler: setexGeneric(F_PX, 'psetex') }),
+  command({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the previous string value of a key after setting it to a new value.', handler: getsetCommand }),
+  command({ name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'string', since: '6.2.0', complexity: 'O(1)', summary: 'Returns the string value of a key after deleting the key.', handler: getdelCommand }),
+  command({ name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [{ ...keyAt(1, ['RW', 'access', 'update']), notes: 'RW and UPDATE because it changes the TTL' }], group: 'string', since: '6.2.0', complexity: 'O(1)', summary: 'Returns the string value of a key after setting its expiration time.', handler: getexCommand }),
+  command({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'], -1)], group: 'string', since: '1.0.0', complexity: 'O(N) where N is the number of keys to retrieve.', summary: 'Atomically returns the string values of one or more keys.', handler: mgetCommand }),
+  command({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'], -1, 2)], group: 'string', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Atomically creates or modifies the string values of one or more keys.', handler: msetGeneric(false) }),
+  command({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'insert'], -1, 2)], group: 'string', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', handler: msetGeneric(true) }),
+  command({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'string', since: '2.0.0', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', handler: appendCommand }),
+  command({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'string', since: '2.2.0', complexity: 'O(1)', summary: 'Returns the length of a string value.', handler: strlenCommand }),
+  command({ name: 'getrange', arity: 4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'string', since: '2.4.0', complexity: 'O(N) where N is the length of the returned string.', summary: 'Returns a substring of the string stored at a key.', handler: getrangeCommand }),
+  command({ name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'update'])], group: 'string', since: '2.2.0', complexity: 'O(1), not counting the time taken to copy the new string in place.', summary: 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.', handler: setrangeCommand }),
+  command({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', handler: incrCommand }),
+  command({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', handler: decrCommand }),
+  command({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', handler: incrbyCommand }),
+  command({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', handler: decrbyCommand }),
+  command({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '2.6.0', complexity: 'O(1)', summary: 'Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', handler: incrbyfloatCommand }),
 ];
 

@@ -1,138 +1,205 @@
 /**
  * The command table: one declarative entry per command, as Redis describes its
- * commands in `src/commands/*.json` (name, arity, flags, key positions), plus
- * the handler. Dispatch, the arity check, COMMAND and the effect log all read
- * this table; nothing else knows command names.
+ * commands in `src/commands/*.json` (name, arity, flags, key specs), plus the
+ * handler. Dispatch, the arity check, COMMAND, the WAL-failure taint logic and
+ * the blocked-keys registry all read this table; nothing else knows command
+ * names or where a command's keys are.
  *
  * Arity follows Redis's sign convention: `n` means exactly n arguments
  * counting the name, `-n` means at least n.
- * Reference: https://redis.io/docs/latest/commands/command/
+ *
+ * Key specs follow Redis 7's: where the search for keys begins (an argument
+ * index, or the argument after a keyword), then how keys are found from there
+ * (a range, or a count given by an argument). The legacy first/last/step
+ * triple COMMAND INFO still reports, and the `movablekeys` flag, are derived
+ * from them as redis-server derives them (server.c
+ * `populateCommandLegacyRangeSpec`).
+ *
+ * Reference: https://redis.io/docs/latest/develop/reference/key-specs/ and
+ * https://redis.io/docs/latest/commands/command/
  */
-import type { Client } from '../server/client.js';
-
-/** Command flags as Redis names them (COMMAND INFO shows them). */
-export type CommandFlag =
-  | 'write'
-  | 'readonly'
-  | 'denyoom'
-  | 'admin'
-  | 'pubsub'
-  | 'noscript'
-  | 'blocking'
-  | 'loading'
-  | 'stale'
-  | 'skip_monitor'
-  | 'fast'
-  | 'no_auth'
-  | 'may_replicate'
-  | 'sentinel'
-  | 'no_multi'
-  | 'allow_busy';
+import type { CommandDef, CommandGroup, CommandSpec, KeySpec, KeySpecFlag } from './context.js';
 
 /**
- * A command handler. It replies through `c.reply` exactly once per call (a
- * multi-element reply counts as one) and logs every change it makes through
- * `c.server.propagate`.
- *
- * @param c the calling connection (or the replay client during recovery)
- * @param argv the arguments, name first; views into the read buffer
+ * A key spec for keys at fixed positions: the key at argument `index`, and,
+ * with `lastKey`, every `step`-th argument up to `lastKey` after it (negative
+ * `lastKey`: counted from the end).
  */
-export type Handler = (c: Client, argv: Buffer[]) => void;
-
-/** One command, or one subcommand of a container command (CONFIG GET...). */
-export interface CommandSpec {
-  /** Lower-case name; `container|sub` for subcommands. */
-  name: string;
-  /** Redis arity convention; for a subcommand it counts the container name too. */
-  arity: number;
-  flags: readonly CommandFlag[];
-  /** Position of the first key argument, 0 when there is none. */
-  firstKey: number;
-  /** Position of the last key; negative counts from the end (-1: last argument). */
-  lastKey: number;
-  /** Distance between keys (MSET: 2). */
-  keyStep: number;
-  /** Command group as in the Redis docs (string, generic, connection, server...). */
-  group: string;
-  /** One line, as COMMAND DOCS reports. */
-  summary: string;
-  /** Redis version that introduced it. */
-  since: string;
-  /** Time complexity, as documented by Redis. */
-  complexity: string;
-  handler: Handler;
-  /** Subcommands of a container command, by lower-case subcommand name. */
-  subcommands?: ReadonlyMap<string, CommandSpec>;
-  /** Precomputed: has the `write` flag. */
-  readonly isWrite?: boolean;
-  /** Precomputed: has the `denyoom` flag (may grow memory: refused with -OOM at maxmemory when nothing can be evicted). */
-  readonly isDenyOom?: boolean;
+export function keyAt(index: number, flags: readonly KeySpecFlag[], lastKey = 0, step = 1, limit = 0): KeySpec {
+  return { flags, begin: { type: 'index', index }, find: { type: 'range', lastKey, step, limit } };
 }
 
-/** Shorthand for declaring a command; fills key positions and flags. */
-export function cmd(
-  name: string,
-  arity: number,
-  flags: readonly CommandFlag[],
-  keys: readonly [number, number, number] | null,
-  group: string,
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: Handler,
-): CommandSpec {
+/**
+ * A key spec for a counted run of keys (ZUNION numkeys key...): argument
+ * `index` holds the count, the keys follow it.
+ */
+export function keysCounted(index: number, flags: readonly KeySpecFlag[], firstKey = 1, step = 1): KeySpec {
+  return { flags, begin: { type: 'index', index }, find: { type: 'keynum', keyNumIdx: 0, firstKey, step } };
+}
+
+/** Makes a table entry from a family's declaration. */
+export function command(def: CommandDef): CommandSpec {
+  const keys = def.keys ?? [];
+  const legacy = legacyRange(keys);
   return {
-    name,
-    arity,
-    flags,
-    firstKey: keys?.[0] ?? 0,
-    lastKey: keys?.[1] ?? 0,
-    keyStep: keys?.[2] ?? 0,
-    group,
-    summary,
-    since,
-    complexity,
-    handler,
-    isWrite: flags.includes('write'),
-    isDenyOom: flags.includes('denyoom'),
+    ...def,
+    keys,
+    ...legacy,
+    isWrite: def.flags.includes('write'),
+    isDenyOom: def.flags.includes('denyoom'),
   };
 }
 
 /** Makes a container command (CONFIG, CLIENT...) from its subcommands. */
-export function container(name: string, group: string, since: string, summary: string, subs: readonly CommandSpec[]): CommandSpec {
-  const map = new Map(subs.map((s) => [s.name.slice(name.length + 1), s]));
+export function container(
+  name: string,
+  group: CommandGroup,
+  since: string,
+  summary: string,
+  subs: readonly CommandSpec[],
+): CommandSpec {
   return {
-    name,
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    keyStep: 0,
-    group,
-    summary,
-    since,
-    complexity: 'Depends on subcommand.',
-    handler: () => {},
-    subcommands: map,
+    ...command({
+      name,
+      arity: -2,
+      flags: [],
+      group,
+      since,
+      summary,
+      complexity: 'Depends on subcommand.',
+      handler: () => {},
+    }),
+    subcommands: new Map(subs.map((s) => [s.name.slice(name.length + 1), s])),
   };
+}
+
+/**
+ * The legacy first/last/step triple and the `movablekeys` flag, as
+ * redis-server derives them from key specs (server.c
+ * `populateCommandLegacyRangeSpec`, `addReplyCommandInfo`): the union of the
+ * leading consecutive plain ranges; any other spec makes the keys movable.
+ */
+function legacyRange(specs: readonly KeySpec[]): Pick<CommandSpec, 'firstKey' | 'lastKey' | 'keyStep' | 'movableKeys'> {
+  const none = { firstKey: 0, lastKey: 0, keyStep: 0 };
+  if (specs.length === 0) return { ...none, movableKeys: false };
+  const only = specs[0]!;
+  if (specs.length === 1 && only.begin.type === 'index' && only.find.type === 'range') {
+    const last = only.find.lastKey >= 0 ? only.find.lastKey + only.begin.index : only.find.lastKey;
+    return {
+      firstKey: only.begin.index,
+      lastKey: last,
+      keyStep: only.find.step,
+      movableKeys: only.flags.includes('incomplete'),
+    };
+  }
+  let movableKeys = false;
+  let first = Number.MAX_SAFE_INTEGER;
+  // Absolute last key; redis-server compares these as unsigned, so a negative (from the end) one wins.
+  let last = 0;
+  let prevLast = 0;
+  const unsigned = (n: number): number => (n < 0 ? 2 ** 32 + n : n);
+  for (const s of specs) {
+    if (s.begin.type !== 'index' || s.find.type !== 'range') {
+      movableKeys = true;
+      continue;
+    }
+    if (s.find.step !== 1 || (prevLast !== 0 && prevLast !== s.begin.index - 1)) {
+      movableKeys = true;
+      continue;
+    }
+    if (s.flags.includes('incomplete')) movableKeys = true;
+    first = Math.min(first, s.begin.index);
+    const abs = s.find.lastKey >= 0 ? s.find.lastKey + s.begin.index : s.find.lastKey;
+    if (unsigned(abs) > unsigned(last)) last = abs;
+    prevLast = last;
+  }
+  if (first === Number.MAX_SAFE_INTEGER) return { ...none, movableKeys: true };
+  return { firstKey: first, lastKey: last, keyStep: 1, movableKeys };
+}
+
+/**
+ * The positions of the key arguments of a call, found with the command's
+ * key specs as redis-server's `getKeysUsingKeySpecs` (db.c) finds them.
+ *
+ * @param argv the call, name first (a subcommand's name counts as an argument)
+ * @returns argument indexes into `argv`, in key-spec order; null when the
+ *   arguments do not fit the specs (a count that is not a number, keys past
+ *   the end), as Redis answers `Invalid arguments specified for command`
+ */
+export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | null {
+  const argc = argv.length;
+  const out: number[] = [];
+  for (const s of spec.keys) {
+    if (s.flags.includes('not_key')) continue;
+    let first = 0;
+    if (s.begin.type === 'index') {
+      first = s.begin.index;
+    } else {
+      const from = s.begin.startFrom > 0 ? s.begin.startFrom : argc + s.begin.startFrom;
+      const to = s.begin.startFrom > 0 ? argc - 1 : 1;
+      for (let i = from; i !== to; i = from <= to ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break;
+        if (equalsIgnoreCase(argv[i]!, s.begin.keyword)) {
+          first = i + 1;
+          break;
+        }
+      }
+      if (first === 0) continue;
+    }
+    let last: number;
+    let step: number;
+    if (s.find.type === 'range') {
+      step = s.find.step;
+      if (s.find.lastKey >= 0) last = first + s.find.lastKey;
+      else if (s.find.limit === 0) last = argc + s.find.lastKey;
+      else last = first + (Math.floor((argc - first) / s.find.limit) + s.find.lastKey);
+    } else {
+      step = s.find.step;
+      const countAt = first + s.find.keyNumIdx;
+      if (countAt >= argc) return null;
+      const count = parseCount(argv[countAt]!);
+      if (count === null) return null;
+      first += s.find.firstKey;
+      last = first + count - 1;
+    }
+    if (last >= argc || last < first || first >= argc) return null;
+    for (let i = first; i <= last; i += step) out.push(i);
+    if (s.flags.includes('incomplete')) return null;
+  }
+  return out;
+}
+
+/** The key arguments of a call (views into `argv`), or [] when its arguments do not fit its key specs. */
+export function keysOf(spec: CommandSpec, argv: readonly Buffer[]): Buffer[] {
+  const positions = keyPositions(spec, argv);
+  return positions === null ? [] : positions.map((i) => argv[i]!);
+}
+
+/** A non-negative decimal count as Redis's `string2ll` reads it, or null. */
+function parseCount(arg: Uint8Array): number | null {
+  const n = arg.length;
+  if (n === 0 || n > 10) return null;
+  if (n > 1 && arg[0] === 48) return null;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = arg[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Whether `arg` equals the ASCII `word`, ignoring case. */
+function equalsIgnoreCase(arg: Uint8Array, word: string): boolean {
+  if (arg.length !== word.length) return false;
+  const upper = (ch: number): number => (ch >= 97 && ch <= 122 ? ch - 32 : ch);
+  for (let i = 0; i < arg.length; i++) if (upper(arg[i]!) !== upper(word.charCodeAt(i))) return false;
+  return true;
 }
 
 /** Whether `argc` arguments satisfy `arity`. */
 export function arityOk(arity: number, argc: number): boolean {
   return arity >= 0 ? argc === arity : argc >= -arity;
-}
-
-/**
- * Positions of the key arguments of a call, from the table's key spec.
- *
- * @returns argument indexes into `argv`
- */
-export function keyPositions(spec: CommandSpec, argc: number): number[] {
-  if (spec.firstKey <= 0) return [];
-  const last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey;
-  const out: number[] = [];
-  for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep || 1) out.push(i);
-  return out;
 }
 
 /** All commands, by lower-case name. */
@@ -156,6 +223,20 @@ export class CommandTable {
   /** The command named `name` (any case), or undefined. */
   get(name: string): CommandSpec | undefined {
     return this.byName.get(name) ?? this.byUpper.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * The command or subcommand a call names (`CONFIG GET ...` finds
+   * `config|get`; `CONFIG` alone the container), or undefined when either is
+   * unknown (server.c `lookupCommand`).
+   */
+  lookup(argv: readonly Uint8Array[]): CommandSpec | undefined {
+    const first = argv[0];
+    if (first === undefined) return undefined;
+    const spec = this.get(Buffer.from(first.buffer, first.byteOffset, first.length).toString('latin1'));
+    const sub = argv[1];
+    if (spec?.subcommands === undefined || sub === undefined) return spec;
+    return spec.subcommands.get(Buffer.from(sub.buffer, sub.byteOffset, sub.length).toString('latin1').toLowerCase());
   }
 
   /** Removes a command (`rename-command name ""`). */

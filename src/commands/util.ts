@@ -4,7 +4,7 @@
  * clients that match on them keep working.
  */
 import { parseIntStrict } from '../protocol/decoder.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext } from './context.js';
 
 /** Redis's shared error replies, without the leading `-`. */
 export const ERR = {
@@ -69,7 +69,7 @@ export function parseLong(buf: Uint8Array): number | null {
  *
  * @returns the value, or null after replying
  */
-export function longOrReply(c: Client, buf: Uint8Array, error: string = ERR.notInteger): number | null {
+export function longOrReply(c: CommandContext, buf: Uint8Array, error: string = ERR.notInteger): number | null {
   const v = parseLong(buf);
   if (v === null) c.reply.error(error);
   return v;

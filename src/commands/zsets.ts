@@ -35,10 +35,10 @@ import {
   type ScoreRange,
   type ZNode,
 } from '../store/skiplist.js';
-import type { Client } from '../server/client.js';
+import type { CommandContext, CommandSpec } from './context.js';
 import { WRONG, bytes, deleteIfEmpty, el, lookupCollection, readCollection, storeCollection } from './collection.js';
 import { cursorOrReply } from './keys.js';
-import { cmd, type CommandSpec } from './table.js';
+import { command, keyAt, keysCounted } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -303,7 +303,7 @@ export function parseScoreBound(arg: Buffer): { value: number; ex: boolean } | n
 }
 
 /** Parses `min max` of a score interval, or replies `ERR min or max is not a float`. */
-function scoreRangeOrReply(c: Client, min: Buffer, max: Buffer): ScoreRange | null {
+function scoreRangeOrReply(c: CommandContext, min: Buffer, max: Buffer): ScoreRange | null {
   const a = parseScoreBound(min);
   const b = a === null ? null : parseScoreBound(max);
   if (a === null || b === null) {
@@ -335,7 +335,7 @@ export function parseLexBound(arg: Buffer): LexBound | null {
 }
 
 /** Parses `min max` of a lexicographic interval, or replies `ERR min or max not valid string range item`. */
-function lexRangeOrReply(c: Client, min: Buffer, max: Buffer): LexRange | null {
+function lexRangeOrReply(c: CommandContext, min: Buffer, max: Buffer): LexRange | null {
   const a = parseLexBound(min);
   const b = a === null ? null : parseLexBound(max);
   if (a === null || b === null) {
@@ -350,7 +350,7 @@ function lexRangeOrReply(c: Client, min: Buffer, max: Buffer): LexRange | null {
  * with `msg`, every failure replies `ERR <msg>`; without, a non-integer replies
  * the usual error and an out-of-range value `ERR value is out of range, value must between <min> and <max>`.
  */
-function rangeLongOrReply(c: Client, arg: Buffer, min: bigint, max: bigint, msg?: string): number | null {
+function rangeLongOrReply(c: CommandContext, arg: Buffer, min: bigint, max: bigint, msg?: string): number | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error(msg !== undefined ? `ERR ${msg}` : ERR.notInteger);
@@ -364,7 +364,7 @@ function rangeLongOrReply(c: Client, arg: Buffer, min: bigint, max: bigint, msg?
 }
 
 /** Redis `getPositiveLongFromObjectOrReply`: 0..LONG_MAX. */
-function positiveLongOrReply(c: Client, arg: Buffer, msg = 'value is out of range, must be positive'): number | null {
+function positiveLongOrReply(c: CommandContext, arg: Buffer, msg = 'value is out of range, must be positive'): number | null {
   return rangeLongOrReply(c, arg, 0n, LONG_MAX, msg);
 }
 
@@ -373,12 +373,12 @@ function positiveLongOrReply(c: Client, arg: Buffer, msg = 'value is out of rang
 // ---------------------------------------------------------------------------
 
 /** Appends a score as a bulk string. */
-function replyScore(c: Client, d: number): void {
+function replyScore(c: CommandContext, d: number): void {
   c.reply.bulkAscii(formatScore(d));
 }
 
 /** Replies an array of nodes: members, each followed by its score when `withscores`. */
-function replyNodes(c: Client, nodes: readonly ZNode[], withscores: boolean): void {
+function replyNodes(c: CommandContext, nodes: readonly ZNode[], withscores: boolean): void {
   c.reply.arrayLen(withscores ? nodes.length * 2 : nodes.length);
   for (const n of nodes) {
     c.reply.bulkLatin1(n.member);
@@ -387,7 +387,7 @@ function replyNodes(c: Client, nodes: readonly ZNode[], withscores: boolean): vo
 }
 
 /** Logs a command's own arguments as its effect (the WAL wants the name as a string). */
-function logSelf(c: Client, name: string, argv: readonly Buffer[]): void {
+function logSelf(c: CommandContext, name: string, argv: readonly Buffer[]): void {
   c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
 }
 
@@ -396,12 +396,12 @@ function logSelf(c: Client, name: string, argv: readonly Buffer[]): void {
 // ---------------------------------------------------------------------------
 
 /** The sorted set at `key` for a write (no keyspace hit/miss counted); null when absent, WRONG after replying. */
-function zsetForWrite(c: Client, key: Buffer): ZSetValue | null | typeof WRONG {
+function zsetForWrite(c: CommandContext, key: Buffer): ZSetValue | null | typeof WRONG {
   return lookupCollection<ZSetValue>(c, c.db, key, EntryType.ZSet);
 }
 
 /** The sorted set at `key` for a read (counts a hit or miss); null when absent, WRONG after replying. */
-function zsetForRead(c: Client, key: Buffer): ZSetValue | null | typeof WRONG {
+function zsetForRead(c: CommandContext, key: Buffer): ZSetValue | null | typeof WRONG {
   return readCollection<ZSetValue>(c, key, EntryType.ZSet);
 }
 
@@ -457,7 +457,7 @@ const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
  * `ERR value is not a valid float`, WRONGTYPE, `ERR resulting score is not a
  * number (NaN)`.
  */
-function zaddGeneric(c: Client, argv: Buffer[], flags: number): void {
+function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
   const key = argv[1]!;
   let ch = false;
   let idx = 2;
@@ -541,12 +541,12 @@ function zaddGeneric(c: Client, argv: Buffer[], flags: number): void {
 }
 
 /** ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] */
-function zaddCommand(c: Client, argv: Buffer[]): void {
+function zaddCommand(c: CommandContext, argv: Buffer[]): void {
   zaddGeneric(c, argv, 0);
 }
 
 /** ZINCRBY key increment member: ZADD with INCR (so `ZINCRBY k nx m` is a syntax error, as in Redis). */
-function zincrbyCommand(c: Client, argv: Buffer[]): void {
+function zincrbyCommand(c: CommandContext, argv: Buffer[]): void {
   zaddGeneric(c, argv, Z_INCR);
 }
 
@@ -555,7 +555,7 @@ function zincrbyCommand(c: Client, argv: Buffer[]): void {
 // ---------------------------------------------------------------------------
 
 /** ZREM key member [member ...]: replies how many were removed; the key goes when emptied. */
-function zremCommand(c: Client, argv: Buffer[]): void {
+function zremCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
   const z = zsetForWrite(c, key);
   if (z === WRONG) return;
@@ -571,14 +571,14 @@ function zremCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** ZCARD key */
-function zcardCommand(c: Client, argv: Buffer[]): void {
+function zcardCommand(c: CommandContext, argv: Buffer[]): void {
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
   c.reply.int(z === null ? 0 : z.size);
 }
 
 /** ZSCORE key member: the score, or nil. */
-function zscoreCommand(c: Client, argv: Buffer[]): void {
+function zscoreCommand(c: CommandContext, argv: Buffer[]): void {
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
   const s = z === null ? undefined : z.score(el(argv[2]!));
@@ -587,7 +587,7 @@ function zscoreCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** ZMSCORE key member [member ...]: a score or nil per member (all nil for a missing key). */
-function zmscoreCommand(c: Client, argv: Buffer[]): void {
+function zmscoreCommand(c: CommandContext, argv: Buffer[]): void {
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
   c.reply.arrayLen(argv.length - 2);
@@ -600,7 +600,7 @@ function zmscoreCommand(c: Client, argv: Buffer[]): void {
 
 /** ZRANK / ZREVRANK key member: the 0-based rank in O(log n), or nil. */
 function zrankGeneric(reverse: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const z = zsetForRead(c, argv[1]!);
     if (z === WRONG) return;
     const member = el(argv[2]!);
@@ -612,7 +612,7 @@ function zrankGeneric(reverse: boolean) {
 }
 
 /** ZCOUNT key min max: members with a score in the interval, by rank arithmetic in O(log n). */
-function zcountCommand(c: Client, argv: Buffer[]): void {
+function zcountCommand(c: CommandContext, argv: Buffer[]): void {
   const range = scoreRangeOrReply(c, argv[2]!, argv[3]!);
   if (range === null) return;
   const z = zsetForRead(c, argv[1]!);
@@ -625,7 +625,7 @@ function zcountCommand(c: Client, argv: Buffer[]): void {
 }
 
 /** ZLEXCOUNT key min max */
-function zlexcountCommand(c: Client, argv: Buffer[]): void {
+function zlexcountCommand(c: CommandContext, argv: Buffer[]): void {
   const range = lexRangeOrReply(c, argv[2]!, argv[3]!);
   if (range === null) return;
   const z = zsetForRead(c, argv[1]!);
@@ -683,7 +683,7 @@ interface RangeRequest {
  *
  * @returns the request, or null after replying an error
  */
-function rangeRequestOrReply(c: Client, argv: Buffer[], from: number, store: boolean, type: RangeType, dir: Direction): RangeRequest | null {
+function rangeRequestOrReply(c: CommandContext, argv: Buffer[], from: number, store: boolean, type: RangeType, dir: Direction): RangeRequest | null {
   let withscores = false;
   let offset = 0;
   let limit = -1;
@@ -798,7 +798,7 @@ function collectRange(z: ZSetValue, q: RangeRequest): ZNode[] {
  * the key up (so a bad range is reported before WRONGTYPE), then reply.
  */
 function zrangeGeneric(type: RangeType, dir: Direction) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const q = rangeRequestOrReply(c, argv, 2, false, type, dir);
     if (q === null) return;
     const z = zsetForRead(c, argv[1]!);
@@ -813,7 +813,7 @@ function zrangeGeneric(type: RangeType, dir: Direction) {
  * stores the range (replacing dst, whatever its type) and replies its size;
  * an empty range deletes dst.
  */
-function zrangestoreCommand(c: Client, argv: Buffer[]): void {
+function zrangestoreCommand(c: CommandContext, argv: Buffer[]): void {
   const q = rangeRequestOrReply(c, argv, 3, true, RangeType.Auto, Direction.Auto);
   if (q === null) return;
   const dst = argv[1]!;
@@ -841,7 +841,7 @@ function zrangestoreCommand(c: Client, argv: Buffer[]): void {
  * range in O(log n + m) and replies how many went; the key goes when emptied.
  */
 function zremrangeGeneric(name: string, type: RangeType.Rank | RangeType.Score | RangeType.Lex) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const key = argv[1]!;
     let start = 0;
     let end = 0;
@@ -895,7 +895,7 @@ function zremrangeGeneric(name: string, type: RangeType.Rank | RangeType.Score |
  * `member, score` pairs to the reply (the caller wrote the header), deletes
  * the key when emptied, and logs `ZREM key members...`.
  */
-function popInto(c: Client, key: Buffer, z: ZSetValue, count: number, max: boolean): void {
+function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean): void {
   const popped: Buffer[] = [];
   for (let k = 0; k < count; k++) {
     const n = max ? z.list.tail : z.list.first;
@@ -911,7 +911,7 @@ function popInto(c: Client, key: Buffer, z: ZSetValue, count: number, max: boole
 
 /** ZPOPMIN / ZPOPMAX key [count]: a flat array of member, score pairs. */
 function zpopGeneric(max: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     if (argv.length > 3) return c.reply.error(ERR.syntax);
     let count = 1;
     if (argv.length === 3) {
@@ -933,7 +933,7 @@ function zpopGeneric(max: boolean) {
  * ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]: pops from the first
  * non-empty key; replies `[key, [[member, score], ...]]`, or a null array.
  */
-function zmpopCommand(c: Client, argv: Buffer[]): void {
+function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
   const numkeys = rangeLongOrReply(c, argv[1]!, 1n, LONG_MAX, 'numkeys should be greater than 0');
   if (numkeys === null) return;
   const whereIdx = 2 + numkeys;
@@ -994,7 +994,7 @@ function randomIndex(n: number): number {
  * |count| picks with repetition. Picks are O(1) from the dense node array.
  * Read-only: nothing is logged.
  */
-function zrandmemberCommand(c: Client, argv: Buffer[]): void {
+function zrandmemberCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length === 2) {
     const z = zsetForRead(c, argv[1]!);
     if (z === WRONG) return;
@@ -1072,7 +1072,7 @@ function zrandmemberCommand(c: Client, argv: Buffer[]): void {
  * member present for the whole iteration is returned at least once.
  * MATCH applies to members. Options are checked after the key, as Redis does.
  */
-function zscanCommand(c: Client, argv: Buffer[]): void {
+function zscanCommand(c: CommandContext, argv: Buffer[]): void {
   const cursor = cursorOrReply(c, argv[2]!);
   if (cursor === null) return;
   const z = zsetForRead(c, argv[1]!);
@@ -1186,7 +1186,7 @@ function byScoreThenMember(a: [string, number], b: [string, number]): number {
  * `ERR weight value is not a float`, `ERR LIMIT can't be negative`.
  */
 function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boolean) {
-  return (c: Client, argv: Buffer[]): void => {
+  return (c: CommandContext, argv: Buffer[]): void => {
     const numIdx = store ? 2 : 1;
     const setnum = longOrReply(c, argv[numIdx]!);
     if (setnum === null) return;
@@ -1321,40 +1321,39 @@ function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boolean) {
 // ---------------------------------------------------------------------------
 
 const G = 'sorted-set';
-const K1: [number, number, number] = [1, 1, 1];
 
 /** The sorted-set family's table entries (arity and flags as redis-server 7.0's COMMAND INFO). */
 export const zsetCommands: CommandSpec[] = [
-  cmd('zadd', -4, ['write', 'denyoom', 'fast'], K1, G, '1.2.0', 'O(log(N)) for each item added, where N is the number of elements in the sorted set.', 'Add one or more members to a sorted set, or update its score if it already exists', zaddCommand),
-  cmd('zincrby', 4, ['write', 'denyoom', 'fast'], K1, G, '1.2.0', 'O(log(N)) where N is the number of elements in the sorted set.', 'Increment the score of a member in a sorted set', zincrbyCommand),
-  cmd('zrem', -3, ['write', 'fast'], K1, G, '1.2.0', 'O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.', 'Remove one or more members from a sorted set', zremCommand),
-  cmd('zcard', 2, ['readonly', 'fast'], K1, G, '1.2.0', 'O(1)', 'Get the number of members in a sorted set', zcardCommand),
-  cmd('zscore', 3, ['readonly', 'fast'], K1, G, '1.2.0', 'O(1)', 'Get the score associated with the given member in a sorted set', zscoreCommand),
-  cmd('zmscore', -3, ['readonly', 'fast'], K1, G, '6.2.0', 'O(N) where N is the number of members being requested.', 'Get the score associated with the given members in a sorted set', zmscoreCommand),
-  cmd('zrank', 3, ['readonly', 'fast'], K1, G, '2.0.0', 'O(log(N))', 'Determine the index of a member in a sorted set', zrankGeneric(false)),
-  cmd('zrevrank', 3, ['readonly', 'fast'], K1, G, '2.0.0', 'O(log(N))', 'Determine the index of a member in a sorted set, with scores ordered from high to low', zrankGeneric(true)),
-  cmd('zcount', 4, ['readonly', 'fast'], K1, G, '2.0.0', 'O(log(N)) with N being the number of elements in the sorted set.', 'Count the members in a sorted set with scores within the given values', zcountCommand),
-  cmd('zlexcount', 4, ['readonly', 'fast'], K1, G, '2.8.9', 'O(log(N)) with N being the number of elements in the sorted set.', 'Count the number of members in a sorted set between a given lexicographical range', zlexcountCommand),
-  cmd('zrange', -4, ['readonly'], K1, G, '1.2.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.', 'Return a range of members in a sorted set', zrangeGeneric(RangeType.Auto, Direction.Auto)),
-  cmd('zrangestore', -5, ['write', 'denyoom'], [1, 2, 1], G, '6.2.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.', 'Store a range of members from sorted set into another key', zrangestoreCommand),
-  cmd('zrevrange', -4, ['readonly'], K1, G, '1.2.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.', 'Return a range of members in a sorted set, by index, with scores ordered from high to low', zrangeGeneric(RangeType.Rank, Direction.Reverse)),
-  cmd('zrangebyscore', -4, ['readonly'], K1, G, '1.0.5', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', 'Return a range of members in a sorted set, by score', zrangeGeneric(RangeType.Score, Direction.Forward)),
-  cmd('zrevrangebyscore', -4, ['readonly'], K1, G, '2.2.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', 'Return a range of members in a sorted set, by score, with scores ordered from high to low', zrangeGeneric(RangeType.Score, Direction.Reverse)),
-  cmd('zrangebylex', -4, ['readonly'], K1, G, '2.8.9', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', 'Return a range of members in a sorted set, by lexicographical range', zrangeGeneric(RangeType.Lex, Direction.Forward)),
-  cmd('zrevrangebylex', -4, ['readonly'], K1, G, '2.8.9', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', 'Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.', zrangeGeneric(RangeType.Lex, Direction.Reverse)),
-  cmd('zremrangebyrank', 4, ['write'], K1, G, '2.0.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', 'Remove all members in a sorted set within the given indexes', zremrangeGeneric('ZREMRANGEBYRANK', RangeType.Rank)),
-  cmd('zremrangebyscore', 4, ['write'], K1, G, '1.2.0', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', 'Remove all members in a sorted set within the given scores', zremrangeGeneric('ZREMRANGEBYSCORE', RangeType.Score)),
-  cmd('zremrangebylex', 4, ['write'], K1, G, '2.8.9', 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', 'Remove all members in a sorted set between the given lexicographical range', zremrangeGeneric('ZREMRANGEBYLEX', RangeType.Lex)),
-  cmd('zpopmin', -2, ['write', 'fast'], K1, G, '5.0.0', 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.', 'Remove and return members with the lowest scores in a sorted set', zpopGeneric(false)),
-  cmd('zpopmax', -2, ['write', 'fast'], K1, G, '5.0.0', 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.', 'Remove and return members with the highest scores in a sorted set', zpopGeneric(true)),
-  cmd('zmpop', -4, ['write'], null, G, '7.0.0', 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.', 'Remove and return members with scores in a sorted set', zmpopCommand),
-  cmd('zrandmember', -2, ['readonly'], K1, G, '6.2.0', 'O(N) where N is the number of elements returned', 'Get one or multiple random elements from a sorted set', zrandmemberCommand),
-  cmd('zscan', -3, ['readonly'], K1, G, '2.8.0', 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', 'Incrementally iterate sorted sets elements and associated scores', zscanCommand),
-  cmd('zunionstore', -4, ['write', 'denyoom'], K1, G, '2.0.0', 'O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.', 'Add multiple sorted sets and store the resulting sorted set in a new key', zsetOpGeneric('zunionstore', SetOp.Union, true, false)),
-  cmd('zinterstore', -4, ['write', 'denyoom'], K1, G, '2.0.0', 'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.', 'Intersect multiple sorted sets and store the resulting sorted set in a new key', zsetOpGeneric('zinterstore', SetOp.Inter, true, false)),
-  cmd('zdiffstore', -4, ['write', 'denyoom'], K1, G, '6.2.0', 'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.', 'Subtract multiple sorted sets and store the resulting sorted set in a new key', zsetOpGeneric('zdiffstore', SetOp.Diff, true, false)),
-  cmd('zunion', -3, ['readonly'], null, G, '6.2.0', 'O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.', 'Add multiple sorted sets', zsetOpGeneric('zunion', SetOp.Union, false, false)),
-  cmd('zinter', -3, ['readonly'], null, G, '6.2.0', 'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.', 'Intersect multiple sorted sets', zsetOpGeneric('zinter', SetOp.Inter, false, false)),
-  cmd('zdiff', -3, ['readonly'], null, G, '6.2.0', 'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.', 'Subtract multiple sorted sets', zsetOpGeneric('zdiff', SetOp.Diff, false, false)),
-  cmd('zintercard', -3, ['readonly'], null, G, '7.0.0', 'O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.', 'Intersect multiple sorted sets and return the cardinality of the result', zsetOpGeneric('zintercard', SetOp.Inter, false, true)),
+  command({ name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: G, since: '1.2.0', complexity: 'O(log(N)) for each item added, where N is the number of elements in the sorted set.', summary: 'Add one or more members to a sorted set, or update its score if it already exists', handler: zaddCommand }),
+  command({ name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: G, since: '1.2.0', complexity: 'O(log(N)) where N is the number of elements in the sorted set.', summary: 'Increment the score of a member in a sorted set', handler: zincrbyCommand }),
+  command({ name: 'zrem', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'delete'])], group: G, since: '1.2.0', complexity: 'O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.', summary: 'Remove one or more members from a sorted set', handler: zremCommand }),
+  command({ name: 'zcard', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: G, since: '1.2.0', complexity: 'O(1)', summary: 'Get the number of members in a sorted set', handler: zcardCommand }),
+  command({ name: 'zscore', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '1.2.0', complexity: 'O(1)', summary: 'Get the score associated with the given member in a sorted set', handler: zscoreCommand }),
+  command({ name: 'zmscore', arity: -3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(N) where N is the number of members being requested.', summary: 'Get the score associated with the given members in a sorted set', handler: zmscoreCommand }),
+  command({ name: 'zrank', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.0.0', complexity: 'O(log(N))', summary: 'Determine the index of a member in a sorted set', handler: zrankGeneric(false) }),
+  command({ name: 'zrevrank', arity: 3, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.0.0', complexity: 'O(log(N))', summary: 'Determine the index of a member in a sorted set, with scores ordered from high to low', handler: zrankGeneric(true) }),
+  command({ name: 'zcount', arity: 4, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.0.0', complexity: 'O(log(N)) with N being the number of elements in the sorted set.', summary: 'Count the members in a sorted set with scores within the given values', handler: zcountCommand }),
+  command({ name: 'zlexcount', arity: 4, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.8.9', complexity: 'O(log(N)) with N being the number of elements in the sorted set.', summary: 'Count the number of members in a sorted set between a given lexicographical range', handler: zlexcountCommand }),
+  command({ name: 'zrange', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '1.2.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.', summary: 'Return a range of members in a sorted set', handler: zrangeGeneric(RangeType.Auto, Direction.Auto) }),
+  command({ name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keyAt(2, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.', summary: 'Store a range of members from sorted set into another key', handler: zrangestoreCommand }),
+  command({ name: 'zrevrange', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '1.2.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.', summary: 'Return a range of members in a sorted set, by index, with scores ordered from high to low', handler: zrangeGeneric(RangeType.Rank, Direction.Reverse) }),
+  command({ name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '1.0.5', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', summary: 'Return a range of members in a sorted set, by score', handler: zrangeGeneric(RangeType.Score, Direction.Forward) }),
+  command({ name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.2.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', summary: 'Return a range of members in a sorted set, by score, with scores ordered from high to low', handler: zrangeGeneric(RangeType.Score, Direction.Reverse) }),
+  command({ name: 'zrangebylex', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.8.9', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', summary: 'Return a range of members in a sorted set, by lexicographical range', handler: zrangeGeneric(RangeType.Lex, Direction.Forward) }),
+  command({ name: 'zrevrangebylex', arity: -4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.8.9', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).', summary: 'Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.', handler: zrangeGeneric(RangeType.Lex, Direction.Reverse) }),
+  command({ name: 'zremrangebyrank', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: G, since: '2.0.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', summary: 'Remove all members in a sorted set within the given indexes', handler: zremrangeGeneric('ZREMRANGEBYRANK', RangeType.Rank) }),
+  command({ name: 'zremrangebyscore', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: G, since: '1.2.0', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', summary: 'Remove all members in a sorted set within the given scores', handler: zremrangeGeneric('ZREMRANGEBYSCORE', RangeType.Score) }),
+  command({ name: 'zremrangebylex', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: G, since: '2.8.9', complexity: 'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.', summary: 'Remove all members in a sorted set between the given lexicographical range', handler: zremrangeGeneric('ZREMRANGEBYLEX', RangeType.Lex) }),
+  command({ name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: G, since: '5.0.0', complexity: 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.', summary: 'Remove and return members with the lowest scores in a sorted set', handler: zpopGeneric(false) }),
+  command({ name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: G, since: '5.0.0', complexity: 'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.', summary: 'Remove and return members with the highest scores in a sorted set', handler: zpopGeneric(true) }),
+  command({ name: 'zmpop', arity: -4, flags: ['write'], keys: [keysCounted(1, ['RW', 'access', 'delete'])], group: G, since: '7.0.0', complexity: 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.', summary: 'Remove and return members with scores in a sorted set', handler: zmpopCommand }),
+  command({ name: 'zrandmember', arity: -2, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(N) where N is the number of elements returned', summary: 'Get one or multiple random elements from a sorted set', handler: zrandmemberCommand }),
+  command({ name: 'zscan', arity: -3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: G, since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', summary: 'Incrementally iterate sorted sets elements and associated scores', handler: zscanCommand }),
+  command({ name: 'zunionstore', arity: -4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keysCounted(2, ['RO', 'access'])], group: G, since: '2.0.0', complexity: 'O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.', summary: 'Add multiple sorted sets and store the resulting sorted set in a new key', handler: zsetOpGeneric('zunionstore', SetOp.Union, true, false) }),
+  command({ name: 'zinterstore', arity: -4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keysCounted(2, ['RO', 'access'])], group: G, since: '2.0.0', complexity: 'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.', summary: 'Intersect multiple sorted sets and store the resulting sorted set in a new key', handler: zsetOpGeneric('zinterstore', SetOp.Inter, true, false) }),
+  command({ name: 'zdiffstore', arity: -4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update']), keysCounted(2, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.', summary: 'Subtract multiple sorted sets and store the resulting sorted set in a new key', handler: zsetOpGeneric('zdiffstore', SetOp.Diff, true, false) }),
+  command({ name: 'zunion', arity: -3, flags: ['readonly'], keys: [keysCounted(1, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.', summary: 'Add multiple sorted sets', handler: zsetOpGeneric('zunion', SetOp.Union, false, false) }),
+  command({ name: 'zinter', arity: -3, flags: ['readonly'], keys: [keysCounted(1, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.', summary: 'Intersect multiple sorted sets', handler: zsetOpGeneric('zinter', SetOp.Inter, false, false) }),
+  command({ name: 'zdiff', arity: -3, flags: ['readonly'], keys: [keysCounted(1, ['RO', 'access'])], group: G, since: '6.2.0', complexity: 'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.', summary: 'Subtract multiple sorted sets', handler: zsetOpGeneric('zdiff', SetOp.Diff, false, false) }),
+  command({ name: 'zintercard', arity: -3, flags: ['readonly'], keys: [keysCounted(1, ['RO', 'access'])], group: G, since: '7.0.0', complexity: 'O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.', summary: 'Intersect multiple sorted sets and return the cardinality of the result', handler: zsetOpGeneric('zintercard', SetOp.Inter, false, true) }),
 ];

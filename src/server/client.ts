@@ -9,15 +9,37 @@
  * every piece whose tag is durable (docs/ARCHITECTURE.md, "Reply release").
  */
 import type { Socket } from 'node:net';
+import type { CommandContext, CommandSpec, ServerServices, Session } from '../commands/context.js';
+import type { OutputBufferLimit } from '../config/settings.js';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ReplyBuffer } from '../protocol/encoder.js';
 import type { Db } from '../store/keyspace.js';
-import type { CommandSpec } from '../commands/table.js';
-import type { Server } from './server.js';
+import type { Logger } from './logger.js';
 
-/** A connection, or the replay client used during recovery (no socket). */
-export class Client {
+/** What a connection needs from the server that accepted it. */
+export interface ClientHost {
+  /** What its commands see as `c.server`. */
+  readonly services: ServerServices;
+  readonly log: Logger;
+  /** `client-output-buffer-limit` for normal clients. */
+  readonly outputLimit: OutputBufferLimit;
+  /** A new CLIENT ID. */
+  nextClientId(): number;
+  /** Runs one command for `c` (./dispatch.ts); replies go to `c.reply`. */
+  execute(c: Client, argv: Buffer[]): void;
+  /** The LSN a reply sealed now must wait for (./release.ts). */
+  replyTag(): number;
+  /** `c` sealed replies this turn: release them at the end of the turn (./release.ts). */
+  needsRelease(c: Client): void;
+  /** Whether `c` waits in a blocking command. */
+  isBlockedOnKeys(c: Client): boolean;
+  /** Forgets a closed connection. */
+  forget(c: Client): void;
+}
+
+/** A client connection: the {@link CommandContext} and the {@link Session} of its commands. */
+export class Client implements CommandContext, Session {
   /** CLIENT ID. */
   readonly id: number;
   /** Selected database index. */
@@ -49,6 +71,11 @@ export class Client {
     return !this.authenticated && this.server.config.get('requirepass') !== '';
   }
 
+  /** A connection can wait in BLPOP and the like. */
+  readonly canBlock = true;
+  /** What its commands use of the server. */
+  readonly server: ServerServices;
+
   /** Set by QUIT or a protocol error: no more input is read; the socket closes once replies are out. */
   closeAfterReply = false;
   /** Remote address, `ip:port`. */
@@ -56,7 +83,7 @@ export class Client {
   /** Local address, `ip:port`. */
   readonly laddr: string;
 
-  private readonly decoder: RespDecoder | null;
+  private readonly decoder: RespDecoder;
   /** The name bytes of the last command looked up, and its spec (see {@link sameCommand}). */
   private lastName: Buffer | null = null;
   private lastSpec: CommandSpec | undefined = undefined;
@@ -71,21 +98,27 @@ export class Client {
   private queuedBytes = 0;
 
   /**
-   * @param server the owning server
-   * @param socket the connection, or null for the replay client
+   * @param host the server that accepted it
+   * @param socket the connection
    * @param limits request limits for the decoder
    */
   constructor(
-    readonly server: Server,
-    readonly socket: Socket | null,
+    private readonly host: ClientHost,
+    readonly socket: Socket,
     limits: DecoderLimits,
   ) {
-    this.id = server.nextClientId++;
-    this.db = server.keyspace.dbs[0]!;
-    this.authenticated = socket === null || server.config.get('requirepass') === '';
-    this.decoder = socket !== null ? new RespDecoder(limits) : null;
-    this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
-    this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';
+    this.server = host.services;
+    this.id = host.nextClientId();
+    this.db = this.server.keyspace.dbs[0]!;
+    this.authenticated = this.server.config.get('requirepass') === '';
+    this.decoder = new RespDecoder(limits);
+    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+  }
+
+  /** The connection's session state is the client itself. */
+  get session(): Session {
+    return this;
   }
 
   /** Selects database `index`; the caller has range-checked it. */
@@ -94,25 +127,35 @@ export class Client {
     this.db = this.server.keyspace.dbs[index]!;
   }
 
+  /** The socket's file descriptor (CLIENT LIST `fd`), -1 when Node does not expose it. */
+  get fd(): number {
+    return (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  }
+
+  /** Whether it waits in BLPOP or another blocking command (CLIENT LIST flag `b`). */
+  get blockedOnKeys(): boolean {
+    return this.host.isBlockedOnKeys(this);
+  }
+
   /**
    * Bytes of replies not yet taken by the peer: being built, sealed and
    * waiting for their LSN, and held by Node because the peer does not read.
    * What client-output-buffer-limit bounds.
    */
   get unsentBytes(): number {
-    return this.reply.pendingBytes + this.queuedBytes + (this.socket?.writableLength ?? 0);
+    return this.reply.pendingBytes + this.queuedBytes + this.socket.writableLength;
   }
 
   /** Bytes received and not yet parsed into commands. */
   get queryBufferBytes(): number {
-    return this.decoder?.bufferedBytes ?? 0;
+    return this.decoder.bufferedBytes;
   }
 
   /** Bytes of replies waiting to be sent. */
   get outputBytes(): number {
     let n = this.reply.pendingBytes;
     for (const p of this.outPieces) n += Array.isArray(p) ? p.reduce((a, b) => a + b.length, 0) : p.length;
-    return n + (this.socket?.writableLength ?? 0);
+    return n + this.socket.writableLength;
   }
 
   /** Feeds received bytes and runs every complete command. */
@@ -123,8 +166,11 @@ export class Client {
     this.server.keyspace.tick(now);
     this.processInput(chunk);
     // client-query-buffer-limit: a command still arriving may not buffer past it (networking.c readQueryFromClient).
-    if (!this.closed && this.decoder!.bufferedBytes > this.server.config.get('client-query-buffer-limit')) {
-      this.server.log.warn({ client: this.addr, id: this.id, bytes: this.decoder!.bufferedBytes }, 'closing client that reached max query buffer length');
+    if (!this.closed && this.decoder.bufferedBytes > this.server.config.get('client-query-buffer-limit')) {
+      this.host.log.warn(
+        { client: this.addr, id: this.id, bytes: this.decoder.bufferedBytes },
+        'closing client that reached max query buffer length',
+      );
       this.server.stats.bufferLimitDisconnections++;
       this.destroy();
     }
@@ -152,7 +198,7 @@ export class Client {
 
   /** Adds `chunk` if given, runs every complete command buffered unless blocked, then seals the replies. */
   private processInput(chunk?: Buffer): void {
-    const decoder = this.decoder!;
+    const decoder = this.decoder;
     try {
       if (chunk !== undefined) decoder.push(chunk);
       while (!this.blocked && !this.closeAfterReply && !this.closed) {
@@ -160,9 +206,9 @@ export class Client {
         decoder.preAuth = this.authRequired;
         const argv = decoder.next();
         if (argv === null) break;
-        this.server.execute(this, argv);
+        this.host.execute(this, argv);
         // A pipeline of large replies must not all be built before the limit is looked at.
-        const hard = this.server.outputLimit.hard;
+        const hard = this.host.outputLimit.hard;
         if (hard > 0 && this.unsentBytes >= hard) {
           this.outputLimitReached(this.unsentBytes);
           return;
@@ -171,16 +217,19 @@ export class Client {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.reply.error(`ERR Protocol error: ${err.message}`);
-        this.server.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
+        this.host.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
       } else {
         // Out of memory for this client's input, or a bug: drop this client, keep the server.
         this.reply.error(`ERR ${(err as Error).message}`);
-        this.server.log.error({ client: this.addr, err: (err as Error).message }, 'closing a connection after an internal error');
+        this.host.log.error(
+          { client: this.addr, err: (err as Error).message },
+          'closing a connection after an internal error',
+        );
       }
       this.closeAfterReply = true;
     }
-    this.seal(this.server.replyTag());
-    this.server.needsRelease(this);
+    this.seal(this.host.replyTag());
+    this.host.needsRelease(this);
   }
 
   /**
@@ -189,13 +238,13 @@ export class Client {
    *
    * @param pauseInput stop reading too, so a client cannot queue unbounded
    *   work behind a short wait (SAVE). Commands that may wait for ever (BLPOP,
-   *   src/server/blocking.ts) keep reading, so that a disconnect is noticed
+   *   src/commands/blocking.ts) keep reading, so that a disconnect is noticed
    *   (a paused socket reports no EOF) and the client is forgotten; what it
    *   sends meanwhile is buffered and runs after {@link unblock}.
    */
   block(pauseInput = true): void {
     this.blocked = true;
-    if (pauseInput) this.socket?.pause();
+    if (pauseInput) this.socket.pause();
   }
 
   /** Resumes after {@link block}: the caller has appended the blocked command's reply. */
@@ -205,7 +254,7 @@ export class Client {
     if (this.closed) return;
     // Served: the wait was not idleness (`timeout` must not close it now).
     this.lastInteraction = Date.now();
-    this.socket?.resume();
+    this.socket.resume();
     this.processInput();
   }
 
@@ -245,7 +294,7 @@ export class Client {
     let k = 0;
     while (k < tags.length && tags[k]! <= durableLsn) k++;
     if (k > 0 && !this.closed) {
-      const socket = this.socket!;
+      const socket = this.socket;
       const pieces = this.outPieces.splice(0, k);
       tags.splice(0, k);
       let bytes = 0;
@@ -280,7 +329,7 @@ export class Client {
    * reads cannot grow the server's memory without bound.
    */
   private checkOutputLimit(unsent: number): void {
-    const { hard, soft, softSeconds } = this.server.outputLimit;
+    const { hard, soft, softSeconds } = this.host.outputLimit;
     let over = hard > 0 && unsent >= hard;
     if (!over && soft > 0 && unsent >= soft) {
       const now = Date.now();
@@ -293,7 +342,7 @@ export class Client {
   }
 
   private outputLimitReached(unsent: number): void {
-    this.server.log.warn({ client: this.addr, id: this.id, unsent }, 'client closed for overcoming of output buffer limits');
+    this.host.log.warn({ client: this.addr, id: this.id, unsent }, 'client closed for overcoming of output buffer limits');
     this.server.stats.bufferLimitDisconnections++;
     this.reply.discard();
     this.destroy();
@@ -303,16 +352,16 @@ export class Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket?.end();
-    this.server.forget(this);
+    this.socket.end();
+    this.host.forget(this);
   }
 
   /** Drops the connection at once (the peer went away). */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket?.destroy();
-    this.server.forget(this);
+    this.socket.destroy();
+    this.host.forget(this);
   }
 
   /** Whether the connection is gone. */

@@ -8,8 +8,50 @@
  */
 import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
-import { LOOP_DELAY_RESOLUTION_MS, type Server } from './server.js';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import type { Session, Stats } from '../commands/context.js';
+import type { ReplayResult } from '../persistence/recovery.js';
+import type { Snapshotter } from '../persistence/snapshot.js';
+import type { Wal } from '../persistence/wal.js';
+import type { Evictor } from '../store/eviction.js';
+import type { Keyspace } from '../store/keyspace.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
+import type { LoadedSnapshot } from './recover.js';
+
+/** Sampling period of the event-loop delay histogram, ms. */
+export const LOOP_DELAY_RESOLUTION_MS = 2;
+
+/** What INFO reads: the running server's state. */
+export interface InfoSource {
+  /** Unix ms at start. */
+  readonly startedAt: number;
+  /** Port listened on. */
+  readonly port: number;
+  /** Path of the config file in use, '' when none. */
+  readonly configFile: string;
+  readonly clients: ReadonlyMap<number, Session>;
+  readonly maxClients: number;
+  readonly openFilesLimit: number;
+  /** Clients blocked on keys. */
+  readonly blockedClients: number;
+  readonly keyspace: Keyspace;
+  /** Highest `used_memory` seen, bytes. */
+  readonly usedMemoryPeak: number;
+  /** Raises {@link usedMemoryPeak} to `used` when higher. */
+  notePeak(used: number): void;
+  readonly evictor: Evictor;
+  readonly wal: Wal;
+  readonly snapshots: Snapshotter;
+  /** What start-up recovery loaded and replayed, and how long it took (seconds). */
+  readonly loadedSnapshot: LoadedSnapshot | null;
+  readonly recovery: ReplayResult | null;
+  readonly recoverySeconds: number;
+  readonly stats: Stats;
+  /** INFO `instantaneous_ops_per_sec`. */
+  readonly opsPerSec: number;
+  /** Event-loop delay since start or CONFIG RESETSTAT, sampled every {@link LOOP_DELAY_RESOLUTION_MS} ms. */
+  readonly loopDelay: IntervalHistogram;
+}
 
 const RUN_ID = randomBytes(20).toString('hex');
 
@@ -36,7 +78,7 @@ function stall(ns: number): string {
 }
 
 
-function section(server: Server, name: string): Fields | null {
+function section(server: InfoSource, name: string): Fields | null {
   const now = Date.now();
   switch (name) {
     case 'server': {
@@ -56,7 +98,7 @@ function section(server: Server, name: string): Fields | null {
         ['uptime_in_days', Math.floor(uptime / 86400)],
         ['hz', 10],
         ['executable', process.argv[1] ?? ''],
-        ['config_file', server.config.file],
+        ['config_file', server.configFile],
       ];
     }
     case 'clients': {
@@ -72,7 +114,7 @@ function section(server: Server, name: string): Fields | null {
         ['open_files_limit', server.openFilesLimit],
         ['client_recent_max_input_buffer', maxIn],
         ['client_recent_max_output_buffer', maxOut],
-        ['blocked_clients', server.blocking.size],
+        ['blocked_clients', server.blockedClients],
       ];
     }
     case 'memory': {
@@ -204,7 +246,7 @@ function section(server: Server, name: string): Fields | null {
  *
  * @param sections lower-case section names
  */
-export function infoText(server: Server, sections: readonly string[]): string {
+export function infoText(server: InfoSource, sections: readonly string[]): string {
   const wanted = sections.length === 0 || sections.some((s) => s === 'default' || s === 'all' || s === 'everything') ? DEFAULT_SECTIONS : sections;
   const parts: string[] = [];
   for (const name of wanted) {

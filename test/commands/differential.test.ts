@@ -5,8 +5,9 @@
  * unsaid (edge cases, error texts, number formatting).
  */
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import type { RawClient } from '../helpers/resp.js';
-import { sameReplies, serverPair, sortArray, type Command } from '../helpers/differential.js';
+import { callParsed, sameReplies, serverPair, sortArray, type Command, type Value } from '../helpers/differential.js';
 
 let a: RawClient;
 let b: RawClient;
@@ -329,4 +330,43 @@ test('errors for unknown commands, arity, SELECT and CONFIG SET', () =>
     'HELLO abc',
     'FLUSHDB FOO',
     'DBSIZE',
+  ]));
+
+test('COMMAND INFO: arity, flags, legacy key range and key specs of every command as redis-server reports them', async () => {
+  const names = (await callParsed(a, 'COMMAND', 'LIST')) as string[];
+  const all: string[] = [];
+  for (const name of names) {
+    const [info] = (await callParsed(a, 'COMMAND', 'INFO', name)) as Value[][];
+    all.push(name, ...((info![9] as Value[][]).map((sub) => sub[0] as string)));
+  }
+  // CLIENT SETINFO is Redis 7.2's; 7.0 does not know it.
+  const compared = all.filter((n) => n !== 'client|setinfo');
+  assert.ok(compared.length > 100, `${compared.length} commands compared`);
+  for (const name of compared) {
+    const [[mine], [ref]] = (await Promise.all([callParsed(a, 'COMMAND', 'INFO', name), callParsed(b, 'COMMAND', 'INFO', name)])) as Value[][][];
+    assert.ok(ref !== null, `redis-server knows ${name}`);
+    assert.deepEqual([...mine!.slice(0, 6), mine![8]], [...ref!.slice(0, 6), ref![8]], `COMMAND INFO ${name}`);
+  }
+});
+
+test('COMMAND GETKEYS and GETKEYSANDFLAGS find keys with key specs, movable keys included', () =>
+  same([
+    'COMMAND GETKEYS MSET a 1 b 2',
+    'COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2',
+    'COMMAND GETKEYS ZINTER 3 a b c',
+    'COMMAND GETKEYS SINTERCARD 2 a b LIMIT 1',
+    'COMMAND GETKEYS ZMPOP 2 a b MIN',
+    'COMMAND GETKEYS SINTERSTORE d a b c',
+    'COMMAND GETKEYS BLPOP a b 0',
+    'COMMAND GETKEYS COPY a b DB 2',
+    'COMMAND GETKEYSANDFLAGS LMOVE a b LEFT RIGHT',
+    'COMMAND GETKEYSANDFLAGS SET a b GET',
+    'COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b',
+    'COMMAND GETKEYS ZUNION x a',
+    'COMMAND GETKEYS ZUNION 3 a',
+    'COMMAND GETKEYS GET',
+    'COMMAND GETKEYS PING',
+    'COMMAND GETKEYS CONFIG GET maxmemory',
+    'COMMAND GETKEYS NOSUCH a',
+    'COMMAND GETKEYS',
   ]));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, CLI, run, startServer, tempDir } from '../helpers/server.js';
-import { SETTINGS } from '../../src/server/config.js';
+import { ALL_SETTINGS } from '../../src/config/settings.js';
 
 async function configGet(port: number, name: string): Promise<string> {
   const { Redis } = await import('ioredis');
@@ -66,7 +66,7 @@ test('a bad environment value is reported with the variable name', async () => {
 test('--help documents every public setting with its default and variable', async () => {
   const { stdout, code } = await run(process.execPath, [CLI, '--help']);
   assert.equal(code, 0);
-  for (const def of SETTINGS) {
+  for (const def of ALL_SETTINGS) {
     if (def.hidden) continue;
     assert.match(stdout, new RegExp(`--${def.name} `), def.name);
     assert.ok(stdout.includes(`FLASHCACHE_${def.name.toUpperCase().replace(/-/g, '_')}`), `${def.name} env var`);
@@ -76,7 +76,7 @@ test('--help documents every public setting with its default and variable', asyn
 
 test('the README configuration table lists every public setting with its default', () => {
   const readme = readFileSync(join(CLI, '..', '..', '..', 'README.md'), 'utf8');
-  for (const def of SETTINGS) {
+  for (const def of ALL_SETTINGS) {
     if (def.hidden) continue;
     const shown = def.default === '' ? '(none)' : `\`${def.default}\``;
     assert.ok(readme.includes(`| \`${def.name}\` | ${shown} | ${def.runtime ? 'yes' : 'no'} |`), `README row for ${def.name}`);

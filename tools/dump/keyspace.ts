@@ -1,17 +1,20 @@
 /**
  * `cache-dump keys | export`: the keyspace as the server would load it,
- * built by the server's own recovery (Server.recover) in read-only mode:
- * nothing on disk changes, and no lock is taken, so it also works beside a
- * running server.
+ * built by the server's own recovery (src/server/recover.ts) in read-only
+ * mode: nothing on disk changes, and no lock is taken, so it also works
+ * beside a running server.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Logger } from '../../src/server/logger.js';
-import { Config } from '../../src/server/config.js';
-import { Server } from '../../src/server/server.js';
+import { allCommands } from '../../src/commands/index.js';
+import { CommandTable } from '../../src/commands/table.js';
+import { Config } from '../../src/config/config.js';
 import type { WalRecoveryPolicy } from '../../src/persistence/recovery.js';
+import type { Logger } from '../../src/server/logger.js';
+import { recover } from '../../src/server/recover.js';
+import { Keyspace } from '../../src/store/keyspace.js';
 import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
 import { EntryType } from '../../src/store/arena.js';
@@ -39,7 +42,7 @@ function stderrLogger(): Logger {
 
 /** A keyspace rebuilt read-only, and whether anything had to be read past to rebuild it. */
 export interface LoadedKeyspace {
-  server: Server;
+  keyspace: Keyspace;
   /**
    * Whether the load met damage it went past: a damaged manifest or page
    * (an older snapshot or the WAL alone was used), a torn WAL tail left out,
@@ -56,12 +59,15 @@ export interface LoadedKeyspace {
 export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): LoadedKeyspace {
   if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot'))) throw new UnusableInput(`${path} is not a FlashCache data directory (no wal/ or snapshot/)`);
   const config = new Config({ dir: path, databases: String(databases), 'log-level': 'warn' }, undefined, {});
-  const server = new Server(config, stderrLogger());
+  const keyspace = new Keyspace(databases, { onExpired: () => {} });
   // A fixed hash seed: the same files always list in the same order.
-  server.keyspace.seed = 0;
+  keyspace.seed = 0;
+  const effects = new CommandTable();
+  effects.add(allCommands());
   try {
-    const { loaded, replayed } = server.recover({ readOnly: true, policy });
-    return { server, damaged: loaded.damaged.length > 0 || replayed.truncated.length > 0 || replayed.skipped.length > 0 };
+    const { loaded, replayed } = recover({ dir: path, keyspace, effects, config, log: stderrLogger(), readOnly: true, policy });
+    const damaged = loaded.damaged.length > 0 || replayed.truncated.length > 0 || replayed.skipped.length > 0;
+    return { keyspace, damaged };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') throw new UnusableInput(`cannot read ${path}: ${e.message}`);
@@ -79,9 +85,9 @@ export interface KeysOptions {
 type Value = Buffer | Collection;
 
 /** Calls `fn` for every key (filtered), database by database, one at a time. */
-async function eachKey(server: Server, o: KeysOptions, fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>): Promise<void> {
+async function eachKey(keyspace: Keyspace, o: KeysOptions, fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>): Promise<void> {
   const pattern = o.match !== undefined ? Buffer.from(o.match) : null;
-  for (const db of server.keyspace.dbs) {
+  for (const db of keyspace.dbs) {
     if (o.db !== undefined && db.id !== o.db) continue;
     for (const slot of db.liveSlots()) {
       const key = db.key(slot);
@@ -149,9 +155,9 @@ function jsonCollection(c: Collection): unknown[] {
  * @returns 0, or 1 when the load went past damage (the keys printed are what the server would load)
  */
 export async function keys(path: string, databases: number, policy: WalRecoveryPolicy, o: KeysOptions): Promise<number> {
-  const { server, damaged } = loadKeyspace(path, databases, policy);
+  const { keyspace, damaged } = loadKeyspace(path, databases, policy);
   await out('DB\tKEY\tTYPE\tSIZE\tEXPIRES\n');
-  await eachKey(server, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
+  await eachKey(keyspace, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
   return damaged ? 1 : 0;
 }
 
@@ -176,10 +182,10 @@ function resp(args: (string | Buffer)[]): Buffer {
  * @returns 0, or 1 when the load went past damage (the export is still what the server would load)
  */
 export async function exportKeyspace(path: string, databases: number, policy: WalRecoveryPolicy, format: 'resp' | 'json'): Promise<number> {
-  const { server, damaged } = loadKeyspace(path, databases, policy);
+  const { keyspace, damaged } = loadKeyspace(path, databases, policy);
   const now = Date.now();
   let selected = -1;
-  await eachKey(server, {}, async (db, key, type, value, at) => {
+  await eachKey(keyspace, {}, async (db, key, type, value, at) => {
     if (at > 0 && at <= now) return;
     if (format === 'json') {
       await out(JSON.stringify({ db, key: jsonBytes(key), type, value: Buffer.isBuffer(value) ? jsonBytes(value) : jsonCollection(value), expireAt: at > 0 ? at : null }) + '\n');

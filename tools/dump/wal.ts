@@ -258,22 +258,21 @@ export interface CatOptions {
 }
 
 /** The server's command table, loaded only when `--key` needs key positions. */
-async function commandTable(): Promise<{ commands: CommandTable; keyPositions: typeof import('../../src/commands/table.js').keyPositions }> {
-  const [{ allCommands }, { CommandTable: Table, keyPositions }] = await Promise.all([import('../../src/commands/index.js'), import('../../src/commands/table.js')]);
+async function commandTable(): Promise<{ commands: CommandTable; keysOf: typeof import('../../src/commands/table.js').keysOf }> {
+  const [{ allCommands }, { CommandTable: Table, keysOf }] = await Promise.all([
+    import('../../src/commands/index.js'),
+    import('../../src/commands/table.js'),
+  ]);
   const commands = new Table();
   commands.add(allCommands());
-  return { commands, keyPositions };
+  return { commands, keysOf };
 }
 
-/** The key arguments of an effect, by the command table's key positions. */
-function effectKeys({ commands, keyPositions }: Awaited<ReturnType<typeof commandTable>>, args: Buffer[]): Buffer[] {
-  const spec = commands.get(args[0]!.toString('latin1'));
+/** The key arguments of an effect: what its key specs find, and the keys it writes in other databases. */
+function effectKeys({ commands, keysOf }: Awaited<ReturnType<typeof commandTable>>, args: Buffer[]): Buffer[] {
+  const spec = commands.lookup(args);
   if (spec === undefined) return [];
-  const keys = keyPositions(spec, args.length).map((i) => args[i]!);
-  const name = spec.name;
-  // Effects that write into another database name their key there too.
-  if (name === 'copy' && args[2]) keys.push(args[2]);
-  return keys;
+  return [...keysOf(spec, args), ...(spec.otherDbKeys?.(args) ?? []).map((k) => k.key)];
 }
 
 /** `wal cat`: every record, one a line (or JSON lines); damage noted on stderr. */

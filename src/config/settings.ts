@@ -1,24 +1,23 @@
 /**
- * Settings: one table, four ways in, as Redis users expect.
+ * The settings table and what reads and writes its values: one row per
+ * setting (name, type, default, bounds, whether CONFIG SET may change it),
+ * the value syntax of redis.conf (`maxmemory 32mb`, `appendfsync always`,
+ * `yes`/`no`), and Redis's error texts for bad values (config.c).
  *
- * Precedence, highest first: command-line flag (`--name value`), config file
- * line (`name value`, redis.conf syntax), environment variable
- * (`FLASHCACHE_NAME`, dashes as underscores), built-in default. CONFIG SET
- * changes a setting at run time where the table marks it `runtime`.
- * Names, value syntax and units follow redis.conf (`maxmemory 32mb`,
- * `appendfsync always`); error texts follow Redis's config.c.
+ * The table's literal types give {@link Settings}, the typed value of every
+ * setting, so `config.get('maxmemory-policy')` is an `EvictionPolicy` and
+ * `config.get('port')` a number with no cast anywhere.
  *
- * Redis tuning names that mean nothing here (encoding thresholds, rehashing,
- * lazy freeing...) are accepted, stored and reported so that existing configs
- * and tools keep working; README.md ("Configuration") says so.
+ * Reference: https://redis.io/docs/latest/operate/oss_and_stack/management/config/
  */
-import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/decoder.js';
-import { globMatch } from '../store/glob.js';
-import { EVICTION_POLICIES, type EvictionPolicy } from '../store/eviction.js';
+import { EVICTION_POLICIES } from '../store/eviction.js';
 
 /** Kinds of setting values. */
 export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
+
+/** A setting's value: a number (`int`, `bytes`), a boolean (`bool`), or text (`enum`, `string`). */
+export type SettingValue = string | number | boolean;
 
 /** One row of the settings table. */
 export interface SettingDef {
@@ -54,8 +53,11 @@ export interface SettingDef {
   multi?: boolean;
 }
 
-/** The settings table. Order is the order of `--help`. */
-export const SETTINGS: readonly SettingDef[] = [
+/**
+ * The settings table, in the order of `--help`. Its literal types give
+ * {@link Settings}: each setting's name and the type of its value.
+ */
+export const SETTINGS = [
   { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, runtime: false, description: 'TCP port to listen on (0: pick a free one and log it)' },
   { name: 'bind', type: 'string', default: '127.0.0.1', runtime: false, description: 'addresses to listen on, space-separated' },
   { name: 'dir', type: 'string', default: './data', runtime: false, description: 'data directory (WAL, snapshots, LOCK)' },
@@ -103,8 +105,15 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: 2 ** 31 - 1, runtime: true, description: 'LFU counter growth: higher needs more hits to raise the counter (Redis semantics)' },
   { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'minutes', description: 'LFU counter decays by one per this many minutes without access (0: never)' },
   { name: 'appendonly', type: 'bool', default: 'yes', runtime: false, description: 'always yes: every write goes to the WAL (reported for tools that ask)' },
+] as const satisfies readonly SettingDef[];
+
+/**
+ * Redis settings that mean nothing here, accepted so that an existing
+ * redis.conf loads and tools that read them keep working (README.md,
+ * "Configuration"). CONFIG GET reports them; CONFIG SET stores them.
+ */
+export const COMPAT_SETTINGS: readonly SettingDef[] = [
   { name: 'save', type: 'string', default: '', runtime: true, noop: true, hidden: true, description: 'RDB save points; snapshots are configured by snapshot-* settings' },
-  // Redis tuning knobs with no meaning here: accepted so existing configs load.
   ...[
     ['hash-max-listpack-entries', '128'],
     ['hash-max-listpack-value', '64'],
@@ -154,9 +163,29 @@ export const SETTINGS: readonly SettingDef[] = [
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', runtime: false, noop: true, hidden: true, description: 'Redis AOF file name, no effect here' },
 ];
 
-const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]));
 
-/** Looks up a setting by name, case-insensitively. */
+
+/** The type of a setting's value, from its row of the table. */
+type ValueOf<D> = D extends { readonly type: 'int' | 'bytes' }
+  ? number
+  : D extends { readonly type: 'bool' }
+    ? boolean
+    : D extends { readonly type: 'enum'; readonly values: readonly (infer V)[] }
+      ? V
+      : string;
+
+/** The value of every setting of {@link SETTINGS}, typed by its row. */
+export type Settings = { -readonly [D in (typeof SETTINGS)[number] as D['name']]: ValueOf<D> };
+
+/** The name of a setting of {@link SETTINGS}. */
+export type SettingName = keyof Settings;
+
+/** Every setting, those of no effect included, in `--help` order. */
+export const ALL_SETTINGS: readonly SettingDef[] = [...SETTINGS, ...COMPAT_SETTINGS];
+
+const BY_NAME = new Map(ALL_SETTINGS.map((s) => [s.name, s]));
+
+/** Looks up a setting (or an accepted Redis setting of no effect) by name, case-insensitively. */
 export function settingDef(name: string): SettingDef | undefined {
   return BY_NAME.get(name.toLowerCase());
 }
@@ -224,42 +253,6 @@ export function parseOutputBufferLimits(text: string): Map<string, OutputBufferL
   return out;
 }
 
-/** The value of every setting, typed. */
-export interface Settings {
-  port: number;
-  bind: string;
-  dir: string;
-  appendfsync: 'always' | 'everysec' | 'no';
-  databases: number;
-  'wal-segment-size': number;
-  'wal-recovery': 'tolerate-tail' | 'strict' | 'skip-corrupt';
-  'log-level': string;
-  'proto-max-bulk-len': number;
-  requirepass: string;
-  'tls-port': number;
-  'tls-cert-file': string;
-  'tls-key-file': string;
-  'tls-ca-cert-file': string;
-  'tls-auth-clients': 'yes' | 'no' | 'optional';
-  'rename-command': string;
-  'client-query-buffer-limit': number;
-  'client-output-buffer-limit': string;
-  'protected-mode': boolean;
-  maxclients: number;
-  timeout: number;
-  'tcp-keepalive': number;
-  maxmemory: number;
-  'maxmemory-policy': EvictionPolicy;
-  'maxmemory-samples': number;
-  'maxmemory-eviction-tenacity': number;
-  'lfu-log-factor': number;
-  'lfu-decay-time': number;
-  [name: string]: string | number | boolean;
-}
-
-/** Where a setting's current value came from. */
-export type SettingSource = 'default' | 'env' | 'file' | 'flag' | 'runtime';
-
 /** A setting failed validation; `message` is the part after Redis's `CONFIG SET failed (...) - `. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -270,7 +263,7 @@ export class ConfigError extends Error {
  *
  * @throws ConfigError with Redis's wording
  */
-export function parseSetting(def: SettingDef, text: string): string | number | boolean {
+export function parseSetting(def: SettingDef, text: string): SettingValue {
   switch (def.type) {
     case 'int': {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError("argument couldn't be parsed into an integer");
@@ -308,55 +301,9 @@ function checkBounds(def: SettingDef, n: number): number {
 }
 
 /** Formats a typed value as CONFIG GET reports it (memory values in bytes, booleans as yes/no). */
-export function formatSetting(value: string | number | boolean): string {
+export function formatSetting(value: SettingValue): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   return String(value);
-}
-
-/** A config file could not be used; the message says which line and why. */
-export class ConfigFileError extends Error {
-  override readonly name = 'ConfigFileError';
-}
-
-/**
- * Reads a redis.conf-style file: one `name value...` per line, `#` comments,
- * quoting as in Redis (`sdssplitargs`). A name given twice keeps the last.
- *
- * @throws ConfigFileError naming the line for unknown names, bad values or unreadable files
- */
-export function readConfigFile(path: string): Map<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigFileError(`cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  const out = new Map<string, string>();
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const args = splitInlineArgs(Buffer.from(line, 'utf8'));
-    const fail = (why: string): never => {
-      throw new ConfigFileError(`config file ${path}, line ${i + 1}: >>> '${line}' <<< ${why}`);
-    };
-    if (args === null || args.length === 0) return fail('unbalanced quotes');
-    const name = args[0]!.toString('utf8').toLowerCase();
-    const def = settingDef(name);
-    if (def === undefined) return fail('Bad directive or wrong number of arguments');
-    // An empty argument of a repeatable entry (rename-command X "") must survive the join: quote it again.
-    const value = args
-      .slice(1)
-      .map((a) => (a.length === 0 && def.multi === true ? '""' : a.toString('utf8')))
-      .join(' ');
-    try {
-      parseSetting(def, value);
-    } catch (err) {
-      return fail((err as Error).message);
-    }
-    const before = out.get(name);
-    out.set(name, def.multi === true && before !== undefined ? `${before}\n${value}` : value);
-  });
-  return out;
 }
 
 /** The environment variable that sets `name`: `FLASHCACHE_` + upper case, dashes as underscores. */
@@ -364,122 +311,3 @@ export function envName(name: string): string {
   return 'FLASHCACHE_' + name.toUpperCase().replace(/-/g, '_');
 }
 
-/** Live settings of a running server. */
-export class Config {
-  private readonly values = new Map<string, string | number | boolean>();
-  private readonly sources = new Map<string, SettingSource>();
-  private readonly listeners = new Map<string, (value: string | number | boolean) => void>();
-  /** Path of the config file in use, or '' when none. */
-  readonly file: string;
-
-  /**
-   * Resolves every setting from its sources.
-   *
-   * @param flags values given on the command line, by setting name (text)
-   * @param file path of a config file, or undefined
-   * @param env the environment to read `FLASHCACHE_*` from
-   * @throws ConfigFileError or ConfigError when a source holds an invalid value
-   */
-  constructor(flags: Record<string, string | undefined>, file: string | undefined, env: NodeJS.ProcessEnv = process.env) {
-    this.file = file ?? '';
-    const fromFile = file !== undefined ? readConfigFile(file) : new Map<string, string>();
-    for (const def of SETTINGS) {
-      let text = def.default;
-      let source: SettingSource = 'default';
-      const e = env[envName(def.name)];
-      if (e !== undefined) {
-        text = e;
-        source = 'env';
-      }
-      const f = fromFile.get(def.name);
-      if (f !== undefined) {
-        text = f;
-        source = 'file';
-      }
-      const c = flags[def.name];
-      if (c !== undefined) {
-        text = c;
-        source = 'flag';
-      }
-      try {
-        this.values.set(def.name, parseSetting(def, text));
-      } catch (err) {
-        const where = source === 'env' ? envName(def.name) : source === 'flag' ? `--${def.name}` : source;
-        throw new ConfigError(`invalid ${def.name} '${text}' (from ${where}): ${(err as Error).message}`);
-      }
-      this.sources.set(def.name, source);
-    }
-  }
-
-  /** Typed view of every setting. */
-  get all(): Settings {
-    return Object.fromEntries(this.values) as Settings;
-  }
-
-  /** The current value of `name`. */
-  get<K extends keyof Settings>(name: K): Settings[K] {
-    return this.values.get(name as string) as Settings[K];
-  }
-
-  /** Where the value of `name` came from. */
-  sourceOf(name: string): SettingSource | undefined {
-    return this.sources.get(name);
-  }
-
-  /** Registers the function that applies a run-time change of `name`. */
-  onChange(name: string, fn: (value: string | number | boolean) => void): void {
-    this.listeners.set(name, fn);
-  }
-
-  /**
-   * CONFIG GET: every setting whose name matches one of the glob patterns.
-   *
-   * @returns name/value pairs in table order
-   */
-  match(patterns: readonly string[]): [string, string][] {
-    const out: [string, string][] = [];
-    const seen = new Set<string>();
-    for (const p of patterns) {
-      const pat = Buffer.from(p.toLowerCase(), 'utf8');
-      const exact = !/[*?[]/.test(p);
-      for (const def of SETTINGS) {
-        if (seen.has(def.name) || def.secret === true) continue;
-        if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
-          seen.add(def.name);
-          out.push([def.name, formatSetting(this.values.get(def.name)!)]);
-        }
-      }
-    }
-    return out;
-  }
-
-  /**
-   * CONFIG SET of several settings at once: all are validated before any is
-   * applied, as Redis 7 does.
-   *
-   * @param pairs name/value texts
-   * @returns null on success, or the error reply text (without `-`)
-   */
-  set(pairs: readonly [string, string][]): string | null {
-    const parsed: [SettingDef, string | number | boolean][] = [];
-    for (const [name] of pairs) {
-      if (settingDef(name) === undefined) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
-    }
-    for (const [name, text] of pairs) {
-      const def = settingDef(name)!;
-      if (!def.runtime) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
-      if (parsed.some(([d]) => d === def)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
-      try {
-        parsed.push([def, parseSetting(def, text)]);
-      } catch (err) {
-        return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
-      }
-    }
-    for (const [def, value] of parsed) {
-      this.values.set(def.name, value);
-      this.sources.set(def.name, 'runtime');
-      this.listeners.get(def.name)?.(value);
-    }
-    return null;
-  }
-}

@@ -13,41 +13,20 @@
  *    nothing to take. A served command logs its effect and appends its reply;
  *    an effect that fills another waited key (BLMOVE's push) marks that key
  *    ready in turn, and the loop runs until no key is ready;
- * 3. each served client then runs its pending input (`Client.unblock`), which
- *    seals the reply behind the WAL record of the served pop, so the reply is
- *    released only once that pop is durable;
+ * 3. each served client then runs its pending input (`CommandContext.unblock`),
+ *    which seals the reply behind the WAL record of the served pop, so the
+ *    reply is released only once that pop is durable;
  * 4. on timeout, the command appends its timeout reply and the client resumes.
  *
  * Nothing here runs during WAL replay: no client can be blocked then.
  *
  * Reference: https://redis.io/docs/latest/commands/blpop/ ("Blocking behavior")
  */
-import { keyPositions, type CommandSpec } from '../commands/table.js';
-import { parseLong } from '../commands/util.js';
-import type { Client } from './client.js';
-import type { Server } from './server.js';
-
-/** What a blocked command waits for and how it is served. */
-export interface BlockedCommand {
-  /** Keys of the client's database it waits on (copies, not views into the read buffer). */
-  readonly keys: readonly Buffer[];
-  /** Absolute Unix ms when it times out; 0 waits forever. */
-  readonly deadline: number;
-  /**
-   * Tries to serve the command from `key`, one of its keys that a write may
-   * have filled: takes what it needs, logs the effect, appends the reply.
-   *
-   * @returns true once the command has its reply (served, or an error such as
-   *   BLMOVE's WRONGTYPE destination); false when there is nothing to take
-   *   (the key is empty or holds another type), so the client keeps waiting
-   */
-  serve(key: Buffer): boolean;
-  /** Appends the reply for a timeout. */
-  timedOut(): void;
-}
+import type { BlockedCommand, Blocking, CommandContext, CommandSpec } from './context.js';
+import { keyPositions } from './table.js';
 
 interface Waiter {
-  readonly client: Client;
+  readonly client: CommandContext;
   readonly db: number;
   readonly cmd: BlockedCommand;
   /** Registry ids of the keys waited on, deduplicated. */
@@ -69,17 +48,21 @@ function keyId(db: number, key: Uint8Array): string {
 }
 
 /** The clients blocked on keys of one server. */
-export class BlockingRegistry {
+export class BlockingRegistry implements Blocking {
   /** Waiters of each key, in the order they blocked (a Set iterates in insertion order). */
   private readonly byKey = new Map<string, Set<Waiter>>();
-  private readonly byClient = new Map<Client, Waiter>();
+  private readonly byClient = new Map<CommandContext, Waiter>();
   private ready: ReadyKey[] = [];
   private readonly readyIds = new Set<string>();
   /** Served or timed-out clients whose pending input still has to run. */
-  private resume: Client[] = [];
+  private resume: CommandContext[] = [];
   private handling = false;
 
-  constructor(private readonly server: Server) {}
+  /**
+   * @param onServeError reports a blocked command whose `serve` threw (the
+   *   client gets an error reply and resumes; the server goes on)
+   */
+  constructor(private readonly onServeError: (err: unknown, c: CommandContext) => void) {}
 
   /** Number of blocked clients (INFO `blocked_clients`). */
   get size(): number {
@@ -87,7 +70,7 @@ export class BlockingRegistry {
   }
 
   /** Whether `c` is blocked on keys. */
-  has(c: Client): boolean {
+  has(c: CommandContext): boolean {
     return this.byClient.has(c);
   }
 
@@ -96,7 +79,7 @@ export class BlockingRegistry {
    * selected database, until a write lets `cmd.serve` succeed or the deadline
    * passes.
    */
-  block(c: Client, cmd: BlockedCommand): void {
+  block(c: CommandContext, cmd: BlockedCommand): void {
     const w: Waiter = { client: c, db: c.dbIndex, cmd, ids: [], timer: null };
     for (const key of cmd.keys) {
       const id = keyId(w.db, key);
@@ -129,7 +112,7 @@ export class BlockingRegistry {
   }
 
   /** Forgets `c` if it is blocked (it disconnected). */
-  forget(c: Client): void {
+  forget(c: CommandContext): void {
     const w = this.byClient.get(c);
     if (w !== undefined) this.remove(w);
   }
@@ -159,21 +142,12 @@ export class BlockingRegistry {
 
   /**
    * After write command `spec` of `c` ran: signals every key it names (its
-   * key positions, plus MOVE's and COPY ... DB's key in the other database),
-   * then serves the ready keys. Only called while some client is blocked.
+   * key specs, plus the keys it writes in other databases: MOVE's, COPY ...
+   * DB's), then serves the ready keys. Only called while some client is blocked.
    */
-  afterWrite(c: Client, spec: CommandSpec, argv: Buffer[]): void {
-    for (const i of keyPositions(spec, argv.length)) this.signal(c.dbIndex, argv[i]!);
-    if (spec.name === 'move') {
-      const db = parseLong(argv[2]!);
-      if (db !== null) this.signal(db, argv[1]!);
-    } else if (spec.name === 'copy') {
-      for (let j = 3; j + 1 < argv.length; j++) {
-        if (argv[j]!.toString('latin1').toUpperCase() !== 'DB') continue;
-        const db = parseLong(argv[j + 1]!);
-        if (db !== null) this.signal(db, argv[2]!);
-      }
-    }
+  afterWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
+    for (const i of keyPositions(spec, argv) ?? []) this.signal(c.dbIndex, argv[i]!);
+    if (spec.otherDbKeys !== undefined) for (const k of spec.otherDbKeys(argv)) this.signal(k.db, k.key);
     this.handleReady();
   }
 
@@ -213,7 +187,7 @@ export class BlockingRegistry {
       try {
         done = w.cmd.serve(r.key);
       } catch (err) {
-        this.server.log.error({ err, client: w.client.addr }, 'serving a blocked client failed');
+        this.onServeError(err, w.client);
         w.client.reply.error(`ERR internal error serving a blocked command: ${(err as Error).message}`);
         done = true;
       }

@@ -1,0 +1,176 @@
+/**
+ * Server administration commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, TIME,
+ * CONFIG, SHUTDOWN, SAVE, BGSAVE, LASTSAVE. (COMMAND, of the same Redis
+ * group, is in ./introspection.ts.)
+ *
+ * Reference: https://redis.io/docs/latest/commands/?group=server
+ */
+import type { CommandContext, CommandSpec } from './context.js';
+import { command, container } from './table.js';
+import { ERR, isWord, word } from './util.js';
+
+/** INFO [section [section ...]] */
+function infoCommand(c: CommandContext, argv: Buffer[]): void {
+  const sections = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
+  c.reply.bulkString(c.server.info(sections));
+}
+
+/** DBSIZE */
+function dbsizeCommand(c: CommandContext): void {
+  c.reply.int(c.db.size);
+}
+
+/** Parses the optional ASYNC|SYNC of FLUSHDB/FLUSHALL; both flush at once here. */
+function flushModeOk(c: CommandContext, argv: Buffer[]): boolean {
+  if (argv.length === 1) return true;
+  if (argv.length === 2 && (isWord(argv[1]!, 'ASYNC') || isWord(argv[1]!, 'SYNC'))) return true;
+  c.reply.error(ERR.syntax);
+  return false;
+}
+
+/** FLUSHDB [ASYNC | SYNC] */
+function flushdbCommand(c: CommandContext, argv: Buffer[]): void {
+  if (!flushModeOk(c, argv)) return;
+  c.db.clear();
+  c.server.propagate(c.dbIndex, ['FLUSHDB']);
+  c.reply.ok();
+}
+
+/** FLUSHALL [ASYNC | SYNC] */
+function flushallCommand(c: CommandContext, argv: Buffer[]): void {
+  if (!flushModeOk(c, argv)) return;
+  c.server.keyspace.clear();
+  c.server.propagate(0, ['FLUSHALL']);
+  c.reply.ok();
+}
+
+/** TIME: [unix seconds, microseconds] as bulk strings. */
+function timeCommand(c: CommandContext): void {
+  const us = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  c.reply.arrayLen(2);
+  c.reply.bulkAscii(String(us / 1_000_000n));
+  c.reply.bulkAscii(String(us % 1_000_000n));
+}
+
+/** CONFIG GET parameter [parameter ...] */
+function configGetCommand(c: CommandContext, argv: Buffer[]): void {
+  const pairs = c.server.config.match(argv.slice(2).map((a) => a.toString('utf8')));
+  c.reply.arrayLen(pairs.length * 2);
+  for (const [k, v] of pairs) {
+    c.reply.bulkString(k);
+    c.reply.bulkString(v);
+  }
+}
+
+/** CONFIG SET parameter value [parameter value ...] */
+function configSetCommand(c: CommandContext, argv: Buffer[]): void {
+  if (argv.length % 2 !== 0) return c.reply.error(ERR.syntax);
+  const pairs: [string, string][] = [];
+  for (let j = 2; j < argv.length; j += 2) pairs.push([argv[j]!.toString('utf8'), argv[j + 1]!.toString('utf8')]);
+  const err = c.server.config.set(pairs);
+  if (err !== null) c.reply.error(err);
+  else c.reply.ok();
+}
+
+/** CONFIG RESETSTAT */
+function configResetstatCommand(c: CommandContext): void {
+  c.server.resetStats();
+  c.reply.ok();
+}
+
+function configHelpCommand(c: CommandContext): void {
+  c.reply.bulkArray(
+    [
+      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GET <pattern>',
+      '    Return parameters matching the glob-like <pattern> and their values.',
+      'SET <directive> <value>',
+      '    Set the configuration <directive> to <value>.',
+      'RESETSTAT',
+      '    Reset statistics reported by the INFO command.',
+      'HELP',
+      '    Print this help.',
+    ].map((s) => Buffer.from(s)),
+  );
+}
+
+/**
+ * SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: stops accepting, makes the
+ * WAL durable and exits. On success the connection closes without a reply, as
+ * in Redis.
+ */
+function shutdownCommand(c: CommandContext, argv: Buffer[]): void {
+  let abort = false;
+  let save = true;
+  let nosave = false;
+  for (let j = 1; j < argv.length; j++) {
+    const w = word(argv[j]!);
+    if (w === 'ABORT') abort = true;
+    else if (w === 'NOSAVE') nosave = true;
+    else if (w !== 'SAVE' && w !== 'NOW' && w !== 'FORCE') return c.reply.error(ERR.syntax);
+  }
+  if (nosave && argv.some((a) => isWord(a, 'SAVE'))) return c.reply.error(ERR.syntax);
+  if (abort) {
+    if (argv.length > 2) return c.reply.error(ERR.syntax);
+    return c.reply.error('ERR No shutdown in progress.');
+  }
+  if (nosave) save = false;
+  c.session.closeAfterReply = true;
+  c.server.requestShutdown('SHUTDOWN command', save);
+}
+
+/**
+ * SAVE: takes a snapshot and replies once it is durable. Unlike Redis, the
+ * server keeps serving other clients meanwhile; only this client waits.
+ */
+function saveCommand(c: CommandContext): void {
+  const snaps = c.server.snapshots;
+  if (snaps.inProgress) return c.reply.error('ERR Background save already in progress');
+  c.block();
+  snaps.take('SAVE').then(
+    () => c.reply.ok(),
+    (err: Error) => c.reply.error(`ERR snapshot failed: ${err.message}`),
+  ).finally(() => c.unblock());
+}
+
+/** BGSAVE [SCHEDULE] */
+function bgsaveCommand(c: CommandContext, argv: Buffer[]): void {
+  const schedule = argv.length === 2 && isWord(argv[1]!, 'SCHEDULE');
+  if (argv.length > 2 || (argv.length === 2 && !schedule)) return c.reply.error(ERR.syntax);
+  const snaps = c.server.snapshots;
+  if (snaps.inProgress) {
+    if (!schedule) return c.reply.error('ERR Background save already in progress');
+    void snaps.take('BGSAVE').catch(() => {}).finally(() => snaps.take('BGSAVE SCHEDULE').catch(() => {}));
+    return c.reply.simple('Background saving scheduled');
+  }
+  snaps.take('BGSAVE').catch(() => {});
+  c.reply.simple('Background saving started');
+}
+
+/** LASTSAVE: Unix time of the last successful snapshot (the start time before the first). */
+function lastsaveCommand(c: CommandContext): void {
+  const t = c.server.snapshots.stats.lastTime;
+  c.reply.int(t > 0 ? t : Math.floor(c.server.startedAt / 1000));
+}
+
+const configSub = (name: string, arity: number, flags: CommandSpec['flags'], summary: string, handler: CommandSpec['handler']): CommandSpec =>
+  command({ name: `config|${name}`, arity: arity, flags: flags, group: 'server', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided', summary: summary, handler: handler });
+
+/** The administration commands' table entries. */
+export const adminCommands: CommandSpec[] = [
+  command({ name: 'info', arity: -1, flags: ['loading', 'stale'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns information and statistics about the server.', handler: infoCommand }),
+  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the number of keys in the database.', handler: dbsizeCommand }),
+  command({ name: 'flushdb', arity: -1, flags: ['write'], group: 'server', since: '1.0.0', complexity: 'O(N) where N is the number of keys in the selected database', summary: 'Removes all keys from the current database.', handler: flushdbCommand }),
+  command({ name: 'flushall', arity: -1, flags: ['write'], allDatabases: true, group: 'server', since: '1.0.0', complexity: 'O(N) where N is the total number of keys in all databases', summary: 'Removes all keys from all databases.', handler: flushallCommand }),
+  command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', since: '2.6.0', complexity: 'O(1)', summary: 'Returns the server time.', handler: timeCommand }),
+  command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'], group: 'server', since: '1.0.0', complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)', summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', handler: shutdownCommand }),
+  command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], group: 'server', since: '1.0.0', complexity: 'O(N) where N is the total number of keys in all databases', summary: 'Synchronously saves the database(s) to disk.', handler: saveCommand }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Asynchronously saves the database(s) to disk.', handler: bgsaveCommand }),
+  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the Unix timestamp of the last successful save to disk.', handler: lastsaveCommand }),
+  container('config', 'server', '2.0.0', 'A container for server configuration commands.', [
+    configSub('get', -3, ['admin', 'noscript', 'loading', 'stale'], 'Returns the effective values of configuration parameters.', configGetCommand),
+    configSub('set', -4, ['admin', 'noscript', 'loading', 'stale'], 'Sets configuration parameters in-flight.', configSetCommand),
+    configSub('resetstat', 2, ['admin', 'noscript', 'loading', 'stale'], 'Resets the server\'s statistics.', configResetstatCommand),
+    configSub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', configHelpCommand),
+  ]),
+];

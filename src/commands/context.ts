@@ -1,0 +1,339 @@
+/**
+ * The contract between the command layer and whatever runs commands: what a
+ * handler may use (a {@link CommandContext}: the reply builder, the selected
+ * database, the connection's session state, and the {@link ServerServices}),
+ * and the shape of the command table's entries.
+ *
+ * Handlers depend on these interfaces, never on a socket or on the server, so
+ * the same handler runs for a network client, for WAL replay, and for the
+ * queued commands of a transaction, a script or a replication stream
+ * (Dragonfly's `facade/service_interface.h` is the model of this seam). The
+ * server implements the interfaces (src/server/); the command layer imports
+ * nothing from there.
+ */
+import type { ReplyBuffer } from '../protocol/encoder.js';
+import type { Config } from '../config/config.js';
+import type { EffectArg } from '../persistence/wal.js';
+import type { Db, Keyspace } from '../store/keyspace.js';
+
+/** Command flags as Redis names them (COMMAND INFO shows them). */
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'sentinel'
+  | 'no_async_loading'
+  | 'no_multi'
+  | 'allow_busy';
+
+/** Command groups as the Redis command reference names them (COMMAND DOCS `group`). */
+export type CommandGroup = 'generic' | 'string' | 'list' | 'set' | 'sorted-set' | 'hash' | 'connection' | 'server';
+
+/** Key-spec flags as Redis names them (the key-specs page, "flags"). */
+export type KeySpecFlag =
+  | 'RO'
+  | 'RW'
+  | 'OW'
+  | 'RM'
+  | 'access'
+  | 'update'
+  | 'insert'
+  | 'delete'
+  | 'not_key'
+  | 'incomplete'
+  | 'variable_flags';
+
+/** Where the search for a key spec's keys begins (`begin_search`). */
+export type BeginSearch =
+  /** At argument `index` (1 is the first argument after the name). */
+  | { readonly type: 'index'; readonly index: number }
+  /**
+   * After the first argument equal to `keyword` (any case), searched from
+   * argument `startFrom` towards the end, or from the end backwards when
+   * `startFrom` is negative.
+   */
+  | { readonly type: 'keyword'; readonly keyword: string; readonly startFrom: number };
+
+/** How a key spec's keys are found from where the search began (`find_keys`). */
+export type FindKeys =
+  /**
+   * Every `step`-th argument up to `lastKey` after the first key (0: only the
+   * first; negative: counted from the end of the arguments, -1 the last).
+   * With `limit` > 0 and `lastKey` -1, only the first 1/limit of the remaining arguments.
+   */
+  | { readonly type: 'range'; readonly lastKey: number; readonly step: number; readonly limit: number }
+  /**
+   * The argument `keyNumIdx` after the begin position holds the number of
+   * keys; they start `firstKey` arguments after the begin position, every
+   * `step`-th argument.
+   */
+  | { readonly type: 'keynum'; readonly keyNumIdx: number; readonly firstKey: number; readonly step: number };
+
+/** One of a command's key specs. */
+export interface KeySpec {
+  /** Redis's explanation of unusual flags (COMMAND INFO shows it). */
+  readonly notes?: string;
+  readonly flags: readonly KeySpecFlag[];
+  readonly begin: BeginSearch;
+  readonly find: FindKeys;
+}
+
+/**
+ * A command handler. It replies through `c.reply` exactly once per call (a
+ * multi-element reply counts as one) and logs every change it makes through
+ * `c.server.propagate`.
+ *
+ * @param c what the handler may use: reply builder, selected database, services (./context.ts)
+ * @param argv the arguments, name first; views into the read buffer, valid during the call only
+ */
+export type Handler = (c: CommandContext, argv: Buffer[]) => void;
+
+/** A key written in a database other than the selected one (MOVE's destination). */
+export interface OtherDbKey {
+  db: number;
+  key: Buffer;
+}
+
+/** What a command family declares for one command (or subcommand of a container command). */
+export interface CommandDef {
+  /** Lower-case name; `container|sub` for subcommands. */
+  readonly name: string;
+  /** Redis arity convention; for a subcommand it counts the container name too. */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  /** Where the command's keys are in its arguments; none when it takes no keys. */
+  readonly keys?: readonly KeySpec[];
+  /**
+   * Keys the command writes in other databases than the selected one, which
+   * key specs cannot describe (MOVE key db, COPY ... DB db). Invalid
+   * arguments yield none.
+   */
+  readonly otherDbKeys?: (argv: readonly Buffer[]) => OtherDbKey[];
+  /**
+   * The flags of this call's keys where its key specs say `variable_flags`
+   * (SET: `RW access update` with GET, `OW update` without; t_string.c `setGetKeys`).
+   */
+  readonly keyFlags?: (argv: readonly Buffer[]) => readonly KeySpecFlag[];
+  /** Changes every database (FLUSHALL): a reader of any key could see the change. */
+  readonly allDatabases?: boolean;
+  readonly group: CommandGroup;
+  /** Redis version that introduced it. */
+  readonly since: string;
+  /** Time complexity, as documented by Redis. */
+  readonly complexity: string;
+  /** One line, as COMMAND DOCS reports. */
+  readonly summary: string;
+  readonly handler: Handler;
+}
+
+/** A table entry: the declaration plus what is derived from it once, at start. */
+export interface CommandSpec extends CommandDef {
+  readonly keys: readonly KeySpec[];
+  /** Legacy key range (COMMAND INFO's first key, last key and step), derived from the key specs; 0s when none. */
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** The legacy range does not find every key (Redis's `movablekeys` flag). */
+  readonly movableKeys: boolean;
+  /** Has the `write` flag. */
+  readonly isWrite: boolean;
+  /** Has the `denyoom` flag (may grow memory: refused with -OOM at maxmemory when nothing can be evicted). */
+  readonly isDenyOom: boolean;
+  /** Subcommands of a container command, by lower-case subcommand name. */
+  readonly subcommands?: ReadonlyMap<string, CommandSpec>;
+}
+
+
+/** Counters reported by INFO stats, kept by the server and the commands. */
+export interface Stats {
+  totalConnections: number;
+  totalCommands: number;
+  rejectedConnections: number;
+  /** Reads that found their key (GET family and collection reads), as Redis counts them. */
+  keyspaceHits: number;
+  /** Reads that did not. */
+  keyspaceMisses: number;
+  /** Bytes received from clients. */
+  netInputBytes: number;
+  /** Bytes sent to clients. */
+  netOutputBytes: number;
+  errorReplies: number;
+  /** Clients closed for passing client-output-buffer-limit or client-query-buffer-limit. */
+  bufferLimitDisconnections: number;
+  /** Failed AUTH and HELLO AUTH (INFO `acl_access_denied_auth`). */
+  authFailures: number;
+}
+
+/**
+ * A connection's state as commands see it (CLIENT, AUTH, HELLO, QUIT), and
+ * as CLIENT LIST reports other connections (networking.c
+ * `catClientInfoString`). Contexts without a connection have a detached one.
+ */
+export interface Session {
+  /** CLIENT ID. */
+  readonly id: number;
+  /** CLIENT SETNAME. */
+  name: string;
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName: string;
+  libVer: string;
+  /**
+   * Whether the connection may run commands other than AUTH, HELLO and QUIT
+   * (set by a successful AUTH; true from the start when no `requirepass` is set).
+   */
+  authenticated: boolean;
+  /** Whether it must still authenticate: it has not, and a password is set now (Redis's `authRequired`). */
+  readonly authRequired: boolean;
+  /** Remote and local address, `ip:port` ('' without a connection). */
+  readonly addr: string;
+  readonly laddr: string;
+  /** The socket's file descriptor, -1 when unknown. */
+  readonly fd: number;
+  /** Unix ms when the connection was accepted, and of its last command or reply sent. */
+  readonly createdAt: number;
+  readonly lastInteraction: number;
+  /** Name of the last command run. */
+  readonly lastCommand: string;
+  /** Selected database index. */
+  readonly dbIndex: number;
+  /** Bytes received and not yet parsed into commands. */
+  readonly queryBufferBytes: number;
+  /** Bytes of replies waiting to be sent. */
+  readonly outputBytes: number;
+  /** Whether it waits in a blocking command (BLPOP...): CLIENT LIST flag `b`. */
+  readonly blockedOnKeys: boolean;
+  /** Set by QUIT, SHUTDOWN or a CLIENT KILL of itself: no more input is read; it closes once its replies are out. */
+  closeAfterReply: boolean;
+  /** Drops the connection at once (CLIENT KILL of another connection). */
+  destroy(): void;
+}
+
+/** What a blocked command waits for and how it is served (./blocking.ts). */
+export interface BlockedCommand {
+  /** Keys of the client's database it waits on (copies, not views into the read buffer). */
+  readonly keys: readonly Buffer[];
+  /** Absolute Unix ms when it times out; 0 waits forever. */
+  readonly deadline: number;
+  /**
+   * Tries to serve the command from `key`, one of its keys that a write may
+   * have filled: takes what it needs, logs the effect, appends the reply.
+   *
+   * @returns true once the command has its reply (served, or an error such as
+   *   BLMOVE's WRONGTYPE destination); false when there is nothing to take
+   *   (the key is empty or holds another type), so the client keeps waiting
+   */
+  serve(key: Buffer): boolean;
+  /** Appends the reply for a timeout. */
+  timedOut(): void;
+}
+
+/** The registry of clients blocked on keys, as commands use it (./blocking.ts). */
+export interface Blocking {
+  /** Blocks `c`, which has not replied yet, until `cmd.serve` succeeds or its deadline passes. */
+  block(c: CommandContext, cmd: BlockedCommand): void;
+  /** Marks `key` of database `db` as possibly filled (Redis's `signalKeyAsReady`). */
+  signal(db: number, key: Uint8Array): void;
+}
+
+/** The snapshots as commands use them (SAVE, BGSAVE, LASTSAVE). */
+export interface Snapshots {
+  /** Whether a snapshot is being taken. */
+  readonly inProgress: boolean;
+  /**
+   * Takes a snapshot; resolves once it is durable.
+   *
+   * @param reason logged with it (`SAVE`, `BGSAVE`...)
+   * @throws the error that stopped it
+   */
+  take(reason: string): Promise<unknown>;
+  /** `lastTime`: Unix seconds when the last snapshot completed, 0 before the first. */
+  readonly stats: { readonly lastTime: number };
+}
+
+/** The command table as commands see it (COMMAND; renamed commands under their new names). */
+export interface CommandLookup {
+  /** The command named `name` (any case), or undefined. */
+  get(name: string): CommandSpec | undefined;
+  /** The command or subcommand a call names (`CONFIG GET` finds `config|get`). */
+  lookup(argv: readonly Uint8Array[]): CommandSpec | undefined;
+  /** Every command, in registration order. */
+  all(): CommandSpec[];
+  /** Number of top-level commands. */
+  readonly size: number;
+}
+
+/** What the server provides to commands. `Server` implements it; so does the replay of start-up recovery. */
+export interface ServerServices {
+  readonly keyspace: Keyspace;
+  readonly config: Config;
+  readonly stats: Stats;
+  readonly commands: CommandLookup;
+  readonly blocking: Blocking;
+  /** Open connections by CLIENT ID. */
+  readonly clients: ReadonlyMap<number, Session>;
+  /** True while the WAL is being replayed: nothing is logged, no clock applies, nothing blocks. */
+  readonly replaying: boolean;
+  /** Unix ms when the server started. */
+  readonly startedAt: number;
+  readonly snapshots: Snapshots;
+  /**
+   * Logs the effect of a change to the WAL (a no-op while replaying). Every
+   * write handler ends by calling this for what it changed.
+   *
+   * @param db database index
+   * @param args the effect: command name then arguments (docs/FORMAT.md, "Payload")
+   * @returns the record's LSN, or 0 while replaying
+   */
+  propagate(db: number, args: readonly EffectArg[]): number;
+  /**
+   * The INFO text of the requested sections (https://redis.io/docs/latest/commands/info/).
+   *
+   * @param sections lower-case names; none, `default`, `all` or `everything` for every section
+   */
+  info(sections: readonly string[]): string;
+  /** CONFIG RESETSTAT. */
+  resetStats(): void;
+  /**
+   * Shuts the server down in the background (SHUTDOWN).
+   *
+   * @param save take a snapshot first (false for SHUTDOWN NOSAVE)
+   */
+  requestShutdown(reason: string, save: boolean): void;
+}
+
+/**
+ * What a command handler may use. A network connection is one; WAL replay
+ * runs handlers in another (./local.ts).
+ */
+export interface CommandContext {
+  /** Replies are appended here; the caller decides when they leave. */
+  readonly reply: ReplyBuffer;
+  /** Selected database, and its index. */
+  readonly db: Db;
+  readonly dbIndex: number;
+  /** Selects database `index`; the caller has range-checked it. */
+  select(index: number): void;
+  readonly server: ServerServices;
+  readonly session: Session;
+  /** Whether a blocking command may wait here (a connection) or must answer at once (replay, a transaction). */
+  readonly canBlock: boolean;
+  /**
+   * Stops running this context's further commands until {@link unblock}
+   * (SAVE waiting for its snapshot, BLPOP for an element).
+   *
+   * @param pauseInput stop reading too (SAVE); BLPOP keeps reading so that a disconnect is noticed
+   */
+  block(pauseInput?: boolean): void;
+  /** Resumes after {@link block}: the caller has appended the blocked command's reply. */
+  unblock(): void;
+}

@@ -1,0 +1,195 @@
+/**
+ * Settings: one table (./settings.ts), four ways in, as Redis users expect.
+ *
+ * Precedence, highest first: command-line flag (`--name value`), config file
+ * line (`name value`, redis.conf syntax), environment variable
+ * (`FLASHCACHE_NAME`, dashes as underscores), built-in default. CONFIG SET
+ * changes a setting at run time where the table marks it `runtime`, and calls
+ * the change hooks registered for it where it is used.
+ */
+import { readFileSync } from 'node:fs';
+import { splitInlineArgs } from '../protocol/decoder.js';
+import { globMatch } from '../store/glob.js';
+import {
+  ConfigError,
+  envName,
+  formatSetting,
+  parseSetting,
+  settingDef,
+  ALL_SETTINGS,
+  type SettingDef,
+  type SettingName,
+  type Settings,
+  type SettingValue,
+} from './settings.js';
+
+/** Where a setting's current value came from. */
+export type SettingSource = 'default' | 'env' | 'file' | 'flag' | 'runtime';
+
+/** A config file could not be used; the message says which line and why. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+}
+
+/**
+ * Reads a redis.conf-style file: one `name value...` per line, `#` comments,
+ * quoting as in Redis (`sdssplitargs`). A name given twice keeps the last.
+ *
+ * @throws ConfigFileError naming the line for unknown names, bad values or unreadable files
+ */
+export function readConfigFile(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  const out = new Map<string, string>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const args = splitInlineArgs(Buffer.from(line, 'utf8'));
+    const fail = (why: string): never => {
+      throw new ConfigFileError(`config file ${path}, line ${i + 1}: >>> '${line}' <<< ${why}`);
+    };
+    if (args === null || args.length === 0) return fail('unbalanced quotes');
+    const name = args[0]!.toString('utf8').toLowerCase();
+    const def = settingDef(name);
+    if (def === undefined) return fail('Bad directive or wrong number of arguments');
+    // An empty argument of a repeatable entry (rename-command X "") must survive the join: quote it again.
+    const value = args
+      .slice(1)
+      .map((a) => (a.length === 0 && def.multi === true ? '""' : a.toString('utf8')))
+      .join(' ');
+    try {
+      parseSetting(def, value);
+    } catch (err) {
+      return fail((err as Error).message);
+    }
+    const before = out.get(name);
+    out.set(name, def.multi === true && before !== undefined ? `${before}\n${value}` : value);
+  });
+  return out;
+}
+
+/** Live settings of a running server. */
+export class Config {
+  private readonly values = new Map<string, SettingValue>();
+  private readonly sources = new Map<string, SettingSource>();
+  private readonly hooks = new Map<string, ((value: never) => void)[]>();
+  /** Path of the config file in use, or '' when none. */
+  readonly file: string;
+
+  /**
+   * Resolves every setting from its sources.
+   *
+   * @param flags values given on the command line, by setting name (text)
+   * @param file path of a config file, or undefined
+   * @param env the environment to read `FLASHCACHE_*` from
+   * @throws ConfigFileError or ConfigError when a source holds an invalid value
+   */
+  constructor(flags: Record<string, string | undefined>, file: string | undefined, env: NodeJS.ProcessEnv = process.env) {
+    this.file = file ?? '';
+    const fromFile = file !== undefined ? readConfigFile(file) : new Map<string, string>();
+    for (const def of ALL_SETTINGS) {
+      let text = def.default;
+      let source: SettingSource = 'default';
+      const e = env[envName(def.name)];
+      if (e !== undefined) {
+        text = e;
+        source = 'env';
+      }
+      const f = fromFile.get(def.name);
+      if (f !== undefined) {
+        text = f;
+        source = 'file';
+      }
+      const c = flags[def.name];
+      if (c !== undefined) {
+        text = c;
+        source = 'flag';
+      }
+      try {
+        this.values.set(def.name, parseSetting(def, text));
+      } catch (err) {
+        const where = source === 'env' ? envName(def.name) : source === 'flag' ? `--${def.name}` : source;
+        throw new ConfigError(`invalid ${def.name} '${text}' (from ${where}): ${(err as Error).message}`);
+      }
+      this.sources.set(def.name, source);
+    }
+  }
+
+  /** The current value of `name`. */
+  get<K extends SettingName>(name: K): Settings[K] {
+    // The constructor parsed every setting with its row's type: this is that type.
+    return this.values.get(name) as Settings[K];
+  }
+
+  /** Where the value of `name` came from. */
+  sourceOf(name: string): SettingSource | undefined {
+    return this.sources.get(name);
+  }
+
+  /**
+   * Registers a function that applies a run-time change of `name` (CONFIG
+   * SET), called with the new, validated value after it is stored. Several
+   * may be registered; they run in registration order.
+   */
+  onChange<K extends SettingName>(name: K, fn: (value: Settings[K]) => void): void {
+    const list = this.hooks.get(name);
+    if (list === undefined) this.hooks.set(name, [fn]);
+    else list.push(fn);
+  }
+
+  /**
+   * CONFIG GET: every setting whose name matches one of the glob patterns.
+   *
+   * @returns name/value pairs in table order
+   */
+  match(patterns: readonly string[]): [string, string][] {
+    const out: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const p of patterns) {
+      const pat = Buffer.from(p.toLowerCase(), 'utf8');
+      const exact = !/[*?[]/.test(p);
+      for (const def of ALL_SETTINGS) {
+        if (seen.has(def.name) || def.secret === true) continue;
+        if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
+          seen.add(def.name);
+          out.push([def.name, formatSetting(this.values.get(def.name)!)]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * CONFIG SET of several settings at once: all are validated before any is
+   * applied, as Redis 7 does.
+   *
+   * @param pairs name/value texts
+   * @returns null on success, or the error reply text (without `-`)
+   */
+  set(pairs: readonly [string, string][]): string | null {
+    const parsed: [SettingDef, SettingValue][] = [];
+    for (const [name] of pairs) {
+      if (settingDef(name) === undefined) return `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`;
+    }
+    for (const [name, text] of pairs) {
+      const def = settingDef(name)!;
+      if (!def.runtime) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (parsed.some(([d]) => d === def)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      try {
+        parsed.push([def, parseSetting(def, text)]);
+      } catch (err) {
+        return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
+      }
+    }
+    for (const [def, value] of parsed) {
+      this.values.set(def.name, value);
+      this.sources.set(def.name, 'runtime');
+      for (const fn of this.hooks.get(def.name) ?? []) (fn as (v: SettingValue) => void)(value);
+    }
+    return null;
+  }
+}

@@ -25,6 +25,11 @@
  * (it always logs; `none` runs as `no`); redis-server `--appendonly yes
  * --appendfsync <mode>` or `--appendonly no`, always `--save ""`.
  *
+ * `--baseline <cli.js>` compares two FlashCache builds instead: the other
+ * server is FlashCache started from that entry point (another checkout's
+ * `dist/src/cli.js`) with the same arguments, and the ratio is this
+ * build/baseline. That is how a change is measured before and after in one run.
+ *
  * Prints Markdown (a dated section, then one table per mode and suite) and
  * appends it to `--out FILE`; `--json FILE` writes the raw runs, which
  * `chart.js` turns into a chart like `--chart FILE.svg` does. Installs
@@ -72,6 +77,7 @@ const o = new Command('bench-compare')
   .option('--out <file>', 'append the Markdown section to this file')
   .option('--json <file>', 'write the raw results here (for chart.js)')
   .option('--chart <file>', 'write an SVG chart of the throughput ratios here')
+  .option('--baseline <cli.js>', "compare with another FlashCache build (its dist/src/cli.js) instead of redis-server")
   .parse()
   .opts<Record<string, string | undefined>>();
 
@@ -82,6 +88,11 @@ for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite 
 for (const m of modes) if (!['always', 'everysec', 'none'].includes(m)) throw new Error(`unknown fsync mode ${m}`);
 const runs = Number(o['runs']);
 if (!(runs >= 1)) throw new Error('--runs must be at least 1');
+
+/** The other server: redis-server, or FlashCache from `--baseline`. */
+const baseline = o['baseline'];
+/** Its name in tables. */
+const OTHER = baseline === undefined ? 'Redis' : 'baseline';
 
 /** A cell's workload before it runs. */
 type Workload = Pick<Cell, 'suite' | 'test' | 'pipeline' | 'clients' | 'datasize'>;
@@ -106,7 +117,7 @@ function workloads(suite: Suite): Workload[] {
 
 /** Server arguments for a persistence mode. */
 function serverArgs(name: 'flashcache' | 'redis', fsync: Fsync, clients: number): string[] {
-  if (name === 'flashcache') return ['--appendfsync', fsync === 'none' ? 'no' : fsync];
+  if (name === 'flashcache' || baseline !== undefined) return ['--appendfsync', fsync === 'none' ? 'no' : fsync];
   const aof = fsync === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', fsync];
   // Redis accepts 10000 clients by default; FlashCache sets no limit.
   const max = clients > 9000 ? ['--maxclients', String(clients + 100)] : [];
@@ -160,16 +171,19 @@ async function runCell(w: Workload, fsync: Fsync): Promise<Cell> {
   const cell: Cell = { ...w, fsync, args, flashcache: [], redis: [] };
   for (let run = 0; run < runs; run++) {
     for (const name of run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const)) {
-      const t = await startTarget(name, serverArgs(name, fsync, w.clients));
+      const t =
+        name === 'redis' && baseline !== undefined
+          ? await startTarget('flashcache', serverArgs(name, fsync, w.clients), undefined, undefined, baseline)
+          : await startTarget(name, serverArgs(name, fsync, w.clients));
       try {
         // On a fresh server get would only miss and pop would pop from an empty
         // list: load the keys get reads, run the push first (as redis-benchmark's
         // default run does).
         if (w.test === 'get') await load(t.port, Number(o['keyspace']), w.datasize);
         if (w.test === 'lpop' || w.test === 'rpop') await benchmark(t.port, ['-t', w.test === 'lpop' ? 'lpush' : 'rpush', ...args.slice(2)]);
-        if (name === 'flashcache') await command(t.port, 'CONFIG RESETSTAT');
+        if (t.name === 'flashcache') await command(t.port, 'CONFIG RESETSTAT');
         const s = await benchmark(t.port, args);
-        if (name === 'flashcache') {
+        if (t.name === 'flashcache') {
           const stats = await bulk(t.port, 'INFO stats');
           s.stallMax = Number(infoField(stats, 'eventloop_stall_max_ms'));
           s.stallP99 = Number(infoField(stats, 'eventloop_stall_p99_ms'));
@@ -204,7 +218,7 @@ function row(c: Cell): string {
     return `| ${c.test} | ${pct(f)} | ${pct(r)} | ${p99.toFixed(2)}x | ${spread(f, (x) => x.rps, k)} | ${spread(r, (x) => x.rps, k)} | ${stalls.join(' | ')} |`;
   }
   const ratio = rpsRatio(c);
-  const target = issueTarget(c);
+  const target = baseline === undefined ? issueTarget(c) : null;
   const goal = target === null ? '' : `≥${target.toFixed(2)} ${ratio >= target ? 'met' : 'missed'}`;
   const lat = (s: Sample[]): string => `${ms(median(s.map((x) => x.p50)))} / ${ms(median(s.map((x) => x.p99)))}`;
   const lead = c.suite === 'values' ? `| ${c.datasize} ` : '';
@@ -215,10 +229,16 @@ function row(c: Cell): string {
 function header(suite: string): string[] {
   const stalls = '| FlashCache loop stall max ms | FlashCache loop stall p99 ms (max over runs) |';
   if (suite === 'latency') {
-    return [`| test | FlashCache p50 / p99 / p99.9 ms | Redis p50 / p99 / p99.9 ms | p99 ratio | FlashCache k ops/s | Redis k ops/s ${stalls}`, `|${'---|'.repeat(8)}`];
+    return [
+      `| test | FlashCache p50 / p99 / p99.9 ms | ${OTHER} p50 / p99 / p99.9 ms | p99 ratio | FlashCache k ops/s | ` +
+        `${OTHER} k ops/s ${stalls}`,
+      `|${'---|'.repeat(8)}`,
+    ];
   }
   const lead = suite === 'values' ? '| value bytes ' : '';
-  const cols = `${lead}| test | -P | FlashCache k ops/s | Redis k ops/s | ratio | issue target | FlashCache p50 / p99 ms | Redis p50 / p99 ms ${stalls}`;
+  const cols =
+    `${lead}| test | -P | FlashCache k ops/s | ${OTHER} k ops/s | ratio | issue target | FlashCache p50 / p99 ms | ` +
+    `${OTHER} p50 / p99 ms ${stalls}`;
   return [cols, `|${'---|'.repeat(cols.split('|').length - 2)}`];
 }
 
@@ -241,7 +261,9 @@ function section(cells: Cell[]): string {
   return [
     `### ${suite}, persistence ${fsync}`,
     '',
-    `FlashCache ${serverArgs('flashcache', fsync, 0).join(' ')}; redis-server ${redis}.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
+    `FlashCache ${serverArgs('flashcache', fsync, 0).join(' ')}; ` +
+      (baseline === undefined ? `redis-server ${redis}` : `baseline ${baseline} ${redis}`) +
+      `.${notes.length ? ` ${notes.join('; ')}.` : ''}`,
     '',
     `\`${commandLine(cells)}\``,
     '',
@@ -280,12 +302,13 @@ for (const fsync of modes) {
 
 const env = results.environment;
 const markdown = [
-  `## ${env.date}: FlashCache against redis-server (${suites.join(', ')}; fsync ${modes.join(', ')})`,
+  `## ${env.date}: FlashCache against ${baseline === undefined ? 'redis-server' : `the baseline build ${baseline}`} ` +
+    `(${suites.join(', ')}; fsync ${modes.join(', ')})`,
   '',
   `\`${results.command}\``,
   '',
   environmentLine(env),
-  `Each cell: ${runs} run${runs === 1 ? '' : 's'} per server, alternating (the server started first flips every run), a fresh server and data directory (${tmpdir()}) per run; k ops/s as median (min-max), other figures medians; ratio is FlashCache/Redis of the median k ops/s. Loop stall: FlashCache INFO stats eventloop_stall_max_ms and _p99_ms after each run (CONFIG RESETSTAT right before it), the largest over the runs.`,
+  `Each cell: ${runs} run${runs === 1 ? '' : 's'} per server, alternating (the server started first flips every run), a fresh server and data directory (${tmpdir()}) per run; k ops/s as median (min-max), other figures medians; ratio is FlashCache/${OTHER} of the median k ops/s. Loop stall: FlashCache INFO stats eventloop_stall_max_ms and _p99_ms after each run (CONFIG RESETSTAT right before it), the largest over the runs.`,
   '',
   sections.join('\n\n'),
 ].join('\n');

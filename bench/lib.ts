@@ -97,13 +97,20 @@ export async function waitReady(port: number, timeoutMs = 600_000): Promise<void
  * omitted) and waits until it answers.
  *
  * @param extra extra arguments for the server
+ * @param cli the FlashCache entry point to run (another build's `dist/src/cli.js` for an A/B comparison)
  */
-export async function startTarget(name: Target['name'], extra: string[] = [], dir?: string, port?: number): Promise<Target> {
+export async function startTarget(
+  name: Target['name'],
+  extra: string[] = [],
+  dir?: string,
+  port?: number,
+  cli = CLI,
+): Promise<Target> {
   const p = port ?? (await freePort());
   const d = dir ?? mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const proc =
     name === 'flashcache'
-      ? spawn(process.execPath, [CLI, '--port', String(p), '--dir', d, '--log-level', 'warn', ...extra], { stdio: 'ignore' })
+      ? spawn(process.execPath, [cli, '--port', String(p), '--dir', d, '--log-level', 'warn', ...extra], { stdio: 'ignore' })
       : spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', d, ...extra], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await waitReady(p);

@@ -14,13 +14,11 @@ import { HashValue, scanStep } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Client } from '../server/client.js';
 import { cmd, type CommandSpec } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
+import { ERR, INT64_MAX, INT64_MIN, isWord, longOrReply, parseInt64 } from './util.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
 import { cursorOrReply } from './keys.js';
 
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
 /** Redis's `LONG_MAX / 2`: the largest |count| HRANDFIELD ... WITHVALUES accepts. */
 const HALF_LONG_MAX = 4611686018427387903n;
 

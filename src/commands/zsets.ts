@@ -39,10 +39,8 @@ import type { Client } from '../server/client.js';
 import { WRONG, bytes, deleteIfEmpty, el, lookupCollection, readCollection, storeCollection } from './collection.js';
 import { cursorOrReply } from './keys.js';
 import { cmd, type CommandSpec } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
+import { ERR, INT64_MAX, isWord, longOrReply, parseInt64, positiveLongOrReply, rangeLongOrReply } from './util.js';
 import { formatDouble, parseDouble, parseScoreBound } from './numbers.js';
-
-const LONG_MAX = 9223372036854775807n;
 
 // ---------------------------------------------------------------------------
 // Argument parsing
@@ -89,29 +87,6 @@ function lexRangeOrReply(c: Client, min: Buffer, max: Buffer): LexRange | null {
     return null;
   }
   return { min: a, max: b };
-}
-
-/**
- * Parses a long that must lie in `min..max` (Redis `getRangeLongFromObjectOrReply`):
- * with `msg`, every failure replies `ERR <msg>`; without, a non-integer replies
- * the usual error and an out-of-range value `ERR value is out of range, value must between <min> and <max>`.
- */
-function rangeLongOrReply(c: Client, arg: Buffer, min: bigint, max: bigint, msg?: string): number | null {
-  const v = parseInt64(arg);
-  if (v === null) {
-    c.reply.error(msg !== undefined ? `ERR ${msg}` : ERR.notInteger);
-    return null;
-  }
-  if (v < min || v > max) {
-    c.reply.error(msg !== undefined ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
-    return null;
-  }
-  return Number(v);
-}
-
-/** Redis `getPositiveLongFromObjectOrReply`: 0..LONG_MAX. */
-function positiveLongOrReply(c: Client, arg: Buffer, msg = 'value is out of range, must be positive'): number | null {
-  return rangeLongOrReply(c, arg, 0n, LONG_MAX, msg);
 }
 
 // ---------------------------------------------------------------------------
@@ -680,7 +655,7 @@ function zpopGeneric(max: boolean) {
  * non-empty key; replies `[key, [[member, score], ...]]`, or a null array.
  */
 function zmpopCommand(c: Client, argv: Buffer[]): void {
-  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, LONG_MAX, 'numkeys should be greater than 0');
+  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
   if (numkeys === null) return;
   const whereIdx = 2 + numkeys;
   if (whereIdx >= argv.length) return c.reply.error(ERR.syntax);
@@ -691,7 +666,7 @@ function zmpopCommand(c: Client, argv: Buffer[]): void {
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
     if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
-      const n = rangeLongOrReply(c, argv[++j]!, 1n, LONG_MAX, 'count should be greater than 0');
+      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
       if (n === null) return;
       count = n;
     } else {
@@ -747,14 +722,14 @@ function zrandmemberCommand(c: Client, argv: Buffer[]): void {
     if (z === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(z.dense[randomIndex(z.dense.length)]!.member);
   }
-  const l = rangeLongOrReply(c, argv[2]!, -LONG_MAX, LONG_MAX);
+  const l = rangeLongOrReply(c, argv[2]!, -INT64_MAX, INT64_MAX);
   if (l === null) return;
   let withscores = false;
   if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3]!, 'WITHSCORES'))) return c.reply.error(ERR.syntax);
   if (argv.length === 4) {
     withscores = true;
     const v = parseInt64(argv[2]!)!;
-    if (v < -(LONG_MAX / 2n) || v > LONG_MAX / 2n) return c.reply.error('ERR value is out of range');
+    if (v < -(INT64_MAX / 2n) || v > INT64_MAX / 2n) return c.reply.error('ERR value is out of range');
   }
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;

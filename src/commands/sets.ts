@@ -16,9 +16,21 @@ import { SetValue, scanStep } from '../store/collections.js';
 import type { Client } from '../server/client.js';
 import { cmd, type CommandFlag, type CommandSpec } from './table.js';
 import { ERR, isWord, parseInt64 } from './util.js';
-import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
+import {
+  deleteIfEmpty,
+  el,
+  elementMatches,
+  lookupCollection,
+  randomCountOrReply,
+  randomIndex,
+  readCollection,
+  replyEmptyScan,
+  sampleIndexes,
+  scanOptionsOrReply,
+  storeCollection,
+  WRONG,
+} from './collection.js';
 import { cursorOrReply } from './keys.js';
-import { elementMatches, randomCountOrReply, randomIndex, replyEmptyScan, sampleIndexes, scanOptionsOrReply } from './hashes.js';
 
 /** Replies `members` as an array of bulk strings. */
 function replyMembers(c: Client, members: readonly string[]): void {
@@ -173,7 +185,7 @@ function srandmemberCommand(c: Client, argv: Buffer[]): void {
     if (s === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(s.members[randomIndex(s.size)]!);
   }
-  const l = randomCountOrReply(c, argv[2]!);
+  const l = randomCountOrReply(c, argv, null);
   if (l === null) return;
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;

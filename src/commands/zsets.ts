@@ -23,7 +23,6 @@
  */
 import { EntryType } from '../store/arena.js';
 import { SetValue, ZSetValue, scanStep } from '../store/collections.js';
-import { globMatch, matchesAll } from '../store/glob.js';
 import {
   gteMin,
   lexGteMin,
@@ -36,10 +35,23 @@ import {
   type ZNode,
 } from '../store/skiplist.js';
 import type { Client } from '../server/client.js';
-import { WRONG, bytes, deleteIfEmpty, el, lookupCollection, readCollection, storeCollection } from './collection.js';
+import {
+  WRONG,
+  bytes,
+  deleteIfEmpty,
+  el,
+  elementMatches,
+  lookupCollection,
+  randomCountOrReply,
+  randomIndex,
+  readCollection,
+  replyEmptyScan,
+  scanOptionsOrReply,
+  storeCollection,
+} from './collection.js';
 import { cursorOrReply } from './keys.js';
 import { cmd, type CommandSpec } from './table.js';
-import { ERR, INT64_MAX, isWord, longOrReply, parseInt64, positiveLongOrReply, rangeLongOrReply } from './util.js';
+import { ERR, INT64_MAX, isWord, longOrReply, positiveLongOrReply, rangeLongOrReply } from './util.js';
 import { formatDouble, parseDouble, parseScoreBound } from './numbers.js';
 
 // ---------------------------------------------------------------------------
@@ -703,11 +715,6 @@ function zmpopCommand(c: Client, argv: Buffer[]): void {
 // ZRANDMEMBER, ZSCAN
 // ---------------------------------------------------------------------------
 
-/** A uniformly random integer in [0, n). */
-function randomIndex(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
 /**
  * ZRANDMEMBER key [count [WITHSCORES]] (t_zset.c `zrandmemberWithCountCommand`):
  * no count, one member or nil; a positive count, distinct members (the whole
@@ -722,15 +729,10 @@ function zrandmemberCommand(c: Client, argv: Buffer[]): void {
     if (z === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(z.dense[randomIndex(z.dense.length)]!.member);
   }
-  const l = rangeLongOrReply(c, argv[2]!, -INT64_MAX, INT64_MAX);
-  if (l === null) return;
-  let withscores = false;
-  if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3]!, 'WITHSCORES'))) return c.reply.error(ERR.syntax);
-  if (argv.length === 4) {
-    withscores = true;
-    const v = parseInt64(argv[2]!)!;
-    if (v < -(INT64_MAX / 2n) || v > INT64_MAX / 2n) return c.reply.error('ERR value is out of range');
-  }
+  const count64 = randomCountOrReply(c, argv, 'WITHSCORES');
+  if (count64 === null) return;
+  const l = Number(count64);
+  const withscores = argv.length === 4;
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
   if (z === null || l === 0) return c.reply.arrayLen(0);
@@ -798,40 +800,24 @@ function zscanCommand(c: Client, argv: Buffer[]): void {
   if (cursor === null) return;
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
-  if (z === null) {
-    c.reply.arrayLen(2);
-    c.reply.bulkAscii('0');
-    return c.reply.arrayLen(0);
-  }
-  let count = 10;
-  let match: Buffer | null = null;
-  for (let j = 3; j < argv.length; j++) {
-    const more = j + 1 < argv.length;
-    if (isWord(argv[j]!, 'COUNT') && more) {
-      const n = longOrReply(c, argv[++j]!);
-      if (n === null) return;
-      if (n < 1) return c.reply.error(ERR.syntax);
-      count = n;
-    } else if (isWord(argv[j]!, 'MATCH') && more) {
-      match = argv[++j]!;
-      if (matchesAll(match)) match = null;
-    } else {
-      return c.reply.error(ERR.syntax);
-    }
-  }
+  if (z === null) return replyEmptyScan(c);
+  const opts = scanOptionsOrReply(c, argv, 3);
+  if (opts === null) return;
   const picked: ZNode[] = [];
   let next = 0;
   if (z.compact) {
-    for (let n = z.list.first; n !== null; n = n.next[0]!) picked.push(n);
+    for (let n = z.list.first; n !== null; n = n.next[0]!) if (elementMatches(opts.match, n.member)) picked.push(n);
   } else {
-    const step = scanStep(cursor, z.dense.length, count);
+    const step = scanStep(cursor, z.dense.length, opts.count);
     next = step.next;
-    for (let i = step.to - 1; i >= step.from; i--) picked.push(z.dense[i]!);
+    for (let i = step.to - 1; i >= step.from; i--) {
+      const n = z.dense[i]!;
+      if (elementMatches(opts.match, n.member)) picked.push(n);
+    }
   }
-  const kept = match === null ? picked : picked.filter((n) => globMatch(match, bytes(n.member)));
   c.reply.arrayLen(2);
   c.reply.bulkAscii(String(next));
-  replyNodes(c, kept, true);
+  replyNodes(c, picked, true);
 }
 
 // ---------------------------------------------------------------------------

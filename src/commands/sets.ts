@@ -15,7 +15,7 @@ import { EntryType } from '../store/arena.js';
 import { SetValue, scanStep } from '../store/collections.js';
 import type { Client } from '../server/client.js';
 import { cmd, type CommandFlag, type CommandSpec } from './table.js';
-import { ERR, isWord, parseInt64 } from './util.js';
+import { ERR, INT64_MAX, isWord, positiveLongOrReply, rangeLongOrReply } from './util.js';
 import {
   deleteIfEmpty,
   el,
@@ -149,18 +149,17 @@ function spopCommand(c: Client, argv: Buffer[]): void {
     c.server.propagate(c.dbIndex, ['SREM', key, m]);
     return c.reply.bulkLatin1(m);
   }
-  const l = parseInt64(argv[2]!);
-  if (l === null || l < 0n) return c.reply.error('ERR value is out of range, must be positive');
+  const count = positiveLongOrReply(c, argv[2]!);
+  if (count === null) return;
   const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
   if (s === WRONG) return;
-  if (s === null || l === 0n) return c.reply.arrayLen(0);
-  if (l >= BigInt(s.size)) {
+  if (s === null || count === 0) return c.reply.arrayLen(0);
+  if (count >= s.size) {
     replyMembers(c, s.members);
     db.delete(key);
     c.server.propagate(c.dbIndex, ['DEL', key]);
     return;
   }
-  const count = Number(l);
   const popped: string[] = new Array<string>(count);
   for (let k = 0; k < count; k++) {
     const m = s.members[randomIndex(s.size)]!;
@@ -292,16 +291,15 @@ function sinterstoreCommand(c: Client, argv: Buffer[]): void {
  * keys can't be greater than number of args`, `ERR LIMIT can't be negative`.
  */
 function sintercardCommand(c: Client, argv: Buffer[]): void {
-  const numkeys = parseInt64(argv[1]!);
-  if (numkeys === null || numkeys < 1n) return c.reply.error('ERR numkeys should be greater than 0');
-  if (numkeys > BigInt(argv.length - 2)) return c.reply.error("ERR Number of keys can't be greater than number of args");
-  const n = Number(numkeys);
+  const n = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
+  if (n === null) return;
+  if (n > argv.length - 2) return c.reply.error("ERR Number of keys can't be greater than number of args");
   let limit = 0;
   for (let j = 2 + n; j < argv.length; j++) {
     if (isWord(argv[j]!, 'LIMIT') && j + 1 < argv.length) {
-      const l = parseInt64(argv[++j]!);
-      if (l === null || l < 0n) return c.reply.error("ERR LIMIT can't be negative");
-      limit = Number(l);
+      const l = positiveLongOrReply(c, argv[++j]!, "LIMIT can't be negative");
+      if (l === null) return;
+      limit = l;
     } else {
       return c.reply.error(ERR.syntax);
     }

@@ -46,6 +46,7 @@ import {
   randomIndex,
   readCollection,
   replyEmptyScan,
+  sampleIndexes,
   scanOptionsOrReply,
   storeCollection,
 } from './collection.js';
@@ -767,25 +768,7 @@ function zrandmemberCommand(c: Client, argv: Buffer[]): void {
     }
     return;
   }
-  if (count * 3 > size) {
-    // Partial Fisher-Yates over a copy of the indexes.
-    const idx = Array.from({ length: size }, (_, i) => i);
-    for (let k = 0; k < count; k++) {
-      const j = k + randomIndex(size - k);
-      const t = idx[k]!;
-      idx[k] = idx[j]!;
-      idx[j] = t;
-      emit(nodes[idx[k]!]!);
-    }
-    return;
-  }
-  const seen = new Set<number>();
-  while (seen.size < count) {
-    const i = randomIndex(size);
-    if (seen.has(i)) continue;
-    seen.add(i);
-    emit(nodes[i]!);
-  }
+  for (const i of sampleIndexes(size, count)) emit(nodes[i]!);
 }
 
 /**

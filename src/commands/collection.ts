@@ -60,6 +60,15 @@ export function deleteIfEmpty(db: Db, key: Buffer, coll: Collection): boolean {
   return true;
 }
 
+/**
+ * Logs a command as sent (its own arguments, under `name`, its canonical
+ * upper-case name) as the effect of a deterministic write: docs/FORMAT.md,
+ * "Effects".
+ */
+export function logSelf(c: Client, name: string, argv: readonly Buffer[]): void {
+  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
+}
+
 /** An element as stored: the argument's bytes as a latin1 string. */
 export function el(arg: Buffer): string {
   return arg.toString('latin1');

@@ -19,6 +19,7 @@ import {
   deleteIfEmpty,
   el,
   elementMatches,
+  logSelf,
   lookupCollection,
   randomCountOrReply,
   randomIndex,
@@ -58,7 +59,7 @@ function hsetGeneric(name: string, okReply: boolean) {
       if (h.set(f, v)) created++;
     }
     if (found === null) storeCollection(db, key, h);
-    if (changed) c.server.propagate(c.dbIndex, ['HSET', ...argv.slice(1)]);
+    if (changed) logSelf(c, 'HSET', argv);
     if (okReply) c.reply.ok();
     else c.reply.int(created);
   };

@@ -20,6 +20,7 @@ import {
   deleteIfEmpty,
   el,
   elementMatches,
+  logSelf,
   lookupCollection,
   randomCountOrReply,
   randomIndex,
@@ -237,7 +238,7 @@ function storeResult(c: Client, name: string, dst: Buffer, members: readonly str
   const s = new SetValue();
   for (const m of members) s.add(m);
   storeCollection(db, dst, s);
-  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
+  logSelf(c, name, argv);
   c.reply.int(s.size);
 }
 

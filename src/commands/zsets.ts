@@ -41,6 +41,7 @@ import {
   deleteIfEmpty,
   el,
   elementMatches,
+  logSelf,
   lookupCollection,
   randomCountOrReply,
   randomIndex,
@@ -118,11 +119,6 @@ function replyNodes(c: Client, nodes: readonly ZNode[], withscores: boolean): vo
     c.reply.bulkLatin1(n.member);
     if (withscores) replyScore(c, n.score);
   }
-}
-
-/** Logs a command's own arguments as its effect (the WAL wants the name as a string). */
-function logSelf(c: Client, name: string, argv: readonly Buffer[]): void {
-  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@
  * https://redis.io/docs/latest/commands/hrandfield/
  */
 import { EntryType } from '../store/arena.js';
-import type { Collection } from '../store/collections.js';
+import type { Collection, HashValue, SetValue } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Db } from '../store/keyspace.js';
 import type { Client } from '../server/client.js';
@@ -58,6 +58,33 @@ export function deleteIfEmpty(db: Db, key: Buffer, coll: Collection): boolean {
   if (coll.size > 0) return false;
   db.delete(key);
   return true;
+}
+
+/**
+ * The generic HDEL and SREM (t_hash.c `hdelCommand`, t_set.c `sremCommand`):
+ * removes the elements `argv[2..]` from the hash or set at `argv[1]` and
+ * replies how many went (0 for a missing key, WRONGTYPE for another type);
+ * the key goes when its collection empties. Logged, when something went, as
+ * `<name> key <the elements removed>`.
+ */
+export function removeElements(c: Client, argv: Buffer[], type: EntryType, name: string): void {
+  const key = argv[1]!;
+  const db = c.db;
+  const coll = lookupCollection<HashValue | SetValue>(c, db, key, type);
+  if (coll === WRONG) return;
+  if (coll === null) return c.reply.int(0);
+  const removed: Buffer[] = [];
+  for (let j = 2; j < argv.length; j++) {
+    if (coll.delete(el(argv[j]!))) {
+      removed.push(argv[j]!);
+      if (coll.size === 0) break;
+    }
+  }
+  if (removed.length > 0) {
+    deleteIfEmpty(db, key, coll);
+    c.server.propagate(c.dbIndex, [name, key, ...removed]);
+  }
+  c.reply.int(removed.length);
 }
 
 /**

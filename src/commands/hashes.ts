@@ -16,7 +16,6 @@ import { cmd, type CommandSpec } from './table.js';
 import { ERR, INT64_MAX, INT64_MIN, parseInt64 } from './util.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 import {
-  deleteIfEmpty,
   el,
   elementMatches,
   logSelf,
@@ -24,6 +23,7 @@ import {
   randomCountOrReply,
   randomIndex,
   readCollection,
+  removeElements,
   replyEmptyScan,
   sampleIndexes,
   scanOptionsOrReply,
@@ -103,23 +103,7 @@ function hmgetCommand(c: Client, argv: Buffer[]): void {
 
 /** HDEL key field [field ...]: the number of fields removed; the key goes when the hash empties. */
 function hdelCommand(c: Client, argv: Buffer[]): void {
-  const key = argv[1]!;
-  const db = c.db;
-  const h = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
-  if (h === WRONG) return;
-  if (h === null) return c.reply.int(0);
-  const removed: Buffer[] = [];
-  for (let j = 2; j < argv.length; j++) {
-    if (h.delete(el(argv[j]!))) {
-      removed.push(argv[j]!);
-      if (h.size === 0) break;
-    }
-  }
-  if (removed.length > 0) {
-    deleteIfEmpty(db, key, h);
-    c.server.propagate(c.dbIndex, ['HDEL', key, ...removed]);
-  }
-  c.reply.int(removed.length);
+  removeElements(c, argv, EntryType.Hash, 'HDEL');
 }
 
 /** HLEN key: number of fields, 0 for a missing key. */

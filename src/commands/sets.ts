@@ -25,6 +25,7 @@ import {
   randomCountOrReply,
   randomIndex,
   readCollection,
+  removeElements,
   replyEmptyScan,
   sampleIndexes,
   scanOptionsOrReply,
@@ -57,23 +58,7 @@ function saddCommand(c: Client, argv: Buffer[]): void {
 
 /** SREM key member [member ...]: the number removed; the key goes when the set empties. */
 function sremCommand(c: Client, argv: Buffer[]): void {
-  const key = argv[1]!;
-  const db = c.db;
-  const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
-  if (s === WRONG) return;
-  if (s === null) return c.reply.int(0);
-  const removed: Buffer[] = [];
-  for (let j = 2; j < argv.length; j++) {
-    if (s.delete(el(argv[j]!))) {
-      removed.push(argv[j]!);
-      if (s.size === 0) break;
-    }
-  }
-  if (removed.length > 0) {
-    deleteIfEmpty(db, key, s);
-    c.server.propagate(c.dbIndex, ['SREM', key, ...removed]);
-  }
-  c.reply.int(removed.length);
+  removeElements(c, argv, EntryType.Set, 'SREM');
 }
 
 /**

@@ -238,14 +238,16 @@ function zrankGeneric(reverse: boolean) {
 
 /**
  * Pops up to `count` members from the low (or high) end of `z`, appending
- * `member, score` pairs to the reply (the caller wrote the header), deletes
- * the key when emptied, and logs `ZREM key members...`.
+ * `member, score` pairs to the reply (the caller wrote the header), each pair
+ * an array of its own when `nested` (ZMPOP's reply); deletes the key when
+ * emptied, and logs `ZREM key members...`.
  */
-function popInto(c: Client, key: Buffer, z: ZSetValue, count: number, max: boolean): void {
+function popInto(c: Client, key: Buffer, z: ZSetValue, count: number, max: boolean, nested: boolean): void {
   const popped: Buffer[] = [];
   for (let k = 0; k < count; k++) {
     const n = max ? z.list.tail : z.list.first;
     if (n === null) break;
+    if (nested) c.reply.arrayLen(2);
     c.reply.bulkLatin1(n.member);
     replyScore(c, n.score);
     popped.push(bytes(n.member));
@@ -271,7 +273,7 @@ function zpopGeneric(max: boolean) {
     if (z === null || count === 0) return c.reply.arrayLen(0);
     const n = Math.min(count, z.size);
     c.reply.arrayLen(n * 2);
-    popInto(c, key, z, n, max);
+    popInto(c, key, z, n, max, false);
   };
 }
 
@@ -308,18 +310,7 @@ function zmpopCommand(c: Client, argv: Buffer[]): void {
     c.reply.arrayLen(2);
     c.reply.bulk(key);
     c.reply.arrayLen(n);
-    const popped: Buffer[] = [];
-    for (let k = 0; k < n; k++) {
-      const node = (max ? z.list.tail : z.list.first)!;
-      c.reply.arrayLen(2);
-      c.reply.bulkLatin1(node.member);
-      replyScore(c, node.score);
-      popped.push(bytes(node.member));
-      z.delete(node.member);
-    }
-    deleteIfEmpty(c.db, key, z);
-    c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
-    return;
+    return popInto(c, key, z, n, max, true);
   }
   c.reply.nullArray();
 }

@@ -3,8 +3,9 @@
  * reply WRONGTYPE, creation of a collection's key, and removal of a key whose
  * collection became empty (Redis deletes it, as every collection command's
  * page says: "when the last element is removed, the key is deleted"); the
- * random picks of HRANDFIELD, SRANDMEMBER, SPOP and ZRANDMEMBER; the options
- * and replies of HSCAN, SSCAN and ZSCAN.
+ * generic HDEL and SREM; a write's effect logged as sent; the random picks of
+ * HRANDFIELD, SRANDMEMBER, SPOP and ZRANDMEMBER; the options and replies of
+ * HSCAN, SSCAN and ZSCAN.
  *
  * Reference: https://redis.io/docs/latest/commands/scan/ (the *SCAN family),
  * https://redis.io/docs/latest/commands/hrandfield/
@@ -67,7 +68,12 @@ export function deleteIfEmpty(db: Db, key: Buffer, coll: Collection): boolean {
  * the key goes when its collection empties. Logged, when something went, as
  * `<name> key <the elements removed>`.
  */
-export function removeElements(c: Client, argv: Buffer[], type: EntryType, name: string): void {
+export function removeElements(
+  c: Client,
+  argv: Buffer[],
+  type: EntryType.Hash | EntryType.Set,
+  name: 'HDEL' | 'SREM',
+): void {
   const key = argv[1]!;
   const db = c.db;
   const coll = lookupCollection<HashValue | SetValue>(c, db, key, type);

@@ -11,114 +11,26 @@
  */
 import { EntryType } from '../store/arena.js';
 import { HashValue, scanStep } from '../store/collections.js';
-import { globMatch, matchesAll } from '../store/glob.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, keyAt } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
+import { ERR, INT64_MAX, INT64_MIN, parseInt64 } from './util.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
-import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
+import {
+  el,
+  elementMatches,
+  logSelf,
+  lookupCollection,
+  randomCountOrReply,
+  randomIndex,
+  readCollection,
+  removeElements,
+  replyEmptyScan,
+  sampleIndexes,
+  scanOptionsOrReply,
+  storeCollection,
+  WRONG,
+} from './collection.js';
 import { cursorOrReply } from './keys.js';
-
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
-/** Redis's `LONG_MAX / 2`: the largest |count| HRANDFIELD ... WITHVALUES accepts. */
-const HALF_LONG_MAX = 4611686018427387903n;
-
-/**
- * `k` distinct indexes drawn uniformly from `0..n-1` (0 ≤ k ≤ n), in random
- * order: a partial Fisher-Yates shuffle over a sparse permutation, O(k) time
- * and space whatever `n` is. Used by HRANDFIELD and SRANDMEMBER with a
- * positive count.
- */
-export function sampleIndexes(n: number, k: number): number[] {
-  const moved = new Map<number, number>();
-  const out = new Array<number>(k);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(Math.random() * (n - i));
-    const atJ = moved.get(j) ?? j;
-    moved.set(j, moved.get(i) ?? i);
-    out[i] = atJ;
-  }
-  return out;
-}
-
-/** A uniformly random index in `0..n-1` (n ≥ 1). */
-export function randomIndex(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-
-/**
- * Parses the count argument of HRANDFIELD and SRANDMEMBER as Redis's
- * `getRangeLongFromObjectOrReply(c, arg, -LONG_MAX, LONG_MAX, ...)`.
- * Replies `ERR value is not an integer or out of range`, or
- * `ERR value is out of range, value must between ...` for LLONG_MIN.
- *
- * @returns the count, or null after replying
- */
-export function randomCountOrReply(c: CommandContext, arg: Buffer): bigint | null {
-  const v = parseInt64(arg);
-  if (v === null) {
-    c.reply.error(ERR.notInteger);
-    return null;
-  }
-  if (v === INT64_MIN) {
-    c.reply.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
-    return null;
-  }
-  return v;
-}
-
-/** Options of HSCAN, SSCAN and ZSCAN. */
-export interface ScanOptions {
-  /** COUNT: elements to visit per call, ≥ 1. */
-  count: number;
-  /** MATCH pattern bytes, or null when absent or `*`. */
-  match: Buffer | null;
-}
-
-/**
- * Parses `[MATCH pattern] [COUNT count]` from `argv[from]` on, as Redis's
- * `scanGenericCommand` does for a key's collection: COUNT must be an integer
- * (`ERR value is not an integer or out of range`) of at least 1, and anything
- * else (TYPE included) is `ERR syntax error`. A repeated option overrides.
- *
- * @returns the options, or null after replying
- */
-export function scanOptionsOrReply(c: CommandContext, argv: Buffer[], from: number): ScanOptions | null {
-  let count = 10;
-  let match: Buffer | null = null;
-  for (let j = from; j < argv.length; j++) {
-    const more = j + 1 < argv.length;
-    if (more && isWord(argv[j]!, 'COUNT')) {
-      const n = longOrReply(c, argv[++j]!);
-      if (n === null) return null;
-      if (n < 1) {
-        c.reply.error(ERR.syntax);
-        return null;
-      }
-      count = n;
-    } else if (more && isWord(argv[j]!, 'MATCH')) {
-      const p = argv[++j]!;
-      match = matchesAll(p) ? null : p;
-    } else {
-      c.reply.error(ERR.syntax);
-      return null;
-    }
-  }
-  return { count, match };
-}
-
-/** The reply to a *SCAN of a missing key: cursor 0, no elements. */
-export function replyEmptyScan(c: CommandContext): void {
-  c.reply.arrayLen(2);
-  c.reply.bulkAscii('0');
-  c.reply.arrayLen(0);
-}
-
-/** Whether element `s` (latin1) matches a MATCH pattern; null matches everything. */
-export function elementMatches(match: Buffer | null, s: string): boolean {
-  return match === null || globMatch(match, Buffer.from(s, 'latin1'));
-}
 
 /** Parses a field value as Redis's `string2ll` (for HINCRBY). */
 function int64Of(s: string): bigint | null {
@@ -147,7 +59,7 @@ function hsetGeneric(name: string, okReply: boolean) {
       if (h.set(f, v)) created++;
     }
     if (found === null) storeCollection(db, key, h);
-    if (changed) c.server.propagate(c.dbIndex, ['HSET', ...argv.slice(1)]);
+    if (changed) logSelf(c, 'HSET', argv);
     if (okReply) c.reply.ok();
     else c.reply.int(created);
   };
@@ -191,23 +103,7 @@ function hmgetCommand(c: CommandContext, argv: Buffer[]): void {
 
 /** HDEL key field [field ...]: the number of fields removed; the key goes when the hash empties. */
 function hdelCommand(c: CommandContext, argv: Buffer[]): void {
-  const key = argv[1]!;
-  const db = c.db;
-  const h = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
-  if (h === WRONG) return;
-  if (h === null) return c.reply.int(0);
-  const removed: Buffer[] = [];
-  for (let j = 2; j < argv.length; j++) {
-    if (h.delete(el(argv[j]!))) {
-      removed.push(argv[j]!);
-      if (h.size === 0) break;
-    }
-  }
-  if (removed.length > 0) {
-    deleteIfEmpty(db, key, h);
-    c.server.propagate(c.dbIndex, ['HDEL', key, ...removed]);
-  }
-  c.reply.int(removed.length);
+  removeElements(c, argv, EntryType.Hash, 'HDEL');
 }
 
 /** HLEN key: number of fields, 0 for a missing key. */
@@ -326,14 +222,9 @@ function hrandfieldCommand(c: CommandContext, argv: Buffer[]): void {
     if (h === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(h.fields[randomIndex(h.size)]!);
   }
-  const l = randomCountOrReply(c, argv[2]!);
+  const l = randomCountOrReply(c, argv, 'WITHVALUES');
   if (l === null) return;
-  let withValues = false;
-  if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3]!, 'WITHVALUES'))) return c.reply.error(ERR.syntax);
-  if (argv.length === 4) {
-    withValues = true;
-    if (l < -HALF_LONG_MAX || l > HALF_LONG_MAX) return c.reply.error('ERR value is out of range');
-  }
+  const withValues = argv.length === 4;
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
   if (h === null || l === 0n) return c.reply.arrayLen(0);

@@ -15,10 +15,24 @@ import { EntryType } from '../store/arena.js';
 import { SetValue, scanStep } from '../store/collections.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, keyAt, keysCounted } from './table.js';
-import { ERR, isWord, parseInt64 } from './util.js';
-import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
+import { ERR, INT64_MAX, isWord, positiveLongOrReply, rangeLongOrReply } from './util.js';
+import {
+  deleteIfEmpty,
+  el,
+  elementMatches,
+  logSelf,
+  lookupCollection,
+  randomCountOrReply,
+  randomIndex,
+  readCollection,
+  removeElements,
+  replyEmptyScan,
+  sampleIndexes,
+  scanOptionsOrReply,
+  storeCollection,
+  WRONG,
+} from './collection.js';
 import { cursorOrReply } from './keys.js';
-import { elementMatches, randomCountOrReply, randomIndex, replyEmptyScan, sampleIndexes, scanOptionsOrReply } from './hashes.js';
 
 /** Replies `members` as an array of bulk strings. */
 function replyMembers(c: CommandContext, members: readonly string[]): void {
@@ -44,23 +58,7 @@ function saddCommand(c: CommandContext, argv: Buffer[]): void {
 
 /** SREM key member [member ...]: the number removed; the key goes when the set empties. */
 function sremCommand(c: CommandContext, argv: Buffer[]): void {
-  const key = argv[1]!;
-  const db = c.db;
-  const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
-  if (s === WRONG) return;
-  if (s === null) return c.reply.int(0);
-  const removed: Buffer[] = [];
-  for (let j = 2; j < argv.length; j++) {
-    if (s.delete(el(argv[j]!))) {
-      removed.push(argv[j]!);
-      if (s.size === 0) break;
-    }
-  }
-  if (removed.length > 0) {
-    deleteIfEmpty(db, key, s);
-    c.server.propagate(c.dbIndex, ['SREM', key, ...removed]);
-  }
-  c.reply.int(removed.length);
+  removeElements(c, argv, EntryType.Set, 'SREM');
 }
 
 /**
@@ -137,18 +135,17 @@ function spopCommand(c: CommandContext, argv: Buffer[]): void {
     c.server.propagate(c.dbIndex, ['SREM', key, m]);
     return c.reply.bulkLatin1(m);
   }
-  const l = parseInt64(argv[2]!);
-  if (l === null || l < 0n) return c.reply.error('ERR value is out of range, must be positive');
+  const count = positiveLongOrReply(c, argv[2]!);
+  if (count === null) return;
   const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
   if (s === WRONG) return;
-  if (s === null || l === 0n) return c.reply.arrayLen(0);
-  if (l >= BigInt(s.size)) {
+  if (s === null || count === 0) return c.reply.arrayLen(0);
+  if (count >= s.size) {
     replyMembers(c, s.members);
     db.delete(key);
     c.server.propagate(c.dbIndex, ['DEL', key]);
     return;
   }
-  const count = Number(l);
   const popped: string[] = new Array<string>(count);
   for (let k = 0; k < count; k++) {
     const m = s.members[randomIndex(s.size)]!;
@@ -173,7 +170,7 @@ function srandmemberCommand(c: CommandContext, argv: Buffer[]): void {
     if (s === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(s.members[randomIndex(s.size)]!);
   }
-  const l = randomCountOrReply(c, argv[2]!);
+  const l = randomCountOrReply(c, argv, null);
   if (l === null) return;
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
@@ -226,7 +223,7 @@ function storeResult(c: CommandContext, name: string, dst: Buffer, members: read
   const s = new SetValue();
   for (const m of members) s.add(m);
   storeCollection(db, dst, s);
-  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
+  logSelf(c, name, argv);
   c.reply.int(s.size);
 }
 
@@ -280,16 +277,15 @@ function sinterstoreCommand(c: CommandContext, argv: Buffer[]): void {
  * keys can't be greater than number of args`, `ERR LIMIT can't be negative`.
  */
 function sintercardCommand(c: CommandContext, argv: Buffer[]): void {
-  const numkeys = parseInt64(argv[1]!);
-  if (numkeys === null || numkeys < 1n) return c.reply.error('ERR numkeys should be greater than 0');
-  if (numkeys > BigInt(argv.length - 2)) return c.reply.error("ERR Number of keys can't be greater than number of args");
-  const n = Number(numkeys);
+  const n = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
+  if (n === null) return;
+  if (n > argv.length - 2) return c.reply.error("ERR Number of keys can't be greater than number of args");
   let limit = 0;
   for (let j = 2 + n; j < argv.length; j++) {
     if (isWord(argv[j]!, 'LIMIT') && j + 1 < argv.length) {
-      const l = parseInt64(argv[++j]!);
-      if (l === null || l < 0n) return c.reply.error("ERR LIMIT can't be negative");
-      limit = Number(l);
+      const l = positiveLongOrReply(c, argv[++j]!, "LIMIT can't be negative");
+      if (l === null) return;
+      limit = l;
     } else {
       return c.reply.error(ERR.syntax);
     }

@@ -25,8 +25,10 @@ export function invalidExpire(cmd: string): string {
   return `ERR invalid expire time in '${cmd}' command`;
 }
 
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
+/** The largest signed 64-bit integer: Redis's `LLONG_MAX`, and `LONG_MAX` on 64-bit builds. */
+export const INT64_MAX = 9223372036854775807n;
+/** The smallest signed 64-bit integer (`LLONG_MIN`). */
+export const INT64_MIN = -9223372036854775808n;
 
 /**
  * Parses a signed 64-bit integer as Redis's `string2ll` does (no spaces, no
@@ -73,6 +75,52 @@ export function longOrReply(c: CommandContext, buf: Uint8Array, error: string = 
   const v = parseLong(buf);
   if (v === null) c.reply.error(error);
   return v;
+}
+
+/**
+ * Parses a 64-bit integer argument that must lie in `min..max`, as Redis's
+ * `getRangeLongFromObjectOrReply` (object.c). With `msg`, every failure
+ * replies `ERR <msg>`; without, a non-integer replies `ERR value is not an
+ * integer or out of range` and a value outside the range `ERR value is out
+ * of range, value must between <min> and <max>` (Redis's wording).
+ *
+ * @returns the value, or null after replying
+ */
+export function rangeInt64OrReply(c: CommandContext, arg: Uint8Array, min: bigint, max: bigint, msg?: string): bigint | null {
+  const v = parseInt64(arg);
+  if (v === null) {
+    c.reply.error(msg !== undefined ? `ERR ${msg}` : ERR.notInteger);
+    return null;
+  }
+  if (v < min || v > max) {
+    c.reply.error(msg !== undefined ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
+    return null;
+  }
+  return v;
+}
+
+/**
+ * {@link rangeInt64OrReply} as a JS number (exact up to 2^53; larger
+ * magnitudes are rounded, which callers only compare or clamp).
+ *
+ * @returns the value, or null after replying
+ */
+export function rangeLongOrReply(c: CommandContext, arg: Uint8Array, min: bigint, max: bigint, msg?: string): number | null {
+  const v = rangeInt64OrReply(c, arg, min, max, msg);
+  return v === null ? null : Number(v);
+}
+
+const POSITIVE = 'value is out of range, must be positive';
+
+/**
+ * Parses a count in `0..LONG_MAX`, as Redis's `getPositiveLongFromObjectOrReply`
+ * (object.c): every failure replies `ERR <msg>`, by default `ERR value is out
+ * of range, must be positive`.
+ *
+ * @returns the value, or null after replying
+ */
+export function positiveLongOrReply(c: CommandContext, arg: Uint8Array, msg = POSITIVE): number | null {
+  return rangeLongOrReply(c, arg, 0n, INT64_MAX, msg);
 }
 
 /** Case-insensitive comparison of an argument with an ASCII keyword (given in upper case). */

@@ -1,17 +1,17 @@
 /**
- * Sorted-set commands, after Redis 7.0's t_zset.c: one generic ZADD serves
- * ZADD and ZINCRBY, one generic range serves ZRANGE, ZREVRANGE,
- * ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX and
- * ZRANGESTORE, one generic set operation serves ZUNION, ZINTER, ZDIFF, their
- * STORE forms and ZINTERCARD.
- *
- * Ranks and ranges go through the skip list in O(log n + m); a LIMIT offset
- * is skipped by rank (O(log n)) where Redis walks it.
+ * Sorted-set commands, after Redis 7.0's t_zset.c, and the family's table.
+ * Here: one generic ZADD serving ZADD and ZINCRBY, ZREM, ZCARD, ZSCORE,
+ * ZMSCORE, ZRANK, ZREVRANK, the pops (ZPOPMIN, ZPOPMAX, ZMPOP), ZRANDMEMBER
+ * and ZSCAN. The range family (ZRANGE and its forms, ZREMRANGEBY*, ZCOUNT,
+ * ZLEXCOUNT) is in zsetrange.ts, the set operations (ZUNION, ZINTER, ZDIFF,
+ * their STORE forms, ZINTERCARD) in zsetops.ts, the lookups and replies they
+ * share in zsetcommon.ts.
  *
  * Replies follow redis-server 7.0 byte for byte: scores are printed with C's
- * `%.17g` ({@link formatScore}); a score of -0 stored while the set is small
+ * `%.17g` ({@link formatDouble}); a score of -0 stored while the set is small
  * (Redis's listpack encoding) reads back as 0 (see ZSetValue); parsing
- * follows `strtod` ({@link parseScore}, {@link parseScoreBound}).
+ * follows `strtod` ({@link parseDouble}; numbers.ts also reads the ends of score
+ * intervals).
  *
  * Effects logged (docs/FORMAT.md, "Effects"): ZADD, ZREM, the ZREMRANGEBY*
  * commands and the STORE commands are deterministic and logged as
@@ -21,417 +21,38 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=sorted-set
  */
-import { EntryType } from '../store/arena.js';
-import { SetValue, ZSetValue, scanStep } from '../store/collections.js';
-import { globMatch, matchesAll } from '../store/glob.js';
-import {
-  gteMin,
-  lexGteMin,
-  lexLteMax,
-  lexRangeEmpty,
-  lteMax,
-  type LexBound,
-  type LexRange,
-  type ScoreRange,
-  type ZNode,
-} from '../store/skiplist.js';
+import { ZSetValue, scanStep } from '../store/collections.js';
+import type { ZNode } from '../store/skiplist.js';
 import type { CommandContext, CommandSpec } from './context.js';
-import { WRONG, bytes, deleteIfEmpty, el, lookupCollection, readCollection, storeCollection } from './collection.js';
+import {
+  WRONG,
+  bytes,
+  deleteIfEmpty,
+  el,
+  elementMatches,
+  logSelf,
+  randomCountOrReply,
+  randomIndex,
+  replyEmptyScan,
+  sampleIndexes,
+  scanOptionsOrReply,
+  storeCollection,
+} from './collection.js';
 import { cursorOrReply } from './keys.js';
 import { command, keyAt, keysCounted } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64 } from './util.js';
-
-const LONG_MAX = 9223372036854775807n;
-
-// ---------------------------------------------------------------------------
-// Number formatting and parsing
-// ---------------------------------------------------------------------------
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-
-/** The exact decimal digits of a finite nonzero |d| (no leading or trailing zeros) and the exponent of the first. */
-function exactDigits(d: number): { digits: string; exp: number } {
-  f64[0] = Math.abs(d);
-  const hi = u32[1]!;
-  const lo = u32[0]!;
-  const bexp = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let e2: number;
-  if (bexp === 0) e2 = -1074;
-  else {
-    mant |= 1n << 52n;
-    e2 = bexp - 1075;
-  }
-  let s: string;
-  let point: number; // digits before the decimal point
-  if (e2 >= 0) {
-    s = (mant << BigInt(e2)).toString();
-    point = s.length;
-  } else {
-    s = (mant * 5n ** BigInt(-e2)).toString();
-    point = s.length + e2;
-  }
-  const lead = s.length - s.replace(/^0+/, '').length;
-  const digits = s.replace(/^0+/, '').replace(/0+$/, '');
-  return { digits, exp: point - lead - 1 };
-}
-
-/**
- * Formats a score as redis-server 7.0 replies it (`addReplyDouble`: C's
- * `%.17g`, `inf`/`-inf` for infinities): 1.1 → `1.1000000000000001`,
- * 1e20 → `1e+20`, 3.0 → `3`, -0 → `-0`. Exact, rounding ties to even as
- * glibc does.
- */
-export function formatScore(d: number): string {
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  if (Number.isInteger(d) && d < 1e16 && d > -1e16) return String(d);
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  const e17 = d.toExponential(17);
-  let sci = d.toExponential(16);
-  if (e17.charCodeAt(e17.indexOf('e') - 1) === 53) {
-    // Possibly an exact tie at the 18th digit: JavaScript rounds it up, glibc to even.
-    const { digits, exp } = exactDigits(d);
-    if (digits.length === 18) {
-      const keep = digits.slice(0, 17);
-      if ((keep.charCodeAt(16) & 1) === 0) sci = `${d < 0 ? '-' : ''}${keep[0]}.${keep.slice(1)}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
-    }
-  }
-  const ePos = sci.indexOf('e');
-  const neg = sci.charCodeAt(0) === 45;
-  const digits = sci.slice(neg ? 1 : 0, ePos).replace('.', '');
-  const exp = Number(sci.slice(ePos + 1));
-  const sign = neg ? '-' : '';
-  if (exp < -4 || exp >= 17) {
-    const m = (digits[0]! + '.' + digits.slice(1)).replace(/0+$/, '').replace(/\.$/, '');
-    const a = Math.abs(exp);
-    return `${sign}${m}e${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
-  }
-  let text: string;
-  if (exp >= 0) text = digits.slice(0, exp + 1) + '.' + digits.slice(exp + 1);
-  else text = '0.' + '0'.repeat(-exp - 1) + digits;
-  return sign + text.replace(/0+$/, '').replace(/\.$/, '');
-}
-
-/** C `isspace` in the C locale. */
-function isSpace(ch: number): boolean {
-  return ch === 32 || (ch >= 9 && ch <= 13);
-}
-
-function isDigit(ch: number): boolean {
-  return ch >= 48 && ch <= 57;
-}
-
-function hexVal(ch: number): number {
-  if (ch >= 48 && ch <= 57) return ch - 48;
-  if (ch >= 97 && ch <= 102) return ch - 87;
-  if (ch >= 65 && ch <= 70) return ch - 55;
-  return -1;
-}
-
-/** `m × 2^e` as the nearest double (m ≥ 0). */
-function scaleBinary(m: bigint, e: number): number {
-  if (m === 0n) return 0;
-  const bits = m.toString(2).length;
-  if (bits > 53) {
-    const shift = bits - 53;
-    let q = m >> BigInt(shift);
-    const rem = m & ((1n << BigInt(shift)) - 1n);
-    const half = 1n << BigInt(shift - 1);
-    if (rem > half || (rem === half && (q & 1n) === 1n)) q++;
-    m = q;
-    e += shift;
-  }
-  let v = Number(m);
-  while (e > 1000) {
-    v *= 2 ** 1000;
-    e -= 1000;
-  }
-  while (e < -1000) {
-    v *= 2 ** -1000;
-    e += 1000;
-  }
-  return v * 2 ** e;
-}
-
-/** What {@link strtod} read. */
-interface Strtod {
-  value: number;
-  /** Index after the text read; `start` when nothing was read. */
-  end: number;
-  /** Whether the text was an infinity literal (not an overflow). */
-  literalInf: boolean;
-  /** Whether the significand had a nonzero digit (a zero value then means underflow). */
-  nonzero: boolean;
-}
-
-/**
- * C `strtod` on `s` from `start`: leading white space, a sign, then `inf`,
- * `infinity`, `nan`, `nan(...)`, a hexadecimal float or a decimal; the
- * longest prefix that forms one. Overflow gives an infinity, underflow 0.
- * (Hexadecimal floats landing among subnormals may round twice.)
- */
-function strtod(s: string, start: number): Strtod {
-  const none: Strtod = { value: 0, end: start, literalInf: false, nonzero: false };
-  let i = start;
-  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') {
-    neg = s[i] === '-';
-    i++;
-  }
-  const word3 = s.slice(i, i + 3).toLowerCase();
-  if (word3 === 'inf') {
-    const end = s.slice(i + 3, i + 8).toLowerCase() === 'inity' ? i + 8 : i + 3;
-    return { value: neg ? -Infinity : Infinity, end, literalInf: true, nonzero: true };
-  }
-  if (word3 === 'nan') {
-    let end = i + 3;
-    if (s[end] === '(') {
-      let k = end + 1;
-      while (k < s.length && /[0-9A-Za-z_]/.test(s[k]!)) k++;
-      if (s[k] === ')') end = k + 1;
-    }
-    return { value: NaN, end, literalInf: false, nonzero: true };
-  }
-  if (s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X')) {
-    let k = i + 2;
-    let mant = 0n;
-    let nd = 0;
-    let fracDigits = 0;
-    let nonzero = false;
-    while (k < s.length && hexVal(s.charCodeAt(k)) >= 0) {
-      const h = hexVal(s.charCodeAt(k++));
-      mant = mant * 16n + BigInt(h);
-      if (h !== 0) nonzero = true;
-      nd++;
-    }
-    if (s[k] === '.') {
-      let j = k + 1;
-      while (j < s.length && hexVal(s.charCodeAt(j)) >= 0) {
-        const h = hexVal(s.charCodeAt(j++));
-        mant = mant * 16n + BigInt(h);
-        if (h !== 0) nonzero = true;
-        nd++;
-        fracDigits++;
-      }
-      if (nd > 0) k = j;
-    }
-    if (nd > 0) {
-      let exp = 0;
-      if (s[k] === 'p' || s[k] === 'P') {
-        let j = k + 1;
-        let eneg = false;
-        if (s[j] === '+' || s[j] === '-') eneg = s[j++] === '-';
-        if (j < s.length && isDigit(s.charCodeAt(j))) {
-          let ev = 0;
-          while (j < s.length && isDigit(s.charCodeAt(j))) ev = Math.min(ev * 10 + s.charCodeAt(j++) - 48, 1e7);
-          exp = eneg ? -ev : ev;
-          k = j;
-        }
-      }
-      const v = scaleBinary(mant, exp - 4 * fracDigits);
-      return { value: neg ? -v : v, end: k, literalInf: false, nonzero };
-    }
-    // "0x" with no digits: strtod reads the "0".
-  }
-  let k = i;
-  let nd = 0;
-  let nonzero = false;
-  while (k < s.length && isDigit(s.charCodeAt(k))) {
-    if (s.charCodeAt(k) !== 48) nonzero = true;
-    k++;
-    nd++;
-  }
-  if (s[k] === '.') {
-    k++;
-    while (k < s.length && isDigit(s.charCodeAt(k))) {
-      if (s.charCodeAt(k) !== 48) nonzero = true;
-      k++;
-      nd++;
-    }
-  }
-  if (nd === 0) return none;
-  if (s[k] === 'e' || s[k] === 'E') {
-    let j = k + 1;
-    if (s[j] === '+' || s[j] === '-') j++;
-    if (j < s.length && isDigit(s.charCodeAt(j))) {
-      while (j < s.length && isDigit(s.charCodeAt(j))) j++;
-      k = j;
-    }
-  }
-  const v = Number(s.slice(i, k));
-  return { value: neg ? -v : v, end: k, literalInf: false, nonzero };
-}
-
-/**
- * Parses a score, increment or weight as Redis's `getDoubleFromObject`
- * (`string2d`): the whole argument must be one `strtod` number, with no
- * leading space, not NaN, no overflow (`1e400`) and no underflow to zero
- * (`1e-400`); `inf`, `+inf`, `-inf`, `infinity` and hexadecimal floats are
- * accepted.
- *
- * @returns the value, or null when Redis replies `ERR value is not a valid float`
- */
-export function parseScore(arg: Buffer): number | null {
-  const s = arg.toString('latin1');
-  if (s.length === 0 || isSpace(s.charCodeAt(0))) return null;
-  const r = strtod(s, 0);
-  if (r.end !== s.length || Number.isNaN(r.value)) return null;
-  if (!Number.isFinite(r.value) && !r.literalInf) return null;
-  if (r.value === 0 && r.nonzero) return null;
-  return r.value;
-}
-
-/**
- * Parses one end of a score interval as Redis's `zslParseRange`: `(`
- * makes it exclusive, then plain `strtod` up to the first NUL byte, so
- * leading space, overflow to an infinity and even an empty string (0) pass;
- * NaN does not.
- *
- * @returns the bound, or null when Redis replies `ERR min or max is not a float`
- */
-export function parseScoreBound(arg: Buffer): { value: number; ex: boolean } | null {
-  let s = arg.toString('latin1');
-  const nul = s.indexOf('\0');
-  if (nul >= 0) s = s.slice(0, nul);
-  const ex = s.charCodeAt(0) === 40; // (
-  const r = strtod(s, ex ? 1 : 0);
-  if (r.end !== s.length || Number.isNaN(r.value)) return null;
-  return { value: r.value, ex };
-}
-
-/** Parses `min max` of a score interval, or replies `ERR min or max is not a float`. */
-function scoreRangeOrReply(c: CommandContext, min: Buffer, max: Buffer): ScoreRange | null {
-  const a = parseScoreBound(min);
-  const b = a === null ? null : parseScoreBound(max);
-  if (a === null || b === null) {
-    c.reply.error('ERR min or max is not a float');
-    return null;
-  }
-  return { min: a.value, minex: a.ex, max: b.value, maxex: b.ex };
-}
-
-/**
- * Parses one end of a lexicographic interval as Redis's
- * `zslParseLexRangeItem`: `-` and `+` (alone, or followed by a NUL byte)
- * are the extremes, `[v` inclusive, `(v` exclusive.
- */
-export function parseLexBound(arg: Buffer): LexBound | null {
-  if (arg.length === 0) return null;
-  switch (arg[0]) {
-    case 43: // +
-    case 45: // -
-      if (arg.length > 1 && arg[1] !== 0) return null;
-      return { v: '', inf: arg[0] === 43 ? 1 : -1, ex: true };
-    case 40: // (
-      return { v: arg.toString('latin1', 1), inf: 0, ex: true };
-    case 91: // [
-      return { v: arg.toString('latin1', 1), inf: 0, ex: false };
-    default:
-      return null;
-  }
-}
-
-/** Parses `min max` of a lexicographic interval, or replies `ERR min or max not valid string range item`. */
-function lexRangeOrReply(c: CommandContext, min: Buffer, max: Buffer): LexRange | null {
-  const a = parseLexBound(min);
-  const b = a === null ? null : parseLexBound(max);
-  if (a === null || b === null) {
-    c.reply.error('ERR min or max not valid string range item');
-    return null;
-  }
-  return { min: a, max: b };
-}
-
-/**
- * Parses a long that must lie in `min..max` (Redis `getRangeLongFromObjectOrReply`):
- * with `msg`, every failure replies `ERR <msg>`; without, a non-integer replies
- * the usual error and an out-of-range value `ERR value is out of range, value must between <min> and <max>`.
- */
-function rangeLongOrReply(c: CommandContext, arg: Buffer, min: bigint, max: bigint, msg?: string): number | null {
-  const v = parseInt64(arg);
-  if (v === null) {
-    c.reply.error(msg !== undefined ? `ERR ${msg}` : ERR.notInteger);
-    return null;
-  }
-  if (v < min || v > max) {
-    c.reply.error(msg !== undefined ? `ERR ${msg}` : `ERR value is out of range, value must between ${min} and ${max}`);
-    return null;
-  }
-  return Number(v);
-}
-
-/** Redis `getPositiveLongFromObjectOrReply`: 0..LONG_MAX. */
-function positiveLongOrReply(c: CommandContext, arg: Buffer, msg = 'value is out of range, must be positive'): number | null {
-  return rangeLongOrReply(c, arg, 0n, LONG_MAX, msg);
-}
-
-// ---------------------------------------------------------------------------
-// Replies
-// ---------------------------------------------------------------------------
-
-/** Appends a score as a bulk string. */
-function replyScore(c: CommandContext, d: number): void {
-  c.reply.bulkAscii(formatScore(d));
-}
-
-/** Replies an array of nodes: members, each followed by its score when `withscores`. */
-function replyNodes(c: CommandContext, nodes: readonly ZNode[], withscores: boolean): void {
-  c.reply.arrayLen(withscores ? nodes.length * 2 : nodes.length);
-  for (const n of nodes) {
-    c.reply.bulkLatin1(n.member);
-    if (withscores) replyScore(c, n.score);
-  }
-}
-
-/** Logs a command's own arguments as its effect (the WAL wants the name as a string). */
-function logSelf(c: CommandContext, name: string, argv: readonly Buffer[]): void {
-  c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
-}
-
-// ---------------------------------------------------------------------------
-// Lookups
-// ---------------------------------------------------------------------------
-
-/** The sorted set at `key` for a write (no keyspace hit/miss counted); null when absent, WRONG after replying. */
-function zsetForWrite(c: CommandContext, key: Buffer): ZSetValue | null | typeof WRONG {
-  return lookupCollection<ZSetValue>(c, c.db, key, EntryType.ZSet);
-}
-
-/** The sorted set at `key` for a read (counts a hit or miss); null when absent, WRONG after replying. */
-function zsetForRead(c: CommandContext, key: Buffer): ZSetValue | null | typeof WRONG {
-  return readCollection<ZSetValue>(c, key, EntryType.ZSet);
-}
-
-/**
- * First node of a lexicographic range. A compact set is scanned from the
- * head, as Redis scans a listpack; with members of different scores that
- * can differ from the skip-list descent (Redis leaves that case unspecified).
- */
-function firstInLex(z: ZSetValue, r: LexRange): ZNode | null {
-  if (!z.compact) return z.list.firstInLex(r);
-  const head = z.list.first;
-  const tail = z.list.tail;
-  if (lexRangeEmpty(r) || head === null || tail === null || !lexGteMin(tail.member, r.min) || !lexLteMax(head.member, r.max)) return null;
-  for (let n: ZNode | null = head; n !== null; n = n.next[0]!) {
-    if (lexGteMin(n.member, r.min)) return lexLteMax(n.member, r.max) ? n : null;
-  }
-  return null;
-}
-
-/** Last node of a lexicographic range (see {@link firstInLex}). */
-function lastInLex(z: ZSetValue, r: LexRange): ZNode | null {
-  if (!z.compact) return z.list.lastInLex(r);
-  const head = z.list.first;
-  const tail = z.list.tail;
-  if (lexRangeEmpty(r) || head === null || tail === null || !lexGteMin(tail.member, r.min) || !lexLteMax(head.member, r.max)) return null;
-  for (let n: ZNode | null = tail; n !== null; n = n.backward) {
-    if (lexLteMax(n.member, r.max)) return lexGteMin(n.member, r.min) ? n : null;
-  }
-  return null;
-}
+import { ERR, INT64_MAX, isWord, positiveLongOrReply, rangeLongOrReply } from './util.js';
+import { formatDouble, parseDouble } from './numbers.js';
+import { replyNodes, replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
+import {
+  Direction,
+  RangeType,
+  zcountCommand,
+  zlexcountCommand,
+  zrangeGeneric,
+  zrangestoreCommand,
+  zremrangeGeneric,
+} from './zsetrange.js';
+import { SetOp, zsetOpGeneric } from './zsetops.js';
 
 // ---------------------------------------------------------------------------
 // ZADD, ZINCRBY
@@ -484,7 +105,7 @@ function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
   if (incr && elements > 1) return c.reply.error('ERR INCR option supports a single increment-element pair');
   const scores = new Array<number>(elements);
   for (let j = 0; j < elements; j++) {
-    const v = parseScore(argv[idx + j * 2]!);
+    const v = parseDouble(argv[idx + j * 2]!);
     if (v === null) return c.reply.error(ERR.notFloat);
     scores[j] = v;
   }
@@ -529,7 +150,7 @@ function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
   }
   if (found === null && z.size > 0) storeCollection(c.db, key, z);
   if (added + updated > 0) {
-    if (incr) c.server.propagate(c.dbIndex, ['ZADD', key, formatScore(result), argv[idx + 1]!]);
+    if (incr) c.server.propagate(c.dbIndex, ['ZADD', key, formatDouble(result), argv[idx + 1]!]);
     else logSelf(c, 'ZADD', argv);
   }
   if (incr) {
@@ -551,7 +172,7 @@ function zincrbyCommand(c: CommandContext, argv: Buffer[]): void {
 }
 
 // ---------------------------------------------------------------------------
-// ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZCOUNT, ZLEXCOUNT
+// ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK
 // ---------------------------------------------------------------------------
 
 /** ZREM key member [member ...]: replies how many were removed; the key goes when emptied. */
@@ -611,295 +232,22 @@ function zrankGeneric(reverse: boolean) {
   };
 }
 
-/** ZCOUNT key min max: members with a score in the interval, by rank arithmetic in O(log n). */
-function zcountCommand(c: CommandContext, argv: Buffer[]): void {
-  const range = scoreRangeOrReply(c, argv[2]!, argv[3]!);
-  if (range === null) return;
-  const z = zsetForRead(c, argv[1]!);
-  if (z === WRONG) return;
-  if (z === null) return c.reply.int(0);
-  const first = z.list.firstInScore(range);
-  if (first === null) return c.reply.int(0);
-  const last = z.list.lastInScore(range)!;
-  c.reply.int(z.list.rank(last.score, last.member) - z.list.rank(first.score, first.member) + 1);
-}
-
-/** ZLEXCOUNT key min max */
-function zlexcountCommand(c: CommandContext, argv: Buffer[]): void {
-  const range = lexRangeOrReply(c, argv[2]!, argv[3]!);
-  if (range === null) return;
-  const z = zsetForRead(c, argv[1]!);
-  if (z === WRONG) return;
-  if (z === null) return c.reply.int(0);
-  const first = firstInLex(z, range);
-  if (first === null) return c.reply.int(0);
-  if (z.compact) {
-    let n = 0;
-    for (let x: ZNode | null = first; x !== null && lexLteMax(x.member, range.max); x = x.next[0]!) n++;
-    return c.reply.int(n);
-  }
-  const rank = z.list.rank(first.score, first.member);
-  let count = z.size - (rank - 1);
-  const last = lastInLex(z, range);
-  if (last !== null) count -= z.size - z.list.rank(last.score, last.member);
-  c.reply.int(count);
-}
-
 // ---------------------------------------------------------------------------
-// The range family
+// Pops
 // ---------------------------------------------------------------------------
-
-const enum RangeType {
-  Auto,
-  Rank,
-  Score,
-  Lex,
-}
-
-const enum Direction {
-  Auto,
-  Forward,
-  Reverse,
-}
-
-/** A parsed range request. */
-interface RangeRequest {
-  type: RangeType.Rank | RangeType.Score | RangeType.Lex;
-  reverse: boolean;
-  start: number;
-  end: number;
-  score: ScoreRange | null;
-  lex: LexRange | null;
-  offset: number;
-  /** -1 (any negative) for no limit. */
-  limit: number;
-  withscores: boolean;
-}
-
-/**
- * Parses `<min> <max> [BYSCORE | BYLEX] [REV] [WITHSCORES] [LIMIT offset count]`
- * from `argv[from]` (t_zset.c `zrangeGenericCommand`, steps 1 and 2): the
- * older commands fix the type or direction, and then reject the keyword.
- *
- * @returns the request, or null after replying an error
- */
-function rangeRequestOrReply(c: CommandContext, argv: Buffer[], from: number, store: boolean, type: RangeType, dir: Direction): RangeRequest | null {
-  let withscores = false;
-  let offset = 0;
-  let limit = -1;
-  for (let j = from + 2; j < argv.length; j++) {
-    const a = argv[j]!;
-    const left = argv.length - j - 1;
-    if (!store && isWord(a, 'WITHSCORES')) withscores = true;
-    else if (isWord(a, 'LIMIT') && left >= 2) {
-      const o = longOrReply(c, argv[j + 1]!);
-      if (o === null) return null;
-      const l = longOrReply(c, argv[j + 2]!);
-      if (l === null) return null;
-      offset = o;
-      limit = l;
-      j += 2;
-    } else if (dir === Direction.Auto && isWord(a, 'REV')) dir = Direction.Reverse;
-    else if (type === RangeType.Auto && isWord(a, 'BYLEX')) type = RangeType.Lex;
-    else if (type === RangeType.Auto && isWord(a, 'BYSCORE')) type = RangeType.Score;
-    else {
-      c.reply.error(ERR.syntax);
-      return null;
-    }
-  }
-  const reverse = dir === Direction.Reverse;
-  const t = type === RangeType.Auto ? RangeType.Rank : type;
-  if (limit !== -1 && t === RangeType.Rank) {
-    c.reply.error('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
-    return null;
-  }
-  if (withscores && t === RangeType.Lex) {
-    c.reply.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
-    return null;
-  }
-  // REV with BYSCORE or BYLEX takes the interval as max, min.
-  const swap = reverse && t !== RangeType.Rank;
-  const minArg = argv[swap ? from + 1 : from]!;
-  const maxArg = argv[swap ? from : from + 1]!;
-  const req: RangeRequest = { type: t, reverse, start: 0, end: 0, score: null, lex: null, offset, limit, withscores };
-  if (t === RangeType.Rank) {
-    const s = longOrReply(c, minArg);
-    if (s === null) return null;
-    const e = longOrReply(c, maxArg);
-    if (e === null) return null;
-    req.start = s;
-    req.end = e;
-  } else if (t === RangeType.Score) {
-    req.score = scoreRangeOrReply(c, minArg, maxArg);
-    if (req.score === null) return null;
-  } else {
-    req.lex = lexRangeOrReply(c, minArg, maxArg);
-    if (req.lex === null) return null;
-  }
-  return req;
-}
-
-/** The node `offset` steps after (or before, reversed) `n`, by rank in O(log n); null past the end. */
-function skip(z: ZSetValue, n: ZNode, offset: number, reverse: boolean): ZNode | null {
-  if (offset === 0) return n;
-  if (offset < 0) return null; // Redis walks a negative offset off the end
-  const r = z.list.rank(n.score, n.member);
-  const t = reverse ? r - offset : r + offset;
-  return t >= 1 && t <= z.size ? z.list.byRank(t) : null;
-}
-
-/** The nodes a range request selects, in reply order: O(log n + m). */
-function collectRange(z: ZSetValue, q: RangeRequest): ZNode[] {
-  const out: ZNode[] = [];
-  const list = z.list;
-  const rev = q.reverse;
-  if (q.type === RangeType.Rank) {
-    const llen = z.size;
-    let start = q.start;
-    let end = q.end;
-    if (start < 0) start += llen;
-    if (end < 0) end += llen;
-    if (start < 0) start = 0;
-    if (start > end || start >= llen) return out;
-    if (end >= llen) end = llen - 1;
-    let n = rev ? list.byRank(llen - start) : list.byRank(start + 1);
-    for (let k = end - start + 1; k > 0 && n !== null; k--) {
-      out.push(n);
-      n = rev ? n.backward : n.next[0]!;
-    }
-    return out;
-  }
-  let limit = q.limit;
-  if (q.type === RangeType.Score) {
-    const r = q.score!;
-    if (q.offset > 0 && q.offset >= z.size) return out;
-    let n = rev ? list.lastInScore(r) : list.firstInScore(r);
-    if (n !== null) n = skip(z, n, q.offset, rev);
-    while (n !== null && limit-- !== 0) {
-      if (rev ? !gteMin(n.score, r) : !lteMax(n.score, r)) break;
-      out.push(n);
-      n = rev ? n.backward : n.next[0]!;
-    }
-    return out;
-  }
-  const r = q.lex!;
-  let n = rev ? lastInLex(z, r) : firstInLex(z, r);
-  if (n !== null) n = skip(z, n, q.offset, rev);
-  while (n !== null && limit-- !== 0) {
-    if (rev ? !lexGteMin(n.member, r.min) : !lexLteMax(n.member, r.max)) break;
-    out.push(n);
-    n = rev ? n.backward : n.next[0]!;
-  }
-  return out;
-}
-
-/**
- * The range commands (t_zset.c `zrangeGenericCommand`): parse, then look
- * the key up (so a bad range is reported before WRONGTYPE), then reply.
- */
-function zrangeGeneric(type: RangeType, dir: Direction) {
-  return (c: CommandContext, argv: Buffer[]): void => {
-    const q = rangeRequestOrReply(c, argv, 2, false, type, dir);
-    if (q === null) return;
-    const z = zsetForRead(c, argv[1]!);
-    if (z === WRONG) return;
-    if (z === null) return c.reply.arrayLen(0);
-    replyNodes(c, collectRange(z, q), q.withscores);
-  };
-}
-
-/**
- * ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]:
- * stores the range (replacing dst, whatever its type) and replies its size;
- * an empty range deletes dst.
- */
-function zrangestoreCommand(c: CommandContext, argv: Buffer[]): void {
-  const q = rangeRequestOrReply(c, argv, 3, true, RangeType.Auto, Direction.Auto);
-  if (q === null) return;
-  const dst = argv[1]!;
-  const z = zsetForRead(c, argv[2]!);
-  if (z === WRONG) return;
-  const nodes = z === null ? [] : collectRange(z, q);
-  if (nodes.length === 0) {
-    if (c.db.delete(dst)) logSelf(c, 'ZRANGESTORE', argv);
-    return c.reply.int(0);
-  }
-  // Redis starts a listpack and adds in range order, converting when it outgrows it.
-  const out = new ZSetValue();
-  for (const n of nodes) out.set(n.member, n.score);
-  storeCollection(c.db, dst, out);
-  logSelf(c, 'ZRANGESTORE', argv);
-  c.reply.int(out.size);
-}
-
-// ---------------------------------------------------------------------------
-// Removal by range, pops
-// ---------------------------------------------------------------------------
-
-/**
- * ZREMRANGEBYRANK / ZREMRANGEBYSCORE / ZREMRANGEBYLEX key a b: removes the
- * range in O(log n + m) and replies how many went; the key goes when emptied.
- */
-function zremrangeGeneric(name: string, type: RangeType.Rank | RangeType.Score | RangeType.Lex) {
-  return (c: CommandContext, argv: Buffer[]): void => {
-    const key = argv[1]!;
-    let start = 0;
-    let end = 0;
-    let score: ScoreRange | null = null;
-    let lex: LexRange | null = null;
-    if (type === RangeType.Rank) {
-      const s = longOrReply(c, argv[2]!);
-      if (s === null) return;
-      const e = longOrReply(c, argv[3]!);
-      if (e === null) return;
-      start = s;
-      end = e;
-    } else if (type === RangeType.Score) {
-      score = scoreRangeOrReply(c, argv[2]!, argv[3]!);
-      if (score === null) return;
-    } else {
-      lex = lexRangeOrReply(c, argv[2]!, argv[3]!);
-      if (lex === null) return;
-    }
-    const z = zsetForWrite(c, key);
-    if (z === WRONG) return;
-    if (z === null) return c.reply.int(0);
-    let removed = 0;
-    if (type === RangeType.Rank) {
-      const llen = z.size;
-      if (start < 0) start += llen;
-      if (end < 0) end += llen;
-      if (start < 0) start = 0;
-      if (start > end || start >= llen) return c.reply.int(0);
-      if (end >= llen) end = llen - 1;
-      removed = z.list.deleteByRank(start + 1, end + 1, z.forget);
-    } else if (type === RangeType.Score) {
-      const r = score!;
-      const first = z.list.firstInScore(r);
-      if (first !== null) removed = z.list.deleteWhile(first, (n) => lteMax(n.score, r), z.forget);
-    } else {
-      const r = lex!;
-      const first = firstInLex(z, r);
-      if (first !== null) removed = z.list.deleteWhile(first, (n) => lexLteMax(n.member, r.max), z.forget);
-    }
-    if (removed > 0) {
-      deleteIfEmpty(c.db, key, z);
-      logSelf(c, name, argv);
-    }
-    c.reply.int(removed);
-  };
-}
 
 /**
  * Pops up to `count` members from the low (or high) end of `z`, appending
- * `member, score` pairs to the reply (the caller wrote the header), deletes
- * the key when emptied, and logs `ZREM key members...`.
+ * `member, score` pairs to the reply (the caller wrote the header), each pair
+ * an array of its own when `nested` (ZMPOP's reply); deletes the key when
+ * emptied, and logs `ZREM key members...`.
  */
-function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean): void {
+function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean, nested: boolean): void {
   const popped: Buffer[] = [];
   for (let k = 0; k < count; k++) {
     const n = max ? z.list.tail : z.list.first;
     if (n === null) break;
+    if (nested) c.reply.arrayLen(2);
     c.reply.bulkLatin1(n.member);
     replyScore(c, n.score);
     popped.push(bytes(n.member));
@@ -925,7 +273,7 @@ function zpopGeneric(max: boolean) {
     if (z === null || count === 0) return c.reply.arrayLen(0);
     const n = Math.min(count, z.size);
     c.reply.arrayLen(n * 2);
-    popInto(c, key, z, n, max);
+    popInto(c, key, z, n, max, false);
   };
 }
 
@@ -934,7 +282,7 @@ function zpopGeneric(max: boolean) {
  * non-empty key; replies `[key, [[member, score], ...]]`, or a null array.
  */
 function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
-  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, LONG_MAX, 'numkeys should be greater than 0');
+  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
   if (numkeys === null) return;
   const whereIdx = 2 + numkeys;
   if (whereIdx >= argv.length) return c.reply.error(ERR.syntax);
@@ -945,7 +293,7 @@ function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
   let count = -1;
   for (let j = whereIdx + 1; j < argv.length; j++) {
     if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
-      const n = rangeLongOrReply(c, argv[++j]!, 1n, LONG_MAX, 'count should be greater than 0');
+      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
       if (n === null) return;
       count = n;
     } else {
@@ -962,18 +310,7 @@ function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
     c.reply.arrayLen(2);
     c.reply.bulk(key);
     c.reply.arrayLen(n);
-    const popped: Buffer[] = [];
-    for (let k = 0; k < n; k++) {
-      const node = (max ? z.list.tail : z.list.first)!;
-      c.reply.arrayLen(2);
-      c.reply.bulkLatin1(node.member);
-      replyScore(c, node.score);
-      popped.push(bytes(node.member));
-      z.delete(node.member);
-    }
-    deleteIfEmpty(c.db, key, z);
-    c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
-    return;
+    return popInto(c, key, z, n, max, true);
   }
   c.reply.nullArray();
 }
@@ -981,11 +318,6 @@ function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
 // ---------------------------------------------------------------------------
 // ZRANDMEMBER, ZSCAN
 // ---------------------------------------------------------------------------
-
-/** A uniformly random integer in [0, n). */
-function randomIndex(n: number): number {
-  return Math.floor(Math.random() * n);
-}
 
 /**
  * ZRANDMEMBER key [count [WITHSCORES]] (t_zset.c `zrandmemberWithCountCommand`):
@@ -1001,15 +333,10 @@ function zrandmemberCommand(c: CommandContext, argv: Buffer[]): void {
     if (z === null) return c.reply.nullBulk();
     return c.reply.bulkLatin1(z.dense[randomIndex(z.dense.length)]!.member);
   }
-  const l = rangeLongOrReply(c, argv[2]!, -LONG_MAX, LONG_MAX);
-  if (l === null) return;
-  let withscores = false;
-  if (argv.length > 4 || (argv.length === 4 && !isWord(argv[3]!, 'WITHSCORES'))) return c.reply.error(ERR.syntax);
-  if (argv.length === 4) {
-    withscores = true;
-    const v = parseInt64(argv[2]!)!;
-    if (v < -(LONG_MAX / 2n) || v > LONG_MAX / 2n) return c.reply.error('ERR value is out of range');
-  }
+  const count64 = randomCountOrReply(c, argv, 'WITHSCORES');
+  if (count64 === null) return;
+  const l = Number(count64);
+  const withscores = argv.length === 4;
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
   if (z === null || l === 0) return c.reply.arrayLen(0);
@@ -1044,25 +371,7 @@ function zrandmemberCommand(c: CommandContext, argv: Buffer[]): void {
     }
     return;
   }
-  if (count * 3 > size) {
-    // Partial Fisher-Yates over a copy of the indexes.
-    const idx = Array.from({ length: size }, (_, i) => i);
-    for (let k = 0; k < count; k++) {
-      const j = k + randomIndex(size - k);
-      const t = idx[k]!;
-      idx[k] = idx[j]!;
-      idx[j] = t;
-      emit(nodes[idx[k]!]!);
-    }
-    return;
-  }
-  const seen = new Set<number>();
-  while (seen.size < count) {
-    const i = randomIndex(size);
-    if (seen.has(i)) continue;
-    seen.add(i);
-    emit(nodes[i]!);
-  }
+  for (const i of sampleIndexes(size, count)) emit(nodes[i]!);
 }
 
 /**
@@ -1077,243 +386,24 @@ function zscanCommand(c: CommandContext, argv: Buffer[]): void {
   if (cursor === null) return;
   const z = zsetForRead(c, argv[1]!);
   if (z === WRONG) return;
-  if (z === null) {
-    c.reply.arrayLen(2);
-    c.reply.bulkAscii('0');
-    return c.reply.arrayLen(0);
-  }
-  let count = 10;
-  let match: Buffer | null = null;
-  for (let j = 3; j < argv.length; j++) {
-    const more = j + 1 < argv.length;
-    if (isWord(argv[j]!, 'COUNT') && more) {
-      const n = longOrReply(c, argv[++j]!);
-      if (n === null) return;
-      if (n < 1) return c.reply.error(ERR.syntax);
-      count = n;
-    } else if (isWord(argv[j]!, 'MATCH') && more) {
-      match = argv[++j]!;
-      if (matchesAll(match)) match = null;
-    } else {
-      return c.reply.error(ERR.syntax);
-    }
-  }
+  if (z === null) return replyEmptyScan(c);
+  const opts = scanOptionsOrReply(c, argv, 3);
+  if (opts === null) return;
   const picked: ZNode[] = [];
   let next = 0;
   if (z.compact) {
-    for (let n = z.list.first; n !== null; n = n.next[0]!) picked.push(n);
+    for (let n = z.list.first; n !== null; n = n.next[0]!) if (elementMatches(opts.match, n.member)) picked.push(n);
   } else {
-    const step = scanStep(cursor, z.dense.length, count);
+    const step = scanStep(cursor, z.dense.length, opts.count);
     next = step.next;
-    for (let i = step.to - 1; i >= step.from; i--) picked.push(z.dense[i]!);
+    for (let i = step.to - 1; i >= step.from; i--) {
+      const n = z.dense[i]!;
+      if (elementMatches(opts.match, n.member)) picked.push(n);
+    }
   }
-  const kept = match === null ? picked : picked.filter((n) => globMatch(match, bytes(n.member)));
   c.reply.arrayLen(2);
   c.reply.bulkAscii(String(next));
-  replyNodes(c, kept, true);
-}
-
-// ---------------------------------------------------------------------------
-// Set operations
-// ---------------------------------------------------------------------------
-
-const enum SetOp {
-  Union,
-  Inter,
-  Diff,
-}
-
-const enum Aggregate {
-  Sum,
-  Min,
-  Max,
-}
-
-/** One input of a set operation: a sorted set, a set (every score 1), or nothing. */
-interface OpSource {
-  z: ZSetValue | null;
-  s: SetValue | null;
-  weight: number;
-  /** Position among the arguments (a stable tie-break for the size order). */
-  pos: number;
-}
-
-function sourceSize(src: OpSource): number {
-  return src.z !== null ? src.z.size : src.s !== null ? src.s.size : 0;
-}
-
-/** Calls `fn(member, score)` for every element of `src`. */
-function eachOf(src: OpSource, fn: (member: string, score: number) => void): void {
-  if (src.z !== null) for (let n = src.z.list.first; n !== null; n = n.next[0]!) fn(n.member, n.score);
-  else if (src.s !== null) for (const m of src.s.members) fn(m, 1);
-}
-
-/** The score of `member` in `src`, or undefined. */
-function scoreIn(src: OpSource, member: string): number | undefined {
-  if (src.z !== null) return src.z.score(member);
-  if (src.s !== null) return src.s.has(member) ? 1 : undefined;
-  return undefined;
-}
-
-/** Redis `zunionInterAggregate`: SUM turns inf + -inf into 0. */
-function aggregate(target: number, val: number, how: Aggregate): number {
-  if (how === Aggregate.Sum) {
-    const r = target + val;
-    return Number.isNaN(r) ? 0 : r;
-  }
-  if (how === Aggregate.Min) return val < target ? val : target;
-  return val > target ? val : target;
-}
-
-/** Orders (member, score) pairs as a sorted set does. */
-function byScoreThenMember(a: [string, number], b: [string, number]): number {
-  if (a[1] < b[1]) return -1;
-  if (a[1] > b[1]) return 1;
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
-/**
- * The set operations (t_zset.c `zunionInterDiffGenericCommand`): ZUNION,
- * ZINTER, ZDIFF (`dst` null, replying the result, WITHSCORES allowed),
- * ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (`dst` set: the result replaces dst,
- * an empty result deletes it) and ZINTERCARD (`card`). Sets count as sorted
- * sets with every score 1. As in Redis, the inputs are taken smallest first
- * (stable for equal sizes), which fixes the order of floating-point
- * aggregation; `weight × score` that is NaN counts as 0.
- *
- * Errors: `ERR value is not an integer or out of range`, `ERR at least 1
- * input key is needed for '<cmd>' command`, `ERR syntax error`, WRONGTYPE,
- * `ERR weight value is not a float`, `ERR LIMIT can't be negative`.
- */
-function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boolean) {
-  return (c: CommandContext, argv: Buffer[]): void => {
-    const numIdx = store ? 2 : 1;
-    const setnum = longOrReply(c, argv[numIdx]!);
-    if (setnum === null) return;
-    if (setnum < 1) return c.reply.error(`ERR at least 1 input key is needed for '${name}' command`);
-    if (setnum > argv.length - (numIdx + 1)) return c.reply.error(ERR.syntax);
-    const srcs: OpSource[] = [];
-    const db = c.db;
-    let j = numIdx + 1;
-    for (let i = 0; i < setnum; i++, j++) {
-      const slot = db.lookup(argv[j]!);
-      const src: OpSource = { z: null, s: null, weight: 1, pos: i };
-      if (slot >= 0) {
-        const t = db.type(slot);
-        if (t === EntryType.ZSet) src.z = db.collection(slot) as ZSetValue;
-        else if (t === EntryType.Set) src.s = db.collection(slot) as SetValue;
-        else return c.reply.error(ERR.wrongType);
-        c.server.stats.keyspaceHits++;
-      } else {
-        c.server.stats.keyspaceMisses++;
-      }
-      srcs.push(src);
-    }
-    let how = Aggregate.Sum;
-    let withscores = false;
-    let limit = 0;
-    while (j < argv.length) {
-      const remaining = argv.length - j;
-      const a = argv[j]!;
-      if (op !== SetOp.Diff && !card && remaining >= setnum + 1 && isWord(a, 'WEIGHTS')) {
-        j++;
-        for (let i = 0; i < setnum; i++, j++) {
-          const w = parseScore(argv[j]!);
-          if (w === null) return c.reply.error('ERR weight value is not a float');
-          srcs[i]!.weight = w;
-        }
-      } else if (op !== SetOp.Diff && !card && remaining >= 2 && isWord(a, 'AGGREGATE')) {
-        const v = argv[j + 1]!;
-        if (isWord(v, 'SUM')) how = Aggregate.Sum;
-        else if (isWord(v, 'MIN')) how = Aggregate.Min;
-        else if (isWord(v, 'MAX')) how = Aggregate.Max;
-        else return c.reply.error(ERR.syntax);
-        j += 2;
-      } else if (!store && !card && isWord(a, 'WITHSCORES')) {
-        withscores = true;
-        j++;
-      } else if (card && remaining >= 2 && isWord(a, 'LIMIT')) {
-        const l = positiveLongOrReply(c, argv[j + 1]!, "LIMIT can't be negative");
-        if (l === null) return;
-        limit = l;
-        j += 2;
-      } else {
-        return c.reply.error(ERR.syntax);
-      }
-    }
-    if (op !== SetOp.Diff) srcs.sort((a, b) => sourceSize(a) - sourceSize(b) || a.pos - b.pos);
-
-    const result: [string, number][] = [];
-    if (op === SetOp.Inter) {
-      const first = srcs[0]!;
-      let cardinality = 0;
-      if (sourceSize(first) > 0) {
-        let stop = false;
-        eachOf(first, (member, s0) => {
-          if (stop) return;
-          let score = first.weight * s0;
-          if (Number.isNaN(score)) score = 0;
-          for (let k = 1; k < srcs.length; k++) {
-            const other = srcs[k]!;
-            const v = scoreIn(other, member);
-            if (v === undefined) return;
-            score = aggregate(score, v * other.weight, how);
-          }
-          if (card) {
-            cardinality++;
-            if (limit > 0 && cardinality >= limit) stop = true;
-          } else {
-            result.push([member, score]);
-          }
-        });
-      }
-      if (card) return c.reply.int(cardinality);
-    } else if (op === SetOp.Union) {
-      const acc = new Map<string, number>();
-      for (const src of srcs) {
-        eachOf(src, (member, s) => {
-          let score = src.weight * s;
-          if (Number.isNaN(score)) score = 0;
-          const cur = acc.get(member);
-          acc.set(member, cur === undefined ? score : aggregate(cur, score, how));
-        });
-      }
-      for (const e of acc) result.push(e);
-    } else {
-      const first = srcs[0]!;
-      const same = srcs.some((s, k) => k > 0 && (s.z !== null ? s.z === first.z : s.s !== null && s.s === first.s));
-      if (!same && sourceSize(first) > 0) {
-        eachOf(first, (member, s) => {
-          for (let k = 1; k < srcs.length; k++) if (scoreIn(srcs[k]!, member) !== undefined) return;
-          result.push([member, s]);
-        });
-      }
-    }
-    result.sort(byScoreThenMember);
-
-    if (!store) {
-      // The reply comes from the skiplist Redis built, so -0 shows as -0.
-      c.reply.arrayLen(withscores ? result.length * 2 : result.length);
-      for (const [m, s] of result) {
-        c.reply.bulkLatin1(m);
-        if (withscores) replyScore(c, s);
-      }
-      return;
-    }
-    const dst = argv[1]!;
-    if (result.length === 0) {
-      if (db.delete(dst)) logSelf(c, name.toUpperCase(), argv);
-      return c.reply.int(0);
-    }
-    const out = new ZSetValue();
-    let maxLen = 0;
-    for (const [m] of result) if (m.length > maxLen) maxLen = m.length;
-    if (result.length > 128 || maxLen > 64) out.toSkiplist();
-    for (const [m, s] of result) out.set(m, s);
-    storeCollection(db, dst, out);
-    logSelf(c, name.toUpperCase(), argv);
-    c.reply.int(out.size);
-  };
+  replyNodes(c, picked, true);
 }
 
 // ---------------------------------------------------------------------------

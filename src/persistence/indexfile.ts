@@ -8,11 +8,10 @@
  * Format: docs/FORMAT.md, "Index file".
  */
 import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { readU64, writeU64 } from './format.js';
-import { fsyncDir } from './wal.js';
+import { writeFileDurably } from './fsutil.js';
 import type { IndexImage } from '../store/keyspace.js';
 
 /** First 8 bytes of an index file. */
@@ -45,10 +44,7 @@ export async function writeIndexFile(dir: string, seq: number, file: IndexFile):
   header.writeUInt32LE(file.seed >>> 0, 12);
   writeU64(header, seq, 16);
   header.writeUInt32LE(crc32c(header.subarray(0, 28)), 28);
-  const path = join(dir, indexFileName(seq));
-  const tmp = path + '.tmp';
-  const fh = await open(tmp, 'w');
-  try {
+  await writeFileDurably(join(dir, indexFileName(seq)), async (fh) => {
     let pos = 0;
     const put = async (b: Uint8Array): Promise<void> => {
       let done = 0;
@@ -67,12 +63,7 @@ export async function writeIndexFile(dir: string, seq: number, file: IndexFile):
       await put(h);
       await put(bytes);
     }
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await fsyncDir(dir);
+  });
 }
 
 /**

@@ -9,11 +9,10 @@
  * two newest are kept so that recovery can fall back one snapshot.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { readU64, writeU64 } from './format.js';
-import { fsyncDir } from './wal.js';
+import { writeFileDurably } from './fsutil.js';
 
 /** First 8 bytes of a manifest. */
 export const MANIFEST_MAGIC = Buffer.from('FLASHMAN', 'latin1');
@@ -165,19 +164,14 @@ export function readManifest(dir: string, seq: number): Manifest {
  * fsync. Once this resolves, a crash cannot lose it.
  */
 export async function writeManifest(dir: string, m: Manifest, beforeRename?: () => void): Promise<void> {
-  const path = join(dir, manifestName(m.seq));
-  const tmp = path + '.tmp';
-  const fh = await open(tmp, 'w');
-  try {
-    const bytes = encodeManifest(m);
-    await fh.write(bytes, 0, bytes.length, 0);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  beforeRename?.();
-  await rename(tmp, path);
-  await fsyncDir(dir);
+  await writeFileDurably(
+    join(dir, manifestName(m.seq)),
+    async (fh) => {
+      const bytes = encodeManifest(m);
+      await fh.write(bytes, 0, bytes.length, 0);
+    },
+    beforeRename,
+  );
 }
 
 function hex(n: number): string {

@@ -12,8 +12,9 @@
  * them through the command table with expiry switched off), so the state after
  * replay does not depend on the clock.
  */
-import { openSync, ftruncateSync, fdatasyncSync, fsyncSync, closeSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fdatasyncFile, truncateFile } from './fsutil.js';
 import { listSegments } from './wal.js';
 import { walkSegment, type WalkOptions, type WalProblem, type WalRecord } from './reader.js';
 
@@ -144,27 +145,6 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
   // The last segment may hold records a crash left written but not synced:
   // they are about to count as durable, so make them so.
   const last = segments[segments.length - 1];
-  if (last !== undefined && !opts.readOnly) syncFile(join(opts.dir, last.name));
+  if (last !== undefined && !opts.readOnly) fdatasyncFile(join(opts.dir, last.name));
   return result;
-}
-
-/** fdatasyncs a file. */
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r+');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Truncates a file to `length` bytes and syncs it. */
-export function truncateFile(path: string, length: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    ftruncateSync(fd, length);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -33,14 +33,15 @@
  * rewritten at the same offset every second until it succeeds; meanwhile
  * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`.
  */
-import { mkdirSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { readdirSync, statSync, writeSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
 import { maybeFail } from '../server/faults.js';
 import { crc32cRange } from './crc.js';
+import { ensureDir, fsyncDir, writeFileDurably } from './fsutil.js';
 import {
   LAG_UNKNOWN,
   parseSegmentFileName,
@@ -315,16 +316,6 @@ export function listSegments(dir: string): SegmentInfo[] {
   return out.sort((a, b) => a.firstLsn - b.firstLsn);
 }
 
-/** Syncs a directory so that a rename or a new file in it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** The write-ahead log of one server. See the module comment. */
 export class Wal {
   /** LSN of the last record appended. */
@@ -396,7 +387,7 @@ export class Wal {
    * @throws NodeJS.ErrnoException when the directory cannot be written
    */
   static async open(opts: WalOptions): Promise<Wal> {
-    mkdirSync(opts.dir, { recursive: true });
+    await ensureDir(opts.dir);
     const wal = new Wal(opts);
     await wal.startSegment(opts.nextLsn);
     const period = opts.appendfsync === 'everysec' ? EVERYSEC_MS : RETRY_MS;
@@ -777,17 +768,10 @@ export class Wal {
   private async startSegment(firstLsn: number): Promise<void> {
     const name = segmentFileName(firstLsn);
     const path = join(this.opts.dir, name);
-    const tmp = path + '.tmp';
     const header = segmentHeader(firstLsn, Date.now() / 1000);
-    const t = await open(tmp, 'w');
-    try {
+    await writeFileDurably(path, async (t) => {
       await t.write(header, 0, header.length, 0);
-      await t.datasync();
-    } finally {
-      await t.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(this.opts.dir);
+    });
     const fh = await open(path, 'r+');
     let fhSync: FileHandle;
     try {

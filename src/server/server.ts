@@ -11,7 +11,7 @@
  *    the WAL starts writing the batch, and replies that need nothing are sent;
  * 5. when the batch is durable, the waiting replies are sent.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import { Snapshotter } from '../persistence/snapshot.js';
 import { readIndexFile, writeIndexFile } from '../persistence/indexfile.js';
 import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
+import { ensureDir } from '../persistence/fsutil.js';
 import { arityOk, keyPositions, type CommandSpec, CommandTable } from '../commands/table.js';
 import { allCommands } from '../commands/index.js';
 import { BlockingRegistry } from './blocking.js';
@@ -273,7 +274,7 @@ export class Server {
     const tls = this.config.get('tls-port') !== 0 ? this.tlsOptions() : null;
     this.lock = lockDataDir(this.dir);
     const snapDir = join(this.dir, 'snapshot');
-    mkdirSync(snapDir, { recursive: true });
+    await ensureDir(snapDir);
     removeTemporaryFiles(snapDir);
     const { loaded, fromLsn, replayed } = this.recover({ readOnly: false, policy: this.config.get('wal-recovery') });
     this.wal = await Wal.open({

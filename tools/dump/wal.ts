@@ -2,11 +2,12 @@
  * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
  * server's own reader (src/persistence/reader.ts) in its keep-going mode.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { listSegments, decodePayload, fsyncDir, type SegmentInfo } from '../../src/persistence/wal.js';
+import { listSegments, decodePayload, type SegmentInfo } from '../../src/persistence/wal.js';
+import { fsyncDir, fsyncFile, truncateFile } from '../../src/persistence/fsutil.js';
 import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
 import { parseSegmentFileName, SEGMENT_MAGIC } from '../../src/persistence/format.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
@@ -517,25 +518,9 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
   copyFileSync(target.path, aside);
   fsyncFile(aside);
   await fsyncDir(dir);
-  const fd = openSync(target.path, 'r+');
-  try {
-    ftruncateSync(fd, action.offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  truncateFile(target.path, action.offset);
   await out(`Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`);
   return 0;
-}
-
-/** fsync(2) of one file. */
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

@@ -9,7 +9,7 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import type { Logger } from '../server/logger.js';
+import type { Log } from './log.js';
 import { listManifests, manifestName, ManifestError, readManifest, type Manifest } from './manifest.js';
 import { PageFileReader } from './pagefile.js';
 import { PAGE_SIZE } from '../store/arena.js';
@@ -88,7 +88,7 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
  * @param readOnly leave damaged manifests where they are (cache-dump)
  * @throws only for errors that are not damage (permissions, I/O)
  */
-export function loadSnapshot(dir: string, log: Logger, readOnly = false): LoadResult {
+export function loadSnapshot(dir: string, log: Log, readOnly = false): LoadResult {
   const result: LoadResult = { manifest: null, pages: [], retained: [], damaged: [] };
   const seqs = listManifests(dir);
   const setAside = (seq: number, reason: string): void => {

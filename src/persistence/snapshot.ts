@@ -27,8 +27,8 @@ import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Arena, PAGE_SIZE, type PageWriteObserver } from '../store/arena.js';
-import { crashPoint, maybeFail } from '../server/faults.js';
-import type { Logger } from '../server/logger.js';
+import { crashPoint, maybeFail } from './faults.js';
+import type { Log } from './log.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
 import { PageFile } from './pagefile.js';
 import { removeIndexFiles } from './indexfile.js';
@@ -94,7 +94,7 @@ export class Snapshotter implements PageWriteObserver {
     private readonly dir: string,
     private readonly arena: Arena,
     private readonly wal: Wal,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly pageFile: PageFile,
     private retained: Manifest[],
   ) {}
@@ -104,7 +104,7 @@ export class Snapshotter implements PageWriteObserver {
    *
    * @param retained the manifests recovery loaded or could fall back to, newest first
    */
-  static async open(dir: string, arena: Arena, wal: Wal, log: Logger, retained: Manifest[]): Promise<Snapshotter> {
+  static async open(dir: string, arena: Arena, wal: Wal, log: Log, retained: Manifest[]): Promise<Snapshotter> {
     const pf = await PageFile.open(join(dir, 'pages.dat'));
     return new Snapshotter(dir, arena, wal, log, pf, retained.slice(0, 2));
   }

@@ -39,7 +39,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
-import { maybeFail } from '../server/faults.js';
+import { maybeFail } from './faults.js';
 import { crc32cRange } from './crc.js';
 import { ensureDir, fsyncDir, writeFileDurably } from './fsutil.js';
 import {

@@ -26,7 +26,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Command } from 'commander';
 import { RespDecoder } from '../src/protocol/decoder.js';
 import { ReplyBuffer } from '../src/protocol/encoder.js';
-import { Wal, type FsyncPolicy } from '../src/persistence/wal.js';
+import { Wal, type FsyncPolicy } from '../src/persistence/wal/writer.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { environment, environmentLine, median } from './lib.js';
 

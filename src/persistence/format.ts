@@ -57,19 +57,6 @@ export const SEGMENT_NAME_DIGITS = 20;
 /** Extension of WAL segment files. */
 export const SEGMENT_EXT = '.wal';
 
-/** File name of the segment whose first record has LSN `firstLsn`. */
-export function segmentFileName(firstLsn: number): string {
-  return String(firstLsn).padStart(SEGMENT_NAME_DIGITS, '0') + SEGMENT_EXT;
-}
-
-/** The first LSN encoded in a segment file name, or NaN when the name is not a segment's. */
-export function parseSegmentFileName(name: string): number {
-  if (!name.endsWith(SEGMENT_EXT)) return NaN;
-  const stem = name.slice(0, -SEGMENT_EXT.length);
-  if (stem.length !== SEGMENT_NAME_DIGITS || !/^[0-9]+$/.test(stem)) return NaN;
-  return Number(stem);
-}
-
 /** Reads an unsigned 64-bit integer below 2^53. */
 export function readU64(buf: Buffer, off: number): number {
   return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;

@@ -32,7 +32,7 @@ import type { Log } from './log.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
 import { PageFile } from './pagefile.js';
 import { removeIndexFiles } from './indexfile.js';
-import type { Wal } from './wal.js';
+import type { Wal } from './wal/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -19,8 +19,9 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { Keyspace } from '../store/keyspace.js';
 import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionPolicy } from '../store/eviction.js';
-import { Wal, type EffectArg, decodePayload } from '../persistence/wal.js';
-import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/recovery.js';
+import { Wal } from '../persistence/wal/writer.js';
+import { decodePayload, type EffectArg } from '../persistence/wal/codec.js';
+import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/wal/replay.js';
 import { loadSnapshot, type LoadResult } from '../persistence/loader.js';
 import { Snapshotter } from '../persistence/snapshot.js';
 import { readIndexFile, writeIndexFile } from '../persistence/indexfile.js';

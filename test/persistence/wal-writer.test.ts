@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Wal, listSegments, type FsyncPolicy } from '../../src/persistence/wal.js';
-import { scanSegmentFile } from '../../src/persistence/reader.js';
+import { Wal, type FsyncPolicy } from '../../src/persistence/wal/writer.js';
+import { listSegments } from '../../src/persistence/wal/segment.js';
+import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
 import { cleanup, tempDir } from '../helpers/server.js';
 
 /** Every record of a WAL directory, segment by segment, and the problems found. */

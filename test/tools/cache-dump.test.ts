@@ -17,8 +17,8 @@ import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunRes
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
 import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
-import { scanSegmentFile } from '../../src/persistence/reader.js';
-import { listSegments } from '../../src/persistence/wal.js';
+import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
+import { listSegments } from '../../src/persistence/wal/segment.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
 import { loadSegment } from '../../tools/dump/wal.js';
 

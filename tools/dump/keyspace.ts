@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import type { Logger } from '../../src/server/logger.js';
 import { Config } from '../../src/server/config.js';
 import { Server } from '../../src/server/server.js';
-import type { WalRecoveryPolicy } from '../../src/persistence/recovery.js';
+import type { WalRecoveryPolicy } from '../../src/persistence/wal/replay.js';
 import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
 import { EntryType } from '../../src/store/arena.js';

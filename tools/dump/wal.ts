@@ -1,15 +1,23 @@
 /**
  * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
- * server's own reader (src/persistence/reader.ts) in its keep-going mode.
+ * server's own reader (src/persistence/wal/reader.ts) in its keep-going mode.
  */
 import { closeSync, copyFileSync, existsSync, fstatSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { listSegments, decodePayload, type SegmentInfo } from '../../src/persistence/wal.js';
+import { listSegments, parseSegmentFileName, type SegmentInfo } from '../../src/persistence/wal/segment.js';
+import { decodePayload } from '../../src/persistence/wal/codec.js';
 import { fsyncDir, fsyncFile, truncateFile } from '../../src/persistence/fsutil.js';
-import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
-import { parseSegmentFileName, SEGMENT_MAGIC } from '../../src/persistence/format.js';
+import {
+  nextValidRecord,
+  recordAt,
+  walkSegment,
+  type SegmentWalk,
+  type WalProblem,
+  type WalRecord,
+} from '../../src/persistence/wal/reader.js';
+import { SEGMENT_MAGIC } from '../../src/persistence/format.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
 import { DirectoryLockedError, lockDataDir, type DirLock } from '../../src/persistence/lock.js';
 import type { CommandTable } from '../../src/commands/table.js';

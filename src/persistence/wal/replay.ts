@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fdatasyncFile, truncateFile } from './fsutil.js';
-import { listSegments } from './wal.js';
+import { fdatasyncFile, truncateFile } from '../fsutil.js';
+import { listSegments } from './segment.js';
 import { walkSegment, type WalkOptions, type WalProblem, type WalRecord } from './reader.js';
 
 /** Damage policy at start-up (setting `wal-recovery`). */

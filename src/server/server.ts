@@ -22,9 +22,9 @@ import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionP
 import { Wal } from '../persistence/wal/writer.js';
 import { decodePayload, type EffectArg } from '../persistence/wal/codec.js';
 import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/wal/replay.js';
-import { loadSnapshot, type LoadResult } from '../persistence/loader.js';
-import { Snapshotter } from '../persistence/snapshot.js';
-import { readIndexFile, writeIndexFile } from '../persistence/indexfile.js';
+import { loadSnapshot, type LoadResult } from '../persistence/snapshot/loader.js';
+import { Snapshotter } from '../persistence/snapshot/snapshotter.js';
+import { readIndexFile, writeIndexFile } from '../persistence/snapshot/indexfile.js';
 import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
 import { ensureDir } from '../persistence/fsutil.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { cleanup, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 import { dumpKeyspace, sorted, type KeyState } from '../helpers/keyspace.js';
-import { listManifests, readManifest } from '../../src/persistence/manifest.js';
+import { listManifests, readManifest } from '../../src/persistence/snapshot/manifest.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
 
 /**

@@ -1,13 +1,22 @@
 /**
  * `cache-dump snapshot info | verify`: manifests and pages through the
- * server's own manifest reader and page loader (src/persistence/manifest.ts,
- * loader.ts), reading on past damage.
+ * server's own manifest reader and page loader (src/persistence/snapshot/,
+ * manifest.ts and loader.ts), reading on past damage.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listManifests, manifestName, MANIFEST_HEADER_SIZE, MANIFEST_MAGIC, MANIFEST_VERSION, readManifest, ManifestError, type Manifest } from '../../src/persistence/manifest.js';
-import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/loader.js';
-import { indexFileName } from '../../src/persistence/indexfile.js';
+import {
+  listManifests,
+  manifestName,
+  MANIFEST_HEADER_SIZE,
+  MANIFEST_MAGIC,
+  MANIFEST_VERSION,
+  readManifest,
+  ManifestError,
+  type Manifest,
+} from '../../src/persistence/snapshot/manifest.js';
+import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/snapshot/loader.js';
+import { indexFileName } from '../../src/persistence/snapshot/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
 import { out, table, UnusableInput } from './output.js';
 

@@ -14,8 +14,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { mmap } from './mmap.js';
-import { PAGE_SIZE } from '../store/arena.js';
+import { mmap } from '../mmap.js';
+import { PAGE_SIZE } from '../../store/arena.js';
 
 
 /** Slots per mapped extent (64 MiB). */

@@ -10,9 +10,9 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { readU64, writeU64 } from './format.js';
-import { writeFileDurably } from './fsutil.js';
-import type { IndexImage } from '../store/keyspace.js';
+import { readU64, writeU64 } from '../format.js';
+import { writeFileDurably } from '../fsutil.js';
+import type { IndexImage } from '../../store/keyspace.js';
 
 /** First 8 bytes of an index file. */
 export const INDEX_MAGIC = Buffer.from('FLASHIDX', 'latin1');

@@ -26,13 +26,13 @@
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { Arena, PAGE_SIZE, type PageWriteObserver } from '../store/arena.js';
-import { crashPoint, maybeFail } from './faults.js';
-import type { Log } from './log.js';
+import { Arena, PAGE_SIZE, type PageWriteObserver } from '../../store/arena.js';
+import { crashPoint, maybeFail } from '../faults.js';
+import type { Log } from '../log.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
 import { PageFile } from './pagefile.js';
 import { removeIndexFiles } from './indexfile.js';
-import type { Wal } from './wal/writer.js';
+import type { Wal } from '../wal/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -11,8 +11,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { readU64, writeU64 } from './format.js';
-import { writeFileDurably } from './fsutil.js';
+import { readU64, writeU64 } from '../format.js';
+import { writeFileDurably } from '../fsutil.js';
 
 /** First 8 bytes of a manifest. */
 export const MANIFEST_MAGIC = Buffer.from('FLASHMAN', 'latin1');

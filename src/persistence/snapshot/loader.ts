@@ -9,10 +9,10 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import type { Log } from './log.js';
+import type { Log } from '../log.js';
 import { listManifests, manifestName, ManifestError, readManifest, type Manifest } from './manifest.js';
 import { PageFileReader } from './pagefile.js';
-import { PAGE_SIZE } from '../store/arena.js';
+import { PAGE_SIZE } from '../../store/arena.js';
 
 /** One page read back from pages.dat. */
 export interface LoadedPage {

@@ -15,13 +15,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
-import {
-  listManifests,
-  MANIFEST_VERSION,
-  manifestName,
-  readManifest,
-} from '../../src/persistence/snapshot/manifest.js';
-import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
+import { listManifests, manifestName, readManifest } from '../../src/persistence/snapshot/manifest.js';
+import { MANIFEST_VERSION, REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
 import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
 import { listSegments } from '../../src/persistence/wal/segment.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';

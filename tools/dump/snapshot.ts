@@ -5,16 +5,18 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { listManifests, manifestName, readManifest, ManifestError } from '../../src/persistence/snapshot/manifest.js';
+import type { Manifest } from '../../src/persistence/snapshot/manifest.js';
 import {
-  listManifests,
-  manifestName,
+  FRAME_NUMBER_SIZE,
+  MAN,
+  MANIFEST_CRC_SIZE,
   MANIFEST_HEADER_SIZE,
   MANIFEST_MAGIC,
   MANIFEST_VERSION,
-  readManifest,
-  ManifestError,
-  type Manifest,
-} from '../../src/persistence/snapshot/manifest.js';
+  PAGE_REC,
+  PAGE_RECORD_SIZE,
+} from '../../src/persistence/format.js';
 import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/snapshot/loader.js';
 import { indexFileName } from '../../src/persistence/snapshot/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
@@ -72,17 +74,17 @@ function manifestState(dir: string, seq: number, error: string): string {
   } catch {
     return 'unreadable';
   }
-  if (buf.length < MANIFEST_HEADER_SIZE + 4) return 'truncated';
-  if (!buf.subarray(0, 8).equals(MANIFEST_MAGIC)) return 'not a manifest';
-  // The page list as the header announces it: count at 12, then per page 20
-  // bytes and 4 per slot (slot count at +16); a checksum closes the file.
+  if (buf.length < MANIFEST_HEADER_SIZE + MANIFEST_CRC_SIZE) return 'truncated';
+  if (!buf.subarray(MAN.magic, MAN.magic + MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC)) return 'not a manifest';
+  // The page list as the header announces it: page records with their frame
+  // numbers (docs/FORMAT.md, "Snapshot manifest"); a checksum closes the file.
   let end = MANIFEST_HEADER_SIZE;
-  const count = buf.readUInt32LE(12);
+  const count = buf.readUInt32LE(MAN.pageCount);
   for (let i = 0; i < count; i++) {
-    if (end + 20 > buf.length) return 'truncated';
-    end += 20 + 4 * buf.readUInt32LE(end + 16);
+    if (end + PAGE_RECORD_SIZE > buf.length) return 'truncated';
+    end += PAGE_RECORD_SIZE + FRAME_NUMBER_SIZE * buf.readUInt32LE(end + PAGE_REC.frameCount);
   }
-  if (end + 4 > buf.length) return 'truncated';
+  if (end + MANIFEST_CRC_SIZE > buf.length) return 'truncated';
   if (/^checksum mismatch/.test(error)) return 'BAD';
   if (/^version /.test(error)) return 'unsupported version';
   return 'damaged';

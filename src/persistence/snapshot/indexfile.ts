@@ -10,21 +10,25 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { readU64, writeU64 } from '../format.js';
+import {
+  IDX,
+  IDX_DB,
+  INDEX_DB_HEADER_SIZE,
+  INDEX_HEADER_SIZE,
+  INDEX_MAGIC,
+  INDEX_PREFIX,
+  INDEX_SLOT_SIZE,
+  INDEX_VERSION,
+  readU64,
+  SNAPSHOT_SEQ_DIGITS,
+  writeU64,
+} from '../format.js';
 import { writeFileDurably } from '../fsutil.js';
 import type { IndexImage } from '../../store/keyspace.js';
 
-/** First 8 bytes of an index file. */
-export const INDEX_MAGIC = Buffer.from('FLASHIDX', 'latin1');
-/** Index file format version. */
-export const INDEX_VERSION = 1;
-const HEADER = 32;
-const DB_HEADER = 20;
-const PREFIX = 'INDEX-';
-
 /** File name of the index file that goes with manifest `seq`. */
 export function indexFileName(seq: number): string {
-  return PREFIX + String(seq).padStart(20, '0');
+  return INDEX_PREFIX + String(seq).padStart(SNAPSHOT_SEQ_DIGITS, '0');
 }
 
 /** What an index file holds. */
@@ -37,13 +41,13 @@ export interface IndexFile {
 
 /** Writes `dir/INDEX-<seq>` durably (temporary file, fdatasync, rename, directory fsync). */
 export async function writeIndexFile(dir: string, seq: number, file: IndexFile): Promise<void> {
-  const header = Buffer.alloc(HEADER);
-  INDEX_MAGIC.copy(header, 0);
-  header.writeUInt16LE(INDEX_VERSION, 8);
-  header.writeUInt16LE(file.dbs.length, 10);
-  header.writeUInt32LE(file.seed >>> 0, 12);
-  writeU64(header, seq, 16);
-  header.writeUInt32LE(crc32c(header.subarray(0, 28)), 28);
+  const header = Buffer.alloc(INDEX_HEADER_SIZE);
+  INDEX_MAGIC.copy(header, IDX.magic);
+  header.writeUInt16LE(INDEX_VERSION, IDX.version);
+  header.writeUInt16LE(file.dbs.length, IDX.databases);
+  header.writeUInt32LE(file.seed >>> 0, IDX.seed);
+  writeU64(header, seq, IDX.seq);
+  header.writeUInt32LE(crc32c(header.subarray(0, IDX.crc)), IDX.crc);
   await writeFileDurably(join(dir, indexFileName(seq)), async (fh) => {
     let pos = 0;
     const put = async (b: Uint8Array): Promise<void> => {
@@ -54,12 +58,12 @@ export async function writeIndexFile(dir: string, seq: number, file: IndexFile):
     await put(header);
     for (const db of file.dbs) {
       const bytes = new Uint8Array(db.slots.buffer, db.slots.byteOffset, db.slots.byteLength);
-      const h = Buffer.alloc(DB_HEADER);
-      h.writeUInt32LE(db.capacity, 0);
-      h.writeUInt32LE(db.size, 4);
-      h.writeUInt32LE(db.volatileCount, 8);
-      h.writeUInt32LE(db.tombstones, 12);
-      h.writeUInt32LE(crc32c(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), 16);
+      const h = Buffer.alloc(INDEX_DB_HEADER_SIZE);
+      h.writeUInt32LE(db.capacity, IDX_DB.capacity);
+      h.writeUInt32LE(db.size, IDX_DB.keys);
+      h.writeUInt32LE(db.volatileCount, IDX_DB.volatileKeys);
+      h.writeUInt32LE(db.tombstones, IDX_DB.deleted);
+      h.writeUInt32LE(crc32c(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), IDX_DB.slotsCrc);
       await put(h);
       await put(bytes);
     }
@@ -92,27 +96,40 @@ export function readIndexFile(dir: string, seq: number, databases: number): Inde
       }
       return true;
     };
-    const header = Buffer.alloc(HEADER);
-    if (!read(header, 0) || !header.subarray(0, 8).equals(INDEX_MAGIC)) return 'not an index file';
-    if (crc32c(header.subarray(0, 28)) !== header.readUInt32LE(28)) return 'header checksum mismatch';
-    if (header.readUInt16LE(8) !== INDEX_VERSION) return `version ${header.readUInt16LE(8)} is not supported`;
-    if (readU64(header, 16) !== seq) return 'written for another snapshot';
-    if (header.readUInt16LE(10) !== databases) return `written for ${header.readUInt16LE(10)} databases, not ${databases}`;
+    const header = Buffer.alloc(INDEX_HEADER_SIZE);
+    if (!read(header, 0) || !header.subarray(IDX.magic, IDX.magic + INDEX_MAGIC.length).equals(INDEX_MAGIC)) {
+      return 'not an index file';
+    }
+    if (crc32c(header.subarray(0, IDX.crc)) !== header.readUInt32LE(IDX.crc)) return 'header checksum mismatch';
+    const version = header.readUInt16LE(IDX.version);
+    if (version !== INDEX_VERSION) return `version ${version} is not supported`;
+    if (readU64(header, IDX.seq) !== seq) return 'written for another snapshot';
+    const count = header.readUInt16LE(IDX.databases);
+    if (count !== databases) return `written for ${count} databases, not ${databases}`;
     const dbs: IndexImage[] = [];
-    let off = HEADER;
-    const h = Buffer.alloc(DB_HEADER);
+    let off = INDEX_HEADER_SIZE;
+    const h = Buffer.alloc(INDEX_DB_HEADER_SIZE);
     for (let i = 0; i < databases; i++) {
       if (!read(h, off)) return `cut short at database ${i}`;
-      const capacity = h.readUInt32LE(0);
-      if (capacity === 0 || (capacity & (capacity - 1)) !== 0 || off + DB_HEADER + capacity * 8 > size) return `database ${i} is damaged`;
-      const slots = new Uint32Array(capacity * 2);
+      const capacity = h.readUInt32LE(IDX_DB.capacity);
+      const slotBytes = capacity * INDEX_SLOT_SIZE;
+      if (capacity === 0 || (capacity & (capacity - 1)) !== 0 || off + INDEX_DB_HEADER_SIZE + slotBytes > size) {
+        return `database ${i} is damaged`;
+      }
+      const slots = new Uint32Array(slotBytes / Uint32Array.BYTES_PER_ELEMENT);
       const bytes = Buffer.from(slots.buffer);
-      if (!read(bytes, off + DB_HEADER)) return `database ${i} is cut short`;
-      if (crc32c(bytes) !== h.readUInt32LE(16)) return `database ${i} checksum mismatch`;
-      dbs.push({ capacity, size: h.readUInt32LE(4), volatileCount: h.readUInt32LE(8), tombstones: h.readUInt32LE(12), slots });
-      off += DB_HEADER + capacity * 8;
+      if (!read(bytes, off + INDEX_DB_HEADER_SIZE)) return `database ${i} is cut short`;
+      if (crc32c(bytes) !== h.readUInt32LE(IDX_DB.slotsCrc)) return `database ${i} checksum mismatch`;
+      dbs.push({
+        capacity,
+        size: h.readUInt32LE(IDX_DB.keys),
+        volatileCount: h.readUInt32LE(IDX_DB.volatileKeys),
+        tombstones: h.readUInt32LE(IDX_DB.deleted),
+        slots,
+      });
+      off += INDEX_DB_HEADER_SIZE + slotBytes;
     }
-    return { seed: header.readUInt32LE(12), dbs };
+    return { seed: header.readUInt32LE(IDX.seed), dbs };
   } finally {
     closeSync(fd);
   }
@@ -121,6 +138,6 @@ export function readIndexFile(dir: string, seq: number, databases: number): Inde
 /** Deletes every index file in `dir` except the one for `keepSeq` (they go stale when a snapshot supersedes them). */
 export function removeIndexFiles(dir: string, keepSeq = -1): void {
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(PREFIX) && name !== indexFileName(keepSeq)) rmSync(join(dir, name), { force: true });
+    if (name.startsWith(INDEX_PREFIX) && name !== indexFileName(keepSeq)) rmSync(join(dir, name), { force: true });
   }
 }

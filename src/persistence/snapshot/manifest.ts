@@ -11,19 +11,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { readU64, writeU64 } from '../format.js';
+import {
+  MAN,
+  MANIFEST_CRC_SIZE,
+  MANIFEST_HEADER_SIZE,
+  MANIFEST_MAGIC,
+  MANIFEST_NO_PAGE,
+  MANIFEST_PREFIX,
+  MANIFEST_VERSION,
+  PAGE_REC,
+  PAGE_RECORD_SIZE,
+  FRAME_NUMBER_SIZE,
+  readU64,
+  SNAPSHOT_SEQ_DIGITS,
+  writeU64,
+} from '../format.js';
 import { writeFileDurably } from '../fsutil.js';
-
-/** First 8 bytes of a manifest. */
-export const MANIFEST_MAGIC = Buffer.from('FLASHMAN', 'latin1');
-/** Manifest format version. */
-export const MANIFEST_VERSION = 1;
-/** Bytes of the fixed manifest header. */
-export const MANIFEST_HEADER_SIZE = 48;
-/** File-name prefix of manifests. */
-export const MANIFEST_PREFIX = 'MANIFEST-';
-/** "No head page" in the header. */
-const NO_PAGE = 0xffff_ffff;
 
 /** Where one arena page of a snapshot is, and what it must hash to. */
 export interface PageRecord {
@@ -57,7 +60,7 @@ export interface Manifest {
 
 /** File name of manifest `seq`. */
 export function manifestName(seq: number): string {
-  return MANIFEST_PREFIX + String(seq).padStart(20, '0');
+  return MANIFEST_PREFIX + String(seq).padStart(SNAPSHOT_SEQ_DIGITS, '0');
 }
 
 /** Sequence numbers of the manifests in `dir`, newest first. */
@@ -70,36 +73,41 @@ export function listManifests(dir: string): number[] {
     throw err;
   }
   return names
-    .filter((n) => n.startsWith(MANIFEST_PREFIX) && /^[0-9]{20}$/.test(n.slice(MANIFEST_PREFIX.length)))
+    .filter((n) => n.startsWith(MANIFEST_PREFIX) && isSeq(n.slice(MANIFEST_PREFIX.length)))
     .map((n) => Number(n.slice(MANIFEST_PREFIX.length)))
     .sort((a, b) => b - a);
 }
 
+/** Whether `s` is a sequence number as file names carry it. */
+function isSeq(s: string): boolean {
+  return s.length === SNAPSHOT_SEQ_DIGITS && /^[0-9]+$/.test(s);
+}
+
 /** Serializes a manifest (docs/FORMAT.md, "Snapshot manifest"). */
 export function encodeManifest(m: Manifest): Buffer {
-  let size = MANIFEST_HEADER_SIZE + 4;
-  for (const p of m.pages.values()) size += 20 + 4 * p.slots.length;
+  let size = MANIFEST_HEADER_SIZE + MANIFEST_CRC_SIZE;
+  for (const p of m.pages.values()) size += PAGE_RECORD_SIZE + FRAME_NUMBER_SIZE * p.slots.length;
   const buf = Buffer.alloc(size);
-  MANIFEST_MAGIC.copy(buf, 0);
-  buf.writeUInt16LE(MANIFEST_VERSION, 8);
-  buf.writeUInt16LE(MANIFEST_HEADER_SIZE, 10);
-  buf.writeUInt32LE(m.pages.size, 12);
-  writeU64(buf, m.seq, 16);
-  writeU64(buf, m.coveredLsn, 24);
-  writeU64(buf, m.created, 32);
-  buf.writeUInt32LE(m.slotSize, 40);
-  buf.writeUInt32LE(m.headPage < 0 ? NO_PAGE : m.headPage, 44);
+  MANIFEST_MAGIC.copy(buf, MAN.magic);
+  buf.writeUInt16LE(MANIFEST_VERSION, MAN.version);
+  buf.writeUInt16LE(MANIFEST_HEADER_SIZE, MAN.headerSize);
+  buf.writeUInt32LE(m.pages.size, MAN.pageCount);
+  writeU64(buf, m.seq, MAN.seq);
+  writeU64(buf, m.coveredLsn, MAN.coveredLsn);
+  writeU64(buf, m.created, MAN.created);
+  buf.writeUInt32LE(m.slotSize, MAN.frameSize);
+  buf.writeUInt32LE(m.headPage < 0 ? MANIFEST_NO_PAGE : m.headPage, MAN.headPage);
   let off = MANIFEST_HEADER_SIZE;
   for (const p of [...m.pages.values()].sort((a, b) => a.id - b.id)) {
-    buf.writeUInt32LE(p.id, off);
-    buf.writeUInt32LE(p.length, off + 4);
-    buf.writeUInt32LE(p.used, off + 8);
-    buf.writeUInt32LE(p.crc, off + 12);
-    buf.writeUInt32LE(p.slots.length, off + 16);
-    off += 20;
+    buf.writeUInt32LE(p.id, off + PAGE_REC.id);
+    buf.writeUInt32LE(p.length, off + PAGE_REC.length);
+    buf.writeUInt32LE(p.used, off + PAGE_REC.used);
+    buf.writeUInt32LE(p.crc, off + PAGE_REC.crc);
+    buf.writeUInt32LE(p.slots.length, off + PAGE_REC.frameCount);
+    off += PAGE_REC.frames;
     for (const s of p.slots) {
       buf.writeUInt32LE(s, off);
-      off += 4;
+      off += FRAME_NUMBER_SIZE;
     }
   }
   buf.writeUInt32LE(crc32c(buf.subarray(0, off)), off);
@@ -117,40 +125,49 @@ export class ManifestError extends Error {
  * @throws ManifestError naming what is wrong (magic, version, checksum, truncation)
  */
 export function decodeManifest(buf: Buffer): Manifest {
-  if (buf.length < MANIFEST_HEADER_SIZE + 4) throw new ManifestError(`file is ${buf.length} bytes, shorter than a manifest header`);
-  if (!buf.subarray(0, 8).equals(MANIFEST_MAGIC)) throw new ManifestError('magic is not FLASHMAN');
-  const stored = buf.readUInt32LE(buf.length - 4);
-  const actual = crc32c(buf.subarray(0, buf.length - 4));
+  if (buf.length < MANIFEST_HEADER_SIZE + MANIFEST_CRC_SIZE) {
+    throw new ManifestError(`file is ${buf.length} bytes, shorter than a manifest header`);
+  }
+  if (!buf.subarray(MAN.magic, MAN.magic + MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC)) {
+    throw new ManifestError('magic is not FLASHMAN');
+  }
+  const end = buf.length - MANIFEST_CRC_SIZE;
+  const stored = buf.readUInt32LE(end);
+  const actual = crc32c(buf.subarray(0, end));
   if (stored !== actual) throw new ManifestError(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)})`);
-  const version = buf.readUInt16LE(8);
-  if (version !== MANIFEST_VERSION) throw new ManifestError(`version ${version} is not supported (expected ${MANIFEST_VERSION})`);
-  const count = buf.readUInt32LE(12);
-  const head = buf.readUInt32LE(44);
+  const version = buf.readUInt16LE(MAN.version);
+  if (version !== MANIFEST_VERSION) {
+    throw new ManifestError(`version ${version} is not supported (expected ${MANIFEST_VERSION})`);
+  }
+  const count = buf.readUInt32LE(MAN.pageCount);
+  const head = buf.readUInt32LE(MAN.headPage);
   const m: Manifest = {
-    seq: readU64(buf, 16),
-    coveredLsn: readU64(buf, 24),
-    created: readU64(buf, 32),
-    slotSize: buf.readUInt32LE(40),
-    headPage: head === NO_PAGE ? -1 : head,
+    seq: readU64(buf, MAN.seq),
+    coveredLsn: readU64(buf, MAN.coveredLsn),
+    created: readU64(buf, MAN.created),
+    slotSize: buf.readUInt32LE(MAN.frameSize),
+    headPage: head === MANIFEST_NO_PAGE ? -1 : head,
     pages: new Map(),
   };
   let off = MANIFEST_HEADER_SIZE;
   for (let i = 0; i < count; i++) {
-    if (off + 20 > buf.length - 4) throw new ManifestError(`page list cut short at entry ${i} of ${count}`);
-    const slotCount = buf.readUInt32LE(off + 16);
-    if (off + 20 + slotCount * 4 > buf.length - 4) throw new ManifestError(`slot list of page entry ${i} cut short`);
+    if (off + PAGE_RECORD_SIZE > end) throw new ManifestError(`page list cut short at entry ${i} of ${count}`);
+    const slotCount = buf.readUInt32LE(off + PAGE_REC.frameCount);
+    if (off + PAGE_RECORD_SIZE + slotCount * FRAME_NUMBER_SIZE > end) {
+      throw new ManifestError(`slot list of page entry ${i} cut short`);
+    }
     const p: PageRecord = {
-      id: buf.readUInt32LE(off),
-      length: buf.readUInt32LE(off + 4),
-      used: buf.readUInt32LE(off + 8),
-      crc: buf.readUInt32LE(off + 12),
+      id: buf.readUInt32LE(off + PAGE_REC.id),
+      length: buf.readUInt32LE(off + PAGE_REC.length),
+      used: buf.readUInt32LE(off + PAGE_REC.used),
+      crc: buf.readUInt32LE(off + PAGE_REC.crc),
       slots: [],
     };
-    off += 20;
-    for (let j = 0; j < slotCount; j++, off += 4) p.slots.push(buf.readUInt32LE(off));
+    off += PAGE_REC.frames;
+    for (let j = 0; j < slotCount; j++, off += FRAME_NUMBER_SIZE) p.slots.push(buf.readUInt32LE(off));
     m.pages.set(p.id, p);
   }
-  if (off !== buf.length - 4) throw new ManifestError(`${buf.length - 4 - off} unexpected bytes after the page list`);
+  if (off !== end) throw new ManifestError(`${end - off} unexpected bytes after the page list`);
   return m;
 }
 

@@ -40,7 +40,9 @@ function copyDataDir(from: string, to: string): void {
   cpSync(join(from, 'wal'), join(to, 'wal'), { recursive: true });
   cpSync(join(from, 'snapshot'), join(to, 'snapshot'), { recursive: true });
   const snap = join(to, 'snapshot');
-  const slots = listManifests(snap).flatMap((seq) => [...readManifest(snap, seq).pages.values()].flatMap((p) => p.slots));
+  const slots = listManifests(snap).flatMap((seq) =>
+    [...readManifest(snap, seq).pages.values()].flatMap((p) => p.frames),
+  );
   truncateSync(join(snap, 'pages.dat'), (Math.max(...slots) + 1) * PAGE_SIZE);
 }
 
@@ -94,7 +96,7 @@ async function generateFixtures(): Promise<void> {
   const m = readManifest(snap, listManifests(snap)[0]!);
   const page = [...m.pages.values()][0]!;
   const pages = readFileSync(join(snap, 'pages.dat'));
-  pages[page.slots[0]! * PAGE_SIZE + 20]! ^= 0x01;
+  pages[page.frames[0]! * PAGE_SIZE + 20]! ^= 0x01;
   writeFileSync(join(snap, 'pages.dat'), pages);
 }
 

@@ -122,18 +122,23 @@ function check(dir: string, seq: number, entries: boolean, databases: number): C
 }
 
 /**
- * Describes the slots a manifest uses against the size of pages.dat.
+ * Describes the page frames a manifest uses against the size of pages.dat (the
+ * output line is labelled `slots`, the name scripts read).
  *
  * @returns the description, and whether pages.dat is too short for them
  */
-function slotsLine(m: Manifest, pagesDat: string): [string, boolean] {
-  const slots = [...m.pages.values()].flatMap((p) => p.slots);
-  if (!existsSync(pagesDat)) return [`${slots.length}, but pages.dat is missing`, slots.length > 0];
+function framesLine(m: Manifest, pagesDat: string): [string, boolean] {
+  const frames = [...m.pages.values()].flatMap((p) => p.frames);
+  if (!existsSync(pagesDat)) return [`${frames.length}, but pages.dat is missing`, frames.length > 0];
   const fileBytes = statSync(pagesDat).size;
-  const fileSlots = Math.floor(fileBytes / PAGE_SIZE);
-  const needed = slots.length > 0 ? Math.max(...slots) + 1 : 0;
-  if (needed > fileSlots) return [`${slots.length}, but pages.dat is short: ${fileBytes} bytes hold ${fileSlots} slot${fileSlots === 1 ? '' : 's'}, the manifest uses slots up to ${needed - 1}`, true];
-  return [`${slots.length} of ${fileSlots} in pages.dat (${fileBytes} bytes)`, false];
+  const fileFrames = Math.floor(fileBytes / PAGE_SIZE);
+  const needed = frames.length > 0 ? Math.max(...frames) + 1 : 0;
+  if (needed > fileFrames) {
+    const held = `${fileFrames} slot${fileFrames === 1 ? '' : 's'}`;
+    const uses = `the manifest uses slots up to ${needed - 1}`;
+    return [`${frames.length}, but pages.dat is short: ${fileBytes} bytes hold ${held}, ${uses}`, true];
+  }
+  return [`${frames.length} of ${fileFrames} in pages.dat (${fileBytes} bytes)`, false];
 }
 
 /**
@@ -158,13 +163,13 @@ export async function snapshotInfo(path: string, databases: number): Promise<num
     } else {
       const pages = [...m.pages.values()];
       const large = pages.filter((p) => p.length !== PAGE_SIZE).length;
-      const [slots, short] = slotsLine(m, pagesDat);
+      const [frames, short] = framesLine(m, pagesDat);
       rows.push(
         ['covered LSN', String(m.coveredLsn)],
         ['created', new Date(m.created).toISOString()],
         ['pages', `${pages.length} (${pages.length - large} shared, ${large} large)`],
         ['bytes', `${pages.reduce((a, p) => a + p.used, 0)} used`],
-        ['slots', slots],
+        ['slots', frames],
         ['page checksums', c.error ? `unreadable: ${c.error}` : c.bad.length === 0 ? `all ${pages.length} ok` : `${c.bad.length} of ${pages.length} damaged: ${c.bad.map((b) => b.message).join('; ')}`],
         ['saved index', existsSync(join(dir, indexFileName(seq))) ? indexFileName(seq) : 'none'],
       );

@@ -1,6 +1,6 @@
 /**
  * Snapshot manifests: `snapshot/MANIFEST-<sequence, 20 digits>`, each the
- * complete map of one snapshot (page id → slots, used bytes, checksum), the
+ * complete map of one snapshot (page id → page frames, used bytes, checksum), the
  * LSN it covers, and a checksum over itself. Format: docs/FORMAT.md,
  * "Snapshot manifest".
  *
@@ -38,8 +38,8 @@ export interface PageRecord {
   used: number;
   /** CRC32C of the used bytes. */
   crc: number;
-  /** Slots of pages.dat holding the used bytes, in order, PAGE_SIZE bytes each. */
-  slots: number[];
+  /** Page frames of pages.dat holding the used bytes, in order, PAGE_SIZE bytes each. */
+  frames: number[];
 }
 
 /** One snapshot. */
@@ -50,8 +50,8 @@ export interface Manifest {
   coveredLsn: number;
   /** Unix ms when the snapshot was frozen. */
   created: number;
-  /** Slot size the snapshot was written with, bytes. */
-  slotSize: number;
+  /** Page frame size the snapshot was written with, bytes. */
+  frameSize: number;
   /** The arena page appends went to, or -1. */
   headPage: number;
   /** Pages by id. */
@@ -86,7 +86,7 @@ function isSeq(s: string): boolean {
 /** Serializes a manifest (docs/FORMAT.md, "Snapshot manifest"). */
 export function encodeManifest(m: Manifest): Buffer {
   let size = MANIFEST_HEADER_SIZE + MANIFEST_CRC_SIZE;
-  for (const p of m.pages.values()) size += PAGE_RECORD_SIZE + FRAME_NUMBER_SIZE * p.slots.length;
+  for (const p of m.pages.values()) size += PAGE_RECORD_SIZE + FRAME_NUMBER_SIZE * p.frames.length;
   const buf = Buffer.alloc(size);
   MANIFEST_MAGIC.copy(buf, MAN.magic);
   buf.writeUInt16LE(MANIFEST_VERSION, MAN.version);
@@ -95,7 +95,7 @@ export function encodeManifest(m: Manifest): Buffer {
   writeU64(buf, m.seq, MAN.seq);
   writeU64(buf, m.coveredLsn, MAN.coveredLsn);
   writeU64(buf, m.created, MAN.created);
-  buf.writeUInt32LE(m.slotSize, MAN.frameSize);
+  buf.writeUInt32LE(m.frameSize, MAN.frameSize);
   buf.writeUInt32LE(m.headPage < 0 ? MANIFEST_NO_PAGE : m.headPage, MAN.headPage);
   let off = MANIFEST_HEADER_SIZE;
   for (const p of [...m.pages.values()].sort((a, b) => a.id - b.id)) {
@@ -103,10 +103,10 @@ export function encodeManifest(m: Manifest): Buffer {
     buf.writeUInt32LE(p.length, off + PAGE_REC.length);
     buf.writeUInt32LE(p.used, off + PAGE_REC.used);
     buf.writeUInt32LE(p.crc, off + PAGE_REC.crc);
-    buf.writeUInt32LE(p.slots.length, off + PAGE_REC.frameCount);
+    buf.writeUInt32LE(p.frames.length, off + PAGE_REC.frameCount);
     off += PAGE_REC.frames;
-    for (const s of p.slots) {
-      buf.writeUInt32LE(s, off);
+    for (const f of p.frames) {
+      buf.writeUInt32LE(f, off);
       off += FRAME_NUMBER_SIZE;
     }
   }
@@ -145,15 +145,15 @@ export function decodeManifest(buf: Buffer): Manifest {
     seq: readU64(buf, MAN.seq),
     coveredLsn: readU64(buf, MAN.coveredLsn),
     created: readU64(buf, MAN.created),
-    slotSize: buf.readUInt32LE(MAN.frameSize),
+    frameSize: buf.readUInt32LE(MAN.frameSize),
     headPage: head === MANIFEST_NO_PAGE ? -1 : head,
     pages: new Map(),
   };
   let off = MANIFEST_HEADER_SIZE;
   for (let i = 0; i < count; i++) {
     if (off + PAGE_RECORD_SIZE > end) throw new ManifestError(`page list cut short at entry ${i} of ${count}`);
-    const slotCount = buf.readUInt32LE(off + PAGE_REC.frameCount);
-    if (off + PAGE_RECORD_SIZE + slotCount * FRAME_NUMBER_SIZE > end) {
+    const frameCount = buf.readUInt32LE(off + PAGE_REC.frameCount);
+    if (off + PAGE_RECORD_SIZE + frameCount * FRAME_NUMBER_SIZE > end) {
       throw new ManifestError(`slot list of page entry ${i} cut short`);
     }
     const p: PageRecord = {
@@ -161,10 +161,10 @@ export function decodeManifest(buf: Buffer): Manifest {
       length: buf.readUInt32LE(off + PAGE_REC.length),
       used: buf.readUInt32LE(off + PAGE_REC.used),
       crc: buf.readUInt32LE(off + PAGE_REC.crc),
-      slots: [],
+      frames: [],
     };
     off += PAGE_REC.frames;
-    for (let j = 0; j < slotCount; j++, off += FRAME_NUMBER_SIZE) p.slots.push(buf.readUInt32LE(off));
+    for (let j = 0; j < frameCount; j++, off += FRAME_NUMBER_SIZE) p.frames.push(buf.readUInt32LE(off));
     m.pages.set(p.id, p);
   }
   if (off !== end) throw new ManifestError(`${end - off} unexpected bytes after the page list`);

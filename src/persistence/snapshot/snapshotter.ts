@@ -8,18 +8,18 @@
  *    snapshot needs. From here a write to those bytes first preserves a copy
  *    of the page (copy-on-write through {@link Arena.writable}); appends past
  *    them need nothing.
- * 2. *Copy*: each frozen page goes into slots of pages.dat that neither of the
+ * 2. *Copy*: each frozen page goes into page frames of pages.dat that neither of the
  *    two retained manifests references (never overwrite what recovery may
  *    need), a few milliseconds of copying per event-loop turn.
  * 3. fdatasync pages.dat on the thread pool; wait until the WAL is synced
  *    through the frozen LSN.
  * 4. Write `MANIFEST-<N+1>`: temporary file, fdatasync, rename, directory
  *    fsync. The snapshot exists from this instant.
- * 5. Keep manifests N and N+1; delete N-1, whose slots become free; delete
+ * 5. Keep manifests N and N+1; delete N-1, whose frames become free; delete
  *    WAL segments wholly at or below N's covered LSN (so a fallback to N still
  *    has the WAL it needs).
  *
- * A crash at any instant leaves manifest N (or N-1) intact with all its slots,
+ * A crash at any instant leaves manifest N (or N-1) intact with all its frames,
  * plus every WAL record after it. The cost of a snapshot is proportional to
  * the pages changed since the last one, not to the data size.
  */
@@ -119,9 +119,9 @@ export class Snapshotter implements PageWriteObserver {
     return this.retained[0];
   }
 
-  /** Slots in pages.dat. */
-  get slotCount(): number {
-    return this.pageFile.slotCount;
+  /** Page frames in pages.dat. */
+  get frameCount(): number {
+    return this.pageFile.frameCount;
   }
 
   /**
@@ -187,33 +187,36 @@ export class Snapshotter implements PageWriteObserver {
     crashPoint('snapshot-frozen');
     let bytesWritten = 0;
     try {
-      // 2. Slots: never one a retained manifest references.
+      // 2. Page frames: never one a retained manifest references.
       const taken = new Set<number>();
-      for (const m of this.retained) for (const p of m.pages.values()) for (const s of p.slots) taken.add(s);
+      for (const m of this.retained) for (const p of m.pages.values()) for (const f of p.frames) taken.add(f);
       const free: number[] = [];
       let next = 0;
-      const allocSlot = (): number => {
+      const allocFrame = (): number => {
         while (free.length === 0) {
           if (!taken.has(next)) free.push(next);
           next++;
         }
         return free.pop()!;
       };
-      const plans = frozen.map((f) => ({ ...f, slots: Array.from({ length: Math.ceil(f.used / PAGE_SIZE) }, allocSlot) }));
-      const maxSlot = plans.reduce((m, p) => Math.max(m, ...p.slots), -1);
+      const plans = frozen.map((f) => ({
+        ...f,
+        frames: Array.from({ length: Math.ceil(f.used / PAGE_SIZE) }, allocFrame),
+      }));
+      const maxFrame = plans.reduce((m, p) => Math.max(m, ...p.frames), -1);
       maybeFail('snapshot-write');
-      await this.pageFile.ensure(maxSlot + 1);
+      await this.pageFile.ensure(maxFrame + 1);
       // 3. Copy, a time budget per turn.
       let deadline = performance.now() + COPY_BUDGET_MS;
       for (let i = 0; i < plans.length; i++) {
         const p = plans[i]!;
         const src = p.used === 0 ? EMPTY : (this.preserved.get(p.id) ?? arena.pages[p.id]!);
-        for (let k = 0; k < p.slots.length; k++) {
+        for (let k = 0; k < p.frames.length; k++) {
           const from = k * PAGE_SIZE;
-          src.copy(this.pageFile.slot(p.slots[k]!), 0, from, Math.min(p.used, from + PAGE_SIZE));
+          src.copy(this.pageFile.frame(p.frames[k]!), 0, from, Math.min(p.used, from + PAGE_SIZE));
         }
         const crc = crc32c(src.subarray(0, p.used));
-        pages.set(p.id, { id: p.id, length: p.length, used: p.used, crc, slots: p.slots });
+        pages.set(p.id, { id: p.id, length: p.length, used: p.used, crc, frames: p.frames });
         this.preserved.delete(p.id);
         arena.frozenUsed[p.id] = 0;
         bytesWritten += p.used;
@@ -233,7 +236,7 @@ export class Snapshotter implements PageWriteObserver {
         seq: Math.max(prev?.seq ?? 0, ...listManifests(this.dir)) + 1,
         coveredLsn,
         created,
-        slotSize: PAGE_SIZE,
+        frameSize: PAGE_SIZE,
         headPage,
         pages,
       };
@@ -242,7 +245,7 @@ export class Snapshotter implements PageWriteObserver {
       crashPoint('snapshot-committed');
       // Saved indexes belong to older snapshots now.
       removeIndexFiles(this.dir);
-      // 5. Retention: this one and the previous; older manifests and their slots go.
+      // 5. Retention: this one and the previous; older manifests and their frames go.
       this.retained = prev ? [manifest, prev] : [manifest];
       for (const seq of listManifests(this.dir)) {
         if (!this.retained.some((m) => m.seq === seq)) await unlink(join(this.dir, manifestName(seq))).catch(() => {});

@@ -284,7 +284,7 @@ export class Server {
       appendfsync: this.config.get('appendfsync'),
       nextLsn: Math.max(fromLsn, replayed.lastLsn) + 1,
     });
-    this.wal.onDurable = (lsn) => this.releaseWaiting(lsn);
+    this.wal.onReleasable = (lsn) => this.releaseWaiting(lsn);
     this.wal.onFailure = (err) => this.walFailureChanged(err);
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
     this.snapshots.prepare = () => this.keyspace.writeImages();
@@ -635,11 +635,11 @@ export class Server {
     if (spec.isWrite) {
       this.stats.errorReplies++;
       c.reply.error(misconfMessage(failure));
-      c.seal(this.wal.durableLsn);
+      c.seal(this.wal.releasableLsn);
       return;
     }
     this.run(c, spec, argv);
-    c.seal(this.couldSeeUndurable(c, spec, argv) ? this.wal.lastLsn : this.wal.durableLsn);
+    c.seal(this.couldSeeUndurable(c, spec, argv) ? this.wal.lastLsn : this.wal.releasableLsn);
   }
 
   private couldSeeUndurable(c: Client, spec: CommandSpec, argv: Buffer[]): boolean {
@@ -655,7 +655,7 @@ export class Server {
     if (err === null) {
       this.tainted = null;
       this.taintedDbs = null;
-      this.log.warn({ durableLsn: this.wal.durableLsn }, 'WAL writes work again; accepting writes');
+      this.log.warn({ durableLsn: this.wal.releasableLsn }, 'WAL writes work again; accepting writes');
       return;
     }
     this.log.error({ err: err.message, code: err.code }, 'WAL write failed: refusing writes (MISCONF) and retrying every second');
@@ -713,7 +713,7 @@ export class Server {
   private readonly endOfTurn = (): void => {
     this.turnScheduled = false;
     this.wal.flush();
-    const durable = this.wal.appendfsync === 'always' ? this.wal.durableLsn : Number.MAX_SAFE_INTEGER;
+    const durable = this.wal.appendfsync === 'always' ? this.wal.releasableLsn : Number.MAX_SAFE_INTEGER;
     for (const c of this.pendingRelease) {
       if (c.release(durable)) this.waiting.add(c);
     }
@@ -843,7 +843,7 @@ export class Server {
       try {
         await this.snapshots.close();
         await this.wal.close();
-        this.releaseWaiting(this.wal.durableLsn);
+        this.releaseWaiting(this.wal.releasableLsn);
       } catch (err) {
         error = err;
         this.log.error({ err: (err as Error).message }, 'WAL could not be flushed at shutdown; unacknowledged writes are lost');

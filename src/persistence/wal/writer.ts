@@ -1,37 +1,22 @@
 /**
- * WAL writer with group commit.
+ * The WAL writer: appends effect records and writes them with group commit.
+ * How a batch moves through an event-loop turn, why up to four batches are
+ * written at once and why segments are preallocated is told once, in
+ * docs/ARCHITECTURE.md ("One turn"); the bytes are in docs/FORMAT.md.
  *
- * Command handlers {@link Wal.append} effect records during an event-loop
- * turn; at the end of the turn the server calls {@link Wal.flush}, which hands
- * the whole batch to one positional write. Under `appendfsync always` that
- * write runs on libuv's thread pool through a descriptor opened with O_DSYNC,
- * so it returns once its bytes are on stable storage: one thread-pool round
- * trip per batch instead of two (write, then fdatasync). Up to
- * {@link MAX_IN_FLIGHT} batches are written at once; records appended while
- * that many are in flight form the next batch. When a batch is durable,
- * {@link Wal.onDurable} fires and the server releases the replies that
- * waited for it. Under `everysec` and `no` the write goes to the page cache
- * from the main thread, as Redis writes its AOF, and a timer syncs.
- *
- * Why flush at the end of the turn rather than per command: every client whose
- * command arrived during the previous synced write shares the next one, so the
- * sync rate stays bounded however many clients write (group commit).
- *
- * Under `always` the segment is also preallocated: zeros are written and synced ahead of the
- * records, in {@link PREALLOC_STEP} steps and in the background, so that a
- * batch overwrites blocks the file already owns and its sync need not also
- * commit a new file size to the filesystem journal (measured on ext4: about
- * 210 µs against 330 µs per synced 4 KiB write). Readers stop at zeros that
- * reach the end of a segment (docs/FORMAT.md, "WAL segment").
- *
- * Segments: `<dir>/<first LSN, 20 digits>.wal`, rolled when the next batch
- * would pass `wal-segment-size`. A new segment is written as a temporary
- * file, synced, renamed and its directory synced, so a crash never leaves a
- * half-made header under a segment's name. Format: docs/FORMAT.md.
+ * Here: {@link Wal.append} packs a record into the pending chunk; {@link
+ * Wal.flush}, once per turn, seals the pending records as a batch and starts
+ * writing it at an offset reserved for it (through the O_DSYNC descriptor
+ * under `always`, so the write returns synced; from the main thread into the
+ * page cache under `everysec` and `no`, with a timer that syncs); completed
+ * batches are settled in LSN order and {@link Wal.onReleasable} reports how
+ * far replies may go. A batch that would pass `wal-segment-size` rolls the
+ * segment (segment.ts creates the next one).
  *
  * A failed write or fdatasync is never acknowledged: the batch is kept and
  * rewritten at the same offset every second until it succeeds; meanwhile
- * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`.
+ * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`
+ * (docs/ARCHITECTURE.md, "When the disk fails").
  */
 import { constants, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
@@ -69,7 +54,7 @@ interface Batch {
 const CHUNK_BYTES = 1 << 20;
 
 /** A batch being written by {@link Wal.flush} alongside others. */
-interface Flight extends Batch {
+interface InflightBatch extends Batch {
   /** Segment offset of its first byte. */
   pos: number;
   /** Written through the O_DSYNC descriptor, so synced once written. */
@@ -89,27 +74,32 @@ interface Chunk {
 /**
  * Most batches being written at once. Under `always` each is a synced write
  * of its own; the disk completes concurrent synced writes faster than one
- * after another (measured here: 4 in flight gave about 3.5 times the synced
- * writes per second of 1), and a batch need not wait for the previous one's
- * sync to finish before its own begins. Replies are still released in LSN
- * order: the synced LSN advances only over a prefix of completed batches.
+ * after another (docs/ARCHITECTURE.md, "One turn", has the figures), and a
+ * batch need not wait for the previous one's sync to finish before its own
+ * begins. Replies are still released in LSN order: the synced LSN advances
+ * only over a prefix of completed batches.
  */
 const MAX_IN_FLIGHT = 4;
 
 /**
  * Largest batch written from the main thread under `everysec` and `no`
- * ({@link Wal.writeInline}); larger ones go to the thread pool. Measured with
- * 16 KiB values at -P 16: writing every batch inline made the longest
- * event-loop stall 82-185 ms against 59-70 ms through the pool.
+ * ({@link Wal.writeInline}), bytes; larger ones go to the thread pool, since
+ * writing large batches inline lengthens the longest event-loop stall
+ * (bench/RESULTS.md, "Measurements behind persistence constants").
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 
-/** Bytes of zeros each preallocation step writes ahead of the records. */
+/**
+ * Bytes of zeros each preallocation step writes ahead of the records under
+ * `always`, so that a synced write commits no new file size (docs/ARCHITECTURE.md, "One turn").
+ */
 const PREALLOC_STEP = 2 << 20;
 /** A step starts when fewer preallocated bytes than this remain ahead of the records. */
 const PREALLOC_LOW = 1 << 20;
 const ZEROS = Buffer.alloc(PREALLOC_STEP);
+/** Period of the retry timer after a failure, ms. */
 const RETRY_MS = 1000;
+/** Period of the `everysec` sync, ms. */
 const EVERYSEC_MS = 1000;
 
 /** The write-ahead log of one server. See the module comment. */
@@ -122,8 +112,12 @@ export class Wal {
   syncedLsn: number;
   /** The error that stopped writing, or null while healthy. */
   failure: NodeJS.ErrnoException | null = null;
-  /** Called when records up to `lsn` are durable (synced under `always`, written otherwise). */
-  onDurable: (lsn: number) => void = () => {};
+  /**
+   * Called with {@link releasableLsn} when it advances: replies tagged at or
+   * below `lsn` may be released. Under `always` every record up to `lsn` is
+   * synced; under `everysec` and `no` it is only written to the OS.
+   */
+  onReleasable: (lsn: number) => void = () => {};
   /** Called when writing fails, and again with null once it works again. */
   onFailure: (err: NodeJS.ErrnoException | null) => void = () => {};
   /** Segments on disk, oldest first; the last is being appended to. */
@@ -132,8 +126,8 @@ export class Wal {
   bytesWritten = 0;
   /** Group commits completed (batches written). */
   batches = 0;
-  /** fdatasync calls completed. */
-  fsyncs = 0;
+  /** Syncs completed: fdatasync calls, plus batches written through the O_DSYNC descriptor (each its own sync). */
+  syncs = 0;
 
   private fh: FileHandle | null = null;
   /** The same segment opened with O_DSYNC, for batches under `always`. */
@@ -158,8 +152,8 @@ export class Wal {
   private freeChunks: Buffer[] = [];
   private retry: Batch | null = null;
   /** Batches being written, oldest first ({@link MAX_IN_FLIGHT}). */
-  private inflight: Flight[] = [];
-  private flightFailed = false;
+  private inflight: InflightBatch[] = [];
+  private inflightFailed = false;
   /** A write that needs the log to itself runs: a roll, a retry, the final sync of a drain. */
   private exclusive = false;
   /** An fdatasync of {@link syncNow} runs (alongside batches, not alongside a roll). */
@@ -212,8 +206,13 @@ export class Wal {
     this.opts.segmentSize = bytes;
   }
 
-  /** LSN up to which replies may be released under the current policy. */
-  get durableLsn(): number {
+  /**
+   * LSN up to which replies may be released under the current appendfsync:
+   * {@link syncedLsn} under `always`, {@link writtenLsn} under `everysec` and
+   * `no` (Redis's meaning of those policies: a reply does not wait for the
+   * disk). Durable only under `always`.
+   */
+  get releasableLsn(): number {
     return this.opts.appendfsync === 'always' ? this.syncedLsn : this.writtenLsn;
   }
 
@@ -234,7 +233,8 @@ export class Wal {
 
   /**
    * Appends one effect record to the current batch. Never blocks and never
-   * fails: the record is durable once {@link onDurable} reports its LSN.
+   * fails: a reply that depends on it may leave once {@link onReleasable}
+   * reports its LSN (by then it is synced, under `always`).
    *
    * @param db database index the effect applies to
    * @param args command name, then its arguments (docs/FORMAT.md, "Payload")
@@ -269,11 +269,11 @@ export class Wal {
    * event-loop turn, and again as each batch completes.
    */
   flush(): void {
-    while (this.chunks.length > 0 && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.flightFailed) {
+    while (this.chunks.length > 0 && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.inflightFailed) {
       if (this.retry !== null || this.closed) return;
       const chunk = this.chunks[0]!;
       const fits = this.filePos + chunk.len <= this.opts.segmentSize;
-      // A batch that rolls the segment goes alone, once the others have landed.
+      // A batch that rolls the segment goes alone, once the others have completed.
       if (!fits && (this.inflight.length > 0 || this.syncing)) return;
       this.chunks.shift();
       const batch: Batch = {
@@ -284,14 +284,20 @@ export class Wal {
       };
       sealBatch(batch.buf, this.syncedLsn);
       if (!fits) {
-        void this.write(batch);
+        void this.writeExclusive(batch);
         return;
       }
-      const f: Flight = { ...batch, pos: this.filePos, sync: this.opts.appendfsync === 'always', state: 'writing', err: null };
+      const f: InflightBatch = {
+        ...batch,
+        pos: this.filePos,
+        sync: this.opts.appendfsync === 'always',
+        state: 'writing',
+        err: null,
+      };
       this.filePos += batch.buf.length;
       this.inflight.push(f);
       if (!f.sync && f.buf.length <= INLINE_MAX_BYTES && !this.syncing && this.extending === null) this.writeInline(f);
-      else void this.fly(f);
+      else void this.writeInflight(f);
     }
   }
 
@@ -299,12 +305,12 @@ export class Wal {
    * Writes a batch under `everysec` or `no` on the main thread, as Redis
    * writes its AOF buffer before each event-loop sleep: a write to the page
    * cache takes microseconds, less than the main thread's share of a
-   * thread-pool round trip (measured with redis-benchmark SET -P 1 under
-   * `no`: 10-50% more requests per second). Not while an fdatasync of
+   * thread-pool round trip (bench/RESULTS.md, "Measurements behind
+   * persistence constants"). Not while an fdatasync of
    * {@link syncNow} runs, which the write could have to wait for, nor while
    * a preallocation step (begun under `always`) writes zeros.
    */
-  private writeInline(f: Flight): void {
+  private writeInline(f: InflightBatch): void {
     try {
       maybeFail('wal-write');
       const fd = this.fh!.fd;
@@ -314,13 +320,13 @@ export class Wal {
     } catch (err) {
       f.state = 'failed';
       f.err = err as NodeJS.ErrnoException;
-      this.flightFailed = true;
+      this.inflightFailed = true;
     }
-    this.land();
+    this.settleBatches();
   }
 
-  /** Writes one batch of {@link flush} at its reserved offset, then lets {@link land} account for it. */
-  private async fly(f: Flight): Promise<void> {
+  /** Writes one batch of {@link flush} at its reserved offset, then lets {@link settleBatches} account for it. */
+  private async writeInflight(f: InflightBatch): Promise<void> {
     try {
       const end = f.pos + f.buf.length;
       // Never write where a preallocation step is writing zeros.
@@ -335,27 +341,29 @@ export class Wal {
     } catch (err) {
       f.state = 'failed';
       f.err = err as NodeJS.ErrnoException;
-      this.flightFailed = true;
+      this.inflightFailed = true;
     }
-    this.land();
+    this.settleBatches();
   }
 
   /**
-   * Accounts for the batches that completed, in LSN order; after a failure,
+   * Settles the in-flight batches that completed, in LSN order: advances the
+   * written and synced LSNs over a prefix of completed batches only, and
+   * reports {@link onReleasable}. After a failure,
    * once every batch has stopped, turns the failed one and all after it into
    * the batch the retry timer rewrites from the failed one's offset.
    */
-  private land(): void {
+  private settleBatches(): void {
     const q = this.inflight;
     let advanced = false;
     while (q.length > 0 && q[0]!.state === 'done') {
       const f = q.shift()!;
       this.writtenLsn = f.lastLsn;
       if (f.sync) {
-        this.fsyncs++;
+        this.syncs++;
         if (this.syncedLsn >= f.firstLsn - 1) {
           this.syncedLsn = f.lastLsn;
-          if (this.retry === null && !this.flightFailed) this.recovered();
+          if (this.retry === null && !this.inflightFailed) this.recovered();
         } else {
           // Records before it were written under another policy, or after a
           // failed sync, and an O_DSYNC write syncs only its own bytes: an
@@ -372,9 +380,9 @@ export class Wal {
       }
       advanced = true;
     }
-    if (this.flightFailed && q.every((f) => f.state !== 'writing')) {
+    if (this.inflightFailed && q.every((f) => f.state !== 'writing')) {
       const failed = q.splice(0);
-      this.flightFailed = false;
+      this.inflightFailed = false;
       this.filePos = failed[0]!.pos;
       this.retry = {
         buf: failed.length === 1 ? failed[0]!.buf : Buffer.concat(failed.map((f) => f.buf)),
@@ -384,7 +392,7 @@ export class Wal {
       };
       this.fail(failed.find((f) => f.err !== null)!.err!);
     }
-    if (advanced) this.onDurable(this.durableLsn);
+    if (advanced) this.onReleasable(this.releasableLsn);
     if (this.opts.appendfsync === 'always') this.preallocate();
     if (this.syncDue && !this.syncing && !this.exclusive) void this.syncNow();
     // Start what is pending before waking idle waiters, so that a drain never
@@ -394,14 +402,15 @@ export class Wal {
   }
 
   /**
-   * Writes a batch, splitting it at record boundaries where it would pass
+   * Writes a batch with the log to itself (a segment roll, a retry after a
+   * failure), splitting it at record boundaries where it would pass
    * `wal-segment-size` (a segment holds at least one record, so it stays
    * under 2 GiB: one record at most plus the segment's share of the limit),
    * then fdatasyncs under `always`. A rolled segment is synced before the
    * next is begun. After a failure the batch resumes at the first byte not
    * known synced, in the same segment and at the same offset.
    */
-  private async write(batch: Batch): Promise<void> {
+  private async writeExclusive(batch: Batch): Promise<void> {
     this.exclusive = true;
     const sync = this.opts.appendfsync === 'always';
     const buf = batch.buf;
@@ -412,7 +421,7 @@ export class Wal {
       if (sync && this.writtenLsn > this.syncedLsn) {
         // Written under another policy and not synced: an O_DSYNC write syncs only its own bytes.
         await this.fh!.datasync();
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = this.writtenLsn;
       }
       while (batch.done < buf.length) {
@@ -453,7 +462,7 @@ export class Wal {
           maybeFail('wal-fsync');
           await this.fh!.datasync();
         }
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = batch.lastLsn;
         this.syncDue = false;
       }
@@ -466,7 +475,7 @@ export class Wal {
       if (buf.buffer.byteLength === CHUNK_BYTES && this.freeChunks.length < MAX_IN_FLIGHT + 2) {
         this.freeChunks.push(Buffer.from(buf.buffer, 0, CHUNK_BYTES));
       }
-      this.onDurable(this.durableLsn);
+      this.onReleasable(this.releasableLsn);
     } catch (err) {
       this.exclusive = false;
       // Rewrite from the first byte this segment has not synced (after a failed
@@ -553,7 +562,7 @@ export class Wal {
     if (this.fh !== null) {
       await this.trimPreallocated();
       await this.fh.datasync();
-      this.fsyncs++;
+      this.syncs++;
       this.syncedLsn = this.writtenLsn;
       await this.closeSegment();
     }
@@ -585,7 +594,7 @@ export class Wal {
   private tick(): void {
     if (this.closed) return;
     if (this.retry !== null) {
-      if (!this.busy) void this.write(this.retry);
+      if (!this.busy) void this.writeExclusive(this.retry);
       return;
     }
     // everysec's sync, and a sync that failed or is owed under any policy.
@@ -601,15 +610,15 @@ export class Wal {
     if (this.fh === null) return;
     this.syncing = true;
     this.syncDue = false;
-    // Covers every batch that landed before it starts; batches in flight land after.
+    // Covers every batch that completed before it starts; batches in flight complete after.
     const upto = this.writtenLsn;
     try {
       maybeFail('wal-fsync');
       await this.fh.datasync();
-      this.fsyncs++;
+      this.syncs++;
       this.syncedLsn = Math.max(this.syncedLsn, upto);
       if (this.retry === null) this.recovered();
-      this.onDurable(this.durableLsn);
+      this.onReleasable(this.releasableLsn);
     } catch (err) {
       this.syncDue = true;
       this.fail(err as NodeJS.ErrnoException);
@@ -640,7 +649,7 @@ export class Wal {
     for (;;) {
       await this.idle();
       if (this.retry !== null) {
-        await this.write(this.retry);
+        await this.writeExclusive(this.retry);
         if (this.failure) throw this.failure;
         continue;
       }
@@ -653,7 +662,7 @@ export class Wal {
       this.exclusive = true;
       try {
         await this.fh.datasync();
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = this.writtenLsn;
       } finally {
         this.exclusive = false;
@@ -707,7 +716,7 @@ export class Wal {
     try {
       await this.drain();
       // Begin an empty segment, so that the next start can skip every segment
-      // a snapshot covers without reading it (recovery.ts skips a segment
+      // a snapshot covers without reading it (replay.ts skips a segment
       // whose successor starts at or below the covered LSN + 1).
       await this.trimPreallocated();
       if (this.filePos > SEGMENT_HEADER_SIZE) {

@@ -1,7 +1,7 @@
 /**
  * `snapshot/INDEX-<seq>`: the key index as it was when snapshot `seq` was
  * taken at a clean shutdown, so that the next start adopts it instead of
- * hashing every key again (at a million keys that is most of the load time).
+ * hashing every key again.
  * It is written only when nothing changed after the snapshot froze, and is
  * valid exactly with manifest `seq`; any newer snapshot deletes it. Without it
  * (after a crash, or when it is damaged) the index is rebuilt from the pages.

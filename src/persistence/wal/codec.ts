@@ -87,9 +87,10 @@ export function payloadSize(args: readonly EffectArg[]): number {
 
 /**
  * Writes an effect's payload at `off`, the same bytes msgpackr's `pack`
- * gives. The WAL appends every write through here: packing straight into the
- * batch buffer, with no intermediate buffer per record, was about a tenth of
- * the server's CPU time under `redis-benchmark -t set -P 16` when msgpackr did it.
+ * gives. The WAL appends every write through here, packing straight into the
+ * batch buffer with no intermediate buffer per record: msgpackr's own packing
+ * was a noticeable share of the server's CPU time under pipelined SETs
+ * (bench/RESULTS.md, "Measurements behind persistence constants").
  *
  * @returns the offset after the payload
  */

@@ -39,7 +39,12 @@ export interface IndexFile {
   dbs: IndexImage[];
 }
 
-/** Writes `dir/INDEX-<seq>` durably (temporary file, fdatasync, rename, directory fsync). */
+/**
+ * Writes `dir/INDEX-<seq>` durably (temporary file, fdatasync, rename,
+ * directory fsync; docs/FORMAT.md, "Index file").
+ *
+ * @throws NodeJS.ErrnoException from any step (ENOSPC, EIO...)
+ */
 export async function writeIndexFile(dir: string, seq: number, file: IndexFile): Promise<void> {
   const header = Buffer.alloc(INDEX_HEADER_SIZE);
   INDEX_MAGIC.copy(header, IDX.magic);
@@ -135,7 +140,12 @@ export function readIndexFile(dir: string, seq: number, databases: number): Inde
   }
 }
 
-/** Deletes every index file in `dir` except the one for `keepSeq` (they go stale when a snapshot supersedes them). */
+/**
+ * Deletes every index file in `dir` except the one for `keepSeq` (they go
+ * stale when a snapshot supersedes them).
+ *
+ * @throws NodeJS.ErrnoException when `dir` cannot be read
+ */
 export function removeIndexFiles(dir: string, keepSeq = -1): void {
   for (const name of readdirSync(dir)) {
     if (name.startsWith(INDEX_PREFIX) && name !== indexFileName(keepSeq)) rmSync(join(dir, name), { force: true });

@@ -63,7 +63,13 @@ export function manifestName(seq: number): string {
   return MANIFEST_PREFIX + String(seq).padStart(SNAPSHOT_SEQ_DIGITS, '0');
 }
 
-/** Sequence numbers of the manifests in `dir`, newest first. */
+/**
+ * Sequence numbers of the manifests in `dir`, newest first; files set aside
+ * (`.damaged`) and temporary files are not manifests.
+ *
+ * @returns the sequence numbers, or none when `dir` does not exist
+ * @throws NodeJS.ErrnoException when `dir` cannot be read
+ */
 export function listManifests(dir: string): number[] {
   let names: string[];
   try {
@@ -171,14 +177,21 @@ export function decodeManifest(buf: Buffer): Manifest {
   return m;
 }
 
-/** Reads and checks `dir/MANIFEST-<seq>`. @throws ManifestError or NodeJS.ErrnoException */
+/**
+ * Reads and checks `dir/MANIFEST-<seq>`.
+ *
+ * @throws ManifestError when the file is damaged; NodeJS.ErrnoException when it cannot be read
+ */
 export function readManifest(dir: string, seq: number): Manifest {
   return decodeManifest(readFileSync(join(dir, manifestName(seq))));
 }
 
 /**
  * Writes a manifest durably: temporary file, fdatasync, rename, directory
- * fsync. Once this resolves, a crash cannot lose it.
+ * fsync ({@link writeFileDurably}). Once this resolves, a crash cannot lose it.
+ *
+ * @param beforeRename called once the temporary file is synced (the `snapshot-manifest-written` crash stage)
+ * @throws NodeJS.ErrnoException from any step (ENOSPC, EIO...)
  */
 export async function writeManifest(dir: string, m: Manifest, beforeRename?: () => void): Promise<void> {
   await writeFileDurably(

@@ -99,7 +99,11 @@ export class PageFile {
     return ext.subarray(off, off + PAGE_SIZE);
   }
 
-  /** fdatasync on the thread pool: every copy made into the mapping so far is durable when it resolves. */
+  /**
+   * fdatasync on the thread pool: every copy made into the mapping so far is durable when it resolves.
+   *
+   * @throws NodeJS.ErrnoException (EIO...) when the kernel could not write the pages back
+   */
   async sync(): Promise<void> {
     await this.fh.datasync();
   }
@@ -148,7 +152,7 @@ export class PageFileReader {
 
   /**
    * Reads a page spread over `frames` into a new buffer of `length` bytes,
-   * of which the first `used` are read.
+   * of which the first `used` are read (PAGE_SIZE bytes from each frame, in order).
    *
    * @throws RangeError when a frame lies beyond the end of the file
    */
@@ -196,6 +200,7 @@ export class PageFileReader {
     return ext.subarray(off, off + PAGE_SIZE);
   }
 
+  /** Closes the file; private mappings stay valid until their buffers are collected. */
   close(): void {
     closeSync(this.fd);
   }

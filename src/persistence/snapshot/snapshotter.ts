@@ -1,29 +1,12 @@
 /**
- * Incremental snapshots by shadow paging (docs/ARCHITECTURE.md, "Snapshots";
- * formats in docs/FORMAT.md, "Snapshot").
- *
- * Taking snapshot N+1:
- * 1. *Freeze* (main thread, O(pages)): note the WAL's tail LSN, take the set
- *    of dirty pages and clear their flags, and mark how many bytes of each the
- *    snapshot needs. From here a write to those bytes first preserves a copy
- *    of the page (copy-on-write through {@link Arena.writable}); appends past
- *    them need nothing.
- * 2. *Copy*: each frozen page goes into page frames of pages.dat that neither of the
- *    two retained manifests references (never overwrite what recovery may
- *    need), a few milliseconds of copying per event-loop turn.
- * 3. fdatasync pages.dat on the thread pool; wait until the WAL is synced
- *    through the frozen LSN.
- * 4. Write `MANIFEST-<N+1>`: temporary file, fdatasync, rename, directory
- *    fsync. The snapshot exists from this instant.
- * 5. Keep manifests N and N+1; delete N-1, whose frames become free; delete
- *    WAL segments wholly at or below N's covered LSN (so a fallback to N still
- *    has the WAL it needs).
- *
- * A crash at any instant leaves manifest N (or N-1) intact with all its frames,
- * plus every WAL record after it. The cost of a snapshot is proportional to
- * the pages changed since the last one, not to the data size.
+ * The snapshotter: takes incremental snapshots by shadow paging. The five
+ * steps (freeze, copy into free page frames, sync, commit the manifest,
+ * retire), why a crash at any instant is safe and what a snapshot costs are
+ * told once, in docs/ARCHITECTURE.md ("Snapshots"); the files are specified in
+ * docs/FORMAT.md ("Snapshot"). The crash stages of docs/RELIABILITY.md are
+ * marked here with {@link crashPoint}.
  */
-import { rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Arena, PAGE_SIZE, type PageWriteObserver } from '../../store/arena.js';
@@ -36,7 +19,7 @@ import type { Wal } from '../wal/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Milliseconds of page copying per event-loop turn while a snapshot runs. */
+/** Page copying per event-loop turn while a snapshot runs, ms: the copy never stalls a turn for long. */
 const COPY_BUDGET_MS = 4;
 
 /** Figures INFO persistence reports. */
@@ -100,9 +83,11 @@ export class Snapshotter implements PageWriteObserver {
   ) {}
 
   /**
-   * Opens pages.dat for writing snapshots.
+   * Opens pages.dat for writing snapshots, creating it if needed.
    *
+   * @param dir the snapshot directory (`<data dir>/snapshot`), which must exist
    * @param retained the manifests recovery loaded or could fall back to, newest first
+   * @throws NodeJS.ErrnoException when pages.dat cannot be opened or mapped
    */
   static async open(dir: string, arena: Arena, wal: Wal, log: Log, retained: Manifest[]): Promise<Snapshotter> {
     const pf = await PageFile.open(join(dir, 'pages.dat'));
@@ -127,7 +112,7 @@ export class Snapshotter implements PageWriteObserver {
   /**
    * Takes a snapshot, or joins the one being taken.
    *
-   * @param reason for the log line (`SAVE`, `BGSAVE`, `interval`, `wal-bytes`, `shutdown`)
+   * @param reason for the log line (`SAVE`, `BGSAVE`, `snapshot-interval`, `snapshot-wal-bytes`, `shutdown`...)
    * @returns the manifest once it is durable
    * @throws the error that stopped it (the previous snapshot and the WAL stay intact)
    */
@@ -283,15 +268,9 @@ export class Snapshotter implements PageWriteObserver {
   }
 
   /**
-   * Sets a damaged manifest aside (`MANIFEST-<seq>.damaged`) so that it is
-   * neither loaded nor protected again.
+   * Waits for a snapshot in progress (its failure is logged, not thrown),
+   * then closes pages.dat.
    */
-  static async setAside(dir: string, seq: number): Promise<void> {
-    const name = manifestName(seq);
-    await rename(join(dir, name), join(dir, name + '.damaged')).catch(() => {});
-  }
-
-  /** Waits for a snapshot in progress, then closes pages.dat. */
   async close(): Promise<void> {
     if (this.running) await this.running.catch(() => {});
     await this.pageFile.close();

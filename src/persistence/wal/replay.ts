@@ -61,7 +61,7 @@ export interface ReplayOptions {
   policy: WalRecoveryPolicy;
   /** Records at or below this LSN are already in the loaded snapshot (0: none). */
   fromLsn: number;
-  /** Applies one record's effect. */
+  /** Applies one record's effect; the record object is reused, so copy what must outlive the call. */
   apply: (record: WalRecord) => void;
   /** Change nothing on disk: a torn tail is not applied but stays, nothing is synced (cache-dump). */
   readOnly?: boolean;
@@ -70,9 +70,13 @@ export interface ReplayOptions {
 }
 
 /**
- * Replays the WAL in `opts.dir`.
+ * Replays the WAL in `opts.dir`: every record above `opts.fromLsn`, in LSN
+ * order, through `opts.apply`; a torn tail of the last segment is truncated
+ * (unless `readOnly`) and the last segment fdatasynced, since its records are
+ * about to count as durable.
  *
- * @throws WalCorruptionError when damage is found that the policy does not allow past
+ * @throws WalCorruptionError when damage is found that the policy does not allow past;
+ *   whatever `apply` throws; NodeJS.ErrnoException when a segment cannot be read or truncated
  */
 export function replayWal(opts: ReplayOptions): ReplayResult {
   const segments = listSegments(opts.dir);

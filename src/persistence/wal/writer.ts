@@ -11,7 +11,8 @@
  * page cache under `everysec` and `no`, with a timer that syncs); completed
  * batches are settled in LSN order and {@link Wal.onReleasable} reports how
  * far replies may go. A batch that would pass `wal-segment-size` rolls the
- * segment (segment.ts creates the next one).
+ * segment (segment.ts creates the next one); under `always`, prealloc.ts keeps
+ * synced zeros ahead of the records.
  *
  * A failed write or fdatasync is never acknowledged: the batch is kept and
  * rewritten at the same offset every second until it succeeds; meanwhile
@@ -25,6 +26,7 @@ import { maybeFail } from '../faults.js';
 import { ensureDir, fsyncDir } from '../fsutil.js';
 import { REC, RECORD_HEADER_SIZE, readU64, SEGMENT_HEADER_SIZE } from '../format.js';
 import { payloadSize, sealBatch, writePayload, writeRecordHeader, type EffectArg } from './codec.js';
+import { Preallocator } from './prealloc.js';
 import { createSegment, listSegments, segmentFileName, type SegmentInfo } from './segment.js';
 
 /** When replies wait for the disk (redis.conf `appendfsync`). */
@@ -89,14 +91,6 @@ const MAX_IN_FLIGHT = 4;
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 
-/**
- * Bytes of zeros each preallocation step writes ahead of the records under
- * `always`, so that a synced write commits no new file size (docs/ARCHITECTURE.md, "One turn").
- */
-const PREALLOC_STEP = 2 << 20;
-/** A step starts when fewer preallocated bytes than this remain ahead of the records. */
-const PREALLOC_LOW = 1 << 20;
-const ZEROS = Buffer.alloc(PREALLOC_STEP);
 /** Period of the retry timer after a failure, ms. */
 const RETRY_MS = 1000;
 /** Period of the `everysec` sync, ms. */
@@ -133,14 +127,8 @@ export class Wal {
   /** The same segment opened with O_DSYNC, for batches under `always`. */
   private fhSync: FileHandle | null = null;
   private filePos = 0;
-  /** End of the segment's bytes that are records or synced zeros, so that a synced overwrite changes no file size. */
-  private allocated = 0;
-  /** Path of the segment being appended to. */
-  private segPath = '';
-  /** No preallocation step starts before this Unix ms (after one failed). */
-  private preallocPausedUntil = 0;
-  /** The preallocation step in flight: it writes zeros from `from` on. */
-  private extending: { from: number; done: Promise<void> } | null = null;
+  /** Zeros written ahead of the records under `always`. */
+  private readonly prealloc = new Preallocator();
   /**
    * Records not yet handed to a write, in chunks of about {@link CHUNK_BYTES}
    * (a larger record gets a chunk of its own). Each flush takes one chunk, so
@@ -296,7 +284,8 @@ export class Wal {
       };
       this.filePos += batch.buf.length;
       this.inflight.push(f);
-      if (!f.sync && f.buf.length <= INLINE_MAX_BYTES && !this.syncing && this.extending === null) this.writeInline(f);
+      const inline = !f.sync && f.buf.length <= INLINE_MAX_BYTES && !this.syncing && this.prealloc.step === null;
+      if (inline) this.writeInline(f);
       else void this.writeInflight(f);
     }
   }
@@ -330,13 +319,14 @@ export class Wal {
     try {
       const end = f.pos + f.buf.length;
       // Never write where a preallocation step is writing zeros.
-      if (this.extending !== null && end > this.extending.from) await this.extending.done;
+      const step = this.prealloc.step;
+      if (step !== null && end > step.from) await step.done;
       maybeFail('wal-write');
       if (f.sync) maybeFail('wal-fsync');
       const fh = f.sync ? this.fhSync! : this.fh!;
       let off = 0;
       while (off < f.buf.length) off += (await fh.write(f.buf, off, f.buf.length - off, f.pos + off)).bytesWritten;
-      if (end > this.allocated) this.allocated = end;
+      this.prealloc.wrote(end);
       f.state = 'done';
     } catch (err) {
       f.state = 'failed';
@@ -443,13 +433,14 @@ export class Wal {
         maybeFail('wal-write');
         const writeEnd = this.filePos + (end - batch.done);
         // Never write where a preallocation step is writing zeros.
-        if (this.extending !== null && writeEnd > this.extending.from) await this.extending.done;
+        const step = this.prealloc.step;
+        if (step !== null && writeEnd > step.from) await step.done;
         if (sync) maybeFail('wal-fsync');
         const fh = sync ? this.fhSync! : this.fh!;
         let off = batch.done;
         while (off < end) off += (await fh.write(buf, off, end - off, this.filePos + (off - batch.done))).bytesWritten;
         this.filePos = writeEnd;
-        if (writeEnd > this.allocated) this.allocated = writeEnd;
+        this.prealloc.wrote(writeEnd);
         const seg = this.segments[this.segments.length - 1]!;
         seg.bytes = Math.max(seg.bytes, this.filePos);
         this.bytesWritten += end - batch.done;
@@ -502,51 +493,9 @@ export class Wal {
     this.onFailure(null);
   }
 
-  /**
-   * Starts a preallocation step when little preallocated space is left ahead
-   * of the records: zeros written and synced (so that the filesystem allocates
-   * their blocks) on the thread pool while batches go on below them.
-   */
+  /** Starts a preallocation step if little preallocated space is left ahead of the records. */
   private preallocate(): void {
-    const fh = this.fh;
-    if (this.extending !== null || fh === null || this.allocated - this.filePos >= PREALLOC_LOW) return;
-    if (Date.now() < this.preallocPausedUntil) return;
-    const path = this.segPath;
-    // Batches in flight write below filePos, and those started later wait for the step.
-    const from = Math.max(this.allocated, this.filePos);
-    const to = Math.min(from + PREALLOC_STEP, this.opts.segmentSize);
-    if (to <= from) return;
-    const step = { from, done: Promise.resolve() };
-    step.done = (async () => {
-      // A descriptor of its own: a writeback error is reported once per open
-      // file description, and this sync must not take one that belongs to
-      // the records' descriptor.
-      let h: FileHandle | null = null;
-      try {
-        h = await open(path, 'r+');
-        let off = from;
-        while (off < to) off += (await h.write(ZEROS, 0, to - off, off)).bytesWritten;
-        await h.datasync();
-        // Batches never write past `from` while the step runs, so the zeros stand.
-        if (this.fh === fh) this.allocated = Math.max(this.allocated, to);
-      } catch {
-        // Not needed for correctness: batches then extend the file themselves.
-        this.preallocPausedUntil = Date.now() + RETRY_MS;
-      } finally {
-        await h?.close().catch(() => {});
-        if (this.extending === step) this.extending = null;
-      }
-    })();
-    this.extending = step;
-  }
-
-  /** Waits for the preallocation step in flight, then cuts the unused zeros off the segment. */
-  private async trimPreallocated(): Promise<void> {
-    if (this.extending !== null) await this.extending.done;
-    if (this.fh !== null && this.allocated > this.filePos) {
-      await this.fh.truncate(this.filePos);
-      this.allocated = this.filePos;
-    }
+    if (this.fh !== null) this.prealloc.extend(this.filePos, this.opts.segmentSize);
   }
 
   private async closeSegment(): Promise<void> {
@@ -554,13 +503,14 @@ export class Wal {
     const fhSync = this.fhSync;
     this.fh = null;
     this.fhSync = null;
+    this.prealloc.end();
     await fhSync?.close();
     await fh?.close();
   }
 
   private async roll(firstLsn: number): Promise<void> {
     if (this.fh !== null) {
-      await this.trimPreallocated();
+      await this.prealloc.trim(this.filePos);
       await this.fh.datasync();
       this.syncs++;
       this.syncedLsn = this.writtenLsn;
@@ -583,9 +533,8 @@ export class Wal {
     }
     this.fh = fh;
     this.fhSync = fhSync;
-    this.segPath = path;
     this.filePos = SEGMENT_HEADER_SIZE;
-    this.allocated = SEGMENT_HEADER_SIZE;
+    this.prealloc.begin(fh, path, SEGMENT_HEADER_SIZE);
     const existing = this.segments.findIndex((s) => s.name === name);
     if (existing >= 0) this.segments.splice(existing, 1);
     this.segments.push({ name, firstLsn, bytes: SEGMENT_HEADER_SIZE });
@@ -718,7 +667,7 @@ export class Wal {
       // Begin an empty segment, so that the next start can skip every segment
       // a snapshot covers without reading it (replay.ts skips a segment
       // whose successor starts at or below the covered LSN + 1).
-      await this.trimPreallocated();
+      await this.prealloc.trim(this.filePos);
       if (this.filePos > SEGMENT_HEADER_SIZE) {
         await this.fh!.datasync();
         await this.closeSegment();

@@ -176,8 +176,8 @@ export async function ensureDir(path: string): Promise<string[]> {
  * Writes a file durably in place of any file of that name: `fill` writes
  * `<path>.tmp`, which is fdatasynced and closed, then renamed to `path`, and
  * the directory fsynced. At every instant `path` is either the old file or
- * the complete new one (docs/FORMAT.md: segments, manifests and index files
- * are all written this way).
+ * the complete new one. WAL segments, manifests and index files are written
+ * this way (docs/FORMAT.md, "WAL segment" and "Snapshot manifest").
  *
  * @param fill writes the contents through the temporary file's handle
  * @param beforeRename called once the temporary file is synced, before the rename (crash tests)

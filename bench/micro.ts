@@ -7,7 +7,7 @@
  *   replies, then `take()`;
  * - WAL group commit: `Wal` with appendfsync always and no, SET effects
  *   appended 50 per event-loop turn with a `flush()` at the end of each turn
- *   (as the server does), until `onDurable` reports the last LSN;
+ *   (as the server does), until `onReleasable` reports the last LSN;
  * - keyspace: `Db.setString` of 100k new keys with 100-byte values into a
  *   fresh `Keyspace`, then `Db.lookup` + `Db.value` of each.
  *
@@ -26,7 +26,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Command } from 'commander';
 import { RespDecoder } from '../src/protocol/decoder.js';
 import { ReplyBuffer } from '../src/protocol/encoder.js';
-import { Wal, type FsyncPolicy } from '../src/persistence/wal.js';
+import { Wal, type FsyncPolicy } from '../src/persistence/wal/writer.js';
 import { Keyspace } from '../src/store/keyspace.js';
 import { environment, environmentLine, median } from './lib.js';
 
@@ -94,10 +94,10 @@ function encode(reps: number, add: (b: ReplyBuffer, i: number) => void): void {
  */
 async function walRun(wal: Wal, keys: Buffer[], records: number, perTurn: number): Promise<string> {
   const batches = wal.batches;
-  const fsyncs = wal.fsyncs;
+  const fsyncs = wal.syncs;
   let last = 0;
   const durable = new Promise<void>((res) => {
-    wal.onDurable = (lsn) => {
+    wal.onReleasable = (lsn) => {
       if (last > 0 && lsn >= last) res();
     };
   });
@@ -109,9 +109,9 @@ async function walRun(wal: Wal, keys: Buffer[], records: number, perTurn: number
       await nextTurn();
     }
   }
-  if (wal.durableLsn < last) await durable;
+  if (wal.releasableLsn < last) await durable;
   const b = wal.batches - batches;
-  return `${b} group commits (${Math.round(records / b)} records each), ${wal.fsyncs - fsyncs} fsyncs`;
+  return `${b} group commits (${Math.round(records / b)} records each), ${wal.syncs - fsyncs} fsyncs`;
 }
 
 const env = environment();

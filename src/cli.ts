@@ -21,7 +21,7 @@ function camel(name: string): string {
 }
 
 // The WAL keeps up to four synced writes in flight on libuv's thread pool
-// (src/persistence/wal.ts); leave threads beside them for preallocation and
+// (src/persistence/wal/writer.ts); leave threads beside them for preallocation and
 // snapshot I/O. Read when the pool first starts, which is later than this;
 // an operator's own setting wins.
 process.env['UV_THREADPOOL_SIZE'] ??= '8';

@@ -13,7 +13,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FLASHCACHE_VERSION } from '../src/version.js';
-import type { WalRecoveryPolicy } from '../src/persistence/recovery.js';
+import type { WalRecoveryPolicy } from '../src/persistence/wal/replay.js';
 import { UnusableInput } from './dump/output.js';
 import type { CatOptions } from './dump/wal.js';
 

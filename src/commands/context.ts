@@ -13,7 +13,7 @@
  */
 import type { ReplyBuffer } from '../protocol/encoder.js';
 import type { Config } from '../config/config.js';
-import type { EffectArg } from '../persistence/wal.js';
+import type { EffectArg } from '../persistence/wal/codec.js';
 import type { Db, Keyspace } from '../store/keyspace.js';
 
 /** Command flags as Redis names them (COMMAND INFO shows them). */

@@ -4,11 +4,10 @@
  *
  * Ranges shorter than {@link NATIVE_FROM_BYTES} are computed here, slicing
  * by 8 bytes over lookup tables; longer ones by @node-rs/crc32. The call into
- * native code and the Buffer view it needs cost about 350 ns, more than the
- * whole table loop for a typical record (measured on Node 20, x64: 40 bytes
- * 54 ns here against 354 ns native; 150 bytes 195 against 404; 1100 bytes
- * 1072 against 558). The writer seals every record through here; the reader
- * keeps to @node-rs/crc32, so each checks the other.
+ * native code and the Buffer view it needs cost more than the whole table
+ * loop for a typical record (figures in bench/RESULTS.md, "Measurements
+ * behind persistence constants"). The writer seals every record through here;
+ * the reader keeps to @node-rs/crc32, so each checks the other.
  */
 import { crc32c } from '@node-rs/crc32';
 

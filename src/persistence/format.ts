@@ -1,7 +1,8 @@
 /**
- * Constants of the WAL's on-disk format, shared by the writer, the reader,
- * recovery and `cache-dump`. The bytes are specified in docs/FORMAT.md
- * ("WAL segment" and "WAL record"); change both together and bump the version.
+ * Constants of FlashCache's on-disk formats, shared by writers, readers,
+ * recovery and `cache-dump`: WAL segments and records, snapshot manifests and
+ * index files. The bytes are specified in docs/FORMAT.md, one section per
+ * table below; change both together and bump the version.
  *
  * All integers are little-endian.
  */
@@ -57,18 +58,84 @@ export const SEGMENT_NAME_DIGITS = 20;
 /** Extension of WAL segment files. */
 export const SEGMENT_EXT = '.wal';
 
-/** File name of the segment whose first record has LSN `firstLsn`. */
-export function segmentFileName(firstLsn: number): string {
-  return String(firstLsn).padStart(SEGMENT_NAME_DIGITS, '0') + SEGMENT_EXT;
-}
+/** Snapshot files (manifests, index files) are named by a sequence number zero-padded to this many digits. */
+export const SNAPSHOT_SEQ_DIGITS = 20;
 
-/** The first LSN encoded in a segment file name, or NaN when the name is not a segment's. */
-export function parseSegmentFileName(name: string): number {
-  if (!name.endsWith(SEGMENT_EXT)) return NaN;
-  const stem = name.slice(0, -SEGMENT_EXT.length);
-  if (stem.length !== SEGMENT_NAME_DIGITS || !/^[0-9]+$/.test(stem)) return NaN;
-  return Number(stem);
-}
+/** First 8 bytes of a manifest (docs/FORMAT.md, "Snapshot manifest"). */
+export const MANIFEST_MAGIC = Buffer.from('FLASHMAN', 'latin1');
+/** Manifest format version. */
+export const MANIFEST_VERSION = 1;
+/** Bytes of the fixed manifest header. */
+export const MANIFEST_HEADER_SIZE = 48;
+/** File-name prefix of manifests. */
+export const MANIFEST_PREFIX = 'MANIFEST-';
+/** The head-page field's value when appends went to no page. */
+export const MANIFEST_NO_PAGE = 0xffff_ffff;
+/** Bytes of the CRC32C that ends a manifest. */
+export const MANIFEST_CRC_SIZE = 4;
+
+/** Manifest header field offsets. */
+export const MAN = {
+  magic: 0,
+  version: 8,
+  headerSize: 10,
+  pageCount: 12,
+  seq: 16,
+  coveredLsn: 24,
+  created: 32,
+  frameSize: 40,
+  headPage: 44,
+} as const;
+
+/** Bytes of a manifest page record before its frame numbers. */
+export const PAGE_RECORD_SIZE = 20;
+/** Bytes of each frame number in a page record. */
+export const FRAME_NUMBER_SIZE = 4;
+
+/** Manifest page record field offsets; the frame numbers start at `frames`. */
+export const PAGE_REC = {
+  id: 0,
+  length: 4,
+  used: 8,
+  crc: 12,
+  frameCount: 16,
+  frames: 20,
+} as const;
+
+/** First 8 bytes of an index file (docs/FORMAT.md, "Index file"). */
+export const INDEX_MAGIC = Buffer.from('FLASHIDX', 'latin1');
+/** Index file format version. */
+export const INDEX_VERSION = 1;
+/** File-name prefix of index files. */
+export const INDEX_PREFIX = 'INDEX-';
+/** Bytes of the index file header. */
+export const INDEX_HEADER_SIZE = 32;
+
+/** Index file header field offsets. */
+export const IDX = {
+  magic: 0,
+  version: 8,
+  databases: 10,
+  seed: 12,
+  seq: 16,
+  reserved: 24,
+  crc: 28,
+} as const;
+
+/** Bytes of the header before each database's slots in an index file. */
+export const INDEX_DB_HEADER_SIZE = 20;
+
+/** Index file database header field offsets. */
+export const IDX_DB = {
+  capacity: 0,
+  keys: 4,
+  volatileKeys: 8,
+  deleted: 12,
+  slotsCrc: 16,
+} as const;
+
+/** Bytes of one hash-index slot in an index file: the 32-bit hash word and the 32-bit arena reference. */
+export const INDEX_SLOT_SIZE = 8;
 
 /** Reads an unsigned 64-bit integer below 2^53. */
 export function readU64(buf: Buffer, off: number): number {

@@ -4,9 +4,10 @@
  * the lock when the process dies, even by SIGKILL, so a crash never leaves a
  * stale lock behind. The file holds the owner's PID for operators.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fsExt from 'fs-ext';
+import { ensureDirSync } from './fsutil.js';
 
 /** Another process holds the data directory. */
 export class DirectoryLockedError extends Error {
@@ -27,7 +28,7 @@ export interface DirLock {
  * @throws DirectoryLockedError when another process holds it (the message names its PID)
  */
 export function lockDataDir(dir: string): DirLock {
-  mkdirSync(dir, { recursive: true });
+  ensureDirSync(dir);
   const path = join(dir, 'LOCK');
   const fd = openSync(path, 'a+');
   try {

@@ -9,7 +9,8 @@ import type mmapTypes from '@riaskov/mmap-io';
 
 /**
  * Loads @riaskov/mmap-io's compiled addon. The package's own loader
- * (node-pre-gyp) costs about 90 ms of start-up and parses `process.argv`,
+ * (node-pre-gyp) slows start-up noticeably (bench/RESULTS.md, "Measurements
+ * behind persistence constants") and parses `process.argv`,
  * where it would take the server's `--dir` flag for its own directory
  * option; so the addon is required directly from where node-pre-gyp builds
  * it, and the package loader (with a clean argv) is only the fallback.

@@ -284,15 +284,15 @@ export class Client implements CommandContext, Session {
 
   /**
    * Sends, with one socket write, every queued piece whose tag is at or below
-   * `durableLsn`.
+   * `releasableLsn` (the WAL's `releasableLsn`: synced under `always`).
    *
    * @returns whether pieces are still waiting
    */
-  release(durableLsn: number): boolean {
+  release(releasableLsn: number): boolean {
     if (this.closed) return false;
     const tags = this.outTags;
     let k = 0;
-    while (k < tags.length && tags[k]! <= durableLsn) k++;
+    while (k < tags.length && tags[k]! <= releasableLsn) k++;
     if (k > 0 && !this.closed) {
       const socket = this.socket;
       const pieces = this.outPieces.splice(0, k);

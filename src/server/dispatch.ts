@@ -10,7 +10,7 @@ import type { CommandSpec, Stats } from '../commands/context.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
-import type { Wal } from '../persistence/wal.js';
+import type { Wal } from '../persistence/wal/writer.js';
 import { EvictResult, type Evictor } from '../store/eviction.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
@@ -134,11 +134,11 @@ export class Dispatcher {
     if (spec.isWrite) {
       this.d.stats.errorReplies++;
       c.reply.error(misconfMessage(failure));
-      c.seal(wal.durableLsn);
+      c.seal(wal.releasableLsn);
       return;
     }
     this.run(c, spec, argv);
-    c.seal(release.couldSeeUndurable(c, spec, argv) ? wal.lastLsn : wal.durableLsn);
+    c.seal(release.couldSeeUndurable(c, spec, argv) ? wal.lastLsn : wal.releasableLsn);
   }
 }
 

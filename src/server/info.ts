@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Session, Stats } from '../commands/context.js';
-import type { ReplayResult } from '../persistence/recovery.js';
-import type { Snapshotter } from '../persistence/snapshot.js';
-import type { Wal } from '../persistence/wal.js';
+import type { ReplayResult } from '../persistence/wal/replay.js';
+import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
+import type { Wal } from '../persistence/wal/writer.js';
 import type { Evictor } from '../store/eviction.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
@@ -165,7 +165,8 @@ function section(server: InfoSource, name: string): Fields | null {
         ['snapshot_seq', newest?.seq ?? 0],
         ['snapshot_covered_lsn', newest?.coveredLsn ?? 0],
         ['snapshot_pages', newest?.pages.size ?? 0],
-        ['snapshot_slots', snap.slotCount],
+        ['snapshot_frames', snap.frameCount],
+        ['snapshot_slots', snap.frameCount],
         ['snapshot_last_time', st.lastTime],
         ['snapshot_last_duration_ms', st.lastDurationMs],
         ['snapshot_last_pages_written', st.lastPagesWritten],
@@ -178,13 +179,15 @@ function section(server: InfoSource, name: string): Fields | null {
         ['aof_last_write_status', wal.failure ? 'err' : 'ok'],
         ['wal_appendfsync', wal.appendfsync],
         ['wal_last_lsn', wal.lastLsn],
-        ['wal_durable_lsn', wal.durableLsn],
+        ['wal_releasable_lsn', wal.releasableLsn],
+        ['wal_durable_lsn', wal.releasableLsn],
         ['wal_synced_lsn', wal.syncedLsn],
         ['wal_segments', wal.segments.length],
         ['wal_bytes', wal.totalBytes],
         ['wal_pending_bytes', wal.pendingBytes],
         ['wal_group_commits', wal.batches],
-        ['wal_fsyncs', wal.fsyncs],
+        ['wal_syncs', wal.syncs],
+        ['wal_fsyncs', wal.syncs],
         ['wal_write_status', wal.failure ? 'err' : 'ok'],
         ['wal_last_error', wal.failure ? wal.failure.message : ''],
         ['recovery_snapshot_seq', server.loadedSnapshot?.seq ?? 0],

@@ -13,7 +13,8 @@
  */
 import type { CommandSpec } from '../commands/context.js';
 import { keyPositions, type CommandTable } from '../commands/table.js';
-import { decodePayload, type Wal } from '../persistence/wal.js';
+import { decodePayload } from '../persistence/wal/codec.js';
+import type { Wal } from '../persistence/wal/writer.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
 
@@ -66,7 +67,7 @@ export class ReplyRelease {
   private readonly endOfTurn = (): void => {
     this.turnScheduled = false;
     this.wal.flush();
-    const releasable = this.wal.appendfsync === 'always' ? this.wal.durableLsn : Number.MAX_SAFE_INTEGER;
+    const releasable = this.wal.appendfsync === 'always' ? this.wal.releasableLsn : Number.MAX_SAFE_INTEGER;
     for (const c of this.pending) {
       if (c.release(releasable)) this.waiting.add(c);
     }
@@ -94,7 +95,7 @@ export class ReplyRelease {
   walFailureChanged(err: NodeJS.ErrnoException | null): void {
     if (err === null) {
       this.taint = null;
-      this.log.warn({ durableLsn: this.wal.durableLsn }, 'WAL writes work again; accepting writes');
+      this.log.warn({ durableLsn: this.wal.releasableLsn }, 'WAL writes work again; accepting writes');
       return;
     }
     this.log.error(

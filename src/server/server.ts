@@ -13,7 +13,7 @@
  * src/commands/context.ts) and what the pieces above need of it; nothing
  * outside src/server imports this file but src/cli.ts.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
@@ -23,11 +23,13 @@ import { allCommands } from '../commands/index.js';
 import { CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
-import { writeIndexFile } from '../persistence/indexfile.js';
+import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
+import { ensureDir } from '../persistence/fsutil.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
-import type { ReplayResult } from '../persistence/recovery.js';
-import { Snapshotter } from '../persistence/snapshot.js';
-import { Wal, type EffectArg } from '../persistence/wal.js';
+import type { ReplayResult } from '../persistence/wal/replay.js';
+import { Snapshotter } from '../persistence/snapshot/snapshotter.js';
+import type { EffectArg } from '../persistence/wal/codec.js';
+import { Wal } from '../persistence/wal/writer.js';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionPolicy } from '../store/eviction.js';
 import { Keyspace } from '../store/keyspace.js';
@@ -224,7 +226,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     const tls = config.get('tls-port') !== 0 ? tlsOptions(config) : null;
     this.lock = lockDataDir(this.dir);
     const snapDir = join(this.dir, 'snapshot');
-    mkdirSync(snapDir, { recursive: true });
+    await ensureDir(snapDir);
     removeTemporaryFiles(snapDir);
     const recovered = recover({
       dir: this.dir,
@@ -246,7 +248,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     });
     const release = new ReplyRelease(this.wal, this.effects, this.log);
     this.release = release;
-    this.wal.onDurable = (lsn) => release.release(lsn);
+    this.wal.onReleasable = (lsn) => release.release(lsn);
     this.wal.onFailure = (err) => release.walFailureChanged(err);
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v));
@@ -481,7 +483,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       try {
         await this.snapshots.close();
         await this.wal.close();
-        this.release.release(this.wal.durableLsn);
+        this.release.release(this.wal.releasableLsn);
       } catch (err) {
         error = err;
         this.log.error(

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
-import { encodePayload, encodeRecord, listSegments, sealBatch, segmentHeader } from '../../src/persistence/wal.js';
-import { scanSegmentFile } from '../../src/persistence/reader.js';
+import { encodePayload, encodeRecord, sealBatch } from '../../src/persistence/wal/codec.js';
+import { listSegments, segmentHeader } from '../../src/persistence/wal/segment.js';
+import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
 
 test('a value acknowledged under a larger proto-max-bulk-len survives a restart with a smaller one', async () => {
   const srv = await startServer();

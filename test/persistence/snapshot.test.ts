@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { cleanup, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 import { dumpKeyspace, sorted, type KeyState } from '../helpers/keyspace.js';
-import { listManifests, readManifest } from '../../src/persistence/manifest.js';
+import { listManifests, readManifest } from '../../src/persistence/snapshot/manifest.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
 
 /**
@@ -206,17 +206,17 @@ test('a damaged page is reported with its slot and checksum, and the older snaps
   const m = readManifest(snap, newest!);
   // A page written by the newest snapshot only: its slot is not shared with the older one.
   const older = readManifest(snap, listManifests(snap)[1]!);
-  const olderSlots = new Set([...older.pages.values()].flatMap((p) => p.slots));
-  const page = [...m.pages.values()].find((p) => p.used > 100 && !olderSlots.has(p.slots[0]!))!;
+  const olderSlots = new Set([...older.pages.values()].flatMap((p) => p.frames));
+  const page = [...m.pages.values()].find((p) => p.used > 100 && !olderSlots.has(p.frames[0]!))!;
   const pages = readFileSync(join(snap, 'pages.dat'));
-  pages[page.slots[0]! * PAGE_SIZE + 50]! ^= 0x01;
+  pages[page.frames[0]! * PAGE_SIZE + 50]! ^= 0x01;
   writeFileSync(join(snap, 'pages.dat'), pages);
   const srv = await startServer({ dir });
   await check(srv, model, 'after a damaged page');
   const line = srv.logs.find((l) => /has a damaged page/.test(String(l.msg)));
   assert.ok(line, 'the damaged page is logged');
   assert.equal(line.page, page.id);
-  assert.deepEqual(line.slots, page.slots);
+  assert.deepEqual(line.slots, page.frames);
   assert.equal(line.expected, page.crc.toString(16).padStart(8, '0'));
   await srv.stop();
   cleanup(dir);

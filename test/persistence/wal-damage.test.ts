@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, startServer, tempDir, waitFor } from '../helpers/server.js';
-import { listSegments } from '../../src/persistence/wal.js';
-import { scanSegmentFile, type WalRecord } from '../../src/persistence/reader.js';
+import { listSegments } from '../../src/persistence/wal/segment.js';
+import { scanSegmentFile, type WalRecord } from '../../src/persistence/wal/reader.js';
 import { RECORD_HEADER_SIZE } from '../../src/persistence/format.js';
 
 const KEYS = 50;

@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Wal, listSegments, type FsyncPolicy } from '../../src/persistence/wal.js';
-import { scanSegmentFile } from '../../src/persistence/reader.js';
+import { Wal, type FsyncPolicy } from '../../src/persistence/wal/writer.js';
+import { listSegments } from '../../src/persistence/wal/segment.js';
+import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
 import { cleanup, tempDir } from '../helpers/server.js';
 
 /** Every record of a WAL directory, segment by segment, and the problems found. */
@@ -52,15 +53,15 @@ test('after a switch from no to always, nothing is reported durable before the e
   while (wal.writtenLsn < 3) await nextTurn();
   assert.equal(wal.syncedLsn, 0, 'no has not synced');
   const reported: number[] = [];
-  wal.onDurable = (lsn) => reported.push(lsn);
+  wal.onReleasable = (lsn) => reported.push(lsn);
   wal.setAppendfsync('always');
-  const fsyncsBefore = wal.fsyncs;
+  const fsyncsBefore = wal.syncs;
   wal.append(0, ['SET', Buffer.from('b'), Buffer.from('2')]);
   wal.flush();
-  while (wal.durableLsn < 4) await nextTurn();
+  while (wal.releasableLsn < 4) await nextTurn();
   // Every report under always covers LSN 1..3 only once an fdatasync covered them.
   assert.ok(reported.every((lsn) => lsn === 0 || lsn >= 4), `reported ${reported.join(',')}`);
-  assert.ok(wal.fsyncs >= fsyncsBefore + 2, 'the O_DSYNC write and an fdatasync of what came before');
+  assert.ok(wal.syncs >= fsyncsBefore + 2, 'the O_DSYNC write and an fdatasync of what came before');
   await wal.close();
   cleanup(root);
 });

@@ -15,10 +15,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunResult } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
-import { listManifests, MANIFEST_VERSION, manifestName, readManifest } from '../../src/persistence/manifest.js';
-import { REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
-import { scanSegmentFile } from '../../src/persistence/reader.js';
-import { listSegments } from '../../src/persistence/wal.js';
+import { listManifests, manifestName, readManifest } from '../../src/persistence/snapshot/manifest.js';
+import { MANIFEST_VERSION, REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
+import { scanSegmentFile } from '../../src/persistence/wal/reader.js';
+import { listSegments } from '../../src/persistence/wal/segment.js';
 import { PAGE_SIZE } from '../../src/store/arena.js';
 import { loadSegment } from '../../tools/dump/wal.js';
 
@@ -40,7 +40,9 @@ function copyDataDir(from: string, to: string): void {
   cpSync(join(from, 'wal'), join(to, 'wal'), { recursive: true });
   cpSync(join(from, 'snapshot'), join(to, 'snapshot'), { recursive: true });
   const snap = join(to, 'snapshot');
-  const slots = listManifests(snap).flatMap((seq) => [...readManifest(snap, seq).pages.values()].flatMap((p) => p.slots));
+  const slots = listManifests(snap).flatMap((seq) =>
+    [...readManifest(snap, seq).pages.values()].flatMap((p) => p.frames),
+  );
   truncateSync(join(snap, 'pages.dat'), (Math.max(...slots) + 1) * PAGE_SIZE);
 }
 
@@ -94,7 +96,7 @@ async function generateFixtures(): Promise<void> {
   const m = readManifest(snap, listManifests(snap)[0]!);
   const page = [...m.pages.values()][0]!;
   const pages = readFileSync(join(snap, 'pages.dat'));
-  pages[page.slots[0]! * PAGE_SIZE + 20]! ^= 0x01;
+  pages[page.frames[0]! * PAGE_SIZE + 20]! ^= 0x01;
   writeFileSync(join(snap, 'pages.dat'), pages);
 }
 

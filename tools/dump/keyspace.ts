@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { allCommands } from '../../src/commands/index.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { Config } from '../../src/config/config.js';
-import type { WalRecoveryPolicy } from '../../src/persistence/recovery.js';
+import type { WalRecoveryPolicy } from '../../src/persistence/wal/replay.js';
 import type { Logger } from '../../src/server/logger.js';
 import { recover } from '../../src/server/recover.js';
 import { Keyspace } from '../../src/store/keyspace.js';

@@ -1,13 +1,24 @@
 /**
  * `cache-dump snapshot info | verify`: manifests and pages through the
- * server's own manifest reader and page loader (src/persistence/manifest.ts,
- * loader.ts), reading on past damage.
+ * server's own manifest reader and page loader (src/persistence/snapshot/,
+ * manifest.ts and loader.ts), reading on past damage.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listManifests, manifestName, MANIFEST_HEADER_SIZE, MANIFEST_MAGIC, MANIFEST_VERSION, readManifest, ManifestError, type Manifest } from '../../src/persistence/manifest.js';
-import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/loader.js';
-import { indexFileName } from '../../src/persistence/indexfile.js';
+import { listManifests, manifestName, readManifest, ManifestError } from '../../src/persistence/snapshot/manifest.js';
+import type { Manifest } from '../../src/persistence/snapshot/manifest.js';
+import {
+  FRAME_NUMBER_SIZE,
+  MAN,
+  MANIFEST_CRC_SIZE,
+  MANIFEST_HEADER_SIZE,
+  MANIFEST_MAGIC,
+  MANIFEST_VERSION,
+  PAGE_REC,
+  PAGE_RECORD_SIZE,
+} from '../../src/persistence/format.js';
+import { readSnapshotPages, type PageChecksumError } from '../../src/persistence/snapshot/loader.js';
+import { indexFileName } from '../../src/persistence/snapshot/indexfile.js';
 import { checkPageEntries, PAGE_SIZE } from '../../src/store/arena.js';
 import { out, table, UnusableInput } from './output.js';
 
@@ -63,17 +74,17 @@ function manifestState(dir: string, seq: number, error: string): string {
   } catch {
     return 'unreadable';
   }
-  if (buf.length < MANIFEST_HEADER_SIZE + 4) return 'truncated';
-  if (!buf.subarray(0, 8).equals(MANIFEST_MAGIC)) return 'not a manifest';
-  // The page list as the header announces it: count at 12, then per page 20
-  // bytes and 4 per slot (slot count at +16); a checksum closes the file.
+  if (buf.length < MANIFEST_HEADER_SIZE + MANIFEST_CRC_SIZE) return 'truncated';
+  if (!buf.subarray(MAN.magic, MAN.magic + MANIFEST_MAGIC.length).equals(MANIFEST_MAGIC)) return 'not a manifest';
+  // The page list as the header announces it: page records with their frame
+  // numbers (docs/FORMAT.md, "Snapshot manifest"); a checksum closes the file.
   let end = MANIFEST_HEADER_SIZE;
-  const count = buf.readUInt32LE(12);
+  const count = buf.readUInt32LE(MAN.pageCount);
   for (let i = 0; i < count; i++) {
-    if (end + 20 > buf.length) return 'truncated';
-    end += 20 + 4 * buf.readUInt32LE(end + 16);
+    if (end + PAGE_RECORD_SIZE > buf.length) return 'truncated';
+    end += PAGE_RECORD_SIZE + FRAME_NUMBER_SIZE * buf.readUInt32LE(end + PAGE_REC.frameCount);
   }
-  if (end + 4 > buf.length) return 'truncated';
+  if (end + MANIFEST_CRC_SIZE > buf.length) return 'truncated';
   if (/^checksum mismatch/.test(error)) return 'BAD';
   if (/^version /.test(error)) return 'unsupported version';
   return 'damaged';
@@ -111,18 +122,23 @@ function check(dir: string, seq: number, entries: boolean, databases: number): C
 }
 
 /**
- * Describes the slots a manifest uses against the size of pages.dat.
+ * Describes the page frames a manifest uses against the size of pages.dat (the
+ * output line is labelled `slots`, the name scripts read).
  *
  * @returns the description, and whether pages.dat is too short for them
  */
-function slotsLine(m: Manifest, pagesDat: string): [string, boolean] {
-  const slots = [...m.pages.values()].flatMap((p) => p.slots);
-  if (!existsSync(pagesDat)) return [`${slots.length}, but pages.dat is missing`, slots.length > 0];
+function framesLine(m: Manifest, pagesDat: string): [string, boolean] {
+  const frames = [...m.pages.values()].flatMap((p) => p.frames);
+  if (!existsSync(pagesDat)) return [`${frames.length}, but pages.dat is missing`, frames.length > 0];
   const fileBytes = statSync(pagesDat).size;
-  const fileSlots = Math.floor(fileBytes / PAGE_SIZE);
-  const needed = slots.length > 0 ? Math.max(...slots) + 1 : 0;
-  if (needed > fileSlots) return [`${slots.length}, but pages.dat is short: ${fileBytes} bytes hold ${fileSlots} slot${fileSlots === 1 ? '' : 's'}, the manifest uses slots up to ${needed - 1}`, true];
-  return [`${slots.length} of ${fileSlots} in pages.dat (${fileBytes} bytes)`, false];
+  const fileFrames = Math.floor(fileBytes / PAGE_SIZE);
+  const needed = frames.length > 0 ? Math.max(...frames) + 1 : 0;
+  if (needed > fileFrames) {
+    const held = `${fileFrames} slot${fileFrames === 1 ? '' : 's'}`;
+    const uses = `the manifest uses slots up to ${needed - 1}`;
+    return [`${frames.length}, but pages.dat is short: ${fileBytes} bytes hold ${held}, ${uses}`, true];
+  }
+  return [`${frames.length} of ${fileFrames} in pages.dat (${fileBytes} bytes)`, false];
 }
 
 /**
@@ -147,13 +163,13 @@ export async function snapshotInfo(path: string, databases: number): Promise<num
     } else {
       const pages = [...m.pages.values()];
       const large = pages.filter((p) => p.length !== PAGE_SIZE).length;
-      const [slots, short] = slotsLine(m, pagesDat);
+      const [frames, short] = framesLine(m, pagesDat);
       rows.push(
         ['covered LSN', String(m.coveredLsn)],
         ['created', new Date(m.created).toISOString()],
         ['pages', `${pages.length} (${pages.length - large} shared, ${large} large)`],
         ['bytes', `${pages.reduce((a, p) => a + p.used, 0)} used`],
-        ['slots', slots],
+        ['slots', frames],
         ['page checksums', c.error ? `unreadable: ${c.error}` : c.bad.length === 0 ? `all ${pages.length} ok` : `${c.bad.length} of ${pages.length} damaged: ${c.bad.map((b) => b.message).join('; ')}`],
         ['saved index', existsSync(join(dir, indexFileName(seq))) ? indexFileName(seq) : 'none'],
       );

@@ -1,16 +1,19 @@
 /**
  * `cache-dump wal ls | cat | verify | repair`: the WAL seen through the
- * server's own reader (src/persistence/reader.ts) in its keep-going mode.
+ * server's own reader (src/persistence/wal/reader.ts) in its keep-going mode.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { listSegments, decodePayload, fsyncDir, type SegmentInfo } from '../../src/persistence/wal.js';
-import { walkSegment, nextValidRecord, recordAt, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/reader.js';
-import { parseSegmentFileName, SEGMENT_MAGIC } from '../../src/persistence/format.js';
+import { listSegments, parseSegmentFileName, type SegmentInfo } from '../../src/persistence/wal/segment.js';
+import { decodePayload } from '../../src/persistence/wal/codec.js';
+import { walkSegment, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/wal/reader.js';
+import { applyRepair, asidePath, lockForRepair, planRepair } from '../../src/persistence/wal/repair.js';
+import type { RepairPlan } from '../../src/persistence/wal/repair.js';
+import { SEGMENT_MAGIC } from '../../src/persistence/format.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
-import { DirectoryLockedError, lockDataDir, type DirLock } from '../../src/persistence/lock.js';
+import { DirectoryLockedError, type DirLock } from '../../src/persistence/lock.js';
 import type { CommandTable } from '../../src/commands/table.js';
 import { globMatch } from '../../src/store/glob.js';
 import { escapeArg, isoSeconds, jsonBytes, out, progress, table, UnusableInput } from './output.js';
@@ -354,23 +357,6 @@ export interface RepairOptions {
   force: boolean;
 }
 
-/** What a repair does to the last segment. */
-type RepairAction =
-  /** Cut the file at `offset`, after copying it aside. */
-  | { kind: 'truncate'; offset: number; bytes: number; lost: number[] }
-  /** Rename the whole file aside: its header is damaged, so no prefix of it is a segment. */
-  | { kind: 'set-aside'; bytes: number; lost: number[] };
-
-/** LSNs of the valid-looking records from offset `from` on. */
-function recordsFrom(buf: Buffer, from: number): number[] {
-  const lsns: number[] = [];
-  for (let off = nextValidRecord(buf, from); off >= 0; off = nextValidRecord(buf, off + 1)) {
-    const r = recordAt(buf, off);
-    if (typeof r !== 'string') lsns.push(r.lsn);
-  }
-  return lsns;
-}
-
 function lsnRange(lsns: number[]): string {
   if (lsns.length === 0) return '';
   return lsns.length === 1 ? ` (LSN ${lsns[0]})` : ` (LSN ${lsns[0]}..${lsns[lsns.length - 1]})`;
@@ -380,17 +366,21 @@ function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
-/**
- * Decides what repairing the first problem of the last segment means: a torn
- * tail is truncated; a damaged header over no valid record is set aside;
- * anything else only with `force`.
- *
- * @returns the action, or the explanation of a refusal
- */
-function planRepair(name: string, buf: Buffer, problem: WalProblem, force: boolean): RepairAction | string {
-  if (problem.kind === 'bad-segment-header') {
-    const lost = recordsFrom(buf, 0);
-    if (lost.length === 0 || force) return { kind: 'set-aside', bytes: buf.length, lost };
+/** The explanation of a refused repair of segment `name`, with the choices left to the operator. */
+function refusalText(name: string, problem: WalProblem, plan: Extract<RepairPlan, { kind: 'refuse' }>): string {
+  if (plan.reason === 'not-last-segment') {
+    return (
+      `The damage is in ${name}, which is not the last segment: the records after it were synced ` +
+      `and may have been acknowledged, so they are not dropped silently. Choices:\n` +
+      `  1. start the server with --wal-recovery skip-corrupt: ` +
+      `it skips the damaged bytes and keeps every valid record after them;\n` +
+      `  2. restore the data directory from a backup;\n` +
+      `  3. move ${name} and every later segment aside, losing every record from the damage on.\n` +
+      `Nothing was changed.\n`
+    );
+  }
+  const lost = plan.forced.lost;
+  if (plan.reason === 'header-holds-records') {
     return refusal(
       name,
       `its header is damaged and it still holds ${plural(lost.length, 'valid record')}${lsnRange(lost)}`,
@@ -398,18 +388,16 @@ function planRepair(name: string, buf: Buffer, problem: WalProblem, force: boole
       `move ${name} aside anyway, losing those records`,
     );
   }
-  const lost = recordsFrom(buf, problem.offset);
-  const truncate: RepairAction = { kind: 'truncate', offset: problem.offset, bytes: buf.length - problem.offset, lost };
-  if (problem.torn || force) return truncate;
   const why =
-    problem.kind === 'lsn-gap'
+    plan.reason === 'missing-records'
       ? `records are missing before offset ${problem.offset} (${problem.detail}), and the records after the gap were synced`
       : `a record after it was written once the damaged record had been synced, so the damaged bytes may hold acknowledged writes`;
   return refusal(
     name,
     why,
     `it skips the damaged bytes and keeps every valid record after them`,
-    `truncate ${name} at offset ${problem.offset} anyway, dropping ${truncate.bytes} bytes and ${plural(lost.length, 'record')} from the damage on${lsnRange(lost)}`,
+    `truncate ${name} at offset ${problem.offset} anyway, dropping ${plan.forced.bytes} bytes ` +
+      `and ${plural(lost.length, 'record')} from the damage on${lsnRange(lost)}`,
   );
 }
 
@@ -423,13 +411,6 @@ function refusal(name: string, why: string, skip: string, force: string): string
     `  4. re-run with --force to ${force}.\n` +
     `Nothing was changed.\n`
   );
-}
-
-/** A free name beside `path` for its saved copy: `<segment>.broken`, else `.broken.1`, `.broken.2`... */
-function asideName(path: string): string {
-  let aside = path + '.broken';
-  for (let n = 1; existsSync(aside); n++) aside = `${path}.broken.${n}`;
-  return aside;
 }
 
 /**
@@ -468,22 +449,12 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
   const problem = target.walk.problems[0]!;
   const name = basename(target.path);
   await out(describeProblem(problem) + '\n');
-  if (!target.isLast) {
-    await out(
-      `The damage is in ${name}, which is not the last segment: the records after it were synced and may have been acknowledged, so they are not dropped silently. Choices:\n` +
-        `  1. start the server with --wal-recovery skip-corrupt: it skips the damaged bytes and keeps every valid record after them;\n` +
-        `  2. restore the data directory from a backup;\n` +
-        `  3. move ${name} and every later segment aside, losing every record from the damage on.\n` +
-        `Nothing was changed.\n`,
-    );
+  const action = planRepair(target.buf, problem, target.isLast, o.force);
+  if (action.kind === 'refuse') {
+    await out(refusalText(name, problem, action));
     return 1;
   }
-  const action = planRepair(name, target.buf, problem, o.force);
-  if (typeof action === 'string') {
-    await out(action);
-    return 1;
-  }
-  const aside = asideName(target.path);
+  const aside = asidePath(target.path);
   const lost = action.lost.length > 0 ? ` and ${plural(action.lost.length, 'valid-looking record')} from the damage on${lsnRange(action.lost)}` : '';
   const what =
     action.kind === 'truncate'
@@ -502,59 +473,28 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
       return 1;
     }
   }
-  const dir = dirname(target.path);
+  await applyRepair(target.path, action, aside);
   if (action.kind === 'set-aside') {
-    // The bytes are made durable where they are, then the name moves: at
-    // every instant the file is either the segment or the saved copy.
-    fsyncFile(target.path);
-    renameSync(target.path, aside);
-    await fsyncDir(dir);
     await out(`Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); it is no longer part of the log.\n`);
     return 0;
-  }
-  // The copy is durable before the original shrinks.
-  copyFileSync(target.path, aside);
-  fsyncFile(aside);
-  await fsyncDir(dir);
-  const fd = openSync(target.path, 'r+');
-  try {
-    ftruncateSync(fd, action.offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
   await out(`Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`);
   return 0;
 }
 
-/** fsync(2) of one file. */
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
- * Takes the lock of the data directory whose WAL directory is `walDir` (a
- * server's WAL is always `<data dir>/wal`), whether or not a server has run
- * there yet: while it is held no server can start on the directory, so
- * nothing changes between the scan, the question and the truncation.
+ * Takes the lock of the data directory whose WAL directory is `walDir` for
+ * the repair ({@link lockForRepair}).
  *
  * @returns the held lock, or null when `walDir` is not named `wal` (no server uses it)
  * @throws UnusableInput when a server (or another repair) holds the directory, or it cannot be locked
  */
 function lockWalDir(walDir: string): DirLock | null {
-  const abs = resolve(walDir);
-  if (basename(abs) !== 'wal') return null;
-  const dataDir = dirname(abs);
   try {
-    return lockDataDir(dataDir);
+    return lockForRepair(walDir);
   } catch (err) {
     if (err instanceof DirectoryLockedError) throw new UnusableInput(`${err.message}; stop the server before repairing its WAL`);
-    if (isErrno(err)) throw new UnusableInput(`cannot lock ${dataDir} for the repair: ${err.message}`);
+    if (isErrno(err)) throw new UnusableInput(`cannot lock ${dirname(resolve(walDir))} for the repair: ${err.message}`);
     throw err;
   }
 }

@@ -1,42 +1,25 @@
 /**
- * Incremental snapshots by shadow paging (docs/ARCHITECTURE.md, "Snapshots";
- * formats in docs/FORMAT.md, "Snapshot").
- *
- * Taking snapshot N+1:
- * 1. *Freeze* (main thread, O(pages)): note the WAL's tail LSN, take the set
- *    of dirty pages and clear their flags, and mark how many bytes of each the
- *    snapshot needs. From here a write to those bytes first preserves a copy
- *    of the page (copy-on-write through {@link Arena.writable}); appends past
- *    them need nothing.
- * 2. *Copy*: each frozen page goes into slots of pages.dat that neither of the
- *    two retained manifests references (never overwrite what recovery may
- *    need), a few milliseconds of copying per event-loop turn.
- * 3. fdatasync pages.dat on the thread pool; wait until the WAL is synced
- *    through the frozen LSN.
- * 4. Write `MANIFEST-<N+1>`: temporary file, fdatasync, rename, directory
- *    fsync. The snapshot exists from this instant.
- * 5. Keep manifests N and N+1; delete N-1, whose slots become free; delete
- *    WAL segments wholly at or below N's covered LSN (so a fallback to N still
- *    has the WAL it needs).
- *
- * A crash at any instant leaves manifest N (or N-1) intact with all its slots,
- * plus every WAL record after it. The cost of a snapshot is proportional to
- * the pages changed since the last one, not to the data size.
+ * The snapshotter: takes incremental snapshots by shadow paging. The five
+ * steps (freeze, copy into free page frames, sync, commit the manifest,
+ * retire), why a crash at any instant is safe and what a snapshot costs are
+ * told once, in docs/ARCHITECTURE.md ("Snapshots"); the files are specified in
+ * docs/FORMAT.md ("Snapshot"). The crash stages of docs/RELIABILITY.md are
+ * marked here with {@link crashPoint}.
  */
-import { rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { Arena, PAGE_SIZE, type PageWriteObserver } from '../store/arena.js';
-import { crashPoint, maybeFail } from '../server/faults.js';
-import type { Logger } from '../server/logger.js';
+import { Arena, PAGE_SIZE, type PageWriteObserver } from '../../store/arena.js';
+import { crashPoint, maybeFail } from '../faults.js';
+import type { Log } from '../log.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
 import { PageFile } from './pagefile.js';
 import { removeIndexFiles } from './indexfile.js';
-import type { Wal } from './wal.js';
+import type { Wal } from '../wal/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** Milliseconds of page copying per event-loop turn while a snapshot runs. */
+/** Page copying per event-loop turn while a snapshot runs, ms: the copy never stalls a turn for long. */
 const COPY_BUDGET_MS = 4;
 
 /** Figures INFO persistence reports. */
@@ -94,17 +77,19 @@ export class Snapshotter implements PageWriteObserver {
     private readonly dir: string,
     private readonly arena: Arena,
     private readonly wal: Wal,
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly pageFile: PageFile,
     private retained: Manifest[],
   ) {}
 
   /**
-   * Opens pages.dat for writing snapshots.
+   * Opens pages.dat for writing snapshots, creating it if needed.
    *
+   * @param dir the snapshot directory (`<data dir>/snapshot`), which must exist
    * @param retained the manifests recovery loaded or could fall back to, newest first
+   * @throws NodeJS.ErrnoException when pages.dat cannot be opened or mapped
    */
-  static async open(dir: string, arena: Arena, wal: Wal, log: Logger, retained: Manifest[]): Promise<Snapshotter> {
+  static async open(dir: string, arena: Arena, wal: Wal, log: Log, retained: Manifest[]): Promise<Snapshotter> {
     const pf = await PageFile.open(join(dir, 'pages.dat'));
     return new Snapshotter(dir, arena, wal, log, pf, retained.slice(0, 2));
   }
@@ -119,15 +104,15 @@ export class Snapshotter implements PageWriteObserver {
     return this.retained[0];
   }
 
-  /** Slots in pages.dat. */
-  get slotCount(): number {
-    return this.pageFile.slotCount;
+  /** Page frames in pages.dat. */
+  get frameCount(): number {
+    return this.pageFile.frameCount;
   }
 
   /**
    * Takes a snapshot, or joins the one being taken.
    *
-   * @param reason for the log line (`SAVE`, `BGSAVE`, `interval`, `wal-bytes`, `shutdown`)
+   * @param reason for the log line (`SAVE`, `BGSAVE`, `snapshot-interval`, `snapshot-wal-bytes`, `shutdown`...)
    * @returns the manifest once it is durable
    * @throws the error that stopped it (the previous snapshot and the WAL stay intact)
    */
@@ -187,33 +172,36 @@ export class Snapshotter implements PageWriteObserver {
     crashPoint('snapshot-frozen');
     let bytesWritten = 0;
     try {
-      // 2. Slots: never one a retained manifest references.
+      // 2. Page frames: never one a retained manifest references.
       const taken = new Set<number>();
-      for (const m of this.retained) for (const p of m.pages.values()) for (const s of p.slots) taken.add(s);
+      for (const m of this.retained) for (const p of m.pages.values()) for (const f of p.frames) taken.add(f);
       const free: number[] = [];
       let next = 0;
-      const allocSlot = (): number => {
+      const allocFrame = (): number => {
         while (free.length === 0) {
           if (!taken.has(next)) free.push(next);
           next++;
         }
         return free.pop()!;
       };
-      const plans = frozen.map((f) => ({ ...f, slots: Array.from({ length: Math.ceil(f.used / PAGE_SIZE) }, allocSlot) }));
-      const maxSlot = plans.reduce((m, p) => Math.max(m, ...p.slots), -1);
+      const plans = frozen.map((f) => ({
+        ...f,
+        frames: Array.from({ length: Math.ceil(f.used / PAGE_SIZE) }, allocFrame),
+      }));
+      const maxFrame = plans.reduce((m, p) => Math.max(m, ...p.frames), -1);
       maybeFail('snapshot-write');
-      await this.pageFile.ensure(maxSlot + 1);
+      await this.pageFile.ensure(maxFrame + 1);
       // 3. Copy, a time budget per turn.
       let deadline = performance.now() + COPY_BUDGET_MS;
       for (let i = 0; i < plans.length; i++) {
         const p = plans[i]!;
         const src = p.used === 0 ? EMPTY : (this.preserved.get(p.id) ?? arena.pages[p.id]!);
-        for (let k = 0; k < p.slots.length; k++) {
+        for (let k = 0; k < p.frames.length; k++) {
           const from = k * PAGE_SIZE;
-          src.copy(this.pageFile.slot(p.slots[k]!), 0, from, Math.min(p.used, from + PAGE_SIZE));
+          src.copy(this.pageFile.frame(p.frames[k]!), 0, from, Math.min(p.used, from + PAGE_SIZE));
         }
         const crc = crc32c(src.subarray(0, p.used));
-        pages.set(p.id, { id: p.id, length: p.length, used: p.used, crc, slots: p.slots });
+        pages.set(p.id, { id: p.id, length: p.length, used: p.used, crc, frames: p.frames });
         this.preserved.delete(p.id);
         arena.frozenUsed[p.id] = 0;
         bytesWritten += p.used;
@@ -233,7 +221,7 @@ export class Snapshotter implements PageWriteObserver {
         seq: Math.max(prev?.seq ?? 0, ...listManifests(this.dir)) + 1,
         coveredLsn,
         created,
-        slotSize: PAGE_SIZE,
+        frameSize: PAGE_SIZE,
         headPage,
         pages,
       };
@@ -242,7 +230,7 @@ export class Snapshotter implements PageWriteObserver {
       crashPoint('snapshot-committed');
       // Saved indexes belong to older snapshots now.
       removeIndexFiles(this.dir);
-      // 5. Retention: this one and the previous; older manifests and their slots go.
+      // 5. Retention: this one and the previous; older manifests and their frames go.
       this.retained = prev ? [manifest, prev] : [manifest];
       for (const seq of listManifests(this.dir)) {
         if (!this.retained.some((m) => m.seq === seq)) await unlink(join(this.dir, manifestName(seq))).catch(() => {});
@@ -280,15 +268,9 @@ export class Snapshotter implements PageWriteObserver {
   }
 
   /**
-   * Sets a damaged manifest aside (`MANIFEST-<seq>.damaged`) so that it is
-   * neither loaded nor protected again.
+   * Waits for a snapshot in progress (its failure is logged, not thrown),
+   * then closes pages.dat.
    */
-  static async setAside(dir: string, seq: number): Promise<void> {
-    const name = manifestName(seq);
-    await rename(join(dir, name), join(dir, name + '.damaged')).catch(() => {});
-  }
-
-  /** Waits for a snapshot in progress, then closes pages.dat. */
   async close(): Promise<void> {
     if (this.running) await this.running.catch(() => {});
     await this.pageFile.close();

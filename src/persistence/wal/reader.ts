@@ -22,11 +22,9 @@ import {
   RECORD_MAGIC,
   RECORD_VERSION,
   readU64,
-  SEG,
   SEGMENT_HEADER_SIZE,
-  SEGMENT_MAGIC,
-  SEGMENT_VERSION,
-} from './format.js';
+} from '../format.js';
+import { parseSegmentHeader, type SegmentHeader } from './segment.js';
 
 /** One valid record, as located in its segment. */
 export interface WalRecord {
@@ -72,14 +70,6 @@ export interface WalProblem {
   torn: boolean;
 }
 
-/** A segment's header fields. */
-export interface SegmentHeader {
-  version: number;
-  firstLsn: number;
-  /** Unix seconds when the segment was created. */
-  created: number;
-}
-
 /** What scanning one segment found. */
 export interface SegmentScan {
   file: string;
@@ -93,21 +83,6 @@ export interface SegmentScan {
   problems: WalProblem[];
   /** Offset just past the last valid record before the first damage (the length a repair keeps). */
   goodEnd: number;
-}
-
-/**
- * Parses a segment header.
- *
- * @returns the header, or a reason why it is not one
- */
-export function parseSegmentHeader(buf: Buffer): SegmentHeader | string {
-  if (buf.length < SEGMENT_HEADER_SIZE) return `file is ${buf.length} bytes, shorter than a segment header`;
-  if (!buf.subarray(0, 8).equals(SEGMENT_MAGIC)) return 'segment magic is not FLASHWAL';
-  const crc = crc32c(buf.subarray(0, SEG.crc));
-  if (crc !== buf.readUInt32LE(SEG.crc)) return 'segment header checksum mismatch';
-  const version = buf.readUInt16LE(SEG.version);
-  if (version !== SEGMENT_VERSION) return `segment version ${version} is not supported (expected ${SEGMENT_VERSION})`;
-  return { version, firstLsn: readU64(buf, SEG.firstLsn), created: buf.readUInt32LE(SEG.created) };
 }
 
 /**

@@ -2,17 +2,17 @@
  * Loading the newest usable snapshot at start-up (docs/ARCHITECTURE.md,
  * "Recovery"). Manifests are tried newest first; a manifest that fails its
  * own checksum, or any of whose pages fails its checksum, is logged with the
- * page, slots and checksums, set aside as `MANIFEST-<seq>.damaged`, and the
+ * page, its page frames and checksums, set aside as `MANIFEST-<seq>.damaged`, and the
  * next older one is tried. When none is usable the caller falls back to the
  * WAL alone, which works when the WAL still reaches back to LSN 1.
  */
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import type { Logger } from '../server/logger.js';
+import type { Log } from '../log.js';
 import { listManifests, manifestName, ManifestError, readManifest, type Manifest } from './manifest.js';
 import { PageFileReader } from './pagefile.js';
-import { PAGE_SIZE } from '../store/arena.js';
+import { PAGE_SIZE } from '../../store/arena.js';
 
 /** One page read back from pages.dat. */
 export interface LoadedPage {
@@ -40,11 +40,15 @@ export class PageChecksumError extends Error {
 
   constructor(
     readonly page: number,
-    readonly slots: readonly number[],
+    /** Page frames of pages.dat the page is stored in. */
+    readonly frames: readonly number[],
     readonly expected: number,
     readonly found: number,
   ) {
-    super(`page ${page} in slot${slots.length === 1 ? '' : 's'} ${slots.join(',')}: checksum ${hex(found)}, manifest says ${hex(expected)}`);
+    super(
+      `page ${page} in slot${frames.length === 1 ? '' : 's'} ${frames.join(',')}: ` +
+        `checksum ${hex(found)}, manifest says ${hex(expected)}`,
+    );
   }
 }
 
@@ -56,7 +60,7 @@ function hex(n: number): string {
  * Reads every page of `m` from pages.dat and checks it.
  *
  * @param keepGoing report every bad page through `onBad` instead of stopping at the first
- * @throws PageChecksumError for the first bad page (unless keepGoing), RangeError for a slot past the end,
+ * @throws PageChecksumError for the first bad page (unless keepGoing), RangeError for a page frame past the end,
  *   NodeJS.ErrnoException when pages.dat cannot be read
  */
 export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, onBad?: (err: PageChecksumError) => void): LoadedPage[] {
@@ -64,12 +68,12 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
   try {
     const out: LoadedPage[] = [];
     for (const p of [...m.pages.values()].sort((a, b) => a.id - b.id)) {
-      // A one-slot page is mapped, not read: no copy, and bytes come in as touched.
-      const view = p.slots.length === 1 && p.length === PAGE_SIZE ? reader.map(p.slots[0]!) : null;
-      const buf = view ?? reader.read(p.slots, p.length, p.used);
+      // A one-frame page is mapped, not read: no copy, and bytes come in as touched.
+      const view = p.frames.length === 1 && p.length === PAGE_SIZE ? reader.map(p.frames[0]!) : null;
+      const buf = view ?? reader.read(p.frames, p.length, p.used);
       const crc = crc32c(buf.subarray(0, p.used));
       if (crc !== p.crc) {
-        const err = new PageChecksumError(p.id, p.slots, p.crc, crc);
+        const err = new PageChecksumError(p.id, p.frames, p.crc, crc);
         if (!keepGoing) throw err;
         onBad?.(err);
         continue;
@@ -88,7 +92,7 @@ export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, o
  * @param readOnly leave damaged manifests where they are (cache-dump)
  * @throws only for errors that are not damage (permissions, I/O)
  */
-export function loadSnapshot(dir: string, log: Logger, readOnly = false): LoadResult {
+export function loadSnapshot(dir: string, log: Log, readOnly = false): LoadResult {
   const result: LoadResult = { manifest: null, pages: [], retained: [], damaged: [] };
   const seqs = listManifests(dir);
   const setAside = (seq: number, reason: string): void => {
@@ -121,7 +125,11 @@ export function loadSnapshot(dir: string, log: Logger, readOnly = false): LoadRe
         break;
       }
       if (!(err instanceof PageChecksumError) && !(err instanceof RangeError)) throw err;
-      const fields = err instanceof PageChecksumError ? { page: err.page, slots: err.slots, expected: hex(err.expected), found: hex(err.found) } : {};
+      // The log field keeps the name `slots` that log readers know.
+      const fields =
+        err instanceof PageChecksumError
+          ? { page: err.page, slots: err.frames, expected: hex(err.expected), found: hex(err.found) }
+          : {};
       log.error({ manifest: manifestName(seq), ...fields, reason: e.message }, `snapshot ${manifestName(seq)} has a damaged page: ${e.message}`);
       setAside(seq, e.message);
       continue;

@@ -1,67 +1,36 @@
 /**
- * WAL writer with group commit.
+ * The WAL writer: appends effect records and writes them with group commit.
+ * How a batch moves through an event-loop turn, why up to four batches are
+ * written at once and why segments are preallocated is told once, in
+ * docs/ARCHITECTURE.md ("One turn"); the bytes are in docs/FORMAT.md.
  *
- * Command handlers {@link Wal.append} effect records during an event-loop
- * turn; at the end of the turn the server calls {@link Wal.flush}, which hands
- * the whole batch to one positional write. Under `appendfsync always` that
- * write runs on libuv's thread pool through a descriptor opened with O_DSYNC,
- * so it returns once its bytes are on stable storage: one thread-pool round
- * trip per batch instead of two (write, then fdatasync). Up to
- * {@link MAX_IN_FLIGHT} batches are written at once; records appended while
- * that many are in flight form the next batch. When a batch is durable,
- * {@link Wal.onDurable} fires and the server releases the replies that
- * waited for it. Under `everysec` and `no` the write goes to the page cache
- * from the main thread, as Redis writes its AOF, and a timer syncs.
- *
- * Why flush at the end of the turn rather than per command: every client whose
- * command arrived during the previous synced write shares the next one, so the
- * sync rate stays bounded however many clients write (group commit).
- *
- * Under `always` the segment is also preallocated: zeros are written and synced ahead of the
- * records, in {@link PREALLOC_STEP} steps and in the background, so that a
- * batch overwrites blocks the file already owns and its sync need not also
- * commit a new file size to the filesystem journal (measured on ext4: about
- * 210 µs against 330 µs per synced 4 KiB write). Readers stop at zeros that
- * reach the end of a segment (docs/FORMAT.md, "WAL segment").
- *
- * Segments: `<dir>/<first LSN, 20 digits>.wal`, rolled when the next batch
- * would pass `wal-segment-size`. A new segment is written as a temporary
- * file, synced, renamed and its directory synced, so a crash never leaves a
- * half-made header under a segment's name. Format: docs/FORMAT.md.
+ * Here: {@link Wal.append} packs a record into the pending chunk; {@link
+ * Wal.flush}, once per turn, seals the pending records as a batch and starts
+ * writing it at an offset reserved for it (through the O_DSYNC descriptor
+ * under `always`, so the write returns synced; from the main thread into the
+ * page cache under `everysec` and `no`, with a timer that syncs); completed
+ * batches are settled in LSN order and {@link Wal.onReleasable} reports how
+ * far replies may go. A batch that would pass `wal-segment-size` rolls the
+ * segment (segment.ts creates the next one); under `always`, prealloc.ts keeps
+ * synced zeros ahead of the records.
  *
  * A failed write or fdatasync is never acknowledged: the batch is kept and
  * rewritten at the same offset every second until it succeeds; meanwhile
- * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`.
+ * {@link Wal.failure} is set and the server refuses writes with `-MISCONF`
+ * (docs/ARCHITECTURE.md, "When the disk fails").
  */
-import { mkdirSync, readdirSync, statSync, writeSync } from 'node:fs';
-import { constants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, writeSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
-import { Packr } from 'msgpackr';
-import { maybeFail } from '../server/faults.js';
-import { crc32cRange } from './crc.js';
-import {
-  LAG_UNKNOWN,
-  parseSegmentFileName,
-  REC,
-  RECORD_HEADER_SIZE,
-  RECORD_MAGIC,
-  RECORD_VERSION,
-  readU64,
-  SEG,
-  SEGMENT_HEADER_SIZE,
-  SEGMENT_MAGIC,
-  SEGMENT_VERSION,
-  segmentFileName,
-  writeU64,
-} from './format.js';
+import { maybeFail } from '../faults.js';
+import { ensureDir, fsyncDir } from '../fsutil.js';
+import { REC, RECORD_HEADER_SIZE, readU64, SEGMENT_HEADER_SIZE } from '../format.js';
+import { payloadSize, sealBatch, writePayload, writeRecordHeader, type EffectArg } from './codec.js';
+import { Preallocator } from './prealloc.js';
+import { createSegment, listSegments, segmentFileName, type SegmentInfo } from './segment.js';
 
 /** When replies wait for the disk (redis.conf `appendfsync`). */
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
-
-/** One argument of an effect record: key and value bytes, or ASCII words and numbers. */
-export type EffectArg = Buffer | string;
 
 /** Settings of a {@link Wal}. */
 export interface WalOptions {
@@ -73,14 +42,6 @@ export interface WalOptions {
   appendfsync: FsyncPolicy;
   /** LSN of the next record (1 on an empty log). */
   nextLsn: number;
-}
-
-/** A segment present on disk. */
-export interface SegmentInfo {
-  name: string;
-  firstLsn: number;
-  /** Bytes, header included. */
-  bytes: number;
 }
 
 interface Batch {
@@ -95,7 +56,7 @@ interface Batch {
 const CHUNK_BYTES = 1 << 20;
 
 /** A batch being written by {@link Wal.flush} alongside others. */
-interface Flight extends Batch {
+interface InflightBatch extends Batch {
   /** Segment offset of its first byte. */
   pos: number;
   /** Written through the O_DSYNC descriptor, so synced once written. */
@@ -115,215 +76,25 @@ interface Chunk {
 /**
  * Most batches being written at once. Under `always` each is a synced write
  * of its own; the disk completes concurrent synced writes faster than one
- * after another (measured here: 4 in flight gave about 3.5 times the synced
- * writes per second of 1), and a batch need not wait for the previous one's
- * sync to finish before its own begins. Replies are still released in LSN
- * order: the synced LSN advances only over a prefix of completed batches.
+ * after another (docs/ARCHITECTURE.md, "One turn", has the figures), and a
+ * batch need not wait for the previous one's sync to finish before its own
+ * begins. Replies are still released in LSN order: the synced LSN advances
+ * only over a prefix of completed batches.
  */
 const MAX_IN_FLIGHT = 4;
 
 /**
  * Largest batch written from the main thread under `everysec` and `no`
- * ({@link Wal.writeInline}); larger ones go to the thread pool. Measured with
- * 16 KiB values at -P 16: writing every batch inline made the longest
- * event-loop stall 82-185 ms against 59-70 ms through the pool.
+ * ({@link Wal.writeInline}), bytes; larger ones go to the thread pool, since
+ * writing large batches inline lengthens the longest event-loop stall
+ * (bench/RESULTS.md, "Measurements behind persistence constants").
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 
-/** Bytes of zeros each preallocation step writes ahead of the records. */
-const PREALLOC_STEP = 2 << 20;
-/** A step starts when fewer preallocated bytes than this remain ahead of the records. */
-const PREALLOC_LOW = 1 << 20;
-const ZEROS = Buffer.alloc(PREALLOC_STEP);
+/** Period of the retry timer after a failure, ms. */
 const RETRY_MS = 1000;
+/** Period of the `everysec` sync, ms. */
 const EVERYSEC_MS = 1000;
-
-/** Decodes effect payloads (docs/FORMAT.md, "Payload"). */
-const packr = new Packr({ useRecords: false, variableMapSize: true });
-
-/**
- * Writes a MessagePack length prefix at `off`: the fix form (`fix | len`)
- * when `len < fixLimit`, else the 8-bit form (when the type has one, `t8 >=
- * 0`), the 16-bit or the 32-bit form. Arrays: fix 0x90 below 16, then
- * 0xdc/0xdd; str: fix 0xa0 below 32, then 0xd9/0xda/0xdb; bin: no fix form,
- * 0xc4/0xc5/0xc6.
- *
- * @returns the offset after the prefix
- */
-function writePrefix(buf: Buffer, off: number, len: number, fix: number, fixLimit: number, t8: number, t16: number, t32: number): number {
-  if (len < fixLimit) {
-    buf[off] = fix | len;
-    return off + 1;
-  }
-  if (t8 >= 0 && len < 0x100) {
-    buf[off] = t8;
-    buf[off + 1] = len;
-    return off + 2;
-  }
-  if (len < 0x10000) {
-    buf[off] = t16;
-    buf.writeUInt16BE(len, off + 1);
-    return off + 3;
-  }
-  buf[off] = t32;
-  buf.writeUInt32BE(len, off + 1);
-  return off + 5;
-}
-
-/** Bytes of the prefix {@link writePrefix} writes. */
-function prefixSize(len: number, fixLimit: number, has8: boolean): number {
-  return len < fixLimit ? 1 : has8 && len < 0x100 ? 2 : len < 0x10000 ? 3 : 5;
-}
-
-/** Length of `s` when it is short and all ASCII (its UTF-8 bytes are its char codes), else -1. */
-function shortAscii(s: string): number {
-  const n = s.length;
-  if (n > 64) return -1;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return -1;
-  return n;
-}
-
-/**
- * Bytes of an effect's payload: a MessagePack array of bin (Buffer) and str
- * (string, UTF-8) elements, each in its shortest form, exactly as msgpackr
- * packs it (docs/FORMAT.md, "Payload").
- */
-export function payloadSize(args: readonly EffectArg[]): number {
-  let size = prefixSize(args.length, 16, false);
-  for (const a of args) {
-    if (typeof a === 'string') {
-      const ascii = shortAscii(a);
-      const len = ascii >= 0 ? ascii : Buffer.byteLength(a, 'utf8');
-      size += prefixSize(len, 32, true) + len;
-    } else {
-      size += prefixSize(a.length, 0, true) + a.length;
-    }
-  }
-  return size;
-}
-
-/**
- * Writes an effect's payload at `off`, the same bytes msgpackr's `pack`
- * gives. The WAL appends every write through here: packing straight into the
- * batch buffer, with no intermediate buffer per record, was about a tenth of
- * the server's CPU time under `redis-benchmark -t set -P 16` when msgpackr did it.
- *
- * @returns the offset after the payload
- */
-export function writePayload(buf: Buffer, off: number, args: readonly EffectArg[]): number {
-  off = writePrefix(buf, off, args.length, 0x90, 16, -1, 0xdc, 0xdd);
-  for (const a of args) {
-    if (typeof a === 'string') {
-      // Command names and numbers: a byte loop beats a call into utf8Write.
-      const ascii = shortAscii(a);
-      const len = ascii >= 0 ? ascii : Buffer.byteLength(a, 'utf8');
-      off = writePrefix(buf, off, len, 0xa0, 32, 0xd9, 0xda, 0xdb);
-      if (ascii >= 0) for (let j = 0; j < ascii; j++) buf[off++] = a.charCodeAt(j);
-      else off += buf.utf8Write(a, off, len);
-    } else {
-      off = writePrefix(buf, off, a.length, 0, 0, 0xc4, 0xc5, 0xc6);
-      off += a.copy(buf, off);
-    }
-  }
-  return off;
-}
-
-/** Encodes one effect as its record payload. */
-export function encodePayload(args: readonly EffectArg[]): Buffer {
-  const buf = Buffer.allocUnsafe(payloadSize(args));
-  writePayload(buf, 0, args);
-  return buf;
-}
-
-/** Decodes a record payload into the effect's command name and arguments. */
-export function decodePayload(payload: Buffer): EffectArg[] {
-  const value: unknown = packr.unpack(payload);
-  if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'string') {
-    throw new Error('payload is not an effect array');
-  }
-  return value as EffectArg[];
-}
-
-/**
- * Writes one record (header and payload) at `off`, leaving the CRC and
- * commit-lag fields for {@link sealBatch}.
- *
- * @param time Unix seconds
- * @returns bytes written
- */
-export function encodeRecord(buf: Buffer, off: number, db: number, lsn: number, time: number, payload: Buffer): number {
-  writeRecordHeader(buf, off, db, lsn, time, payload.length);
-  payload.copy(buf, off + RECORD_HEADER_SIZE);
-  return RECORD_HEADER_SIZE + payload.length;
-}
-
-/** Writes a record header at `off` but its CRC and commit lag ({@link sealBatch}). */
-function writeRecordHeader(buf: Buffer, off: number, db: number, lsn: number, time: number, payloadLength: number): void {
-  buf.writeUInt32LE(payloadLength, off + REC.length);
-  buf[off + REC.magic] = RECORD_MAGIC;
-  buf[off + REC.version] = RECORD_VERSION;
-  buf.writeUInt16LE(db, off + REC.db);
-  writeU64(buf, lsn, off + REC.lsn);
-  buf.writeUInt32LE(time, off + REC.time);
-}
-
-/**
- * Stamps the commit-lag field and checksum of every record in a batch.
- *
- * @param buf whole records, back to back
- * @param committedLsn the highest LSN already synced when this batch is written
- */
-export function sealBatch(buf: Buffer, committedLsn: number): void {
-  let off = 0;
-  while (off < buf.length) {
-    const len = buf.readUInt32LE(off + REC.length);
-    const lag = readU64(buf, off + REC.lsn) - committedLsn;
-    buf.writeUInt32LE(lag >= LAG_UNKNOWN ? LAG_UNKNOWN : lag, off + REC.commitLag);
-    const end = off + RECORD_HEADER_SIZE + len;
-    buf.writeUInt32LE(crc32cRange(buf, off + 4, end), off + REC.crc);
-    off = end;
-  }
-}
-
-/** Builds a segment header (docs/FORMAT.md, "WAL segment"). */
-export function segmentHeader(firstLsn: number, createdSeconds: number): Buffer {
-  const h = Buffer.alloc(SEGMENT_HEADER_SIZE);
-  SEGMENT_MAGIC.copy(h, SEG.magic);
-  h.writeUInt16LE(SEGMENT_VERSION, SEG.version);
-  h.writeUInt16LE(SEGMENT_HEADER_SIZE, SEG.headerSize);
-  writeU64(h, firstLsn, SEG.firstLsn);
-  h.writeUInt32LE(createdSeconds >>> 0, SEG.created);
-  h.writeUInt32LE(crc32c(h.subarray(0, SEG.crc)), SEG.crc);
-  return h;
-}
-
-/** Lists the segment files of a WAL directory, oldest first. */
-export function listSegments(dir: string): SegmentInfo[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const out: SegmentInfo[] = [];
-  for (const name of names) {
-    const firstLsn = parseSegmentFileName(name);
-    if (Number.isNaN(firstLsn)) continue;
-    out.push({ name, firstLsn, bytes: statSync(join(dir, name)).size });
-  }
-  return out.sort((a, b) => a.firstLsn - b.firstLsn);
-}
-
-/** Syncs a directory so that a rename or a new file in it is durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** The write-ahead log of one server. See the module comment. */
 export class Wal {
@@ -335,8 +106,12 @@ export class Wal {
   syncedLsn: number;
   /** The error that stopped writing, or null while healthy. */
   failure: NodeJS.ErrnoException | null = null;
-  /** Called when records up to `lsn` are durable (synced under `always`, written otherwise). */
-  onDurable: (lsn: number) => void = () => {};
+  /**
+   * Called with {@link releasableLsn} when it advances: replies tagged at or
+   * below `lsn` may be released. Under `always` every record up to `lsn` is
+   * synced; under `everysec` and `no` it is only written to the OS.
+   */
+  onReleasable: (lsn: number) => void = () => {};
   /** Called when writing fails, and again with null once it works again. */
   onFailure: (err: NodeJS.ErrnoException | null) => void = () => {};
   /** Segments on disk, oldest first; the last is being appended to. */
@@ -345,21 +120,15 @@ export class Wal {
   bytesWritten = 0;
   /** Group commits completed (batches written). */
   batches = 0;
-  /** fdatasync calls completed. */
-  fsyncs = 0;
+  /** Syncs completed: fdatasync calls, plus batches written through the O_DSYNC descriptor (each its own sync). */
+  syncs = 0;
 
   private fh: FileHandle | null = null;
   /** The same segment opened with O_DSYNC, for batches under `always`. */
   private fhSync: FileHandle | null = null;
   private filePos = 0;
-  /** End of the segment's bytes that are records or synced zeros, so that a synced overwrite changes no file size. */
-  private allocated = 0;
-  /** Path of the segment being appended to. */
-  private segPath = '';
-  /** No preallocation step starts before this Unix ms (after one failed). */
-  private preallocPausedUntil = 0;
-  /** The preallocation step in flight: it writes zeros from `from` on. */
-  private extending: { from: number; done: Promise<void> } | null = null;
+  /** Zeros written ahead of the records under `always`. */
+  private readonly prealloc = new Preallocator();
   /**
    * Records not yet handed to a write, in chunks of about {@link CHUNK_BYTES}
    * (a larger record gets a chunk of its own). Each flush takes one chunk, so
@@ -371,8 +140,8 @@ export class Wal {
   private freeChunks: Buffer[] = [];
   private retry: Batch | null = null;
   /** Batches being written, oldest first ({@link MAX_IN_FLIGHT}). */
-  private inflight: Flight[] = [];
-  private flightFailed = false;
+  private inflight: InflightBatch[] = [];
+  private inflightFailed = false;
   /** A write that needs the log to itself runs: a roll, a retry, the final sync of a drain. */
   private exclusive = false;
   /** An fdatasync of {@link syncNow} runs (alongside batches, not alongside a roll). */
@@ -396,7 +165,7 @@ export class Wal {
    * @throws NodeJS.ErrnoException when the directory cannot be written
    */
   static async open(opts: WalOptions): Promise<Wal> {
-    mkdirSync(opts.dir, { recursive: true });
+    await ensureDir(opts.dir);
     const wal = new Wal(opts);
     await wal.startSegment(opts.nextLsn);
     const period = opts.appendfsync === 'everysec' ? EVERYSEC_MS : RETRY_MS;
@@ -425,8 +194,13 @@ export class Wal {
     this.opts.segmentSize = bytes;
   }
 
-  /** LSN up to which replies may be released under the current policy. */
-  get durableLsn(): number {
+  /**
+   * LSN up to which replies may be released under the current appendfsync:
+   * {@link syncedLsn} under `always`, {@link writtenLsn} under `everysec` and
+   * `no` (Redis's meaning of those policies: a reply does not wait for the
+   * disk). Durable only under `always`.
+   */
+  get releasableLsn(): number {
     return this.opts.appendfsync === 'always' ? this.syncedLsn : this.writtenLsn;
   }
 
@@ -447,7 +221,8 @@ export class Wal {
 
   /**
    * Appends one effect record to the current batch. Never blocks and never
-   * fails: the record is durable once {@link onDurable} reports its LSN.
+   * fails: a reply that depends on it may leave once {@link onReleasable}
+   * reports its LSN (by then it is synced, under `always`).
    *
    * @param db database index the effect applies to
    * @param args command name, then its arguments (docs/FORMAT.md, "Payload")
@@ -482,11 +257,11 @@ export class Wal {
    * event-loop turn, and again as each batch completes.
    */
   flush(): void {
-    while (this.chunks.length > 0 && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.flightFailed) {
+    while (this.chunks.length > 0 && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.inflightFailed) {
       if (this.retry !== null || this.closed) return;
       const chunk = this.chunks[0]!;
       const fits = this.filePos + chunk.len <= this.opts.segmentSize;
-      // A batch that rolls the segment goes alone, once the others have landed.
+      // A batch that rolls the segment goes alone, once the others have completed.
       if (!fits && (this.inflight.length > 0 || this.syncing)) return;
       this.chunks.shift();
       const batch: Batch = {
@@ -497,14 +272,21 @@ export class Wal {
       };
       sealBatch(batch.buf, this.syncedLsn);
       if (!fits) {
-        void this.write(batch);
+        void this.writeExclusive(batch);
         return;
       }
-      const f: Flight = { ...batch, pos: this.filePos, sync: this.opts.appendfsync === 'always', state: 'writing', err: null };
+      const f: InflightBatch = {
+        ...batch,
+        pos: this.filePos,
+        sync: this.opts.appendfsync === 'always',
+        state: 'writing',
+        err: null,
+      };
       this.filePos += batch.buf.length;
       this.inflight.push(f);
-      if (!f.sync && f.buf.length <= INLINE_MAX_BYTES && !this.syncing && this.extending === null) this.writeInline(f);
-      else void this.fly(f);
+      const inline = !f.sync && f.buf.length <= INLINE_MAX_BYTES && !this.syncing && this.prealloc.step === null;
+      if (inline) this.writeInline(f);
+      else void this.writeInflight(f);
     }
   }
 
@@ -512,12 +294,12 @@ export class Wal {
    * Writes a batch under `everysec` or `no` on the main thread, as Redis
    * writes its AOF buffer before each event-loop sleep: a write to the page
    * cache takes microseconds, less than the main thread's share of a
-   * thread-pool round trip (measured with redis-benchmark SET -P 1 under
-   * `no`: 10-50% more requests per second). Not while an fdatasync of
+   * thread-pool round trip (bench/RESULTS.md, "Measurements behind
+   * persistence constants"). Not while an fdatasync of
    * {@link syncNow} runs, which the write could have to wait for, nor while
    * a preallocation step (begun under `always`) writes zeros.
    */
-  private writeInline(f: Flight): void {
+  private writeInline(f: InflightBatch): void {
     try {
       maybeFail('wal-write');
       const fd = this.fh!.fd;
@@ -527,48 +309,51 @@ export class Wal {
     } catch (err) {
       f.state = 'failed';
       f.err = err as NodeJS.ErrnoException;
-      this.flightFailed = true;
+      this.inflightFailed = true;
     }
-    this.land();
+    this.settleBatches();
   }
 
-  /** Writes one batch of {@link flush} at its reserved offset, then lets {@link land} account for it. */
-  private async fly(f: Flight): Promise<void> {
+  /** Writes one batch of {@link flush} at its reserved offset, then lets {@link settleBatches} account for it. */
+  private async writeInflight(f: InflightBatch): Promise<void> {
     try {
       const end = f.pos + f.buf.length;
       // Never write where a preallocation step is writing zeros.
-      if (this.extending !== null && end > this.extending.from) await this.extending.done;
+      const step = this.prealloc.step;
+      if (step !== null && end > step.from) await step.done;
       maybeFail('wal-write');
       if (f.sync) maybeFail('wal-fsync');
       const fh = f.sync ? this.fhSync! : this.fh!;
       let off = 0;
       while (off < f.buf.length) off += (await fh.write(f.buf, off, f.buf.length - off, f.pos + off)).bytesWritten;
-      if (end > this.allocated) this.allocated = end;
+      this.prealloc.wrote(end);
       f.state = 'done';
     } catch (err) {
       f.state = 'failed';
       f.err = err as NodeJS.ErrnoException;
-      this.flightFailed = true;
+      this.inflightFailed = true;
     }
-    this.land();
+    this.settleBatches();
   }
 
   /**
-   * Accounts for the batches that completed, in LSN order; after a failure,
+   * Settles the in-flight batches that completed, in LSN order: advances the
+   * written and synced LSNs over a prefix of completed batches only, and
+   * reports {@link onReleasable}. After a failure,
    * once every batch has stopped, turns the failed one and all after it into
    * the batch the retry timer rewrites from the failed one's offset.
    */
-  private land(): void {
+  private settleBatches(): void {
     const q = this.inflight;
     let advanced = false;
     while (q.length > 0 && q[0]!.state === 'done') {
       const f = q.shift()!;
       this.writtenLsn = f.lastLsn;
       if (f.sync) {
-        this.fsyncs++;
+        this.syncs++;
         if (this.syncedLsn >= f.firstLsn - 1) {
           this.syncedLsn = f.lastLsn;
-          if (this.retry === null && !this.flightFailed) this.recovered();
+          if (this.retry === null && !this.inflightFailed) this.recovered();
         } else {
           // Records before it were written under another policy, or after a
           // failed sync, and an O_DSYNC write syncs only its own bytes: an
@@ -585,9 +370,9 @@ export class Wal {
       }
       advanced = true;
     }
-    if (this.flightFailed && q.every((f) => f.state !== 'writing')) {
+    if (this.inflightFailed && q.every((f) => f.state !== 'writing')) {
       const failed = q.splice(0);
-      this.flightFailed = false;
+      this.inflightFailed = false;
       this.filePos = failed[0]!.pos;
       this.retry = {
         buf: failed.length === 1 ? failed[0]!.buf : Buffer.concat(failed.map((f) => f.buf)),
@@ -597,7 +382,7 @@ export class Wal {
       };
       this.fail(failed.find((f) => f.err !== null)!.err!);
     }
-    if (advanced) this.onDurable(this.durableLsn);
+    if (advanced) this.onReleasable(this.releasableLsn);
     if (this.opts.appendfsync === 'always') this.preallocate();
     if (this.syncDue && !this.syncing && !this.exclusive) void this.syncNow();
     // Start what is pending before waking idle waiters, so that a drain never
@@ -607,14 +392,15 @@ export class Wal {
   }
 
   /**
-   * Writes a batch, splitting it at record boundaries where it would pass
+   * Writes a batch with the log to itself (a segment roll, a retry after a
+   * failure), splitting it at record boundaries where it would pass
    * `wal-segment-size` (a segment holds at least one record, so it stays
    * under 2 GiB: one record at most plus the segment's share of the limit),
    * then fdatasyncs under `always`. A rolled segment is synced before the
    * next is begun. After a failure the batch resumes at the first byte not
    * known synced, in the same segment and at the same offset.
    */
-  private async write(batch: Batch): Promise<void> {
+  private async writeExclusive(batch: Batch): Promise<void> {
     this.exclusive = true;
     const sync = this.opts.appendfsync === 'always';
     const buf = batch.buf;
@@ -625,7 +411,7 @@ export class Wal {
       if (sync && this.writtenLsn > this.syncedLsn) {
         // Written under another policy and not synced: an O_DSYNC write syncs only its own bytes.
         await this.fh!.datasync();
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = this.writtenLsn;
       }
       while (batch.done < buf.length) {
@@ -647,13 +433,14 @@ export class Wal {
         maybeFail('wal-write');
         const writeEnd = this.filePos + (end - batch.done);
         // Never write where a preallocation step is writing zeros.
-        if (this.extending !== null && writeEnd > this.extending.from) await this.extending.done;
+        const step = this.prealloc.step;
+        if (step !== null && writeEnd > step.from) await step.done;
         if (sync) maybeFail('wal-fsync');
         const fh = sync ? this.fhSync! : this.fh!;
         let off = batch.done;
         while (off < end) off += (await fh.write(buf, off, end - off, this.filePos + (off - batch.done))).bytesWritten;
         this.filePos = writeEnd;
-        if (writeEnd > this.allocated) this.allocated = writeEnd;
+        this.prealloc.wrote(writeEnd);
         const seg = this.segments[this.segments.length - 1]!;
         seg.bytes = Math.max(seg.bytes, this.filePos);
         this.bytesWritten += end - batch.done;
@@ -666,7 +453,7 @@ export class Wal {
           maybeFail('wal-fsync');
           await this.fh!.datasync();
         }
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = batch.lastLsn;
         this.syncDue = false;
       }
@@ -679,7 +466,7 @@ export class Wal {
       if (buf.buffer.byteLength === CHUNK_BYTES && this.freeChunks.length < MAX_IN_FLIGHT + 2) {
         this.freeChunks.push(Buffer.from(buf.buffer, 0, CHUNK_BYTES));
       }
-      this.onDurable(this.durableLsn);
+      this.onReleasable(this.releasableLsn);
     } catch (err) {
       this.exclusive = false;
       // Rewrite from the first byte this segment has not synced (after a failed
@@ -706,51 +493,9 @@ export class Wal {
     this.onFailure(null);
   }
 
-  /**
-   * Starts a preallocation step when little preallocated space is left ahead
-   * of the records: zeros written and synced (so that the filesystem allocates
-   * their blocks) on the thread pool while batches go on below them.
-   */
+  /** Starts a preallocation step if little preallocated space is left ahead of the records. */
   private preallocate(): void {
-    const fh = this.fh;
-    if (this.extending !== null || fh === null || this.allocated - this.filePos >= PREALLOC_LOW) return;
-    if (Date.now() < this.preallocPausedUntil) return;
-    const path = this.segPath;
-    // Batches in flight write below filePos, and those started later wait for the step.
-    const from = Math.max(this.allocated, this.filePos);
-    const to = Math.min(from + PREALLOC_STEP, this.opts.segmentSize);
-    if (to <= from) return;
-    const step = { from, done: Promise.resolve() };
-    step.done = (async () => {
-      // A descriptor of its own: a writeback error is reported once per open
-      // file description, and this sync must not take one that belongs to
-      // the records' descriptor.
-      let h: FileHandle | null = null;
-      try {
-        h = await open(path, 'r+');
-        let off = from;
-        while (off < to) off += (await h.write(ZEROS, 0, to - off, off)).bytesWritten;
-        await h.datasync();
-        // Batches never write past `from` while the step runs, so the zeros stand.
-        if (this.fh === fh) this.allocated = Math.max(this.allocated, to);
-      } catch {
-        // Not needed for correctness: batches then extend the file themselves.
-        this.preallocPausedUntil = Date.now() + RETRY_MS;
-      } finally {
-        await h?.close().catch(() => {});
-        if (this.extending === step) this.extending = null;
-      }
-    })();
-    this.extending = step;
-  }
-
-  /** Waits for the preallocation step in flight, then cuts the unused zeros off the segment. */
-  private async trimPreallocated(): Promise<void> {
-    if (this.extending !== null) await this.extending.done;
-    if (this.fh !== null && this.allocated > this.filePos) {
-      await this.fh.truncate(this.filePos);
-      this.allocated = this.filePos;
-    }
+    if (this.fh !== null) this.prealloc.extend(this.filePos, this.opts.segmentSize);
   }
 
   private async closeSegment(): Promise<void> {
@@ -758,15 +503,16 @@ export class Wal {
     const fhSync = this.fhSync;
     this.fh = null;
     this.fhSync = null;
+    this.prealloc.end();
     await fhSync?.close();
     await fh?.close();
   }
 
   private async roll(firstLsn: number): Promise<void> {
     if (this.fh !== null) {
-      await this.trimPreallocated();
+      await this.prealloc.trim(this.filePos);
       await this.fh.datasync();
-      this.fsyncs++;
+      this.syncs++;
       this.syncedLsn = this.writtenLsn;
       await this.closeSegment();
     }
@@ -776,18 +522,7 @@ export class Wal {
   /** Creates `<firstLsn>.wal` by temp file, sync, rename, directory sync, and opens it for appending. */
   private async startSegment(firstLsn: number): Promise<void> {
     const name = segmentFileName(firstLsn);
-    const path = join(this.opts.dir, name);
-    const tmp = path + '.tmp';
-    const header = segmentHeader(firstLsn, Date.now() / 1000);
-    const t = await open(tmp, 'w');
-    try {
-      await t.write(header, 0, header.length, 0);
-      await t.datasync();
-    } finally {
-      await t.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(this.opts.dir);
+    const path = await createSegment(this.opts.dir, firstLsn);
     const fh = await open(path, 'r+');
     let fhSync: FileHandle;
     try {
@@ -798,9 +533,8 @@ export class Wal {
     }
     this.fh = fh;
     this.fhSync = fhSync;
-    this.segPath = path;
     this.filePos = SEGMENT_HEADER_SIZE;
-    this.allocated = SEGMENT_HEADER_SIZE;
+    this.prealloc.begin(fh, path, SEGMENT_HEADER_SIZE);
     const existing = this.segments.findIndex((s) => s.name === name);
     if (existing >= 0) this.segments.splice(existing, 1);
     this.segments.push({ name, firstLsn, bytes: SEGMENT_HEADER_SIZE });
@@ -809,7 +543,7 @@ export class Wal {
   private tick(): void {
     if (this.closed) return;
     if (this.retry !== null) {
-      if (!this.busy) void this.write(this.retry);
+      if (!this.busy) void this.writeExclusive(this.retry);
       return;
     }
     // everysec's sync, and a sync that failed or is owed under any policy.
@@ -825,15 +559,15 @@ export class Wal {
     if (this.fh === null) return;
     this.syncing = true;
     this.syncDue = false;
-    // Covers every batch that landed before it starts; batches in flight land after.
+    // Covers every batch that completed before it starts; batches in flight complete after.
     const upto = this.writtenLsn;
     try {
       maybeFail('wal-fsync');
       await this.fh.datasync();
-      this.fsyncs++;
+      this.syncs++;
       this.syncedLsn = Math.max(this.syncedLsn, upto);
       if (this.retry === null) this.recovered();
-      this.onDurable(this.durableLsn);
+      this.onReleasable(this.releasableLsn);
     } catch (err) {
       this.syncDue = true;
       this.fail(err as NodeJS.ErrnoException);
@@ -864,7 +598,7 @@ export class Wal {
     for (;;) {
       await this.idle();
       if (this.retry !== null) {
-        await this.write(this.retry);
+        await this.writeExclusive(this.retry);
         if (this.failure) throw this.failure;
         continue;
       }
@@ -877,7 +611,7 @@ export class Wal {
       this.exclusive = true;
       try {
         await this.fh.datasync();
-        this.fsyncs++;
+        this.syncs++;
         this.syncedLsn = this.writtenLsn;
       } finally {
         this.exclusive = false;
@@ -931,9 +665,9 @@ export class Wal {
     try {
       await this.drain();
       // Begin an empty segment, so that the next start can skip every segment
-      // a snapshot covers without reading it (recovery.ts skips a segment
+      // a snapshot covers without reading it (replay.ts skips a segment
       // whose successor starts at or below the covered LSN + 1).
-      await this.trimPreallocated();
+      await this.prealloc.trim(this.filePos);
       if (this.filePos > SEGMENT_HEADER_SIZE) {
         await this.fh!.datasync();
         await this.closeSegment();

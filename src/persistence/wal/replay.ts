@@ -12,9 +12,10 @@
  * them through the command table with expiry switched off), so the state after
  * replay does not depend on the clock.
  */
-import { openSync, ftruncateSync, fdatasyncSync, fsyncSync, closeSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments } from './wal.js';
+import { fdatasyncFile, truncateFile } from '../fsutil.js';
+import { listSegments } from './segment.js';
 import { walkSegment, type WalkOptions, type WalProblem, type WalRecord } from './reader.js';
 
 /** Damage policy at start-up (setting `wal-recovery`). */
@@ -60,7 +61,7 @@ export interface ReplayOptions {
   policy: WalRecoveryPolicy;
   /** Records at or below this LSN are already in the loaded snapshot (0: none). */
   fromLsn: number;
-  /** Applies one record's effect. */
+  /** Applies one record's effect; the record object is reused, so copy what must outlive the call. */
   apply: (record: WalRecord) => void;
   /** Change nothing on disk: a torn tail is not applied but stays, nothing is synced (cache-dump). */
   readOnly?: boolean;
@@ -69,9 +70,13 @@ export interface ReplayOptions {
 }
 
 /**
- * Replays the WAL in `opts.dir`.
+ * Replays the WAL in `opts.dir`: every record above `opts.fromLsn`, in LSN
+ * order, through `opts.apply`; a torn tail of the last segment is truncated
+ * (unless `readOnly`) and the last segment fdatasynced, since its records are
+ * about to count as durable.
  *
- * @throws WalCorruptionError when damage is found that the policy does not allow past
+ * @throws WalCorruptionError when damage is found that the policy does not allow past;
+ *   whatever `apply` throws; NodeJS.ErrnoException when a segment cannot be read or truncated
  */
 export function replayWal(opts: ReplayOptions): ReplayResult {
   const segments = listSegments(opts.dir);
@@ -144,27 +149,6 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
   // The last segment may hold records a crash left written but not synced:
   // they are about to count as durable, so make them so.
   const last = segments[segments.length - 1];
-  if (last !== undefined && !opts.readOnly) syncFile(join(opts.dir, last.name));
+  if (last !== undefined && !opts.readOnly) fdatasyncFile(join(opts.dir, last.name));
   return result;
-}
-
-/** fdatasyncs a file. */
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r+');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Truncates a file to `length` bytes and syncs it. */
-export function truncateFile(path: string, length: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    ftruncateSync(fd, length);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,12 +1,13 @@
 /**
- * `snapshot/pages.dat`: an array of page-sized slots, memory-mapped shared
- * (`@riaskov/mmap-io`) in extents of {@link SLOTS_PER_EXTENT} slots.
+ * `snapshot/pages.dat`: an array of page frames (page-sized regions),
+ * memory-mapped shared (`@riaskov/mmap-io`) in extents of
+ * {@link FRAMES_PER_EXTENT} frames.
  *
  * The file only grows, one extent at a time, and each new extent is filled
  * with zeros by ordinary writes on the thread pool before it is mapped: the
  * blocks are then allocated, so a later store through the mapping never has
  * to allocate (a full disk would otherwise arrive as SIGBUS) and costs only a
- * minor page fault. Copies into slots happen on the main thread; making them
+ * minor page fault. Copies into frames happen on the main thread; making them
  * durable is one fdatasync of the file on the thread pool (on Linux, fsync of
  * a file writes back the pages dirtied through its shared mappings).
  *
@@ -14,16 +15,16 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { mmap } from './mmap.js';
-import { PAGE_SIZE } from '../store/arena.js';
+import { mmap } from '../mmap.js';
+import { PAGE_SIZE } from '../../store/arena.js';
 
 
-/** Slots per mapped extent (64 MiB). */
-export const SLOTS_PER_EXTENT = 64;
-const EXTENT_BYTES = SLOTS_PER_EXTENT * PAGE_SIZE;
+/** Page frames per mapped extent (64 MiB). */
+export const FRAMES_PER_EXTENT = 64;
+const EXTENT_BYTES = FRAMES_PER_EXTENT * PAGE_SIZE;
 const ZEROS = Buffer.alloc(PAGE_SIZE);
 
-/** The slot file of a data directory, open for writing snapshots. */
+/** The page-frame file of a data directory, open for writing snapshots. */
 export class PageFile {
   private readonly extents: Buffer[] = [];
   private growing: Promise<void> | null = null;
@@ -35,7 +36,7 @@ export class PageFile {
   ) {}
 
   /**
-   * Opens (creating if needed) the slot file and maps what it holds. A
+   * Opens (creating if needed) the page-frame file and maps what it holds. A
    * partial last extent (a crash while growing) is completed.
    *
    * @throws NodeJS.ErrnoException when the file cannot be opened or mapped
@@ -52,9 +53,9 @@ export class PageFile {
     return pf;
   }
 
-  /** Slots the file holds. */
-  get slotCount(): number {
-    return this.extents.length * SLOTS_PER_EXTENT;
+  /** Page frames the file holds. */
+  get frameCount(): number {
+    return this.extents.length * FRAMES_PER_EXTENT;
   }
 
   /** File size, bytes. */
@@ -63,13 +64,13 @@ export class PageFile {
   }
 
   /**
-   * Makes sure at least `slots` slots exist, growing the file by whole
+   * Makes sure at least `frames` page frames exist, growing the file by whole
    * extents of zeros written on the thread pool.
    *
    * @throws NodeJS.ErrnoException (ENOSPC...) when the file cannot grow
    */
-  async ensure(slots: number): Promise<void> {
-    while (this.slotCount < slots) {
+  async ensure(frames: number): Promise<void> {
+    while (this.frameCount < frames) {
       if (this.growing === null) {
         const i = this.extents.length;
         this.growing = (async () => {
@@ -86,15 +87,23 @@ export class PageFile {
     }
   }
 
-  /** A writable view of slot `i` (PAGE_SIZE bytes of the shared mapping). */
-  slot(i: number): Buffer {
-    const ext = this.extents[Math.floor(i / SLOTS_PER_EXTENT)];
-    if (ext === undefined) throw new RangeError(`slot ${i} is beyond pages.dat (${this.slotCount} slots)`);
-    const off = (i % SLOTS_PER_EXTENT) * PAGE_SIZE;
+  /**
+   * A writable view of page frame `i` (PAGE_SIZE bytes of the shared mapping).
+   *
+   * @throws RangeError when the frame is beyond the file ({@link ensure} first)
+   */
+  frame(i: number): Buffer {
+    const ext = this.extents[Math.floor(i / FRAMES_PER_EXTENT)];
+    if (ext === undefined) throw new RangeError(`slot ${i} is beyond pages.dat (${this.frameCount} slots)`);
+    const off = (i % FRAMES_PER_EXTENT) * PAGE_SIZE;
     return ext.subarray(off, off + PAGE_SIZE);
   }
 
-  /** fdatasync on the thread pool: every copy made into the mapping so far is durable when it resolves. */
+  /**
+   * fdatasync on the thread pool: every copy made into the mapping so far is durable when it resolves.
+   *
+   * @throws NodeJS.ErrnoException (EIO...) when the kernel could not write the pages back
+   */
   async sync(): Promise<void> {
     await this.fh.datasync();
   }
@@ -118,7 +127,7 @@ export class PageFile {
 }
 
 /**
- * Reads slots of a pages.dat for loading or checking (no mapping, no
+ * Reads page frames of a pages.dat for loading or checking (no mapping, no
  * writes): the caller gets private copies it may keep as arena pages.
  */
 export class PageFileReader {
@@ -142,15 +151,15 @@ export class PageFileReader {
   }
 
   /**
-   * Reads a page spread over `slots` into a new buffer of `length` bytes,
-   * of which the first `used` are read.
+   * Reads a page spread over `frames` into a new buffer of `length` bytes,
+   * of which the first `used` are read (PAGE_SIZE bytes from each frame, in order).
    *
-   * @throws RangeError when a slot lies beyond the end of the file
+   * @throws RangeError when a frame lies beyond the end of the file
    */
-  read(slots: readonly number[], length: number, used: number): Buffer {
+  read(frames: readonly number[], length: number, used: number): Buffer {
     const buf = Buffer.allocUnsafeSlow(length);
     let pos = 0;
-    for (const s of slots) {
+    for (const s of frames) {
       if (pos >= used) break;
       const n = Math.min(PAGE_SIZE, used - pos);
       if ((s + 1) * PAGE_SIZE > this.bytes && s * PAGE_SIZE + n > this.bytes) {
@@ -168,29 +177,30 @@ export class PageFileReader {
   }
 
   /**
-   * Slot `s` as a page buffer without copying: a view of a private
+   * Page frame `s` as a page buffer without copying: a view of a private
    * (copy-on-write) mapping of pages.dat, so bytes are read from the page
    * cache only when touched and a write never reaches the file. The caller
    * must copy the page before it is first written (the arena does, see
    * {@link Arena.writable}), because until then the view shows the file, and
-   * the slot must stay unwritten while the view is in use (a clean page keeps
-   * its slot in every manifest).
+   * the frame must stay unwritten while the view is in use (a clean page keeps
+   * its frame in every manifest).
    *
-   * @returns the view, or null when the slot is not wholly inside the file
+   * @returns the view, or null when the frame is not wholly inside the file
    */
   map(s: number): Buffer | null {
     if ((s + 1) * PAGE_SIZE > this.bytes) return null;
-    const e = Math.floor(s / SLOTS_PER_EXTENT);
+    const e = Math.floor(s / FRAMES_PER_EXTENT);
     let ext = this.extents.get(e);
     if (ext === undefined) {
       const len = Math.min(EXTENT_BYTES, this.bytes - e * EXTENT_BYTES);
       ext = mmap.map(len, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_PRIVATE, this.fd, e * EXTENT_BYTES);
       this.extents.set(e, ext);
     }
-    const off = (s % SLOTS_PER_EXTENT) * PAGE_SIZE;
+    const off = (s % FRAMES_PER_EXTENT) * PAGE_SIZE;
     return ext.subarray(off, off + PAGE_SIZE);
   }
 
+  /** Closes the file; private mappings stay valid until their buffers are collected. */
   close(): void {
     closeSync(this.fd);
   }

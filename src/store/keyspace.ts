@@ -18,7 +18,7 @@ import { ALWAYS_EXPIRE_FIELD_BYTES, Arena, Entry, ENTRY_BASE, EntryType, entrySi
 import { murmur3 } from './hash.js';
 import { globMatch, matchesAll } from './glob.js';
 import { type Collection, CollectionRegistry, decodeCollection } from './collections.js';
-import { AccessMode, lfuNew, lfuTouch, lruClock } from './eviction.js';
+import { AccessMode, lfuNew, lfuTouch, lruClock } from './access.js';
 
 /**
  * Bytes before a collection's image in its entry's value: the handle (u32)
@@ -87,7 +87,7 @@ export class Db {
   private slots: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY * 2);
   /**
    * Per slot, the key's access word (LRU clock, LFU counter or insertion
-   * time; src/store/eviction.ts). Kept apart from the slots, whose layout is
+   * time; src/store/access.ts). Kept apart from the slots, whose layout is
    * saved with snapshots, and from the arena, so that a read changes no page.
    */
   private meta: Uint32Array<ArrayBuffer> = new Uint32Array(MIN_CAPACITY);
@@ -275,7 +275,7 @@ export class Db {
     this.oldMeta?.fill(word);
   }
 
-  /** The access word of the key at `slot` (src/store/eviction.ts). */
+  /** The access word of the key at `slot` (src/store/access.ts). */
   accessWord(slot: number): number {
     return this.meta[slot]!;
   }
@@ -984,7 +984,7 @@ export class Keyspace {
   expiredKeys = 0;
   /** Index tables up to this many slots resize at once; larger ones drain incrementally. Tests lower it. */
   syncResizeSlots = SYNC_RESIZE_SLOTS;
-  /** What access words mean, set from `maxmemory-policy` (src/store/eviction.ts). */
+  /** What access words mean, set from `maxmemory-policy` (src/store/access.ts). */
   accessMode: AccessMode = AccessMode.Lru;
   /** `lfu-log-factor`. */
   lfuLogFactor = 10;

@@ -728,7 +728,7 @@ export class Server {
     if (this.shuttingDown) return;
     const expired = this.keyspace.activeExpire(5);
     this.keyspace.compact(2 * 1024 * 1024);
-    this.keyspace.migrate(2);
+    this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
     if (expired > 0) this.wal.flush();
     this.notePeak(this.keyspace.dataBytes);

@@ -40,7 +40,7 @@ const MIN_CAPACITY = 16;
 /** Rehash when live plus deleted slots pass this share of the table. */
 const MAX_FILL = 0.7;
 /** Old slots moved per insert while a resize drains (Redis moves a bucket per operation). */
-const MIGRATE_PER_INSERT = 128;
+const REHASH_PER_INSERT = 128;
 /** Tables up to this many slots are resized at once: that takes well under a millisecond. */
 const SYNC_RESIZE_SLOTS = 1 << 16;
 
@@ -103,8 +103,8 @@ export class Db {
   private oldMask = 0;
   /** Entries still in the old table. */
   private oldLive = 0;
-  /** Next old slot to move. */
-  private migrateAt = 0;
+  /** Next old slot to move (dict.c `rehashidx`). */
+  private rehashIdx = 0;
   /** Where the active expiry sweep resumes. */
   private sweepCursor = 0;
 
@@ -202,15 +202,16 @@ export class Db {
   }
 
   /**
-   * Moves up to `n` old slots into the new table.
+   * One step of an incremental resize: moves up to `n` old slots into the
+   * new table (dict.c `dictRehash`).
    *
    * @returns whether a resize is still draining
    */
-  migrate(n: number): boolean {
+  rehash(n: number): boolean {
     const old = this.old;
     if (old === null) return false;
-    const end = Math.min(this.oldCap, this.migrateAt + n);
-    for (let j = this.migrateAt; j < end; j++) {
+    const end = Math.min(this.oldCap, this.rehashIdx + n);
+    for (let j = this.rehashIdx; j < end; j++) {
       const w = old[j * 2]!;
       if (w > TOMBSTONE) {
         this.placeRaw(w, old[j * 2 + 1]!, this.oldMeta![j]!);
@@ -218,14 +219,14 @@ export class Db {
         this.oldLive--;
       }
     }
-    this.migrateAt = end;
+    this.rehashIdx = end;
     if (end >= this.oldCap || this.oldLive === 0) this.dropOld();
     return this.old !== null;
   }
 
   /** Finishes a resize at once (before whole-table walks: KEYS, FLUSHDB, saving the index). */
   private completeResize(): void {
-    while (this.migrate(1 << 16));
+    while (this.rehash(1 << 16));
   }
 
   private dropOld(): void {
@@ -234,7 +235,7 @@ export class Db {
     this.oldCap = 0;
     this.oldMask = 0;
     this.oldLive = 0;
-    this.migrateAt = 0;
+    this.rehashIdx = 0;
   }
 
   /**
@@ -320,7 +321,7 @@ export class Db {
   sampleInto(count: number, volatileOnly: boolean, refs: number[], words: number[], hashes: number[]): number {
     const want = volatileOnly ? this.volatileCount : this.size;
     if (want === 0) return 0;
-    if (this.old !== null) this.migrate(MIGRATE_PER_INSERT * 8);
+    if (this.old !== null) this.rehash(REHASH_PER_INSERT * 8);
     let n = 0;
     if (this.old !== null) n = this.sampleRun(this.old, this.oldMeta!, this.oldCap, Math.max(1, Math.round((this.oldLive / this.size) * want)), count, n, volatileOnly, refs, words, hashes);
     n = this.sampleRun(this.slots, this.meta, this.cap, want, count, n, volatileOnly, refs, words, hashes);
@@ -562,7 +563,7 @@ export class Db {
   /** @returns the new key's slot */
   private insert(key: Uint8Array, ref: number, expireAt: number): number {
     if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.resize(this.size + 1);
-    else if (this.old !== null) this.migrate(MIGRATE_PER_INSERT);
+    else if (this.old !== null) this.rehash(REHASH_PER_INSERT);
     return this.place(this.hashOf(key), ref, expireAt > 0);
   }
 
@@ -804,9 +805,9 @@ export class Db {
     this.oldCap = currentCap;
     this.oldMask = currentCap - 1;
     this.oldLive = this.size;
-    this.migrateAt = 0;
+    this.rehashIdx = 0;
     if (currentCap <= this.ks.syncResizeSlots) this.completeResize();
-    else this.migrate(MIGRATE_PER_INSERT);
+    else this.rehash(REHASH_PER_INSERT);
   }
 
   /** Shrinks a mostly empty index (Redis: `tryResizeHashTables`); called from the server's cron, never mid-command. */
@@ -890,7 +891,7 @@ export class Db {
   randomSlot(): number {
     if (this.size === 0) return -1;
     // Random eviction calls this once per key: drain a resize as sampling does, not one slot at a time.
-    if (this.old !== null) this.migrate(MIGRATE_PER_INSERT * 8);
+    if (this.old !== null) this.rehash(REHASH_PER_INSERT * 8);
     // Math.random, not crypto's randomInt: eviction calls this once per key, and crypto costs about a microsecond.
     if (this.old !== null && Math.floor(Math.random() * this.size) < this.oldLive) {
       for (let tries = 0; tries < 64; tries++) {
@@ -1237,13 +1238,14 @@ export class Keyspace {
 
   /**
    * Moves index entries of resizes in progress, until `budgetMs` has passed
-   * (server cron: finishes a resize of millions of keys within seconds
-   * without stalling any turn).
+   * (server cron, as Redis's `databasesCron` calls dict.c
+   * `dictRehashMilliseconds`: finishes a resize of millions of keys within
+   * seconds without stalling any turn).
    */
-  migrate(budgetMs: number): void {
+  rehashMilliseconds(budgetMs: number): void {
     const deadline = performance.now() + budgetMs;
     for (const db of this.dbs) {
-      while (db.migrate(4096)) if (performance.now() >= deadline) return;
+      while (db.rehash(4096)) if (performance.now() >= deadline) return;
     }
   }
 

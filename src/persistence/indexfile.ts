@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { readU64, writeU64 } from './format.js';
 import { fsyncDir } from './wal.js';
-import type { IndexImage } from '../store/keyspace.js';
+import type { SavedIndex } from '../store/keyspace.js';
 
 /** First 8 bytes of an index file. */
 export const INDEX_MAGIC = Buffer.from('FLASHIDX', 'latin1');
@@ -32,8 +32,8 @@ export function indexFileName(seq: number): string {
 export interface IndexFile {
   /** The hash seed the index was built with. */
   seed: number;
-  /** One image per database. */
-  dbs: IndexImage[];
+  /** One saved index table per database. */
+  dbs: SavedIndex[];
 }
 
 /** Writes `dir/INDEX-<seq>` durably (temporary file, fdatasync, rename, directory fsync). */
@@ -107,7 +107,7 @@ export function readIndexFile(dir: string, seq: number, databases: number): Inde
     if (header.readUInt16LE(8) !== INDEX_VERSION) return `version ${header.readUInt16LE(8)} is not supported`;
     if (readU64(header, 16) !== seq) return 'written for another snapshot';
     if (header.readUInt16LE(10) !== databases) return `written for ${header.readUInt16LE(10)} databases, not ${databases}`;
-    const dbs: IndexImage[] = [];
+    const dbs: SavedIndex[] = [];
     let off = HEADER;
     const h = Buffer.alloc(DB_HEADER);
     for (let i = 0; i < databases; i++) {

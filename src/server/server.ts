@@ -831,7 +831,8 @@ export class Server {
           const m = await this.snapshots.take('shutdown');
           // Nothing runs any more: save the index with the snapshot so the next start need not rebuild it.
           if (m.coveredLsn === this.wal.lastLsn && !this.keyspace.arena.dirty.includes(1)) {
-            await writeIndexFile(join(this.dir, 'snapshot'), m.seq, { seed: this.keyspace.seed, dbs: this.keyspace.dbs.map((db) => db.image()) });
+            const dbs = this.keyspace.dbs.map((db) => db.indexForSave());
+            await writeIndexFile(join(this.dir, 'snapshot'), m.seq, { seed: this.keyspace.seed, dbs });
           }
         } catch (err) {
           // A failed snapshot is logged by the snapshotter; the WAL still holds everything.

@@ -56,8 +56,11 @@ export interface KeyspaceHooks {
   onExpired(db: number, key: Buffer): void;
 }
 
-/** A database's index as saved beside a snapshot (persistence/indexfile.ts). */
-export interface IndexImage {
+/**
+ * A database's index table as saved beside a snapshot at a clean shutdown
+ * (src/persistence/indexfile.ts; docs/FORMAT.md, "Index file").
+ */
+export interface SavedIndex {
   capacity: number;
   size: number;
   volatileCount: number;
@@ -606,21 +609,21 @@ export class Db {
   }
 
   /** The index as it stands, for saving beside a snapshot (no copy: save it before the next change). */
-  image(): IndexImage {
+  indexForSave(): SavedIndex {
     this.completeResize();
     return { capacity: this.cap, size: this.size, volatileCount: this.volatileCount, tombstones: this.tombstones, slots: this.slots };
   }
 
   /** Takes over an index saved beside the snapshot being installed. */
-  adopt(img: IndexImage): void {
+  adopt(saved: SavedIndex): void {
     this.dropOld();
-    this.cap = img.capacity;
-    this.mask = img.capacity - 1;
-    this.slots = img.slots;
-    this.meta = new Uint32Array(img.capacity).fill(this.ks.newAccessWord());
-    this.size = img.size;
-    this.volatileCount = img.volatileCount;
-    this.tombstones = img.tombstones;
+    this.cap = saved.capacity;
+    this.mask = saved.capacity - 1;
+    this.slots = saved.slots;
+    this.meta = new Uint32Array(saved.capacity).fill(this.ks.newAccessWord());
+    this.size = saved.size;
+    this.volatileCount = saved.volatileCount;
+    this.tombstones = saved.tombstones;
     this.sweepCursor = 0;
   }
 
@@ -1071,7 +1074,11 @@ export class Keyspace {
    * @returns whether the saved index was adopted (false: rebuilt from the pages)
    * @throws Error when an entry names a database beyond `databases`
    */
-  install(pages: readonly { id: number; buf: Buffer; used: number; mapped?: boolean }[], head: number, index?: { seed: number; dbs: IndexImage[] }): boolean {
+  install(
+    pages: readonly { id: number; buf: Buffer; used: number; mapped?: boolean }[],
+    head: number,
+    index?: { seed: number; dbs: SavedIndex[] },
+  ): boolean {
     const arena = this.arena;
     const ndb = this.dbs.length;
     const counts = new Array<number>(ndb).fill(0);
@@ -1099,7 +1106,7 @@ export class Keyspace {
       }
       arena.countLive(p.id, live);
     });
-    if (index !== undefined && index.dbs.every((img, i) => img.size === counts[i])) {
+    if (index !== undefined && index.dbs.every((saved, i) => saved.size === counts[i])) {
       this.seed = index.seed;
       this.dbs.forEach((db, i) => db.adopt(index.dbs[i]!));
       arena.finishInstall(head);

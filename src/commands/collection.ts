@@ -6,7 +6,7 @@
  */
 import { EntryType } from '../store/arena.js';
 import type { Collection } from '../store/collections.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { Client } from '../server/client.js';
 import { ERR } from './util.js';
 

@@ -10,7 +10,7 @@
  * Reference: https://redis.io/docs/latest/commands/?group=string
  */
 import { EntryType } from '../store/arena.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { Client } from '../server/client.js';
 import { cmd, type CommandSpec } from './table.js';
 import { ERR, intBytes, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';

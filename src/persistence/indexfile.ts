@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { readU64, writeU64 } from './format.js';
 import { fsyncDir } from './wal.js';
-import type { SavedIndex } from '../store/keyspace.js';
+import type { SavedIndex } from '../store/index-table.js';
 
 /** First 8 bytes of an index file. */
 export const INDEX_MAGIC = Buffer.from('FLASHIDX', 'latin1');

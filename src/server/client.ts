@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ReplyBuffer } from '../protocol/encoder.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { CommandSpec } from '../commands/table.js';
 import type { Server } from './server.js';
 

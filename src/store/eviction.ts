@@ -25,7 +25,8 @@
  */
 import { AccessMode, idleMs, lfuDecayed } from './access.js';
 import { Arena, Entry } from './arena.js';
-import type { Db, Keyspace } from './keyspace.js';
+import type { Db } from './db.js';
+import type { Keyspace } from './keyspace.js';
 
 /** `maxmemory-policy` values: Redis's eight, in its order, then the two FIFO ones. */
 export const EVICTION_POLICIES = [

@@ -21,7 +21,8 @@ import {
   FLAG_EXPIRE,
   PAGE_SIZE,
 } from './arena.js';
-import type { Collection, CollectionRegistry } from './collections.js';
+import type { Collection } from './collection.js';
+import type { CollectionRegistry } from './collection-registry.js';
 import { type IndexHost, IndexTable, SlotWord } from './index-table.js';
 
 /**

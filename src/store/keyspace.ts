@@ -13,7 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { AccessMode, lfuNew, lruClock } from './access.js';
 import { Arena, Entry } from './arena.js';
-import { CollectionRegistry } from './collections.js';
+import { CollectionRegistry } from './collection-registry.js';
 import { Db, type DbHost, type KeyspaceHooks } from './db.js';
 import { installSnapshot, type LoadTarget, type SavedIndexes, type SnapshotPage } from './load.js';
 

@@ -5,7 +5,8 @@
  * collections from their images (docs/ARCHITECTURE.md, "Recovery").
  */
 import { Arena, Entry, ENTRY_BASE, EntryType, FLAG_CAP, FLAG_DEAD, FLAG_EXPIRE } from './arena.js';
-import { type CollectionRegistry, decodeCollection } from './collections.js';
+import type { CollectionRegistry } from './collection-registry.js';
+import { decodeCollection } from './collections.js';
 import { COLLECTION_HEADER, type Db } from './db.js';
 import { murmur3 } from './hash.js';
 import type { SavedIndex } from './index-table.js';

@@ -8,7 +8,7 @@ import { encodeImage, readImage } from './collection-image.js';
 
 /**
  * Heap bytes a field-value pair costs beyond its string bytes (string
- * headers, the Map entry, array slots), measured as the growth of `heapUsed`;
+ * headers, the Map entry, array cells), measured as the growth of `heapUsed`;
  * counted in `used_memory` and by maxmemory (docs/ARCHITECTURE.md, "Collections").
  */
 const HASH_ELEMENT_OVERHEAD = 90;

@@ -8,7 +8,7 @@ import { encodeImage, readImage } from './collection-image.js';
 
 /**
  * Heap bytes an element costs beyond its string bytes (string header, a
- * ring slot), measured as the growth of `heapUsed`; counted in
+ * ring-buffer cell), measured as the growth of `heapUsed`; counted in
  * `used_memory` and by maxmemory (docs/ARCHITECTURE.md, "Collections").
  */
 const LIST_ELEMENT_OVERHEAD = 50;

@@ -11,7 +11,7 @@ export const INTSET_MAX_ENTRIES = 512;
 
 /**
  * Heap bytes a member costs beyond its string bytes (string header, the Map
- * entry, an array slot), measured as the growth of `heapUsed`; counted in
+ * entry, an array cell), measured as the growth of `heapUsed`; counted in
  * `used_memory` and by maxmemory (docs/ARCHITECTURE.md, "Collections").
  */
 const SET_ELEMENT_OVERHEAD = 80;

@@ -9,7 +9,7 @@ import { SkipList, type ZNode } from './skiplist.js';
 
 /**
  * Heap bytes a member costs beyond its string bytes (string header, the Map
- * entry, the skip-list node and its per-level arrays, an array slot),
+ * entry, the skip-list node and its per-level arrays, an array cell),
  * measured as the growth of `heapUsed`; counted in `used_memory` and by
  * maxmemory (docs/ARCHITECTURE.md, "Collections").
  */
@@ -30,7 +30,7 @@ export class ZSetValue extends Collection {
   readonly type = EntryType.ZSet;
   /** Member → its node in {@link list}. */
   private readonly nodes = new Map<string, ZNode>();
-  /** Every node once, in no order; `node.slot` is its index. Removal swaps the last node into the hole. */
+  /** Every node once, in no order; `node.denseIndex` is its index. Removal swaps the last node into the hole. */
   readonly dense: ZNode[] = [];
   /** The members ordered by (score, member), with spans for ranks. */
   readonly list = new SkipList();
@@ -80,8 +80,8 @@ export class ZSetValue extends Collection {
       if (node.score !== score) {
         const n = this.list.updateScore(node.score, member, !this.big && score === 0 ? 0 : score);
         if (n !== node) {
-          n.slot = node.slot;
-          this.dense[n.slot] = n;
+          n.denseIndex = node.denseIndex;
+          this.dense[n.denseIndex] = n;
           this.nodes.set(member, n);
         }
         this.changed(0);
@@ -91,7 +91,7 @@ export class ZSetValue extends Collection {
     // Redis converts before inserting an element that would not fit a listpack.
     if (this.nodes.size + 1 > LISTPACK_MAX_ENTRIES || member.length > LISTPACK_MAX_VALUE) this.big = true;
     const n = this.list.insert(!this.big && score === 0 ? 0 : score, member);
-    n.slot = this.dense.length;
+    n.denseIndex = this.dense.length;
     this.dense.push(n);
     this.nodes.set(member, n);
     this.changed(ZSET_ELEMENT_OVERHEAD + member.length);
@@ -103,20 +103,20 @@ export class ZSetValue extends Collection {
     const n = this.nodes.get(member);
     if (n === undefined) return false;
     this.list.delete(n.score, member);
-    this.unslot(n);
+    this.removeFromDense(n);
     this.nodes.delete(member);
     this.changed(-(ZSET_ELEMENT_OVERHEAD + member.length));
     return true;
   }
 
   /** Takes `n` out of {@link dense}, moving the last node into its place. */
-  private unslot(n: ZNode): void {
+  private removeFromDense(n: ZNode): void {
     const last = this.dense.pop()!;
     if (last !== n) {
-      last.slot = n.slot;
-      this.dense[n.slot] = last;
+      last.denseIndex = n.denseIndex;
+      this.dense[n.denseIndex] = last;
     }
-    n.slot = -1;
+    n.denseIndex = -1;
   }
 
   /**
@@ -127,7 +127,7 @@ export class ZSetValue extends Collection {
   readonly forget = (member: string): void => {
     const n = this.nodes.get(member);
     if (n === undefined) return;
-    this.unslot(n);
+    this.removeFromDense(n);
     this.nodes.delete(member);
     this.changed(-(ZSET_ELEMENT_OVERHEAD + member.length));
   };
@@ -160,7 +160,7 @@ export class ZSetValue extends Collection {
     let bytes = 0;
     for (let k = 0; k < count; k++) {
       const node = nodes[k]!;
-      node.slot = k;
+      node.denseIndex = k;
       z.dense.push(node);
       z.nodes.set(node.member, node);
       bytes += ZSET_ELEMENT_OVERHEAD + node.member.length;

@@ -15,8 +15,11 @@
 
 /** What a key's access word means (see the module comment); `maxmemory-policy` decides it. */
 export const enum AccessMode {
+  /** Last access, LRU clock ticks (the `*-lru`, `*-random`, `volatile-ttl` and `noeviction` policies). */
   Lru = 0,
+  /** LFU decrement minutes and counter (`*-lfu`). */
   Lfu = 1,
+  /** Insertion time, LRU clock ticks (`*-fifo`). */
   Fifo = 2,
 }
 

@@ -23,8 +23,11 @@ import { murmur3 } from './hash.js';
  * Word 1 is the arena reference.
  */
 export const enum SlotWord {
+  /** Never used since the table was made: a probe stops here. */
   Empty = 0,
+  /** Deleted: a probe passes through, an insert may reuse it. */
   Tombstone = 1,
+  /** In a live slot's word: the entry has an expiry. */
   VolatileBit = 1,
 }
 
@@ -56,9 +59,13 @@ export interface IndexHost {
  * (src/persistence/indexfile.ts; docs/FORMAT.md, "Index file").
  */
 export interface SavedIndex {
+  /** Slots, a power of two. */
   capacity: number;
+  /** Live keys. */
   size: number;
+  /** Live keys with an expiry. */
   volatileCount: number;
+  /** Deleted slots. */
   tombstones: number;
   /** `capacity` slots of two words (see {@link SlotWord}). */
   slots: Uint32Array<ArrayBuffer>;

@@ -25,14 +25,19 @@ export interface SnapshotPage {
 
 /** The index saved beside a snapshot (src/persistence/indexfile.ts): its hash seed and one table per database. */
 export interface SavedIndexes {
+  /** The hash seed the tables were built with. */
   seed: number;
+  /** One table per database, by index. */
   dbs: SavedIndex[];
 }
 
 /** What loading fills (Keyspace implements it; declared here so that loading does not import the keyspace). */
 export interface LoadTarget {
+  /** Where the pages go. */
   readonly arena: Arena;
+  /** The databases, by index, to index the entries in. */
   readonly dbs: readonly Db[];
+  /** Where the collections go, under their handles. */
   readonly collections: CollectionRegistry;
   /** Hash seed; loading adopts a saved index's. */
   seed: number;

@@ -7,7 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/store/keyspace.js';
-import { AccessMode, idleMs, LFU_INIT_VAL, lfuDecayed, lfuLogIncr, lfuMinutes, lfuNew, lfuTouch, lruClock } from '../../src/store/access.js';
+import {
+  AccessMode,
+  idleMs,
+  LFU_INIT_VAL,
+  lfuDecayed,
+  lfuLogIncr,
+  lfuMinutes,
+  lfuNew,
+  lfuTouch,
+  lruClock,
+} from '../../src/store/access.js';
 import { evictionTimeLimitUs, EvictResult, Evictor } from '../../src/store/eviction.js';
 import { testSeed } from '../helpers/random.js';
 

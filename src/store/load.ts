@@ -51,7 +51,7 @@ export interface LoadTarget {
  * @param head the page appends went to when the snapshot was taken, or -1
  * @param index the index saved with this snapshot at a clean shutdown, which spares rebuilding it
  * @returns whether the saved index was adopted (false: rebuilt from the pages)
- * @throws Error when an entry names a database beyond `databases`
+ * @throws Error when an entry names a database beyond `databases`, or a collection's image is missing or malformed
  */
 export function installSnapshot(
   ks: LoadTarget,

@@ -13,7 +13,7 @@
 import { EntryType } from '../store/arena.js';
 import type { Collection, HashValue, SetValue } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { CommandContext } from './context.js';
 import { ERR, INT64_MAX, isWord, longOrReply, rangeInt64OrReply } from './util.js';
 

@@ -14,7 +14,8 @@
 import type { ReplyBuffer } from '../protocol/encoder.js';
 import type { Config } from '../config/config.js';
 import type { EffectArg } from '../persistence/wal/codec.js';
-import type { Db, Keyspace } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
+import type { Keyspace } from '../store/keyspace.js';
 
 /** Command flags as Redis names them (COMMAND INFO shows them). */
 export type CommandFlag =

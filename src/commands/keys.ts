@@ -8,7 +8,7 @@
  * Reference: https://redis.io/docs/latest/commands/?group=generic
  */
 import { EntryType } from '../store/arena.js';
-import { AccessMode, idleMs, lfuDecayed } from '../store/eviction.js';
+import { AccessMode, idleMs, lfuDecayed } from '../store/access.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { CommandContext, CommandSpec, OtherDbKey } from './context.js';
 import { command, container, keyAt } from './table.js';

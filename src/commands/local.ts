@@ -6,7 +6,7 @@
  * caller to read or discard.
  */
 import { ReplyBuffer } from '../protocol/encoder.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { CommandContext, ServerServices, Session } from './context.js';
 
 /** The session of a context without a connection: always authenticated, nowhere to close. */

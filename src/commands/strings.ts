@@ -10,7 +10,7 @@
  * Reference: https://redis.io/docs/latest/commands/?group=string
  */
 import { EntryType } from '../store/arena.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { CommandContext, CommandSpec, KeySpecFlag } from './context.js';
 import { command, keyAt } from './table.js';
 import { ERR, intBytes, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';

@@ -14,7 +14,7 @@ import type { OutputBufferLimit } from '../config/settings.js';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ReplyBuffer } from '../protocol/encoder.js';
-import type { Db } from '../store/keyspace.js';
+import type { Db } from '../store/db.js';
 import type { Logger } from './logger.js';
 
 /** What a connection needs from the server that accepted it. */

@@ -406,7 +406,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     if (this.stopping) return;
     const expired = this.keyspace.activeExpire(5);
     this.keyspace.compact(2 * 1024 * 1024);
-    this.keyspace.migrate(2);
+    this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
     if (expired > 0) this.wal.flush();
     this.notePeak(this.keyspace.dataBytes);
@@ -509,7 +509,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     try {
       const m = await this.snapshots.take('shutdown');
       if (m.coveredLsn === this.wal.lastLsn && !this.keyspace.arena.dirty.includes(1)) {
-        const dbs = this.keyspace.dbs.map((db) => db.image());
+        const dbs = this.keyspace.dbs.map((db) => db.indexForSave());
         await writeIndexFile(join(this.dir, 'snapshot'), m.seq, { seed: this.keyspace.seed, dbs });
       }
     } catch (err) {

@@ -13,7 +13,7 @@
  *
  * Every write to existing bytes of a page goes through {@link Arena.writable}
  * (or a page free), which is where a snapshot in progress gets to keep the
- * page's frozen image first (copy-on-write, docs/ARCHITECTURE.md "Snapshots").
+ * page's frozen contents first (copy-on-write, docs/ARCHITECTURE.md "Snapshots").
  * Appends past a page's frozen length need no copy.
  */
 
@@ -191,7 +191,7 @@ export class Arena {
   /**
    * The page holding the entry at `ref`, ready for that entry to be changed
    * in place: the page is marked dirty, and a snapshot in progress keeps its
-   * frozen image first. Fetch the page through this before every in-place
+   * frozen contents first. Fetch the page through this before every in-place
    * write, never before.
    */
   writable(ref: number): Buffer {
@@ -204,8 +204,8 @@ export class Arena {
 
   /**
    * Gives a page loaded as a view of the snapshot file a private copy, before
-   * its first write: the view must never diverge from its slot, which stays
-   * referenced by every manifest while the page is clean.
+   * its first write: the view must never diverge from the part of the file
+   * it maps, which every manifest keeps referencing while the page is clean.
    */
   private detach(id: number): void {
     const view = this.pages[id]!;

@@ -19,17 +19,14 @@
  * LRU, LFU, FIFO and TTL are approximated as in Redis: each round samples
  * `maxmemory-samples` keys per database into a pool of the 16 best
  * candidates seen so far, and removes the best that still exists. The
- * per-key data they rank by is one 32-bit *access word* per index slot,
- * kept beside the index and never in the arena pages, so a read dirties no
- * page and adds nothing to a snapshot (docs/ARCHITECTURE.md, "Eviction").
- * The word holds, by policy family, like Redis's `robj.lru`:
- * - LRU (and random, TTL, noeviction): the last access, in
- *   {@link LRU_CLOCK_RESOLUTION_MS} units, modulo 2^32;
- * - LFU: the last decrement time in minutes (16 bits) and the counter (8 bits);
- * - FIFO: the insertion time, in the LRU clock's units.
+ * per-key data they rank by is one 32-bit *access word* per index slot
+ * (src/store/access.ts), kept beside the index and never in the arena pages
+ * (docs/ARCHITECTURE.md, "Eviction").
  */
+import { AccessMode, idleMs, lfuDecayed } from './access.js';
 import { Arena, Entry } from './arena.js';
-import type { Db, Keyspace } from './keyspace.js';
+import type { Db } from './db.js';
+import type { Keyspace } from './keyspace.js';
 
 /** `maxmemory-policy` values: Redis's eight, in its order, then the two FIFO ones. */
 export const EVICTION_POLICIES = [
@@ -47,13 +44,6 @@ export const EVICTION_POLICIES = [
 
 /** A `maxmemory-policy` value. */
 export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
-
-/** What a key's access word means (see the module comment). */
-export const enum AccessMode {
-  Lru = 0,
-  Lfu = 1,
-  Fifo = 2,
-}
 
 /** How a policy ranks candidates. */
 const enum Rank {
@@ -79,74 +69,6 @@ function rankOf(policy: EvictionPolicy): Rank {
   if (policy.endsWith('-fifo')) return Rank.Fifo;
   if (policy.endsWith('-ttl')) return Rank.Ttl;
   return Rank.Random;
-}
-
-/**
- * Milliseconds per tick of the LRU clock. Redis ticks once a second; 4 ms
- * tells apart accesses in the same second (a busy cache sees thousands),
- * and a 32-bit clock still wraps only after 198 days, as Redis's 24-bit one
- * does after 194.
- */
-export const LRU_CLOCK_RESOLUTION_MS = 4;
-
-/** The LRU clock at Unix time `ms`. */
-export function lruClock(ms: number): number {
-  return Math.floor(ms / LRU_CLOCK_RESOLUTION_MS) >>> 0;
-}
-
-/** Milliseconds since the access word `word` (LRU or FIFO) was stamped, at clock `now` (evict.c `estimateObjectIdleTime`). */
-export function idleMs(now: number, word: number): number {
-  return ((now - word) >>> 0) * LRU_CLOCK_RESOLUTION_MS;
-}
-
-/** A new key's LFU counter, so that it is not evicted before it has had a chance (server.h `LFU_INIT_VAL`). */
-export const LFU_INIT_VAL = 5;
-
-/** Redis's LFU clock: Unix minutes modulo 2^16 (evict.c `LFUGetTimeInMinutes`). */
-export function lfuMinutes(ms: number): number {
-  return Math.floor(ms / 60000) & 0xffff;
-}
-
-/** The access word of a key created at Unix time `ms` under LFU. */
-export function lfuNew(ms: number): number {
-  return (lfuMinutes(ms) << 8) | LFU_INIT_VAL;
-}
-
-/**
- * The counter of LFU word `word` after decay: one less per `decayMinutes`
- * elapsed since its last decrement (evict.c `LFUDecrAndReturn`). OBJECT FREQ
- * reports this.
- *
- * @param decayMinutes `lfu-decay-time`; 0 never decays
- */
-export function lfuDecayed(word: number, ms: number, decayMinutes: number): number {
-  const ldt = (word >>> 8) & 0xffff;
-  const counter = word & 0xff;
-  if (decayMinutes === 0) return counter;
-  const now = lfuMinutes(ms);
-  const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-  const periods = Math.floor(elapsed / decayMinutes);
-  return periods > counter ? 0 : counter - periods;
-}
-
-/**
- * Increments an LFU counter logarithmically: with probability
- * 1 / ((counter - LFU_INIT_VAL) * factor + 1), saturating at 255
- * (evict.c `LFULogIncr`).
- *
- * @param factor `lfu-log-factor`
- * @param random a uniform number in [0, 1)
- */
-export function lfuLogIncr(counter: number, factor: number, random: number): number {
-  if (counter === 255) return 255;
-  const base = Math.max(0, counter - LFU_INIT_VAL);
-  return random < 1 / (base * factor + 1) ? counter + 1 : counter;
-}
-
-/** An LFU word after one access at Unix time `ms` (evict.c `updateLFU`). */
-export function lfuTouch(word: number, ms: number, factor: number, decayMinutes: number): number {
-  const counter = lfuLogIncr(lfuDecayed(word, ms, decayMinutes), factor, Math.random());
-  return (lfuMinutes(ms) << 8) | counter;
 }
 
 /**

@@ -27,7 +27,7 @@ export class ZNode {
    * Where the owning sorted set keeps this node in its dense array
    * (`ZSetValue.dense`, for ZSCAN cursors and random picks); -1 when none.
    */
-  slot = -1;
+  denseIndex = -1;
 
   constructor(
     /** Member bytes as a latin1 string. */
@@ -204,7 +204,7 @@ export class SkipList {
   /**
    * Fills an empty list from members already in (score, member) order, in
    * O(n): each node is linked after the last node of each of its levels,
-   * with no search (loading a snapshot image, which is stored in order).
+   * with no search (loading a collection image, which is stored in order).
    *
    * @returns the nodes, in order
    * @throws Error when the list is not empty

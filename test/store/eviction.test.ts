@@ -7,7 +7,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../src/store/keyspace.js';
-import { AccessMode, evictionTimeLimitUs, EvictResult, Evictor, idleMs, LFU_INIT_VAL, lfuDecayed, lfuLogIncr, lfuMinutes, lfuNew, lfuTouch, lruClock } from '../../src/store/eviction.js';
+import {
+  AccessMode,
+  idleMs,
+  LFU_INIT_VAL,
+  lfuDecayed,
+  lfuLogIncr,
+  lfuMinutes,
+  lfuNew,
+  lfuTouch,
+  lruClock,
+} from '../../src/store/access.js';
+import { evictionTimeLimitUs, EvictResult, Evictor } from '../../src/store/eviction.js';
 import { testSeed } from '../helpers/random.js';
 
 test('LFULogIncr: certain below LFU_INIT_VAL + 1, then 1/((c-5)*factor+1), saturating at 255', () => {

@@ -125,7 +125,7 @@ test('the index grows and shrinks through many resizes without losing a key', ()
   for (let i = 0; i < N; i += 2) assert.equal(db.delete(Buffer.from(`k${i}`)), true);
   for (let i = 0; i < N - 100; i++) if (i % 2 === 1) db.delete(Buffer.from(`k${i}`));
   db.maybeShrink();
-  ks.migrate(Number.POSITIVE_INFINITY);
+  ks.rehashMilliseconds(Number.POSITIVE_INFINITY);
   assert.equal(db.size, 50);
   assert.ok(db.indexBytes < 1024 * 9, `index shrank to ${db.indexBytes} bytes`);
   for (let i = N - 100; i < N; i++) {

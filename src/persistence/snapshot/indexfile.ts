@@ -24,7 +24,7 @@ import {
   writeU64,
 } from '../format.js';
 import { writeFileDurably } from '../fsutil.js';
-import type { IndexImage } from '../../store/keyspace.js';
+import type { SavedIndex } from '../../store/index-table.js';
 
 /** File name of the index file that goes with manifest `seq`. */
 export function indexFileName(seq: number): string {
@@ -35,8 +35,8 @@ export function indexFileName(seq: number): string {
 export interface IndexFile {
   /** The hash seed the index was built with. */
   seed: number;
-  /** One image per database. */
-  dbs: IndexImage[];
+  /** One saved index table per database. */
+  dbs: SavedIndex[];
 }
 
 /**
@@ -111,7 +111,7 @@ export function readIndexFile(dir: string, seq: number, databases: number): Inde
     if (readU64(header, IDX.seq) !== seq) return 'written for another snapshot';
     const count = header.readUInt16LE(IDX.databases);
     if (count !== databases) return `written for ${count} databases, not ${databases}`;
-    const dbs: IndexImage[] = [];
+    const dbs: SavedIndex[] = [];
     let off = INDEX_HEADER_SIZE;
     const h = Buffer.alloc(INDEX_DB_HEADER_SIZE);
     for (let i = 0; i < databases; i++) {

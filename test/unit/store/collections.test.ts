@@ -294,7 +294,7 @@ test('sorted sets decode to the same (member, score) order, -0 and infinities in
         });
         assert.equal(copy.dense.length, want.length);
         if (!copy.compact) outgrown++;
-        copy.dense.forEach((n, i) => assert.equal(n.slot, i, 'dense slots are indexes'));
+        copy.dense.forEach((n, i) => assert.equal(n.denseIndex, i, 'dense indexes are positions'));
         // The decoded set takes changes like the original.
         for (const [m, s] of [['added', -Infinity] as const, [want[0]?.[0] ?? 'x', 2.5] as const]) {
           z.set(m, s);

@@ -1,0 +1,228 @@
+/**
+ * The list type (LPUSH, RPOP, LINDEX, LINSERT, LREM, LTRIM...): a ring
+ * buffer of elements.
+ */
+import { EntryType } from './arena.js';
+import { Collection } from './collection.js';
+import { encodeImage, readImage } from './collection-image.js';
+
+/**
+ * Heap bytes an element costs beyond its string bytes (string header, a
+ * ring-buffer cell), measured as the growth of `heapUsed`; counted in
+ * `used_memory` and by maxmemory (docs/ARCHITECTURE.md, "Collections").
+ */
+const LIST_ELEMENT_OVERHEAD = 50;
+
+/**
+ * A list: a ring buffer that doubles when full, so pushes and pops at both
+ * ends are O(1) and LINDEX is O(1) (Redis: O(n)); inserting or removing in
+ * the middle moves the shorter side, O(n) as in Redis.
+ */
+export class ListValue extends Collection {
+  readonly type = EntryType.List;
+  private buf: (string | undefined)[] = new Array<string | undefined>(8);
+  private head = 0;
+  private len = 0;
+
+  get size(): number {
+    return this.len;
+  }
+
+  get encoding(): string {
+    return 'quicklist';
+  }
+
+  /** Element at `i` (0-based from the head; the caller range-checks). */
+  at(i: number): string {
+    return this.buf[(this.head + i) & (this.buf.length - 1)]!;
+  }
+
+  /** Replaces element `i` (LSET). */
+  setAt(i: number, v: string): void {
+    const j = (this.head + i) & (this.buf.length - 1);
+    const old = this.buf[j]!;
+    this.buf[j] = v;
+    this.changed(v.length - old.length);
+  }
+
+  private grow(): void {
+    const old = this.buf;
+    const n = old.length;
+    const next = new Array<string | undefined>(n * 2);
+    for (let i = 0; i < this.len; i++) next[i] = old[(this.head + i) & (n - 1)];
+    this.buf = next;
+    this.head = 0;
+  }
+
+  private shrinkIfSparse(): void {
+    const n = this.buf.length;
+    if (n > 64 && this.len < n >>> 2) {
+      const next = new Array<string | undefined>(n >>> 1);
+      for (let i = 0; i < this.len; i++) next[i] = this.buf[(this.head + i) & (n - 1)];
+      this.buf = next;
+      this.head = 0;
+    }
+  }
+
+  /** Adds `v` at the head (LPUSH), O(1) amortized. */
+  pushLeft(v: string): void {
+    if (this.len === this.buf.length) this.grow();
+    this.head = (this.head - 1) & (this.buf.length - 1);
+    this.buf[this.head] = v;
+    this.len++;
+    this.changed(LIST_ELEMENT_OVERHEAD + v.length);
+  }
+
+  /** Adds `v` at the tail (RPUSH), O(1) amortized. */
+  pushRight(v: string): void {
+    if (this.len === this.buf.length) this.grow();
+    this.buf[(this.head + this.len) & (this.buf.length - 1)] = v;
+    this.len++;
+    this.changed(LIST_ELEMENT_OVERHEAD + v.length);
+  }
+
+  /** Removes and returns the head, or undefined when empty. */
+  popLeft(): string | undefined {
+    if (this.len === 0) return undefined;
+    const v = this.buf[this.head]!;
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & (this.buf.length - 1);
+    this.len--;
+    this.changed(-(LIST_ELEMENT_OVERHEAD + v.length));
+    this.shrinkIfSparse();
+    return v;
+  }
+
+  /** Removes and returns the tail, or undefined when empty. */
+  popRight(): string | undefined {
+    if (this.len === 0) return undefined;
+    const j = (this.head + this.len - 1) & (this.buf.length - 1);
+    const v = this.buf[j]!;
+    this.buf[j] = undefined;
+    this.len--;
+    this.changed(-(LIST_ELEMENT_OVERHEAD + v.length));
+    this.shrinkIfSparse();
+    return v;
+  }
+
+  /** Inserts `v` so that it becomes element `i` (0 ≤ i ≤ size). */
+  insertAt(i: number, v: string): void {
+    if (i === 0) return this.pushLeft(v);
+    if (i === this.len) return this.pushRight(v);
+    if (this.len === this.buf.length) this.grow();
+    const mask = this.buf.length - 1;
+    if (i < this.len >>> 1) {
+      // Move the first i elements one step left.
+      this.head = (this.head - 1) & mask;
+      for (let k = 0; k < i; k++) this.buf[(this.head + k) & mask] = this.buf[(this.head + k + 1) & mask];
+    } else {
+      for (let k = this.len; k > i; k--) this.buf[(this.head + k) & mask] = this.buf[(this.head + k - 1) & mask];
+    }
+    this.buf[(this.head + i) & mask] = v;
+    this.len++;
+    this.changed(LIST_ELEMENT_OVERHEAD + v.length);
+  }
+
+  /** Removes element `i` (0 ≤ i < size). */
+  removeAt(i: number): void {
+    const mask = this.buf.length - 1;
+    const v = this.buf[(this.head + i) & mask]!;
+    if (i < this.len >>> 1) {
+      for (let k = i; k > 0; k--) this.buf[(this.head + k) & mask] = this.buf[(this.head + k - 1) & mask];
+      this.buf[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+    } else {
+      for (let k = i; k < this.len - 1; k++) this.buf[(this.head + k) & mask] = this.buf[(this.head + k + 1) & mask];
+      this.buf[(this.head + this.len - 1) & mask] = undefined;
+    }
+    this.len--;
+    this.changed(-(LIST_ELEMENT_OVERHEAD + v.length));
+  }
+
+  /**
+   * Removes elements equal to `v` (LREM) in one O(n) compaction pass, instead
+   * of one O(n) {@link removeAt} per match.
+   *
+   * @param limit most matches to remove, 0 for all
+   * @param fromTail take the matches nearest the tail first (LREM with a negative count)
+   * @returns how many were removed
+   */
+  removeEqual(v: string, limit: number, fromTail: boolean): number {
+    const mask = this.buf.length - 1;
+    const n = this.len;
+    let removed = 0;
+    if (!fromTail) {
+      let w = 0;
+      for (let r = 0; r < n; r++) {
+        const e = this.buf[(this.head + r) & mask]!;
+        if (e === v && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) this.buf[(this.head + w) & mask] = e;
+        w++;
+      }
+      for (let k = w; k < n; k++) this.buf[(this.head + k) & mask] = undefined;
+    } else {
+      let w = n - 1;
+      for (let r = n - 1; r >= 0; r--) {
+        const e = this.buf[(this.head + r) & mask]!;
+        if (e === v && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) this.buf[(this.head + w) & mask] = e;
+        w--;
+      }
+      for (let k = 0; k < removed; k++) this.buf[(this.head + k) & mask] = undefined;
+      this.head = (this.head + removed) & mask;
+    }
+    if (removed === 0) return 0;
+    this.len -= removed;
+    this.changed(-removed * (LIST_ELEMENT_OVERHEAD + v.length));
+    this.shrinkIfSparse();
+    return removed;
+  }
+
+  /**
+   * Keeps elements `start..end` (inclusive, 0-based, already clamped; an
+   * empty range when start > end), dropping the rest (LTRIM): O(removed).
+   */
+  trim(start: number, end: number): void {
+    if (start > end) {
+      while (this.len > 0) this.popRight();
+      return;
+    }
+    const dropRight = this.len - 1 - end;
+    for (let k = 0; k < dropRight; k++) this.popRight();
+    for (let k = 0; k < start; k++) this.popLeft();
+  }
+
+  encode(): Buffer {
+    return encodeImage(this.len, 0, this.len, (i) => this.at(i), null);
+  }
+
+  clone(): ListValue {
+    const l = new ListValue();
+    for (let i = 0; i < this.len; i++) l.pushRight(this.at(i));
+    return l;
+  }
+
+  /** Rebuilds a list from its image. */
+  static decode(image: Buffer): ListValue {
+    const l = new ListValue();
+    const { count, strings } = readImage(image, 1, false);
+    let cap = 8;
+    while (cap < count) cap *= 2;
+    const buf = new Array<string | undefined>(cap);
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      buf[i] = strings[i]!;
+      bytes += LIST_ELEMENT_OVERHEAD + strings[i]!.length;
+    }
+    l.buf = buf;
+    l.len = count;
+    l.bytes += bytes;
+    return l;
+  }
+}

@@ -298,9 +298,10 @@ export class Client implements CommandContext, Session {
       const pieces = this.outPieces.splice(0, k);
       tags.splice(0, k);
       let bytes = 0;
-      if (pieces.length === 1 && !Array.isArray(pieces[0])) {
-        bytes = pieces[0].length;
-        socket.write(pieces[0]);
+      const only = pieces.length === 1 ? pieces[0]! : null;
+      if (only !== null && !Array.isArray(only)) {
+        bytes = only.length;
+        socket.write(only);
       } else {
         socket.cork();
         for (const p of pieces) {

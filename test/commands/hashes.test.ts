@@ -357,7 +357,7 @@ test('encodings: listpack until 128 fields or a 65-byte string, then hashtable f
 test('COMMAND INFO: arity, flags and key positions as Redis', async () => {
   for (const name of ['hset', 'hsetnx', 'hget', 'hmget', 'hmset', 'hgetall', 'hdel', 'hexists', 'hlen', 'hkeys', 'hvals', 'hstrlen', 'hincrby', 'hincrbyfloat', 'hrandfield', 'hscan']) {
     const [mine, ref] = (await Promise.all([call(a, 'COMMAND', 'INFO', name), call(b, 'COMMAND', 'INFO', name)])) as Value[][][];
-    assert.deepEqual(mine[0]!.slice(0, 7), ref[0]!.slice(0, 7), `COMMAND INFO ${name}`);
+    assert.deepEqual(mine![0]!.slice(0, 7), ref![0]!.slice(0, 7), `COMMAND INFO ${name}`);
   }
 });
 

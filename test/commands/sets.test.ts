@@ -423,7 +423,7 @@ test('COMMAND INFO: arity, flags and key positions as Redis', async () => {
   const names = ['sadd', 'srem', 'smembers', 'sismember', 'smismember', 'scard', 'spop', 'srandmember', 'smove', 'sinter', 'sintercard', 'sunion', 'sdiff', 'sinterstore', 'sunionstore', 'sdiffstore', 'sscan'];
   for (const name of names) {
     const [mine, ref] = (await Promise.all([call(a, 'COMMAND', 'INFO', name), call(b, 'COMMAND', 'INFO', name)])) as Value[][][];
-    assert.deepEqual(mine[0]!.slice(0, 7), ref[0]!.slice(0, 7), `COMMAND INFO ${name}`);
+    assert.deepEqual(mine![0]!.slice(0, 7), ref![0]!.slice(0, 7), `COMMAND INFO ${name}`);
   }
 });
 

@@ -48,13 +48,20 @@ export async function ratioChart(cells: readonly Cell[]): Promise<string> {
     data: { values: [...rows.values()] },
     layer: [
       { mark: 'bar', encoding: { y, x, color: { field: 'mode', type: 'nominal', title: 'persistence' } } },
-      { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { y, x, text: { field: 'ratio', type: 'quantitative', format: '.2f' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 3 },
+        encoding: { y, x, text: { field: 'ratio', type: 'quantitative', format: '.2f' } },
+      },
       {
         transform: [{ filter: 'datum.target != null' }],
         mark: { type: 'tick', color: 'black', thickness: 2 },
         encoding: { y, x: { field: 'target', type: 'quantitative' } },
       },
-      { data: { values: [{}] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { datum: 1 } } },
+      {
+        data: { values: [{}] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+        encoding: { x: { datum: 1 } },
+      },
     ],
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -16,7 +16,18 @@ import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
-import { bulk, command, ensureRedisTools, environment, environmentLine, infoField, removeDir, rss, startTarget, stopTarget } from './lib.js';
+import {
+  bulk,
+  command,
+  ensureRedisTools,
+  environment,
+  environmentLine,
+  infoField,
+  removeDir,
+  rss,
+  startTarget,
+  stopTarget,
+} from './lib.js';
 
 const o = new Command('bench-clients')
   .option('--idle <n>', 'idle connections', '10000')
@@ -52,7 +63,11 @@ function ping(s: Socket): Promise<boolean> {
 
 /** redis-benchmark SET and GET with 50 clients; requests per second by test. */
 function benchmark(port: number): Record<string, number> {
-  const res = spawnSync('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-c', '50', '-n', o.requests!, '-d', '100', '-r', '100000', '--csv'], { encoding: 'utf8' });
+  const res = spawnSync(
+    'redis-benchmark',
+    ['-p', String(port), '-t', 'set,get', '-c', '50', '-n', o.requests!, '-d', '100', '-r', '100000', '--csv'],
+    { encoding: 'utf8' },
+  );
   const out: Record<string, number> = {};
   for (const line of res.stdout.split('\n')) {
     const m = /^"(SET|GET)","([0-9.]+)"/.exec(line);
@@ -63,19 +78,24 @@ function benchmark(port: number): Record<string, number> {
 
 ensureRedisTools();
 const own = ownLimit();
-if (own < idle + 100) throw new Error(`this process may open only ${own} files; raise the hard limit (ulimit -Hn) to run ${idle} connections`);
+if (own < idle + 100)
+  throw new Error(
+    `this process may open only ${own} files; raise the hard limit (ulimit -Hn) to run ${idle} connections`,
+  );
 const t = await startTarget('flashcache', ['--appendfsync', 'everysec', '--maxclients', String(idle + 50 + 100)]);
 try {
   const baseline = benchmark(t.port);
   const started = Date.now();
   const sockets: Socket[] = [];
-  for (let i = 0; i < idle; i += 500) sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, idle - i) }, () => idleClient(t.port)))));
+  for (let i = 0; i < idle; i += 500)
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, idle - i) }, () => idleClient(t.port)))));
   const openSeconds = (Date.now() - started) / 1000;
   const info = await bulk(t.port, 'INFO');
   const rssIdle = rss(t.proc.pid!);
   const busy = benchmark(t.port);
   let alive = 0;
-  for (let i = 0; i < sockets.length; i += 1000) alive += (await Promise.all(sockets.slice(i, i + 1000).map(ping))).filter(Boolean).length;
+  for (let i = 0; i < sockets.length; i += 1000)
+    alive += (await Promise.all(sockets.slice(i, i + 1000).map(ping))).filter(Boolean).length;
   for (const s of sockets) s.destroy();
   const env = environment();
   const text = [

@@ -77,7 +77,10 @@ async function flashSave(t: Target): Promise<{ ms: number; bytes: number }> {
   await command(t.port, 'SAVE');
   const info = await bulk(t.port, 'INFO persistence');
   if (Number(infoField(info, 'snapshots_completed')) <= before) throw new Error('SAVE did not complete a snapshot');
-  return { ms: Number(infoField(info, 'snapshot_last_duration_ms')), bytes: Number(infoField(info, 'snapshot_last_bytes_written')) };
+  return {
+    ms: Number(infoField(info, 'snapshot_last_duration_ms')),
+    bytes: Number(infoField(info, 'snapshot_last_bytes_written')),
+  };
 }
 
 /** Redis: wall time of SAVE, and the RDB size. */
@@ -90,10 +93,20 @@ async function redisSave(t: Target): Promise<{ ms: number; bytes: number }> {
 }
 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-const rows = ['| type | elements | FlashCache full snapshot ms / MiB | after 1 change ms / MiB | Redis SAVE ms / MiB | after 1 change ms | ratio after 1 change (FlashCache/Redis time) |', '|---|---|---|---|---|---|---|'];
+const rows = [
+  '| type | elements | FlashCache full snapshot ms / MiB | after 1 change ms / MiB | Redis SAVE ms / MiB | after 1 change ms | ratio after 1 change (FlashCache/Redis time) |',
+  '|---|---|---|---|---|---|---|',
+];
 for (const type of o['types']!.split(',')) {
   for (const n of o['elements']!.split(',').map(Number)) {
-    const fc = await startTarget('flashcache', ['--appendfsync', 'everysec', '--snapshot-interval', '0', '--snapshot-wal-bytes', '0']);
+    const fc = await startTarget('flashcache', [
+      '--appendfsync',
+      'everysec',
+      '--snapshot-interval',
+      '0',
+      '--snapshot-wal-bytes',
+      '0',
+    ]);
     const rd = await startTarget('redis', ['--save', '', '--appendonly', 'no']);
     try {
       await Promise.all([pipe(fc.port, loader(type, n)), pipe(rd.port, loader(type, n))]);
@@ -103,7 +116,9 @@ for (const type of o['types']!.split(',')) {
       await command(rd.port, CHANGE[type]!);
       const f2 = await flashSave(fc);
       const r2 = await redisSave(rd);
-      rows.push(`| ${type} | ${n} | ${f1.ms.toFixed(0)} / ${mib(f1.bytes)} | ${f2.ms.toFixed(0)} / ${mib(f2.bytes)} | ${r1.ms.toFixed(0)} / ${mib(r1.bytes)} | ${r2.ms.toFixed(0)} | ${(f2.ms / r2.ms).toFixed(2)}x |`);
+      rows.push(
+        `| ${type} | ${n} | ${f1.ms.toFixed(0)} / ${mib(f1.bytes)} | ${f2.ms.toFixed(0)} / ${mib(f2.bytes)} | ${r1.ms.toFixed(0)} / ${mib(r1.bytes)} | ${r2.ms.toFixed(0)} | ${(f2.ms / r2.ms).toFixed(2)}x |`,
+      );
       process.stderr.write(rows[rows.length - 1] + '\n');
     } finally {
       await Promise.all([stopTarget(fc, 'kill'), stopTarget(rd, 'kill')]);
@@ -112,6 +127,10 @@ for (const type of o['types']!.split(',')) {
     }
   }
 }
-const table = [`Machine: ${cpus().length} cores, Node ${process.version}. Command: node dist/bench/collections.js --elements ${o['elements']} --types ${o['types']}`, '', ...rows].join('\n');
+const table = [
+  `Machine: ${cpus().length} cores, Node ${process.version}. Command: node dist/bench/collections.js --elements ${o['elements']} --types ${o['types']}`,
+  '',
+  ...rows,
+].join('\n');
 process.stdout.write(table + '\n');
 if (o['out']) writeFileSync(o['out'], table + '\n');

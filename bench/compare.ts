@@ -77,11 +77,15 @@ const o = new Command('bench-compare')
   .option('--out <file>', 'append the Markdown section to this file')
   .option('--json <file>', 'write the raw results here (for chart.js)')
   .option('--chart <file>', 'write an SVG chart of the throughput ratios here')
-  .option('--baseline <cli.js>', "compare with another FlashCache build (its dist/src/cli.js) instead of redis-server")
+  .option('--baseline <cli.js>', 'compare with another FlashCache build (its dist/src/cli.js) instead of redis-server')
   .parse()
   .opts<Record<string, string | undefined>>();
 
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const suites = list(o['suite']!) as Suite[];
 const modes = list(o['fsync']!) as Fsync[];
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}`);
@@ -100,7 +104,12 @@ type Workload = Pick<Cell, 'suite' | 'test' | 'pipeline' | 'clients' | 'datasize
 /** The workloads of a suite, given the command-line overrides. */
 function workloads(suite: Suite): Workload[] {
   const defaults: Record<Suite, { tests: string; pipelines: string; clients: string; sizes: string }> = {
-    throughput: { tests: 'set,get,incr,mset,lpush,hset', pipelines: o['pipeline']!, clients: o['clients']!, sizes: o['datasize']! },
+    throughput: {
+      tests: 'set,get,incr,mset,lpush,hset',
+      pipelines: o['pipeline']!,
+      clients: o['clients']!,
+      sizes: o['datasize']!,
+    },
     latency: { tests: 'set,get', pipelines: '1', clients: o['clients']!, sizes: o['datasize']! },
     connections: { tests: 'set,get', pipelines: '1', clients: o['connections']!, sizes: o['datasize']! },
     values: { tests: 'set,get', pipelines: o['pipeline']!, clients: o['clients']!, sizes: o['sizes']! },
@@ -109,7 +118,8 @@ function workloads(suite: Suite): Workload[] {
   const out: Workload[] = [];
   for (const datasize of list(d.sizes).map(Number)) {
     for (const test of list(o['tests'] ?? d.tests)) {
-      for (const pipeline of list(d.pipelines).map(Number)) out.push({ suite, test, pipeline, clients: Number(d.clients), datasize });
+      for (const pipeline of list(d.pipelines).map(Number))
+        out.push({ suite, test, pipeline, clients: Number(d.clients), datasize });
     }
   }
   return out;
@@ -154,7 +164,10 @@ function parseBenchmark(out: string): Sample {
   const names = summary[1]!.trim().split(/\s+/);
   const values = summary[2]!.trim().split(/\s+/).map(Number);
   const col = (n: string): number => values[names.indexOf(n)] ?? NaN;
-  const dist = out.slice(out.indexOf('Latency by percentile distribution:'), out.indexOf('Cumulative distribution of latencies:'));
+  const dist = out.slice(
+    out.indexOf('Latency by percentile distribution:'),
+    out.indexOf('Cumulative distribution of latencies:'),
+  );
   let p999 = NaN;
   for (const m of dist.matchAll(/^([\d.]+)% <= ([\d.]+) milliseconds/gm)) {
     if (Number(m[1]) >= 99.9) {
@@ -167,7 +180,22 @@ function parseBenchmark(out: string): Sample {
 
 /** Runs one cell: `runs` rounds of both servers, the first of each round alternating. */
 async function runCell(w: Workload, fsync: Fsync): Promise<Cell> {
-  const args = ['-t', w.test, '-c', String(w.clients), '-n', o['requests']!, '-d', String(w.datasize), '-r', o['keyspace']!, '-P', String(w.pipeline), '--precision', '3'];
+  const args = [
+    '-t',
+    w.test,
+    '-c',
+    String(w.clients),
+    '-n',
+    o['requests']!,
+    '-d',
+    String(w.datasize),
+    '-r',
+    o['keyspace']!,
+    '-P',
+    String(w.pipeline),
+    '--precision',
+    '3',
+  ];
   const cell: Cell = { ...w, fsync, args, flashcache: [], redis: [] };
   for (let run = 0; run < runs; run++) {
     for (const name of run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const)) {
@@ -180,7 +208,8 @@ async function runCell(w: Workload, fsync: Fsync): Promise<Cell> {
         // list: load the keys get reads, run the push first (as redis-benchmark's
         // default run does).
         if (w.test === 'get') await load(t.port, Number(o['keyspace']), w.datasize);
-        if (w.test === 'lpop' || w.test === 'rpop') await benchmark(t.port, ['-t', w.test === 'lpop' ? 'lpush' : 'rpush', ...args.slice(2)]);
+        if (w.test === 'lpop' || w.test === 'rpop')
+          await benchmark(t.port, ['-t', w.test === 'lpop' ? 'lpush' : 'rpush', ...args.slice(2)]);
         if (t.name === 'flashcache') await command(t.port, 'CONFIG RESETSTAT');
         const s = await benchmark(t.port, args);
         if (t.name === 'flashcache') {
@@ -205,7 +234,8 @@ const spread = (s: Sample[], f: (x: Sample) => number, fmt: (x: number) => strin
   const xs = s.map(f);
   return `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
 };
-const stall = (s: Sample[], f: (x: Sample) => number | undefined): string => Math.max(...s.map((x) => f(x) ?? NaN)).toFixed(1);
+const stall = (s: Sample[], f: (x: Sample) => number | undefined): string =>
+  Math.max(...s.map((x) => f(x) ?? NaN)).toFixed(1);
 
 /** One table row of a cell. */
 function row(c: Cell): string {
@@ -213,7 +243,8 @@ function row(c: Cell): string {
   const r = c.redis;
   const stalls = [stall(f, (x) => x.stallMax), stall(f, (x) => x.stallP99)];
   if (c.suite === 'latency') {
-    const pct = (s: Sample[]): string => [median(s.map((x) => x.p50)), median(s.map((x) => x.p99)), median(s.map((x) => x.p999))].map(ms).join(' / ');
+    const pct = (s: Sample[]): string =>
+      [median(s.map((x) => x.p50)), median(s.map((x) => x.p99)), median(s.map((x) => x.p999))].map(ms).join(' / ');
     const p99 = median(f.map((x) => x.p99)) / median(r.map((x) => x.p99));
     return `| ${c.test} | ${pct(f)} | ${pct(r)} | ${p99.toFixed(2)}x | ${spread(f, (x) => x.rps, k)} | ${spread(r, (x) => x.rps, k)} | ${stalls.join(' | ')} |`;
   }
@@ -254,10 +285,14 @@ function commandLine(cells: Cell[]): string {
 /** Markdown section of a table. */
 function section(cells: Cell[]): string {
   const { suite, fsync } = cells[0]!;
-  const redis = serverArgs('redis', fsync, cells[0]!.clients).map((a) => (a === '' ? '""' : a)).join(' ');
+  const redis = serverArgs('redis', fsync, cells[0]!.clients)
+    .map((a) => (a === '' ? '""' : a))
+    .join(' ');
   const notes: string[] = [];
-  if (cells.some((c) => c.test === 'get')) notes.push(`get runs after ${o['keyspace']} keys of -d bytes were loaded (redis-cli --pipe)`);
-  if (cells.some((c) => c.test === 'lpop' || c.test === 'rpop')) notes.push('lpop/rpop run after an lpush/rpush run with the same arguments');
+  if (cells.some((c) => c.test === 'get'))
+    notes.push(`get runs after ${o['keyspace']} keys of -d bytes were loaded (redis-cli --pipe)`);
+  if (cells.some((c) => c.test === 'lpop' || c.test === 'rpop'))
+    notes.push('lpop/rpop run after an lpush/rpush run with the same arguments');
   return [
     `### ${suite}, persistence ${fsync}`,
     '',
@@ -277,7 +312,9 @@ function section(cells: Cell[]): string {
 const clients = Math.max(...suites.flatMap(workloads).map((w) => w.clients));
 const fdLimit = execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
 if (fdLimit !== 'unlimited' && clients + 64 > Number(fdLimit)) {
-  throw new Error(`${clients} connections need more open files than ulimit -n allows here (${fdLimit}); raise it (ulimit -n 65536) and rerun`);
+  throw new Error(
+    `${clients} connections need more open files than ulimit -n allows here (${fdLimit}); raise it (ulimit -n 65536) and rerun`,
+  );
 }
 ensureRedisTools();
 const results: Results = {

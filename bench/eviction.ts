@@ -24,7 +24,17 @@ import { appendFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { parseBytes } from '../src/config/settings.js';
 import { prng } from '../test/helpers/random.js';
-import { ensureRedisTools, environment, environmentLine, infoField, median, removeDir, startTarget, stopTarget, type Target } from './lib.js';
+import {
+  ensureRedisTools,
+  environment,
+  environmentLine,
+  infoField,
+  median,
+  removeDir,
+  startTarget,
+  stopTarget,
+  type Target,
+} from './lib.js';
 
 const o = new Command('bench-eviction')
   .option('--part <list>', 'hits, throughput', 'hits,throughput')
@@ -33,7 +43,11 @@ const o = new Command('bench-eviction')
   .option('--samples <n>', 'maxmemory-samples of both servers', '5')
   .option('--zipf <s>', 'Zipf exponent', '0.99')
   .option('--value-size <bytes>', 'value size', '100')
-  .option('--oversize <x>', 'distinct keys in the trace, as a multiple of what maxmemory holds (key + value bytes)', '10')
+  .option(
+    '--oversize <x>',
+    'distinct keys in the trace, as a multiple of what maxmemory holds (key + value bytes)',
+    '10',
+  )
   .option('--requests <n>', 'requests in the trace, warm-up included', '3000000')
   .option('--warmup <n>', 'requests not counted', '1000000')
   .option('--seed <n>', 'trace seed', '42')
@@ -84,7 +98,13 @@ interface HitResult {
 }
 
 /** Replays `trace` against `t` as a cache-aside client, in pipelines of 256 GETs followed by the SETs of their misses. */
-async function replay(t: Target, policy: string, trace: Uint32Array, warmup: number, value: string): Promise<HitResult> {
+async function replay(
+  t: Target,
+  policy: string,
+  trace: Uint32Array,
+  warmup: number,
+  value: string,
+): Promise<HitResult> {
   const r = new Redis({ port: t.port, host: '127.0.0.1', enableAutoPipelining: false });
   const started = Date.now();
   let hits = 0;
@@ -146,7 +166,10 @@ function exactLru(trace: Uint32Array, warmup: number, capacity: number): number 
 }
 
 function serverArgs(name: Target['name'], maxmemory: string | null, policy: string): string[] {
-  const mem = maxmemory === null ? [] : ['--maxmemory', maxmemory, '--maxmemory-policy', policy, '--maxmemory-samples', o.samples!];
+  const mem =
+    maxmemory === null
+      ? []
+      : ['--maxmemory', maxmemory, '--maxmemory-policy', policy, '--maxmemory-samples', o.samples!];
   return name === 'flashcache'
     ? ['--appendfsync', 'everysec', '--snapshot-interval', '0', ...mem]
     : ['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', ...mem];
@@ -165,7 +188,9 @@ async function hitsPart(lines: string[]): Promise<void> {
       try {
         const res = await replay(t, policy, trace, Number(o.warmup), value);
         results.push(res);
-        process.stderr.write(`${policy} ${name}: hit ratio ${(res.hitRatio * 100).toFixed(2)}%, ${res.keysHeld} keys held, ${res.seconds.toFixed(1)} s\n`);
+        process.stderr.write(
+          `${policy} ${name}: hit ratio ${(res.hitRatio * 100).toFixed(2)}%, ${res.keysHeld} keys held, ${res.seconds.toFixed(1)} s\n`,
+        );
       } finally {
         await stopTarget(t, 'kill');
         removeDir(t);
@@ -196,7 +221,23 @@ async function hitsPart(lines: string[]): Promise<void> {
 
 /** One redis-benchmark SET run; requests per second. */
 function benchSet(port: number): number {
-  const args = ['-p', String(port), '-t', 'set', '-c', '50', '-P', '16', '-d', o.valueSize!, '-r', '10000000', '-n', o.benchRequests!, '--csv'];
+  const args = [
+    '-p',
+    String(port),
+    '-t',
+    'set',
+    '-c',
+    '50',
+    '-P',
+    '16',
+    '-d',
+    o.valueSize!,
+    '-r',
+    '10000000',
+    '-n',
+    o.benchRequests!,
+    '--csv',
+  ];
   const res = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
   const line = res.stdout.split('\n').find((l) => l.startsWith('"SET"'));
   if (!line) throw new Error(`redis-benchmark printed no SET line: ${res.stdout} ${res.stderr}`);
@@ -225,14 +266,17 @@ async function throughputPart(lines: string[]): Promise<void> {
         const ev = Number(infoField(await r.info('stats'), 'evicted_keys'));
         r.disconnect();
         evicted.set(key, [...(evicted.get(key) ?? []), ev]);
-        process.stderr.write(`${name} ${limited ? `maxmemory ${o.maxmemory}` : 'no limit'}: ${rps.toFixed(0)} SET/s, ${ev} evicted\n`);
+        process.stderr.write(
+          `${name} ${limited ? `maxmemory ${o.maxmemory}` : 'no limit'}: ${rps.toFixed(0)} SET/s, ${ev} evicted\n`,
+        );
       } finally {
         await stopTarget(t, 'kill');
         removeDir(t);
       }
     }
   }
-  const fmt = (xs: number[]): string => `${(median(xs) / 1000).toFixed(1)}k (${(Math.min(...xs) / 1000).toFixed(1)}-${(Math.max(...xs) / 1000).toFixed(1)}k)`;
+  const fmt = (xs: number[]): string =>
+    `${(median(xs) / 1000).toFixed(1)}k (${(Math.min(...xs) / 1000).toFixed(1)}-${(Math.max(...xs) / 1000).toFixed(1)}k)`;
   lines.push(
     `### SET -P 16 while evicting`,
     '',
@@ -244,7 +288,9 @@ async function throughputPart(lines: string[]): Promise<void> {
   for (const name of ['flashcache', 'redis']) {
     const free = cells.get(`${name}:false`)!;
     const lim = cells.get(`${name}:true`)!;
-    lines.push(`| ${name === 'flashcache' ? 'FlashCache' : 'Redis'} | ${fmt(free)} | ${fmt(lim)} | ${median(evicted.get(`${name}:true`)!).toLocaleString('en-US')} | ${(median(lim) / median(free)).toFixed(2)}x |`);
+    lines.push(
+      `| ${name === 'flashcache' ? 'FlashCache' : 'Redis'} | ${fmt(free)} | ${fmt(lim)} | ${median(evicted.get(`${name}:true`)!).toLocaleString('en-US')} | ${(median(lim) / median(free)).toFixed(2)}x |`,
+    );
   }
   lines.push('');
 }

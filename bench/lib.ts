@@ -110,7 +110,9 @@ export async function startTarget(
   const d = dir ?? mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const proc =
     name === 'flashcache'
-      ? spawn(process.execPath, [cli, '--port', String(p), '--dir', d, '--log-level', 'warn', ...extra], { stdio: 'ignore' })
+      ? spawn(process.execPath, [cli, '--port', String(p), '--dir', d, '--log-level', 'warn', ...extra], {
+          stdio: 'ignore',
+        })
       : spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', d, ...extra], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await waitReady(p);
@@ -185,17 +187,31 @@ export function median(xs: number[]): number {
  * @throws Error when an apt-get command fails
  */
 export function ensureRedisTools(): void {
-  const missing = ['redis-server', 'redis-benchmark', 'redis-cli'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+  const missing = ['redis-server', 'redis-benchmark', 'redis-cli'].filter(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
+  );
   if (missing.length === 0) return;
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const steps = [
     [...sudo, 'apt-get', 'update', '-qq'],
-    [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'redis-server', 'redis-tools'],
+    [
+      ...sudo,
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-qq',
+      '--no-install-recommends',
+      'redis-server',
+      'redis-tools',
+    ],
   ];
   process.stderr.write(`missing ${missing.join(', ')}; installing redis-server and redis-tools\n`);
   for (const [cmd, ...args] of steps) {
     process.stderr.write(`$ ${[cmd, ...args].join(' ')}\n`);
-    if (spawnSync(cmd!, args, { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
+    if (spawnSync(cmd!, args, { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0)
+      throw new Error(`${cmd} ${args.join(' ')} failed`);
   }
 }
 

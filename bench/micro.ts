@@ -56,7 +56,9 @@ async function measure(name: string, ops: number, run: () => string | void | Pro
     ns.push(Number(process.hrtime.bigint() - t0) / ops);
   }
   const perOp = median(ns);
-  process.stdout.write(`| ${name} | ${Math.round(1e9 / perOp).toLocaleString('en-US')} | ${perOp.toFixed(1)} | ${note} |\n`);
+  process.stdout.write(
+    `| ${name} | ${Math.round(1e9 / perOp).toLocaleString('en-US')} | ${perOp.toFixed(1)} | ${note} |\n`,
+  );
 }
 
 /** RESP multibulk encoding of one command. */
@@ -122,7 +124,9 @@ const keys = Array.from({ length: FRAMES }, (_, i) => keyOf(i));
 const REPS = 200;
 const sets = Buffer.concat(keys.map((k) => frame([Buffer.from('SET'), k, VALUE])));
 const gets = Buffer.concat(keys.map((k) => frame([Buffer.from('GET'), k])));
-await measure(`RESP decode, ${FRAMES} pipelined SET (100 B) frames per buffer`, FRAMES * REPS, () => decode(sets, REPS));
+await measure(`RESP decode, ${FRAMES} pipelined SET (100 B) frames per buffer`, FRAMES * REPS, () =>
+  decode(sets, REPS),
+);
 await measure(`RESP decode, ${FRAMES} pipelined GET frames per buffer`, FRAMES * REPS, () => decode(gets, REPS));
 
 await measure('reply encode, +OK', FRAMES * REPS, () => encode(REPS, (b) => b.ok()));
@@ -134,7 +138,9 @@ for (const appendfsync of ['always', 'no'] as FsyncPolicy[]) {
   const dir = mkdtempSync(join(o.dir, 'bench-micro-wal-'));
   const wal = await Wal.open({ dir, segmentSize: 64 * 2 ** 20, appendfsync, nextLsn: 1 });
   try {
-    await measure(`WAL append + group commit, appendfsync ${appendfsync}, SET 100 B, 50 per turn`, RECORDS, () => walRun(wal, keys, RECORDS, 50));
+    await measure(`WAL append + group commit, appendfsync ${appendfsync}, SET 100 B, 50 per turn`, RECORDS, () =>
+      walRun(wal, keys, RECORDS, 50),
+    );
   } finally {
     await wal.close();
     rmSync(dir, { recursive: true, force: true });

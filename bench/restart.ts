@@ -61,7 +61,9 @@ for (const keys of o['keys']!.split(',').map(Number)) {
     }
     removeDir(t);
     rows.push({ keys, name, restartMs, rssEmpty, rssLoaded, rssRestarted });
-    process.stderr.write(`${name} ${keys}: restart ${restartMs.map((x) => x.toFixed(0)).join(', ')} ms; RSS ${(rssLoaded / 2 ** 20).toFixed(0)} MiB\n`);
+    process.stderr.write(
+      `${name} ${keys}: restart ${restartMs.map((x) => x.toFixed(0)).join(', ')} ms; RSS ${(rssLoaded / 2 ** 20).toFixed(0)} MiB\n`,
+    );
   }
 }
 

@@ -51,20 +51,38 @@ async function snapshot(port: number, kind: 'SAVE' | 'BGSAVE'): Promise<Record<s
 const rows: string[] = [];
 for (const mib of o['sizes']!.split(',').map(Number)) {
   const keys = Math.floor((mib * 2 ** 20) / ENTRY);
-  const t = await startTarget('flashcache', ['--appendfsync', 'everysec', '--snapshot-interval', '0', '--snapshot-wal-bytes', '0']);
+  const t = await startTarget('flashcache', [
+    '--appendfsync',
+    'everysec',
+    '--snapshot-interval',
+    '0',
+    '--snapshot-wal-bytes',
+    '0',
+  ]);
   await load(t.port, keys, VALUE);
   const full = await snapshot(t.port, 'SAVE');
-  rows.push(`| ${mib} | ${keys} | full | ${full.pages} of ${full.total} | ${(Number(full.bytes) / 2 ** 20).toFixed(0)} | ${full.ms} | - |`);
+  rows.push(
+    `| ${mib} | ${keys} | full | ${full.pages} of ${full.total} | ${(Number(full.bytes) / 2 ** 20).toFixed(0)} | ${full.ms} | - |`,
+  );
   for (const pct of o['dirty']!.split(',').map(Number)) {
     await load(t.port, Math.floor((keys * pct) / 100), VALUE);
     await command(t.port, 'CONFIG RESETSTAT');
     // A reader keeps the server busy while the snapshot runs.
     const readers = Number(o['readers']);
-    const reader = readers > 0 ? spawn('redis-benchmark', ['-p', String(t.port), '-t', 'get', '-n', '100000000', '-c', String(readers), '-r', String(keys), '-q'], { stdio: 'ignore' }) : null;
+    const reader =
+      readers > 0
+        ? spawn(
+            'redis-benchmark',
+            ['-p', String(t.port), '-t', 'get', '-n', '100000000', '-c', String(readers), '-r', String(keys), '-q'],
+            { stdio: 'ignore' },
+          )
+        : null;
     await new Promise((r) => setTimeout(r, 200));
     const s = await snapshot(t.port, 'BGSAVE');
     reader?.kill();
-    rows.push(`| ${mib} | ${keys} | ${pct}% | ${s.pages} of ${s.total} | ${(Number(s.bytes) / 2 ** 20).toFixed(0)} | ${s.ms} | ${s.stall} |`);
+    rows.push(
+      `| ${mib} | ${keys} | ${pct}% | ${s.pages} of ${s.total} | ${(Number(s.bytes) / 2 ** 20).toFixed(0)} | ${s.ms} | ${s.stall} |`,
+    );
     process.stderr.write(rows[rows.length - 1] + '\n');
   }
   await stopTarget(t, 'kill');

@@ -47,12 +47,30 @@ function timed(file: string, args: string[]): { seconds: number; rss: number; co
   return { seconds: Number(last[0]), rss: Number(last[1]) * 1024, code: r.status ?? -1 };
 }
 
-const fc = await startTarget('flashcache', ['--appendfsync', 'always', '--snapshot-interval', '0', '--snapshot-wal-bytes', '0']);
+const fc = await startTarget('flashcache', [
+  '--appendfsync',
+  'always',
+  '--snapshot-interval',
+  '0',
+  '--snapshot-wal-bytes',
+  '0',
+]);
 await load(fc.port, keys, valueSize);
 if ((await command(fc.port, 'DBSIZE')) !== `:${keys}`) throw new Error('FlashCache did not take every write');
 await stopTarget(fc, 'kill');
 
-const redis = await startTarget('redis', ['--save', '', '--appendonly', 'yes', '--appendfsync', 'no', '--aof-use-rdb-preamble', 'no', '--auto-aof-rewrite-percentage', '0']);
+const redis = await startTarget('redis', [
+  '--save',
+  '',
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'no',
+  '--aof-use-rdb-preamble',
+  'no',
+  '--auto-aof-rewrite-percentage',
+  '0',
+]);
 await load(redis.port, keys, valueSize);
 if ((await command(redis.port, 'DBSIZE')) !== `:${keys}`) throw new Error('redis-server did not take every write');
 await command(redis.port, 'SHUTDOWN NOSAVE');
@@ -61,7 +79,12 @@ await redis.exited;
 const aofDir = join(redis.dir, 'appendonlydir');
 const manifest = join(aofDir, readdirSync(aofDir).find((f) => f.endsWith('.manifest'))!);
 const checkers = [
-  { name: 'cache-dump wal verify', file: process.execPath, args: [TOOL, 'wal', 'verify', fc.dir], bytes: dirBytes(join(fc.dir, 'wal')) },
+  {
+    name: 'cache-dump wal verify',
+    file: process.execPath,
+    args: [TOOL, 'wal', 'verify', fc.dir],
+    bytes: dirBytes(join(fc.dir, 'wal')),
+  },
   { name: 'redis-check-aof', file: 'redis-check-aof', args: [manifest], bytes: dirBytes(aofDir) },
 ];
 
@@ -78,7 +101,9 @@ console.log(`${keys} SETs of ${valueSize}-byte values; ${redisVersion}; median o
 console.log('| checker | log bytes | seconds | MiB/s | peak RSS MiB |');
 console.log('|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.name} | ${mib(r.bytes)} MiB | ${r.seconds.toFixed(2)} | ${(r.bytes / (1 << 20) / r.seconds).toFixed(0)} | ${mib(r.rss)} |`);
+  console.log(
+    `| ${r.name} | ${mib(r.bytes)} MiB | ${r.seconds.toFixed(2)} | ${(r.bytes / (1 << 20) / r.seconds).toFixed(0)} | ${mib(r.rss)} |`,
+  );
 }
 const [f, rd] = results as [(typeof results)[0], (typeof results)[0]];
 console.log(`FlashCache/Redis: time ${(f.seconds / rd.seconds).toFixed(2)}x, peak RSS ${(f.rss / rd.rss).toFixed(2)}x`);

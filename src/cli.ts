@@ -34,11 +34,16 @@ const program = new Command('flashcache')
 
 for (const def of ALL_SETTINGS) {
   if (def.hidden) continue;
-  const valueName = def.type === 'enum' ? def.values!.join('|') : def.type === 'bool' ? 'yes|no' : def.unit ?? def.type;
+  const valueName =
+    def.type === 'enum' ? def.values!.join('|') : def.type === 'bool' ? 'yes|no' : (def.unit ?? def.type);
   const unit = def.type === 'bytes' ? ', bytes; suffixes k kb m mb g gb' : def.unit ? `, ${def.unit}` : '';
-  const opt = new Option(`--${def.name} <${valueName}>`, `${def.description} (default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`);
+  const opt = new Option(
+    `--${def.name} <${valueName}>`,
+    `${def.description} (default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`,
+  );
   // A repeatable setting collects every occurrence, one per line.
-  if (def.multi === true) opt.argParser((v: string, prev: string | undefined) => (prev === undefined ? v : `${prev}\n${v}`));
+  if (def.multi === true)
+    opt.argParser((v: string, prev: string | undefined) => (prev === undefined ? v : `${prev}\n${v}`));
   program.addOption(opt);
 }
 program.addHelpText(

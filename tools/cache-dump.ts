@@ -59,7 +59,7 @@ function run(action: () => Promise<number>): Promise<void> {
 const program = new Command('cache-dump')
   .description('Inspect, verify, repair and export FlashCache WAL segments and snapshots.')
   .version(FLASHCACHE_VERSION)
-  .option('--databases <n>', 'the server\'s databases setting', int('--databases'), 16)
+  .option('--databases <n>', "the server's databases setting", int('--databases'), 16)
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
@@ -83,7 +83,9 @@ wal
   .action((path: string, o: CatOptions) => run(async () => (await walTool()).walCat(path, o)));
 wal
   .command('verify')
-  .description('read every record; print each problem and how far the log is good (exit 0 clean, 1 damaged, 2 unusable)')
+  .description(
+    'read every record; print each problem and how far the log is good (exit 0 clean, 1 damaged, 2 unusable)',
+  )
   .argument('<path>', 'data directory, WAL directory or one segment file')
   .action((path: string) => run(async () => (await walTool()).walVerify(path)));
 wal
@@ -92,10 +94,21 @@ wal
     'truncate a torn tail of the last segment after copying it aside as <segment>.broken, or set aside a last segment whose header is damaged and ' +
       'which holds no valid record; other damage is explained and left alone (exit 1) unless --force',
   )
-  .argument('<path>', 'data directory, WAL directory, or one segment file (repaired only if it is the last of its directory)')
-  .option('--yes', 'do not ask for confirmation (without it, and without a terminal to ask on, nothing is done: exit 2)')
-  .option('--force', 'also truncate damage that is not a torn tail, at its offset, losing every record from there on (acknowledged writes among them)')
-  .action((path: string, o: { yes?: boolean; force?: boolean }) => run(async () => (await walTool()).walRepair(path, { yes: o.yes === true, force: o.force === true })));
+  .argument(
+    '<path>',
+    'data directory, WAL directory, or one segment file (repaired only if it is the last of its directory)',
+  )
+  .option(
+    '--yes',
+    'do not ask for confirmation (without it, and without a terminal to ask on, nothing is done: exit 2)',
+  )
+  .option(
+    '--force',
+    'also truncate damage that is not a torn tail, at its offset, losing every record from there on (acknowledged writes among them)',
+  )
+  .action((path: string, o: { yes?: boolean; force?: boolean }) =>
+    run(async () => (await walTool()).walRepair(path, { yes: o.yes === true, force: o.force === true })),
+  );
 
 const snapshot = program.command('snapshot').description('snapshot manifests and pages');
 snapshot
@@ -109,24 +122,37 @@ snapshot
   .argument('<path>', 'data directory or snapshot directory')
   .action((path: string) => run(async () => (await snapshotTool()).snapshotVerify(path, databases())));
 
-const recovery = new Option('--wal-recovery <policy>', 'damaged WAL: as the server\'s wal-recovery setting').choices(['tolerate-tail', 'strict', 'skip-corrupt']).default('tolerate-tail');
+const recovery = new Option('--wal-recovery <policy>', "damaged WAL: as the server's wal-recovery setting")
+  .choices(['tolerate-tail', 'strict', 'skip-corrupt'])
+  .default('tolerate-tail');
 
 program
   .command('keys')
-  .description('the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 when the load read past damage)')
+  .description(
+    'the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 when the load read past damage)',
+  )
   .argument('<path>', 'data directory')
   .option('--db <n>', 'only this database', int('--db'))
   .option('--match <pattern>', 'only keys matching this glob')
   .addOption(recovery)
   .action((path: string, o: { db?: number; match?: string; walRecovery: WalRecoveryPolicy }) =>
-    run(async () => (await keyspaceTool()).keys(path, databases(), o.walRecovery, { ...(o.db !== undefined ? { db: o.db } : {}), ...(o.match !== undefined ? { match: o.match } : {}) })),
+    run(async () =>
+      (await keyspaceTool()).keys(path, databases(), o.walRecovery, {
+        ...(o.db !== undefined ? { db: o.db } : {}),
+        ...(o.match !== undefined ? { match: o.match } : {}),
+      }),
+    ),
   );
 program
   .command('export')
-  .description('the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read past damage)')
+  .description(
+    'the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read past damage)',
+  )
   .argument('<path>', 'data directory')
   .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
   .addOption(recovery)
-  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) => run(async () => (await keyspaceTool()).exportKeyspace(path, databases(), o.walRecovery, o.format)));
+  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) =>
+    run(async () => (await keyspaceTool()).exportKeyspace(path, databases(), o.walRecovery, o.format)),
+  );
 
 await program.parseAsync();

@@ -127,10 +127,13 @@ function saveCommand(c: CommandContext): void {
   const snaps = c.server.snapshots;
   if (snaps.inProgress) return c.reply.error('ERR Background save already in progress');
   c.block();
-  snaps.take('SAVE').then(
-    () => c.reply.ok(),
-    (err: Error) => c.reply.error(`ERR snapshot failed: ${err.message}`),
-  ).finally(() => c.unblock());
+  snaps
+    .take('SAVE')
+    .then(
+      () => c.reply.ok(),
+      (err: Error) => c.reply.error(`ERR snapshot failed: ${err.message}`),
+    )
+    .finally(() => c.unblock());
 }
 
 /** BGSAVE [SCHEDULE] */
@@ -140,7 +143,10 @@ function bgsaveCommand(c: CommandContext, argv: Buffer[]): void {
   const snaps = c.server.snapshots;
   if (snaps.inProgress) {
     if (!schedule) return c.reply.error('ERR Background save already in progress');
-    void snaps.take('BGSAVE').catch(() => {}).finally(() => snaps.take('BGSAVE SCHEDULE').catch(() => {}));
+    void snaps
+      .take('BGSAVE')
+      .catch(() => {})
+      .finally(() => snaps.take('BGSAVE SCHEDULE').catch(() => {}));
     return c.reply.simple('Background saving scheduled');
   }
   snaps.take('BGSAVE').catch(() => {});
@@ -153,24 +159,146 @@ function lastsaveCommand(c: CommandContext): void {
   c.reply.int(t > 0 ? t : Math.floor(c.server.startedAt / 1000));
 }
 
-const configSub = (name: string, arity: number, flags: CommandSpec['flags'], summary: string, handler: CommandSpec['handler']): CommandSpec =>
-  command({ name: `config|${name}`, arity: arity, flags: flags, group: 'server', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided', summary: summary, handler: handler });
+const configSub = (
+  name: string,
+  arity: number,
+  flags: CommandSpec['flags'],
+  summary: string,
+  handler: CommandSpec['handler'],
+): CommandSpec =>
+  command({
+    name: `config|${name}`,
+    arity: arity,
+    flags: flags,
+    group: 'server',
+    since: '2.0.0',
+    complexity: 'O(N) when N is the number of configuration parameters provided',
+    summary: summary,
+    handler: handler,
+  });
 
 /** The administration commands' table entries. */
 export const adminCommands: CommandSpec[] = [
-  command({ name: 'info', arity: -1, flags: ['loading', 'stale'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns information and statistics about the server.', handler: infoCommand }),
-  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the number of keys in the database.', handler: dbsizeCommand }),
-  command({ name: 'flushdb', arity: -1, flags: ['write'], group: 'server', since: '1.0.0', complexity: 'O(N) where N is the number of keys in the selected database', summary: 'Removes all keys from the current database.', handler: flushdbCommand }),
-  command({ name: 'flushall', arity: -1, flags: ['write'], allDatabases: true, group: 'server', since: '1.0.0', complexity: 'O(N) where N is the total number of keys in all databases', summary: 'Removes all keys from all databases.', handler: flushallCommand }),
-  command({ name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', since: '2.6.0', complexity: 'O(1)', summary: 'Returns the server time.', handler: timeCommand }),
-  command({ name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'], group: 'server', since: '1.0.0', complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)', summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.', handler: shutdownCommand }),
-  command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], group: 'server', since: '1.0.0', complexity: 'O(N) where N is the total number of keys in all databases', summary: 'Synchronously saves the database(s) to disk.', handler: saveCommand }),
-  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Asynchronously saves the database(s) to disk.', handler: bgsaveCommand }),
-  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the Unix timestamp of the last successful save to disk.', handler: lastsaveCommand }),
+  command({
+    name: 'info',
+    arity: -1,
+    flags: ['loading', 'stale'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns information and statistics about the server.',
+    handler: infoCommand,
+  }),
+  command({
+    name: 'dbsize',
+    arity: 1,
+    flags: ['readonly', 'fast'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the number of keys in the database.',
+    handler: dbsizeCommand,
+  }),
+  command({
+    name: 'flushdb',
+    arity: -1,
+    flags: ['write'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys in the selected database',
+    summary: 'Removes all keys from the current database.',
+    handler: flushdbCommand,
+  }),
+  command({
+    name: 'flushall',
+    arity: -1,
+    flags: ['write'],
+    allDatabases: true,
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the total number of keys in all databases',
+    summary: 'Removes all keys from all databases.',
+    handler: flushallCommand,
+  }),
+  command({
+    name: 'time',
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    group: 'server',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary: 'Returns the server time.',
+    handler: timeCommand,
+  }),
+  command({
+    name: 'shutdown',
+    arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'],
+    group: 'server',
+    since: '1.0.0',
+    complexity:
+      'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    summary: 'Synchronously saves the database(s) to disk and shuts down the Redis server.',
+    handler: shutdownCommand,
+  }),
+  command({
+    name: 'save',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the total number of keys in all databases',
+    summary: 'Synchronously saves the database(s) to disk.',
+    handler: saveCommand,
+  }),
+  command({
+    name: 'bgsave',
+    arity: -1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Asynchronously saves the database(s) to disk.',
+    handler: bgsaveCommand,
+  }),
+  command({
+    name: 'lastsave',
+    arity: 1,
+    flags: ['loading', 'stale', 'fast'],
+    group: 'server',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the Unix timestamp of the last successful save to disk.',
+    handler: lastsaveCommand,
+  }),
   container('config', 'server', '2.0.0', 'A container for server configuration commands.', [
-    configSub('get', -3, ['admin', 'noscript', 'loading', 'stale'], 'Returns the effective values of configuration parameters.', configGetCommand),
-    configSub('set', -4, ['admin', 'noscript', 'loading', 'stale'], 'Sets configuration parameters in-flight.', configSetCommand),
-    configSub('resetstat', 2, ['admin', 'noscript', 'loading', 'stale'], 'Resets the server\'s statistics.', configResetstatCommand),
-    configSub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', configHelpCommand),
+    configSub(
+      'get',
+      -3,
+      ['admin', 'noscript', 'loading', 'stale'],
+      'Returns the effective values of configuration parameters.',
+      configGetCommand,
+    ),
+    configSub(
+      'set',
+      -4,
+      ['admin', 'noscript', 'loading', 'stale'],
+      'Sets configuration parameters in-flight.',
+      configSetCommand,
+    ),
+    configSub(
+      'resetstat',
+      2,
+      ['admin', 'noscript', 'loading', 'stale'],
+      "Resets the server's statistics.",
+      configResetstatCommand,
+    ),
+    configSub(
+      'help',
+      2,
+      ['loading', 'stale'],
+      'Returns helpful text about the different subcommands.',
+      configHelpCommand,
+    ),
   ]),
 ];

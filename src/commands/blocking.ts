@@ -96,12 +96,15 @@ export class BlockingRegistry implements Blocking {
 
   private arm(w: Waiter): void {
     const delay = Math.max(0, w.cmd.deadline - Date.now());
-    w.timer = setTimeout(() => {
-      w.timer = null;
-      if (this.byClient.get(w.client) !== w) return;
-      if (Date.now() < w.cmd.deadline) return this.arm(w);
-      this.timeout(w);
-    }, Math.min(delay, MAX_TIMER_MS));
+    w.timer = setTimeout(
+      () => {
+        w.timer = null;
+        if (this.byClient.get(w.client) !== w) return;
+        if (Date.now() < w.cmd.deadline) return this.arm(w);
+        this.timeout(w);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
     w.timer.unref();
   }
 

@@ -25,7 +25,12 @@ export const WRONG = Symbol('wrongtype');
  *
  * @returns the collection, null when the key is absent, or {@link WRONG} after replying WRONGTYPE
  */
-export function lookupCollection<T extends Collection>(c: CommandContext, db: Db, key: Buffer, type: EntryType): T | null | typeof WRONG {
+export function lookupCollection<T extends Collection>(
+  c: CommandContext,
+  db: Db,
+  key: Buffer,
+  type: EntryType,
+): T | null | typeof WRONG {
   const slot = db.lookup(key);
   if (slot < 0) return null;
   if (db.type(slot) !== type) {
@@ -39,7 +44,11 @@ export function lookupCollection<T extends Collection>(c: CommandContext, db: Db
  * Like {@link lookupCollection}, counting a keyspace hit or miss (the
  * collection reads that Redis counts: HGET, LRANGE, SMEMBERS, ZRANGE...).
  */
-export function readCollection<T extends Collection>(c: CommandContext, key: Buffer, type: EntryType): T | null | typeof WRONG {
+export function readCollection<T extends Collection>(
+  c: CommandContext,
+  key: Buffer,
+  type: EntryType,
+): T | null | typeof WRONG {
   const v = lookupCollection<T>(c, c.db, key, type);
   if (v === null) c.server.stats.keyspaceMisses++;
   else if (v !== WRONG) c.server.stats.keyspaceHits++;

@@ -73,7 +73,9 @@ function authenticate(c: CommandContext, user: Buffer, password: Buffer): boolea
 function authCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.reply.error(ERR.syntax);
   if (argv.length === 2 && c.server.config.get('requirepass') === '') {
-    return c.reply.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    return c.reply.error(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    );
   }
   const user = argv.length === 3 ? argv[1]! : Buffer.from('default');
   if (authenticate(c, user, argv[argv.length - 1]!)) c.reply.ok();
@@ -217,7 +219,10 @@ function clientSetinfoCommand(c: CommandContext, argv: Buffer[]): void {
   const attr = word(argv[2]!);
   const value = argv[3]!;
   for (const b of value) {
-    if (b < 33 || b > 126) return c.reply.error(`ERR ${attr === 'LIB-NAME' ? 'lib-name' : 'lib-ver'} cannot contain spaces, newlines or special characters.`);
+    if (b < 33 || b > 126)
+      return c.reply.error(
+        `ERR ${attr === 'LIB-NAME' ? 'lib-name' : 'lib-ver'} cannot contain spaces, newlines or special characters.`,
+      );
   }
   if (attr === 'LIB-NAME') c.session.libName = value.toString('latin1');
   else if (attr === 'LIB-VER') c.session.libVer = value.toString('latin1');
@@ -291,24 +296,99 @@ function clientHelpCommand(c: CommandContext): void {
   );
 }
 
-const sub = (name: string, arity: number, flags: CommandSpec['flags'], summary: string, handler: CommandSpec['handler']): CommandSpec =>
-  command({ name: `client|${name}`, arity: arity, flags: flags, group: 'connection', since: '2.4.0', complexity: 'O(1)', summary: summary, handler: handler });
+const sub = (
+  name: string,
+  arity: number,
+  flags: CommandSpec['flags'],
+  summary: string,
+  handler: CommandSpec['handler'],
+): CommandSpec =>
+  command({
+    name: `client|${name}`,
+    arity: arity,
+    flags: flags,
+    group: 'connection',
+    since: '2.4.0',
+    complexity: 'O(1)',
+    summary: summary,
+    handler: handler,
+  });
 
 /** The connection family's table entries. */
 export const connectionCommands: CommandSpec[] = [
-  command({ name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the server\'s liveliness response.', handler: pingCommand }),
-  command({ name: 'echo', arity: 2, flags: ['fast', 'stale', 'loading'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the given string.', handler: echoCommand }),
-  command({ name: 'auth', arity: -2, flags: ['no_auth', 'noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'connection', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', summary: 'Authenticates the connection.', handler: authCommand }),
-  command({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Closes the connection.', handler: quitCommand }),
-  command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', since: '1.0.0', complexity: 'O(1)', summary: 'Changes the selected database.', handler: selectCommand }),
-  command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'], group: 'connection', since: '6.0.0', complexity: 'O(1)', summary: 'Handshakes with the Redis server.', handler: helloCommand }),
+  command({
+    name: 'ping',
+    arity: -1,
+    flags: ['fast', 'sentinel'],
+    group: 'connection',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Returns the server's liveliness response.",
+    handler: pingCommand,
+  }),
+  command({
+    name: 'echo',
+    arity: 2,
+    flags: ['fast', 'stale', 'loading'],
+    group: 'connection',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the given string.',
+    handler: echoCommand,
+  }),
+  command({
+    name: 'auth',
+    arity: -2,
+    flags: ['no_auth', 'noscript', 'loading', 'stale', 'fast', 'allow_busy'],
+    group: 'connection',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of passwords defined for the user',
+    summary: 'Authenticates the connection.',
+    handler: authCommand,
+  }),
+  command({
+    name: 'quit',
+    arity: -1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    group: 'connection',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Closes the connection.',
+    handler: quitCommand,
+  }),
+  command({
+    name: 'select',
+    arity: 2,
+    flags: ['loading', 'stale', 'fast'],
+    group: 'connection',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Changes the selected database.',
+    handler: selectCommand,
+  }),
+  command({
+    name: 'hello',
+    arity: -1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'sentinel', 'allow_busy'],
+    group: 'connection',
+    since: '6.0.0',
+    complexity: 'O(1)',
+    summary: 'Handshakes with the Redis server.',
+    handler: helloCommand,
+  }),
   container('client', 'connection', '2.4.0', 'A container for client connection commands.', [
     sub('id', 2, ['noscript', 'loading', 'stale'], 'Returns the unique client ID of the connection.', clientIdCommand),
     sub('setname', 3, ['noscript', 'loading', 'stale'], 'Sets the connection name.', clientSetnameCommand),
     sub('getname', 2, ['noscript', 'loading', 'stale'], 'Returns the name of the connection.', clientGetnameCommand),
     sub('info', 2, ['noscript', 'loading', 'stale'], 'Returns information about the connection.', clientInfoCommand),
     sub('list', -2, ['admin', 'noscript', 'loading', 'stale'], 'Lists open connections.', clientListCommand),
-    sub('setinfo', 4, ['noscript', 'loading', 'stale'], 'Sets information specific to the client or connection.', clientSetinfoCommand),
+    sub(
+      'setinfo',
+      4,
+      ['noscript', 'loading', 'stale'],
+      'Sets information specific to the client or connection.',
+      clientSetinfoCommand,
+    ),
     sub('kill', -3, ['admin', 'noscript', 'loading', 'stale'], 'Terminates open connections.', clientKillCommand),
     sub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', clientHelpCommand),
   ]),

@@ -154,7 +154,6 @@ export interface CommandSpec extends CommandDef {
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
-
 /** Counters reported by INFO stats, kept by the server and the commands. */
 export interface Stats {
   totalConnections: number;

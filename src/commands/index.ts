@@ -15,5 +15,15 @@ import { zsetCommands } from './zsets.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
-  return [...connectionCommands, ...adminCommands, ...introspectionCommands, ...stringCommands, ...keyCommands, ...hashCommands, ...listCommands, ...setCommands, ...zsetCommands];
+  return [
+    ...connectionCommands,
+    ...adminCommands,
+    ...introspectionCommands,
+    ...stringCommands,
+    ...keyCommands,
+    ...hashCommands,
+    ...listCommands,
+    ...setCommands,
+    ...zsetCommands,
+  ];
 }

@@ -139,7 +139,8 @@ function commandInfo(c: CommandContext, spec: CommandSpec): void {
 function getKeys(c: CommandContext, args: Buffer[], withFlags: boolean): void {
   const spec = c.server.commands.lookup(args);
   if (spec === undefined) return c.reply.error('ERR Invalid command specified');
-  if (!spec.keys.some((k) => !k.flags.includes('not_key'))) return c.reply.error('ERR The command has no key arguments');
+  if (!spec.keys.some((k) => !k.flags.includes('not_key')))
+    return c.reply.error('ERR The command has no key arguments');
   if (!arityOk(spec.arity, args.length)) return c.reply.error('ERR Invalid number of arguments specified for command');
   const positions = keyPositions(spec, args);
   if (positions === null || positions.length === 0) return c.reply.error('ERR Invalid arguments specified for command');
@@ -152,7 +153,8 @@ function getKeys(c: CommandContext, args: Buffer[], withFlags: boolean): void {
     c.reply.arrayLen(2);
     c.reply.bulk(args[i]!);
     const ks = keySpecOf(spec, args, i);
-    const flags = ks?.flags.includes('variable_flags') === true && spec.keyFlags ? spec.keyFlags(args) : (ks?.flags ?? []);
+    const flags =
+      ks?.flags.includes('variable_flags') === true && spec.keyFlags ? spec.keyFlags(args) : (ks?.flags ?? []);
     c.reply.arrayLen(flags.length);
     for (const f of flags) c.reply.simple(f);
   }
@@ -222,7 +224,9 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       return;
     }
     case 'DOCS': {
-      const specs = (argv.length === 2 ? table.all() : argv.slice(2).map(lookup)).filter((s): s is CommandSpec => s !== undefined);
+      const specs = (argv.length === 2 ? table.all() : argv.slice(2).map(lookup)).filter(
+        (s): s is CommandSpec => s !== undefined,
+      );
       c.reply.arrayLen(specs.length * 2);
       for (const s of specs) commandDocs(c, s);
       return;
@@ -260,8 +264,16 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.error(`ERR wrong number of arguments for 'command|${subName.toLowerCase()}' command`);
 }
 
-
 /** The introspection commands' table entries. */
 export const introspectionCommands: CommandSpec[] = [
-  command({ name: 'command', arity: -1, flags: ['loading', 'stale'], group: 'server', since: '2.8.13', complexity: 'O(N) where N is the total number of Redis commands', summary: 'Returns detailed information about all commands.', handler: commandCommand }),
+  command({
+    name: 'command',
+    arity: -1,
+    flags: ['loading', 'stale'],
+    group: 'server',
+    since: '2.8.13',
+    complexity: 'O(N) where N is the total number of Redis commands',
+    summary: 'Returns detailed information about all commands.',
+    handler: commandCommand,
+  }),
 ];

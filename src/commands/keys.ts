@@ -276,7 +276,8 @@ function expireGeneric(name: string, relative: boolean, seconds: boolean) {
     let big = parseInt64(argv[2]!);
     if (big === null) return c.reply.error(ERR.notInteger);
     if (seconds) {
-      if (big > LLONG_MAX / 1000n || big < LLONG_MIN / 1000n) return c.reply.error(`ERR invalid expire time in '${name}' command`);
+      if (big > LLONG_MAX / 1000n || big < LLONG_MIN / 1000n)
+        return c.reply.error(`ERR invalid expire time in '${name}' command`);
       big *= 1000n;
     }
     const base = relative ? BigInt(Date.now()) : 0n;
@@ -344,12 +345,14 @@ function objectEncodingCommand(c: CommandContext, argv: Buffer[]): void {
   const t = db.type(slot);
   if (t !== EntryType.String) return c.reply.bulkString(db.collection(slot).encoding);
   const v = db.value(slot);
-  if (v.length <= 20 && parseInt64(v) !== null && String(parseInt64(v)) === v.toString('latin1')) return c.reply.bulkString('int');
+  if (v.length <= 20 && parseInt64(v) !== null && String(parseInt64(v)) === v.toString('latin1'))
+    return c.reply.bulkString('int');
   c.reply.bulkString(v.length <= 44 ? 'embstr' : 'raw');
 }
 
 /** Redis's note on switching between LRU and LFU at run time, which ends both OBJECT errors below. */
-const SWITCH_NOTE = 'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+const SWITCH_NOTE =
+  'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 
 /**
  * OBJECT IDLETIME key: seconds since the key was last read or written
@@ -362,8 +365,12 @@ function objectIdletimeCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
   const ks = c.server.keyspace;
-  if (ks.accessMode === AccessMode.Lfu) return c.reply.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCH_NOTE}`);
-  if (ks.accessMode === AccessMode.Fifo) return c.reply.error('ERR A FIFO maxmemory policy is selected, idle time not tracked: keys are ranked by insertion time.');
+  if (ks.accessMode === AccessMode.Lfu)
+    return c.reply.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCH_NOTE}`);
+  if (ks.accessMode === AccessMode.Fifo)
+    return c.reply.error(
+      'ERR A FIFO maxmemory policy is selected, idle time not tracked: keys are ranked by insertion time.',
+    );
   c.reply.int(Math.floor(idleMs(ks.lruNow, db.accessWord(slot)) / 1000));
 }
 
@@ -376,7 +383,8 @@ function objectFreqCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = db.peek(argv[2]!);
   if (slot < 0) return c.reply.nullBulk();
   const ks = c.server.keyspace;
-  if (ks.accessMode !== AccessMode.Lfu) return c.reply.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCH_NOTE}`);
+  if (ks.accessMode !== AccessMode.Lfu)
+    return c.reply.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCH_NOTE}`);
   c.reply.int(lfuDecayed(db.accessWord(slot), ks.clockMs, ks.lfuDecayTime));
 }
 
@@ -411,32 +419,291 @@ function objectHelpCommand(c: CommandContext): void {
 
 /** The generic key family's table entries. */
 export const keyCommands: CommandSpec[] = [
-  command({ name: 'del', arity: -2, flags: ['write'], keys: [keyAt(1, ['RM', 'delete'], -1)], group: 'generic', since: '1.0.0', complexity: 'O(N) where N is the number of keys that will be removed.', summary: 'Deletes one or more keys.', handler: delCommand }),
-  command({ name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RM', 'delete'], -1)], group: 'generic', since: '4.0.0', complexity: 'O(1) for each key removed regardless of its size.', summary: 'Asynchronously deletes one or more keys.', handler: delCommand }),
-  command({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'], -1)], group: 'generic', since: '1.0.0', complexity: 'O(N) where N is the number of keys to check.', summary: 'Determines whether one or more keys exist.', handler: existsCommand }),
-  command({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'], -1)], group: 'generic', since: '3.2.1', complexity: 'O(N) where N is the number of keys that will be touched.', summary: 'Returns the number of existing keys out of those specified after updating the time they were last accessed.', handler: touchCommand }),
-  command({ name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Determines the type of value stored at a key.', handler: typeCommand }),
-  command({ name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', since: '1.0.0', complexity: 'O(N) with N being the number of keys in the database.', summary: 'Returns all key names that match a pattern.', handler: keysCommand }),
-  command({ name: 'scan', arity: -2, flags: ['readonly'], group: 'generic', since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration.', summary: 'Iterates over the key names in the database.', handler: scanCommand }),
-  command({ name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Returns a random key name from the database.', handler: randomkeyCommand }),
-  command({ name: 'rename', arity: 3, flags: ['write'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'update'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Renames a key and overwrites the destination.', handler: renameGeneric(false) }),
-  command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'insert'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Renames a key only when the target key name doesn\'t exist.', handler: renameGeneric(true) }),
-  command({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RO', 'access']), keyAt(2, ['OW', 'update'])], otherDbKeys: copyOtherDbKeys, group: 'generic', since: '6.2.0', complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', summary: 'Copies the value of a key to a new key.', handler: copyCommand }),
-  command({ name: 'move', arity: 3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], otherDbKeys: moveOtherDbKeys, group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Moves a key to another database.', handler: moveCommand }),
-  command({ name: 'expire', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key in seconds.', handler: expireGeneric('expire', true, true) }),
-  command({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key in milliseconds.', handler: expireGeneric('pexpire', true, false) }),
-  command({ name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '1.2.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key to a Unix timestamp.', handler: expireGeneric('expireat', false, true) }),
-  command({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.', handler: expireGeneric('pexpireat', false, false) }),
-  command({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the expiration time in seconds of a key.', handler: ttlGeneric(false, false) }),
-  command({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '2.6.0', complexity: 'O(1)', summary: 'Returns the expiration time in milliseconds of a key.', handler: ttlGeneric(true, false) }),
-  command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '7.0.0', complexity: 'O(1)', summary: 'Returns the expiration time of a key as a Unix timestamp.', handler: ttlGeneric(false, true) }),
-  command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'generic', since: '7.0.0', complexity: 'O(1)', summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.', handler: ttlGeneric(true, true) }),
+  command({
+    name: 'del',
+    arity: -2,
+    flags: ['write'],
+    keys: [keyAt(1, ['RM', 'delete'], -1)],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys that will be removed.',
+    summary: 'Deletes one or more keys.',
+    handler: delCommand,
+  }),
+  command({
+    name: 'unlink',
+    arity: -2,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RM', 'delete'], -1)],
+    group: 'generic',
+    since: '4.0.0',
+    complexity: 'O(1) for each key removed regardless of its size.',
+    summary: 'Asynchronously deletes one or more keys.',
+    handler: delCommand,
+  }),
+  command({
+    name: 'exists',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO'], -1)],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys to check.',
+    summary: 'Determines whether one or more keys exist.',
+    handler: existsCommand,
+  }),
+  command({
+    name: 'touch',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO'], -1)],
+    group: 'generic',
+    since: '3.2.1',
+    complexity: 'O(N) where N is the number of keys that will be touched.',
+    summary:
+      'Returns the number of existing keys out of those specified after updating the time they were last accessed.',
+    handler: touchCommand,
+  }),
+  command({
+    name: 'type',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO'])],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Determines the type of value stored at a key.',
+    handler: typeCommand,
+  }),
+  command({
+    name: 'keys',
+    arity: 2,
+    flags: ['readonly'],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(N) with N being the number of keys in the database.',
+    summary: 'Returns all key names that match a pattern.',
+    handler: keysCommand,
+  }),
+  command({
+    name: 'scan',
+    arity: -2,
+    flags: ['readonly'],
+    group: 'generic',
+    since: '2.8.0',
+    complexity: 'O(1) for every call. O(N) for a complete iteration.',
+    summary: 'Iterates over the key names in the database.',
+    handler: scanCommand,
+  }),
+  command({
+    name: 'randomkey',
+    arity: 1,
+    flags: ['readonly'],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns a random key name from the database.',
+    handler: randomkeyCommand,
+  }),
+  command({
+    name: 'rename',
+    arity: 3,
+    flags: ['write'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'update'])],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Renames a key and overwrites the destination.',
+    handler: renameGeneric(false),
+  }),
+  command({
+    name: 'renamenx',
+    arity: 3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['OW', 'insert'])],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Renames a key only when the target key name doesn't exist.",
+    handler: renameGeneric(true),
+  }),
+  command({
+    name: 'copy',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RO', 'access']), keyAt(2, ['OW', 'update'])],
+    otherDbKeys: copyOtherDbKeys,
+    group: 'generic',
+    since: '6.2.0',
+    complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.',
+    summary: 'Copies the value of a key to a new key.',
+    handler: copyCommand,
+  }),
+  command({
+    name: 'move',
+    arity: 3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    otherDbKeys: moveOtherDbKeys,
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Moves a key to another database.',
+    handler: moveCommand,
+  }),
+  command({
+    name: 'expire',
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Sets the expiration time of a key in seconds.',
+    handler: expireGeneric('expire', true, true),
+  }),
+  command({
+    name: 'pexpire',
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'generic',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary: 'Sets the expiration time of a key in milliseconds.',
+    handler: expireGeneric('pexpire', true, false),
+  }),
+  command({
+    name: 'expireat',
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'generic',
+    since: '1.2.0',
+    complexity: 'O(1)',
+    summary: 'Sets the expiration time of a key to a Unix timestamp.',
+    handler: expireGeneric('expireat', false, true),
+  }),
+  command({
+    name: 'pexpireat',
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'generic',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary: 'Sets the expiration time of a key to a Unix milliseconds timestamp.',
+    handler: expireGeneric('pexpireat', false, false),
+  }),
+  command({
+    name: 'ttl',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'generic',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the expiration time in seconds of a key.',
+    handler: ttlGeneric(false, false),
+  }),
+  command({
+    name: 'pttl',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'generic',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary: 'Returns the expiration time in milliseconds of a key.',
+    handler: ttlGeneric(true, false),
+  }),
+  command({
+    name: 'expiretime',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'generic',
+    since: '7.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the expiration time of a key as a Unix timestamp.',
+    handler: ttlGeneric(false, true),
+  }),
+  command({
+    name: 'pexpiretime',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'generic',
+    since: '7.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the expiration time of a key as a Unix milliseconds timestamp.',
+    handler: ttlGeneric(true, true),
+  }),
   container('object', 'generic', '2.2.3', 'A container for object introspection commands.', [
-    command({ name: 'object|encoding', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the internal encoding of a Redis object.', handler: objectEncodingCommand }),
-    command({ name: 'object|freq', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '4.0.0', complexity: 'O(1)', summary: 'Returns the logarithmic access frequency counter of a Redis object.', handler: objectFreqCommand }),
-    command({ name: 'object|idletime', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the time since the last access to a Redis object.', handler: objectIdletimeCommand }),
-    command({ name: 'object|refcount', arity: 3, flags: ['readonly'], keys: [keyAt(2, ['RO'])], group: 'generic', since: '2.2.3', complexity: 'O(1)', summary: 'Returns the reference count of a value of a key.', handler: objectRefcountCommand }),
-    command({ name: 'object|help', arity: 2, flags: ['loading', 'stale'], group: 'generic', since: '6.2.0', complexity: 'O(1)', summary: 'Returns helpful text about the different subcommands.', handler: objectHelpCommand }),
+    command({
+      name: 'object|encoding',
+      arity: 3,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO'])],
+      group: 'generic',
+      since: '2.2.3',
+      complexity: 'O(1)',
+      summary: 'Returns the internal encoding of a Redis object.',
+      handler: objectEncodingCommand,
+    }),
+    command({
+      name: 'object|freq',
+      arity: 3,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO'])],
+      group: 'generic',
+      since: '4.0.0',
+      complexity: 'O(1)',
+      summary: 'Returns the logarithmic access frequency counter of a Redis object.',
+      handler: objectFreqCommand,
+    }),
+    command({
+      name: 'object|idletime',
+      arity: 3,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO'])],
+      group: 'generic',
+      since: '2.2.3',
+      complexity: 'O(1)',
+      summary: 'Returns the time since the last access to a Redis object.',
+      handler: objectIdletimeCommand,
+    }),
+    command({
+      name: 'object|refcount',
+      arity: 3,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO'])],
+      group: 'generic',
+      since: '2.2.3',
+      complexity: 'O(1)',
+      summary: 'Returns the reference count of a value of a key.',
+      handler: objectRefcountCommand,
+    }),
+    command({
+      name: 'object|help',
+      arity: 2,
+      flags: ['loading', 'stale'],
+      group: 'generic',
+      since: '6.2.0',
+      complexity: 'O(1)',
+      summary: 'Returns helpful text about the different subcommands.',
+      handler: objectHelpCommand,
+    }),
   ]),
-  command({ name: 'persist', arity: 2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'update'])], group: 'generic', since: '2.2.0', complexity: 'O(1)', summary: 'Removes the expiration time of a key.', handler: persistCommand }),
+  command({
+    name: 'persist',
+    arity: 2,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'generic',
+    since: '2.2.0',
+    complexity: 'O(1)',
+    summary: 'Removes the expiration time of a key.',
+    handler: persistCommand,
+  }),
 ];

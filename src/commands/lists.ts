@@ -133,7 +133,14 @@ function popGeneric(left: boolean) {
  *
  * @param effect the effect to log when an element moved
  */
-function moveGeneric(c: CommandContext, srcKey: Buffer, dstKey: Buffer, fromLeft: boolean, toLeft: boolean, effect: (string | Buffer)[]): void {
+function moveGeneric(
+  c: CommandContext,
+  srcKey: Buffer,
+  dstKey: Buffer,
+  fromLeft: boolean,
+  toLeft: boolean,
+  effect: (string | Buffer)[],
+): void {
   const src = listForWrite(c, srcKey);
   if (src === WRONG) return;
   if (src === null || src.size === 0) return c.reply.nullBulk();
@@ -233,7 +240,7 @@ function lposCommand(c: CommandContext, argv: Buffer[]): void {
       const v = Number(big);
       if (v === 0) {
         return c.reply.error(
-          'ERR RANK can\'t be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list',
+          "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
         );
       }
       // Redis 7.0 negates LLONG_MIN into itself, which then matches from the
@@ -241,11 +248,11 @@ function lposCommand(c: CommandContext, argv: Buffer[]): void {
       rank = big === -(2n ** 63n) ? -1 : v;
     } else if (isWord(opt, 'COUNT') && more) {
       const v = parseLong(argv[++j]!);
-      if (v === null || v < 0) return c.reply.error('ERR COUNT can\'t be negative');
+      if (v === null || v < 0) return c.reply.error("ERR COUNT can't be negative");
       count = v;
     } else if (isWord(opt, 'MAXLEN') && more) {
       const v = parseLong(argv[++j]!);
-      if (v === null || v < 0) return c.reply.error('ERR MAXLEN can\'t be negative');
+      if (v === null || v < 0) return c.reply.error("ERR MAXLEN can't be negative");
       maxlen = v;
     } else {
       return c.reply.error(ERR.syntax);
@@ -468,7 +475,8 @@ function bmoveGeneric(c: CommandContext, argv: Buffer[], fromLeft: boolean, toLe
   if (deadline === null) return;
   const srcKey = argv[1]!;
   const dstKey = argv[2]!;
-  const effect = (s: Buffer, d: Buffer): (string | Buffer)[] => (rpoplpush ? ['RPOPLPUSH', s, d] : lmoveEffect(s, d, fromLeft, toLeft));
+  const effect = (s: Buffer, d: Buffer): (string | Buffer)[] =>
+    rpoplpush ? ['RPOPLPUSH', s, d] : lmoveEffect(s, d, fromLeft, toLeft);
   const src = listForWrite(c, srcKey);
   if (src === WRONG) return;
   if (src !== null) return moveGeneric(c, srcKey, dstKey, fromLeft, toLeft, effect(srcKey, dstKey));
@@ -510,28 +518,234 @@ function brpoplpushCommand(c: CommandContext, argv: Buffer[]): void {
   bmoveGeneric(c, argv, false, true, true);
 }
 
-const PUSH_COMPLEXITY = 'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.';
+const PUSH_COMPLEXITY =
+  'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.';
 
 /** The list family's table entries (arity, flags and key positions as Redis 7.0's COMMAND INFO). */
 export const listCommands: CommandSpec[] = [
-  command({ name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '1.0.0', complexity: PUSH_COMPLEXITY, summary: 'Prepend one or multiple elements to a list', handler: pushGeneric(true, false) }),
-  command({ name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '1.0.0', complexity: PUSH_COMPLEXITY, summary: 'Append one or multiple elements to a list', handler: pushGeneric(false, false) }),
-  command({ name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: PUSH_COMPLEXITY, summary: 'Prepend an element to a list, only if the list exists', handler: pushGeneric(true, true) }),
-  command({ name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: PUSH_COMPLEXITY, summary: 'Append an element to a list, only if the list exists', handler: pushGeneric(false, true) }),
-  command({ name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements returned', summary: 'Remove and get the first elements in a list', handler: popGeneric(true) }),
-  command({ name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements returned', summary: 'Remove and get the last elements in a list', handler: popGeneric(false) }),
-  command({ name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'list', since: '1.0.0', complexity: 'O(1)', summary: 'Get the length of a list', handler: llenCommand }),
-  command({ name: 'lrange', arity: 4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '1.0.0', complexity: 'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.', summary: 'Get a range of elements from a list', handler: lrangeCommand }),
-  command({ name: 'lindex', arity: 3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).', summary: 'Get an element from a list by its index', handler: lindexCommand }),
-  command({ name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'update'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).', summary: 'Set the value of an element in a list by its index', handler: lsetCommand }),
-  command({ name: 'linsert', arity: 5, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: 'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).', summary: 'Insert an element before or after another element in a list', handler: linsertCommand }),
-  command({ name: 'lrem', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N+M) where N is the length of the list and M is the number of elements removed.', summary: 'Remove elements from a list', handler: lremCommand }),
-  command({ name: 'ltrim', arity: 4, flags: ['write'], keys: [keyAt(1, ['RW', 'delete'])], group: 'list', since: '1.0.0', complexity: 'O(N) where N is the number of elements to be removed by the operation.', summary: 'Trim a list to the specified range', handler: ltrimCommand }),
-  command({ name: 'lpos', arity: -3, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'list', since: '6.0.6', complexity: 'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.', summary: 'Return the index of matching elements on a list', handler: lposCommand }),
-  command({ name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '6.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it', handler: lmoveCommand }),
-  command({ name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '1.2.0', complexity: 'O(1)', summary: 'Remove the last element in a list, prepend it to another list and return it', handler: rpoplpushCommand }),
-  command({ name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete'], -2)], group: 'list', since: '2.0.0', complexity: 'O(N) where N is the number of provided keys.', summary: 'Remove and get the first element in a list, or block until one is available', handler: bpopGeneric(true) }),
-  command({ name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete'], -2)], group: 'list', since: '2.0.0', complexity: 'O(N) where N is the number of provided keys.', summary: 'Remove and get the last element in a list, or block until one is available', handler: bpopGeneric(false) }),
-  command({ name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '6.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', handler: blmoveCommand }),
-  command({ name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])], group: 'list', since: '2.2.0', complexity: 'O(1)', summary: 'Pop an element from a list, push it to another list and return it; or block until one is available', handler: brpoplpushCommand }),
+  command({
+    name: 'lpush',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: PUSH_COMPLEXITY,
+    summary: 'Prepend one or multiple elements to a list',
+    handler: pushGeneric(true, false),
+  }),
+  command({
+    name: 'rpush',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: PUSH_COMPLEXITY,
+    summary: 'Append one or multiple elements to a list',
+    handler: pushGeneric(false, false),
+  }),
+  command({
+    name: 'lpushx',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'list',
+    since: '2.2.0',
+    complexity: PUSH_COMPLEXITY,
+    summary: 'Prepend an element to a list, only if the list exists',
+    handler: pushGeneric(true, true),
+  }),
+  command({
+    name: 'rpushx',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'list',
+    since: '2.2.0',
+    complexity: PUSH_COMPLEXITY,
+    summary: 'Append an element to a list, only if the list exists',
+    handler: pushGeneric(false, true),
+  }),
+  command({
+    name: 'lpop',
+    arity: -2,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'delete'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of elements returned',
+    summary: 'Remove and get the first elements in a list',
+    handler: popGeneric(true),
+  }),
+  command({
+    name: 'rpop',
+    arity: -2,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'delete'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of elements returned',
+    summary: 'Remove and get the last elements in a list',
+    handler: popGeneric(false),
+  }),
+  command({
+    name: 'llen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Get the length of a list',
+    handler: llenCommand,
+  }),
+  command({
+    name: 'lrange',
+    arity: 4,
+    flags: ['readonly'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity:
+      'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.',
+    summary: 'Get a range of elements from a list',
+    handler: lrangeCommand,
+  }),
+  command({
+    name: 'lindex',
+    arity: 3,
+    flags: ['readonly'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity:
+      'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).',
+    summary: 'Get an element from a list by its index',
+    handler: lindexCommand,
+  }),
+  command({
+    name: 'lset',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity:
+      'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).',
+    summary: 'Set the value of an element in a list by its index',
+    handler: lsetCommand,
+  }),
+  command({
+    name: 'linsert',
+    arity: 5,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'list',
+    since: '2.2.0',
+    complexity:
+      'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).',
+    summary: 'Insert an element before or after another element in a list',
+    handler: linsertCommand,
+  }),
+  command({
+    name: 'lrem',
+    arity: 4,
+    flags: ['write'],
+    keys: [keyAt(1, ['RW', 'delete'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: 'O(N+M) where N is the length of the list and M is the number of elements removed.',
+    summary: 'Remove elements from a list',
+    handler: lremCommand,
+  }),
+  command({
+    name: 'ltrim',
+    arity: 4,
+    flags: ['write'],
+    keys: [keyAt(1, ['RW', 'delete'])],
+    group: 'list',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of elements to be removed by the operation.',
+    summary: 'Trim a list to the specified range',
+    handler: ltrimCommand,
+  }),
+  command({
+    name: 'lpos',
+    arity: -3,
+    flags: ['readonly'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'list',
+    since: '6.0.6',
+    complexity:
+      'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.',
+    summary: 'Return the index of matching elements on a list',
+    handler: lposCommand,
+  }),
+  command({
+    name: 'lmove',
+    arity: 5,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])],
+    group: 'list',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    summary: 'Pop an element from a list, push it to another list and return it',
+    handler: lmoveCommand,
+  }),
+  command({
+    name: 'rpoplpush',
+    arity: 3,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])],
+    group: 'list',
+    since: '1.2.0',
+    complexity: 'O(1)',
+    summary: 'Remove the last element in a list, prepend it to another list and return it',
+    handler: rpoplpushCommand,
+  }),
+  command({
+    name: 'blpop',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    keys: [keyAt(1, ['RW', 'access', 'delete'], -2)],
+    group: 'list',
+    since: '2.0.0',
+    complexity: 'O(N) where N is the number of provided keys.',
+    summary: 'Remove and get the first element in a list, or block until one is available',
+    handler: bpopGeneric(true),
+  }),
+  command({
+    name: 'brpop',
+    arity: -3,
+    flags: ['write', 'noscript', 'blocking'],
+    keys: [keyAt(1, ['RW', 'access', 'delete'], -2)],
+    group: 'list',
+    since: '2.0.0',
+    complexity: 'O(N) where N is the number of provided keys.',
+    summary: 'Remove and get the last element in a list, or block until one is available',
+    handler: bpopGeneric(false),
+  }),
+  command({
+    name: 'blmove',
+    arity: 6,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])],
+    group: 'list',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    summary: 'Pop an element from a list, push it to another list and return it; or block until one is available',
+    handler: blmoveCommand,
+  }),
+  command({
+    name: 'brpoplpush',
+    arity: 4,
+    flags: ['write', 'denyoom', 'noscript', 'blocking'],
+    keys: [keyAt(1, ['RW', 'access', 'delete']), keyAt(2, ['RW', 'insert'])],
+    group: 'list',
+    since: '2.2.0',
+    complexity: 'O(1)',
+    summary: 'Pop an element from a list, push it to another list and return it; or block until one is available',
+    handler: brpoplpushCommand,
+  }),
 ];

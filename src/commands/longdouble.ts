@@ -91,7 +91,10 @@ export function parseLongDouble(text: string): LongDouble | null {
   if (!Number.isFinite(exp10) || Math.abs(exp10) > 100000) {
     return digits === 0n ? { neg: dec[1] === '-', mant: 0n, exp: 0, inf: false } : null;
   }
-  const value = exp10 >= 0 ? round(dec[1] === '-', digits * 10n ** BigInt(exp10), 1n, 0) : round(dec[1] === '-', digits, 10n ** BigInt(-exp10), 0);
+  const value =
+    exp10 >= 0
+      ? round(dec[1] === '-', digits * 10n ** BigInt(exp10), 1n, 0)
+      : round(dec[1] === '-', digits, 10n ** BigInt(-exp10), 0);
   return checkRange(value);
 }
 

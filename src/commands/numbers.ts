@@ -57,7 +57,8 @@ export function formatDouble(d: number): string {
     const { digits, exp } = exactDigits(d);
     if (digits.length === 18) {
       const keep = digits.slice(0, 17);
-      if ((keep.charCodeAt(16) & 1) === 0) sci = `${d < 0 ? '-' : ''}${keep[0]}.${keep.slice(1)}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+      if ((keep.charCodeAt(16) & 1) === 0)
+        sci = `${d < 0 ? '-' : ''}${keep[0]}.${keep.slice(1)}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
     }
   }
   const ePos = sci.indexOf('e');

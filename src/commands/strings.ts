@@ -100,7 +100,15 @@ function stringOptionsOrReply(c: CommandContext, argv: Buffer[], from: number, f
     else if (forSet && isWord(a, 'KEEPTTL') && !(flags & (F_PERSIST | F_EXPIRE))) flags |= F_KEEPTTL;
     else if (!forSet && isWord(a, 'PERSIST') && !(flags & (F_EXPIRE | F_KEEPTTL))) flags |= F_PERSIST;
     else {
-      const unit = isWord(a, 'EX') ? F_EX : isWord(a, 'PX') ? F_PX : isWord(a, 'EXAT') ? F_EXAT : isWord(a, 'PXAT') ? F_PXAT : 0;
+      const unit = isWord(a, 'EX')
+        ? F_EX
+        : isWord(a, 'PX')
+          ? F_PX
+          : isWord(a, 'EXAT')
+            ? F_EXAT
+            : isWord(a, 'PXAT')
+              ? F_PXAT
+              : 0;
       if (unit === 0 || !expireSet(unit)) {
         c.reply.error(ERR.syntax);
         return null;
@@ -148,7 +156,14 @@ function expireAtOrReply(c: CommandContext, arg: Buffer, flags: number, cmdName:
  * @param okReply true: `+OK`; false: `:1`/`:0` (SETNX)
  * @returns whether the value was stored
  */
-function setGeneric(c: CommandContext, flags: number, key: Buffer, value: Buffer, expireAt: number, okReply: boolean): boolean {
+function setGeneric(
+  c: CommandContext,
+  flags: number,
+  key: Buffer,
+  value: Buffer,
+  expireAt: number,
+  okReply: boolean,
+): boolean {
   const db = c.db;
   if (tooLongOrReply(c, value.length)) return false;
   const slot = db.lookup(key);
@@ -459,25 +474,233 @@ function setKeyFlags(argv: readonly Buffer[]): readonly KeySpecFlag[] {
 
 /** The string family's table entries. */
 export const stringCommands: CommandSpec[] = [
-  command({ name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the string value of a key.', handler: getCommand }),
-  command({ name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: [{ ...keyAt(1, ['RW', 'access', 'update', 'variable_flags']), notes: 'RW and ACCESS due to the optional `GET` argument' }], keyFlags: setKeyFlags, group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.', handler: setCommand }),
-  command({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['OW', 'insert'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Set the string value of a key only when the key doesn\'t exist.', handler: setnxCommand }),
-  command({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'])], group: 'string', since: '2.0.0', complexity: 'O(1)', summary: 'Sets the string value and expiration time of a key. Creates the key if it doesn\'t exist.', handler: setexGeneric(F_EX, 'setex') }),
-  command({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'])], group: 'string', since: '2.6.0', complexity: 'O(1)', summary: 'Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn\'t exist.', handler: setexGeneric(F_PX, 'psetex') }),
-  command({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Returns the previous string value of a key after setting it to a new value.', handler: getsetCommand }),
-  command({ name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: [keyAt(1, ['RW', 'access', 'delete'])], group: 'string', since: '6.2.0', complexity: 'O(1)', summary: 'Returns the string value of a key after deleting the key.', handler: getdelCommand }),
-  command({ name: 'getex', arity: -2, flags: ['write', 'fast'], keys: [{ ...keyAt(1, ['RW', 'access', 'update']), notes: 'RW and UPDATE because it changes the TTL' }], group: 'string', since: '6.2.0', complexity: 'O(1)', summary: 'Returns the string value of a key after setting its expiration time.', handler: getexCommand }),
-  command({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO', 'access'], -1)], group: 'string', since: '1.0.0', complexity: 'O(N) where N is the number of keys to retrieve.', summary: 'Atomically returns the string values of one or more keys.', handler: mgetCommand }),
-  command({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'update'], -1, 2)], group: 'string', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Atomically creates or modifies the string values of one or more keys.', handler: msetGeneric(false) }),
-  command({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: [keyAt(1, ['OW', 'insert'], -1, 2)], group: 'string', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.', summary: 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', handler: msetGeneric(true) }),
-  command({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'insert'])], group: 'string', since: '2.0.0', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', summary: 'Appends a string to the value of a key. Creates the key if it doesn\'t exist.', handler: appendCommand }),
-  command({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: [keyAt(1, ['RO'])], group: 'string', since: '2.2.0', complexity: 'O(1)', summary: 'Returns the length of a string value.', handler: strlenCommand }),
-  command({ name: 'getrange', arity: 4, flags: ['readonly'], keys: [keyAt(1, ['RO', 'access'])], group: 'string', since: '2.4.0', complexity: 'O(N) where N is the length of the returned string.', summary: 'Returns a substring of the string stored at a key.', handler: getrangeCommand }),
-  command({ name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: [keyAt(1, ['RW', 'update'])], group: 'string', since: '2.2.0', complexity: 'O(1), not counting the time taken to copy the new string in place.', summary: 'Overwrites a part of a string value with another by an offset. Creates the key if it doesn\'t exist.', handler: setrangeCommand }),
-  command({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Increments the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', handler: incrCommand }),
-  command({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn\'t exist.', handler: decrCommand }),
-  command({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', handler: incrbyCommand }),
-  command({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '1.0.0', complexity: 'O(1)', summary: 'Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn\'t exist.', handler: decrbyCommand }),
-  command({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: [keyAt(1, ['RW', 'access', 'update'])], group: 'string', since: '2.6.0', complexity: 'O(1)', summary: 'Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn\'t exist.', handler: incrbyfloatCommand }),
+  command({
+    name: 'get',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the string value of a key.',
+    handler: getCommand,
+  }),
+  command({
+    name: 'set',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    keys: [
+      {
+        ...keyAt(1, ['RW', 'access', 'update', 'variable_flags']),
+        notes: 'RW and ACCESS due to the optional `GET` argument',
+      },
+    ],
+    keyFlags: setKeyFlags,
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+    handler: setCommand,
+  }),
+  command({
+    name: 'setnx',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['OW', 'insert'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Set the string value of a key only when the key doesn't exist.",
+    handler: setnxCommand,
+  }),
+  command({
+    name: 'setex',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['OW', 'update'])],
+    group: 'string',
+    since: '2.0.0',
+    complexity: 'O(1)',
+    summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+    handler: setexGeneric(F_EX, 'setex'),
+  }),
+  command({
+    name: 'psetex',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['OW', 'update'])],
+    group: 'string',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary:
+      "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+    handler: setexGeneric(F_PX, 'psetex'),
+  }),
+  command({
+    name: 'getset',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: 'Returns the previous string value of a key after setting it to a new value.',
+    handler: getsetCommand,
+  }),
+  command({
+    name: 'getdel',
+    arity: 2,
+    flags: ['write', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'delete'])],
+    group: 'string',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    summary: 'Returns the string value of a key after deleting the key.',
+    handler: getdelCommand,
+  }),
+  command({
+    name: 'getex',
+    arity: -2,
+    flags: ['write', 'fast'],
+    keys: [{ ...keyAt(1, ['RW', 'access', 'update']), notes: 'RW and UPDATE because it changes the TTL' }],
+    group: 'string',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    summary: 'Returns the string value of a key after setting its expiration time.',
+    handler: getexCommand,
+  }),
+  command({
+    name: 'mget',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO', 'access'], -1)],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(N) where N is the number of keys to retrieve.',
+    summary: 'Atomically returns the string values of one or more keys.',
+    handler: mgetCommand,
+  }),
+  command({
+    name: 'mset',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['OW', 'update'], -1, 2)],
+    group: 'string',
+    since: '1.0.1',
+    complexity: 'O(N) where N is the number of keys to set.',
+    summary: 'Atomically creates or modifies the string values of one or more keys.',
+    handler: msetGeneric(false),
+  }),
+  command({
+    name: 'msetnx',
+    arity: -3,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['OW', 'insert'], -1, 2)],
+    group: 'string',
+    since: '1.0.1',
+    complexity: 'O(N) where N is the number of keys to set.',
+    summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+    handler: msetGeneric(true),
+  }),
+  command({
+    name: 'append',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'insert'])],
+    group: 'string',
+    since: '2.0.0',
+    complexity:
+      'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
+    summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+    handler: appendCommand,
+  }),
+  command({
+    name: 'strlen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    keys: [keyAt(1, ['RO'])],
+    group: 'string',
+    since: '2.2.0',
+    complexity: 'O(1)',
+    summary: 'Returns the length of a string value.',
+    handler: strlenCommand,
+  }),
+  command({
+    name: 'getrange',
+    arity: 4,
+    flags: ['readonly'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'string',
+    since: '2.4.0',
+    complexity: 'O(N) where N is the length of the returned string.',
+    summary: 'Returns a substring of the string stored at a key.',
+    handler: getrangeCommand,
+  }),
+  command({
+    name: 'setrange',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    keys: [keyAt(1, ['RW', 'update'])],
+    group: 'string',
+    since: '2.2.0',
+    complexity: 'O(1), not counting the time taken to copy the new string in place.',
+    summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+    handler: setrangeCommand,
+  }),
+  command({
+    name: 'incr',
+    arity: 2,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+    handler: incrCommand,
+  }),
+  command({
+    name: 'decr',
+    arity: 2,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+    handler: decrCommand,
+  }),
+  command({
+    name: 'incrby',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+    handler: incrbyCommand,
+  }),
+  command({
+    name: 'decrby',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity: 'O(1)',
+    summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+    handler: decrbyCommand,
+  }),
+  command({
+    name: 'incrbyfloat',
+    arity: 3,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [keyAt(1, ['RW', 'access', 'update'])],
+    group: 'string',
+    since: '2.6.0',
+    complexity: 'O(1)',
+    summary:
+      "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+    handler: incrbyfloatCommand,
+  }),
 ];
-

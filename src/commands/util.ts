@@ -86,7 +86,13 @@ export function longOrReply(c: CommandContext, buf: Uint8Array, error: string = 
  *
  * @returns the value, or null after replying
  */
-export function rangeInt64OrReply(c: CommandContext, arg: Uint8Array, min: bigint, max: bigint, msg?: string): bigint | null {
+export function rangeInt64OrReply(
+  c: CommandContext,
+  arg: Uint8Array,
+  min: bigint,
+  max: bigint,
+  msg?: string,
+): bigint | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error(msg !== undefined ? `ERR ${msg}` : ERR.notInteger);
@@ -105,7 +111,13 @@ export function rangeInt64OrReply(c: CommandContext, arg: Uint8Array, min: bigin
  *
  * @returns the value, or null after replying
  */
-export function rangeLongOrReply(c: CommandContext, arg: Uint8Array, min: bigint, max: bigint, msg?: string): number | null {
+export function rangeLongOrReply(
+  c: CommandContext,
+  arg: Uint8Array,
+  min: bigint,
+  max: bigint,
+  msg?: string,
+): number | null {
   const v = rangeInt64OrReply(c, arg, min, max, msg);
   return v === null ? null : Number(v);
 }

@@ -97,7 +97,14 @@ function firstInLex(z: ZSetValue, r: LexRange): ZNode | null {
   if (!z.compact) return z.list.firstInLex(r);
   const head = z.list.first;
   const tail = z.list.tail;
-  if (lexRangeEmpty(r) || head === null || tail === null || !lexGteMin(tail.member, r.min) || !lexLteMax(head.member, r.max)) return null;
+  if (
+    lexRangeEmpty(r) ||
+    head === null ||
+    tail === null ||
+    !lexGteMin(tail.member, r.min) ||
+    !lexLteMax(head.member, r.max)
+  )
+    return null;
   for (let n: ZNode | null = head; n !== null; n = n.next[0]!) {
     if (lexGteMin(n.member, r.min)) return lexLteMax(n.member, r.max) ? n : null;
   }
@@ -109,7 +116,14 @@ function lastInLex(z: ZSetValue, r: LexRange): ZNode | null {
   if (!z.compact) return z.list.lastInLex(r);
   const head = z.list.first;
   const tail = z.list.tail;
-  if (lexRangeEmpty(r) || head === null || tail === null || !lexGteMin(tail.member, r.min) || !lexLteMax(head.member, r.max)) return null;
+  if (
+    lexRangeEmpty(r) ||
+    head === null ||
+    tail === null ||
+    !lexGteMin(tail.member, r.min) ||
+    !lexLteMax(head.member, r.max)
+  )
+    return null;
   for (let n: ZNode | null = tail; n !== null; n = n.backward) {
     if (lexLteMax(n.member, r.max)) return lexGteMin(n.member, r.min) ? n : null;
   }
@@ -206,7 +220,14 @@ interface RangeRequest {
  *
  * @returns the request, or null after replying an error
  */
-function rangeRequestOrReply(c: CommandContext, argv: Buffer[], from: number, store: boolean, type: RangeType, dir: Direction): RangeRequest | null {
+function rangeRequestOrReply(
+  c: CommandContext,
+  argv: Buffer[],
+  from: number,
+  store: boolean,
+  type: RangeType,
+  dir: Direction,
+): RangeRequest | null {
   let withscores = false;
   let offset = 0;
   let limit = -1;

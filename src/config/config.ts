@@ -88,7 +88,11 @@ export class Config {
    * @param env the environment to read `FLASHCACHE_*` from
    * @throws ConfigFileError or ConfigError when a source holds an invalid value
    */
-  constructor(flags: Record<string, string | undefined>, file: string | undefined, env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    flags: Record<string, string | undefined>,
+    file: string | undefined,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.file = file ?? '';
     const fromFile = file !== undefined ? readConfigFile(file) : new Map<string, string>();
     for (const def of ALL_SETTINGS) {
@@ -177,8 +181,10 @@ export class Config {
     }
     for (const [name, text] of pairs) {
       const def = settingDef(name)!;
-      if (!def.runtime) return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
-      if (parsed.some(([d]) => d === def)) return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      if (!def.runtime)
+        return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (parsed.some(([d]) => d === def))
+        return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
       try {
         parsed.push([def, parseSetting(def, text)]);
       } catch (err) {

@@ -58,35 +58,204 @@ export interface SettingDef {
  * {@link Settings}: each setting's name and the type of its value.
  */
 export const SETTINGS = [
-  { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, runtime: false, description: 'TCP port to listen on (0: pick a free one and log it)' },
-  { name: 'bind', type: 'string', default: '127.0.0.1', runtime: false, description: 'addresses to listen on, space-separated' },
-  { name: 'dir', type: 'string', default: './data', runtime: false, description: 'data directory (WAL, snapshots, LOCK)' },
-  { name: 'appendfsync', type: 'enum', default: 'always', values: ['everysec', 'always', 'no'], runtime: true, description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no' },
-  { name: 'databases', type: 'int', default: '16', min: 1, max: 65536, runtime: false, description: 'number of databases (SELECT 0..n-1)' },
-  { name: 'wal-segment-size', type: 'bytes', default: '64mb', min: 4096, max: 2 ** 30, runtime: true, unit: 'bytes', description: 'size at which a WAL segment is closed and a new one started' },
-  { name: 'wal-recovery', type: 'enum', default: 'tolerate-tail', values: ['tolerate-tail', 'strict', 'skip-corrupt'], runtime: false, description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records' },
-  { name: 'snapshot-interval', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'take a snapshot this often when anything changed (0: never on a timer)' },
-  { name: 'snapshot-wal-bytes', type: 'bytes', default: '256mb', min: 0, max: 2 ** 50, runtime: true, unit: 'bytes', description: 'take a snapshot once this much WAL was written since the last one (0: never by size)' },
-  { name: 'log-level', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], runtime: true, description: 'lowest level of log lines written to stdout' },
-  { name: 'proto-max-bulk-len', type: 'bytes', default: '512mb', min: 1024 * 1024, max: 2 ** 31 - 1, runtime: true, unit: 'bytes', description: 'largest bulk string a client may send' },
-  { name: 'tls-port', type: 'int', default: '0', min: 0, max: 65535, runtime: false, description: 'TLS port to listen on as well, on the same addresses (0: no TLS)' },
-  { name: 'tls-cert-file', type: 'string', default: '', runtime: false, description: "the server's certificate (PEM), needed with tls-port" },
-  { name: 'tls-key-file', type: 'string', default: '', runtime: false, description: "the server's private key (PEM), needed with tls-port" },
-  { name: 'tls-ca-cert-file', type: 'string', default: '', runtime: false, description: 'CA certificates (PEM) that client certificates must chain to' },
-  { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['yes', 'no', 'optional'], runtime: false, description: 'client certificates: required (yes, as Redis), not asked for (no), or checked when given (optional)' },
-  { name: 'requirepass', type: 'string', default: '', runtime: true, description: "password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; empty: none" },
-  { name: 'protected-mode', type: 'bool', default: 'yes', runtime: true, description: 'with no requirepass, refuse clients that connect from anywhere but loopback (-DENIED)' },
-  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: 1_000_000, runtime: true, description: 'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)' },
-  { name: 'timeout', type: 'int', default: '0', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'close a client idle this long (0: never); blocked clients are exempt' },
-  { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'seconds', description: 'TCP keepalive probe interval for new connections (0: off), so half-open peers are found' },
-  { name: 'client-query-buffer-limit', type: 'bytes', default: '1gb', min: 1024 * 1024, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'unparsed input one client may have buffered (a command still arriving); past it the client is closed' },
+  {
+    name: 'port',
+    type: 'int',
+    default: '6379',
+    min: 0,
+    max: 65535,
+    runtime: false,
+    description: 'TCP port to listen on (0: pick a free one and log it)',
+  },
+  {
+    name: 'bind',
+    type: 'string',
+    default: '127.0.0.1',
+    runtime: false,
+    description: 'addresses to listen on, space-separated',
+  },
+  {
+    name: 'dir',
+    type: 'string',
+    default: './data',
+    runtime: false,
+    description: 'data directory (WAL, snapshots, LOCK)',
+  },
+  {
+    name: 'appendfsync',
+    type: 'enum',
+    default: 'always',
+    values: ['everysec', 'always', 'no'],
+    runtime: true,
+    description: 'when replies wait for the disk: always (every write durable before its reply), everysec, no',
+  },
+  {
+    name: 'databases',
+    type: 'int',
+    default: '16',
+    min: 1,
+    max: 65536,
+    runtime: false,
+    description: 'number of databases (SELECT 0..n-1)',
+  },
+  {
+    name: 'wal-segment-size',
+    type: 'bytes',
+    default: '64mb',
+    min: 4096,
+    max: 2 ** 30,
+    runtime: true,
+    unit: 'bytes',
+    description: 'size at which a WAL segment is closed and a new one started',
+  },
+  {
+    name: 'wal-recovery',
+    type: 'enum',
+    default: 'tolerate-tail',
+    values: ['tolerate-tail', 'strict', 'skip-corrupt'],
+    runtime: false,
+    description: 'damaged WAL at start-up: truncate a torn tail only, refuse any damage, or skip damaged records',
+  },
+  {
+    name: 'snapshot-interval',
+    type: 'int',
+    default: '300',
+    min: 0,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    unit: 'seconds',
+    description: 'take a snapshot this often when anything changed (0: never on a timer)',
+  },
+  {
+    name: 'snapshot-wal-bytes',
+    type: 'bytes',
+    default: '256mb',
+    min: 0,
+    max: 2 ** 50,
+    runtime: true,
+    unit: 'bytes',
+    description: 'take a snapshot once this much WAL was written since the last one (0: never by size)',
+  },
+  {
+    name: 'log-level',
+    type: 'enum',
+    default: 'info',
+    values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    runtime: true,
+    description: 'lowest level of log lines written to stdout',
+  },
+  {
+    name: 'proto-max-bulk-len',
+    type: 'bytes',
+    default: '512mb',
+    min: 1024 * 1024,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    unit: 'bytes',
+    description: 'largest bulk string a client may send',
+  },
+  {
+    name: 'tls-port',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 65535,
+    runtime: false,
+    description: 'TLS port to listen on as well, on the same addresses (0: no TLS)',
+  },
+  {
+    name: 'tls-cert-file',
+    type: 'string',
+    default: '',
+    runtime: false,
+    description: "the server's certificate (PEM), needed with tls-port",
+  },
+  {
+    name: 'tls-key-file',
+    type: 'string',
+    default: '',
+    runtime: false,
+    description: "the server's private key (PEM), needed with tls-port",
+  },
+  {
+    name: 'tls-ca-cert-file',
+    type: 'string',
+    default: '',
+    runtime: false,
+    description: 'CA certificates (PEM) that client certificates must chain to',
+  },
+  {
+    name: 'tls-auth-clients',
+    type: 'enum',
+    default: 'yes',
+    values: ['yes', 'no', 'optional'],
+    runtime: false,
+    description: 'client certificates: required (yes, as Redis), not asked for (no), or checked when given (optional)',
+  },
+  {
+    name: 'requirepass',
+    type: 'string',
+    default: '',
+    runtime: true,
+    description:
+      'password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; empty: none',
+  },
+  {
+    name: 'protected-mode',
+    type: 'bool',
+    default: 'yes',
+    runtime: true,
+    description: 'with no requirepass, refuse clients that connect from anywhere but loopback (-DENIED)',
+  },
+  {
+    name: 'maxclients',
+    type: 'int',
+    default: '10000',
+    min: 1,
+    max: 1_000_000,
+    runtime: true,
+    description:
+      'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)',
+  },
+  {
+    name: 'timeout',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    unit: 'seconds',
+    description: 'close a client idle this long (0: never); blocked clients are exempt',
+  },
+  {
+    name: 'tcp-keepalive',
+    type: 'int',
+    default: '300',
+    min: 0,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    unit: 'seconds',
+    description: 'TCP keepalive probe interval for new connections (0: off), so half-open peers are found',
+  },
+  {
+    name: 'client-query-buffer-limit',
+    type: 'bytes',
+    default: '1gb',
+    min: 1024 * 1024,
+    max: 2 ** 53 - 1,
+    runtime: true,
+    unit: 'bytes',
+    description: 'unparsed input one client may have buffered (a command still arriving); past it the client is closed',
+  },
   {
     name: 'client-output-buffer-limit',
     type: 'string',
     default: 'normal 1gb 256mb 60',
     runtime: true,
-    description: "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that long, is closed (class normal; replica and pubsub are accepted)",
-    check: (text) => (parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null),
+    description:
+      "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that long, is closed (class normal; replica and pubsub are accepted)",
+    check: (text) =>
+      parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null,
   },
   {
     name: 'rename-command',
@@ -95,16 +264,75 @@ export const SETTINGS = [
     runtime: false,
     multi: true,
     secret: true,
-    description: 'renames a command, or disables it with "" as the new name: "FLUSHALL \"\"", "CONFIG admin-config"; repeatable',
-    check: (text) => (parseRenames(text) === null ? 'rename-command takes a command name and a new name (or "" to disable it)' : null),
+    description:
+      'renames a command, or disables it with "" as the new name: "FLUSHALL \"\"", "CONFIG admin-config"; repeatable',
+    check: (text) =>
+      parseRenames(text) === null ? 'rename-command takes a command name and a new name (or "" to disable it)' : null,
   },
-  { name: 'maxmemory', type: 'bytes', default: '0', min: 0, max: 2 ** 53 - 1, runtime: true, unit: 'bytes', description: 'memory the data may use (used_memory) before keys are evicted by maxmemory-policy (0: no limit)' },
-  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: EVICTION_POLICIES, runtime: true, description: 'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl' },
-  { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64, runtime: true, description: 'keys sampled per database per eviction round (more: closer to exact LRU/LFU/FIFO, more CPU)' },
-  { name: 'maxmemory-eviction-tenacity', type: 'int', default: '10', min: 0, max: 100, runtime: true, description: 'how long one command may evict before the rest is left to the background: 10 is 500 us, each step above +15%, 100 unlimited' },
-  { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: 2 ** 31 - 1, runtime: true, description: 'LFU counter growth: higher needs more hits to raise the counter (Redis semantics)' },
-  { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: 2 ** 31 - 1, runtime: true, unit: 'minutes', description: 'LFU counter decays by one per this many minutes without access (0: never)' },
-  { name: 'appendonly', type: 'bool', default: 'yes', runtime: false, description: 'always yes: every write goes to the WAL (reported for tools that ask)' },
+  {
+    name: 'maxmemory',
+    type: 'bytes',
+    default: '0',
+    min: 0,
+    max: 2 ** 53 - 1,
+    runtime: true,
+    unit: 'bytes',
+    description: 'memory the data may use (used_memory) before keys are evicted by maxmemory-policy (0: no limit)',
+  },
+  {
+    name: 'maxmemory-policy',
+    type: 'enum',
+    default: 'noeviction',
+    values: EVICTION_POLICIES,
+    runtime: true,
+    description:
+      'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl',
+  },
+  {
+    name: 'maxmemory-samples',
+    type: 'int',
+    default: '5',
+    min: 1,
+    max: 64,
+    runtime: true,
+    description: 'keys sampled per database per eviction round (more: closer to exact LRU/LFU/FIFO, more CPU)',
+  },
+  {
+    name: 'maxmemory-eviction-tenacity',
+    type: 'int',
+    default: '10',
+    min: 0,
+    max: 100,
+    runtime: true,
+    description:
+      'how long one command may evict before the rest is left to the background: 10 is 500 us, each step above +15%, 100 unlimited',
+  },
+  {
+    name: 'lfu-log-factor',
+    type: 'int',
+    default: '10',
+    min: 0,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    description: 'LFU counter growth: higher needs more hits to raise the counter (Redis semantics)',
+  },
+  {
+    name: 'lfu-decay-time',
+    type: 'int',
+    default: '1',
+    min: 0,
+    max: 2 ** 31 - 1,
+    runtime: true,
+    unit: 'minutes',
+    description: 'LFU counter decays by one per this many minutes without access (0: never)',
+  },
+  {
+    name: 'appendonly',
+    type: 'bool',
+    default: 'yes',
+    runtime: false,
+    description: 'always yes: every write goes to the WAL (reported for tools that ask)',
+  },
 ] as const satisfies readonly SettingDef[];
 
 /**
@@ -113,7 +341,15 @@ export const SETTINGS = [
  * "Configuration"). CONFIG GET reports them; CONFIG SET stores them.
  */
 export const COMPAT_SETTINGS: readonly SettingDef[] = [
-  { name: 'save', type: 'string', default: '', runtime: true, noop: true, hidden: true, description: 'RDB save points; snapshots are configured by snapshot-* settings' },
+  {
+    name: 'save',
+    type: 'string',
+    default: '',
+    runtime: true,
+    noop: true,
+    hidden: true,
+    description: 'RDB save points; snapshots are configured by snapshot-* settings',
+  },
   ...[
     ['hash-max-listpack-entries', '128'],
     ['hash-max-listpack-value', '64'],
@@ -139,7 +375,17 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
     ['tcp-backlog', '511'],
     ['active-defrag-cycle-min', '1'],
     ['active-defrag-cycle-max', '25'],
-  ].map(([name, def]): SettingDef => ({ name: name!, type: 'int', default: def!, runtime: true, noop: true, hidden: true, description: 'Redis tuning knob, no effect here' })),
+  ].map(
+    ([name, def]): SettingDef => ({
+      name: name!,
+      type: 'int',
+      default: def!,
+      runtime: true,
+      noop: true,
+      hidden: true,
+      description: 'Redis tuning knob, no effect here',
+    }),
+  ),
   ...[
     ['activerehashing', 'yes'],
     ['dynamic-hz', 'yes'],
@@ -158,12 +404,36 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
     ['rdb-save-incremental-fsync', 'yes'],
     ['aof-load-truncated', 'yes'],
     ['daemonize', 'no'],
-  ].map(([name, def]): SettingDef => ({ name: name!, type: 'bool', default: def!, runtime: true, noop: true, hidden: true, description: 'Redis tuning knob, no effect here' })),
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb', runtime: true, noop: true, hidden: true, description: 'Redis RDB file name, no effect here' },
-  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', runtime: false, noop: true, hidden: true, description: 'Redis AOF file name, no effect here' },
+  ].map(
+    ([name, def]): SettingDef => ({
+      name: name!,
+      type: 'bool',
+      default: def!,
+      runtime: true,
+      noop: true,
+      hidden: true,
+      description: 'Redis tuning knob, no effect here',
+    }),
+  ),
+  {
+    name: 'dbfilename',
+    type: 'string',
+    default: 'dump.rdb',
+    runtime: true,
+    noop: true,
+    hidden: true,
+    description: 'Redis RDB file name, no effect here',
+  },
+  {
+    name: 'appendfilename',
+    type: 'string',
+    default: 'appendonly.aof',
+    runtime: false,
+    noop: true,
+    hidden: true,
+    description: 'Redis AOF file name, no effect here',
+  },
 ];
-
-
 
 /** The type of a setting's value, from its row of the table. */
 type ValueOf<D> = D extends { readonly type: 'int' | 'bytes' }
@@ -199,7 +469,16 @@ export function settingDef(name: string): SettingDef | undefined {
 export function parseBytes(text: string): number {
   const m = /^([0-9]+)([a-z]*)$/i.exec(text.trim());
   if (!m) return NaN;
-  const units: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  const units: Record<string, number> = {
+    '': 1,
+    b: 1,
+    k: 1000,
+    kb: 1024,
+    m: 1e6,
+    mb: 1024 ** 2,
+    g: 1e9,
+    gb: 1024 ** 3,
+  };
   const mul = units[m[2]!.toLowerCase()];
   if (mul === undefined) return NaN;
   return Number(m[1]) * mul;
@@ -282,7 +561,8 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
     }
     case 'enum': {
       const t = text.toLowerCase();
-      if (!def.values!.includes(t)) throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
+      if (!def.values!.includes(t))
+        throw new ConfigError(`argument(s) must be one of the following: ${def.values!.join(', ')}`);
       return t;
     }
     case 'string': {
@@ -295,7 +575,9 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
 
 function checkBounds(def: SettingDef, n: number): number {
   if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
-    throw new ConfigError(`argument must be between ${def.min ?? 0} and ${def.max ?? Number.MAX_SAFE_INTEGER} inclusive`);
+    throw new ConfigError(
+      `argument must be between ${def.min ?? 0} and ${def.max ?? Number.MAX_SAFE_INTEGER} inclusive`,
+    );
   }
   return n;
 }
@@ -310,4 +592,3 @@ export function formatSetting(value: SettingValue): string {
 export function envName(name: string): string {
   return 'FLASHCACHE_' + name.toUpperCase().replace(/-/g, '_');
 }
-

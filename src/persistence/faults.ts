@@ -63,7 +63,9 @@ export function maybeFail(point: FaultPoint): void {
     EIO: 'i/o error',
     EDQUOT: 'disk quota exceeded',
   };
-  const err = new Error(`${spec.code}: ${messages[spec.code] ?? 'injected fault'}, ${point} (injected)`) as NodeJS.ErrnoException;
+  const err = new Error(
+    `${spec.code}: ${messages[spec.code] ?? 'injected fault'}, ${point} (injected)`,
+  ) as NodeJS.ErrnoException;
   err.code = spec.code;
   if (errno !== undefined) err.errno = -errno;
   err.syscall = point === 'wal-fsync' ? 'fdatasync' : 'write';

@@ -305,8 +305,8 @@ export class Client implements CommandContext, Session {
       } else {
         socket.cork();
         for (const p of pieces) {
-          if (Array.isArray(p)) for (const b of p) ((bytes += b.length), socket.write(b));
-          else ((bytes += p.length), socket.write(p));
+          if (Array.isArray(p)) for (const b of p) (bytes += b.length), socket.write(b);
+          else (bytes += p.length), socket.write(p);
         }
         socket.uncork();
       }
@@ -343,7 +343,10 @@ export class Client implements CommandContext, Session {
   }
 
   private outputLimitReached(unsent: number): void {
-    this.host.log.warn({ client: this.addr, id: this.id, unsent }, 'client closed for overcoming of output buffer limits');
+    this.host.log.warn(
+      { client: this.addr, id: this.id, unsent },
+      'client closed for overcoming of output buffer limits',
+    );
     this.server.stats.bufferLimitDisconnections++;
     this.reply.discard();
     this.destroy();

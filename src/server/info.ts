@@ -56,7 +56,16 @@ export interface InfoSource {
 const RUN_ID = randomBytes(20).toString('hex');
 
 /** Sections in the order Redis prints them; `default` and `all` print these. */
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace'] as const;
+const DEFAULT_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'keyspace',
+] as const;
 
 type Fields = [string, string | number][];
 
@@ -76,7 +85,6 @@ export function bytesToHuman(n: number): string {
 function stall(ns: number): string {
   return Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS).toFixed(2);
 }
-
 
 function section(server: InfoSource, name: string): Fields | null {
   const now = Date.now();
@@ -250,7 +258,10 @@ function section(server: InfoSource, name: string): Fields | null {
  * @param sections lower-case section names
  */
 export function infoText(server: InfoSource, sections: readonly string[]): string {
-  const wanted = sections.length === 0 || sections.some((s) => s === 'default' || s === 'all' || s === 'everything') ? DEFAULT_SECTIONS : sections;
+  const wanted =
+    sections.length === 0 || sections.some((s) => s === 'default' || s === 'all' || s === 'everything')
+      ? DEFAULT_SECTIONS
+      : sections;
   const parts: string[] = [];
   for (const name of wanted) {
     const fields = section(server, name);

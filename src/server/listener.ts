@@ -48,7 +48,10 @@ export function isLoopback(addr: string | undefined): boolean {
  * @throws ConfigError naming a missing or unreadable file
  */
 export function tlsOptions(config: Config): TlsOptions {
-  const read = (setting: 'tls-cert-file' | 'tls-key-file' | 'tls-ca-cert-file', required: boolean): Buffer | undefined => {
+  const read = (
+    setting: 'tls-cert-file' | 'tls-key-file' | 'tls-ca-cert-file',
+    required: boolean,
+  ): Buffer | undefined => {
     const path = config.get(setting);
     if (path === '') {
       if (required) throw new ConfigError(`tls-port is set but ${setting} is not`);
@@ -149,7 +152,13 @@ export class Listener {
       this.tlsPort = p;
     }
     log.info(
-      { port, tlsPort: this.tlsPort || undefined, bind: binds, dir: this.host.dir, appendfsync: config.get('appendfsync') },
+      {
+        port,
+        tlsPort: this.tlsPort || undefined,
+        bind: binds,
+        dir: this.host.dir,
+        appendfsync: config.get('appendfsync'),
+      },
       `ready to accept connections on ${binds.join(', ')} port ${port}` +
         (this.tlsPort ? ` and TLS port ${this.tlsPort}` : ''),
     );
@@ -180,7 +189,10 @@ export class Listener {
     const srv = createTlsServer(tls, (socket: TLSSocket) => {
       // optional: no certificate is fine, a certificate that does not verify is not.
       if (optional && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
-        log.debug({ err: String(socket.authorizationError), addr: socket.remoteAddress }, 'TLS client certificate rejected');
+        log.debug(
+          { err: String(socket.authorizationError), addr: socket.remoteAddress },
+          'TLS client certificate rejected',
+        );
         socket.destroy();
         return;
       }

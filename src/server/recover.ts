@@ -92,7 +92,12 @@ export function recover(opts: RecoverOptions): Recovered {
   try {
     replayed = replay(opts, fromLsn);
   } catch (err) {
-    if (err instanceof WalCorruptionError && err.problem === null && loaded.manifest === null && loaded.damaged.length > 0) {
+    if (
+      err instanceof WalCorruptionError &&
+      err.problem === null &&
+      loaded.manifest === null &&
+      loaded.damaged.length > 0
+    ) {
       const manifests = loaded.damaged.map((d) => `MANIFEST-${d.seq}: ${d.reason}`).join('; ');
       throw new RecoveryError(
         `no usable snapshot (${manifests}) and the WAL no longer reaches back to LSN 1, so the data cannot be rebuilt.` +
@@ -128,11 +133,14 @@ function replay(opts: RecoverOptions, fromLsn: number): ReplayResult {
         const args = decodePayload(rec.payload);
         const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
         if (rec.db >= keyspace.dbs.length) {
-          throw new Error(`WAL record LSN ${rec.lsn} is for database ${rec.db}, but 'databases' is ${keyspace.dbs.length}`);
+          throw new Error(
+            `WAL record LSN ${rec.lsn} is for database ${rec.db}, but 'databases' is ${keyspace.dbs.length}`,
+          );
         }
         c.select(rec.db);
         const spec = effects.get(String(args[0]));
-        if (spec === undefined) throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
+        if (spec === undefined)
+          throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
         const errors = c.reply.errors;
         spec.handler(c, argv);
         c.reply.discard();

@@ -383,7 +383,8 @@ export const Entry = {
   keyLen: (p: Buffer, o: number): number => p.readUInt32LE(o + H_KEYLEN),
   valLen: (p: Buffer, o: number): number => p.readUInt32LE(o + H_VALLEN),
   /** Room for the value: the capacity field, or the value's length when there is none. */
-  valCap: (p: Buffer, o: number): number => (p[o + H_FLAGS]! & FLAG_CAP ? p.readUInt32LE(o + H_OPT) : p.readUInt32LE(o + H_VALLEN)),
+  valCap: (p: Buffer, o: number): number =>
+    p[o + H_FLAGS]! & FLAG_CAP ? p.readUInt32LE(o + H_OPT) : p.readUInt32LE(o + H_VALLEN),
   /** Absolute expiry, Unix ms; 0 for none. */
   expireAt: (p: Buffer, o: number): number => {
     const f = p[o + H_FLAGS]!;
@@ -408,7 +409,17 @@ export const Entry = {
    * @param flags FLAG_EXPIRE and FLAG_CAP as wanted (FLAG_CAP only when valCap > valLen)
    * @returns the header's size, bytes
    */
-  write(p: Buffer, o: number, type: number, flags: number, db: number, keyLen: number, valLen: number, valCap: number, expireAt: number): number {
+  write(
+    p: Buffer,
+    o: number,
+    type: number,
+    flags: number,
+    db: number,
+    keyLen: number,
+    valLen: number,
+    valCap: number,
+    expireAt: number,
+  ): number {
     p[o + H_TYPE] = type;
     p[o + H_FLAGS] = flags;
     p[o + H_DB] = db & 0xff;
@@ -452,8 +463,10 @@ export function checkPageEntries(page: Buffer, used: number, databases: number):
     const size = Entry.size(page, off);
     if (!KNOWN_TYPES.has(type)) problems.push(`offset ${off}: unknown entry type ${type}`);
     if (flags & ~(FLAG_DEAD | FLAG_EXPIRE | FLAG_CAP)) problems.push(`offset ${off}: unknown flags ${flags}`);
-    if (Entry.db(page, off) >= databases) problems.push(`offset ${off}: database ${Entry.db(page, off)} is not below ${databases}`);
-    if (Entry.valCap(page, off) < Entry.valLen(page, off)) problems.push(`offset ${off}: value length exceeds its capacity`);
+    if (Entry.db(page, off) >= databases)
+      problems.push(`offset ${off}: database ${Entry.db(page, off)} is not below ${databases}`);
+    if (Entry.valCap(page, off) < Entry.valLen(page, off))
+      problems.push(`offset ${off}: value length exceeds its capacity`);
     if (off + size > used) {
       problems.push(`offset ${off}: entry of ${size} bytes runs past the used ${used} bytes`);
       break;

@@ -187,7 +187,8 @@ export class Evictor {
       db.deleteSlot(slot);
       this.evictedKeys++;
       // Reading the clock costs more than removing a key: look every 16 keys, as Redis does.
-      if ((++n & 15) === 0 && performance.now() >= deadline) return this.excess > 0 ? EvictResult.Running : EvictResult.Ok;
+      if ((++n & 15) === 0 && performance.now() >= deadline)
+        return this.excess > 0 ? EvictResult.Running : EvictResult.Ok;
     }
     return EvictResult.Ok;
   }

@@ -256,7 +256,10 @@ export class SkipList {
     const x = update[0]!.next[0]!;
     const prev = x.backward;
     const next = x.next[0]!;
-    if ((prev === null || prev.score < newScore || (prev.score === newScore && prev.member < member)) && (next === null || next.score > newScore || (next.score === newScore && next.member > member))) {
+    if (
+      (prev === null || prev.score < newScore || (prev.score === newScore && prev.member < member)) &&
+      (next === null || next.score > newScore || (next.score === newScore && next.member > member))
+    ) {
       x.score = newScore;
       return x;
     }
@@ -296,7 +299,8 @@ export class SkipList {
 
   /** First node with a score in `r`, or null. */
   firstInScore(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r) || this.tail === null || !gteMin(this.tail.score, r) || !lteMax(this.head.next[0]!.score, r)) return null;
+    if (scoreRangeEmpty(r) || this.tail === null || !gteMin(this.tail.score, r) || !lteMax(this.head.next[0]!.score, r))
+      return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] !== null && !gteMin(x.next[i]!.score, r)) x = x.next[i]!;
@@ -307,7 +311,8 @@ export class SkipList {
 
   /** Last node with a score in `r`, or null. */
   lastInScore(r: ScoreRange): ZNode | null {
-    if (scoreRangeEmpty(r) || this.tail === null || !gteMin(this.tail.score, r) || !lteMax(this.head.next[0]!.score, r)) return null;
+    if (scoreRangeEmpty(r) || this.tail === null || !gteMin(this.tail.score, r) || !lteMax(this.head.next[0]!.score, r))
+      return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] !== null && lteMax(x.next[i]!.score, r)) x = x.next[i]!;
@@ -317,7 +322,13 @@ export class SkipList {
 
   /** First node with a member in `r`, or null (meaningful when all scores are equal). */
   firstInLex(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r) || this.tail === null || !lexGteMin(this.tail.member, r.min) || !lexLteMax(this.head.next[0]!.member, r.max)) return null;
+    if (
+      lexRangeEmpty(r) ||
+      this.tail === null ||
+      !lexGteMin(this.tail.member, r.min) ||
+      !lexLteMax(this.head.next[0]!.member, r.max)
+    )
+      return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] !== null && !lexGteMin(x.next[i]!.member, r.min)) x = x.next[i]!;
@@ -328,7 +339,13 @@ export class SkipList {
 
   /** Last node with a member in `r`, or null. */
   lastInLex(r: LexRange): ZNode | null {
-    if (lexRangeEmpty(r) || this.tail === null || !lexGteMin(this.tail.member, r.min) || !lexLteMax(this.head.next[0]!.member, r.max)) return null;
+    if (
+      lexRangeEmpty(r) ||
+      this.tail === null ||
+      !lexGteMin(this.tail.member, r.min) ||
+      !lexLteMax(this.head.next[0]!.member, r.max)
+    )
+      return null;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] !== null && lexLteMax(x.next[i]!.member, r.max)) x = x.next[i]!;

@@ -42,7 +42,17 @@ test('redis-cli in interactive mode reads commands from stdin', async () => {
 });
 
 test('redis-benchmark completes set, get and incr pipelined without errors', async () => {
-  const r = await run('redis-benchmark', ['-p', String(srv.port), '-t', 'set,get,incr', '-n', '100000', '-P', '16', '-q']);
+  const r = await run('redis-benchmark', [
+    '-p',
+    String(srv.port),
+    '-t',
+    'set,get,incr',
+    '-n',
+    '100000',
+    '-P',
+    '16',
+    '-q',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   for (const t of ['SET', 'GET', 'INCR']) assert.match(r.stdout, new RegExp(`${t}: [0-9.]+ requests per second`));
   assert.doesNotMatch(r.stdout + r.stderr, /ERR|error/i);
@@ -70,12 +80,18 @@ test('COMMAND answers from the command table', async () => {
   assert.deepEqual(await redis.command('INFO', 'nosuch'), [null]);
   const docs = (await redis.command('DOCS', 'set')) as unknown[];
   assert.equal(docs[0], 'set');
-  assert.deepEqual((docs[1] as unknown[]).slice(0, 2), ['summary', 'Sets the string value of a key, ignoring its type. The key is created if it doesn\'t exist.']);
+  assert.deepEqual((docs[1] as unknown[]).slice(0, 2), [
+    'summary',
+    "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+  ]);
   assert.deepEqual(await redis.command('GETKEYS', 'MSET', 'a', '1', 'b', '2'), ['a', 'b']);
   const all = (await redis.call('COMMAND')) as unknown[][];
   assert.equal(all.length, count);
   const config = all.find((c) => c[0] === 'config')!;
-  assert.ok((config[9] as unknown[][]).some((s) => s[0] === 'config|get'), 'subcommands are listed');
+  assert.ok(
+    (config[9] as unknown[][]).some((s) => s[0] === 'config|get'),
+    'subcommands are listed',
+  );
 });
 
 test('CLIENT ID, SETNAME, GETNAME, INFO, LIST, SETINFO and HELLO', async () => {
@@ -88,7 +104,10 @@ test('CLIENT ID, SETNAME, GETNAME, INFO, LIST, SETINFO and HELLO', async () => {
   assert.match(info, new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:\\d+ .*name=worker-1 .*db=0 .*lib-name=mylib`));
   const list = (await redis.client('LIST')) as string;
   assert.ok(list.split('\n').some((l) => l.startsWith(`id=${id} `)));
-  assert.equal((await redis.client('LIST', 'ID', String(id))) as string, list.split('\n').find((l) => l.startsWith(`id=${id} `)) + '\n');
+  assert.equal(
+    (await redis.client('LIST', 'ID', String(id))) as string,
+    list.split('\n').find((l) => l.startsWith(`id=${id} `)) + '\n',
+  );
   const hello = (await redis.call('HELLO', '2', 'SETNAME', 'greeter')) as unknown[];
   assert.deepEqual(hello.slice(0, 6), ['server', 'redis', 'version', '7.0.0', 'proto', 2]);
   assert.equal(hello[7], id);

@@ -201,7 +201,17 @@ test('INCRBYFLOAT formats as Redis long double arithmetic does', () =>
   ]));
 
 test('DEL, EXISTS, TYPE, TOUCH, UNLINK', () =>
-  same(['MSET a 1 b 2 c 3', 'DEL a b x', 'EXISTS a b c c c', 'TYPE c', 'TYPE nosuch', 'TOUCH c x c', 'UNLINK c', 'EXISTS c', 'DEL']));
+  same([
+    'MSET a 1 b 2 c 3',
+    'DEL a b x',
+    'EXISTS a b c c c',
+    'TYPE c',
+    'TYPE nosuch',
+    'TOUCH c x c',
+    'UNLINK c',
+    'EXISTS c',
+    'DEL',
+  ]));
 
 test('RENAME, RENAMENX, COPY, MOVE', () =>
   same([
@@ -337,7 +347,7 @@ test('COMMAND INFO: arity, flags, legacy key range and key specs of every comman
   const all: string[] = [];
   for (const name of names) {
     const [info] = (await callParsed(a, 'COMMAND', 'INFO', name)) as Value[][];
-    all.push(name, ...((info![9] as Value[][]).map((sub) => sub[0] as string)));
+    all.push(name, ...(info![9] as Value[][]).map((sub) => sub[0] as string));
   }
   // CLIENT SETINFO is Redis 7.2's; 7.0 does not know it.
   const compared = all.filter((n) => n !== 'client|setinfo');

@@ -8,7 +8,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, startServer, type ServerHandle } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { callParsed, orScan, sameReplies, serverPair, sortArray, sortPairs, type Command, type Normalizers, type Value } from '../helpers/differential.js';
+import {
+  callParsed,
+  orScan,
+  sameReplies,
+  serverPair,
+  sortArray,
+  sortPairs,
+  type Command,
+  type Normalizers,
+  type Value,
+} from '../helpers/differential.js';
 
 let a: RawClient;
 let b: RawClient;
@@ -26,7 +36,11 @@ const same = (commands: Command[]): Promise<void> => sameReplies(a, b, commands,
 const call = callParsed;
 
 /** Runs a whole HSCAN iteration; returns field → value and the number of calls. */
-async function hscanAll(c: RawClient, key: string, ...opts: string[]): Promise<{ seen: Map<string, string>; calls: number }> {
+async function hscanAll(
+  c: RawClient,
+  key: string,
+  ...opts: string[]
+): Promise<{ seen: Map<string, string>; calls: number }> {
   const seen = new Map<string, string>();
   let cursor = '0';
   let calls = 0;
@@ -141,7 +155,24 @@ test('HINCRBY: integers, overflow, values that are not integers', () =>
     'HINCRBY h min -1',
     'HINCRBY h min 9223372036854775807',
     'HINCRBY h min -9223372036854775808',
-    ['HSET', 'h', 's', 'abc', 'e', '', 'sp', ' 1', 'plus', '+1', 'lead', '01', 'flt', '1.5', 'big', '9223372036854775808'],
+    [
+      'HSET',
+      'h',
+      's',
+      'abc',
+      'e',
+      '',
+      'sp',
+      ' 1',
+      'plus',
+      '+1',
+      'lead',
+      '01',
+      'flt',
+      '1.5',
+      'big',
+      '9223372036854775808',
+    ],
     'HINCRBY h s 1',
     ['HINCRBY', 'h', 'e', '1'],
     'HINCRBY h flt 1',
@@ -241,7 +272,8 @@ test('HRANDFIELD: random picks are fields of the hash, distinct for a positive c
       const size = key === 'big' ? 300 : 5;
       const value = (f: string): string | undefined => {
         const i = key === 'big' ? Number(f.slice(1)) : ' abcde'.indexOf(f);
-        if (!(Number.isInteger(i) && i >= (key === 'big' ? 0 : 1) && i < (key === 'big' ? 300 : 6) && f.length > 0)) return undefined;
+        if (!(Number.isInteger(i) && i >= (key === 'big' ? 0 : 1) && i < (key === 'big' ? 300 : 6) && f.length > 0))
+          return undefined;
         return key === 'big' ? `v${i}` : String(i);
       };
       const one = (await call(c, 'HRANDFIELD', key)) as string;
@@ -253,8 +285,10 @@ test('HRANDFIELD: random picks are fields of the hash, distinct for a positive c
       assert.equal(new Set(near).size, size - 1, `${key}: ${size - 1} distinct fields`);
       const neg = (await call(c, 'HRANDFIELD', key, '-50', 'WITHVALUES')) as string[];
       assert.equal(neg.length, 100);
-      for (let i = 0; i < neg.length; i += 2) assert.equal(neg[i + 1], value(neg[i]!), `${key}: ${neg[i]} pairs with its value`);
-      if (key === 'small') assert.ok(new Set(neg.filter((_, i) => i % 2 === 0)).size < 50, 'a negative count repeats fields');
+      for (let i = 0; i < neg.length; i += 2)
+        assert.equal(neg[i + 1], value(neg[i]!), `${key}: ${neg[i]} pairs with its value`);
+      if (key === 'small')
+        assert.ok(new Set(neg.filter((_, i) => i % 2 === 0)).size < 50, 'a negative count repeats fields');
       const withv = (await call(c, 'HRANDFIELD', key, '3', 'WITHVALUES')) as string[];
       assert.equal(withv.length, 6);
       for (let i = 0; i < withv.length; i += 2) assert.equal(withv[i + 1], value(withv[i]!));
@@ -355,8 +389,28 @@ test('encodings: listpack until 128 fields or a 65-byte string, then hashtable f
   ]));
 
 test('COMMAND INFO: arity, flags and key positions as Redis', async () => {
-  for (const name of ['hset', 'hsetnx', 'hget', 'hmget', 'hmset', 'hgetall', 'hdel', 'hexists', 'hlen', 'hkeys', 'hvals', 'hstrlen', 'hincrby', 'hincrbyfloat', 'hrandfield', 'hscan']) {
-    const [mine, ref] = (await Promise.all([call(a, 'COMMAND', 'INFO', name), call(b, 'COMMAND', 'INFO', name)])) as Value[][][];
+  for (const name of [
+    'hset',
+    'hsetnx',
+    'hget',
+    'hmget',
+    'hmset',
+    'hgetall',
+    'hdel',
+    'hexists',
+    'hlen',
+    'hkeys',
+    'hvals',
+    'hstrlen',
+    'hincrby',
+    'hincrbyfloat',
+    'hrandfield',
+    'hscan',
+  ]) {
+    const [mine, ref] = (await Promise.all([
+      call(a, 'COMMAND', 'INFO', name),
+      call(b, 'COMMAND', 'INFO', name),
+    ])) as Value[][][];
     assert.deepEqual(mine![0]!.slice(0, 7), ref![0]!.slice(0, 7), `COMMAND INFO ${name}`);
   }
 });

@@ -372,7 +372,11 @@ test('a seeded random mix of list commands matches redis-server, and replays to 
   const vals = ['x', 'y', 'z', '1', ''];
   const idx = (): string => String(Math.floor(rand() * 14) - 7);
   const gens: (() => string[])[] = [
-    () => [pick(['LPUSH', 'RPUSH']), pick(keys), ...Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(vals))],
+    () => [
+      pick(['LPUSH', 'RPUSH']),
+      pick(keys),
+      ...Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(vals)),
+    ],
     () => [pick(['LPUSHX', 'RPUSHX']), pick(keys), pick(vals)],
     () => [pick(['LPOP', 'RPOP']), pick(keys)],
     () => [pick(['LPOP', 'RPOP']), pick(keys), String(Math.floor(rand() * 4))],
@@ -382,7 +386,17 @@ test('a seeded random mix of list commands matches redis-server, and replays to 
     () => ['LINSERT', pick(keys), pick(['BEFORE', 'AFTER']), pick(vals), pick(vals)],
     () => ['LREM', pick(keys), idx(), pick(vals)],
     () => ['LTRIM', pick(keys), idx(), idx()],
-    () => ['LPOS', pick(keys), pick(vals), 'RANK', pick(['1', '2', '-1', '-2']), 'COUNT', pick(['0', '1', '2']), 'MAXLEN', pick(['0', '3'])],
+    () => [
+      'LPOS',
+      pick(keys),
+      pick(vals),
+      'RANK',
+      pick(['1', '2', '-1', '-2']),
+      'COUNT',
+      pick(['0', '1', '2']),
+      'MAXLEN',
+      pick(['0', '3']),
+    ],
     () => ['LMOVE', pick(keys), pick(keys), pick(['LEFT', 'RIGHT']), pick(['LEFT', 'RIGHT'])],
     () => ['RPOPLPUSH', pick(keys), pick(keys)],
     () => [pick(['BLPOP', 'BRPOP']), pick(keys), pick(keys), '0'],
@@ -607,7 +621,11 @@ test('a client that disconnects while blocked is forgotten: the element goes to 
   const kept = stays.blpop('dq', 0);
   await blockedIn(observer, 'stays');
   gone.disconnect();
-  await waitFor(async () => !((await observer.client('LIST')) as string).includes(' name=gone '), 5000, 'the server to see the disconnect');
+  await waitFor(
+    async () => !((await observer.client('LIST')) as string).includes(' name=gone '),
+    5000,
+    'the server to see the disconnect',
+  );
   await observer.rpush('dq', 'only');
   assert.deepEqual(await kept, ['dq', 'only']);
   // With nobody waiting, a push stays in the list.
@@ -615,7 +633,11 @@ test('a client that disconnects while blocked is forgotten: the element goes to 
   void lone.blpop('dq2', 0).catch(() => {});
   await blockedIn(observer, 'lone');
   lone.disconnect();
-  await waitFor(async () => !((await observer.client('LIST')) as string).includes(' name=lone '), 5000, 'the server to see the disconnect');
+  await waitFor(
+    async () => !((await observer.client('LIST')) as string).includes(' name=lone '),
+    5000,
+    'the server to see the disconnect',
+  );
   await observer.rpush('dq2', 'kept');
   assert.deepEqual(await observer.lrange('dq2', 0, -1), ['kept']);
   stays.disconnect();
@@ -628,7 +650,13 @@ test('commands pipelined behind a blocked BLPOP run only once it is served, and 
   const raw = await RawClient.connect(fc.port);
   try {
     assert.equal(await raw.call('CLIENT', 'SETNAME', 'piper'), '+OK\r\n');
-    raw.write(Buffer.concat([encodeCommand(['BLPOP', 'pq', '0']), encodeCommand(['SET', 'after', '1']), encodeCommand(['LLEN', 'pq'])]));
+    raw.write(
+      Buffer.concat([
+        encodeCommand(['BLPOP', 'pq', '0']),
+        encodeCommand(['SET', 'after', '1']),
+        encodeCommand(['LLEN', 'pq']),
+      ]),
+    );
     await blockedIn(observer, 'piper');
     assert.equal(await observer.exists('after'), 0, 'SET behind the blocked BLPOP has not run');
     await observer.rpush('pq', 'p1', 'p2');

@@ -8,7 +8,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, startServer, type ServerHandle } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { callParsed, orScan, sameReplies, serverPair, sortArray, type Command, type Normalizers, type Value } from '../helpers/differential.js';
+import {
+  callParsed,
+  orScan,
+  sameReplies,
+  serverPair,
+  sortArray,
+  type Command,
+  type Normalizers,
+  type Value,
+} from '../helpers/differential.js';
 
 let a: RawClient;
 let b: RawClient;
@@ -344,7 +353,12 @@ test('SDIFF picks either algorithm and gets the same answer', async () => {
     for (let k = 0; k < smalls.length; k++) await c.call('SADD', `s${k}`, ...smalls[k]!);
   }
   const keys = smalls.map((_, k) => `s${k}`);
-  for (const args of [['big', ...keys], ['few', 'big'], ['few', ...keys], ['big', 'few']]) {
+  for (const args of [
+    ['big', ...keys],
+    ['few', 'big'],
+    ['few', ...keys],
+    ['big', 'few'],
+  ]) {
     const [mine, ref] = await Promise.all([a.call('SDIFF', ...args), b.call('SDIFF', ...args)]);
     assert.equal(sortArray(mine!), sortArray(ref!), `SDIFF ${args.slice(0, 3).join(' ')}...`);
   }
@@ -420,9 +434,30 @@ test('SSCAN: a full iteration of a large set sees every member, with COUNT and M
 });
 
 test('COMMAND INFO: arity, flags and key positions as Redis', async () => {
-  const names = ['sadd', 'srem', 'smembers', 'sismember', 'smismember', 'scard', 'spop', 'srandmember', 'smove', 'sinter', 'sintercard', 'sunion', 'sdiff', 'sinterstore', 'sunionstore', 'sdiffstore', 'sscan'];
+  const names = [
+    'sadd',
+    'srem',
+    'smembers',
+    'sismember',
+    'smismember',
+    'scard',
+    'spop',
+    'srandmember',
+    'smove',
+    'sinter',
+    'sintercard',
+    'sunion',
+    'sdiff',
+    'sinterstore',
+    'sunionstore',
+    'sdiffstore',
+    'sscan',
+  ];
   for (const name of names) {
-    const [mine, ref] = (await Promise.all([call(a, 'COMMAND', 'INFO', name), call(b, 'COMMAND', 'INFO', name)])) as Value[][][];
+    const [mine, ref] = (await Promise.all([
+      call(a, 'COMMAND', 'INFO', name),
+      call(b, 'COMMAND', 'INFO', name),
+    ])) as Value[][][];
     assert.deepEqual(mine![0]!.slice(0, 7), ref![0]!.slice(0, 7), `COMMAND INFO ${name}`);
   }
 });
@@ -437,7 +472,19 @@ async function contentsOf(c: RawClient, keys: string[]): Promise<Record<string, 
   return out;
 }
 
-const KEYS = ['ints', 'strs', 'popped', 'gone', 'moved-from', 'moved-to', 'inter', 'union', 'diff', 'emptied-dst', 'bin'];
+const KEYS = [
+  'ints',
+  'strs',
+  'popped',
+  'gone',
+  'moved-from',
+  'moved-to',
+  'inter',
+  'union',
+  'diff',
+  'emptied-dst',
+  'bin',
+];
 
 /** A mix of every set change: adds, removes, random pops, moves, stores. */
 async function writeSets(c: RawClient, tag: string): Promise<void> {

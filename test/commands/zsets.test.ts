@@ -12,7 +12,17 @@ import assert from 'node:assert/strict';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import type { RedisHandle } from '../helpers/redis.js';
 import { RawClient, encodeCommand } from '../helpers/resp.js';
-import { elements, orScan, sameReplies, sameReply, serverPair, sortArray, sortPairs, type Command, type Normalizers } from '../helpers/differential.js';
+import {
+  elements,
+  orScan,
+  sameReplies,
+  sameReply,
+  serverPair,
+  sortArray,
+  sortPairs,
+  type Command,
+  type Normalizers,
+} from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
 let redis: RedisHandle;
@@ -371,7 +381,16 @@ test('ZRANK, ZREVRANK, ZSCORE, ZMSCORE, ZCARD on ties and both encodings', async
     await one(['ZMSCORE', key, 'm0', 'nosuch', 'm3']);
     await one(['ZCARD', key]);
   }
-  for (const c of ['ZRANK nokey a', 'ZREVRANK nokey a', 'ZSCORE nokey a', 'ZMSCORE nokey a b', 'ZCARD nokey', 'ZRANK small', 'ZRANK small a b', 'ZMSCORE small'])
+  for (const c of [
+    'ZRANK nokey a',
+    'ZREVRANK nokey a',
+    'ZSCORE nokey a',
+    'ZMSCORE nokey a b',
+    'ZCARD nokey',
+    'ZRANK small',
+    'ZRANK small a b',
+    'ZMSCORE small',
+  ])
     await one(c);
 });
 
@@ -735,13 +754,27 @@ test('WRONGTYPE and arity for every command', async () => {
     'ZINTERCARD 1',
   ];
   for (const c of arity) await one(c);
-  for (const name of ['zadd', 'zincrby', 'zrem', 'zrange', 'zrangestore', 'zunionstore', 'zscan', 'zrandmember', 'zpopmin', 'zmpop', 'zintercard']) {
+  for (const name of [
+    'zadd',
+    'zincrby',
+    'zrem',
+    'zrange',
+    'zrangestore',
+    'zunionstore',
+    'zscan',
+    'zrandmember',
+    'zpopmin',
+    'zmpop',
+    'zintercard',
+  ]) {
     const info = async (cl: RawClient): Promise<string> => {
       const r = (await cl.call('COMMAND', 'INFO', name))!;
       // name, arity, flags, first key, last key, step: the first six fields. The
       // command table has no 'movablekeys' flag (ZUNIONSTORE, ZMPOP...): left out.
       const inner = items(items(r).items[0]!).items;
-      const flags = items(inner[2]!).items.filter((f) => f !== '+movablekeys\r\n').sort();
+      const flags = items(inner[2]!)
+        .items.filter((f) => f !== '+movablekeys\r\n')
+        .sort();
       return [...inner.slice(0, 2), ...flags, ...inner.slice(3, 6)].join('');
     };
     assert.equal(await info(a), await info(b), `COMMAND INFO ${name}`);
@@ -786,7 +819,16 @@ test('writes that change nothing log nothing; each change logs one effect', asyn
     await one(c);
     assert.equal(await lastLsn(), before, `${c} logged an effect`);
   }
-  const changes = ['ZADD z NX 5 a 9 d', 'ZINCRBY z 1 a', 'ZADD z INCR 1 b', 'ZREM z d nosuch', 'ZPOPMIN z 2', 'ZUNIONSTORE dst 2 z s', 'ZINTERSTORE dst 2 z nokey', 'ZREMRANGEBYRANK z 0 0'];
+  const changes = [
+    'ZADD z NX 5 a 9 d',
+    'ZINCRBY z 1 a',
+    'ZADD z INCR 1 b',
+    'ZREM z d nosuch',
+    'ZPOPMIN z 2',
+    'ZUNIONSTORE dst 2 z s',
+    'ZINTERSTORE dst 2 z nokey',
+    'ZREMRANGEBYRANK z 0 0',
+  ];
   for (const c of changes) {
     const before = await lastLsn();
     await one(c);
@@ -811,7 +853,10 @@ test('random ZADD/ZREM/ZINCRBY runs agree on ZRANGE, ZRANK, ZCOUNT and ZRANGEBYL
   const scores = ['0', '1', '2', '-1', '0.5', '1.5', '-0', '3.25', '1e3', 'inf', '-inf', '0.1', '0.2', '7'];
   const score = (): string => (rand() < 0.6 ? scores[int(scores.length)]! : (rand() * 200 - 100).toFixed(int(4)));
   const member = (): string => `m${int(400)}`;
-  const lexMember = (): string => String.fromCharCode(97 + int(6)) + String.fromCharCode(97 + int(6)) + (rand() < 0.3 ? String.fromCharCode(97 + int(26)) : '');
+  const lexMember = (): string =>
+    String.fromCharCode(97 + int(6)) +
+    String.fromCharCode(97 + int(6)) +
+    (rand() < 0.3 ? String.fromCharCode(97 + int(26)) : '');
   const lexBound = (): string => {
     const r = rand();
     if (r < 0.1) return '-';
@@ -851,11 +896,23 @@ test('random ZADD/ZREM/ZINCRBY runs agree on ZRANGE, ZRANK, ZCOUNT and ZRANGEBYL
       else if (q < 0.4) batch.push(['ZRANGEBYLEX', 'lex', lexBound(), lexBound()]);
       else if (q < 0.45) batch.push(['ZLEXCOUNT', 'lex', lexBound(), lexBound()]);
       else if (q < 0.5) batch.push(['ZRANGE', 'r', String(int(60) - 30), String(int(60) - 30), 'WITHSCORES']);
-      else if (q < 0.55) batch.push(['ZRANGEBYSCORE', 'r', scoreBound(), scoreBound(), 'WITHSCORES', 'LIMIT', String(int(5)), String(int(8) - 1)]);
-      else if (q < 0.6) batch.push(['ZREVRANGEBYLEX', 'lex', lexBound(), lexBound(), 'LIMIT', String(int(3)), String(int(5))]);
+      else if (q < 0.55)
+        batch.push([
+          'ZRANGEBYSCORE',
+          'r',
+          scoreBound(),
+          scoreBound(),
+          'WITHSCORES',
+          'LIMIT',
+          String(int(5)),
+          String(int(8) - 1),
+        ]);
+      else if (q < 0.6)
+        batch.push(['ZREVRANGEBYLEX', 'lex', lexBound(), lexBound(), 'LIMIT', String(int(3)), String(int(5))]);
     }
     const [ra, rb] = await Promise.all([pipeline(a, batch), pipeline(b, batch)]);
-    for (let i = 0; i < batch.length; i++) assert.equal(ra[i], rb[i], `seed ${seed}: reply to ${JSON.stringify(batch[i])}`);
+    for (let i = 0; i < batch.length; i++)
+      assert.equal(ra[i], rb[i], `seed ${seed}: reply to ${JSON.stringify(batch[i])}`);
     for (const check of [
       ['ZRANGE', 'r', '0', '-1', 'WITHSCORES'],
       ['ZRANGE', 'lex', '0', '-1', 'WITHSCORES'],
@@ -875,7 +932,12 @@ async function dumpZsets(port: number, keys: string[]): Promise<string> {
   const c = await RawClient.connect(port);
   const out: string[] = [];
   for (const k of keys) {
-    out.push(k, (await c.call('TYPE', k))!, (await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES'))!, (await c.call('OBJECT', 'ENCODING', k))!);
+    out.push(
+      k,
+      (await c.call('TYPE', k))!,
+      (await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES'))!,
+      (await c.call('OBJECT', 'ENCODING', k))!,
+    );
   }
   c.close();
   return out.join('|');

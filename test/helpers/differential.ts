@@ -27,7 +27,10 @@ export interface Pair {
  *
  * @param redisArgs redis-server's arguments (startRedis's defaults when omitted)
  */
-export function serverPair(onStart: (pair: Pair) => void, redisArgs?: string[]): { replace(parts: Partial<Pair>): void } {
+export function serverPair(
+  onStart: (pair: Pair) => void,
+  redisArgs?: string[],
+): { replace(parts: Partial<Pair>): void } {
   let pair: Pair;
   before(async () => {
     const [fc, redis] = await Promise.all([startServer(), startRedis(redisArgs)]);
@@ -99,7 +102,12 @@ export type Command = string | (string | Buffer)[];
  *
  * @returns FlashCache's reply, normalized
  */
-export async function sameReply(a: RawClient, b: RawClient, command: Command, normalizers: Normalizers = {}): Promise<string> {
+export async function sameReply(
+  a: RawClient,
+  b: RawClient,
+  command: Command,
+  normalizers: Normalizers = {},
+): Promise<string> {
   let args = typeof command === 'string' ? command.split(' ') : command;
   let norm = (r: string): string => r;
   const first = args[0]!;
@@ -114,7 +122,12 @@ export async function sameReply(a: RawClient, b: RawClient, command: Command, no
 }
 
 /** FLUSHALL on both servers, then {@link sameReply} for each command in turn. */
-export async function sameReplies(a: RawClient, b: RawClient, commands: Command[], normalizers: Normalizers = {}): Promise<void> {
+export async function sameReplies(
+  a: RawClient,
+  b: RawClient,
+  commands: Command[],
+  normalizers: Normalizers = {},
+): Promise<void> {
   await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
   for (const command of commands) await sameReply(a, b, command, normalizers);
 }

@@ -38,14 +38,17 @@ export async function dumpKeyspace(redis: Redis, databases = 16): Promise<Map<st
     await redis.select(db);
     const keys = await redis.keys('*');
     for (const key of keys) {
-      const [type, expireAt] = (await redis.pipeline().type(key).pexpiretime(key).exec())!.map(([, v]) => v) as [string, number];
+      const [type, expireAt] = (await redis.pipeline().type(key).pexpiretime(key).exec())!.map(([, v]) => v) as [
+        string,
+        number,
+      ];
       let value: string | null;
       switch (type) {
         case 'string':
           value = await redis.get(key);
           break;
         case 'hash':
-          value = renderCollection('hash', pairs(await redis.call('HGETALL', key) as string[]).sort(byFirst));
+          value = renderCollection('hash', pairs((await redis.call('HGETALL', key)) as string[]).sort(byFirst));
           break;
         case 'list':
           value = renderCollection('list', await redis.lrange(key, 0, -1));
@@ -54,7 +57,10 @@ export async function dumpKeyspace(redis: Redis, databases = 16): Promise<Map<st
           value = renderCollection('set', (await redis.smembers(key)).sort());
           break;
         case 'zset':
-          value = renderCollection('zset', pairs(await redis.zrange(key, '0', '-1', 'WITHSCORES')).map(([m, s]) => [m, Number(s)]));
+          value = renderCollection(
+            'zset',
+            pairs(await redis.zrange(key, '0', '-1', 'WITHSCORES')).map(([m, s]) => [m, Number(s)]),
+          );
           break;
         default:
           value = null; // expired between KEYS and TYPE

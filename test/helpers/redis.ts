@@ -32,7 +32,9 @@ export interface RedisHandle {
 export async function startRedis(args: string[] = ['--save', '', '--appendonly', 'no']): Promise<RedisHandle> {
   const dir = tempDir('flashcache-redis-');
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await waitFor(
     async () => {

@@ -91,7 +91,8 @@ export class RawClient {
       }
       if (this.closed) return null;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms (buffered: ${JSON.stringify(this.buf.toString('latin1'))})`);
+      if (left <= 0)
+        throw new Error(`no reply within ${timeoutMs} ms (buffered: ${JSON.stringify(this.buf.toString('latin1'))})`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {

@@ -85,7 +85,14 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     exited: new Promise((r) => proc.once('exit', (code, signal) => r(code ?? (signal ? 128 : null)))),
     client(extra = {}) {
       // A reply that never comes fails the test after a minute, naming the command, instead of hanging the suite.
-      const c = new Redis({ port: handle.port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 60_000, ...extra });
+      const c = new Redis({
+        port: handle.port,
+        host: '127.0.0.1',
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 60_000,
+        ...extra,
+      });
       c.on('error', () => {});
       clients.push(c);
       return c;
@@ -104,7 +111,10 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
       const seen = handle.logs.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolveWait, reject) => {
-        const t = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; logs: ${JSON.stringify(handle.logs)}`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`no matching log line within ${timeoutMs} ms; logs: ${JSON.stringify(handle.logs)}`)),
+          timeoutMs,
+        );
         waiters.push({
           pred,
           resolve: (l) => {
@@ -139,7 +149,9 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   const ready = await Promise.race([
     handle.waitForLog((l) => typeof l.port === 'number' && String(l.msg).startsWith('ready to accept')),
     handle.exited.then((code) => {
-      throw new Error(`server exited with ${code} before listening; logs: ${JSON.stringify(handle.logs)} stderr: ${handle.stderr}`);
+      throw new Error(
+        `server exited with ${code} before listening; logs: ${JSON.stringify(handle.logs)} stderr: ${handle.stderr}`,
+      );
     }),
   ]);
   handle.port = ready.port as number;
@@ -160,12 +172,27 @@ export interface RunResult {
  *
  * @param input bytes written to its stdin, if any
  */
-export function run(file: string, args: string[], input?: string | Buffer, env?: Record<string, string>): Promise<RunResult> {
+export function run(
+  file: string,
+  args: string[],
+  input?: string | Buffer,
+  env?: Record<string, string>,
+): Promise<RunResult> {
   return new Promise((resolveRun) => {
-    const child = execFile(file, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as unknown) : 0;
-      resolveRun({ code: typeof code === 'number' ? code : child.exitCode ?? 1, stdout: stdout.toString(), stderr: stderr.toString(), raw: stdout });
-    });
+    const child = execFile(
+      file,
+      args,
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as unknown) : 0;
+        resolveRun({
+          code: typeof code === 'number' ? code : (child.exitCode ?? 1),
+          stdout: stdout.toString(),
+          stderr: stderr.toString(),
+          raw: stdout,
+        });
+      },
+    );
     if (input !== undefined) child.stdin!.end(input);
   });
 }

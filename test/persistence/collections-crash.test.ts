@@ -32,7 +32,13 @@ interface Acked {
 }
 
 async function writer(port: number, id: number, round: number, a: Acked): Promise<number> {
-  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   await new Promise<void>((r) => redis.once('ready', () => r()));
   let n = 0;
@@ -122,7 +128,14 @@ for (const withSnapshot of [false, true]) {
     const seed = testSeed(`collections crash ${withSnapshot}`);
     const rand = prng(seed);
     const dir = tempDir();
-    const acked: Acked[] = Array.from({ length: WRITERS }, () => ({ pushed: [], sent: new Set(), fields: new Map(), members: new Set(), removed: new Set(), scores: new Map() }));
+    const acked: Acked[] = Array.from({ length: WRITERS }, () => ({
+      pushed: [],
+      sent: new Set(),
+      fields: new Map(),
+      members: new Set(),
+      removed: new Set(),
+      scores: new Map(),
+    }));
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const srv = await startServer({ dir });

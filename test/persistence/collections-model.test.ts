@@ -56,17 +56,32 @@ type Op =
 const db = fc.integer({ min: 0, max: 1 });
 const key = fc.integer({ min: 0, max: 5 });
 const small = fc.integer({ min: 0, max: 7 });
-const rec = <T extends Record<string, unknown>>(t: string, fields: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record({ t: fc.constant(t), ...fields }) as unknown as fc.Arbitrary<Op>;
+const rec = <T extends Record<string, unknown>>(t: string, fields: { [K in keyof T]: fc.Arbitrary<T[K]> }) =>
+  fc.record({ t: fc.constant(t), ...fields }) as unknown as fc.Arbitrary<Op>;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: rec('hset', { db, key, field: small, size: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1000, max: 5000 })) }) },
+  {
+    weight: 5,
+    arbitrary: rec('hset', {
+      db,
+      key,
+      field: small,
+      size: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1000, max: 5000 })),
+    }),
+  },
   { weight: 1, arbitrary: rec('hbulk', { db, key, n: fc.integer({ min: 100, max: 600 }) }) },
   { weight: 2, arbitrary: rec('hdel', { db, key, field: small }) },
   { weight: 2, arbitrary: rec('hincrby', { db, key, field: small, by: fc.integer({ min: -5, max: 5 }) }) },
-  { weight: 5, arbitrary: rec('push', { db, key, left: fc.boolean(), vals: fc.array(small, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: rec('push', { db, key, left: fc.boolean(), vals: fc.array(small, { minLength: 1, maxLength: 3 }) }),
+  },
   { weight: 1, arbitrary: rec('lbulk', { db, key, n: fc.integer({ min: 500, max: 3000 }) }) },
   { weight: 3, arbitrary: rec('pop', { db, key, left: fc.boolean(), count: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 1, arbitrary: rec('lrem', { db, key, count: fc.integer({ min: -2, max: 2 }), val: small }) },
-  { weight: 1, arbitrary: rec('ltrim', { db, key, start: fc.integer({ min: -4, max: 4 }), stop: fc.integer({ min: -4, max: 4 }) }) },
+  {
+    weight: 1,
+    arbitrary: rec('ltrim', { db, key, start: fc.integer({ min: -4, max: 4 }), stop: fc.integer({ min: -4, max: 4 }) }),
+  },
   { weight: 5, arbitrary: rec('sadd', { db, key, members: fc.array(small, { minLength: 1, maxLength: 3 }) }) },
   { weight: 2, arbitrary: rec('srem', { db, key, member: small }) },
   { weight: 2, arbitrary: rec('spop', { db, key, count: fc.integer({ min: 1, max: 3 }) }) },
@@ -75,7 +90,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: rec('zincrby', { db, key, by: fc.integer({ min: -3, max: 3 }), member: small }) },
   { weight: 2, arbitrary: rec('zrem', { db, key, member: small }) },
   { weight: 1, arbitrary: rec('zpopmin', { db, key, count: fc.integer({ min: 1, max: 2 }) }) },
-  { weight: 1, arbitrary: rec('zremrank', { db, key, start: fc.integer({ min: -3, max: 3 }), stop: fc.integer({ min: -3, max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: rec('zremrank', {
+      db,
+      key,
+      start: fc.integer({ min: -3, max: 3 }),
+      stop: fc.integer({ min: -3, max: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: rec('del', { db, key }) },
   { weight: 2, arbitrary: rec('rename', { db, key, to: key }) },
   { weight: 1, arbitrary: rec('copy', { db, key, to: key }) },
@@ -90,10 +113,18 @@ function render(model: Model): Map<string, KeyState> {
   const out = new Map<string, KeyState>();
   for (const [k, { v, expireAt }] of model) {
     let value: string;
-    if (v.type === 'hash') value = renderCollection('hash', [...v.m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    if (v.type === 'hash')
+      value = renderCollection(
+        'hash',
+        [...v.m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      );
     else if (v.type === 'list') value = renderCollection('list', v.a);
     else if (v.type === 'set') value = renderCollection('set', [...v.s].sort());
-    else value = renderCollection('zset', [...v.z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    else
+      value = renderCollection(
+        'zset',
+        [...v.z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      );
     out.set(k, { value, expireAt });
   }
   return out;
@@ -121,13 +152,21 @@ function range(start: number, stop: number, n: number): [number, number] | null 
 const WRONGTYPE = /WRONGTYPE/;
 
 /** Applies `op` to the server and the model; asserts the reply the model predicts. */
-async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsave' | 'kill' }>, n: number): Promise<void> {
+async function apply(
+  r: Redis,
+  model: Model,
+  op: Exclude<Op, { t: 'save' | 'bgsave' | 'kill' }>,
+  n: number,
+): Promise<void> {
   await r.select(op.db);
   const name = `k${op.key}`;
   const id = (k: number): string => `${op.db}:k${k}`;
   const cur = model.get(id(op.key));
   /** The value of entry `it` if it has `type`; 'wrong' when it holds another type. */
-  const typed = <T extends Val['type']>(type: T, it: ReturnType<Model['get']>): Extract<Val, { type: T }> | undefined | 'wrong' => {
+  const typed = <T extends Val['type']>(
+    type: T,
+    it: ReturnType<Model['get']>,
+  ): Extract<Val, { type: T }> | undefined | 'wrong' => {
     if (it === undefined) return undefined;
     return it.v.type === type ? (it.v as Extract<Val, { type: T }>) : 'wrong';
   };
@@ -177,7 +216,8 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
       const f = `f${op.field}`;
       if (h === 'wrong') return void (await assert.rejects(r.hincrby(name, f, op.by), WRONGTYPE));
       const old = h?.m.get(f);
-      if (old !== undefined && !/^-?(0|[1-9][0-9]*)$/.test(old)) return void (await assert.rejects(r.hincrby(name, f, op.by), /not an integer/));
+      if (old !== undefined && !/^-?(0|[1-9][0-9]*)$/.test(old))
+        return void (await assert.rejects(r.hincrby(name, f, op.by), /not an integer/));
       const next = Number(old ?? 0) + op.by;
       assert.equal(await r.hincrby(name, f, op.by), next);
       (h ?? (create({ type: 'hash', m: new Map() }) as Extract<Val, { type: 'hash' }>)).m.set(f, String(next));
@@ -186,7 +226,10 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
     case 'push':
     case 'lbulk': {
       const l = as('list');
-      const vals = op.t === 'push' ? op.vals.map((v) => `v${v}`) : Array.from({ length: op.n }, (_, i) => `${n}:${i}:` + 'x'.repeat(90));
+      const vals =
+        op.t === 'push'
+          ? op.vals.map((v) => `v${v}`)
+          : Array.from({ length: op.n }, (_, i) => `${n}:${i}:` + 'x'.repeat(90));
       const left = op.t === 'push' && op.left;
       const call = left ? r.lpush(name, ...vals) : r.rpush(name, ...vals);
       if (l === 'wrong') return void (await assert.rejects(call, WRONGTYPE));
@@ -198,7 +241,14 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
     }
     case 'pop': {
       const l = as('list');
-      const call = op.count === 0 ? (op.left ? r.lpop(name) : r.rpop(name)) : op.left ? r.lpop(name, op.count) : r.rpop(name, op.count);
+      const call =
+        op.count === 0
+          ? op.left
+            ? r.lpop(name)
+            : r.rpop(name)
+          : op.left
+            ? r.lpop(name, op.count)
+            : r.rpop(name, op.count);
       if (l === 'wrong') return void (await assert.rejects(call, WRONGTYPE));
       const got = await call;
       if (l === undefined) return assert.equal(got, null);
@@ -275,7 +325,8 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
       assert.equal(await call, 1);
       if (op.to === op.key) return;
       s.s.delete(m);
-      const d = dst === undefined || dst === 'wrong' ? ({ type: 'set', s: new Set() } as Extract<Val, { type: 'set' }>) : dst;
+      const d =
+        dst === undefined || dst === 'wrong' ? ({ type: 'set', s: new Set() } as Extract<Val, { type: 'set' }>) : dst;
       if (dst === undefined) model.set(id(op.to), { v: d, expireAt: -1 });
       d.s.add(m);
       dropIfEmpty();
@@ -312,7 +363,10 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
       if (z === 'wrong') return void (await assert.rejects(r.zpopmin(name, op.count), WRONGTYPE));
       const order = z === undefined ? [] : [...z.z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
       const taken = order.slice(0, op.count);
-      assert.deepEqual(await r.zpopmin(name, op.count), taken.flatMap(([m, s]) => [m, String(s)]));
+      assert.deepEqual(
+        await r.zpopmin(name, op.count),
+        taken.flatMap(([m, s]) => [m, String(s)]),
+      );
       for (const [m] of taken) z !== undefined && z.z.delete(m);
       dropIfEmpty();
       return;
@@ -324,7 +378,7 @@ async function apply(r: Redis, model: Model, op: Exclude<Op, { t: 'save' | 'bgsa
       if (z !== undefined) {
         const order = [...z.z.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
         const rg = range(op.start, op.stop, order.length);
-        if (rg !== null) for (const [m] of order.slice(rg[0], rg[1] + 1)) (z.z.delete(m), removed++);
+        if (rg !== null) for (const [m] of order.slice(rg[0], rg[1] + 1)) z.z.delete(m), removed++;
       }
       assert.equal(await r.zremrangebyrank(name, op.start, op.stop), removed);
       dropIfEmpty();

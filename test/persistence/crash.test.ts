@@ -25,7 +25,13 @@ interface Expectations {
 
 /** One writer: keeps IN_FLIGHT commands outstanding until its connection dies. */
 async function writer(port: number, id: number, round: number, exp: Expectations): Promise<number> {
-  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   await new Promise<void>((r) => redis.once('ready', () => r()));
   const ctr = `ctr:${id}`;

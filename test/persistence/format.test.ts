@@ -74,11 +74,17 @@ test('the WAL packs effect payloads to the same bytes as msgpackr, at every leng
     lengths.map((n) => 'k'.repeat(n)),
     lengths.map((n) => Buffer.alloc(n, 7)),
   );
-  const effect = fc.oneof(fc.array(arg, { minLength: 1, maxLength: 20 }), fc.constantFrom(16, 65536).map((n) => new Array<EffectArg>(n).fill('x')));
+  const effect = fc.oneof(
+    fc.array(arg, { minLength: 1, maxLength: 20 }),
+    fc.constantFrom(16, 65536).map((n) => new Array<EffectArg>(n).fill('x')),
+  );
   fc.assert(
     fc.property(effect, (args) => {
       assert.deepEqual(encodePayload(args), packr.pack(args));
-      assert.deepEqual(decodePayload(encodePayload(['SET', ...args])).slice(1), args.map((a) => (typeof a === 'string' ? a : Buffer.from(a))));
+      assert.deepEqual(
+        decodePayload(encodePayload(['SET', ...args])).slice(1),
+        args.map((a) => (typeof a === 'string' ? a : Buffer.from(a))),
+      );
     }),
     { numRuns: 300 },
   );

@@ -29,11 +29,26 @@ type Op =
 const db = fc.integer({ min: 0, max: 3 });
 const key = fc.integer({ min: 0, max: 12 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ t: fc.constant('set' as const), db, key, size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 100_000, max: 300_000 })), ttl: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('set' as const),
+      db,
+      key,
+      size: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 100_000, max: 300_000 })),
+      ttl: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), db, key }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('append' as const), db, key, size: fc.integer({ min: 1, max: 3000 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('append' as const), db, key, size: fc.integer({ min: 1, max: 3000 }) }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('incr' as const), db, key }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('expire' as const), db, key, at: fc.integer({ min: 1, max: 1000 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('expire' as const), db, key, at: fc.integer({ min: 1, max: 1000 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('persist' as const), db, key }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('rename' as const), db, key, to: key }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('flushdb' as const), db }) },

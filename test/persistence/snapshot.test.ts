@@ -64,7 +64,12 @@ async function fill(r: Redis, model: Model, round: number): Promise<void> {
   const far = Date.now() + 3_600_000;
   for (let db = 0; db < 16; db++) {
     for (let i = 0; i < 40; i++) {
-      model.set(db, `k${i}`, `r${round}-db${db}-${i}-${'v'.repeat((i * 37 + round) % 300)}`, i % 5 === 0 ? far + i : -1);
+      model.set(
+        db,
+        `k${i}`,
+        `r${round}-db${db}-${i}-${'v'.repeat((i * 37 + round) % 300)}`,
+        i % 5 === 0 ? far + i : -1,
+      );
     }
   }
   model.set(3, `large${round}`, 'L'.repeat(300_000 + round));
@@ -107,10 +112,19 @@ test('restart loads the snapshot and replays only the WAL after it', async () =>
   r = srv.client();
   const after = await r.info('persistence');
   assert.match(after, /recovery_snapshot_seq:2\r/);
-  assert.equal(Number(/recovery_records_replayed:(\d+)/.exec(after)![1]), lsn - covered, 'only the WAL tail is replayed');
+  assert.equal(
+    Number(/recovery_records_replayed:(\d+)/.exec(after)![1]),
+    lsn - covered,
+    'only the WAL tail is replayed',
+  );
   await check(srv, model, 'after a crash');
   const summary = srv.logs.find((l) => String(l.msg).startsWith('recovered '));
-  assert.ok(summary && typeof summary.keys === 'number' && typeof summary.pages === 'number' && typeof summary.seconds === 'number');
+  assert.ok(
+    summary &&
+      typeof summary.keys === 'number' &&
+      typeof summary.pages === 'number' &&
+      typeof summary.seconds === 'number',
+  );
   await srv.stop();
 
   // A clean shutdown takes a snapshot: nothing to replay next time.
@@ -194,7 +208,10 @@ test('a damaged newest MANIFEST falls back to the previous snapshot', async () =
   await check(srv, model, 'after falling back');
   assert.ok(srv.logs.some((l) => /is damaged: checksum mismatch/.test(String(l.msg))));
   assert.ok(srv.logs.some((l) => /fell back to the older snapshot/.test(String(l.msg))));
-  assert.ok(readdirSync(snap).some((n) => n.endsWith('.damaged')), 'the damaged manifest is set aside');
+  assert.ok(
+    readdirSync(snap).some((n) => n.endsWith('.damaged')),
+    'the damaged manifest is set aside',
+  );
   await srv.stop();
   cleanup(dir);
 });
@@ -245,7 +262,10 @@ test('a lost pages.dat after the WAL was trimmed stops start-up with a clear mes
   const srv = await startServer({ dir, expectExit: true });
   assert.equal(srv.exitCode, 1);
   const fatal = srv.logs.find((l) => l.level === 60);
-  assert.match(String(fatal?.msg), /no usable snapshot .*pages.dat is missing.* the WAL no longer reaches back to LSN 1/);
+  assert.match(
+    String(fatal?.msg),
+    /no usable snapshot .*pages.dat is missing.* the WAL no longer reaches back to LSN 1/,
+  );
   cleanup(dir);
 });
 

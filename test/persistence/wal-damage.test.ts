@@ -80,7 +80,11 @@ test('a torn tail at any offset inside the last record is truncated and logged',
     const { dir, seg } = copyDir();
     damage.truncateTo(seg, last.offset + cut);
     const srv = await startServer({ dir });
-    assert.deepEqual(await keysPresent(srv.port), Array.from({ length: KEYS - 1 }, (_, i) => i), `cut at +${cut}`);
+    assert.deepEqual(
+      await keysPresent(srv.port),
+      Array.from({ length: KEYS - 1 }, (_, i) => i),
+      `cut at +${cut}`,
+    );
     const line = srv.logs.find((l) => l.msg === 'truncated torn WAL tail');
     assert.ok(line, `cut at +${cut}: truncation is logged`);
     assert.equal(line.file, seg);
@@ -96,7 +100,10 @@ test('preallocated zeros after the last record are the end of the log: nothing t
   const { dir, seg } = copyDir();
   assert.ok(statSync(seg).size > last.offset + last.size, 'the killed server left zeros after its records');
   const srv = await startServer({ dir });
-  assert.deepEqual(await keysPresent(srv.port), Array.from({ length: KEYS }, (_, i) => i));
+  assert.deepEqual(
+    await keysPresent(srv.port),
+    Array.from({ length: KEYS }, (_, i) => i),
+  );
   assert.ok(!srv.logs.some((l) => l.msg === 'truncated torn WAL tail'));
   await srv.client().set('after', 'restart');
   assert.equal(await srv.stop(), 0);
@@ -129,7 +136,10 @@ test('a flipped byte mid-segment stops start-up with the file and the offset', a
     assert.equal(srv.exitCode, 1);
     const fatal = srv.logs.find((l) => l.level === 60);
     assert.ok(fatal, 'a fatal log line explains the refusal');
-    assert.match(String(fatal.msg), new RegExp(`${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at offset ${victim.offset}`));
+    assert.match(
+      String(fatal.msg),
+      new RegExp(`${seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at offset ${victim.offset}`),
+    );
     assert.match(String(fatal.msg), /cache-dump wal repair/);
     assert.match(String(fatal.msg), /--wal-recovery skip-corrupt/);
     cleanup(dir);
@@ -142,7 +152,10 @@ test('--wal-recovery skip-corrupt starts past mid-segment damage and loses only 
   damage.flipByte(seg, victim.offset + RECORD_HEADER_SIZE + 2);
   const srv = await startServer({ dir, args: ['--wal-recovery', 'skip-corrupt'] });
   const present = await keysPresent(srv.port);
-  assert.deepEqual(present, Array.from({ length: KEYS }, (_, i) => i).filter((i) => i !== 20));
+  assert.deepEqual(
+    present,
+    Array.from({ length: KEYS }, (_, i) => i).filter((i) => i !== 20),
+  );
   assert.ok(srv.logs.some((l) => l.msg === 'skipping damaged WAL bytes' && l.offset === victim.offset));
   await srv.stop();
   cleanup(dir);

@@ -39,7 +39,10 @@ for (const policy of ['always', 'everysec', 'no'] as FsyncPolicy[]) {
     await wal.close();
     const { lsns, problems } = readAll(dir);
     assert.equal(problems, 0);
-    assert.deepEqual(lsns, Array.from({ length: 600 }, (_, i) => i + 1));
+    assert.deepEqual(
+      lsns,
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
     assert.equal(wal.syncedLsn, 600);
     cleanup(root);
   });
@@ -60,7 +63,10 @@ test('after a switch from no to always, nothing is reported durable before the e
   wal.flush();
   while (wal.releasableLsn < 4) await nextTurn();
   // Every report under always covers LSN 1..3 only once an fdatasync covered them.
-  assert.ok(reported.every((lsn) => lsn === 0 || lsn >= 4), `reported ${reported.join(',')}`);
+  assert.ok(
+    reported.every((lsn) => lsn === 0 || lsn >= 4),
+    `reported ${reported.join(',')}`,
+  );
   assert.ok(wal.syncs >= fsyncsBefore + 2, 'the O_DSYNC write and an fdatasync of what came before');
   await wal.close();
   cleanup(root);

@@ -49,7 +49,7 @@ test('empty bulk string and zero or negative multibulk counts are accepted', () 
 });
 
 test('inline commands split on blanks with Redis quoting rules', () => {
-  both('PING\r\nSET k "a b\\x41\\n" \'it\\\'s\'\n\r\n', (r) => {
+  both("PING\r\nSET k \"a b\\x41\\n\" 'it\\'s'\n\r\n", (r) => {
     assert.equal(r.error, null);
     assert.deepEqual(r.cmds, [['PING'], ['SET', 'k', 'a bA\n', "it's"]]);
   });
@@ -64,7 +64,11 @@ test('inline quotes must balance and be followed by a blank', () => {
 
 test('a big bulk string is assembled across many chunks', () => {
   const big = Buffer.alloc(BIG_ARG_BYTES * 3 + 5, 'x');
-  const frame = Buffer.concat([Buffer.from(`*2\r\n$3\r\nSET\r\n$${big.length}\r\n`), big, Buffer.from('\r\n*1\r\n$4\r\nPING\r\n')]);
+  const frame = Buffer.concat([
+    Buffer.from(`*2\r\n$3\r\nSET\r\n$${big.length}\r\n`),
+    big,
+    Buffer.from('\r\n*1\r\n$4\r\nPING\r\n'),
+  ]);
   for (const size of [1000, 4096, 65536]) {
     const r = decode(frame, size);
     assert.equal(r.error, null);

@@ -79,7 +79,10 @@ test('the README configuration table lists every public setting with its default
   for (const def of ALL_SETTINGS) {
     if (def.hidden) continue;
     const shown = def.default === '' ? '(none)' : `\`${def.default}\``;
-    assert.ok(readme.includes(`| \`${def.name}\` | ${shown} | ${def.runtime ? 'yes' : 'no'} |`), `README row for ${def.name}`);
+    assert.ok(
+      readme.includes(`| \`${def.name}\` | ${shown} | ${def.runtime ? 'yes' : 'no'} |`),
+      `README row for ${def.name}`,
+    );
   }
 });
 
@@ -89,7 +92,12 @@ test('CONFIG SET changes run-time settings and refuses the rest as Redis does', 
   assert.equal(await redis.config('SET', 'appendfsync', 'everysec'), 'OK');
   assert.match(await redis.info('persistence'), /wal_appendfsync:everysec/);
   assert.equal(await redis.config('SET', 'hash-max-listpack-entries', '256', 'appendfsync', 'always'), 'OK');
-  assert.deepEqual(await redis.config('GET', 'hash-max-*-entries'), ['hash-max-listpack-entries', '256', 'hash-max-ziplist-entries', '128']);
+  assert.deepEqual(await redis.config('GET', 'hash-max-*-entries'), [
+    'hash-max-listpack-entries',
+    '256',
+    'hash-max-ziplist-entries',
+    '128',
+  ]);
   await assert.rejects(redis.config('SET', 'port', '1'), /can't set immutable config/);
   await assert.rejects(redis.config('SET', 'wal-segment-size', 'lots'), /argument must be a memory value/);
   assert.equal(await redis.config('SET', 'wal-segment-size', '8mb'), 'OK');

@@ -21,7 +21,8 @@ after(async () => {
 test('pipelined commands are answered in order', async () => {
   const c = await RawClient.connect(srv.port);
   const frames: Buffer[] = [];
-  for (let i = 0; i < 1000; i++) frames.push(encodeCommand(['SET', `pipe:${i}`, String(i)]), encodeCommand(['GET', `pipe:${i}`]));
+  for (let i = 0; i < 1000; i++)
+    frames.push(encodeCommand(['SET', `pipe:${i}`, String(i)]), encodeCommand(['GET', `pipe:${i}`]));
   c.write(Buffer.concat(frames));
   for (let i = 0; i < 1000; i++) {
     assert.equal(await c.read(), '+OK\r\n');
@@ -66,7 +67,13 @@ test('inline commands work as from telnet', async () => {
 test('a protocol error is answered, closes that connection only, and keeps earlier replies', async () => {
   const other = await RawClient.connect(srv.port);
   const bad = await RawClient.connect(srv.port);
-  bad.write(Buffer.concat([encodeCommand(['SET', 'before-error', '1']), Buffer.from('*1\r\n$x\r\n'), encodeCommand(['SET', 'after-error', '1'])]));
+  bad.write(
+    Buffer.concat([
+      encodeCommand(['SET', 'before-error', '1']),
+      Buffer.from('*1\r\n$x\r\n'),
+      encodeCommand(['SET', 'after-error', '1']),
+    ]),
+  );
   assert.equal(await bad.read(), '+OK\r\n');
   assert.equal(await bad.read(), '-ERR Protocol error: invalid bulk length\r\n');
   await bad.waitClosed();

@@ -71,7 +71,8 @@ async function readAll(keys: string[]): Promise<void> {
   await p.exec();
 }
 
-const names = (prefix: string, from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}:${from + i}`);
+const names = (prefix: string, from: number, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}:${from + i}`);
 
 /** Memory stays within a small margin of the limit, and the arena's garbage is bounded. */
 async function assertWithinLimit(): Promise<void> {
@@ -152,7 +153,8 @@ for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volati
     await fresh(policy);
     const persistent = names('keep', 0, 2000);
     await setAll(persistent);
-    for (let batch = 0; batch < 10; batch++) await setAll(names('tmp', batch * 2000, 2000), (i) => 1000 + ((i * 7919) % 3000));
+    for (let batch = 0; batch < 10; batch++)
+      await setAll(names('tmp', batch * 2000, 2000), (i) => 1000 + ((i * 7919) % 3000));
     assert.equal(await surviving(persistent), persistent.length);
     await assertWithinLimit();
     if (policy === 'volatile-ttl') {
@@ -268,7 +270,10 @@ test('CONFIG SET maxmemory below the data evicts down to it in the background', 
   // No command is needed to drive it: the server evicts on its own until it fits.
   await waitFor(async () => (await infoField(r, 'used_memory')) <= LIMIT, 10_000, 'used_memory to fall to maxmemory');
   assert.ok((await infoField(r, 'evicted_keys')) > 0);
-  assert.ok(srv.logs.some((l) => String(l.msg).includes('new maxmemory is below')), 'the lowering is logged');
+  assert.ok(
+    srv.logs.some((l) => String(l.msg).includes('new maxmemory is below')),
+    'the lowering is logged',
+  );
   await r.config('SET', 'maxmemory', '0');
 });
 
@@ -321,13 +326,19 @@ test('INFO reports maxmemory, the policy, hits and misses; CONFIG GET and RESETS
   await r.config('RESETSTAT');
   assert.equal(await infoField(r, 'keyspace_hits'), 0);
   assert.equal(await infoField(r, 'evicted_keys'), 0);
-  await assert.rejects(r.config('SET', 'maxmemory-policy', 'lru'), /argument\(s\) must be one of the following: volatile-lru, .*allkeys-fifo/);
+  await assert.rejects(
+    r.config('SET', 'maxmemory-policy', 'lru'),
+    /argument\(s\) must be one of the following: volatile-lru, .*allkeys-fifo/,
+  );
   await assert.rejects(r.config('SET', 'maxmemory', '12zb'), /argument must be a memory value/);
   await r.config('SET', 'maxmemory', '0');
 });
 
 test('maxmemory from a flag, the config file syntax and FLASHCACHE_MAXMEMORY', async () => {
-  const s = await startServer({ args: ['--maxmemory-policy', 'allkeys-fifo'], env: { FLASHCACHE_MAXMEMORY: '32mb', FLASHCACHE_MAXMEMORY_SAMPLES: '10' } });
+  const s = await startServer({
+    args: ['--maxmemory-policy', 'allkeys-fifo'],
+    env: { FLASHCACHE_MAXMEMORY: '32mb', FLASHCACHE_MAXMEMORY_SAMPLES: '10' },
+  });
   try {
     const c = s.client();
     assert.deepEqual(await c.config('GET', 'maxmemory'), ['maxmemory', String(32 * 1024 * 1024)]);

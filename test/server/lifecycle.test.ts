@@ -67,7 +67,10 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     await waitFor(
       async () => {
         const probe = srv.client();
-        const info = await Promise.race([probe.info('persistence'), new Promise<string>((r) => setTimeout(() => r(''), 250))]);
+        const info = await Promise.race([
+          probe.info('persistence'),
+          new Promise<string>((r) => setTimeout(() => r(''), 250)),
+        ]);
         probe.disconnect();
         return /wal_write_status:err/.test(info);
       },
@@ -80,7 +83,10 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     // Another connection: replies on one connection leave in order, so a waiting
     // read would hold back everything after it on the same connection.
     let sawUndurable = false;
-    const undurableRead = srv.client().get('during').then((v) => ((sawUndurable = true), v));
+    const undurableRead = srv
+      .client()
+      .get('during')
+      .then((v) => ((sawUndurable = true), v));
     assert.equal(await reader.get('before'), '1');
     assert.equal(await reader.exists('before'), 1);
     assert.equal(sawUndurable, false, 'a read of a not-yet-durable write waits with it');
@@ -104,13 +110,32 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
 test('everysec: a failed fdatasync refuses writes until a later one works', async () => {
   const switchDir = tempDir();
   const flag = join(switchDir, 'fault-on');
-  const srv = await startServer({ args: ['--appendfsync', 'everysec'], env: { FLASHCACHE_FAULTS: `wal-fsync=EIO@${flag}` } });
+  const srv = await startServer({
+    args: ['--appendfsync', 'everysec'],
+    env: { FLASHCACHE_FAULTS: `wal-fsync=EIO@${flag}` },
+  });
   const r = srv.client();
   writeFileSync(flag, '');
   await r.set('a', '1');
-  await waitFor(async () => r.set('probe', '1').then(() => false, (e: Error) => /MISCONF/.test(e.message)), 5000, 'MISCONF');
+  await waitFor(
+    async () =>
+      r.set('probe', '1').then(
+        () => false,
+        (e: Error) => /MISCONF/.test(e.message),
+      ),
+    5000,
+    'MISCONF',
+  );
   rmSync(flag);
-  await waitFor(async () => r.set('b', '2').then(() => true, () => false), 5000, 'writes to work again');
+  await waitFor(
+    async () =>
+      r.set('b', '2').then(
+        () => true,
+        () => false,
+      ),
+    5000,
+    'writes to work again',
+  );
   await srv.stop();
   cleanup(srv.dir);
   cleanup(switchDir);
@@ -127,7 +152,10 @@ test('while the WAL fails, a MOVE that is not durable holds back reads of its de
   await waitFor(
     async () => {
       const probe = srv.client();
-      const info = await Promise.race([probe.info('persistence'), new Promise<string>((res) => setTimeout(() => res(''), 250))]);
+      const info = await Promise.race([
+        probe.info('persistence'),
+        new Promise<string>((res) => setTimeout(() => res(''), 250)),
+      ]);
       probe.disconnect();
       return /wal_write_status:err/.test(info);
     },

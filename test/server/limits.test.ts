@@ -19,7 +19,14 @@ let witness: RawClient;
 
 before(async () => {
   srv = await startServer({
-    args: ['--appendfsync', 'everysec', '--client-query-buffer-limit', '2mb', '--client-output-buffer-limit', 'normal 8mb 4mb 1'],
+    args: [
+      '--appendfsync',
+      'everysec',
+      '--client-query-buffer-limit',
+      '2mb',
+      '--client-output-buffer-limit',
+      'normal 8mb 4mb 1',
+    ],
   });
   witness = await RawClient.connect(srv.port);
 });
@@ -71,14 +78,24 @@ test('client-output-buffer-limit: a client that asks for large replies and reads
   s.pause(); // never reads
   const get = encodeCommand(['GET', 'mb']);
   for (let i = 0; i < 300; i++) s.write(get);
-  await waitFor(async () => (await info('client_buffer_limit_disconnections')) === before + 1, 20_000, 'the non-reading client to be dropped');
+  await waitFor(
+    async () => (await info('client_buffer_limit_disconnections')) === before + 1,
+    20_000,
+    'the non-reading client to be dropped',
+  );
   const rssAfter = await info('used_memory_rss');
   // 300 replies of 1 MB would be 300 MB buffered without the limit.
-  assert.ok(rssAfter - rssBefore < 150 * 1024 * 1024, `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB`);
+  assert.ok(
+    rssAfter - rssBefore < 150 * 1024 * 1024,
+    `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB`,
+  );
   s.destroy();
   assert.equal(await witness.call('PING'), '+PONG\r\n');
-  assert.match(await witness.call('CONFIG', 'GET', 'client-output-buffer-limit') ?? '', /normal 8mb 4mb 1/);
-  assert.match(await witness.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1gb') ?? '', /^-ERR CONFIG SET failed .*Wrong number of arguments in buffer limit configuration/);
+  assert.match((await witness.call('CONFIG', 'GET', 'client-output-buffer-limit')) ?? '', /normal 8mb 4mb 1/);
+  assert.match(
+    (await witness.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1gb')) ?? '',
+    /^-ERR CONFIG SET failed .*Wrong number of arguments in buffer limit configuration/,
+  );
   await witness.call('DEL', 'mb');
 });
 
@@ -110,12 +127,54 @@ test('a client that stops mid-command holds nobody up, and its half command is d
 /** Malformed and odd-but-valid RESP: fragments a parser must survive. */
 const frame = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
-  fc.constantFrom('*', '$', '+', '-', ':', '\r\n', '\r', '\n', '*-1\r\n', '*0\r\n', '$-1\r\n', '*1\r\n$-5\r\n', '*3\r\n$3\r\nSET\r\n', '"unbalanced', "'x' 'y", ' \t ').map((s) => Buffer.from(s)),
-  fc.tuple(fc.integer({ min: -5, max: 2 ** 40 }), fc.integer({ min: -5, max: 2 ** 40 })).map(([n, len]) => Buffer.from(`*${n}\r\n$${len}\r\n`)),
   fc
-    .array(fc.oneof(fc.constantFrom('GET', 'SET', 'PING', 'ECHO', 'INCR', 'LPUSH', 'HSET', 'EXPIRE', 'DEL', 'AUTH', 'SELECT', 'CLIENT'), fc.string({ maxLength: 12 })), { minLength: 1, maxLength: 5 })
+    .constantFrom(
+      '*',
+      '$',
+      '+',
+      '-',
+      ':',
+      '\r\n',
+      '\r',
+      '\n',
+      '*-1\r\n',
+      '*0\r\n',
+      '$-1\r\n',
+      '*1\r\n$-5\r\n',
+      '*3\r\n$3\r\nSET\r\n',
+      '"unbalanced',
+      "'x' 'y",
+      ' \t ',
+    )
+    .map((s) => Buffer.from(s)),
+  fc
+    .tuple(fc.integer({ min: -5, max: 2 ** 40 }), fc.integer({ min: -5, max: 2 ** 40 }))
+    .map(([n, len]) => Buffer.from(`*${n}\r\n$${len}\r\n`)),
+  fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          'GET',
+          'SET',
+          'PING',
+          'ECHO',
+          'INCR',
+          'LPUSH',
+          'HSET',
+          'EXPIRE',
+          'DEL',
+          'AUTH',
+          'SELECT',
+          'CLIENT',
+        ),
+        fc.string({ maxLength: 12 }),
+      ),
+      { minLength: 1, maxLength: 5 },
+    )
     .map((args) => encodeCommand(args)),
-  fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 4 }).map((words) => Buffer.from(words.join(' ') + '\r\n')),
+  fc
+    .array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 4 })
+    .map((words) => Buffer.from(words.join(' ') + '\r\n')),
 );
 
 /** Writes `chunks` on a fresh connection and waits until the server closes it or goes quiet for 30 ms. */
@@ -155,7 +214,10 @@ test('protocol fuzzing: malformed and odd RESP never crashes the server or stall
   await waitFor(async () => (await info('connected_clients')) === 1, 5000, 'every fuzz connection to be forgotten');
   await witness.call('FLUSHALL');
   const rssAfter = await info('used_memory_rss');
-  assert.ok(rssAfter - rssBefore < 100 * 1024 * 1024, `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB`);
+  assert.ok(
+    rssAfter - rssBefore < 100 * 1024 * 1024,
+    `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB`,
+  );
 });
 
 test('tcp-keepalive: the server probes idle connections, so a peer that vanished without a word is found', async (t) => {
@@ -164,11 +226,25 @@ test('tcp-keepalive: the server probes idle connections, so a peer that vanished
   const s = await connect();
   try {
     const clientPort = s.localPort!;
-    const line = await waitFor(() => {
-      const out = spawnSync('ss', ['-tnoH', 'state', 'established', `( sport = :${srv.port} )`], { encoding: 'utf8' }).stdout;
-      // Until the server has accepted the connection and set keepalive, the line has no such timer: wait for it.
-      return out.split('\n').find((l) => (l.includes(`:${clientPort} `) || l.endsWith(`:${clientPort}`)) && /timer:\(keepalive,[0-9]+min/.test(l)) ?? null;
-    }, 5000, "the server's side of the connection to show a keepalive timer in ss");
+    const line = await waitFor(
+      () => {
+        const out = spawnSync('ss', ['-tnoH', 'state', 'established', `( sport = :${srv.port} )`], {
+          encoding: 'utf8',
+        }).stdout;
+        // Until the server has accepted the connection and set keepalive, the line has no such timer: wait for it.
+        return (
+          out
+            .split('\n')
+            .find(
+              (l) =>
+                (l.includes(`:${clientPort} `) || l.endsWith(`:${clientPort}`)) &&
+                /timer:\(keepalive,[0-9]+min/.test(l),
+            ) ?? null
+        );
+      },
+      5000,
+      "the server's side of the connection to show a keepalive timer in ss",
+    );
     // Default tcp-keepalive 300: the kernel's keepalive timer runs on the server's socket.
     assert.match(line ?? '', /timer:\(keepalive,[0-9]+min/);
   } finally {

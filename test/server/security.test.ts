@@ -72,10 +72,7 @@ test('requirepass: NOAUTH until AUTH, WRONGPASS for a bad one, as redis-server r
   ]));
 
 test('HELLO AUTH authenticates and QUIT needs no password', async () => {
-  await sameAsRedis([
-    ['GET', 'k'],
-    ['QUIT'],
-  ]);
+  await sameAsRedis([['GET', 'k'], ['QUIT']]);
   const a = await RawClient.connect(srv.port);
   try {
     const hello = await a.call('HELLO', '2', 'AUTH', 'default', PASSWORD, 'SETNAME', 'app');
@@ -150,7 +147,9 @@ test('unauthenticated clients may send at most 10 arguments of at most 16 KiB, a
   // Authenticated first, in the same write: the limits are lifted for what follows.
   const a = await RawClient.connect(srv.port);
   const big = 'x'.repeat(20000);
-  a.write(`*2\r\n$4\r\nAUTH\r\n$${PASSWORD.length}\r\n${PASSWORD}\r\n*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${big.length}\r\n${big}\r\n`);
+  a.write(
+    `*2\r\n$4\r\nAUTH\r\n$${PASSWORD.length}\r\n${PASSWORD}\r\n*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${big.length}\r\n${big}\r\n`,
+  );
   assert.equal(await a.read(), '+OK\r\n');
   assert.equal(await a.read(), '+OK\r\n');
   a.close();
@@ -218,7 +217,10 @@ test('protected mode: with no password, a remote client gets -DENIED and is clos
   const s = await startServer({ args: ['--bind', `127.0.0.1 ${ip}`] });
   try {
     const denied = await readUntilClosed(s.port, ip, 'PING\r\n');
-    assert.match(denied, /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .*from the outside\.\r\n$/);
+    assert.match(
+      denied,
+      /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .*from the outside\.\r\n$/,
+    );
     const local = await RawClient.connect(s.port);
     assert.equal(await local.call('PING'), '+PONG\r\n');
     assert.match((await local.call('INFO', 'stats'))!, /rejected_connections:1\r/);
@@ -256,7 +258,11 @@ test('maxclients: the next client gets -ERR max number of clients reached; a fre
     assert.match((await open[0]!.call('INFO', 'clients'))!, /maxclients:5\r/);
     assert.match((await open[0]!.call('INFO', 'stats'))!, /rejected_connections:21\r/);
     open.pop()!.close();
-    await waitFor(async () => /connected_clients:4\r/.test((await open[0]!.call('INFO', 'clients'))!), 5000, 'the closed client to be forgotten');
+    await waitFor(
+      async () => /connected_clients:4\r/.test((await open[0]!.call('INFO', 'clients'))!),
+      5000,
+      'the closed client to be forgotten',
+    );
     const again = await RawClient.connect(s.port);
     assert.equal(await again.call('PING'), '+PONG\r\n');
     open.push(again);
@@ -301,7 +307,10 @@ test('rename-command: a disabled command is unknown, a renamed one answers to it
   const conf = join(dir, 'flashcache.conf');
   writeFileSync(conf, 'rename-command FLUSHALL ""\nrename-command CONFIG admin-config\n');
   const data = join(dir, 'data');
-  const s = await startServer({ dir: data, args: [conf, '--rename-command', 'SET myset', '--rename-command', 'INCR ""'] });
+  const s = await startServer({
+    dir: data,
+    args: [conf, '--rename-command', 'SET myset', '--rename-command', 'INCR ""'],
+  });
   try {
     const c = await RawClient.connect(s.port);
     assert.equal(await c.call('SET', 'k', 'v'), "-ERR unknown command 'SET', with args beginning with: 'k' 'v' \r\n");

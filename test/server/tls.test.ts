@@ -21,14 +21,72 @@ function makeCertificates(dir: string): void {
   const ssl = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=FlashCache test CA');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=FlashCache test CA',
+  );
   for (const name of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? '127.0.0.1' : 'client'}`);
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name === 'server' ? '127.0.0.1' : 'client'}`,
+    );
     const ext = join(dir, `${name}.ext`);
-    execFileSync('sh', ['-c', `printf '%s\\n' '${name === 'server' ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth'}' > ${ext}`]);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext);
+    execFileSync('sh', [
+      '-c',
+      `printf '%s\\n' '${name === 'server' ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth'}' > ${ext}`,
+    ]);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    );
   }
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.crt', '-days', '2', '-subj', '/CN=stranger');
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'stranger.key',
+    '-out',
+    'stranger.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=stranger',
+  );
 }
 
 before(() => {
@@ -43,7 +101,17 @@ const file = (name: string): string => join(certs, name);
 /** Starts a server with TLS on a free port beside the plain one. */
 async function tlsServer(extra: string[] = []): Promise<ServerHandle & { tlsPort: number }> {
   const s = await startServer({
-    args: ['--tls-port', String(await freePort()), '--tls-cert-file', file('server.crt'), '--tls-key-file', file('server.key'), '--tls-ca-cert-file', file('ca.crt'), ...extra],
+    args: [
+      '--tls-port',
+      String(await freePort()),
+      '--tls-cert-file',
+      file('server.crt'),
+      '--tls-key-file',
+      file('server.key'),
+      '--tls-ca-cert-file',
+      file('ca.crt'),
+      ...extra,
+    ],
   });
   const ready = await s.waitForLog((l) => typeof l['tlsPort'] === 'number');
   return Object.assign(s, { tlsPort: ready['tlsPort'] as number });
@@ -52,8 +120,15 @@ async function tlsServer(extra: string[] = []): Promise<ServerHandle & { tlsPort
 /** Whether a TLS handshake with these client options gets a PONG. */
 function pingOverTls(port: number, opts: { cert?: string; key?: string }): Promise<string> {
   return new Promise((resolve) => {
-    const s = tlsConnect({ port, host: '127.0.0.1', ca: readFileSync(file('ca.crt')), cert: opts.cert ? readFileSync(opts.cert) : undefined, key: opts.key ? readFileSync(opts.key) : undefined }, () =>
-      s.write('PING\r\n'),
+    const s = tlsConnect(
+      {
+        port,
+        host: '127.0.0.1',
+        ca: readFileSync(file('ca.crt')),
+        cert: opts.cert ? readFileSync(opts.cert) : undefined,
+        key: opts.key ? readFileSync(opts.key) : undefined,
+      },
+      () => s.write('PING\r\n'),
     );
     let data = '';
     s.on('data', (d) => {
@@ -74,7 +149,11 @@ test('ioredis and redis-cli connect over TLS with a client certificate; the plai
     const r = new Redis({
       port: s.tlsPort,
       host: '127.0.0.1',
-      tls: { ca: readFileSync(file('ca.crt')), cert: readFileSync(file('client.crt')), key: readFileSync(file('client.key')) },
+      tls: {
+        ca: readFileSync(file('ca.crt')),
+        cert: readFileSync(file('client.crt')),
+        key: readFileSync(file('client.key')),
+      },
       lazyConnect: true,
       maxRetriesPerRequest: 1,
     });
@@ -82,7 +161,17 @@ test('ioredis and redis-cli connect over TLS with a client certificate; the plai
     assert.equal(await r.set('over', 'tls'), 'OK');
     assert.equal(await r.get('over'), 'tls');
     r.disconnect();
-    const cli = await redisCli(s.tlsPort, ['--tls', '--cacert', file('ca.crt'), '--cert', file('client.crt'), '--key', file('client.key'), 'GET', 'over']);
+    const cli = await redisCli(s.tlsPort, [
+      '--tls',
+      '--cacert',
+      file('ca.crt'),
+      '--cert',
+      file('client.crt'),
+      '--key',
+      file('client.key'),
+      'GET',
+      'over',
+    ]);
     assert.equal(cli.stdout.trim(), 'tls');
     const plain = await redisCli(s.port, ['GET', 'over']);
     assert.equal(plain.stdout.trim(), 'tls');
@@ -111,7 +200,10 @@ test('tls-auth-clients optional verifies a certificate when one is given; no let
   try {
     assert.equal(await pingOverTls(optional.tlsPort, {}), '+PONG');
     assert.equal(await pingOverTls(optional.tlsPort, { cert: file('client.crt'), key: file('client.key') }), '+PONG');
-    assert.notEqual(await pingOverTls(optional.tlsPort, { cert: file('stranger.crt'), key: file('stranger.key') }), '+PONG');
+    assert.notEqual(
+      await pingOverTls(optional.tlsPort, { cert: file('stranger.crt'), key: file('stranger.key') }),
+      '+PONG',
+    );
   } finally {
     await optional.stop();
     cleanup(optional.dir);
@@ -128,8 +220,14 @@ test('tls-auth-clients optional verifies a certificate when one is given; no let
 });
 
 test('tls-port without a certificate stops start-up with the reason', async () => {
-  const s = await startServer({ args: ['--tls-port', String(await freePort()), '--tls-key-file', file('server.key')], expectExit: true });
+  const s = await startServer({
+    args: ['--tls-port', String(await freePort()), '--tls-key-file', file('server.key')],
+    expectExit: true,
+  });
   assert.equal(s.exitCode, 1);
-  assert.ok(s.logs.some((l) => /tls-port is set but tls-cert-file is not/.test(String(l.msg))), JSON.stringify(s.logs));
+  assert.ok(
+    s.logs.some((l) => /tls-port is set but tls-cert-file is not/.test(String(l.msg))),
+    JSON.stringify(s.logs),
+  );
   cleanup(s.dir);
 });

@@ -49,18 +49,23 @@ test('LFUDecrAndReturn: one step per lfu-decay-time minutes, across the 16-bit m
 
 test('LFU words stay within 24 bits and counters within 0..255 for any access sequence', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 10 * 60_000 }), { maxLength: 300 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 5 }), (gaps, factor, decay) => {
-      let now = 1_700_000_000_000;
-      let word = lfuNew(now);
-      assert.equal(word & 0xff, LFU_INIT_VAL);
-      for (const g of gaps) {
-        now += g;
-        word = lfuTouch(word, now, factor, decay);
-        assert.ok(word >= 0 && word < 2 ** 24);
-        const c = lfuDecayed(word, now, decay);
-        assert.ok(c >= 0 && c <= 255);
-      }
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 10 * 60_000 }), { maxLength: 300 }),
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: 0, max: 5 }),
+      (gaps, factor, decay) => {
+        let now = 1_700_000_000_000;
+        let word = lfuNew(now);
+        assert.equal(word & 0xff, LFU_INIT_VAL);
+        for (const g of gaps) {
+          now += g;
+          word = lfuTouch(word, now, factor, decay);
+          assert.ok(word >= 0 && word < 2 ** 24);
+          const c = lfuDecayed(word, now, decay);
+          assert.ok(c >= 0 && c <= 255);
+        }
+      },
+    ),
     { seed: testSeed('lfu words'), numRuns: 200 },
   );
 });
@@ -84,8 +89,14 @@ test('volatile-*: a pooled candidate that lost its TTL since it was sampled is n
     const ks = new Keyspace(16, { onExpired() {} });
     const evicted: string[] = [];
     // 10 samples: every volatile key enters the pool on the first eviction.
-    const ev = new Evictor(ks, { maxmemory: 0, policy, samples: 10, timeLimitUs: 500 }, { onEvicted: (_db, key) => evicted.push(key.toString()) });
-    ks.setAccessMode(policy === 'volatile-lfu' ? AccessMode.Lfu : policy === 'volatile-fifo' ? AccessMode.Fifo : AccessMode.Lru);
+    const ev = new Evictor(
+      ks,
+      { maxmemory: 0, policy, samples: 10, timeLimitUs: 500 },
+      { onEvicted: (_db, key) => evicted.push(key.toString()) },
+    );
+    ks.setAccessMode(
+      policy === 'volatile-lfu' ? AccessMode.Lfu : policy === 'volatile-fifo' ? AccessMode.Fifo : AccessMode.Lru,
+    );
     ks.lfuLogFactor = 0;
     const db = ks.dbs[0]!;
     const value = Buffer.alloc(100, 1);

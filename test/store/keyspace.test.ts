@@ -54,9 +54,23 @@ type Op =
 test('random operation sequences agree with a Map model', () => {
   const seed = testSeed('keyspace model');
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.integer({ min: 0, max: 300 }), len: fc.integer({ min: 0, max: 3000 }) }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        op: fc.constant('set' as const),
+        key: fc.integer({ min: 0, max: 300 }),
+        len: fc.integer({ min: 0, max: 3000 }),
+      }),
+    },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('del' as const), key: fc.integer({ min: 0, max: 300 }) }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constant('append' as const), key: fc.integer({ min: 0, max: 300 }), len: fc.integer({ min: 1, max: 500 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('append' as const),
+        key: fc.integer({ min: 0, max: 300 }),
+        len: fc.integer({ min: 1, max: 500 }),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('compact' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('shrink' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('scan' as const) }) },
@@ -208,7 +222,8 @@ test('an incremental resize never moves more than a slice of the index per inser
     if (db.indexBytes > db.capacity * 8) {
       sawDraining = true;
       // Mid-drain, every key so far is still found, in whichever table it is.
-      if (i % 997 === 0) for (let k = 0; k <= i; k += 101) assert.ok(db.findSlot(Buffer.from(`r${k}`)) >= 0, `r${k} during a resize`);
+      if (i % 997 === 0)
+        for (let k = 0; k <= i; k += 101) assert.ok(db.findSlot(Buffer.from(`r${k}`)) >= 0, `r${k} during a resize`);
     }
   }
   assert.ok(sawDraining, 'some resize drained incrementally');

@@ -10,7 +10,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunResult } from '../helpers/server.js';
@@ -150,7 +161,11 @@ function fingerprint(dir: string): Map<string, string> {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else files.set(relative(dir, p), `${statSync(p).size} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+      else
+        files.set(
+          relative(dir, p),
+          `${statSync(p).size} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`,
+        );
     }
   };
   walk(dir);
@@ -257,7 +272,10 @@ test('unreadable input exits 2 with one line: a device, a non-segment file, a fi
   for (const [args, message] of [
     [['wal', 'verify', '/dev/null'], /\/dev\/null is neither a directory nor a WAL segment file/],
     [['wal', 'ls', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment/],
-    [['wal', 'repair', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')], /pages.dat is not a WAL segment .* in a WAL directory/],
+    [
+      ['wal', 'repair', join(FIXTURES, 'clean', 'snapshot', 'pages.dat')],
+      /pages.dat is not a WAL segment .* in a WAL directory/,
+    ],
     [['snapshot', 'info', '/dev/null'], /\/dev\/null is not a directory/],
     [['wal', 'verify', dir], /is 4294967396 bytes, more than cache-dump can hold in memory/],
   ] as const) {
@@ -290,7 +308,10 @@ test('repair copies the segment aside, truncates the torn tail, and the server t
   assert.deepEqual(fingerprint(join(dir, 'wal')), before);
   const r = await dump(['wal', 'repair', dir, '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /Truncated .* at offset \d+: dropped \d+ bytes \(0 records\)\. The original is saved as .*\.wal\.broken\./);
+  assert.match(
+    r.stdout,
+    /Truncated .* at offset \d+: dropped \d+ bytes \(0 records\)\. The original is saved as .*\.wal\.broken\./,
+  );
   assert.ok(readdirSync(join(dir, 'wal')).some((n) => n.endsWith('.broken')));
   assert.equal((await dump(['wal', 'verify', dir])).code, 0);
   const srv = await startServer({ dir, args: ['--wal-recovery', 'strict'] });
@@ -313,7 +334,10 @@ test('repair refuses damage in the last segment that is not a torn tail, unless 
     assert.match(r.stdout, /--wal-recovery skip-corrupt/);
     assert.match(r.stdout, /restore the data directory from a backup/);
     assert.match(r.stdout, /move 00000000000000000001\.wal aside/);
-    assert.match(r.stdout, /--force to truncate 00000000000000000001\.wal at offset 32 anyway, dropping \d+ bytes and 10 records from the damage on \(LSN 2\.\.11\)/);
+    assert.match(
+      r.stdout,
+      /--force to truncate 00000000000000000001\.wal at offset 32 anyway, dropping \d+ bytes and 10 records from the damage on \(LSN 2\.\.11\)/,
+    );
     assert.match(r.stdout, /Nothing was changed/);
     assert.deepEqual(fingerprint(join(dir, 'wal')), before, `${target}: nothing changed`);
   }
@@ -321,7 +345,11 @@ test('repair refuses damage in the last segment that is not a torn tail, unless 
   assert.equal(forced.code, 0, forced.stdout + forced.stderr);
   assert.match(forced.stdout, /Truncated 00000000000000000001\.wal at offset 32: dropped \d+ bytes \(10 records\)/);
   assert.equal(statSync(join(dir, 'wal', '00000000000000000001.wal')).size, 32);
-  assert.ok(readFileSync(join(dir, 'wal', '00000000000000000001.wal.broken')).equals(readFileSync(join(FIXTURES, 'wal-corrupt', 'wal', '00000000000000000001.wal'))));
+  assert.ok(
+    readFileSync(join(dir, 'wal', '00000000000000000001.wal.broken')).equals(
+      readFileSync(join(FIXTURES, 'wal-corrupt', 'wal', '00000000000000000001.wal')),
+    ),
+  );
   cleanup(dir);
 });
 
@@ -335,7 +363,10 @@ test('repair refuses an LSN gap in the last segment and counts every record it w
   assert.match(r.stdout, /lsn-gap: expected LSN 12, found 1/);
   assert.match(r.stdout, /records are missing before offset 32/);
   assert.match(r.stdout, /dropping \d+ bytes and 11 records from the damage on \(LSN 1\.\.11\)/);
-  assert.equal(statSync(join(dir, 'wal', '00000000000000000012.wal')).size, statSync(join(dir, 'wal', '00000000000000000001.wal')).size);
+  assert.equal(
+    statSync(join(dir, 'wal', '00000000000000000012.wal')).size,
+    statSync(join(dir, 'wal', '00000000000000000001.wal')).size,
+  );
   cleanup(dir);
 });
 
@@ -371,7 +402,10 @@ test('repair sets aside a last segment with a damaged header and no records, and
   const r = await dump(['wal', 'repair', dir, '--yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /bad-segment-header/);
-  assert.match(r.stdout, /Moved 00000000000000000012\.wal aside as 00000000000000000012\.wal\.broken \(0 bytes, 0 records\)/);
+  assert.match(
+    r.stdout,
+    /Moved 00000000000000000012\.wal aside as 00000000000000000012\.wal\.broken \(0 bytes, 0 records\)/,
+  );
   assert.ok(!existsSync(empty));
   assert.ok(existsSync(empty + '.broken'));
   assert.equal((await dump(['wal', 'verify', dir])).code, 0);
@@ -396,13 +430,17 @@ test('repair sets aside a last segment with a damaged header and no records, and
 
 const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;
 
-test('repair asks on a terminal, holds the lock while it asks, and a "no" exits 1 changing nothing', { skip: !HAVE_SCRIPT && 'needs script(1) for a terminal' }, async () => {
+test('repair asks on a terminal, holds the lock while it asks, and a "no" exits 1 changing nothing', {
+  skip: !HAVE_SCRIPT && 'needs script(1) for a terminal',
+}, async () => {
   const dir = tempDir();
   copyDataDir(join(FIXTURES, 'wal-torn'), dir);
   assert.ok(!existsSync(join(dir, 'LOCK')), 'no server has run here');
   const before = fingerprint(join(dir, 'wal'));
   // script(1) gives the tool a terminal; -e passes its exit code on.
-  const child = spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));

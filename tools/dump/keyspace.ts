@@ -30,7 +30,8 @@ function stderrLogger(): Logger {
       void time;
       // Files as the operator named them: relative to where the tool runs.
       for (const [k, v] of Object.entries(fields)) {
-        if (typeof v === 'string' && isAbsolute(v) && !relative(process.cwd(), v).startsWith('..')) fields[k] = relative(process.cwd(), v);
+        if (typeof v === 'string' && isAbsolute(v) && !relative(process.cwd(), v).startsWith('..'))
+          fields[k] = relative(process.cwd(), v);
       }
       const extra = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       process.stderr.write(`cache-dump: ${String(msg)}${extra}\n`);
@@ -57,7 +58,8 @@ export interface LoadedKeyspace {
  * @throws UnusableInput when `path` is not a data directory or its files cannot be read; WalCorruptionError or RecoveryError as start-up would
  */
 export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): LoadedKeyspace {
-  if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot'))) throw new UnusableInput(`${path} is not a FlashCache data directory (no wal/ or snapshot/)`);
+  if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot')))
+    throw new UnusableInput(`${path} is not a FlashCache data directory (no wal/ or snapshot/)`);
   const config = new Config({ dir: path, databases: String(databases), 'log-level': 'warn' }, undefined, {});
   const keyspace = new Keyspace(databases, { onExpired: () => {} });
   // A fixed hash seed: the same files always list in the same order.
@@ -65,12 +67,21 @@ export function loadKeyspace(path: string, databases: number, policy: WalRecover
   const effects = new CommandTable();
   effects.add(allCommands());
   try {
-    const { loaded, replayed } = recover({ dir: path, keyspace, effects, config, log: stderrLogger(), readOnly: true, policy });
+    const { loaded, replayed } = recover({
+      dir: path,
+      keyspace,
+      effects,
+      config,
+      log: stderrLogger(),
+      readOnly: true,
+      policy,
+    });
     const damaged = loaded.damaged.length > 0 || replayed.truncated.length > 0 || replayed.skipped.length > 0;
     return { keyspace, damaged };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string') throw new UnusableInput(`cannot read ${path}: ${e.message}`);
+    if (e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string')
+      throw new UnusableInput(`cannot read ${path}: ${e.message}`);
     throw err;
   }
 }
@@ -85,7 +96,11 @@ export interface KeysOptions {
 type Value = Buffer | Collection;
 
 /** Calls `fn` for every key (filtered), database by database, one at a time. */
-async function eachKey(keyspace: Keyspace, o: KeysOptions, fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>): Promise<void> {
+async function eachKey(
+  keyspace: Keyspace,
+  o: KeysOptions,
+  fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>,
+): Promise<void> {
   const pattern = o.match !== undefined ? Buffer.from(o.match) : null;
   for (const db of keyspace.dbs) {
     if (o.db !== undefined && db.id !== o.db) continue;
@@ -93,7 +108,13 @@ async function eachKey(keyspace: Keyspace, o: KeysOptions, fn: (db: number, key:
       const key = db.key(slot);
       if (pattern !== null && !globMatch(pattern, key)) continue;
       const type = db.type(slot);
-      await fn(db.id, key, typeName(type), type === EntryType.String ? db.value(slot) : db.collection(slot), db.expireAt(slot));
+      await fn(
+        db.id,
+        key,
+        typeName(type),
+        type === EntryType.String ? db.value(slot) : db.collection(slot),
+        db.expireAt(slot),
+      );
     }
   }
 }
@@ -115,7 +136,8 @@ function* batches(c: Collection): Generator<string[]> {
   if (c instanceof HashValue) for (let i = 0; i < c.size; i++) yield* push(c.fields[i]!, c.values[i]!);
   else if (c instanceof ListValue) for (let i = 0; i < c.size; i++) yield* push(c.at(i));
   else if (c instanceof SetValue) for (const m of c.members) yield* push(m);
-  else if (c instanceof ZSetValue) for (let n = c.list.first; n !== null; n = n.next[0]!) yield* push(scoreText(n.score), n.member);
+  else if (c instanceof ZSetValue)
+    for (let n = c.list.first; n !== null; n = n.next[0]!) yield* push(scoreText(n.score), n.member);
   if (batch.length > 0) yield batch;
 }
 
@@ -133,7 +155,8 @@ const ADD: Record<string, string> = { hash: 'HSET', list: 'RPUSH', set: 'SADD', 
 function valueBytes(v: Value): number {
   if (Buffer.isBuffer(v)) return v.length;
   let n = 0;
-  for (const b of batches(v)) for (let i = 0; i < b.length; i++) if (!(v instanceof ZSetValue && i % 2 === 0)) n += b[i]!.length;
+  for (const b of batches(v))
+    for (let i = 0; i < b.length; i++) if (!(v instanceof ZSetValue && i % 2 === 0)) n += b[i]!.length;
   return n;
 }
 
@@ -143,7 +166,9 @@ function jsonCollection(c: Collection): unknown[] {
   const bytes = (s: string) => jsonBytes(Buffer.from(s, 'latin1'));
   for (const b of batches(c)) {
     if (c instanceof HashValue) for (let i = 0; i < b.length; i += 2) out.push([bytes(b[i]!), bytes(b[i + 1]!)]);
-    else if (c instanceof ZSetValue) for (let i = 0; i < b.length; i += 2) out.push([bytes(b[i + 1]!), Number.isFinite(Number(b[i])) ? Number(b[i]) : b[i]]);
+    else if (c instanceof ZSetValue)
+      for (let i = 0; i < b.length; i += 2)
+        out.push([bytes(b[i + 1]!), Number.isFinite(Number(b[i])) ? Number(b[i]) : b[i]]);
     else for (const e of b) out.push(bytes(e));
   }
   return out;
@@ -154,10 +179,17 @@ function jsonCollection(c: Collection): unknown[] {
  *
  * @returns 0, or 1 when the load went past damage (the keys printed are what the server would load)
  */
-export async function keys(path: string, databases: number, policy: WalRecoveryPolicy, o: KeysOptions): Promise<number> {
+export async function keys(
+  path: string,
+  databases: number,
+  policy: WalRecoveryPolicy,
+  o: KeysOptions,
+): Promise<number> {
   const { keyspace, damaged } = loadKeyspace(path, databases, policy);
   await out('DB\tKEY\tTYPE\tSIZE\tEXPIRES\n');
-  await eachKey(keyspace, o, (db, key, type, value, at) => out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`));
+  await eachKey(keyspace, o, (db, key, type, value, at) =>
+    out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`),
+  );
   return damaged ? 1 : 0;
 }
 
@@ -181,14 +213,27 @@ function resp(args: (string | Buffer)[]): Buffer {
  *
  * @returns 0, or 1 when the load went past damage (the export is still what the server would load)
  */
-export async function exportKeyspace(path: string, databases: number, policy: WalRecoveryPolicy, format: 'resp' | 'json'): Promise<number> {
+export async function exportKeyspace(
+  path: string,
+  databases: number,
+  policy: WalRecoveryPolicy,
+  format: 'resp' | 'json',
+): Promise<number> {
   const { keyspace, damaged } = loadKeyspace(path, databases, policy);
   const now = Date.now();
   let selected = -1;
   await eachKey(keyspace, {}, async (db, key, type, value, at) => {
     if (at > 0 && at <= now) return;
     if (format === 'json') {
-      await out(JSON.stringify({ db, key: jsonBytes(key), type, value: Buffer.isBuffer(value) ? jsonBytes(value) : jsonCollection(value), expireAt: at > 0 ? at : null }) + '\n');
+      await out(
+        JSON.stringify({
+          db,
+          key: jsonBytes(key),
+          type,
+          value: Buffer.isBuffer(value) ? jsonBytes(value) : jsonCollection(value),
+          expireAt: at > 0 ? at : null,
+        }) + '\n',
+      );
       return;
     }
     if (db !== selected) {

@@ -41,7 +41,9 @@ export function escapeArg(buf: Uint8Array): string {
 export function jsonBytes(buf: Uint8Array): string | { base64: string } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const text = b.toString('utf8');
-  return Buffer.byteLength(text, 'utf8') === b.length && Buffer.from(text, 'utf8').equals(b) ? text : { base64: b.toString('base64') };
+  return Buffer.byteLength(text, 'utf8') === b.length && Buffer.from(text, 'utf8').equals(b)
+    ? text
+    : { base64: b.toString('base64') };
 }
 
 /** An ISO-8601 time from Unix seconds, or '-' for 0. */
@@ -68,7 +70,11 @@ export interface Progress {
 export function progress(what: string, total: number): Progress {
   if (!process.stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `${what} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s`, clearOnComplete: true },
+    {
+      stream: process.stderr,
+      format: `${what} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta}s`,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -32,13 +32,15 @@ export function snapshotDir(path: string): string {
   const dir = existsSync(join(path, 'snapshot')) ? join(path, 'snapshot') : path;
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new UnusableInput(`${dir} is not a directory (give the data directory or its snapshot/ directory)`);
+    if (!statSync(dir).isDirectory())
+      throw new UnusableInput(`${dir} is not a directory (give the data directory or its snapshot/ directory)`);
     names = readdirSync(dir);
   } catch (err) {
     if (err instanceof UnusableInput) throw err;
     throw new UnusableInput(`cannot read ${dir}: ${(err as Error).message}`);
   }
-  if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat')) throw new UnusableInput(`no snapshot in ${dir}`);
+  if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat'))
+    throw new UnusableInput(`no snapshot in ${dir}`);
   return dir;
 }
 
@@ -51,7 +53,9 @@ function manifestsIn(dir: string): number[] {
   const seqs = listManifests(dir);
   if (seqs.length === 0) {
     const aside = setAside(dir);
-    throw new UnusableInput(`no snapshot in ${dir}: no manifest${aside.length > 0 ? ` (set aside as damaged: ${aside.join(', ')})` : ''}`);
+    throw new UnusableInput(
+      `no snapshot in ${dir}: no manifest${aside.length > 0 ? ` (set aside as damaged: ${aside.join(', ')})` : ''}`,
+    );
   }
   return seqs;
 }
@@ -113,7 +117,9 @@ function check(dir: string, seq: number, entries: boolean, databases: number): C
     const pages = readSnapshotPages(dir, c.manifest, true, (e) => c.bad.push(e));
     c.pagesRead = pages.length;
     if (entries) {
-      for (const p of pages) for (const problem of checkPageEntries(p.buf, p.used, databases)) c.entryProblems.push(`page ${p.id}: ${problem}`);
+      for (const p of pages)
+        for (const problem of checkPageEntries(p.buf, p.used, databases))
+          c.entryProblems.push(`page ${p.id}: ${problem}`);
     }
   } catch (err) {
     c.error = (err as Error).message;
@@ -170,7 +176,14 @@ export async function snapshotInfo(path: string, databases: number): Promise<num
         ['pages', `${pages.length} (${pages.length - large} shared, ${large} large)`],
         ['bytes', `${pages.reduce((a, p) => a + p.used, 0)} used`],
         ['slots', frames],
-        ['page checksums', c.error ? `unreadable: ${c.error}` : c.bad.length === 0 ? `all ${pages.length} ok` : `${c.bad.length} of ${pages.length} damaged: ${c.bad.map((b) => b.message).join('; ')}`],
+        [
+          'page checksums',
+          c.error
+            ? `unreadable: ${c.error}`
+            : c.bad.length === 0
+              ? `all ${pages.length} ok`
+              : `${c.bad.length} of ${pages.length} damaged: ${c.bad.map((b) => b.message).join('; ')}`,
+        ],
         ['saved index', existsSync(join(dir, indexFileName(seq))) ? indexFileName(seq) : 'none'],
       );
       damaged ||= c.bad.length > 0 || c.error !== null || short;

@@ -44,7 +44,10 @@ function reading<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (isErrno(err)) throw new UnusableInput(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+    if (isErrno(err))
+      throw new UnusableInput(
+        `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`,
+      );
     throw err;
   }
 }
@@ -91,7 +94,10 @@ export function segmentSet(path: string): SegmentSet {
       const i = segs.findIndex((s) => s.name === name);
       return { dir, paths: [path], endsLog: i < 0 || i === segs.length - 1 };
     }
-    if (!hasSegmentMagic(path)) throw new UnusableInput(`${path} is not a WAL segment: its name is not <first LSN, 20 digits>.wal and it does not start with FLASHWAL`);
+    if (!hasSegmentMagic(path))
+      throw new UnusableInput(
+        `${path} is not a WAL segment: its name is not <first LSN, 20 digits>.wal and it does not start with FLASHWAL`,
+      );
     return { dir, paths: [path], endsLog: true };
   }
   if (!st.isDirectory()) throw new UnusableInput(`${path} is neither a directory nor a WAL segment file`);
@@ -115,7 +121,10 @@ export function repairSet(path: string): SegmentSet {
     const name = basename(path);
     const segs = Number.isNaN(parseSegmentFileName(name)) ? [] : listed(dir);
     const i = segs.findIndex((s) => s.name === name);
-    if (i < 0) throw new UnusableInput(`${path} is not a WAL segment (<first LSN, 20 digits>.wal) in a WAL directory; give wal repair the data directory, its wal/ directory or one of its segments`);
+    if (i < 0)
+      throw new UnusableInput(
+        `${path} is not a WAL segment (<first LSN, 20 digits>.wal) in a WAL directory; give wal repair the data directory, its wal/ directory or one of its segments`,
+      );
     return { dir, paths: segs.slice(0, i + 1).map((s) => join(dir, s.name)), endsLog: i === segs.length - 1 };
   }
   return segmentSet(path);
@@ -151,7 +160,10 @@ export function loadSegment(path: string, mapLimit = MAP_LIMIT): SegmentBytes {
       // The mapping itself failed (address space, limits): read it instead.
     }
   }
-  if (size > bufferConstants.MAX_LENGTH) throw new UnusableInput(`${path} is ${size} bytes, more than cache-dump can hold in memory (${bufferConstants.MAX_LENGTH}); it is not a segment this server wrote`);
+  if (size > bufferConstants.MAX_LENGTH)
+    throw new UnusableInput(
+      `${path} is ${size} bytes, more than cache-dump can hold in memory (${bufferConstants.MAX_LENGTH}); it is not a segment this server wrote`,
+    );
   return reading(path, () => {
     const fd = openSync(path, 'r');
     try {
@@ -159,7 +171,9 @@ export function loadSegment(path: string, mapLimit = MAP_LIMIT): SegmentBytes {
       try {
         buf = Buffer.allocUnsafe(fstatSync(fd).size);
       } catch {
-        throw new UnusableInput(`${path} is ${size} bytes and too large to map, and there is not enough memory to read it whole`);
+        throw new UnusableInput(
+          `${path} is ${size} bytes and too large to map, and there is not enough memory to read it whole`,
+        );
       }
       let off = 0;
       while (off < buf.length) {
@@ -193,7 +207,10 @@ interface Walked {
 function* walkAll(set: SegmentSet, keepRecords: boolean): Generator<Walked> {
   const { paths } = set;
   let expect: number | undefined;
-  const bar = progress('reading', paths.reduce((a, p) => a + reading(p, () => statSync(p).size), 0));
+  const bar = progress(
+    'reading',
+    paths.reduce((a, p) => a + reading(p, () => statSync(p).size), 0),
+  );
   let done = 0;
   try {
     for (let i = 0; i < paths.length; i++) {
@@ -261,7 +278,10 @@ export interface CatOptions {
 }
 
 /** The server's command table, loaded only when `--key` needs key positions. */
-async function commandTable(): Promise<{ commands: CommandTable; keysOf: typeof import('../../src/commands/table.js').keysOf }> {
+async function commandTable(): Promise<{
+  commands: CommandTable;
+  keysOf: typeof import('../../src/commands/table.js').keysOf;
+}> {
   const [{ allCommands }, { CommandTable: Table, keysOf }] = await Promise.all([
     import('../../src/commands/index.js'),
     import('../../src/commands/table.js'),
@@ -296,9 +316,19 @@ export async function walCat(path: string, o: CatOptions): Promise<number> {
       if (pattern !== null && !effectKeys(cmds!, args).some((k) => globMatch(pattern, k))) continue;
       const name = args[0]!.toString('latin1');
       if (o.json) {
-        await out(JSON.stringify({ lsn: r.lsn, time: isoSeconds(r.time), db: r.db, command: name, args: args.slice(1).map(jsonBytes) }) + '\n');
+        await out(
+          JSON.stringify({
+            lsn: r.lsn,
+            time: isoSeconds(r.time),
+            db: r.db,
+            command: name,
+            args: args.slice(1).map(jsonBytes),
+          }) + '\n',
+        );
       } else {
-        await out(`${r.lsn}  ${isoSeconds(r.time)}  db=${r.db}  ${[name, ...args.slice(1).map(escapeArg)].join(' ')}\n`);
+        await out(
+          `${r.lsn}  ${isoSeconds(r.time)}  db=${r.db}  ${[name, ...args.slice(1).map(escapeArg)].join(' ')}\n`,
+        );
       }
     }
   }
@@ -339,7 +369,9 @@ export async function walVerify(path: string): Promise<number> {
   }
   for (const p of problems) await out(describeProblem(p) + '\n');
   await out(`ok up to ${goodFile}:${goodOffset} (LSN ${goodLsn})\n`);
-  await out(`${segments} segment${segments === 1 ? '' : 's'}, ${records} valid records, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+  await out(
+    `${segments} segment${segments === 1 ? '' : 's'}, ${records} valid records, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`,
+  );
   return problems.length > 0 ? 1 : 0;
 }
 
@@ -443,7 +475,11 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
     }
   }
   if (target === null) {
-    await out(set.endsLog ? 'the WAL is clean: nothing to repair\n' : `the WAL is clean up to ${basename(set.paths[set.paths.length - 1]!)}: nothing to repair\n`);
+    await out(
+      set.endsLog
+        ? 'the WAL is clean: nothing to repair\n'
+        : `the WAL is clean up to ${basename(set.paths[set.paths.length - 1]!)}: nothing to repair\n`,
+    );
     return 0;
   }
   const problem = target.walk.problems[0]!;
@@ -455,14 +491,19 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
     return 1;
   }
   const aside = asidePath(target.path);
-  const lost = action.lost.length > 0 ? ` and ${plural(action.lost.length, 'valid-looking record')} from the damage on${lsnRange(action.lost)}` : '';
+  const lost =
+    action.lost.length > 0
+      ? ` and ${plural(action.lost.length, 'valid-looking record')} from the damage on${lsnRange(action.lost)}`
+      : '';
   const what =
     action.kind === 'truncate'
       ? `truncate ${name} at offset ${action.offset}, dropping ${action.bytes} bytes${lost}`
       : `move ${name} (${action.bytes} bytes${action.lost.length > 0 ? `, ${plural(action.lost.length, 'valid record')}${lsnRange(action.lost)}` : ', no valid record'}) aside as ${basename(aside)}, taking it out of the log`;
   if (!o.yes) {
     if (!process.stdin.isTTY) {
-      await out(`Would ${what}. Re-run with --yes to do it (stdin is not a terminal to ask on). Nothing was changed.\n`);
+      await out(
+        `Would ${what}. Re-run with --yes to do it (stdin is not a terminal to ask on). Nothing was changed.\n`,
+      );
       return 2;
     }
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -475,10 +516,14 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
   }
   await applyRepair(target.path, action, aside);
   if (action.kind === 'set-aside') {
-    await out(`Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); it is no longer part of the log.\n`);
+    await out(
+      `Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); it is no longer part of the log.\n`,
+    );
     return 0;
   }
-  await out(`Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`);
+  await out(
+    `Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`,
+  );
   return 0;
 }
 
@@ -493,7 +538,8 @@ function lockWalDir(walDir: string): DirLock | null {
   try {
     return lockForRepair(walDir);
   } catch (err) {
-    if (err instanceof DirectoryLockedError) throw new UnusableInput(`${err.message}; stop the server before repairing its WAL`);
+    if (err instanceof DirectoryLockedError)
+      throw new UnusableInput(`${err.message}; stop the server before repairing its WAL`);
     if (isErrno(err)) throw new UnusableInput(`cannot lock ${dirname(resolve(walDir))} for the repair: ${err.message}`);
     throw err;
   }

@@ -63,7 +63,12 @@ function hex(n: number): string {
  * @throws PageChecksumError for the first bad page (unless keepGoing), RangeError for a page frame past the end,
  *   NodeJS.ErrnoException when pages.dat cannot be read
  */
-export function readSnapshotPages(dir: string, m: Manifest, keepGoing = false, onBad?: (err: PageChecksumError) => void): LoadedPage[] {
+export function readSnapshotPages(
+  dir: string,
+  m: Manifest,
+  keepGoing = false,
+  onBad?: (err: PageChecksumError) => void,
+): LoadedPage[] {
   const reader = PageFileReader.open(join(dir, 'pages.dat'));
   try {
     const out: LoadedPage[] = [];
@@ -111,7 +116,10 @@ export function loadSnapshot(dir: string, log: Log, readOnly = false): LoadResul
       m = readManifest(dir, seq);
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
-      log.error({ manifest: manifestName(seq), reason: err.message }, `snapshot manifest ${manifestName(seq)} is damaged: ${err.message}`);
+      log.error(
+        { manifest: manifestName(seq), reason: err.message },
+        `snapshot manifest ${manifestName(seq)} is damaged: ${err.message}`,
+      );
       setAside(seq, err.message);
       continue;
     }
@@ -130,7 +138,10 @@ export function loadSnapshot(dir: string, log: Log, readOnly = false): LoadResul
         err instanceof PageChecksumError
           ? { page: err.page, slots: err.frames, expected: hex(err.expected), found: hex(err.found) }
           : {};
-      log.error({ manifest: manifestName(seq), ...fields, reason: e.message }, `snapshot ${manifestName(seq)} has a damaged page: ${e.message}`);
+      log.error(
+        { manifest: manifestName(seq), ...fields, reason: e.message },
+        `snapshot ${manifestName(seq)} has a damaged page: ${e.message}`,
+      );
       setAside(seq, e.message);
       continue;
     }
@@ -145,7 +156,10 @@ export function loadSnapshot(dir: string, log: Log, readOnly = false): LoadResul
       }
     }
     if (result.damaged.length > 0) {
-      log.warn({ manifest: manifestName(seq), coveredLsn: m.coveredLsn }, `fell back to the older snapshot ${manifestName(seq)}`);
+      log.warn(
+        { manifest: manifestName(seq), coveredLsn: m.coveredLsn },
+        `fell back to the older snapshot ${manifestName(seq)}`,
+      );
     }
     return result;
   }

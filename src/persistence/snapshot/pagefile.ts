@@ -18,7 +18,6 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { mmap } from '../mmap.js';
 import { PAGE_SIZE } from '../../store/arena.js';
 
-
 /** Page frames per mapped extent (64 MiB). */
 export const FRAMES_PER_EXTENT = 64;
 const EXTENT_BYTES = FRAMES_PER_EXTENT * PAGE_SIZE;
@@ -122,7 +121,13 @@ export class PageFile {
   }
 
   private mapExtent(i: number): void {
-    this.extents[i] = mmap.map(EXTENT_BYTES, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, this.fh.fd, i * EXTENT_BYTES);
+    this.extents[i] = mmap.map(
+      EXTENT_BYTES,
+      3 /* PROT_READ | PROT_WRITE */,
+      mmap.MAP_SHARED,
+      this.fh.fd,
+      i * EXTENT_BYTES,
+    );
   }
 }
 

@@ -118,7 +118,12 @@ export class Snapshotter implements PageWriteObserver {
    */
   take(reason: string): Promise<Manifest> {
     const newest = this.retained[0];
-    if (this.running === null && newest !== undefined && newest.coveredLsn === this.wal.lastLsn && !this.arena.dirty.includes(1)) {
+    if (
+      this.running === null &&
+      newest !== undefined &&
+      newest.coveredLsn === this.wal.lastLsn &&
+      !this.arena.dirty.includes(1)
+    ) {
       // Nothing changed since the newest snapshot: it is this snapshot.
       return Promise.resolve(newest);
     }
@@ -250,7 +255,16 @@ export class Snapshotter implements PageWriteObserver {
         lastError: '',
       });
       this.log.info(
-        { reason, seq: manifest.seq, coveredLsn, pagesWritten: plans.length, pagesTotal: pages.size, bytes: bytesWritten, ms: Math.round(ms), walSegmentsDeleted: trimmed.length },
+        {
+          reason,
+          seq: manifest.seq,
+          coveredLsn,
+          pagesWritten: plans.length,
+          pagesTotal: pages.size,
+          bytes: bytesWritten,
+          ms: Math.round(ms),
+          walSegmentsDeleted: trimmed.length,
+        },
         `snapshot ${manifest.seq} taken (${reason}): ${plans.length} of ${pages.size} pages written in ${ms.toFixed(1)} ms`,
       );
       return manifest;
@@ -262,7 +276,10 @@ export class Snapshotter implements PageWriteObserver {
       this.preserved.clear();
       this.stats.lastStatus = 'err';
       this.stats.lastError = (err as Error).message;
-      this.log.error({ reason, err: (err as Error).message }, 'snapshot failed; the previous snapshot and the WAL are intact');
+      this.log.error(
+        { reason, err: (err as Error).message },
+        'snapshot failed; the previous snapshot and the WAL are intact',
+      );
       throw err;
     }
   }

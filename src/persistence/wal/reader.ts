@@ -147,7 +147,11 @@ export function nextValidRecord(buf: Buffer, from: number, damagedLsn?: number, 
     if (buf[off + 1] !== RECORD_VERSION) continue;
     const rec = recordAt(buf, start);
     if (typeof rec === 'string') continue;
-    if (damagedLsn !== undefined && (rec.lsn < damagedLsn || rec.lsn > damagedLsn + Math.floor((start - damageOffset) / RECORD_HEADER_SIZE))) continue;
+    if (
+      damagedLsn !== undefined &&
+      (rec.lsn < damagedLsn || rec.lsn > damagedLsn + Math.floor((start - damageOffset) / RECORD_HEADER_SIZE))
+    )
+      continue;
     return start;
   }
   return -1;
@@ -164,7 +168,11 @@ export function nextValidRecord(buf: Buffer, from: number, damagedLsn?: number, 
  * @param damagedLsn the LSN the damaged record should have had
  */
 export function isTornTail(buf: Buffer, offset: number, damagedLsn: number): boolean {
-  for (let off = nextValidRecord(buf, offset + 1, damagedLsn, offset); off >= 0; off = nextValidRecord(buf, off + 1, damagedLsn, offset)) {
+  for (
+    let off = nextValidRecord(buf, offset + 1, damagedLsn, offset);
+    off >= 0;
+    off = nextValidRecord(buf, off + 1, damagedLsn, offset)
+  ) {
     const rec = recordAt(buf, off) as WalRecord;
     if (rec.commitLsn >= damagedLsn) return false;
   }
@@ -236,7 +244,14 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
   const walk: SegmentWalk = { file, size: buf.length, header: null, problems: [], goodEnd: 0, count: 0, lastLsn: 0 };
   const header = parseSegmentHeader(buf);
   if (typeof header === 'string') {
-    walk.problems.push({ file, offset: 0, kind: 'bad-segment-header', detail: header, resumeAt: buf.length, torn: false });
+    walk.problems.push({
+      file,
+      offset: 0,
+      kind: 'bad-segment-header',
+      detail: header,
+      resumeAt: buf.length,
+      torn: false,
+    });
     return walk;
   }
   walk.header = header;
@@ -256,7 +271,12 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
       mark = off + every;
     }
     // Fast path for records a snapshot covers: frame and sequence only.
-    if (expect < verifyFrom && buf.length - off >= RECORD_HEADER_SIZE && buf[off + REC.magic] === RECORD_MAGIC && buf[off + REC.version] === RECORD_VERSION) {
+    if (
+      expect < verifyFrom &&
+      buf.length - off >= RECORD_HEADER_SIZE &&
+      buf[off + REC.magic] === RECORD_MAGIC &&
+      buf[off + REC.version] === RECORD_VERSION
+    ) {
       const len = buf.readUInt32LE(off + REC.length);
       const end = off + RECORD_HEADER_SIZE + len;
       if (len <= MAX_RECORD_PAYLOAD && end <= buf.length && readU64(buf, off + REC.lsn) === expect) {

@@ -80,7 +80,14 @@ export interface ReplayOptions {
  */
 export function replayWal(opts: ReplayOptions): ReplayResult {
   const segments = listSegments(opts.dir);
-  const result: ReplayResult = { records: 0, segments: 0, skippedSegments: 0, lastLsn: opts.fromLsn, truncated: [], skipped: [] };
+  const result: ReplayResult = {
+    records: 0,
+    segments: 0,
+    skippedSegments: 0,
+    lastLsn: opts.fromLsn,
+    truncated: [],
+    skipped: [],
+  };
   const warn = opts.warn ?? (() => {});
   const repairHint = (file: string): string =>
     `Inspect it with 'cache-dump wal verify ${opts.dir}'; 'cache-dump wal repair ${opts.dir}' explains the choices ` +
@@ -121,11 +128,26 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
       if (tornTail && opts.policy !== 'strict') continue;
       if (opts.policy === 'skip-corrupt') {
         result.skipped.push(p);
-        warn('skipping damaged WAL bytes', { file: path, offset: p.offset, kind: p.kind, detail: p.detail, bytes: p.resumeAt - p.offset });
+        warn('skipping damaged WAL bytes', {
+          file: path,
+          offset: p.offset,
+          kind: p.kind,
+          detail: p.detail,
+          bytes: p.resumeAt - p.offset,
+        });
         continue;
       }
-      const what = tornTail ? 'torn tail (wal-recovery strict refuses to truncate it)' : p.kind === 'lsn-gap' ? 'missing records' : 'corruption';
-      throw new WalCorruptionError(path, p.offset, p, `WAL ${what} in ${path} at offset ${p.offset}: ${p.detail}. ${repairHint(path)}`);
+      const what = tornTail
+        ? 'torn tail (wal-recovery strict refuses to truncate it)'
+        : p.kind === 'lsn-gap'
+          ? 'missing records'
+          : 'corruption';
+      throw new WalCorruptionError(
+        path,
+        p.offset,
+        p,
+        `WAL ${what} in ${path} at offset ${p.offset}: ${p.detail}. ${repairHint(path)}`,
+      );
     }
     if (scan.count > 0) {
       result.lastLsn = Math.max(result.lastLsn, scan.lastLsn);
@@ -139,7 +161,12 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
       const dropped = scan.size - keep;
       result.truncated.push({ file: path, offset: keep, bytes: dropped });
       if (opts.readOnly) {
-        warn('torn WAL tail ignored (file left as it is)', { file: path, offset: keep, bytes: dropped, kind: tail.kind });
+        warn('torn WAL tail ignored (file left as it is)', {
+          file: path,
+          offset: keep,
+          bytes: dropped,
+          kind: tail.kind,
+        });
       } else {
         truncateFile(path, keep);
         warn('truncated torn WAL tail', { file: path, offset: keep, bytes: dropped, kind: tail.kind });

@@ -233,7 +233,10 @@ export class Wal {
     const need = RECORD_HEADER_SIZE + payloadLength;
     let chunk = this.chunks[this.chunks.length - 1];
     if (chunk === undefined || chunk.len + need > chunk.buf.length) {
-      const buf = need <= CHUNK_BYTES ? (this.freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES)) : Buffer.allocUnsafeSlow(need);
+      const buf =
+        need <= CHUNK_BYTES
+          ? (this.freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES))
+          : Buffer.allocUnsafeSlow(need);
       chunk = { buf, len: 0, firstLsn: this.lastLsn + 1 };
       this.chunks.push(chunk);
     }

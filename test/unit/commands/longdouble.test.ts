@@ -317,19 +317,17 @@ test('binary fractions read exactly; their sums print with 17 decimals rounded h
   assert.equal(runs, 1000, `the property ran ${runs} times`);
 });
 
-test(
-  'text between half the smallest subnormal long double and it reads as that subnormal, as strtold rounds it',
-  { todo: 'parseLongDouble returns null for 2e-4951 and 3.6e-4951; redis-server 7.0.15 replies 0 to INCRBYFLOAT' },
-  () => {
-    // redis-server 7.0.15's INCRBYFLOAT k <x>: 0 for each of the first four;
-    // 1.8225997659412373e-4951, just below half the smallest subnormal, is not a valid float.
-    assert.equal(incrbyfloat(null, '3.6e-4951'), '0');
-    assert.equal(incrbyfloat(null, '-3.6e-4951'), '0');
-    assert.equal(incrbyfloat(null, '2e-4951'), '0');
-    assert.equal(incrbyfloat(null, '1.8226e-4951'), '0');
-    assert.equal(incrbyfloat(null, '1.8225997659412373e-4951'), NOT_FLOAT);
-  },
-);
+test('text between half the smallest subnormal long double and it reads as that subnormal, as strtold rounds it', {
+  todo: 'parseLongDouble returns null for 2e-4951 and 3.6e-4951; redis-server 7.0.15 replies 0 to INCRBYFLOAT',
+}, () => {
+  // redis-server 7.0.15's INCRBYFLOAT k <x>: 0 for each of the first four;
+  // 1.8225997659412373e-4951, just below half the smallest subnormal, is not a valid float.
+  assert.equal(incrbyfloat(null, '3.6e-4951'), '0');
+  assert.equal(incrbyfloat(null, '-3.6e-4951'), '0');
+  assert.equal(incrbyfloat(null, '2e-4951'), '0');
+  assert.equal(incrbyfloat(null, '1.8226e-4951'), '0');
+  assert.equal(incrbyfloat(null, '1.8225997659412373e-4951'), NOT_FLOAT);
+});
 
 test('subnormal long doubles from 3.65e-4951 up are accepted and print as 0', () => {
   // redis-server 7.0.15 replies 0 to INCRBYFLOAT k <x> for each.

@@ -30,10 +30,22 @@ function encode(fn: (rb: ReplyBuffer) => void): string {
 }
 
 test('simple strings are +<text>CRLF, UTF-8 encoded', () => {
-  assert.equal(encode((rb) => rb.simple('OK')), '+OK\r\n');
-  assert.equal(encode((rb) => rb.simple('')), '+\r\n');
-  assert.equal(encode((rb) => rb.simple('héllo €')), '+' + Buffer.from('héllo €').toString('latin1') + '\r\n');
-  assert.equal(encode((rb) => rb.ok()), '+OK\r\n');
+  assert.equal(
+    encode((rb) => rb.simple('OK')),
+    '+OK\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.simple('')),
+    '+\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.simple('héllo €')),
+    '+' + Buffer.from('héllo €').toString('latin1') + '\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.ok()),
+    '+OK\r\n',
+  );
 });
 
 test('error replies are -<message>CRLF with CR and LF runs replaced by one space', () => {
@@ -63,29 +75,76 @@ test('integers: zero, one, negatives and the signed 64-bit extremes as numbers a
     [9223372036854775807n, ':9223372036854775807\r\n'],
     [-9223372036854775808n, ':-9223372036854775808\r\n'],
   ];
-  for (const [n, bytes] of cases) assert.equal(encode((rb) => rb.int(n)), bytes, `int(${String(n)})`);
+  for (const [n, bytes] of cases)
+    assert.equal(
+      encode((rb) => rb.int(n)),
+      bytes,
+      `int(${String(n)})`,
+    );
 });
 
 test('bulk strings: empty, binary with NUL, CR, LF and high bytes, UTF-8 text, latin1 and ASCII forms', () => {
-  assert.equal(encode((rb) => rb.bulk(Buffer.alloc(0))), '$0\r\n\r\n');
+  assert.equal(
+    encode((rb) => rb.bulk(Buffer.alloc(0))),
+    '$0\r\n\r\n',
+  );
   const binary = Buffer.from([0, 13, 10, 255, 128, 36, 42]);
-  assert.equal(encode((rb) => rb.bulk(binary)), '$7\r\n\x00\r\n\xff\x80$*\r\n');
-  assert.equal(encode((rb) => rb.bulk(new Uint8Array([1, 2, 3]))), '$3\r\n\x01\x02\x03\r\n');
-  assert.equal(encode((rb) => rb.bulkString('é€')), '$5\r\n\xc3\xa9\xe2\x82\xac\r\n');
-  assert.equal(encode((rb) => rb.bulkString('')), '$0\r\n\r\n');
-  assert.equal(encode((rb) => rb.bulkLatin1('\xff\x00a')), '$3\r\n\xff\x00a\r\n');
-  assert.equal(encode((rb) => rb.bulkAscii('-1.5e+20')), '$8\r\n-1.5e+20\r\n');
+  assert.equal(
+    encode((rb) => rb.bulk(binary)),
+    '$7\r\n\x00\r\n\xff\x80$*\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulk(new Uint8Array([1, 2, 3]))),
+    '$3\r\n\x01\x02\x03\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulkString('é€')),
+    '$5\r\n\xc3\xa9\xe2\x82\xac\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulkString('')),
+    '$0\r\n\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulkLatin1('\xff\x00a')),
+    '$3\r\n\xff\x00a\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulkAscii('-1.5e+20')),
+    '$8\r\n-1.5e+20\r\n',
+  );
 });
 
 test('null bulk, null array, empty and non-empty arrays', () => {
-  assert.equal(encode((rb) => rb.nullBulk()), '$-1\r\n');
-  assert.equal(encode((rb) => rb.nullArray()), '*-1\r\n');
-  assert.equal(encode((rb) => rb.arrayLen(0)), '*0\r\n');
-  assert.equal(encode((rb) => rb.arrayLen(3)), '*3\r\n');
-  assert.equal(encode((rb) => rb.arrayLen(1_000_000)), '*1000000\r\n');
-  assert.equal(encode((rb) => rb.bulkArray([])), '*0\r\n');
+  assert.equal(
+    encode((rb) => rb.nullBulk()),
+    '$-1\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.nullArray()),
+    '*-1\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.arrayLen(0)),
+    '*0\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.arrayLen(3)),
+    '*3\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.arrayLen(1_000_000)),
+    '*1000000\r\n',
+  );
+  assert.equal(
+    encode((rb) => rb.bulkArray([])),
+    '*0\r\n',
+  );
   const items = [Buffer.from('a'), null, Buffer.alloc(0), Buffer.from('xyz')];
-  assert.equal(encode((rb) => rb.bulkArray(items)), '*4\r\n$1\r\na\r\n$-1\r\n$0\r\n\r\n$3\r\nxyz\r\n');
+  assert.equal(
+    encode((rb) => rb.bulkArray(items)),
+    '*4\r\n$1\r\na\r\n$-1\r\n$0\r\n\r\n$3\r\nxyz\r\n',
+  );
 });
 
 test('nested arrays are headers followed by their elements, depth first', () => {
@@ -117,10 +176,20 @@ test('SHARED holds the bytes of the replies it stands for, and raw() appends the
   };
   for (const [name, bytes] of Object.entries(expected)) {
     assert.equal(SHARED[name as keyof typeof SHARED].toString('latin1'), bytes, name);
-    assert.equal(encode((rb) => rb.raw(SHARED[name as keyof typeof SHARED])), bytes, `raw(SHARED.${name})`);
+    assert.equal(
+      encode((rb) => rb.raw(SHARED[name as keyof typeof SHARED])),
+      bytes,
+      `raw(SHARED.${name})`,
+    );
   }
-  assert.equal(encode((rb) => rb.int(-1)), SHARED.minusOne.toString('latin1'));
-  assert.equal(encode((rb) => rb.bulk(Buffer.alloc(0))), SHARED.emptyBulk.toString('latin1'));
+  assert.equal(
+    encode((rb) => rb.int(-1)),
+    SHARED.minusOne.toString('latin1'),
+  );
+  assert.equal(
+    encode((rb) => rb.bulk(Buffer.alloc(0))),
+    SHARED.emptyBulk.toString('latin1'),
+  );
 });
 
 test('pendingBytes counts every byte appended since the last take, and take() returns null when there is none', () => {
@@ -218,11 +287,23 @@ test('a bulk of 16 KiB or more is copied into its own piece; bytes and accountin
 
 test('simple strings, errors and ASCII bulks longer than a chunk are written whole', () => {
   const long = 'y'.repeat(50_000);
-  assert.equal(encode((rb) => rb.simple(long)), `+${long}\r\n`);
-  assert.equal(encode((rb) => rb.error(`ERR ${long}`)), `-ERR ${long}\r\n`);
-  assert.equal(encode((rb) => rb.bulkAscii(long)), `$50000\r\n${long}\r\n`);
+  assert.equal(
+    encode((rb) => rb.simple(long)),
+    `+${long}\r\n`,
+  );
+  assert.equal(
+    encode((rb) => rb.error(`ERR ${long}`)),
+    `-ERR ${long}\r\n`,
+  );
+  assert.equal(
+    encode((rb) => rb.bulkAscii(long)),
+    `$50000\r\n${long}\r\n`,
+  );
   const multibyte = '€'.repeat(20_000);
-  assert.equal(encode((rb) => rb.simple(multibyte)), '+' + Buffer.from(multibyte).toString('latin1') + '\r\n');
+  assert.equal(
+    encode((rb) => rb.simple(multibyte)),
+    '+' + Buffer.from(multibyte).toString('latin1') + '\r\n',
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -327,11 +408,16 @@ const replyArb: fc.Arbitrary<Reply> = fc.letrec<{ reply: Reply }>((tie) => ({
     fc.record({ k: fc.constant('int' as const), n: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) }),
     fc.record({
       k: fc.constant('bulk' as const),
-      b: fc.oneof(
-        { weight: 8, arbitrary: fc.uint8Array({ maxLength: 200 }) },
-        { weight: 2, arbitrary: fc.uint8Array({ minLength: 1000, maxLength: 9000 }) },
-        { weight: 1, arbitrary: fc.integer({ min: 16 * 1024 - 2, max: 40_000 }).map((n) => new Uint8Array(n).fill(n)) },
-      ).map((u) => Buffer.from(u)),
+      b: fc
+        .oneof(
+          { weight: 8, arbitrary: fc.uint8Array({ maxLength: 200 }) },
+          { weight: 2, arbitrary: fc.uint8Array({ minLength: 1000, maxLength: 9000 }) },
+          {
+            weight: 1,
+            arbitrary: fc.integer({ min: 16 * 1024 - 2, max: 40_000 }).map((n) => new Uint8Array(n).fill(n)),
+          },
+        )
+        .map((u) => Buffer.from(u)),
     }),
     fc.record({ k: fc.constant('nullBulk' as const) }),
     fc.record({ k: fc.constant('nullArray' as const) }),

@@ -288,12 +288,14 @@ test('random alloc and release sequences keep every counter equal to a model', (
   const seed = testSeed('arena model');
   let runs = 0;
   let freedPages = 0;
-  const sizeArb = fc.oneof(
-    { weight: 10, arbitrary: fc.integer({ min: 2, max: 2048 }) },
-    { weight: 4, arbitrary: fc.integer({ min: 2048, max: 40_000 }) },
-    { weight: 1, arbitrary: fc.integer({ min: LARGE_ENTRY_BYTES / 8 - 2, max: LARGE_ENTRY_BYTES / 8 + 2 }) },
-    { weight: 1, arbitrary: fc.integer({ min: LARGE_ENTRY_BYTES / 8, max: PAGE_SIZE / 4 }) },
-  ).map((n) => n * 8);
+  const sizeArb = fc
+    .oneof(
+      { weight: 10, arbitrary: fc.integer({ min: 2, max: 2048 }) },
+      { weight: 4, arbitrary: fc.integer({ min: 2048, max: 40_000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: LARGE_ENTRY_BYTES / 8 - 2, max: LARGE_ENTRY_BYTES / 8 + 2 }) },
+      { weight: 1, arbitrary: fc.integer({ min: LARGE_ENTRY_BYTES / 8, max: PAGE_SIZE / 4 }) },
+    )
+    .map((n) => n * 8);
   const opArb = fc.oneof(
     { weight: 3, arbitrary: fc.record({ alloc: sizeArb }) },
     { weight: 2, arbitrary: fc.record({ release: fc.nat() }) },

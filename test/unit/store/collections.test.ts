@@ -189,7 +189,10 @@ test('lists built by random pushes, pops, inserts and removals decode to the sam
       const model: string[] = [];
       for (const o of ops) applyListOp(l, model, o);
       const copy = roundTrip(l);
-      assert.deepEqual(Array.from({ length: copy.size }, (_, i) => copy.at(i)), model);
+      assert.deepEqual(
+        Array.from({ length: copy.size }, (_, i) => copy.at(i)),
+        model,
+      );
       // The decoded ring buffer takes pushes at both ends, past its first growth.
       for (let i = 0; i < 20; i++) {
         copy.pushLeft(`L${i}`);
@@ -197,7 +200,10 @@ test('lists built by random pushes, pops, inserts and removals decode to the sam
         model.unshift(`L${i}`);
         model.push(`R${i}`);
       }
-      assert.deepEqual(Array.from({ length: copy.size }, (_, i) => copy.at(i)), model);
+      assert.deepEqual(
+        Array.from({ length: copy.size }, (_, i) => copy.at(i)),
+        model,
+      );
     }),
     { seed, numRuns: 100 },
   );

@@ -55,10 +55,18 @@ function assertReadsBack(ks: Keyspace, expected: Map<string, Expect>): void {
       continue;
     }
     const c = db.collection(slot) as HashValue;
-    assert.deepEqual(c.fields.map((f) => [f, c.get(f)]), want.hash, `${key} collection`);
+    assert.deepEqual(
+      c.fields.map((f) => [f, c.get(f)]),
+      want.hash,
+      `${key} collection`,
+    );
     // The image in the moved entry (after the 8-byte handle header) decodes to the same hash.
     const image = decodeCollection(db.type(slot), db.value(slot).subarray(8)) as HashValue;
-    assert.deepEqual(image.fields.map((f) => [f, image.get(f)]), want.hash, `${key} image`);
+    assert.deepEqual(
+      image.fields.map((f) => [f, image.get(f)]),
+      want.hash,
+      `${key} image`,
+    );
     assert.equal(db.value(slot).readUInt32LE(0), c.handle, `${key} entry names its collection`);
   }
   assert.equal(ks.keyCount, expected.size);

@@ -81,7 +81,7 @@ function checkList(list: SkipList, model: readonly Item[]): void {
   rankOf.set(head, 0);
   let tallest = 1;
   for (let n = list.first; n !== null; n = n.next[0]!) tallest = Math.max(tallest, n.next.length);
-  assert.equal(level, tallest, 'the level count is the tallest node\'s');
+  assert.equal(level, tallest, "the level count is the tallest node's");
   for (let i = level; i < 32; i++) assert.ok(head.next[i] === null, `head has no link on unused level ${i}`);
   for (let i = 0; i < level; i++) {
     let last = 0;
@@ -140,8 +140,9 @@ test('equal scores order by member bytes, -0 ties with 0, infinities sort to the
   ]);
   assert.deepEqual(
     items(list).map((i) => `${i.score}:${JSON.stringify(i.member)}`),
-    ['-Infinity:"q"', '0:"y"', '0:"z"', '1:""', '1:"\\u0000"', '1:"B"', '1:"a"', '1:"ab"', '1:"b"', '1:"ÿ"']
-      .concat('Infinity:"top"'),
+    ['-Infinity:"q"', '0:"y"', '0:"z"', '1:""', '1:"\\u0000"', '1:"B"', '1:"a"', '1:"ab"', '1:"b"', '1:"ÿ"'].concat(
+      'Infinity:"top"',
+    ),
   );
   assert.ok(Object.is(list.byRank(2)!.score, -0), 'the -0 score is kept as given');
   checkList(list, model);
@@ -240,7 +241,10 @@ test('delete needs both the score and the member, and keeps spans right', () => 
   assert.equal(list.delete(1, 'b'), false, 'a member under another score is not deleted');
   assert.equal(list.delete(2, 'b'), true);
   assert.equal(list.delete(2, 'b'), false);
-  checkList(list, model.filter((i) => i.member !== 'b'));
+  checkList(
+    list,
+    model.filter((i) => i.member !== 'b'),
+  );
   assert.equal(list.delete(3, 'c'), true);
   assert.equal(list.tail!.member, 'a');
   assert.equal(list.delete(1, 'a'), true);
@@ -252,20 +256,36 @@ test('deleteByRank and deleteWhile remove exactly the asked nodes and report eac
   const entries = Array.from({ length: 200 }, (_, i): [number, string] => [i % 10, `m${String(i).padStart(3, '0')}`]);
   const { list, model } = build(entries);
   const removed: string[] = [];
-  assert.equal(list.deleteByRank(5, 24, (m) => removed.push(m)), 20);
-  assert.deepEqual(removed, model.slice(4, 24).map((i) => i.member));
+  assert.equal(
+    list.deleteByRank(5, 24, (m) => removed.push(m)),
+    20,
+  );
+  assert.deepEqual(
+    removed,
+    model.slice(4, 24).map((i) => i.member),
+  );
   let rest = [...model.slice(0, 4), ...model.slice(24)];
   checkList(list, rest);
   removed.length = 0;
   const r = range(3, 5, true, false);
   const first = list.firstInScore(r)!;
-  const count = list.deleteWhile(first, (n) => n.score <= 5, (m) => removed.push(m));
+  const count = list.deleteWhile(
+    first,
+    (n) => n.score <= 5,
+    (m) => removed.push(m),
+  );
   const inRange = rest.filter((i) => inScore(i.score, r));
   assert.equal(count, inRange.length);
-  assert.deepEqual(removed, inRange.map((i) => i.member));
+  assert.deepEqual(
+    removed,
+    inRange.map((i) => i.member),
+  );
   rest = rest.filter((i) => !inScore(i.score, r));
   checkList(list, rest);
-  assert.equal(list.deleteByRank(1, rest.length, () => {}), rest.length);
+  assert.equal(
+    list.deleteByRank(1, rest.length, () => {}),
+    rest.length,
+  );
   checkList(list, []);
 });
 
@@ -391,17 +411,33 @@ function applyOp(list: SkipList, model: Item[], o: Op): Item[] {
       const a = (o.a % model.length) + 1;
       const b = a + (o.b % (model.length - a + 1));
       const removed: string[] = [];
-      assert.equal(list.deleteByRank(a, b, (m) => removed.push(m)), b - a + 1);
-      assert.deepEqual(removed, model.slice(a - 1, b).map((i) => i.member));
+      assert.equal(
+        list.deleteByRank(a, b, (m) => removed.push(m)),
+        b - a + 1,
+      );
+      assert.deepEqual(
+        removed,
+        model.slice(a - 1, b).map((i) => i.member),
+      );
       return [...model.slice(0, a - 1), ...model.slice(b)];
     }
     case 'delScore': {
       const first = list.firstInScore(o.r);
       const want = model.filter((i) => inScore(i.score, o.r));
       const removed: string[] = [];
-      const n = first === null ? 0 : list.deleteWhile(first, (x) => inScore(x.score, o.r), (m) => removed.push(m));
+      const n =
+        first === null
+          ? 0
+          : list.deleteWhile(
+              first,
+              (x) => inScore(x.score, o.r),
+              (m) => removed.push(m),
+            );
       assert.equal(n, want.length);
-      assert.deepEqual(removed, want.map((i) => i.member));
+      assert.deepEqual(
+        removed,
+        want.map((i) => i.member),
+      );
       return model.filter((i) => !inScore(i.score, o.r));
     }
     case 'query': {
@@ -459,9 +495,20 @@ test('random lexicographic ranges over equal scores agree with filtering the mem
         assert.equal(list.lastInLex(r)?.member, want[want.length - 1]?.member, 'lastInLex');
         const first = list.firstInLex(r);
         const removed: string[] = [];
-        if (first !== null) list.deleteWhile(first, (n) => inLex(n.member, r), (m) => removed.push(m));
-        assert.deepEqual(removed, want.map((i) => i.member));
-        checkList(list, model.filter((i) => !inLex(i.member, r)));
+        if (first !== null)
+          list.deleteWhile(
+            first,
+            (n) => inLex(n.member, r),
+            (m) => removed.push(m),
+          );
+        assert.deepEqual(
+          removed,
+          want.map((i) => i.member),
+        );
+        checkList(
+          list,
+          model.filter((i) => !inLex(i.member, r)),
+        );
       }),
       { seed, numRuns: 200 },
     ),

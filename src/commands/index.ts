@@ -7,9 +7,12 @@ import { connectionCommands } from './connection.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
 import { stringCommands } from './strings.js';
+import { counterCommands } from './counters.js';
 import { keyCommands } from './keys.js';
+import { expireCommands } from './expire.js';
 import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
+import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 
@@ -20,9 +23,12 @@ export function allCommands(): CommandSpec[] {
     ...adminCommands,
     ...introspectionCommands,
     ...stringCommands,
+    ...counterCommands,
     ...keyCommands,
+    ...expireCommands,
     ...hashCommands,
     ...listCommands,
+    ...blockingListCommands,
     ...setCommands,
     ...zsetCommands,
   ];

@@ -1,11 +1,10 @@
 /**
  * String commands, after Redis's t_string.c: one generic SET serves SET,
- * SETNX, SETEX, PSETEX and GETSET; one generic INCRBY serves INCR, DECR,
- * INCRBY and DECRBY.
+ * SETNX, SETEX, PSETEX and GETSET. The counters (INCR, DECR, INCRBY,
+ * DECRBY, INCRBYFLOAT) are in ./counters.ts.
  *
  * Effects logged (docs/FORMAT.md, "Effects"): relative TTLs become
- * `PXAT <absolute ms>`, results of arithmetic are logged as the value they
- * produced (`SET key value KEEPTTL`), so replay needs no clock.
+ * `PXAT <absolute ms>`, so replay needs no clock.
  *
  * Reference: https://redis.io/docs/latest/commands/?group=string
  */
@@ -13,10 +12,8 @@ import { EntryType } from '../store/arena.js';
 import type { Db } from '../store/db.js';
 import type { CommandContext, CommandSpec, KeySpecFlag } from './context.js';
 import { command, keyAt } from './table.js';
-import { ERR, intBytes, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';
-import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
+import { ERR, INT64_MAX, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';
 
-const KEEPTTL = 'KEEPTTL';
 const PXAT = 'PXAT';
 
 /**
@@ -118,8 +115,6 @@ function stringOptionsOrReply(c: CommandContext, argv: Buffer[], from: number, f
   return { flags, expire };
 }
 
-const LLONG_MAX = 9223372036854775807n;
-
 /**
  * Resolves an expire argument to absolute Unix ms, or replies
  * `ERR invalid expire time in '<cmd>' command` (t_string.c
@@ -136,13 +131,13 @@ function expireAtOrReply(c: CommandContext, arg: Buffer, flags: number, cmdName:
     return null;
   }
   const seconds = (flags & (F_EX | F_EXAT)) !== 0;
-  if (v <= 0n || (seconds && v > LLONG_MAX / 1000n)) {
+  if (v <= 0n || (seconds && v > INT64_MAX / 1000n)) {
     c.reply.error(invalidExpire(cmdName));
     return null;
   }
   let ms = seconds ? v * 1000n : v;
   if (flags & (F_EX | F_PX)) ms += BigInt(Date.now());
-  if (ms > LLONG_MAX) {
+  if (ms > INT64_MAX) {
     c.reply.error(invalidExpire(cmdName));
     return null;
   }
@@ -401,71 +396,6 @@ function setrangeCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.int(view.length);
 }
 
-const INT64_MAX = 9223372036854775807n;
-const INT64_MIN = -9223372036854775808n;
-
-/** The generic INCRBY (t_string.c `incrDecrCommand`). */
-function incrDecr(c: CommandContext, key: Buffer, delta: bigint): void {
-  const db = c.db;
-  const slot = lookupStringOrReply(c, db, key);
-  if (slot === -2) return;
-  let current = 0n;
-  if (slot >= 0) {
-    const v = parseInt64(db.value(slot));
-    if (v === null) return c.reply.error(ERR.notInteger);
-    current = v;
-  }
-  const next = current + delta;
-  if (next > INT64_MAX || next < INT64_MIN) return c.reply.error(ERR.overflow);
-  const bytes = intBytes(next);
-  db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
-  c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
-  c.reply.int(next);
-}
-
-function incrCommand(c: CommandContext, argv: Buffer[]): void {
-  incrDecr(c, argv[1]!, 1n);
-}
-
-function decrCommand(c: CommandContext, argv: Buffer[]): void {
-  incrDecr(c, argv[1]!, -1n);
-}
-
-function incrbyCommand(c: CommandContext, argv: Buffer[]): void {
-  const d = parseInt64(argv[2]!);
-  if (d === null) return c.reply.error(ERR.notInteger);
-  incrDecr(c, argv[1]!, d);
-}
-
-function decrbyCommand(c: CommandContext, argv: Buffer[]): void {
-  const d = parseInt64(argv[2]!);
-  if (d === null) return c.reply.error(ERR.notInteger);
-  if (d === INT64_MIN) return c.reply.error('ERR decrement would overflow');
-  incrDecr(c, argv[1]!, -d);
-}
-
-/** INCRBYFLOAT key increment: long double arithmetic, logged as `SET key result KEEPTTL` as Redis propagates it. */
-function incrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
-  const key = argv[1]!;
-  const db = c.db;
-  const incr = parseLongDouble(argv[2]!.toString('latin1'));
-  const slot = lookupStringOrReply(c, db, key);
-  if (slot === -2) return;
-  let current = parseLongDouble('0')!;
-  if (slot >= 0) {
-    const v = parseLongDouble(db.value(slot).toString('latin1'));
-    if (v === null) return c.reply.error(ERR.notFloat);
-    current = v;
-  }
-  if (incr === null) return c.reply.error(ERR.notFloat);
-  const sum = addLongDouble(current, incr);
-  if (sum.inf) return c.reply.error('ERR increment would produce NaN or Infinity');
-  const bytes = Buffer.from(formatLongDouble(sum), 'latin1');
-  db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
-  c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
-  c.reply.bulk(bytes);
-}
-
 /** SET's key flags for one call: it reads the old value with GET, else only overwrites (t_string.c `setGetKeys`). */
 function setKeyFlags(argv: readonly Buffer[]): readonly KeySpecFlag[] {
   for (let j = 3; j < argv.length; j++) if (isWord(argv[j]!, 'GET')) return ['RW', 'access', 'update'];
@@ -646,61 +576,5 @@ export const stringCommands: CommandSpec[] = [
     complexity: 'O(1), not counting the time taken to copy the new string in place.',
     summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
     handler: setrangeCommand,
-  }),
-  command({
-    name: 'incr',
-    arity: 2,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [keyAt(1, ['RW', 'access', 'update'])],
-    group: 'string',
-    since: '1.0.0',
-    complexity: 'O(1)',
-    summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-    handler: incrCommand,
-  }),
-  command({
-    name: 'decr',
-    arity: 2,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [keyAt(1, ['RW', 'access', 'update'])],
-    group: 'string',
-    since: '1.0.0',
-    complexity: 'O(1)',
-    summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
-    handler: decrCommand,
-  }),
-  command({
-    name: 'incrby',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [keyAt(1, ['RW', 'access', 'update'])],
-    group: 'string',
-    since: '1.0.0',
-    complexity: 'O(1)',
-    summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-    handler: incrbyCommand,
-  }),
-  command({
-    name: 'decrby',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [keyAt(1, ['RW', 'access', 'update'])],
-    group: 'string',
-    since: '1.0.0',
-    complexity: 'O(1)',
-    summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
-    handler: decrbyCommand,
-  }),
-  command({
-    name: 'incrbyfloat',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    keys: [keyAt(1, ['RW', 'access', 'update'])],
-    group: 'string',
-    since: '2.6.0',
-    complexity: 'O(1)',
-    summary:
-      "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
-    handler: incrbyfloatCommand,
   }),
 ];

@@ -1,0 +1,151 @@
+/**
+ * Sorted-set members taken or picked by position, after Redis 7.0's
+ * t_zset.c: the pops from either end (ZPOPMIN, ZPOPMAX, ZMPOP:
+ * `genericZpopCommand`, `zmpopGenericCommand`) and random picks
+ * (ZRANDMEMBER: `zrandmemberWithCountCommand`). A pop is logged as
+ * `ZREM key <popped members>` (docs/FORMAT.md, "Effects"), and only when it
+ * popped something; ZRANDMEMBER logs nothing.
+ *
+ * Reference: https://redis.io/docs/latest/commands/zpopmin/,
+ * https://redis.io/docs/latest/commands/zrandmember/
+ */
+import type { ZSetValue } from '../store/collections.js';
+import type { ZNode } from '../store/skiplist.js';
+import type { CommandContext } from './context.js';
+import { WRONG, bytes, deleteIfEmpty, randomCountOrReply, randomIndex, sampleIndexes } from './collection.js';
+import { ERR, INT64_MAX, isWord, positiveLongOrReply, rangeLongOrReply } from './util.js';
+import { replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
+
+/**
+ * Pops up to `count` members from the low (or high) end of `z`, appending
+ * `member, score` pairs to the reply (the caller wrote the header), each pair
+ * an array of its own when `nested` (ZMPOP's reply); deletes the key when
+ * emptied, and logs `ZREM key members...`.
+ */
+function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean, nested: boolean): void {
+  const popped: Buffer[] = [];
+  for (let k = 0; k < count; k++) {
+    const n = max ? z.list.tail : z.list.first;
+    if (n === null) break;
+    if (nested) c.reply.arrayLen(2);
+    c.reply.bulkLatin1(n.member);
+    replyScore(c, n.score);
+    popped.push(bytes(n.member));
+    z.delete(n.member);
+  }
+  deleteIfEmpty(c.db, key, z);
+  if (popped.length > 0) c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
+}
+
+/** ZPOPMIN / ZPOPMAX key [count]: a flat array of member, score pairs. */
+export function zpopGeneric(max: boolean) {
+  return (c: CommandContext, argv: Buffer[]): void => {
+    if (argv.length > 3) return c.reply.error(ERR.syntax);
+    let count = 1;
+    if (argv.length === 3) {
+      const n = positiveLongOrReply(c, argv[2]!);
+      if (n === null) return;
+      count = n;
+    }
+    const key = argv[1]!;
+    const z = zsetForWrite(c, key);
+    if (z === WRONG) return;
+    if (z === null || count === 0) return c.reply.arrayLen(0);
+    const n = Math.min(count, z.size);
+    c.reply.arrayLen(n * 2);
+    popInto(c, key, z, n, max, false);
+  };
+}
+
+/**
+ * ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]: pops from the first
+ * non-empty key; replies `[key, [[member, score], ...]]`, or a null array.
+ */
+export function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
+  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
+  if (numkeys === null) return;
+  const whereIdx = 2 + numkeys;
+  if (whereIdx >= argv.length) return c.reply.error(ERR.syntax);
+  let max: boolean;
+  if (isWord(argv[whereIdx]!, 'MIN')) max = false;
+  else if (isWord(argv[whereIdx]!, 'MAX')) max = true;
+  else return c.reply.error(ERR.syntax);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
+      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
+      if (n === null) return;
+      count = n;
+    } else {
+      return c.reply.error(ERR.syntax);
+    }
+  }
+  if (count === -1) count = 1;
+  for (let j = 2; j < whereIdx; j++) {
+    const key = argv[j]!;
+    const z = zsetForWrite(c, key);
+    if (z === WRONG) return;
+    if (z === null) continue;
+    const n = Math.min(count, z.size);
+    c.reply.arrayLen(2);
+    c.reply.bulk(key);
+    c.reply.arrayLen(n);
+    return popInto(c, key, z, n, max, true);
+  }
+  c.reply.nullArray();
+}
+
+/**
+ * ZRANDMEMBER key [count [WITHSCORES]] (t_zset.c `zrandmemberWithCountCommand`):
+ * no count, one member or nil; a positive count, distinct members (the whole
+ * set, highest first, when it has no more than `count`); a negative count,
+ * |count| picks with repetition. Picks are O(1) from the dense node array.
+ * Read-only: nothing is logged.
+ */
+export function zrandmemberCommand(c: CommandContext, argv: Buffer[]): void {
+  if (argv.length === 2) {
+    const z = zsetForRead(c, argv[1]!);
+    if (z === WRONG) return;
+    if (z === null) return c.reply.nullBulk();
+    return c.reply.bulkLatin1(z.dense[randomIndex(z.dense.length)]!.member);
+  }
+  const count64 = randomCountOrReply(c, argv, 'WITHSCORES');
+  if (count64 === null) return;
+  const l = Number(count64);
+  const withscores = argv.length === 4;
+  const z = zsetForRead(c, argv[1]!);
+  if (z === WRONG) return;
+  if (z === null || l === 0) return c.reply.arrayLen(0);
+  const size = z.size;
+  const nodes = z.dense;
+  const emit = (n: ZNode): void => {
+    c.reply.bulkLatin1(n.member);
+    if (withscores) replyScore(c, n.score);
+  };
+  if (l < 0 || l === 1) {
+    const count = Math.abs(l);
+    c.reply.arrayLen(withscores ? count * 2 : count);
+    for (let k = 0; k < count; k++) emit(nodes[randomIndex(size)]!);
+    return;
+  }
+  const count = Math.min(l, size);
+  c.reply.arrayLen(withscores ? count * 2 : count);
+  if (l >= size) {
+    // Redis iterates the whole set from its tail.
+    for (let n = z.list.tail; n !== null; n = n.backward) emit(n);
+    return;
+  }
+  if (z.compact) {
+    // A listpack's unique sample comes out in set order (selection sampling).
+    let need = count;
+    let left = size;
+    for (let n = z.list.first; n !== null && need > 0; n = n.next[0]!, left--) {
+      if (Math.random() * left < need) {
+        emit(n);
+        need--;
+      }
+    }
+    return;
+  }
+  for (const i of sampleIndexes(size, count)) emit(nodes[i]!);
+}

@@ -67,7 +67,7 @@ function zipfTrace(n: number, s: number, count: number, seed: number): Uint32Arr
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 0; k < n; k++) {
-    sum += 1 / Math.pow(k + 1, s);
+    sum += 1 / (k + 1) ** s;
     cdf[k] = sum;
   }
   const rand = prng(seed);

@@ -46,13 +46,14 @@ const keyOf = (i: number): Buffer => Buffer.from(`key:${String(i).padStart(12, '
  *
  * @param run one timed run; may return a note for the row (from the last run)
  */
-async function measure(name: string, ops: number, run: () => string | void | Promise<string | void>): Promise<void> {
+async function measure(name: string, ops: number, run: () => unknown): Promise<void> {
   await run();
   const ns: number[] = [];
   let note = '';
   for (let r = 0; r < Number(o.runs); r++) {
     const t0 = process.hrtime.bigint();
-    note = (await run()) ?? '';
+    const out = await run();
+    note = typeof out === 'string' ? out : '';
     ns.push(Number(process.hrtime.bigint() - t0) / ops);
   }
   const perOp = median(ns);

@@ -91,7 +91,8 @@ wal
 wal
   .command('repair')
   .description(
-    'truncate a torn tail of the last segment after copying it aside as <segment>.broken, or set aside a last segment whose header is damaged and ' +
+    'truncate a torn tail of the last segment after copying it aside as <segment>.broken, ' +
+      'or set aside a last segment whose header is damaged and ' +
       'which holds no valid record; other damage is explained and left alone (exit 1) unless --force',
   )
   .argument(
@@ -104,7 +105,8 @@ wal
   )
   .option(
     '--force',
-    'also truncate damage that is not a torn tail, at its offset, losing every record from there on (acknowledged writes among them)',
+    'also truncate damage that is not a torn tail, at its offset, losing every record from there on (acknowledged ' +
+      'writes among them)',
   )
   .action((path: string, o: { yes?: boolean; force?: boolean }) =>
     run(async () => (await walTool()).walRepair(path, { yes: o.yes === true, force: o.force === true })),
@@ -129,7 +131,8 @@ const recovery = new Option('--wal-recovery <policy>', "damaged WAL: as the serv
 program
   .command('keys')
   .description(
-    'the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 when the load read past damage)',
+    'the keyspace as the server would load it (snapshot + WAL tail): database, key, type, size, expiry (exit 1 ' +
+      'when the load read past damage)',
   )
   .argument('<path>', 'data directory')
   .option('--db <n>', 'only this database', int('--db'))
@@ -146,7 +149,8 @@ program
 program
   .command('export')
   .description(
-    'the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read past damage)',
+    'the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read ' +
+      'past damage)',
   )
   .argument('<path>', 'data directory')
   .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))

@@ -10,7 +10,7 @@
  * Reference: https://redis.io/docs/latest/commands/scan/ (the *SCAN family),
  * https://redis.io/docs/latest/commands/hrandfield/
  */
-import { EntryType } from '../store/arena.js';
+import type { EntryType } from '../store/arena.js';
 import type { Collection, HashValue, SetValue } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Db } from '../store/db.js';

@@ -74,7 +74,8 @@ function authCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) return c.reply.error(ERR.syntax);
   if (argv.length === 2 && c.server.config.get('requirepass') === '') {
     return c.reply.error(
-      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your ' +
+        'configuration is correct?',
     );
   }
   const user = argv.length === 3 ? argv[1]! : Buffer.from('default');
@@ -129,7 +130,8 @@ function helloCommand(c: CommandContext, argv: Buffer[]): void {
   if (auth !== null && !authenticate(c, auth[0], auth[1])) return c.reply.error(WRONGPASS);
   if (c.session.authRequired) {
     return c.reply.error(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
+        'option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
   if (name !== null) c.session.name = name.toString('latin1');
@@ -157,7 +159,8 @@ export function clientInfoLine(s: Session): string {
   const omem = s.outputBytes;
   return (
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} ` +
-    `name=${s.name} age=${Math.floor((now - s.createdAt) / 1000)} idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
+    `name=${s.name} age=${Math.floor((now - s.createdAt) / 1000)} ` +
+    `idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
     `flags=${s.blockedOnKeys ? 'b' : 'N'} db=${s.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
     `cmd=${s.lastCommand} user=default redir=-1 resp=2 lib-name=${s.libName} lib-ver=${s.libVer}`

@@ -72,7 +72,7 @@ function hsetnxCommand(c: CommandContext, argv: Buffer[]): void {
   const found = lookupCollection<HashValue>(c, db, key, EntryType.Hash);
   if (found === WRONG) return;
   const f = el(argv[2]!);
-  if (found !== null && found.has(f)) return c.reply.int(0);
+  if (found?.has(f)) return c.reply.int(0);
   const h = found ?? new HashValue();
   h.set(f, el(argv[3]!));
   if (found === null) storeCollection(db, key, h);
@@ -124,7 +124,7 @@ function hstrlenCommand(c: CommandContext, argv: Buffer[]): void {
 function hexistsCommand(c: CommandContext, argv: Buffer[]): void {
   const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
   if (h === WRONG) return;
-  c.reply.int(h !== null && h.has(el(argv[2]!)) ? 1 : 0);
+  c.reply.int(h?.has(el(argv[2]!)) ? 1 : 0);
 }
 
 const WANT_FIELDS = 1;
@@ -291,7 +291,8 @@ export const hashCommands: CommandSpec[] = [
     group: 'hash',
     since: '2.0.0',
     complexity:
-      'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
+      'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with ' +
+      'multiple field/value pairs.',
     summary: 'Set the string value of a hash field',
     handler: hsetGeneric('hset', false),
   }),
@@ -457,7 +458,8 @@ export const hashCommands: CommandSpec[] = [
     group: 'hash',
     since: '2.8.0',
     complexity:
-      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return ' +
+      'back to 0. N is the number of elements inside the collection..',
     summary: 'Incrementally iterate hash fields and associated values',
     handler: hscanCommand,
   }),

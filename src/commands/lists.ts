@@ -17,7 +17,10 @@ import { command, keyAt } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64, parseLong } from './util.js';
 import { deleteIfEmpty, el, lookupCollection, readCollection, storeCollection, WRONG } from './collection.js';
 
-/** The list at `key` of the client's database for a write: the list, null when absent, or WRONG after replying WRONGTYPE. */
+/**
+ * The list at `key` of the client's database for a write: the list, null when absent, or WRONG after replying
+ * WRONGTYPE.
+ */
 export function listForWrite(c: CommandContext, key: Buffer): ListValue | null | typeof WRONG {
   return lookupCollection<ListValue>(c, c.db, key, EntryType.List);
 }
@@ -27,7 +30,10 @@ function listForRead(c: CommandContext, key: Buffer): ListValue | null | typeof 
   return readCollection<ListValue>(c, key, EntryType.List);
 }
 
-/** The list at `key` of the client's database, or null when absent or of another type (no reply: blocked clients being served). */
+/**
+ * The list at `key` of the client's database, or null when absent or of another type (no reply: blocked clients being
+ * served).
+ */
 export function listOrNull(c: CommandContext, key: Buffer): ListValue | null {
   const slot = c.db.lookup(key);
   if (slot < 0 || c.db.type(slot) !== EntryType.List) return null;
@@ -234,7 +240,8 @@ function lposCommand(c: CommandContext, argv: Buffer[]): void {
       const v = Number(big);
       if (v === 0) {
         return c.reply.error(
-          "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+          "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to " +
+            'start from the end of the list',
         );
       }
       // Redis 7.0 negates LLONG_MIN into itself, which then matches from the
@@ -443,7 +450,8 @@ export const listCommands: CommandSpec[] = [
     group: 'list',
     since: '1.0.0',
     complexity:
-      'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.',
+      'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) ' +
+      'for large lists; and N is the number of elements in the specified range.',
     summary: 'Get a range of elements from a list',
     handler: lrangeCommand,
   }),
@@ -455,7 +463,8 @@ export const listCommands: CommandSpec[] = [
     group: 'list',
     since: '1.0.0',
     complexity:
-      'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).',
+      'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for ' +
+      'the first or the last element of the list O(1).',
     summary: 'Get an element from a list by its index',
     handler: lindexCommand,
   }),
@@ -479,7 +488,9 @@ export const listCommands: CommandSpec[] = [
     group: 'list',
     since: '2.2.0',
     complexity:
-      'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).',
+      'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting ' +
+      'somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right ' +
+      'end (tail) is O(N).',
     summary: 'Insert an element before or after another element in a list',
     handler: linsertCommand,
   }),
@@ -513,7 +524,9 @@ export const listCommands: CommandSpec[] = [
     group: 'list',
     since: '6.0.6',
     complexity:
-      'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.',
+      'O(N) where N is the number of elements in the list, for the average case. When searching for elements near ' +
+      'the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant ' +
+      'time.',
     summary: 'Return the index of matching elements on a list',
     handler: lposCommand,
   }),

@@ -97,7 +97,7 @@ function smoveCommand(c: CommandContext, argv: Buffer[]): void {
 function sismemberCommand(c: CommandContext, argv: Buffer[]): void {
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
-  c.reply.int(s !== null && s.has(el(argv[2]!)) ? 1 : 0);
+  c.reply.int(s?.has(el(argv[2]!)) ? 1 : 0);
 }
 
 /** SMISMEMBER key member [member ...]: 1 or 0 per member. */
@@ -105,7 +105,7 @@ function smismemberCommand(c: CommandContext, argv: Buffer[]): void {
   const s = readCollection<SetValue>(c, argv[1]!, EntryType.Set);
   if (s === WRONG) return;
   c.reply.arrayLen(argv.length - 2);
-  for (let j = 2; j < argv.length; j++) c.reply.int(s !== null && s.has(el(argv[j]!)) ? 1 : 0);
+  for (let j = 2; j < argv.length; j++) c.reply.int(s?.has(el(argv[j]!)) ? 1 : 0);
 }
 
 /** SCARD key: the number of members, 0 for a missing key. */
@@ -574,7 +574,8 @@ export const setCommands: CommandSpec[] = [
     group: 'set',
     since: '2.8.0',
     complexity:
-      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
+      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return ' +
+      'back to 0. N is the number of elements inside the collection..',
     summary: 'Incrementally iterate Set elements',
     handler: sscanCommand,
   }),

@@ -540,7 +540,9 @@ export const stringCommands: CommandSpec[] = [
     group: 'string',
     since: '2.0.0',
     complexity:
-      'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
+      'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present ' +
+      'value is of any size, since the dynamic string library used by Redis will double the free space available ' +
+      'on every reallocation.',
     summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
     handler: appendCommand,
   }),

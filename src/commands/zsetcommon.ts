@@ -9,7 +9,7 @@ import { EntryType } from '../store/arena.js';
 import type { ZSetValue } from '../store/collections.js';
 import type { ZNode } from '../store/skiplist.js';
 import type { CommandContext } from './context.js';
-import { WRONG, lookupCollection, readCollection } from './collection.js';
+import { type WRONG, lookupCollection, readCollection } from './collection.js';
 import { formatDouble } from './numbers.js';
 
 /**

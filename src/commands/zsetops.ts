@@ -7,7 +7,7 @@
  * Reference: https://redis.io/docs/latest/commands/zunionstore/
  */
 import { EntryType } from '../store/arena.js';
-import { SetValue, ZSetValue } from '../store/collections.js';
+import { type SetValue, ZSetValue } from '../store/collections.js';
 import type { CommandContext } from './context.js';
 import { logSelf, storeCollection } from './collection.js';
 import { ERR, isWord, longOrReply, positiveLongOrReply } from './util.js';
@@ -59,7 +59,10 @@ function aggregate(target: number, val: number, how: Aggregate): number {
     const r = target + val;
     return Number.isNaN(r) ? 0 : r;
   }
+  // Redis's comparisons, not Math.min/max: those return NaN for a NaN operand and order -0 below 0.
+  // biome-ignore lint/complexity/useMathMinMax: the comparison is Redis's, NaN and -0 included
   if (how === Aggregate.Min) return val < target ? val : target;
+  // biome-ignore lint/complexity/useMathMinMax: the comparison is Redis's, NaN and -0 included
   return val > target ? val : target;
 }
 

@@ -405,7 +405,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '6.2.0',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into ' +
+      'the destination key.',
     summary: 'Store a range of members from sorted set into another key',
     handler: zrangestoreCommand,
   }),
@@ -429,7 +430,9 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '1.0.5',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being ' +
+      'returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it ' +
+      'O(log(N)).',
     summary: 'Return a range of members in a sorted set, by score',
     handler: zrangeGeneric(RangeType.Score, Direction.Forward),
   }),
@@ -441,7 +444,9 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.2.0',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being ' +
+      'returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it ' +
+      'O(log(N)).',
     summary: 'Return a range of members in a sorted set, by score, with scores ordered from high to low',
     handler: zrangeGeneric(RangeType.Score, Direction.Reverse),
   }),
@@ -453,7 +458,9 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.8.9',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being ' +
+      'returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it ' +
+      'O(log(N)).',
     summary: 'Return a range of members in a sorted set, by lexicographical range',
     handler: zrangeGeneric(RangeType.Lex, Direction.Forward),
   }),
@@ -465,7 +472,9 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.8.9',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being ' +
+      'returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it ' +
+      'O(log(N)).',
     summary:
       'Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.',
     handler: zrangeGeneric(RangeType.Lex, Direction.Reverse),
@@ -478,7 +487,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.0.0',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by ' +
+      'the operation.',
     summary: 'Remove all members in a sorted set within the given indexes',
     handler: zremrangeGeneric('ZREMRANGEBYRANK', RangeType.Rank),
   }),
@@ -490,7 +500,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '1.2.0',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by ' +
+      'the operation.',
     summary: 'Remove all members in a sorted set within the given scores',
     handler: zremrangeGeneric('ZREMRANGEBYSCORE', RangeType.Score),
   }),
@@ -502,7 +513,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.8.9',
     complexity:
-      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
+      'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by ' +
+      'the operation.',
     summary: 'Remove all members in a sorted set between the given lexicographical range',
     handler: zremrangeGeneric('ZREMRANGEBYLEX', RangeType.Lex),
   }),
@@ -538,7 +550,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '7.0.0',
     complexity:
-      'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',
+      'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted ' +
+      'set, and M being the number of elements popped.',
     summary: 'Remove and return members with scores in a sorted set',
     handler: zmpopCommand,
   }),
@@ -561,7 +574,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.8.0',
     complexity:
-      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.',
+      'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return ' +
+      'back to 0. N is the number of elements inside the collection.',
     summary: 'Incrementally iterate sorted sets elements and associated scores',
     handler: zscanCommand,
   }),
@@ -573,7 +587,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.0.0',
     complexity:
-      'O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.',
+      'O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of ' +
+      'elements in the resulting sorted set.',
     summary: 'Add multiple sorted sets and store the resulting sorted set in a new key',
     handler: zsetOpGeneric('zunionstore', SetOp.Union, true, false),
   }),
@@ -585,7 +600,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '2.0.0',
     complexity:
-      'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.',
+      'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input ' +
+      'sorted sets and M being the number of elements in the resulting sorted set.',
     summary: 'Intersect multiple sorted sets and store the resulting sorted set in a new key',
     handler: zsetOpGeneric('zinterstore', SetOp.Inter, true, false),
   }),
@@ -597,7 +613,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '6.2.0',
     complexity:
-      'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.',
+      'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the ' +
+      'first set, and K is the size of the result set.',
     summary: 'Subtract multiple sorted sets and store the resulting sorted set in a new key',
     handler: zsetOpGeneric('zdiffstore', SetOp.Diff, true, false),
   }),
@@ -609,7 +626,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '6.2.0',
     complexity:
-      'O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.',
+      'O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of ' +
+      'elements in the resulting sorted set.',
     summary: 'Add multiple sorted sets',
     handler: zsetOpGeneric('zunion', SetOp.Union, false, false),
   }),
@@ -621,7 +639,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '6.2.0',
     complexity:
-      'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.',
+      'O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input ' +
+      'sorted sets and M being the number of elements in the resulting sorted set.',
     summary: 'Intersect multiple sorted sets',
     handler: zsetOpGeneric('zinter', SetOp.Inter, false, false),
   }),
@@ -633,7 +652,8 @@ export const zsetCommands: CommandSpec[] = [
     group: G,
     since: '6.2.0',
     complexity:
-      'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.',
+      'O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the ' +
+      'first set, and K is the size of the result set.',
     summary: 'Subtract multiple sorted sets',
     handler: zsetOpGeneric('zdiff', SetOp.Diff, false, false),
   }),

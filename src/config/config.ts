@@ -45,17 +45,16 @@ export function readConfigFile(path: string): Map<string, string> {
     throw new ConfigFileError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
   const out = new Map<string, string>();
-  text.split('\n').forEach((raw, i) => {
+  for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
+    if (line === '' || line.startsWith('#')) continue;
     const args = splitInlineArgs(Buffer.from(line, 'utf8'));
-    const fail = (why: string): never => {
-      throw new ConfigFileError(`config file ${path}, line ${i + 1}: >>> '${line}' <<< ${why}`);
-    };
-    if (args === null || args.length === 0) return fail('unbalanced quotes');
+    const fail = (why: string): ConfigFileError =>
+      new ConfigFileError(`config file ${path}, line ${i + 1}: >>> '${line}' <<< ${why}`);
+    if (args === null || args.length === 0) throw fail('unbalanced quotes');
     const name = args[0]!.toString('utf8').toLowerCase();
     const def = settingDef(name);
-    if (def === undefined) return fail('Bad directive or wrong number of arguments');
+    if (def === undefined) throw fail('Bad directive or wrong number of arguments');
     // An empty argument of a repeatable entry (rename-command X "") must survive the join: quote it again.
     const value = args
       .slice(1)
@@ -64,11 +63,11 @@ export function readConfigFile(path: string): Map<string, string> {
     try {
       parseSetting(def, value);
     } catch (err) {
-      return fail((err as Error).message);
+      throw fail((err as Error).message);
     }
     const before = out.get(name);
     out.set(name, def.multi === true && before !== undefined ? `${before}\n${value}` : value);
-  });
+  }
   return out;
 }
 

@@ -198,7 +198,8 @@ export const SETTINGS = [
     default: '',
     runtime: true,
     description:
-      'password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; empty: none',
+      'password clients must give with AUTH (or HELLO ... AUTH default <password>) before any other command; ' +
+      'empty: none',
   },
   {
     name: 'protected-mode',
@@ -215,7 +216,8 @@ export const SETTINGS = [
     max: 1_000_000,
     runtime: true,
     description:
-      'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the open-files limit allows)',
+      'connections served at once; the next gets -ERR max number of clients reached (lowered at start to what the ' +
+      'open-files limit allows)',
   },
   {
     name: 'timeout',
@@ -253,7 +255,8 @@ export const SETTINGS = [
     default: 'normal 1gb 256mb 60',
     runtime: true,
     description:
-      "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that long, is closed (class normal; replica and pubsub are accepted)",
+      "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that " +
+      'long, is closed (class normal; replica and pubsub are accepted)',
     check: (text) =>
       parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null,
   },
@@ -265,7 +268,7 @@ export const SETTINGS = [
     multi: true,
     secret: true,
     description:
-      'renames a command, or disables it with "" as the new name: "FLUSHALL \"\"", "CONFIG admin-config"; repeatable',
+      'renames a command, or disables it with "" as the new name: "FLUSHALL """, "CONFIG admin-config"; repeatable',
     check: (text) =>
       parseRenames(text) === null ? 'rename-command takes a command name and a new name (or "" to disable it)' : null,
   },
@@ -286,7 +289,8 @@ export const SETTINGS = [
     values: EVICTION_POLICIES,
     runtime: true,
     description:
-      'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or volatile-ttl',
+      'what goes at maxmemory: noeviction (writes get -OOM), allkeys-/volatile- lru, lfu, fifo, random, or ' +
+      'volatile-ttl',
   },
   {
     name: 'maxmemory-samples',
@@ -305,7 +309,8 @@ export const SETTINGS = [
     max: 100,
     runtime: true,
     description:
-      'how long one command may evict before the rest is left to the background: 10 is 500 us, each step above +15%, 100 unlimited',
+      'how long one command may evict before the rest is left to the background: 10 is 500 us, each step above ' +
+      '+15%, 100 unlimited',
   },
   {
     name: 'lfu-log-factor',

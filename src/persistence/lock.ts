@@ -44,7 +44,8 @@ export function lockDataDir(dir: string): DirLock {
         // The PID is a courtesy; the lock itself is what matters.
       }
       throw new DirectoryLockedError(
-        `data directory ${dir} is in use by another FlashCache server${owner ? ` (PID ${owner})` : ''}: ${path} is locked`,
+        `data directory ${dir} is in use by another FlashCache server` +
+          `${owner ? ` (PID ${owner})` : ''}: ${path} is locked`,
       );
     }
     throw err;

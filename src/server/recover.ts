@@ -100,7 +100,8 @@ export function recover(opts: RecoverOptions): Recovered {
     ) {
       const manifests = loaded.damaged.map((d) => `MANIFEST-${d.seq}: ${d.reason}`).join('; ');
       throw new RecoveryError(
-        `no usable snapshot (${manifests}) and the WAL no longer reaches back to LSN 1, so the data cannot be rebuilt.` +
+        `no usable snapshot (${manifests}) and the WAL no longer reaches back to LSN 1, ` +
+          'so the data cannot be rebuilt.' +
           (opts.readOnly
             ? ''
             : ` The damaged manifests were renamed *.damaged in ${snapDir}; ` +
@@ -147,7 +148,8 @@ function replay(opts: RecoverOptions, fromLsn: number): ReplayResult {
         if (c.reply.errors !== errors) {
           throw new RecoveryError(
             `WAL record LSN ${rec.lsn} (db ${rec.db}, ${String(args[0])}) failed on replay: ${c.reply.lastError}. ` +
-              `Inspect the log with 'cache-dump wal cat ${join(dir, 'wal')} --from-lsn ${rec.lsn} --to-lsn ${rec.lsn}'.`,
+              `Inspect the log with 'cache-dump wal cat ${join(dir, 'wal')} ` +
+              `--from-lsn ${rec.lsn} --to-lsn ${rec.lsn}'.`,
           );
         }
       },

@@ -452,7 +452,6 @@ const KNOWN_TYPES = new Set<number>([EntryType.String, EntryType.Hash, EntryType
 export function checkPageEntries(page: Buffer, used: number, databases: number): string[] {
   const problems: string[] = [];
   let off = 0;
-  let entries = 0;
   while (off < used) {
     if (used - off < ENTRY_BASE) {
       problems.push(`offset ${off}: ${used - off} bytes left, an entry header needs ${ENTRY_BASE}`);
@@ -473,7 +472,6 @@ export function checkPageEntries(page: Buffer, used: number, databases: number):
     }
     if (problems.length > 0) break;
     off += size;
-    entries++;
   }
   return problems;
 }

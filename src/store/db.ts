@@ -23,7 +23,7 @@ import {
 } from './arena.js';
 import type { Collection } from './collection.js';
 import type { CollectionRegistry } from './collection-registry.js';
-import { type IndexHost, IndexTable, SlotWord } from './index-table.js';
+import { type IndexHost, IndexTable, SlotWord, VOLATILE_BIT } from './index-table.js';
 
 /**
  * Bytes before a collection's image in its entry's value: the handle (u32)
@@ -178,10 +178,10 @@ export class Db extends IndexTable<DbHost> {
     }
     const was = this.isVolatile(slot);
     if (at > 0 && !was) {
-      this.slots[slot * 2]! |= SlotWord.VolatileBit;
+      this.slots[slot * 2]! |= VOLATILE_BIT;
       this.volatileCount++;
     } else if (at === 0 && was) {
-      this.slots[slot * 2]! &= ~SlotWord.VolatileBit;
+      this.slots[slot * 2]! &= ~VOLATILE_BIT;
       this.volatileCount--;
     }
   }
@@ -484,7 +484,7 @@ export class Db extends IndexTable<DbHost> {
       this.sweepCursor = (i + 1) & this.mask;
       examined++;
       const w = this.slots[i * 2]!;
-      if ((w & SlotWord.VolatileBit) !== 0 && w > SlotWord.Tombstone && this.expireAt(i) <= now) {
+      if ((w & VOLATILE_BIT) !== 0 && w > SlotWord.Tombstone && this.expireAt(i) <= now) {
         this.expireSlot(i);
         removed++;
       }

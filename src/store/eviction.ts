@@ -288,7 +288,10 @@ export class Evictor {
     this.poolWords[k] = word;
   }
 
-  /** Moves `n` pool entries from index `from` to index `to` (element loops: for 16 entries, five copyWithin calls cost more). */
+  /**
+   * Moves `n` pool entries from index `from` to index `to` (element loops: for 16 entries, five copyWithin calls cost
+   * more).
+   */
   private shift(from: number, to: number, n: number): void {
     const { scores, dbIds, hashes, poolRefs, poolWords } = this;
     if (to < from) {

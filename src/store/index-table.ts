@@ -18,7 +18,7 @@ import { murmur3 } from './hash.js';
  * Index slot layout: two 32-bit words per slot in one Uint32Array, so that a
  * probe touches one cache line. Word 0 is {@link SlotWord.Empty},
  * {@link SlotWord.Tombstone} (deleted), or `hash31 << 1 | volatile`, where
- * hash31 is a nonzero 31-bit hash and the low bit ({@link SlotWord.VolatileBit})
+ * hash31 is a nonzero 31-bit hash and the low bit ({@link VOLATILE_BIT})
  * says the entry has an expiry (so the expiry sweep need not read the arena).
  * Word 1 is the arena reference.
  */
@@ -27,9 +27,10 @@ export const enum SlotWord {
   Empty = 0,
   /** Deleted: a probe passes through, an insert may reuse it. */
   Tombstone = 1,
-  /** In a live slot's word: the entry has an expiry. */
-  VolatileBit = 1,
 }
+
+/** In a live slot's word (above {@link SlotWord.Tombstone}): the entry has an expiry. */
+export const VOLATILE_BIT = 1;
 
 /** Slots of a new or emptied table. */
 const MIN_CAPACITY = 16;
@@ -159,7 +160,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
    * arena; the volatile-* policies consider only these).
    */
   isVolatile(slot: number): boolean {
-    return (this.slots[slot * 2]! & SlotWord.VolatileBit) !== 0;
+    return (this.slots[slot * 2]! & VOLATILE_BIT) !== 0;
   }
 
   private keyEquals(ref: number, key: Uint8Array): boolean {
@@ -357,7 +358,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
     let i = (Math.random() * cap) & mask;
     for (let s = 0; s < steps && n < count; s++) {
       const w = table[i * 2]!;
-      if (w > SlotWord.Tombstone && (!volatileOnly || (w & SlotWord.VolatileBit) !== 0)) {
+      if (w > SlotWord.Tombstone && (!volatileOnly || (w & VOLATILE_BIT) !== 0)) {
         refs[n] = table[i * 2 + 1]!;
         words[n] = meta[i]!;
         hashes[n] = w >>> 1;
@@ -389,7 +390,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
     let i = h & mask;
     while (slots[i * 2]! > SlotWord.Tombstone) i = (i + 1) & mask;
     if (slots[i * 2] === SlotWord.Tombstone) this.tombstones--;
-    slots[i * 2] = ((h << 1) | (volatile ? SlotWord.VolatileBit : 0)) >>> 0;
+    slots[i * 2] = ((h << 1) | (volatile ? VOLATILE_BIT : 0)) >>> 0;
     slots[i * 2 + 1] = ref;
     this.meta[i] = this.ks.newAccessWord();
     if (volatile) this.volatileCount++;

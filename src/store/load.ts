@@ -87,14 +87,14 @@ export function installSnapshot(
     }
     arena.countLive(p.id, live);
   });
-  if (index !== undefined && index.dbs.every((saved, i) => saved.size === counts[i])) {
+  if (index?.dbs.every((saved, i) => saved.size === counts[i])) {
     ks.seed = index.seed;
-    ks.dbs.forEach((db, i) => db.adopt(index.dbs[i]!));
+    for (const [i, db] of ks.dbs.entries()) db.adopt(index.dbs[i]!);
     arena.finishInstall(head);
     loadCollections(ks, collectionRefs);
     return true;
   }
-  ks.dbs.forEach((db, i) => db.reserve(counts[i]!));
+  for (const [i, db] of ks.dbs.entries()) db.reserve(counts[i]!);
   // Hash every live entry, then insert in bucket order (a counting sort on
   // the top 16 bits of each key's home bucket): the inserts then walk each
   // index from start to end instead of missing the cache once per key.

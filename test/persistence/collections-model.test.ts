@@ -367,7 +367,7 @@ async function apply(
         await r.zpopmin(name, op.count),
         taken.flatMap(([m, s]) => [m, String(s)]),
       );
-      for (const [m] of taken) z !== undefined && z.z.delete(m);
+      for (const [m] of taken) z?.z.delete(m);
       dropIfEmpty();
       return;
     }

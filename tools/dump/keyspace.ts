@@ -55,7 +55,8 @@ export interface LoadedKeyspace {
 /**
  * Rebuilds the keyspace of data directory `path` read-only.
  *
- * @throws UnusableInput when `path` is not a data directory or its files cannot be read; WalCorruptionError or RecoveryError as start-up would
+ * @throws UnusableInput when `path` is not a data directory or its files cannot be read;
+ *   WalCorruptionError or RecoveryError as start-up would
  */
 export function loadKeyspace(path: string, databases: number, policy: WalRecoveryPolicy): LoadedKeyspace {
   if (!existsSync(join(path, 'wal')) && !existsSync(join(path, 'snapshot')))
@@ -151,7 +152,10 @@ function scoreText(score: number): string {
 /** The command that adds elements to a collection of `type`. */
 const ADD: Record<string, string> = { hash: 'HSET', list: 'RPUSH', set: 'SADD', zset: 'ZADD' };
 
-/** Bytes of a value: a string's length, or the sum of a collection's element lengths (hash: fields and values; sorted set: members). */
+/**
+ * Bytes of a value: a string's length, or the sum of a collection's element lengths (hash: fields and values; sorted
+ * set: members).
+ */
 function valueBytes(v: Value): number {
   if (Buffer.isBuffer(v)) return v.length;
   let n = 0;
@@ -160,7 +164,10 @@ function valueBytes(v: Value): number {
   return n;
 }
 
-/** A collection as JSON: list and set an array of elements, hash an array of [field, value], sorted set of [member, score]. */
+/**
+ * A collection as JSON: list and set an array of elements, hash an array of [field, value], sorted set of [member,
+ * score].
+ */
 function jsonCollection(c: Collection): unknown[] {
   const out: unknown[] = [];
   const bytes = (s: string) => jsonBytes(Buffer.from(s, 'latin1'));

@@ -123,7 +123,8 @@ export function repairSet(path: string): SegmentSet {
     const i = segs.findIndex((s) => s.name === name);
     if (i < 0)
       throw new UnusableInput(
-        `${path} is not a WAL segment (<first LSN, 20 digits>.wal) in a WAL directory; give wal repair the data directory, its wal/ directory or one of its segments`,
+        `${path} is not a WAL segment (<first LSN, 20 digits>.wal) in a WAL directory; ` +
+          'give wal repair the data directory, its wal/ directory or one of its segments',
       );
     return { dir, paths: segs.slice(0, i + 1).map((s) => join(dir, s.name)), endsLog: i === segs.length - 1 };
   }
@@ -162,7 +163,8 @@ export function loadSegment(path: string, mapLimit = MAP_LIMIT): SegmentBytes {
   }
   if (size > bufferConstants.MAX_LENGTH)
     throw new UnusableInput(
-      `${path} is ${size} bytes, more than cache-dump can hold in memory (${bufferConstants.MAX_LENGTH}); it is not a segment this server wrote`,
+      `${path} is ${size} bytes, more than cache-dump can hold in memory (${bufferConstants.MAX_LENGTH}); ` +
+        'it is not a segment this server wrote',
     );
   return reading(path, () => {
     const fd = openSync(path, 'r');
@@ -369,9 +371,7 @@ export async function walVerify(path: string): Promise<number> {
   }
   for (const p of problems) await out(describeProblem(p) + '\n');
   await out(`ok up to ${goodFile}:${goodOffset} (LSN ${goodLsn})\n`);
-  await out(
-    `${segments} segment${segments === 1 ? '' : 's'}, ${records} valid records, ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`,
-  );
+  await out(`${plural(segments, 'segment')}, ${records} valid records, ${plural(problems.length, 'problem')}\n`);
   return problems.length > 0 ? 1 : 0;
 }
 
@@ -398,6 +398,11 @@ function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
+/** The records setting a segment aside loses, as the question before it names them. */
+function setAsideLoss(lost: number[]): string {
+  return lost.length > 0 ? `, ${plural(lost.length, 'valid record')}${lsnRange(lost)}` : ', no valid record';
+}
+
 /** The explanation of a refused repair of segment `name`, with the choices left to the operator. */
 function refusalText(name: string, problem: WalProblem, plan: Extract<RepairPlan, { kind: 'refuse' }>): string {
   if (plan.reason === 'not-last-segment') {
@@ -422,8 +427,10 @@ function refusalText(name: string, problem: WalProblem, plan: Extract<RepairPlan
   }
   const why =
     plan.reason === 'missing-records'
-      ? `records are missing before offset ${problem.offset} (${problem.detail}), and the records after the gap were synced`
-      : `a record after it was written once the damaged record had been synced, so the damaged bytes may hold acknowledged writes`;
+      ? `records are missing before offset ${problem.offset} (${problem.detail}), ` +
+        'and the records after the gap were synced'
+      : 'a record after it was written once the damaged record had been synced, ' +
+        'so the damaged bytes may hold acknowledged writes';
   return refusal(
     name,
     why,
@@ -436,7 +443,8 @@ function refusalText(name: string, problem: WalProblem, plan: Extract<RepairPlan
 /** The refusal of a repair of the last segment, with the choices left to the operator. */
 function refusal(name: string, why: string, skip: string, force: string): string {
   return (
-    `${name} is the last segment, but this damage is not a torn tail: ${why}. Repair only truncates a torn tail. Choices:\n` +
+    `${name} is the last segment, but this damage is not a torn tail: ${why}. ` +
+    'Repair only truncates a torn tail. Choices:\n' +
     `  1. start the server with --wal-recovery skip-corrupt: ${skip};\n` +
     `  2. restore the data directory from a backup;\n` +
     `  3. move ${name} aside yourself, losing every record in it;\n` +
@@ -498,7 +506,8 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
   const what =
     action.kind === 'truncate'
       ? `truncate ${name} at offset ${action.offset}, dropping ${action.bytes} bytes${lost}`
-      : `move ${name} (${action.bytes} bytes${action.lost.length > 0 ? `, ${plural(action.lost.length, 'valid record')}${lsnRange(action.lost)}` : ', no valid record'}) aside as ${basename(aside)}, taking it out of the log`;
+      : `move ${name} (${action.bytes} bytes${setAsideLoss(action.lost)}) aside as ${basename(aside)}, ` +
+        'taking it out of the log';
   if (!o.yes) {
     if (!process.stdin.isTTY) {
       await out(
@@ -517,12 +526,14 @@ async function repairLocked(set: SegmentSet, o: RepairOptions): Promise<number> 
   await applyRepair(target.path, action, aside);
   if (action.kind === 'set-aside') {
     await out(
-      `Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); it is no longer part of the log.\n`,
+      `Moved ${name} aside as ${basename(aside)} (${action.bytes} bytes, ${plural(action.lost.length, 'record')}); ` +
+        'it is no longer part of the log.\n',
     );
     return 0;
   }
   await out(
-    `Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes (${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`,
+    `Truncated ${name} at offset ${action.offset}: dropped ${action.bytes} bytes ` +
+      `(${plural(action.lost.length, 'record')}). The original is saved as ${basename(aside)}.\n`,
   );
   return 0;
 }

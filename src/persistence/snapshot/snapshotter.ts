@@ -9,7 +9,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { Arena, PAGE_SIZE, type PageWriteObserver } from '../../store/arena.js';
+import { type Arena, PAGE_SIZE, type PageWriteObserver } from '../../store/arena.js';
 import { crashPoint, maybeFail } from '../faults.js';
 import type { Log } from '../log.js';
 import { listManifests, manifestName, writeManifest, type Manifest, type PageRecord } from './manifest.js';
@@ -265,7 +265,8 @@ export class Snapshotter implements PageWriteObserver {
           ms: Math.round(ms),
           walSegmentsDeleted: trimmed.length,
         },
-        `snapshot ${manifest.seq} taken (${reason}): ${plans.length} of ${pages.size} pages written in ${ms.toFixed(1)} ms`,
+        `snapshot ${manifest.seq} taken (${reason}): ` +
+          `${plans.length} of ${pages.size} pages written in ${ms.toFixed(1)} ms`,
       );
       return manifest;
     } catch (err) {

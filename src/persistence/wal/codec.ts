@@ -180,7 +180,7 @@ export function sealBatch(buf: Buffer, committedLsn: number): void {
   while (off < buf.length) {
     const len = buf.readUInt32LE(off + REC.length);
     const lag = readU64(buf, off + REC.lsn) - committedLsn;
-    buf.writeUInt32LE(lag >= LAG_UNKNOWN ? LAG_UNKNOWN : lag, off + REC.commitLag);
+    buf.writeUInt32LE(Math.min(lag, LAG_UNKNOWN), off + REC.commitLag);
     const end = off + RECORD_HEADER_SIZE + len;
     buf.writeUInt32LE(crc32cRange(buf, off + 4, end), off + REC.crc);
     off = end;

@@ -64,9 +64,14 @@ export interface WalProblem {
   kind: WalProblemKind;
   /** What was expected and found, in words. */
   detail: string;
-  /** Offset of the next valid record after the damage, or the file size when none follows or the damage is a torn tail. */
+  /**
+   * Offset of the next valid record after the damage, or the file size when none follows or the damage is a torn tail.
+   */
   resumeAt: number;
-  /** Whether the damage is the torn tail of the last segment ({@link isTornTail}): everything from `offset` on is an unsynced batch. */
+  /**
+   * Whether the damage is the torn tail of the last segment ({@link isTornTail}): everything from `offset` on is an
+   * unsynced batch.
+   */
   torn: boolean;
 }
 
@@ -360,7 +365,10 @@ function describe(kind: WalProblemKind, buf: Buffer, off: number, expect: number
     case 'short-header':
       return `${left} bytes left, a record header needs ${RECORD_HEADER_SIZE} (record LSN ${expect})`;
     case 'short-record':
-      return `record LSN ${expect} claims ${buf.readUInt32LE(off + REC.length)} payload bytes, ${left - RECORD_HEADER_SIZE} left`;
+      return (
+        `record LSN ${expect} claims ${buf.readUInt32LE(off + REC.length)} payload bytes, ` +
+        `${left - RECORD_HEADER_SIZE} left`
+      );
     case 'bad-magic':
       return `no record marker where record LSN ${expect} should start`;
     case 'bad-version':

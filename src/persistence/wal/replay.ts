@@ -119,7 +119,9 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
     if (expect >= 0) walkOpts.expectLsn = expect;
     const scan = walkSegment(readFileSync(path), seg.name, walkOpts);
     if (expect < 0 && scan.header !== null && scan.header.firstLsn > opts.fromLsn + 1) {
-      const msg = `WAL starts at LSN ${scan.header.firstLsn} but the snapshot covers only up to ${opts.fromLsn}: records are missing`;
+      const msg =
+        `WAL starts at LSN ${scan.header.firstLsn} but the snapshot covers only up to ${opts.fromLsn}: ` +
+        'records are missing';
       if (opts.policy !== 'skip-corrupt') throw new WalCorruptionError(path, 0, null, `${msg}. ${repairHint(path)}`);
       warn(msg, { file: path });
     }
@@ -156,7 +158,7 @@ export function replayWal(opts: ReplayOptions): ReplayResult {
       expect = scan.header.firstLsn;
     }
     const tail = scan.problems[scan.problems.length - 1];
-    if (tail !== undefined && tail.torn) {
+    if (tail?.torn) {
       const keep = tail.offset;
       const dropped = scan.size - keep;
       result.truncated.push({ file: path, offset: keep, bytes: dropped });

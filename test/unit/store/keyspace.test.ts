@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyspace } from '../../../src/store/keyspace.js';
-import { Arena, Entry, FLAG_DEAD, LARGE_ENTRY_BYTES, PAGE_SIZE } from '../../../src/store/arena.js';
+import { type Arena, Entry, FLAG_DEAD, LARGE_ENTRY_BYTES, PAGE_SIZE } from '../../../src/store/arena.js';
 import { HashValue, decodeCollection } from '../../../src/store/collections.js';
 import { prng, testSeed } from '../../helpers/random.js';
 

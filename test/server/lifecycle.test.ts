@@ -57,7 +57,10 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     const srv = await startServer({ env: { FLASHCACHE_FAULTS: `${fault}@${full}` } });
     const writer = srv.client();
     const reader = srv.client();
-    await writer.set('before', '1');
+    // Both connections finish setting up (ioredis's HELLO, CLIENT SETINFO and
+    // INFO, one round trip after another) before the disk fails: a reply sealed
+    // while the failing batch is in flight waits for that batch.
+    await Promise.all([writer.set('before', '1'), reader.ping()]);
 
     writeFileSync(full, '');
     let acked = false;

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, startServer, tempDir, waitFor } from '../helpers/server.js';
+import { encodeCommand, RawClient } from '../helpers/resp.js';
+import { cleanup, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
 test('a second server on the same data directory exits with a clear message', async () => {
   const first = await startServer();
@@ -51,10 +52,18 @@ test('SHUTDOWN closes the connection without a reply and exits 0', async () => {
 });
 
 for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
-  test(`${fault}: writes get MISCONF, reads go on, nothing unsafe is acknowledged, recovery is automatic`, async () => {
+  test(`${fault}: writes get MISCONF, reads go on, nothing unsafe is acknowledged, recovery is automatic`, async (t) => {
     const switchDir = tempDir();
     const full = join(switchDir, 'fault-on');
     const srv = await startServer({ env: { FLASHCACHE_FAULTS: `${fault}@${full}` } });
+    let again: ServerHandle | undefined;
+    // Passed or failed: no server, and no client reconnecting to one, outlives the test.
+    t.after(async () => {
+      await srv.kill();
+      await again?.kill();
+      cleanup(srv.dir);
+      cleanup(switchDir);
+    });
     const writer = srv.client();
     const reader = srv.client();
     // Both connections finish setting up (ioredis's HELLO, CLIENT SETINFO and
@@ -65,6 +74,8 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     writeFileSync(full, '');
     let acked = false;
     const pending = writer.set('during', '2').then((r) => ((acked = true), r));
+    // Awaited below; until then a rejection must not fail the test ahead of the step that went wrong.
+    pending.catch(() => {});
     // Poll on fresh connections: a reply sealed while the failing batch was in
     // flight waits for that batch, like every reply after it on its connection.
     await waitFor(
@@ -90,6 +101,7 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
       .client()
       .get('during')
       .then((v) => ((sawUndurable = true), v));
+    undurableRead.catch(() => {});
     assert.equal(await reader.get('before'), '1');
     assert.equal(await reader.exists('before'), 1);
     assert.equal(sawUndurable, false, 'a read of a not-yet-durable write waits with it');
@@ -101,21 +113,24 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     assert.equal(await reader.set('after', '4'), 'OK');
     await srv.kill();
 
-    const again = await startServer({ dir: srv.dir });
+    again = await startServer({ dir: srv.dir });
     const r = again.client();
     assert.deepEqual(await r.mget('before', 'during', 'refused', 'after'), ['1', '2', null, '4']);
     await again.stop();
-    cleanup(srv.dir);
-    cleanup(switchDir);
   });
 }
 
-test('everysec: a failed fdatasync refuses writes until a later one works', async () => {
+test('everysec: a failed fdatasync refuses writes until a later one works', async (t) => {
   const switchDir = tempDir();
   const flag = join(switchDir, 'fault-on');
   const srv = await startServer({
     args: ['--appendfsync', 'everysec'],
     env: { FLASHCACHE_FAULTS: `wal-fsync=EIO@${flag}` },
+  });
+  t.after(async () => {
+    await srv.kill();
+    cleanup(srv.dir);
+    cleanup(switchDir);
   });
   const r = srv.client();
   writeFileSync(flag, '');
@@ -140,18 +155,22 @@ test('everysec: a failed fdatasync refuses writes until a later one works', asyn
     'writes to work again',
   );
   await srv.stop();
-  cleanup(srv.dir);
-  cleanup(switchDir);
 });
 
-test('while the WAL fails, a MOVE that is not durable holds back reads of its destination', async () => {
+test('while the WAL fails, a MOVE that is not durable holds back reads of its destination', async (t) => {
   const switchDir = tempDir();
   const flag = join(switchDir, 'fault-on');
   const srv = await startServer({ env: { FLASHCACHE_FAULTS: `wal-write=ENOSPC@${flag}` } });
+  t.after(async () => {
+    await srv.kill();
+    cleanup(srv.dir);
+    cleanup(switchDir);
+  });
   const writer = srv.client();
   await writer.set('k', 'v');
   writeFileSync(flag, '');
   const moved = writer.move('k', 1);
+  moved.catch(() => {});
   await waitFor(
     async () => {
       const probe = srv.client();
@@ -168,6 +187,7 @@ test('while the WAL fails, a MOVE that is not durable holds back reads of its de
   const reader = srv.client({ db: 1 });
   let seen = false;
   const read = reader.get('k').then((v) => ((seen = true), v));
+  read.catch(() => {});
   const other = srv.client({ db: 1 });
   assert.equal(await other.exists('unrelated'), 0);
   assert.equal(seen, false, 'the read of the moved key waits for the MOVE to be durable');
@@ -175,6 +195,46 @@ test('while the WAL fails, a MOVE that is not durable holds back reads of its de
   assert.equal(await moved, 1);
   assert.equal(await read, 'v');
   await srv.stop();
-  cleanup(srv.dir);
-  cleanup(switchDir);
+});
+
+test('while the WAL fails, errors found before a command runs are answered at once', async (t) => {
+  const switchDir = tempDir();
+  const flag = join(switchDir, 'fault-on');
+  const srv = await startServer({ env: { FLASHCACHE_FAULTS: `wal-write=ENOSPC@${flag}` } });
+  const writer = await RawClient.connect(srv.port);
+  t.after(async () => {
+    writer.close();
+    await srv.kill();
+    cleanup(srv.dir);
+    cleanup(switchDir);
+  });
+  assert.equal(await writer.call('SET', 'before', '1'), '+OK\r\n');
+  writeFileSync(flag, '');
+  writer.write(encodeCommand(['SET', 'during', '2']));
+  await waitFor(
+    async () => {
+      // A probe that arrives before the failure is known waits with the failing batch.
+      const probe = await RawClient.connect(srv.port);
+      probe.write(encodeCommand(['INFO', 'persistence']));
+      const info = await probe.read(250).catch(() => '');
+      probe.close();
+      return /wal_write_status:err/.test(String(info));
+    },
+    5000,
+    'the failure',
+  );
+  const c = await RawClient.connect(srv.port);
+  t.after(() => c.close());
+  assert.match(String(await c.call('NOSUCH')), /^-ERR unknown command 'NOSUCH'/);
+  assert.match(String(await c.call('GET')), /^-ERR wrong number of arguments for 'get' command/);
+  assert.match(String(await c.call('CLIENT', 'NOSUCH')), /^-ERR unknown subcommand 'NOSUCH'/);
+  // The connection is not held back by them: later replies still leave.
+  assert.equal(await c.call('GET', 'before'), '$1\r\n1\r\n');
+  const bad = await RawClient.connect(srv.port);
+  t.after(() => bad.close());
+  bad.write('*1\r\n$x\r\n');
+  assert.match(String(await bad.read()), /^-ERR Protocol error: /);
+  await bad.waitClosed();
+  rmSync(flag);
+  assert.equal(await writer.read(), '+OK\r\n');
 });

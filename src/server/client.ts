@@ -28,6 +28,8 @@ export interface ClientHost {
   nextClientId(): number;
   /** Runs one command for `c` (./dispatch.ts); replies go to `c.reply`. */
   execute(c: Client, argv: Buffer[]): void;
+  /** Answers `c` with an error found before any command ran (./dispatch.ts `replyError`). */
+  replyError(c: Client, message: string): void;
   /** The LSN a reply sealed now must wait for (./release.ts). */
   replyTag(): number;
   /** `c` sealed replies this turn: release them at the end of the turn (./release.ts). */
@@ -216,11 +218,11 @@ export class Client implements CommandContext, Session {
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
-        this.reply.error(`ERR Protocol error: ${err.message}`);
+        this.host.replyError(this, `ERR Protocol error: ${err.message}`);
         this.host.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
       } else {
         // Out of memory for this client's input, or a bug: drop this client, keep the server.
-        this.reply.error(`ERR ${(err as Error).message}`);
+        this.host.replyError(this, `ERR ${(err as Error).message}`);
         this.host.log.error(
           { client: this.addr, err: (err as Error).message },
           'closing a connection after an internal error',

@@ -56,38 +56,38 @@ export class Dispatcher {
     }
     if (spec === undefined) {
       d.stats.errorReplies++;
-      c.reply.error(unknownCommand(argv));
+      this.replyError(c, unknownCommand(argv));
       return;
     }
     if (spec.subcommands !== undefined) {
       if (argv.length < 2) {
-        c.reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+        this.replyError(c, `ERR wrong number of arguments for '${spec.name}' command`);
         return;
       }
       const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
       if (sub === undefined) {
         const name = argv[1]!.toString('latin1').slice(0, 128);
-        c.reply.error(`ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
+        this.replyError(c, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
         return;
       }
       spec = sub;
     }
     if (!arityOk(spec.arity, argv.length)) {
       d.stats.errorReplies++;
-      c.reply.error(`ERR wrong number of arguments for '${spec.name}' command`);
+      this.replyError(c, `ERR wrong number of arguments for '${spec.name}' command`);
       return;
     }
     // Redis's processCommand: unknown command and arity errors come before NOAUTH.
     if (!c.authenticated && !spec.flags.includes('no_auth') && d.config.get('requirepass') !== '') {
       d.stats.errorReplies++;
-      c.reply.error('NOAUTH Authentication required.');
+      this.replyError(c, 'NOAUTH Authentication required.');
       return;
     }
     c.lastCommand = spec.name;
     d.stats.totalCommands++;
     if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
       d.stats.errorReplies++;
-      c.reply.error(`ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
+      this.replyError(c, `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
       return;
     }
     const failure = d.wal.failure;
@@ -110,6 +110,24 @@ export class Dispatcher {
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);
+  }
+
+  /**
+   * Answers `c` with an error found before any data was read (unknown
+   * command, wrong arity, NOAUTH, a protocol error). While the WAL fails the
+   * reply is sealed on its own and released at once: sealed with the rest of
+   * the read, it would carry the WAL's tail, which stays undurable until the
+   * disk recovers, and hold every later reply of the connection with it.
+   */
+  replyError(c: Client, message: string): void {
+    const { wal, release } = this.d;
+    if (wal.failure === null) {
+      c.reply.error(message);
+      return;
+    }
+    c.seal(release.replyTag());
+    c.reply.error(message);
+    c.seal(wal.releasableLsn);
   }
 
   /** Runs a handler; a bug in one answers an error to that client and never takes the server down. */

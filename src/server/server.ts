@@ -345,6 +345,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.dispatcher.execute(c, argv);
   }
 
+  replyError(c: Client, message: string): void {
+    this.dispatcher.replyError(c, message);
+  }
+
   replyTag(): number {
     return this.release.replyTag();
   }

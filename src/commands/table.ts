@@ -37,16 +37,34 @@ export function keysCounted(index: number, flags: readonly KeySpecFlag[], firstK
   return { flags, begin: { type: 'index', index }, find: { type: 'keynum', keyNumIdx: 0, firstKey, step } };
 }
 
-/** Makes a table entry from a family's declaration. */
-export function command(def: CommandDef): CommandSpec {
+/**
+ * Makes a table entry from a family's declaration. Every entry gets the same
+ * properties in the same order, absent ones undefined, so that the
+ * dispatcher's reads of them stay monomorphic in V8.
+ */
+export function command(def: CommandDef, subcommands?: ReadonlyMap<string, CommandSpec>): CommandSpec {
   const keys = def.keys ?? [];
   const legacy = legacyRange(keys);
   return {
-    ...def,
+    name: def.name,
+    arity: def.arity,
+    flags: def.flags,
     keys,
-    ...legacy,
+    otherDbKeys: def.otherDbKeys,
+    keyFlags: def.keyFlags,
+    allDatabases: def.allDatabases,
+    group: def.group,
+    since: def.since,
+    complexity: def.complexity,
+    summary: def.summary,
+    handler: def.handler,
+    firstKey: legacy.firstKey,
+    lastKey: legacy.lastKey,
+    keyStep: legacy.keyStep,
+    movableKeys: legacy.movableKeys,
     isWrite: def.flags.includes('write'),
     isDenyOom: def.flags.includes('denyoom'),
+    subcommands,
   };
 }
 
@@ -58,19 +76,17 @@ export function container(
   summary: string,
   subs: readonly CommandSpec[],
 ): CommandSpec {
-  return {
-    ...command({
-      name,
-      arity: -2,
-      flags: [],
-      group,
-      since,
-      summary,
-      complexity: 'Depends on subcommand.',
-      handler: () => {},
-    }),
-    subcommands: new Map(subs.map((s) => [s.name.slice(name.length + 1), s])),
+  const def: CommandDef = {
+    name,
+    arity: -2,
+    flags: [],
+    group,
+    since,
+    summary,
+    complexity: 'Depends on subcommand.',
+    handler: () => {},
   };
+  return command(def, new Map(subs.map((s) => [s.name.slice(name.length + 1), s])));
 }
 
 /**

@@ -103,13 +103,19 @@ function invalidClientName(name: Buffer): string | null {
   return null;
 }
 
-/** HELLO [protover [AUTH username password] [SETNAME clientname]] */
+/**
+ * HELLO [protover [AUTH username password] [SETNAME clientname]]: switches the
+ * connection to RESP2 or RESP3 and answers a map describing the server
+ * (https://redis.io/docs/latest/commands/hello/).
+ */
 function helloCommand(c: CommandContext, argv: Buffer[]): void {
   let j = 1;
+  let ver: 2 | 3 | null = null;
   if (argv.length >= 2) {
-    const ver = longOrReply(c, argv[1]!, 'ERR Protocol version is not an integer or out of range');
-    if (ver === null) return;
-    if (ver !== 2) return c.reply.error('NOPROTO unsupported protocol version');
+    const v = longOrReply(c, argv[1]!, 'ERR Protocol version is not an integer or out of range');
+    if (v === null) return;
+    if (v !== 2 && v !== 3) return c.reply.error('NOPROTO unsupported protocol version');
+    ver = v;
     j = 2;
   }
   let name: Buffer | null = null;
@@ -135,13 +141,15 @@ function helloCommand(c: CommandContext, argv: Buffer[]): void {
     );
   }
   if (name !== null) c.session.name = name.toString('latin1');
-  c.reply.arrayLen(14);
+  // The reply is already in the protocol asked for, as Redis switches before answering.
+  if (ver !== null) c.reply.resp = ver;
+  c.reply.mapLen(7);
   c.reply.bulkAscii('server');
   c.reply.bulkAscii('redis');
   c.reply.bulkAscii('version');
   c.reply.bulkAscii(REDIS_COMPAT_VERSION);
   c.reply.bulkAscii('proto');
-  c.reply.int(2);
+  c.reply.int(c.reply.resp);
   c.reply.bulkAscii('id');
   c.reply.int(c.session.id);
   c.reply.bulkAscii('mode');
@@ -163,7 +171,7 @@ export function clientInfoLine(s: Session): string {
     `idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
     `flags=${s.blockedOnKeys ? 'b' : 'N'} db=${s.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
-    `cmd=${s.lastCommand} user=default redir=-1 resp=2 lib-name=${s.libName} lib-ver=${s.libVer}`
+    `cmd=${s.lastCommand} user=default redir=-1 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
   );
 }
 

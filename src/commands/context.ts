@@ -206,6 +206,8 @@ export interface Session {
   readonly lastCommand: string;
   /** Selected database index. */
   readonly dbIndex: number;
+  /** The protocol its replies use: 2, or 3 after `HELLO 3`. */
+  readonly resp: 2 | 3;
   /** Bytes received and not yet parsed into commands. */
   readonly queryBufferBytes: number;
   /** Bytes of replies waiting to be sent. */

@@ -25,6 +25,7 @@ function detachedSession(): Session {
     lastInteraction: Date.now(),
     lastCommand: 'NULL',
     dbIndex: 0,
+    resp: 2,
     queryBufferBytes: 0,
     outputBytes: 0,
     blockedOnKeys: false,

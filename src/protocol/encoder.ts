@@ -1,5 +1,5 @@
 /**
- * RESP2 reply encoder: small append helpers writing straight into one
+ * RESP2 and RESP3 reply encoder: small append helpers writing straight into one
  * connection's output buffer (the shape of redcon's `AppendBulk`/`AppendArray`
  * and Redis's `addReply*`). Nothing is sent here; the connection takes the
  * accumulated bytes once per event-loop turn.
@@ -36,6 +36,10 @@ export const SHARED = {
   one: Buffer.from(':1\r\n'),
   minusOne: Buffer.from(':-1\r\n'),
   minusTwo: Buffer.from(':-2\r\n'),
+  /** RESP3's null, for both null bulks and null arrays. */
+  null3: Buffer.from('_\r\n'),
+  true3: Buffer.from('#t\r\n'),
+  false3: Buffer.from('#f\r\n'),
 } as const;
 
 /**
@@ -46,6 +50,14 @@ export const SHARED = {
  * `socket.write` without a copy.
  */
 export class ReplyBuffer {
+  /**
+   * The protocol replies are encoded in: 2 (RESP2, every connection's start)
+   * or 3 (after `HELLO 3`). The typed helpers below ({@link mapLen},
+   * {@link setLen}, {@link double}...) write RESP3's types in 3 and their RESP2
+   * forms in 2, as Redis's `addReplyMapLen`, `addReplySetLen`,
+   * `addReplyDouble` do (networking.c).
+   */
+  resp: 2 | 3 = 2;
   private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private start = 0;
   private len = 0;
@@ -174,14 +186,90 @@ export class ReplyBuffer {
     this.bulk(Buffer.from(s, 'utf8'));
   }
 
-  /** The null bulk string `$-1`. */
+  /** The null bulk string `$-1` (RESP3: the null `_`; Redis's `addReplyNull`). */
   nullBulk(): void {
-    this.raw(SHARED.nullBulk);
+    this.raw(this.resp === 3 ? SHARED.null3 : SHARED.nullBulk);
   }
 
-  /** The null array `*-1`. */
+  /** The null array `*-1` (RESP3: the null `_`; Redis's `addReplyNullArray`). */
   nullArray(): void {
-    this.raw(SHARED.nullArray);
+    this.raw(this.resp === 3 ? SHARED.null3 : SHARED.nullArray);
+  }
+
+  /** A map header `%<n>` of `n` key-value pairs (RESP2: an array of 2n elements); the caller appends them. */
+  mapLen(n: number): void {
+    if (this.resp === 3) this.header(37, n);
+    else this.arrayLen(n * 2);
+  }
+
+  /** A set header `~<n>` (RESP2: an array); the caller appends the `n` elements. */
+  setLen(n: number): void {
+    if (this.resp === 3) this.header(126, n);
+    else this.arrayLen(n);
+  }
+
+  /**
+   * A push header `><n>` (RESP2: an array): an out-of-band message such as a
+   * pub/sub message or an invalidation; the caller appends the `n` elements.
+   */
+  pushLen(n: number): void {
+    if (this.resp === 3) this.header(62, n);
+    else this.arrayLen(n);
+  }
+
+  /**
+   * An attribute header `|<n>` of `n` key-value pairs that describe the
+   * reply following them. RESP3 only: in RESP2 nothing is written and the
+   * caller must not append the pairs.
+   *
+   * @returns whether the header was written
+   */
+  attributeLen(n: number): boolean {
+    if (this.resp !== 3) return false;
+    this.header(124, n);
+    return true;
+  }
+
+  /** A boolean `#t` / `#f` (RESP2: the integers 1 and 0; Redis's `addReplyBool`). */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.raw(b ? SHARED.true3 : SHARED.false3);
+    else this.raw(b ? SHARED.one : SHARED.zero);
+  }
+
+  /**
+   * A double `,<text>` (RESP2: a bulk string), given as Redis prints it
+   * (`%.17g`, `inf`, `-inf`; src/commands/numbers.ts formats it).
+   */
+  double(text: string): void {
+    if (this.resp !== 3) return this.bulkAscii(text);
+    this.reserve(text.length + 3);
+    this.buf[this.len++] = 44; // ,
+    this.ascii(text);
+    this.crlf();
+  }
+
+  /** A big number `(<digits>` (RESP2: a bulk string). */
+  bigNumber(digits: string): void {
+    if (this.resp !== 3) return this.bulkAscii(digits);
+    this.reserve(digits.length + 3);
+    this.buf[this.len++] = 40; // (
+    this.ascii(digits);
+    this.crlf();
+  }
+
+  /**
+   * A verbatim string `=<len>\r\n<format>:<text>` (RESP2: a bulk string of the
+   * text), as Redis's `addReplyVerbatim` sends INFO and CLIENT LIST.
+   *
+   * @param format three characters: `txt` or `mkd`
+   */
+  verbatim(text: string, format = 'txt'): void {
+    if (this.resp !== 3) return this.bulkString(text);
+    const body = Buffer.from(`${format}:${text}`, 'utf8');
+    this.header(61, body.length);
+    this.reserve(body.length + 2);
+    this.len += body.copy(this.buf, this.len);
+    this.crlf();
   }
 
   /** An array header `*<n>`; the caller appends the `n` elements. */

@@ -118,6 +118,11 @@ export class Client implements CommandContext, Session {
     this.laddr = `${socket.localAddress}:${socket.localPort}`;
   }
 
+  /** The protocol of its replies: 2, or 3 after `HELLO 3`. */
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+
   /** The connection's session state is the client itself. */
   get session(): Session {
     return this;

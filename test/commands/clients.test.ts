@@ -112,7 +112,9 @@ test('CLIENT ID, SETNAME, GETNAME, INFO, LIST, SETINFO and HELLO', async () => {
   assert.deepEqual(hello.slice(0, 6), ['server', 'redis', 'version', '7.0.0', 'proto', 2]);
   assert.equal(hello[7], id);
   assert.equal(await redis.client('GETNAME'), 'greeter');
-  await assert.rejects(redis.call('HELLO', '3'), /NOPROTO/);
+  const hello3 = (await redis.call('HELLO', '3')) as unknown[];
+  assert.deepEqual(hello3.slice(4, 6), ['proto', 3], 'HELLO 3 switches to RESP3');
+  await assert.rejects(redis.call('HELLO', '4'), /NOPROTO/);
 });
 
 test('INFO sections, FLUSHDB, FLUSHALL, TIME', async () => {

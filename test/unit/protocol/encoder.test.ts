@@ -173,6 +173,9 @@ test('SHARED holds the bytes of the replies it stands for, and raw() appends the
     one: ':1\r\n',
     minusOne: ':-1\r\n',
     minusTwo: ':-2\r\n',
+    null3: '_\r\n',
+    true3: '#t\r\n',
+    false3: '#f\r\n',
   };
   for (const [name, bytes] of Object.entries(expected)) {
     assert.equal(SHARED[name as keyof typeof SHARED].toString('latin1'), bytes, name);
@@ -464,4 +467,71 @@ test('random reply trees parse back to the same values, whether taken once or be
   );
   assert.equal(runs, 300, `the property ran ${runs} times`);
   assert.ok(spanning >= 10, `${spanning} runs wrote more than a chunk`);
+});
+
+test('RESP3 types in protocol 3, and their RESP2 forms in protocol 2', () => {
+  const both = (write: (rb: ReplyBuffer) => void): [string, string] => {
+    const two = new ReplyBuffer();
+    const three = new ReplyBuffer();
+    three.resp = 3;
+    write(two);
+    write(three);
+    const text = (rb: ReplyBuffer): string => {
+      const piece = rb.take();
+      if (piece === null) return '';
+      return (Array.isArray(piece) ? Buffer.concat(piece) : piece).toString('latin1');
+    };
+    return [text(two), text(three)];
+  };
+  assert.deepEqual(
+    both((rb) => {
+      rb.mapLen(2);
+      rb.bulkAscii('a');
+      rb.int(1);
+      rb.bulkAscii('b');
+      rb.nullBulk();
+    }),
+    ['*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n', '%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.setLen(0)),
+    ['*0\r\n', '~0\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.pushLen(3)),
+    ['*3\r\n', '>3\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.nullArray()),
+    ['*-1\r\n', '_\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => {
+      rb.bool(true);
+      rb.bool(false);
+    }),
+    [':1\r\n:0\r\n', '#t\r\n#f\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.double('1.5')),
+    ['$3\r\n1.5\r\n', ',1.5\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.double('-inf')),
+    ['$4\r\n-inf\r\n', ',-inf\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.bigNumber('123456789012345678901234567890')),
+    ['$30\r\n123456789012345678901234567890\r\n', '(123456789012345678901234567890\r\n'],
+  );
+  assert.deepEqual(
+    both((rb) => rb.verbatim('a\r\nb')),
+    ['$4\r\na\r\nb\r\n', '=8\r\ntxt:a\r\nb\r\n'],
+  );
+  const attr = new ReplyBuffer();
+  assert.equal(attr.attributeLen(1), false, 'no attributes in RESP2');
+  assert.equal(attr.take(), null);
+  attr.resp = 3;
+  assert.equal(attr.attributeLen(1), true);
+  assert.equal((attr.take() as Buffer).toString('latin1'), '|1\r\n');
 });

@@ -31,6 +31,7 @@ function flushModeOk(c: CommandContext, argv: Buffer[]): boolean {
 /** FLUSHDB [ASYNC | SYNC] */
 function flushdbCommand(c: CommandContext, argv: Buffer[]): void {
   if (!flushModeOk(c, argv)) return;
+  c.server.watches.touchDb(c.dbIndex);
   c.db.clear();
   c.server.propagate(c.dbIndex, ['FLUSHDB']);
   c.reply.ok();
@@ -39,6 +40,7 @@ function flushdbCommand(c: CommandContext, argv: Buffer[]): void {
 /** FLUSHALL [ASYNC | SYNC] */
 function flushallCommand(c: CommandContext, argv: Buffer[]): void {
   if (!flushModeOk(c, argv)) return;
+  for (let db = 0; db < c.server.keyspace.dbs.length; db++) c.server.watches.touchDb(db);
   c.server.keyspace.clear();
   c.server.propagate(0, ['FLUSHALL']);
   c.reply.ok();

@@ -149,9 +149,17 @@ export class BlockingRegistry implements Blocking {
    * DB's), then serves the ready keys. Only called while some client is blocked.
    */
   afterWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
+    this.signalWrite(c, spec, argv);
+    this.handleReady();
+  }
+
+  /**
+   * Signals every key write command `spec` of `c` names, without serving
+   * them yet (a transaction's commands: the waiters are served after EXEC).
+   */
+  signalWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
     for (const i of keyPositions(spec, argv) ?? []) this.signal(c.dbIndex, argv[i]!);
     if (spec.otherDbKeys !== undefined) for (const k of spec.otherDbKeys(argv)) this.signal(k.db, k.key);
-    this.handleReady();
   }
 
   /**

@@ -29,6 +29,7 @@ export type CommandFlag =
   | 'loading'
   | 'stale'
   | 'skip_monitor'
+  | 'skip_slowlog'
   | 'fast'
   | 'no_auth'
   | 'may_replicate'
@@ -38,7 +39,17 @@ export type CommandFlag =
   | 'allow_busy';
 
 /** Command groups as the Redis command reference names them (COMMAND DOCS `group`). */
-export type CommandGroup = 'generic' | 'string' | 'list' | 'set' | 'sorted-set' | 'hash' | 'connection' | 'server';
+export type CommandGroup =
+  | 'generic'
+  | 'string'
+  | 'list'
+  | 'set'
+  | 'sorted-set'
+  | 'hash'
+  | 'pubsub'
+  | 'transactions'
+  | 'connection'
+  | 'server';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =
@@ -262,6 +273,34 @@ export interface Snapshots {
   readonly stats: { readonly lastTime: number };
 }
 
+/** A command queued after MULTI, with copies of its arguments. */
+export interface QueuedCommand {
+  readonly spec: CommandSpec;
+  readonly argv: Buffer[];
+}
+
+/** A transaction being queued (multi.c's `multiState`). */
+export interface Transaction {
+  readonly queue: QueuedCommand[];
+  /** An error while queueing: EXEC answers EXECABORT (Redis's `CLIENT_DIRTY_EXEC`). */
+  aborted: boolean;
+}
+
+/** The keys clients WATCH, as commands use them (./watch.ts). */
+export interface WatchRegistry {
+  /** Watches `key` of database `db` for `c` (WATCH). */
+  watch(c: CommandContext, db: number, key: Buffer): void;
+  /** Forgets every key `c` watches, and whether one was touched (UNWATCH, DISCARD, EXEC). */
+  unwatch(c: CommandContext): void;
+  /** Whether a key `c` watches was changed, or expired, since it was watched: EXEC must fail. */
+  touched(c: CommandContext): boolean;
+  /**
+   * Touches the watched keys of database `db` that exist now, before the
+   * database is emptied (FLUSHDB; FLUSHALL calls it for each database).
+   */
+  touchDb(db: number): void;
+}
+
 /** The command table as commands see it (COMMAND; renamed commands under their new names). */
 export interface CommandLookup {
   /** The command named `name` (any case), or undefined. */
@@ -288,6 +327,28 @@ export interface ServerServices {
   /** Unix ms when the server started. */
   readonly startedAt: number;
   readonly snapshots: Snapshots;
+  /** Keys clients WATCH (./watch.ts); every change the WAL logs touches them. */
+  readonly watches: WatchRegistry;
+  /**
+   * Runs one queued command of a transaction for `c` as the dispatcher runs
+   * any command (the handler, its statistics, the blocked clients its keys
+   * may serve), appending its reply to `c.reply`.
+   */
+  call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void;
+  /**
+   * Starts collecting the effects of the commands run until {@link endExec}
+   * into one WAL record, so that recovery applies all of them or none (EXEC).
+   */
+  beginExec(): void;
+  /**
+   * Logs the effects collected since {@link beginExec} as one transaction
+   * record (nothing when none), then serves the clients blocked on the keys
+   * the transaction wrote.
+   *
+   * @param db the database the EXEC ran in
+   * @returns the record's LSN, or 0 when nothing changed
+   */
+  endExec(db: number): number;
   /**
    * Logs the effect of a change to the WAL (a no-op while replaying). Every
    * write handler ends by calling this for what it changed.
@@ -327,8 +388,13 @@ export interface CommandContext {
   select(index: number): void;
   readonly server: ServerServices;
   readonly session: Session;
-  /** Whether a blocking command may wait here (a connection) or must answer at once (replay, a transaction). */
-  readonly canBlock: boolean;
+  /**
+   * Whether a blocking command may wait here (a connection) or must answer
+   * at once (replay; the commands of an EXEC, which sets it false while they run).
+   */
+  canBlock: boolean;
+  /** The transaction being queued after MULTI, or null (./multi.ts). */
+  multi: Transaction | null;
   /**
    * Stops running this context's further commands until {@link unblock}
    * (SAVE waiting for its snapshot, BLPOP for an element).

@@ -6,6 +6,7 @@ import type { CommandSpec } from './context.js';
 import { connectionCommands } from './connection.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
+import { multiCommands } from './multi.js';
 import { stringCommands } from './strings.js';
 import { counterCommands } from './counters.js';
 import { keyCommands } from './keys.js';
@@ -22,6 +23,7 @@ export function allCommands(): CommandSpec[] {
     ...connectionCommands,
     ...adminCommands,
     ...introspectionCommands,
+    ...multiCommands,
     ...stringCommands,
     ...counterCommands,
     ...keyCommands,

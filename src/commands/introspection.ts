@@ -16,7 +16,8 @@ function aclCategories(spec: CommandSpec): string[] {
   const cats: string[] = [];
   if (spec.flags.includes('write')) cats.push('@write');
   if (spec.flags.includes('readonly')) cats.push('@read');
-  const group = spec.group === 'generic' ? 'keyspace' : spec.group;
+  const CATEGORY: Partial<Record<CommandSpec['group'], string>> = { generic: 'keyspace', transactions: 'transaction' };
+  const group = CATEGORY[spec.group] ?? spec.group;
   cats.push(`@${group}`);
   cats.push(spec.flags.includes('fast') ? '@fast' : '@slow');
   if (spec.flags.includes('admin')) cats.push('@admin', '@dangerous');
@@ -39,6 +40,7 @@ const FLAG_ORDER = [
   'loading',
   'stale',
   'skip_monitor',
+  'skip_slowlog',
   'fast',
   'no_auth',
   'no_async_loading',

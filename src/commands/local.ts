@@ -7,7 +7,7 @@
  */
 import { ReplyBuffer } from '../protocol/encoder.js';
 import type { Db } from '../store/db.js';
-import type { CommandContext, ServerServices, Session } from './context.js';
+import type { CommandContext, ServerServices, Session, Transaction } from './context.js';
 
 /** The session of a context without a connection: always authenticated, nowhere to close. */
 function detachedSession(): Session {
@@ -38,7 +38,9 @@ function detachedSession(): Session {
 export class LocalContext implements CommandContext {
   readonly reply = new ReplyBuffer();
   readonly session: Session = detachedSession();
-  readonly canBlock = false;
+  canBlock = false;
+  /** Never queues: nothing sends it MULTI. */
+  multi: Transaction | null = null;
   db: Db;
   dbIndex = 0;
 

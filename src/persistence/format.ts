@@ -27,8 +27,19 @@ export const SEG = {
 
 /** Marker byte at offset 8 of every record. */
 export const RECORD_MAGIC = 0xfc;
-/** Record format version (docs/FORMAT.md, "WAL record"). */
+/** Record version of a record holding one effect (docs/FORMAT.md, "WAL record"). */
 export const RECORD_VERSION = 1;
+/**
+ * Record version of a record holding every effect of one transaction (MULTI
+ * ... EXEC), so that recovery applies all of them or none (docs/FORMAT.md,
+ * "Transaction payload").
+ */
+export const RECORD_VERSION_TRANSACTION = 2;
+
+/** Whether `v` is a record version this build reads. */
+export function isRecordVersion(v: number | undefined): boolean {
+  return v === RECORD_VERSION || v === RECORD_VERSION_TRANSACTION;
+}
 /** Bytes of a record header; the payload follows. */
 export const RECORD_HEADER_SIZE = 28;
 /**

@@ -9,7 +9,7 @@
  * every piece whose tag is durable (docs/ARCHITECTURE.md, "Reply release").
  */
 import type { Socket } from 'node:net';
-import type { CommandContext, CommandSpec, ServerServices, Session } from '../commands/context.js';
+import type { CommandContext, CommandSpec, ServerServices, Session, Transaction } from '../commands/context.js';
 import type { OutputBufferLimit } from '../config/settings.js';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -73,8 +73,10 @@ export class Client implements CommandContext, Session {
     return !this.authenticated && this.server.config.get('requirepass') !== '';
   }
 
-  /** A connection can wait in BLPOP and the like. */
-  readonly canBlock = true;
+  /** A connection can wait in BLPOP and the like (not while its EXEC runs). */
+  canBlock = true;
+  /** The transaction being queued after MULTI, or null. */
+  multi: Transaction | null = null;
   /** What its commands use of the server. */
   readonly server: ServerServices;
 

@@ -6,11 +6,13 @@
  * the keys it wrote (`handleClientsBlockedOnKeys`).
  */
 import type { BlockingRegistry } from '../commands/blocking.js';
-import type { CommandSpec, Stats } from '../commands/context.js';
+import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
+import type { Watches } from '../commands/watch.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { MAX_RECORD_PAYLOAD } from '../persistence/format.js';
 import type { Wal } from '../persistence/wal/writer.js';
+import { SHARED } from '../protocol/encoder.js';
 import { EvictResult, type Evictor } from '../store/eviction.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
@@ -18,6 +20,12 @@ import type { ReplyRelease } from './release.js';
 
 /** Redis's reply to a write that would grow memory past `maxmemory` (server.c `shared.oomerr`). */
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/**
+ * Commands that run even after MULTI instead of being queued (server.c
+ * `processCommand`): they control the transaction or the connection.
+ */
+const RUN_IN_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Largest total argument size of a write: its effect must fit one WAL record, with room for framing. */
 const MAX_EFFECT_BYTES = MAX_RECORD_PAYLOAD - 64 * 1024;
@@ -31,6 +39,7 @@ export interface DispatchDeps {
   wal: Wal;
   evictor: Evictor;
   blocking: BlockingRegistry;
+  watches: Watches;
   release: ReplyRelease;
   log: Logger;
   /** Continues eviction in the background once a command's own time ran out. */
@@ -42,7 +51,8 @@ export class Dispatcher {
   constructor(private readonly d: DispatchDeps) {}
 
   /**
-   * Runs one command for `c`. Replies go to `c.reply`; nothing is sent here.
+   * Runs one command for `c`, or queues it after MULTI. Replies go to
+   * `c.reply`; nothing is sent here.
    *
    * @param argv the command, name first; views into the read buffer
    */
@@ -54,62 +64,93 @@ export class Dispatcher {
       spec = d.commands.get(nameBuf.latin1Slice(0, nameBuf.length));
       if (spec !== undefined) c.rememberCommand(nameBuf, spec);
     }
-    if (spec === undefined) {
-      d.stats.errorReplies++;
-      this.replyError(c, unknownCommand(argv));
-      return;
-    }
+    if (spec === undefined) return this.reject(c, undefined, unknownCommand(argv));
     if (spec.subcommands !== undefined) {
-      if (argv.length < 2) {
-        this.replyError(c, `ERR wrong number of arguments for '${spec.name}' command`);
-        return;
-      }
+      if (argv.length < 2) return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
       const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
       if (sub === undefined) {
         const name = argv[1]!.toString('latin1').slice(0, 128);
-        this.replyError(c, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
-        return;
+        return this.reject(c, spec, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
       }
       spec = sub;
     }
     if (!arityOk(spec.arity, argv.length)) {
-      d.stats.errorReplies++;
-      this.replyError(c, `ERR wrong number of arguments for '${spec.name}' command`);
-      return;
+      return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
     }
     // Redis's processCommand: unknown command and arity errors come before NOAUTH.
     if (!c.authenticated && !spec.flags.includes('no_auth') && d.config.get('requirepass') !== '') {
-      d.stats.errorReplies++;
-      this.replyError(c, 'NOAUTH Authentication required.');
-      return;
+      return this.reject(c, spec, 'NOAUTH Authentication required.');
     }
     c.lastCommand = spec.name;
-    d.stats.totalCommands++;
-    if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
-      d.stats.errorReplies++;
-      this.replyError(c, `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
-      return;
+    const tx = c.multi;
+    if (tx !== null && spec.flags.includes('no_multi')) {
+      return this.reject(c, spec, 'ERR Command not allowed inside a transaction');
     }
+    if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
+      return this.reject(c, spec, `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
+    }
+    const queueing = tx !== null && !RUN_IN_MULTI.has(spec.name);
+    const exec = tx !== null && spec.name === 'exec';
+    // The gates that refuse writes judge an EXEC by the writes it would run, as Redis's processCommand does.
+    const writes = exec ? tx.queue.some((q) => q.spec.isWrite) : spec.isWrite;
     const failure = d.wal.failure;
-    if (failure !== null) {
-      this.executeWhileFailing(c, spec, argv, failure);
+    if (failure !== null && (writes || queueing)) {
+      if (writes) return this.reject(c, spec, misconfMessage(failure));
+    } else if (failure !== null) {
+      this.executeWhileFailing(c, spec, argv);
       return;
     }
     // maxmemory (Redis's processCommand): make room before a write that can
-    // grow memory; refuse it when nothing more can be evicted.
-    if (spec.isDenyOom && d.evictor.settings.maxmemory > 0) {
+    // grow memory, or before anything is queued; refuse it when nothing more can be evicted.
+    const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
+    if (denyOom && d.evictor.settings.maxmemory > 0) {
       const result = d.evictor.evict();
-      if (result === EvictResult.Fail) {
-        d.stats.errorReplies++;
-        c.reply.error(OOM_ERROR);
-        return;
-      }
+      if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR);
       if (result === EvictResult.Running) d.evictInBackground();
     }
+    if (queueing) {
+      // Queued after a failed check of the transaction, it could never run: not kept (multi.c `queueMultiCommand`).
+      if (!tx.aborted) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
+      c.reply.raw(SHARED.queued);
+      return;
+    }
+    d.stats.totalCommands++;
     this.run(c, spec, argv);
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);
+  }
+
+  /**
+   * Runs one queued command of a transaction (EXEC): the handler, counted in
+   * the statistics; the keys it writes are signalled to blocked clients, who
+   * are served once the transaction ends.
+   */
+  call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
+    const d = this.d;
+    d.stats.totalCommands++;
+    this.run(c, spec, argv);
+    if (spec.isWrite && d.blocking.size > 0) d.blocking.signalWrite(c, spec, argv);
+  }
+
+  /**
+   * Refuses a command with `message` (Redis's `rejectCommand`): counted as an
+   * error reply, it marks a transaction being queued as failed, and refusing
+   * EXEC discards the transaction with `-EXECABORT`.
+   *
+   * @param spec the command, when it was found
+   */
+  private reject(c: Client, spec: CommandSpec | undefined, message: string): void {
+    this.d.stats.errorReplies++;
+    const tx = c.multi;
+    if (tx !== null && spec?.name === 'exec') {
+      c.multi = null;
+      this.d.watches.unwatch(c);
+      this.replyError(c, `EXECABORT Transaction discarded because of: ${message}`);
+      return;
+    }
+    if (tx !== null) tx.aborted = true;
+    this.replyError(c, message);
   }
 
   /**
@@ -131,7 +172,7 @@ export class Dispatcher {
   }
 
   /** Runs a handler; a bug in one answers an error to that client and never takes the server down. */
-  private run(c: Client, spec: CommandSpec, argv: Buffer[]): void {
+  private run(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
     try {
       spec.handler(c, argv);
     } catch (err) {
@@ -142,21 +183,18 @@ export class Dispatcher {
   }
 
   /**
-   * While the WAL cannot be written: writes are refused with MISCONF; reads run
-   * and are released at once unless they could see a change that is not yet
-   * durable (then they wait with everything else).
+   * A read while the WAL cannot be written (writes were refused with
+   * MISCONF): it runs and is released at once unless it could see a change
+   * that is not yet durable (then it waits with everything else).
    */
-  private executeWhileFailing(c: Client, spec: CommandSpec, argv: Buffer[], failure: NodeJS.ErrnoException): void {
+  private executeWhileFailing(c: Client, spec: CommandSpec, argv: Buffer[]): void {
     const { wal, release } = this.d;
     c.seal(release.replyTag());
-    if (spec.isWrite) {
-      this.d.stats.errorReplies++;
-      c.reply.error(misconfMessage(failure));
-      c.seal(wal.releasableLsn);
-      return;
-    }
+    this.d.stats.totalCommands++;
     this.run(c, spec, argv);
-    c.seal(release.couldSeeUndurable(c, spec, argv) ? wal.lastLsn : wal.releasableLsn);
+    // An EXEC's reads are not looked at one by one: its reply waits as any could.
+    const mayWait = spec.name === 'exec' || release.couldSeeUndurable(c, spec, argv);
+    c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);
   }
 }
 

@@ -13,7 +13,7 @@ import type { Config } from '../config/config.js';
 import { readIndexFile } from '../persistence/snapshot/indexfile.js';
 import { loadSnapshot, type LoadResult } from '../persistence/snapshot/loader.js';
 import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/wal/replay.js';
-import { decodePayload } from '../persistence/wal/codec.js';
+import { recordEffects } from '../persistence/wal/codec.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { Logger } from './logger.js';
 import { freshStats } from './stats.js';
@@ -131,26 +131,29 @@ function replay(opts: RecoverOptions, fromLsn: number): ReplayResult {
       fromLsn,
       warn: (msg, fields) => opts.log.warn(fields, msg),
       apply: (rec) => {
-        const args = decodePayload(rec.payload);
-        const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
-        if (rec.db >= keyspace.dbs.length) {
-          throw new Error(
-            `WAL record LSN ${rec.lsn} is for database ${rec.db}, but 'databases' is ${keyspace.dbs.length}`,
-          );
-        }
-        c.select(rec.db);
-        const spec = effects.get(String(args[0]));
-        if (spec === undefined)
-          throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
-        const errors = c.reply.errors;
-        spec.handler(c, argv);
-        c.reply.discard();
-        if (c.reply.errors !== errors) {
-          throw new RecoveryError(
-            `WAL record LSN ${rec.lsn} (db ${rec.db}, ${String(args[0])}) failed on replay: ${c.reply.lastError}. ` +
-              `Inspect the log with 'cache-dump wal cat ${join(dir, 'wal')} ` +
-              `--from-lsn ${rec.lsn} --to-lsn ${rec.lsn}'.`,
-          );
+        // A transaction record holds every effect of its EXEC: all of them are applied, in order.
+        for (const { db, args } of recordEffects(rec.version, rec.db, rec.payload)) {
+          const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+          if (db >= keyspace.dbs.length) {
+            throw new Error(
+              `WAL record LSN ${rec.lsn} is for database ${db}, but 'databases' is ${keyspace.dbs.length}`,
+            );
+          }
+          c.select(db);
+          const spec = effects.get(String(args[0]));
+          if (spec === undefined) {
+            throw new RecoveryError(`WAL record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
+          }
+          const errors = c.reply.errors;
+          spec.handler(c, argv);
+          c.reply.discard();
+          if (c.reply.errors !== errors) {
+            throw new RecoveryError(
+              `WAL record LSN ${rec.lsn} (db ${db}, ${String(args[0])}) failed on replay: ${c.reply.lastError}. ` +
+                `Inspect the log with 'cache-dump wal cat ${join(dir, 'wal')} ` +
+                `--from-lsn ${rec.lsn} --to-lsn ${rec.lsn}'.`,
+            );
+          }
         }
       },
     });
@@ -182,6 +185,13 @@ class ReplayServices implements ServerServices {
     take: (): Promise<never> => notDuringReplay('a snapshot'),
     stats: { lastTime: 0 },
   };
+  /** Nobody watches keys while the WAL is read. */
+  readonly watches = {
+    watch: (): void => notDuringReplay('WATCH'),
+    unwatch: (): void => {},
+    touched: (): boolean => false,
+    touchDb: (): void => {},
+  };
 
   constructor(
     readonly keyspace: Keyspace,
@@ -196,6 +206,18 @@ class ReplayServices implements ServerServices {
 
   info(): string {
     return notDuringReplay('INFO');
+  }
+
+  call(): void {
+    notDuringReplay('EXEC');
+  }
+
+  beginExec(): void {
+    notDuringReplay('EXEC');
+  }
+
+  endExec(): number {
+    return notDuringReplay('EXEC');
   }
 
   resetStats(): void {

@@ -13,7 +13,7 @@
  */
 import type { CommandSpec } from '../commands/context.js';
 import { keyPositions, type CommandTable } from '../commands/table.js';
-import { decodePayload } from '../persistence/wal/codec.js';
+import { recordEffects } from '../persistence/wal/codec.js';
 import type { Wal } from '../persistence/wal/writer.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
@@ -103,20 +103,22 @@ export class ReplyRelease {
       'WAL write failed: refusing writes (MISCONF) and retrying every second',
     );
     const taint: Taint = { keys: new Set(), dbs: new Set() };
-    this.wal.forEachUndurable((db, payload) => {
-      const argv = decodePayload(payload).map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
-      const spec = this.effects.lookup(argv);
-      if (spec?.allDatabases === true) {
-        taint.dbs.add(-1);
-        return;
+    this.wal.forEachUndurable((version, headerDb, payload) => {
+      for (const { db, args } of recordEffects(version, headerDb, payload)) {
+        const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+        const spec = this.effects.lookup(argv);
+        if (spec?.allDatabases === true) {
+          taint.dbs.add(-1);
+          continue;
+        }
+        const positions = spec === undefined ? null : keyPositions(spec, argv);
+        if (spec === undefined || positions === null || positions.length === 0) {
+          taint.dbs.add(db);
+          continue;
+        }
+        for (const i of positions) taint.keys.add(`${db}:${argv[i]!.toString('hex')}`);
+        for (const k of spec.otherDbKeys?.(argv) ?? []) taint.keys.add(`${k.db}:${k.key.toString('hex')}`);
       }
-      const positions = spec === undefined ? null : keyPositions(spec, argv);
-      if (spec === undefined || positions === null || positions.length === 0) {
-        taint.dbs.add(db);
-        return;
-      }
-      for (const i of positions) taint.keys.add(`${db}:${argv[i]!.toString('hex')}`);
-      for (const k of spec.otherDbKeys?.(argv) ?? []) taint.keys.add(`${k.db}:${k.key.toString('hex')}`);
     });
     this.taint = taint;
   }

@@ -18,9 +18,10 @@ import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { BlockingRegistry } from '../commands/blocking.js';
-import type { ServerServices, Stats } from '../commands/context.js';
+import type { CommandContext, CommandSpec, ServerServices, Stats } from '../commands/context.js';
 import { allCommands } from '../commands/index.js';
-import { CommandTable } from '../commands/table.js';
+import { CommandTable, keyPositions } from '../commands/table.js';
+import { Watches } from '../commands/watch.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
 import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -28,7 +29,7 @@ import { ensureDir } from '../persistence/fsutil.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import { Snapshotter } from '../persistence/snapshot/snapshotter.js';
-import type { EffectArg } from '../persistence/wal/codec.js';
+import { encodePayload, type EffectArg, type TransactionEffect } from '../persistence/wal/codec.js';
 import { Wal } from '../persistence/wal/writer.js';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
 import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionPolicy } from '../store/eviction.js';
@@ -64,6 +65,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly clients = new Map<number, Client>();
   /** Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH). */
   readonly blocking: BlockingRegistry;
+  /** Keys clients WATCH. */
+  readonly watches: Watches;
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -107,6 +110,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   private cron: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private readonly ops = new OpsMeter();
+  /** The effects of the EXEC running, logged as one record when it ends; null outside EXEC. */
+  private execEffects: TransactionEffect[] | null = null;
   private resolveStopped: (code: number) => void = () => {};
   /** Resolves with the process exit code once the server has shut down. */
   readonly stopped: Promise<number> = new Promise((r) => (this.resolveStopped = r));
@@ -123,7 +128,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.dir = resolve(config.get('dir'));
     this.limits = { ...DEFAULT_LIMITS, maxBulkLen: config.get('proto-max-bulk-len') };
     this.keyspace = new Keyspace(config.get('databases'), {
-      onExpired: (db, key) => this.wal.append(db, ['DEL', key]),
+      onExpired: (db, key) => this.propagate(db, ['DEL', key]),
     });
     this.evictor = new Evictor(
       this.keyspace,
@@ -133,8 +138,9 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
         samples: config.get('maxmemory-samples'),
         timeLimitUs: evictionTimeLimitUs(config.get('maxmemory-eviction-tenacity')),
       },
-      { onEvicted: (db, key) => this.wal.append(db, ['DEL', key]) },
+      { onEvicted: (db, key) => this.propagate(db, ['DEL', key]) },
     );
+    this.watches = new Watches(this.keyspace);
     this.blocking = new BlockingRegistry((err, c) => {
       this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
     });
@@ -259,6 +265,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       wal: this.wal,
       evictor: this.evictor,
       blocking: this.blocking,
+      watches: this.watches,
       release,
       log: this.log,
       evictInBackground: () => this.evictInBackground(),
@@ -365,12 +372,47 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.clients.delete(c.id);
     this.release.forget(c);
     this.blocking.forget(c);
+    this.watches.unwatch(c);
   }
 
   // ---------------------------------------------------------------- ServerServices, InfoSource
 
+  /**
+   * Logs an effect to the WAL (inside EXEC: collects it for the
+   * transaction's record) after touching the watched keys it writes.
+   */
   propagate(db: number, args: readonly EffectArg[]): number {
+    if (this.watches.active) this.touchWatched(db, args);
+    if (this.execEffects !== null) {
+      this.execEffects.push({ db, payload: encodePayload(args) });
+      return 0;
+    }
     return this.wal.append(db, args);
+  }
+
+  /** Touches the watched keys effect `args` writes in database `db`, by its key specs (src/commands/watch.ts). */
+  private touchWatched(db: number, args: readonly EffectArg[]): void {
+    const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+    const spec = this.effects.lookup(argv);
+    if (spec === undefined) return;
+    for (const i of keyPositions(spec, argv) ?? []) this.watches.touchKey(db, argv[i]!);
+    for (const k of spec.otherDbKeys?.(argv) ?? []) this.watches.touchKey(k.db, k.key);
+  }
+
+  call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
+    this.dispatcher.call(c, spec, argv);
+  }
+
+  beginExec(): void {
+    this.execEffects = [];
+  }
+
+  endExec(db: number): number {
+    const effects = this.execEffects;
+    this.execEffects = null;
+    const lsn = effects !== null && effects.length > 0 ? this.wal.appendTransaction(db, effects) : 0;
+    if (this.blocking.size > 0) this.blocking.handleReady();
+    return lsn;
   }
 
   info(sections: readonly string[]): string {

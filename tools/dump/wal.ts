@@ -7,11 +7,11 @@ import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { listSegments, parseSegmentFileName, type SegmentInfo } from '../../src/persistence/wal/segment.js';
-import { decodePayload } from '../../src/persistence/wal/codec.js';
+import { recordEffects } from '../../src/persistence/wal/codec.js';
 import { walkSegment, type SegmentWalk, type WalProblem, type WalRecord } from '../../src/persistence/wal/reader.js';
 import { applyRepair, asidePath, lockForRepair, planRepair } from '../../src/persistence/wal/repair.js';
 import type { RepairPlan } from '../../src/persistence/wal/repair.js';
-import { SEGMENT_MAGIC } from '../../src/persistence/format.js';
+import { RECORD_VERSION_TRANSACTION, SEGMENT_MAGIC } from '../../src/persistence/format.js';
 import { dropMapped, mapFileReadOnly } from '../../src/persistence/mmap.js';
 import { DirectoryLockedError, type DirLock } from '../../src/persistence/lock.js';
 import type { CommandTable } from '../../src/commands/table.js';
@@ -300,7 +300,11 @@ function effectKeys({ commands, keysOf }: Awaited<ReturnType<typeof commandTable
   return [...keysOf(spec, args), ...(spec.otherDbKeys?.(args) ?? []).map((k) => k.key)];
 }
 
-/** `wal cat`: every record, one a line (or JSON lines); damage noted on stderr. */
+/**
+ * `wal cat`: every effect, one a line (or JSON lines); damage noted on stderr.
+ * The effects of a transaction record share its LSN and sit between `MULTI`
+ * and `EXEC` lines (JSON: each carries `transaction: { index, effects }`).
+ */
 export async function walCat(path: string, o: CatOptions): Promise<number> {
   const pattern = o.key !== undefined ? Buffer.from(o.key) : null;
   const cmds = pattern !== null ? await commandTable() : null;
@@ -313,25 +317,36 @@ export async function walCat(path: string, o: CatOptions): Promise<number> {
     for (const r of records) {
       if (o.fromLsn !== undefined && r.lsn < o.fromLsn) continue;
       if (o.toLsn !== undefined && r.lsn > o.toLsn) continue;
-      if (o.db !== undefined && r.db !== o.db) continue;
-      const args = decodePayload(r.payload).map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
-      if (pattern !== null && !effectKeys(cmds!, args).some((k) => globMatch(pattern, k))) continue;
-      const name = args[0]!.toString('latin1');
-      if (o.json) {
-        await out(
-          JSON.stringify({
+      const effects = recordEffects(r.version, r.db, r.payload);
+      const transaction = r.version === RECORD_VERSION_TRANSACTION;
+      const lines: string[] = [];
+      for (const [index, e] of effects.entries()) {
+        if (o.db !== undefined && e.db !== o.db) continue;
+        const args = e.args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+        if (pattern !== null && !effectKeys(cmds!, args).some((k) => globMatch(pattern, k))) continue;
+        const name = args[0]!.toString('latin1');
+        if (o.json) {
+          const line = {
             lsn: r.lsn,
             time: isoSeconds(r.time),
-            db: r.db,
+            db: e.db,
             command: name,
             args: args.slice(1).map(jsonBytes),
-          }) + '\n',
-        );
-      } else {
-        await out(
-          `${r.lsn}  ${isoSeconds(r.time)}  db=${r.db}  ${[name, ...args.slice(1).map(escapeArg)].join(' ')}\n`,
-        );
+          };
+          lines.push(JSON.stringify(transaction ? { ...line, transaction: { index, effects: effects.length } } : line));
+        } else {
+          lines.push(
+            `${r.lsn}  ${isoSeconds(r.time)}  db=${e.db}  ${[name, ...args.slice(1).map(escapeArg)].join(' ')}`,
+          );
+        }
       }
+      if (lines.length === 0) continue;
+      if (transaction && !o.json) {
+        const frame = (word: string): string => `${r.lsn}  ${isoSeconds(r.time)}  db=${r.db}  ${word}`;
+        lines.unshift(frame(`MULTI (${effects.length} effects)`));
+        lines.push(frame('EXEC'));
+      }
+      await out(lines.join('\n') + '\n');
     }
   }
   return damaged ? 1 : 0;

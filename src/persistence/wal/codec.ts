@@ -1,13 +1,23 @@
 /**
  * The WAL's record codec: an effect (command name and arguments) as a
- * msgpack payload, the record header around it, and the sealing of a batch
- * (commit lag and CRC32C) just before it is written. Bytes as docs/FORMAT.md,
- * "WAL record" and "Payload", specify them; the writer encodes through here
- * and the reader (reader.ts) decodes what it frames.
+ * msgpack payload, a transaction's effects as one payload, the record header
+ * around them, and the sealing of a batch (commit lag and CRC32C) just before
+ * it is written. Bytes as docs/FORMAT.md, "WAL record", "Payload" and
+ * "Transaction payload", specify them; the writer encodes through here and
+ * the reader (reader.ts) decodes what it frames.
  */
 import { Packr } from 'msgpackr';
 import { crc32cRange } from '../crc.js';
-import { LAG_UNKNOWN, REC, RECORD_HEADER_SIZE, RECORD_MAGIC, RECORD_VERSION, readU64, writeU64 } from '../format.js';
+import {
+  LAG_UNKNOWN,
+  REC,
+  RECORD_HEADER_SIZE,
+  RECORD_MAGIC,
+  RECORD_VERSION,
+  RECORD_VERSION_TRANSACTION,
+  readU64,
+  writeU64,
+} from '../format.js';
 
 /** One argument of an effect record: key and value bytes, or ASCII words and numbers. */
 export type EffectArg = Buffer | string;
@@ -133,6 +143,97 @@ export function decodePayload(payload: Buffer): EffectArg[] {
   return value as EffectArg[];
 }
 
+/** One effect of a transaction: the database it applies to, and its payload ({@link encodePayload}). */
+export interface TransactionEffect {
+  db: number;
+  payload: Buffer;
+}
+
+/** Bytes of a msgpack non-negative integer below 65536 (a database index). */
+function uintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : 3;
+}
+
+/**
+ * Bytes of a transaction record's payload: a msgpack array alternating each
+ * effect's database (an integer) and its effect array (docs/FORMAT.md,
+ * "Transaction payload").
+ */
+export function transactionPayloadSize(effects: readonly TransactionEffect[]): number {
+  let size = prefixSize(effects.length * 2, 16, false);
+  for (const e of effects) size += uintSize(e.db) + e.payload.length;
+  return size;
+}
+
+/**
+ * Writes a transaction record's payload at `off` (see
+ * {@link transactionPayloadSize}), the same bytes msgpackr packs.
+ *
+ * @returns the offset after the payload
+ */
+export function writeTransactionPayload(buf: Buffer, off: number, effects: readonly TransactionEffect[]): number {
+  off = writePrefix(buf, off, effects.length * 2, 0x90, 16, -1, 0xdc, 0xdd);
+  for (const e of effects) {
+    if (e.db < 0x80) {
+      buf[off++] = e.db;
+    } else if (e.db < 0x100) {
+      buf[off++] = 0xcc;
+      buf[off++] = e.db;
+    } else {
+      buf[off] = 0xcd;
+      buf.writeUInt16BE(e.db, off + 1);
+      off += 3;
+    }
+    off += e.payload.copy(buf, off);
+  }
+  return off;
+}
+
+/** An effect with the database it applies to. */
+export interface DbEffect {
+  db: number;
+  args: EffectArg[];
+}
+
+/**
+ * Every effect a record holds, in order, with its database: the one effect
+ * of a version-1 record (its database in the header), or each effect of a
+ * transaction record.
+ *
+ * @param version the record's version byte
+ * @param db the header's database field
+ * @throws Error when the payload is not what the version says
+ */
+export function recordEffects(version: number, db: number, payload: Buffer): DbEffect[] {
+  if (version !== RECORD_VERSION_TRANSACTION) return [{ db, args: decodePayload(payload) }];
+  const value: unknown = packr.unpack(payload);
+  if (!Array.isArray(value) || value.length % 2 !== 0) throw new Error('payload is not a transaction array');
+  const out: DbEffect[] = [];
+  for (let i = 0; i < value.length; i += 2) {
+    const effectDb: unknown = value[i];
+    const args: unknown = value[i + 1];
+    if (typeof effectDb !== 'number' || !Array.isArray(args) || args.length === 0 || typeof args[0] !== 'string') {
+      throw new Error(`transaction effect ${i / 2} is not a database and an effect array`);
+    }
+    out.push({ db: effectDb, args: args as EffectArg[] });
+  }
+  return out;
+}
+
+/**
+ * Walks the whole records of `buf` (as a batch holds them), calling `fn`
+ * with each one's version, header database and payload (views).
+ */
+export function forEachRecord(buf: Buffer, fn: (version: number, db: number, payload: Buffer) => void): void {
+  let off = 0;
+  while (off < buf.length) {
+    const len = buf.readUInt32LE(off + REC.length);
+    const payload = buf.subarray(off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + len);
+    fn(buf[off + REC.version]!, buf.readUInt16LE(off + REC.db), payload);
+    off += RECORD_HEADER_SIZE + len;
+  }
+}
+
 /**
  * Writes one record (header and payload) at `off`, leaving the CRC and
  * commit-lag fields for {@link sealBatch} (tests and tools build segments with it).
@@ -152,6 +253,7 @@ export function encodeRecord(buf: Buffer, off: number, db: number, lsn: number, 
  *
  * @param time Unix seconds
  * @param payloadLength bytes of the payload that follows the header
+ * @param version `RECORD_VERSION` for one effect, `RECORD_VERSION_TRANSACTION` for a transaction
  */
 export function writeRecordHeader(
   buf: Buffer,
@@ -160,10 +262,11 @@ export function writeRecordHeader(
   lsn: number,
   time: number,
   payloadLength: number,
+  version = RECORD_VERSION,
 ): void {
   buf.writeUInt32LE(payloadLength, off + REC.length);
   buf[off + REC.magic] = RECORD_MAGIC;
-  buf[off + REC.version] = RECORD_VERSION;
+  buf[off + REC.version] = version;
   buf.writeUInt16LE(db, off + REC.db);
   writeU64(buf, lsn, off + REC.lsn);
   buf.writeUInt32LE(time, off + REC.time);

@@ -20,7 +20,7 @@ import {
   REC,
   RECORD_HEADER_SIZE,
   RECORD_MAGIC,
-  RECORD_VERSION,
+  isRecordVersion,
   readU64,
   SEGMENT_HEADER_SIZE,
 } from '../format.js';
@@ -30,8 +30,10 @@ import { parseSegmentHeader, type SegmentHeader } from './segment.js';
 export interface WalRecord {
   /** Log sequence number. */
   lsn: number;
-  /** Database index the effect applies to. */
+  /** Database index the effect applies to (a transaction's: the database its EXEC ran in). */
   db: number;
+  /** Record version: one effect (`RECORD_VERSION`) or a transaction (`RECORD_VERSION_TRANSACTION`). */
+  version: number;
   /** Unix seconds when the record was appended (informational). */
   time: number;
   /** The LSN known synced when the record's batch was written; 0 when unknown. */
@@ -98,7 +100,7 @@ export interface SegmentScan {
 export function recordEnd(buf: Buffer, off: number): number | WalProblemKind {
   if (buf.length - off < RECORD_HEADER_SIZE) return 'short-header';
   if (buf[off + REC.magic] !== RECORD_MAGIC) return 'bad-magic';
-  if (buf[off + REC.version] !== RECORD_VERSION) return 'bad-version';
+  if (!isRecordVersion(buf[off + REC.version])) return 'bad-version';
   const len = buf.readUInt32LE(off + REC.length);
   if (len > MAX_RECORD_PAYLOAD) return 'bad-length';
   const end = off + RECORD_HEADER_SIZE + len;
@@ -113,6 +115,7 @@ function fillRecord(rec: WalRecord, buf: Buffer, off: number, end: number): WalR
   const lag = buf.readUInt32LE(off + REC.commitLag);
   rec.lsn = lsn;
   rec.db = buf.readUInt16LE(off + REC.db);
+  rec.version = buf[off + REC.version]!;
   rec.time = buf.readUInt32LE(off + REC.time);
   rec.commitLsn = lag === LAG_UNKNOWN ? 0 : lsn - lag;
   rec.offset = off;
@@ -129,7 +132,12 @@ function fillRecord(rec: WalRecord, buf: Buffer, off: number, end: number): WalR
 export function recordAt(buf: Buffer, off: number): WalRecord | WalProblemKind {
   const end = recordEnd(buf, off);
   if (typeof end === 'string') return end;
-  return fillRecord({ lsn: 0, db: 0, time: 0, commitLsn: 0, offset: 0, size: 0, payload: buf }, buf, off, end);
+  return fillRecord(
+    { lsn: 0, db: 0, version: 0, time: 0, commitLsn: 0, offset: 0, size: 0, payload: buf },
+    buf,
+    off,
+    end,
+  );
 }
 
 /**
@@ -149,7 +157,7 @@ export function nextValidRecord(buf: Buffer, from: number, damagedLsn?: number, 
   for (let off = buf.indexOf(RECORD_MAGIC, from + REC.magic); off >= 0; off = buf.indexOf(RECORD_MAGIC, off + 1)) {
     const start = off - REC.magic;
     if (start < from) continue;
-    if (buf[off + 1] !== RECORD_VERSION) continue;
+    if (!isRecordVersion(buf[off + 1])) continue;
     const rec = recordAt(buf, start);
     if (typeof rec === 'string') continue;
     if (
@@ -262,7 +270,16 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
   walk.header = header;
   const verifyFrom = opts.verifyFrom ?? 0;
   const onRecord = opts.onRecord;
-  const fast: WalRecord = { lsn: 0, db: 0, time: 0, commitLsn: 0, offset: 0, size: 0, payload: buf.subarray(0, 0) };
+  const fast: WalRecord = {
+    lsn: 0,
+    db: 0,
+    version: 0,
+    time: 0,
+    commitLsn: 0,
+    offset: 0,
+    size: 0,
+    payload: buf.subarray(0, 0),
+  };
   let expect = opts.expectLsn ?? header.firstLsn;
   let off = SEGMENT_HEADER_SIZE;
   walk.goodEnd = off;
@@ -280,7 +297,7 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
       expect < verifyFrom &&
       buf.length - off >= RECORD_HEADER_SIZE &&
       buf[off + REC.magic] === RECORD_MAGIC &&
-      buf[off + REC.version] === RECORD_VERSION
+      isRecordVersion(buf[off + REC.version])
     ) {
       const len = buf.readUInt32LE(off + REC.length);
       const end = off + RECORD_HEADER_SIZE + len;
@@ -288,6 +305,7 @@ export function walkSegment(buf: Buffer, file: string, opts: WalkOptions = {}): 
         if (onRecord) {
           fast.lsn = expect;
           fast.db = buf.readUInt16LE(off + REC.db);
+          fast.version = buf[off + REC.version]!;
           fast.time = buf.readUInt32LE(off + REC.time);
           fast.commitLsn = 0;
           fast.offset = off;

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { maybeFail } from '../faults.js';
 import { ensureDir, fsyncDir } from '../fsutil.js';
 import { REC, RECORD_HEADER_SIZE, readU64, SEGMENT_HEADER_SIZE } from '../format.js';
-import { payloadSize, sealBatch, writePayload, writeRecordHeader, type EffectArg } from './codec.js';
+import { forEachRecord, sealBatch, type EffectArg, type TransactionEffect } from './codec.js';
+import { PendingRecords } from './pending.js';
 import { Preallocator } from './prealloc.js';
 import { createSegment, listSegments, segmentFileName, type SegmentInfo } from './segment.js';
 
@@ -52,9 +53,6 @@ interface Batch {
   done: number;
 }
 
-/** Size of a pending-record chunk, and so the most one flush seals and writes (unless one record is larger). */
-const CHUNK_BYTES = 1 << 20;
-
 /** A batch being written by {@link Wal.flush} alongside others. */
 interface InflightBatch extends Batch {
   /** Segment offset of its first byte. */
@@ -65,14 +63,6 @@ interface InflightBatch extends Batch {
   err: NodeJS.ErrnoException | null;
 }
 
-/** A chunk of pending records. */
-interface Chunk {
-  buf: Buffer;
-  /** Bytes of records in `buf`. */
-  len: number;
-  /** LSN of its first record. */
-  firstLsn: number;
-}
 /**
  * Most batches being written at once. Under `always` each is a synced write
  * of its own; the disk completes concurrent synced writes faster than one
@@ -129,15 +119,8 @@ export class Wal {
   private filePos = 0;
   /** Zeros written ahead of the records under `always`. */
   private readonly prealloc = new Preallocator();
-  /**
-   * Records not yet handed to a write, in chunks of about {@link CHUNK_BYTES}
-   * (a larger record gets a chunk of its own). Each flush takes one chunk, so
-   * the main-thread work of sealing a batch stays bounded however far the
-   * disk falls behind, and nothing is ever copied to grow a buffer.
-   */
-  private chunks: Chunk[] = [];
-  /** Written chunks kept for reuse. */
-  private freeChunks: Buffer[] = [];
+  /** Records not yet handed to a write (./pending.ts). */
+  private readonly pending = new PendingRecords(MAX_IN_FLIGHT + 2);
   private retry: Batch | null = null;
   /** Batches being written, oldest first ({@link MAX_IN_FLIGHT}). */
   private inflight: InflightBatch[] = [];
@@ -215,8 +198,7 @@ export class Wal {
   get pendingBytes(): number {
     let n = this.retry ? this.retry.buf.length : 0;
     for (const f of this.inflight) if (f.state !== 'done') n += f.buf.length;
-    for (const c of this.chunks) n += c.len;
-    return n;
+    return n + this.pending.bytes;
   }
 
   /**
@@ -229,20 +211,23 @@ export class Wal {
    * @returns the record's LSN
    */
   append(db: number, args: readonly EffectArg[]): number {
-    const payloadLength = payloadSize(args);
-    const need = RECORD_HEADER_SIZE + payloadLength;
-    let chunk = this.chunks[this.chunks.length - 1];
-    if (chunk === undefined || chunk.len + need > chunk.buf.length) {
-      const buf =
-        need <= CHUNK_BYTES
-          ? (this.freeChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES))
-          : Buffer.allocUnsafeSlow(need);
-      chunk = { buf, len: 0, firstLsn: this.lastLsn + 1 };
-      this.chunks.push(chunk);
-    }
     const lsn = this.lastLsn + 1;
-    writeRecordHeader(chunk.buf, chunk.len, db, lsn, (Date.now() / 1000) >>> 0, payloadLength);
-    chunk.len = writePayload(chunk.buf, chunk.len + RECORD_HEADER_SIZE, args);
+    this.pending.appendEffect(lsn, db, args);
+    this.lastLsn = lsn;
+    return lsn;
+  }
+
+  /**
+   * Appends every effect of one transaction as one record, so that recovery
+   * applies all of them or none (docs/FORMAT.md, "Transaction payload").
+   *
+   * @param db the database its EXEC ran in (the header's field)
+   * @param effects the effects in the order they happened, each encoded with its database
+   * @returns the record's LSN
+   */
+  appendTransaction(db: number, effects: readonly TransactionEffect[]): number {
+    const lsn = this.lastLsn + 1;
+    this.pending.appendTransaction(lsn, db, effects);
     this.lastLsn = lsn;
     return lsn;
   }
@@ -260,19 +245,12 @@ export class Wal {
    * event-loop turn, and again as each batch completes.
    */
   flush(): void {
-    while (this.chunks.length > 0 && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.inflightFailed) {
+    while (!this.pending.empty && this.inflight.length < MAX_IN_FLIGHT && !this.exclusive && !this.inflightFailed) {
       if (this.retry !== null || this.closed) return;
-      const chunk = this.chunks[0]!;
-      const fits = this.filePos + chunk.len <= this.opts.segmentSize;
+      const fits = this.filePos + this.pending.peek()!.len <= this.opts.segmentSize;
       // A batch that rolls the segment goes alone, once the others have completed.
       if (!fits && (this.inflight.length > 0 || this.syncing)) return;
-      this.chunks.shift();
-      const batch: Batch = {
-        buf: chunk.buf.subarray(0, chunk.len),
-        firstLsn: chunk.firstLsn,
-        lastLsn: this.chunks.length > 0 ? this.chunks[0]!.firstLsn - 1 : this.lastLsn,
-        done: 0,
-      };
+      const batch: Batch = { ...this.pending.shift(this.lastLsn)!, done: 0 };
       sealBatch(batch.buf, this.syncedLsn);
       if (!fits) {
         void this.writeExclusive(batch);
@@ -368,9 +346,7 @@ export class Wal {
       seg.bytes = Math.max(seg.bytes, f.pos + f.buf.length);
       this.bytesWritten += f.buf.length;
       this.batches++;
-      if (f.buf.buffer.byteLength === CHUNK_BYTES && this.freeChunks.length < MAX_IN_FLIGHT + 2) {
-        this.freeChunks.push(Buffer.from(f.buf.buffer, 0, CHUNK_BYTES));
-      }
+      this.pending.recycle(f.buf);
       advanced = true;
     }
     if (this.inflightFailed && q.every((f) => f.state !== 'writing')) {
@@ -466,9 +442,7 @@ export class Wal {
       // A failed write is cured by this rewrite; a failed sync only by a sync.
       if (this.retry !== null || synced) this.recovered();
       this.retry = null;
-      if (buf.buffer.byteLength === CHUNK_BYTES && this.freeChunks.length < MAX_IN_FLIGHT + 2) {
-        this.freeChunks.push(Buffer.from(buf.buffer, 0, CHUNK_BYTES));
-      }
+      this.pending.recycle(buf);
       this.onReleasable(this.releasableLsn);
     } catch (err) {
       this.exclusive = false;
@@ -605,7 +579,7 @@ export class Wal {
         if (this.failure) throw this.failure;
         continue;
       }
-      if (this.chunks.length === 0) break;
+      if (this.pending.empty) break;
       this.flush();
       if (!this.busy) break;
     }
@@ -682,18 +656,14 @@ export class Wal {
     }
   }
 
-  /** Every record appended but not yet durable, as (db, payload) pairs, for callers deciding what a read could see. */
-  forEachUndurable(fn: (db: number, payload: Buffer) => void): void {
-    const visit = (buf: Buffer): void => {
-      let off = 0;
-      while (off < buf.length) {
-        const len = buf.readUInt32LE(off + REC.length);
-        fn(buf.readUInt16LE(off + REC.db), buf.subarray(off + RECORD_HEADER_SIZE, off + RECORD_HEADER_SIZE + len));
-        off += RECORD_HEADER_SIZE + len;
-      }
-    };
-    if (this.retry !== null) visit(this.retry.buf);
-    for (const f of this.inflight) if (!f.sync || f.state !== 'done') visit(f.buf);
-    for (const c of this.chunks) visit(c.buf.subarray(0, c.len));
+  /**
+   * Every record appended but not yet durable, as its version, header
+   * database and payload (codec.ts `recordEffects` decodes them), for callers
+   * deciding what a read could see.
+   */
+  forEachUndurable(fn: (version: number, db: number, payload: Buffer) => void): void {
+    if (this.retry !== null) forEachRecord(this.retry.buf, fn);
+    for (const f of this.inflight) if (!f.sync || f.state !== 'done') forEachRecord(f.buf, fn);
+    this.pending.forEach(fn);
   }
 }

@@ -17,6 +17,13 @@ import { ERR, isWord, longOrReply, word } from './util.js';
 /** PING [message] */
 function pingCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 2) return c.reply.error("ERR wrong number of arguments for 'ping' command");
+  const subs = c.session.subscriptions;
+  if (c.reply.resp === 2 && subs.channels.size + subs.patterns.size + subs.shardChannels.size > 0) {
+    // A RESP2 subscriber's PING answers in the shape of a message (server.c `pingCommand`).
+    c.reply.arrayLen(2);
+    c.reply.bulkAscii('pong');
+    return c.reply.bulk(argv[1] ?? Buffer.alloc(0));
+  }
   if (argv.length === 2) c.reply.bulk(argv[1]!);
   else c.reply.raw(SHARED.pong);
 }
@@ -24,6 +31,23 @@ function pingCommand(c: CommandContext, argv: Buffer[]): void {
 /** ECHO message */
 function echoCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.bulk(argv[1]!);
+}
+
+/**
+ * RESET (networking.c `resetCommand`): the connection back to how it started:
+ * database 0, RESP2, authenticated only when no password is set, no
+ * transaction or watched keys, no subscriptions, no name. Replies `+RESET`.
+ */
+function resetCommand(c: CommandContext): void {
+  const s = c.session;
+  c.select(0);
+  c.reply.resp = 2;
+  s.authenticated = c.server.config.get('requirepass') === '';
+  c.multi = null;
+  c.server.watches.unwatch(c);
+  c.server.pubsub.unsubscribeAll(s);
+  s.name = '';
+  c.reply.simple('RESET');
 }
 
 /** QUIT: replies +OK, then the connection closes once every earlier reply is out. */
@@ -165,11 +189,18 @@ export function clientInfoLine(s: Session): string {
   const now = Date.now();
   const qbuf = s.queryBufferBytes;
   const omem = s.outputBytes;
+  const subs = s.subscriptions;
+  let flags = '';
+  if (subs.channels.size + subs.patterns.size + subs.shardChannels.size > 0) flags += 'P';
+  if (s.queued >= 0) flags += 'x';
+  if (s.blockedOnKeys) flags += 'b';
+  if (s.closeAfterReply) flags += 'c';
   return (
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} ` +
     `name=${s.name} age=${Math.floor((now - s.createdAt) / 1000)} ` +
     `idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
-    `flags=${s.blockedOnKeys ? 'b' : 'N'} db=${s.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 ` +
+    `flags=${flags || 'N'} db=${s.dbIndex} sub=${subs.channels.size} psub=${subs.patterns.size} ` +
+    `ssub=${subs.shardChannels.size} multi=${s.queued} qbuf=${qbuf} qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
     `cmd=${s.lastCommand} user=default redir=-1 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
   );
@@ -356,6 +387,16 @@ export const connectionCommands: CommandSpec[] = [
     complexity: 'O(N) where N is the number of passwords defined for the user',
     summary: 'Authenticates the connection.',
     handler: authCommand,
+  }),
+  command({
+    name: 'reset',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    group: 'connection',
+    since: '6.2.0',
+    complexity: 'O(1)',
+    summary: 'Reset the connection',
+    handler: resetCommand,
   }),
   command({
     name: 'quit',

@@ -219,6 +219,8 @@ export interface Session {
   readonly dbIndex: number;
   /** The protocol its replies use: 2, or 3 after `HELLO 3`. */
   readonly resp: 2 | 3;
+  /** Commands queued after MULTI, or -1 outside a transaction (CLIENT LIST `multi`). */
+  readonly queued: number;
   /** Bytes received and not yet parsed into commands. */
   readonly queryBufferBytes: number;
   /** Bytes of replies waiting to be sent. */
@@ -227,6 +229,16 @@ export interface Session {
   readonly blockedOnKeys: boolean;
   /** Set by QUIT, SHUTDOWN or a CLIENT KILL of itself: no more input is read; it closes once its replies are out. */
   closeAfterReply: boolean;
+  /** What it is subscribed to (./pubsub.ts). */
+  readonly subscriptions: Subscriptions;
+  /**
+   * Appends an out-of-band message (a pub/sub message, an invalidation) to
+   * its replies and schedules them to leave once WAL record `tag` is
+   * releasable (0: at the end of the turn), in order with its other replies.
+   *
+   * @param write appends the message with the connection's protocol
+   */
+  deliver(write: (reply: ReplyBuffer) => void, tag: number): void;
   /** Drops the connection at once (CLIENT KILL of another connection). */
   destroy(): void;
 }
@@ -271,6 +283,44 @@ export interface Snapshots {
   take(reason: string): Promise<unknown>;
   /** `lastTime`: Unix seconds when the last snapshot completed, 0 before the first. */
   readonly stats: { readonly lastTime: number };
+}
+
+/** A connection's pub/sub subscriptions: channel names and patterns as latin1 strings (binary-safe). */
+export interface Subscriptions {
+  readonly channels: Set<string>;
+  readonly patterns: Set<string>;
+  readonly shardChannels: Set<string>;
+}
+
+/** Channels (SUBSCRIBE, PUBLISH) or shard channels (SSUBSCRIBE, SPUBLISH): separate namespaces in Redis. */
+export type ChannelKind = 'channel' | 'shard';
+
+/** The pub/sub registry as commands use it (./pubsub.ts). */
+export interface PubSubRegistry {
+  /** Subscribes `s` to `channel`; returns false when it already was. */
+  subscribe(s: Session, kind: ChannelKind, channel: string): boolean;
+  /** Unsubscribes `s` from `channel`; returns false when it was not subscribed. */
+  unsubscribe(s: Session, kind: ChannelKind, channel: string): boolean;
+  /** Subscribes `s` to channels matching glob `pattern`; returns false when it already was. */
+  psubscribe(s: Session, pattern: string): boolean;
+  /** Unsubscribes `s` from `pattern`; returns false when it was not subscribed. */
+  punsubscribe(s: Session, pattern: string): boolean;
+  /**
+   * Sends `message` to the subscribers of `channel` (and, for channels, of
+   * the patterns matching it).
+   *
+   * @param tag the WAL record the message must wait for, 0 for none (see {@link Session.deliver})
+   * @returns how many subscriptions received it
+   */
+  publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number): number;
+  /** The channels with subscribers, those matching `pattern` when given. */
+  channels(kind: ChannelKind, pattern: Buffer | null): string[];
+  /** How many connections subscribe to `channel`. */
+  subscribers(kind: ChannelKind, channel: string): number;
+  /** How many patterns are subscribed to, counted once each. */
+  readonly patternCount: number;
+  /** Drops every subscription of `s` without telling it (RESET, a closed connection). */
+  unsubscribeAll(s: Session): void;
 }
 
 /** A command queued after MULTI, with copies of its arguments. */
@@ -329,6 +379,8 @@ export interface ServerServices {
   readonly snapshots: Snapshots;
   /** Keys clients WATCH (./watch.ts); every change the WAL logs touches them. */
   readonly watches: WatchRegistry;
+  /** Channels, patterns and their subscribers (./pubsub.ts). */
+  readonly pubsub: PubSubRegistry;
   /**
    * Runs one queued command of a transaction for `c` as the dispatcher runs
    * any command (the handler, its statistics, the blocked clients its keys

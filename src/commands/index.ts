@@ -7,6 +7,7 @@ import { connectionCommands } from './connection.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
 import { multiCommands } from './multi.js';
+import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
 import { counterCommands } from './counters.js';
 import { keyCommands } from './keys.js';
@@ -24,6 +25,7 @@ export function allCommands(): CommandSpec[] {
     ...adminCommands,
     ...introspectionCommands,
     ...multiCommands,
+    ...pubsubCommands,
     ...stringCommands,
     ...counterCommands,
     ...keyCommands,

@@ -26,10 +26,13 @@ function detachedSession(): Session {
     lastCommand: 'NULL',
     dbIndex: 0,
     resp: 2,
+    queued: -1,
     queryBufferBytes: 0,
     outputBytes: 0,
     blockedOnKeys: false,
     closeAfterReply: false,
+    subscriptions: { channels: new Set(), patterns: new Set(), shardChannels: new Set() },
+    deliver: () => {},
     destroy: () => {},
   };
 }

@@ -45,14 +45,16 @@ function discardCommand(c: CommandContext): void {
 function execCommand(c: CommandContext): void {
   const tx = c.multi;
   if (tx === null) return c.reply.error('ERR EXEC without MULTI');
-  c.multi = null;
   const services = c.server;
   const touched = services.watches.touched(c);
   services.watches.unwatch(c);
-  if (tx.aborted) return c.reply.error(EXECABORT);
-  if (touched) return c.reply.nullArray();
+  if (tx.aborted || touched) {
+    c.multi = null;
+    return tx.aborted ? c.reply.error(EXECABORT) : c.reply.nullArray();
+  }
   c.reply.arrayLen(tx.queue.length);
-  // Nothing inside a transaction waits: BLPOP and the like answer at once.
+  // Nothing inside a transaction waits: BLPOP and the like answer at once. The
+  // transaction stays open while its commands run (Redis's CLIENT_MULTI), then ends.
   const couldBlock = c.canBlock;
   c.canBlock = false;
   services.beginExec();
@@ -60,6 +62,7 @@ function execCommand(c: CommandContext): void {
     for (const q of tx.queue) services.call(c, q.spec, q.argv);
   } finally {
     c.canBlock = couldBlock;
+    c.multi = null;
     services.endExec(c.dbIndex);
   }
 }

@@ -9,7 +9,14 @@
  * every piece whose tag is durable (docs/ARCHITECTURE.md, "Reply release").
  */
 import type { Socket } from 'node:net';
-import type { CommandContext, CommandSpec, ServerServices, Session, Transaction } from '../commands/context.js';
+import type {
+  CommandContext,
+  CommandSpec,
+  ServerServices,
+  Session,
+  Subscriptions,
+  Transaction,
+} from '../commands/context.js';
 import type { OutputBufferLimit } from '../config/settings.js';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -24,6 +31,8 @@ export interface ClientHost {
   readonly log: Logger;
   /** `client-output-buffer-limit` for normal clients. */
   readonly outputLimit: OutputBufferLimit;
+  /** `client-output-buffer-limit` for clients subscribed to pub/sub channels or patterns. */
+  readonly pubsubOutputLimit: OutputBufferLimit;
   /** A new CLIENT ID. */
   nextClientId(): number;
   /** Runs one command for `c` (./dispatch.ts); replies go to `c.reply`. */
@@ -77,6 +86,8 @@ export class Client implements CommandContext, Session {
   canBlock = true;
   /** The transaction being queued after MULTI, or null. */
   multi: Transaction | null = null;
+  /** Its pub/sub channels and patterns. */
+  readonly subscriptions: Subscriptions = { channels: new Set(), patterns: new Set(), shardChannels: new Set() };
   /** What its commands use of the server. */
   readonly server: ServerServices;
 
@@ -96,6 +107,8 @@ export class Client implements CommandContext, Session {
   private readonly outTags: number[] = [];
   private closed = false;
   private blocked = false;
+  /** Running its own commands: a message delivered to it now joins its replies, sealed with them. */
+  private processing = false;
   /** Unix ms since when unsent replies have been above the soft output limit; 0 when below. */
   private softSince = 0;
   /** Bytes of sealed pieces not yet handed to the socket (waiting for their LSN). */
@@ -208,6 +221,7 @@ export class Client implements CommandContext, Session {
   /** Adds `chunk` if given, runs every complete command buffered unless blocked, then seals the replies. */
   private processInput(chunk?: Buffer): void {
     const decoder = this.decoder;
+    this.processing = true;
     try {
       if (chunk !== undefined) decoder.push(chunk);
       while (!this.blocked && !this.closeAfterReply && !this.closed) {
@@ -217,8 +231,9 @@ export class Client implements CommandContext, Session {
         if (argv === null) break;
         this.host.execute(this, argv);
         // A pipeline of large replies must not all be built before the limit is looked at.
-        const hard = this.host.outputLimit.hard;
+        const hard = this.outputLimit.hard;
         if (hard > 0 && this.unsentBytes >= hard) {
+          this.processing = false;
           this.outputLimitReached(this.unsentBytes);
           return;
         }
@@ -237,8 +252,36 @@ export class Client implements CommandContext, Session {
       }
       this.closeAfterReply = true;
     }
+    this.processing = false;
     this.seal(this.host.replyTag());
     this.host.needsRelease(this);
+  }
+
+  /** Commands queued after MULTI, or -1 outside a transaction. */
+  get queued(): number {
+    return this.multi === null ? -1 : this.multi.queue.length;
+  }
+
+  /** Whether it is subscribed to any channel, pattern or shard channel (CLIENT LIST flag `P`). */
+  get subscribed(): boolean {
+    const s = this.subscriptions;
+    return s.channels.size + s.patterns.size + s.shardChannels.size > 0;
+  }
+
+  /** The output buffer limit of its class: `pubsub` while subscribed, else `normal` (networking.c). */
+  private get outputLimit(): OutputBufferLimit {
+    return this.subscribed ? this.host.pubsubOutputLimit : this.host.outputLimit;
+  }
+
+  deliver(write: (reply: ReplyBuffer) => void, tag: number): void {
+    if (this.closed) return;
+    write(this.reply);
+    if (this.processing) return;
+    this.seal(tag);
+    this.host.needsRelease(this);
+    // A subscriber that does not read is dropped now, not after the burst: publishers never wait.
+    const hard = this.outputLimit.hard;
+    if (hard > 0 && this.unsentBytes >= hard) this.outputLimitReached(this.unsentBytes);
   }
 
   /**
@@ -339,7 +382,7 @@ export class Client implements CommandContext, Session {
    * reads cannot grow the server's memory without bound.
    */
   private checkOutputLimit(unsent: number): void {
-    const { hard, soft, softSeconds } = this.host.outputLimit;
+    const { hard, soft, softSeconds } = this.outputLimit;
     let over = hard > 0 && unsent >= hard;
     if (!over && soft > 0 && unsent >= soft) {
       const now = Date.now();

@@ -27,6 +27,19 @@ export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'
  */
 const RUN_IN_MULTI = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** What a RESP2 connection subscribed to channels may run (server.c `processCommand`). */
+const SUBSCRIBER_COMMANDS = new Set([
+  'ping',
+  'subscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'sunsubscribe',
+  'psubscribe',
+  'punsubscribe',
+  'quit',
+  'reset',
+]);
+
 /** Largest total argument size of a write: its effect must fit one WAL record, with room for framing. */
 const MAX_EFFECT_BYTES = MAX_RECORD_PAYLOAD - 64 * 1024;
 
@@ -88,6 +101,15 @@ export class Dispatcher {
     }
     if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
       return this.reject(c, spec, `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
+    }
+    // RESP2 subscriber mode (processCommand): only the subscribe commands, PING, QUIT and RESET.
+    if (c.reply.resp === 2 && c.subscribed && !SUBSCRIBER_COMMANDS.has(spec.name)) {
+      return this.reject(
+        c,
+        spec,
+        `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET ` +
+          'are allowed in this context',
+      );
     }
     const queueing = tx !== null && !RUN_IN_MULTI.has(spec.name);
     const exec = tx !== null && spec.name === 'exec';

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { ServerServices, Stats } from '../commands/context.js';
 import { LocalContext } from '../commands/local.js';
+import { PubSub } from '../commands/pubsub.js';
 import type { CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { readIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -185,6 +186,8 @@ class ReplayServices implements ServerServices {
     take: (): Promise<never> => notDuringReplay('a snapshot'),
     stats: { lastTime: 0 },
   };
+  /** Nobody subscribes while the WAL is read. */
+  readonly pubsub = new PubSub();
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),

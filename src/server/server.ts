@@ -21,6 +21,7 @@ import { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, ServerServices, Stats } from '../commands/context.js';
 import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
+import { PubSub } from '../commands/pubsub.js';
 import { Watches } from '../commands/watch.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
@@ -67,6 +68,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly blocking: BlockingRegistry;
   /** Keys clients WATCH. */
   readonly watches: Watches;
+  /** Pub/sub channels, patterns and their subscribers. */
+  readonly pubsub = new PubSub();
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -89,6 +92,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   maxClients: number;
   /** `client-output-buffer-limit` for normal clients. */
   outputLimit: OutputBufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  /** `client-output-buffer-limit` for subscribers: Redis's default (32mb 8mb 60) unless the setting names the class. */
+  pubsubOutputLimit: OutputBufferLimit = { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 };
   /** The open-files limit the process runs with (INFO `open_files_limit`). */
   openFilesLimit = 0;
   /** Highest `used_memory` seen by INFO or the cron, bytes. */
@@ -183,10 +188,13 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('lfu-decay-time', (v) => (this.keyspace.lfuDecayTime = v));
   }
 
-  /** Applies `client-output-buffer-limit` (its `normal` class; the others are accepted and unused). */
+  /** Applies `client-output-buffer-limit`: its `normal` and `pubsub` classes (`replica` is accepted and unused). */
   private applyOutputLimit(text: string): void {
-    const normal = parseOutputBufferLimits(text)?.get('normal');
+    const limits = parseOutputBufferLimits(text);
+    const normal = limits?.get('normal');
     if (normal !== undefined) this.outputLimit = normal;
+    const pubsub = limits?.get('pubsub');
+    if (pubsub !== undefined) this.pubsubOutputLimit = pubsub;
   }
 
   /** Switches the eviction policy (and what keys' access words mean: Keyspace.setAccessMode). */
@@ -373,6 +381,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.release.forget(c);
     this.blocking.forget(c);
     this.watches.unwatch(c);
+    this.pubsub.unsubscribeAll(c);
   }
 
   // ---------------------------------------------------------------- ServerServices, InfoSource

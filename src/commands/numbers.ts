@@ -159,6 +159,43 @@ function scaleBinary(m: bigint, e: number): number {
   return v * 2 ** e;
 }
 
+/** The smallest normal double, 2^-1022. */
+const MIN_NORMAL = 2 ** -1022;
+
+/**
+ * A decimal (digits, a point, an exponent; no sign) that C `strtod` reads
+ * as a subnormal, or as 2^-1022 after rounding, given `rounded`, its
+ * correctly rounded value. glibc reads at most 1076 decimal places
+ * (stdlib/strtod_l.c: bits down to a quarter of the smallest subnormal) and
+ * notes whether a nonzero digit follows them. A number ending within them
+ * is exact there; when it is `m × 2^-k` (a dyadic fraction), it is rounded
+ * as {@link glibcSubnormal} rounds, so that the exact decimal of
+ * `2^-1023 + 3 × 2^-1076` reads as 2^-1023, as in redis-server 7.0.15. Any
+ * other decimal has a set bit past glibc's round bit, and glibc rounds it
+ * correctly.
+ */
+function decimalSubnormal(text: string, rounded: number): number {
+  const ePos = text.search(/[eE]/);
+  const mant = ePos < 0 ? text : text.slice(0, ePos);
+  const dot = mant.indexOf('.');
+  const digits = dot < 0 ? mant : mant.slice(0, dot) + mant.slice(dot + 1);
+  let places = (dot < 0 ? 0 : mant.length - dot - 1) - (ePos < 0 ? 0 : Number(text.slice(ePos + 1)));
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) {
+    end--;
+    places--;
+  }
+  if (places > 1076) return rounded;
+  let start = 0;
+  while (start < end && digits.charCodeAt(start) === 48) start++;
+  const five = 5n ** BigInt(places);
+  const d = BigInt(digits.slice(start, end));
+  if (d % five !== 0n) return rounded;
+  const m = d / five; // the value is m × 2^-places
+  if (m.toString(2).length - 1 - places >= -1022) return rounded;
+  return Number(glibcSubnormal(m, -places, 53, -1022)) * 2 ** -1074;
+}
+
 /** What {@link strtod} read. */
 interface Strtod {
   value: number;
@@ -264,7 +301,8 @@ function strtod(s: string, start: number): Strtod {
       k = j;
     }
   }
-  const v = Number(s.slice(i, k));
+  let v = Number(s.slice(i, k));
+  if (v <= MIN_NORMAL && v !== 0) v = decimalSubnormal(s.slice(i, k), v);
   return { value: neg ? -v : v, end: k, literalInf: false, nonzero };
 }
 

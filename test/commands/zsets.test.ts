@@ -164,6 +164,28 @@ test('hexadecimal scores among the subnormals are rounded once, as strtod rounds
     'EXISTS bad',
   ]));
 
+test('decimal scores ending within 1076 places are rounded among the subnormals as strtod rounds them', () => {
+  /** The exact decimal of `m × 2^-1076`. */
+  const exact = (m: bigint): string => `0.${(m * 5n ** 1076n).toString().padStart(1076, '0')}`;
+  const two53 = 2n ** 53n;
+  return same([
+    [
+      'ZADD',
+      'z',
+      exact(two53 + 3n),
+      'a',
+      exact(two53 + 11n),
+      'b',
+      exact(2n ** 54n - 5n),
+      'c',
+      `${exact(two53 + 3n)}1`,
+      'd',
+    ],
+    'ZRANGE z 0 -1 WITHSCORES',
+    ['ZCOUNT', 'z', `(${exact(two53 + 3n)}`, exact(two53 + 11n)],
+  ]);
+});
+
 test('-0 reads back as 0 in a small set and as -0 in a large one', () =>
   same([
     'ZADD small -0 a -0.0 b',

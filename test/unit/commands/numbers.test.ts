@@ -362,3 +362,40 @@ test('hexadecimal scores among the subnormals read as strtod reads them, rounded
     assert.equal(v === null ? null : formatDouble(v), reply, `ZADD ${input}`);
   }
 });
+
+/** The exact decimal of `m × 2^-1076`: 1076 places, the most glibc reads. */
+function dyadic1076(m: bigint): string {
+  return `0.${(m * 5n ** 1076n).toString().padStart(1076, '0')}`;
+}
+
+test('decimal scores that end within 1076 places are rounded among the subnormals as strtod rounds them', () => {
+  // redis-server 7.0.15 (glibc 2.36): ZADD z <input> m, then ZSCORE z m; null: not a valid float.
+  // 2^-1023 + 3 x 2^-1076 is above half way between two subnormals, but glibc, which reads every digit
+  // here, leaves the bit after the 53rd out of the rounding and keeps 2^-1023 (correctly rounded:
+  // 1.1125369292536012e-308); with a digit past the 1076th place, it rounds up.
+  const two53 = 2n ** 53n;
+  const cases: [string, string | null][] = [
+    [dyadic1076(two53 + 3n), '1.1125369292536007e-308'],
+    [`-${dyadic1076(two53 + 3n)}`, '-1.1125369292536007e-308'],
+    [`${dyadic1076(two53 + 3n)}0`, '1.1125369292536007e-308'],
+    [`${((two53 + 3n) * 5n ** 1076n).toString()}e-1076`, '1.1125369292536007e-308'],
+    [`0.${((two53 + 3n) * 5n ** 1076n).toString().padStart(776, '0')}e-300`, '1.1125369292536007e-308'],
+    [`${dyadic1076(two53 + 3n)}1`, '1.1125369292536012e-308'],
+    [dyadic1076(two53 + 7n), '1.1125369292536017e-308'],
+    [dyadic1076(two53 + 11n), '1.1125369292536017e-308'],
+    [dyadic1076(2n ** 54n - 5n), '2.2250738585072004e-308'],
+    [dyadic1076(2n ** 54n - 3n), '2.2250738585072009e-308'],
+    [dyadic1076(2n ** 54n - 1n), '2.2250738585072014e-308'],
+    // 2^-1075 + 2^-1128 ends at place 1128: glibc reads 1076 places, sees more, and rounds up.
+    [`0.${((two53 + 1n) * 5n ** 1128n).toString().padStart(1128, '0')}`, '4.9406564584124654e-324'],
+    [`0.${(5n ** 1075n).toString().padStart(1075, '0')}`, null],
+  ];
+  for (const [input, reply] of cases) {
+    const v = score(input);
+    assert.equal(
+      v === null ? null : formatDouble(v),
+      reply,
+      `ZADD ${input.slice(0, 12)}... (${input.length} characters)`,
+    );
+  }
+});

@@ -10,11 +10,12 @@
  *
  * Reference: https://redis.io/docs/latest/commands/incrbyfloat/
  */
+import { glibcSubnormal } from './numbers.js';
 
 /** A finite long double, or an infinity. */
 export interface LongDouble {
   neg: boolean;
-  /** Significand: 0, or in [2^63, 2^64). */
+  /** Significand: 0, or in [2^63, 2^64) (a subnormal's too, its value a whole number of 2^-16445). */
   mant: bigint;
   exp: number;
   inf: boolean;
@@ -24,7 +25,10 @@ const TWO63 = 1n << 63n;
 const TWO64 = 1n << 64n;
 /** Largest binary exponent of a normal long double (significand scaled to [1, 2)). */
 const MAX_EXP = 16383;
+/** Smallest binary exponent of a normal long double: below 2^-16382 the significand loses bits. */
 const MIN_EXP = -16382;
+/** The smallest subnormal long double is 2^-16445; every long double is a whole number of it. */
+const SUBNORMAL_EXP = MIN_EXP - 63;
 /** Longest input Redis accepts (`MAX_LONG_DOUBLE_CHARS`). */
 const MAX_CHARS = 5 * 1024;
 
@@ -32,7 +36,11 @@ function bitLength(n: bigint): number {
   return n === 0n ? 0 : n.toString(2).length;
 }
 
-/** Rounds `num / den × 2^exp2` to a long double, ties to even. */
+/**
+ * Rounds `num / den × 2^exp2` to a long double, ties to even: to 64
+ * significant bits, or below 2^-16382 to a whole number of 2^-16445 (0 when
+ * at most half of it).
+ */
 function round(neg: boolean, num: bigint, den: bigint, exp2: number): LongDouble {
   if (num === 0n) return { neg, mant: 0n, exp: 0, inf: false };
   let e = bitLength(num) - bitLength(den) - 64;
@@ -48,6 +56,7 @@ function round(neg: boolean, num: bigint, den: bigint, exp2: number): LongDouble
     else if (q < TWO63) e--;
     else break;
   }
+  if (e + exp2 < SUBNORMAL_EXP) return roundSubnormal(neg, num, den, exp2);
   const twice = r * 2n;
   if (twice > d || (twice === d && (q & 1n) === 1n)) {
     q++;
@@ -61,10 +70,38 @@ function round(neg: boolean, num: bigint, den: bigint, exp2: number): LongDouble
   return { neg, mant: q, exp, inf: false };
 }
 
+/** {@link round} below the normal range: `num / den × 2^exp2` to a whole number of 2^-16445. */
+function roundSubnormal(neg: boolean, num: bigint, den: bigint, exp2: number): LongDouble {
+  const k = exp2 - SUBNORMAL_EXP;
+  const n = k > 0 ? num << BigInt(k) : num;
+  const d = k < 0 ? den << BigInt(-k) : den;
+  let q = n / d;
+  const twice = (n % d) * 2n;
+  if (twice > d || (twice === d && (q & 1n) === 1n)) q++;
+  return subnormal(neg, q);
+}
+
+/** `units × 2^-16445` as a long double (units at most 2^63: a subnormal, the smallest normal or 0). */
+function subnormal(neg: boolean, units: bigint): LongDouble {
+  if (units === 0n) return { neg, mant: 0n, exp: 0, inf: false };
+  const shift = 64 - bitLength(units);
+  return { neg, mant: units << BigInt(shift), exp: SUBNORMAL_EXP - shift, inf: false };
+}
+
 /**
- * Parses text the way Redis's `string2ld` accepts it: what `strtold` reads
- * whole (decimal, hexadecimal `0x1.8p3`, `inf`, `infinity`), with no leading
- * space, not NaN, and no overflow or underflow.
+ * Parses text the way Redis's `string2ld` (util.c) accepts it: what `strtold`
+ * reads whole (decimal, hexadecimal `0x1.8p3`, `inf`, `infinity`), with no
+ * leading space, not NaN, no overflow, and no underflow to zero. `string2ld`
+ * refuses an ERANGE result only when it is `HUGE_VAL` or zero, so a value
+ * that rounds to a subnormal stands: `2e-4951` reads as 2^-16445, and
+ * `1.8e-4951`, below half of it, is refused.
+ *
+ * Decimals are rounded correctly: glibc's `strtold` rounds a subnormal
+ * otherwise only when the decimal ends exactly at its 16447th place, longer
+ * than the 5 KiB Redis reads. Hexadecimal floats among the subnormals are
+ * rounded as glibc rounds them (see {@link glibcSubnormal}):
+ * `0x1.0000000000000001p-16446`, just above half of 2^-16445, is 0 and
+ * refused.
  *
  * @returns the value, or null when Redis would reply `ERR value is not a valid float`
  */
@@ -77,9 +114,13 @@ export function parseLongDouble(text: string): LongDouble | null {
     const whole = hex[2] ?? '';
     const frac = hex[3] ?? '';
     if (whole === '' && frac === '') return null;
+    const neg = hex[1] === '-';
     const mant = BigInt('0x' + (whole + frac || '0'));
     const exp = Number(hex[4] ?? '0') - 4 * frac.length;
-    return checkRange(round(hex[1] === '-', mant, 1n, exp));
+    if (mant !== 0n && bitLength(mant) - 1 + exp < MIN_EXP) {
+      return checkRange(subnormal(neg, glibcSubnormal(mant, exp, 64, MIN_EXP)), true);
+    }
+    return checkRange(round(neg, mant, 1n, exp), mant !== 0n);
   }
   const dec = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
   if (!dec) return null;
@@ -95,12 +136,13 @@ export function parseLongDouble(text: string): LongDouble | null {
     exp10 >= 0
       ? round(dec[1] === '-', digits * 10n ** BigInt(exp10), 1n, 0)
       : round(dec[1] === '-', digits, 10n ** BigInt(-exp10), 0);
-  return checkRange(value);
+  return checkRange(value, digits !== 0n);
 }
 
-function checkRange(v: LongDouble): LongDouble | null {
-  if (v.inf) return null; // overflow: strtold returns HUGE_VAL with ERANGE
-  if (v.mant !== 0n && v.exp + 63 < MIN_EXP - 63) return null; // underflow to zero
+/** `string2ld`'s range check: null for an overflow, or for a nonzero number read as 0 (both ERANGE). */
+function checkRange(v: LongDouble, nonzero: boolean): LongDouble | null {
+  if (v.inf) return null;
+  if (nonzero && v.mant === 0n) return null;
   return v;
 }
 

@@ -93,10 +93,51 @@ function hexVal(ch: number): number {
   return -1;
 }
 
-/** `m × 2^e` as the nearest double (m ≥ 0). */
+/**
+ * How glibc's `strtod` family rounds a value below the normal range
+ * (stdlib/strtod_l.c `round_and_return`, glibc 2.36): `m × 2^e`, m > 0, in a
+ * binary format with `mantDig` significand bits whose smallest normal is
+ * `2^emin` (53 and -1022 for a double, 64 and -16382 for an x87 long double).
+ *
+ * glibc first cuts the value to `mantDig` bits, a round bit, and whether any
+ * later bit is set; a subnormal result then shifts the cut significand right
+ * and rounds to nearest, ties to even, on the bits shifted out and the later
+ * bits, but without the old round bit. So `0x1.00000000000008p-1075`, just
+ * above half of 2^-1074, reads as 0 (and ZADD refuses it), as it does in
+ * redis-server 7.0.15. Anything below half the smallest subnormal is 0
+ * (glibc's `underflow_value`).
+ *
+ * @returns the result in units of the smallest subnormal, `2^(emin - mantDig + 1)`: 0 on underflow
+ */
+export function glibcSubnormal(m: bigint, e: number, mantDig: number, emin: number): bigint {
+  const bits = m.toString(2).length;
+  const lead = bits - 1 + e;
+  if (lead < emin - mantDig) return 0n;
+  const cut = bits - mantDig;
+  let t = m;
+  let later = false;
+  if (cut < 0) t = m << BigInt(-cut);
+  else if (cut > 0) {
+    t = m >> BigInt(cut);
+    later = (m & ((1n << BigInt(cut - 1)) - 1n)) !== 0n; // what follows the round bit, bit cut - 1
+  }
+  const shift = BigInt(emin - lead);
+  let q = t >> shift;
+  const half = (t >> (shift - 1n)) & 1n;
+  const below = (t & ((1n << (shift - 1n)) - 1n)) !== 0n;
+  if (half === 1n && (below || later || (q & 1n) === 1n)) q++;
+  return q;
+}
+
+/**
+ * `m × 2^e` as C `strtod` reads a hexadecimal float (m ≥ 0): rounded once to
+ * the nearest double, ties to even, or among the subnormals as
+ * {@link glibcSubnormal} rounds.
+ */
 function scaleBinary(m: bigint, e: number): number {
   if (m === 0n) return 0;
   const bits = m.toString(2).length;
+  if (bits - 1 + e < -1022) return Number(glibcSubnormal(m, e, 53, -1022)) * 2 ** -1074;
   if (bits > 53) {
     const shift = bits - 53;
     let q = m >> BigInt(shift);
@@ -118,6 +159,43 @@ function scaleBinary(m: bigint, e: number): number {
   return v * 2 ** e;
 }
 
+/** The smallest normal double, 2^-1022. */
+const MIN_NORMAL = 2 ** -1022;
+
+/**
+ * A decimal (digits, a point, an exponent; no sign) that C `strtod` reads
+ * as a subnormal, or as 2^-1022 after rounding, given `rounded`, its
+ * correctly rounded value. glibc reads at most 1076 decimal places
+ * (stdlib/strtod_l.c: bits down to a quarter of the smallest subnormal) and
+ * notes whether a nonzero digit follows them. A number ending within them
+ * is exact there; when it is `m × 2^-k` (a dyadic fraction), it is rounded
+ * as {@link glibcSubnormal} rounds, so that the exact decimal of
+ * `2^-1023 + 3 × 2^-1076` reads as 2^-1023, as in redis-server 7.0.15. Any
+ * other decimal has a set bit past glibc's round bit, and glibc rounds it
+ * correctly.
+ */
+function decimalSubnormal(text: string, rounded: number): number {
+  const ePos = text.search(/[eE]/);
+  const mant = ePos < 0 ? text : text.slice(0, ePos);
+  const dot = mant.indexOf('.');
+  const digits = dot < 0 ? mant : mant.slice(0, dot) + mant.slice(dot + 1);
+  let places = (dot < 0 ? 0 : mant.length - dot - 1) - (ePos < 0 ? 0 : Number(text.slice(ePos + 1)));
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 48) {
+    end--;
+    places--;
+  }
+  if (places > 1076) return rounded;
+  let start = 0;
+  while (start < end && digits.charCodeAt(start) === 48) start++;
+  const five = 5n ** BigInt(places);
+  const d = BigInt(digits.slice(start, end));
+  if (d % five !== 0n) return rounded;
+  const m = d / five; // the value is m × 2^-places
+  if (m.toString(2).length - 1 - places >= -1022) return rounded;
+  return Number(glibcSubnormal(m, -places, 53, -1022)) * 2 ** -1074;
+}
+
 /** What {@link strtod} read. */
 interface Strtod {
   value: number;
@@ -133,7 +211,6 @@ interface Strtod {
  * C `strtod` on `s` from `start`: leading white space, a sign, then `inf`,
  * `infinity`, `nan`, `nan(...)`, a hexadecimal float or a decimal; the
  * longest prefix that forms one. Overflow gives an infinity, underflow 0.
- * (Hexadecimal floats landing among subnormals may round twice.)
  */
 function strtod(s: string, start: number): Strtod {
   const none: Strtod = { value: 0, end: start, literalInf: false, nonzero: false };
@@ -224,7 +301,8 @@ function strtod(s: string, start: number): Strtod {
       k = j;
     }
   }
-  const v = Number(s.slice(i, k));
+  let v = Number(s.slice(i, k));
+  if (v <= MIN_NORMAL && v !== 0) v = decimalSubnormal(s.slice(i, k), v);
   return { value: neg ? -v : v, end: k, literalInf: false, nonzero };
 }
 

@@ -283,8 +283,14 @@ export class SkipList {
     return 0;
   }
 
-  /** The node at 1-based `rank`, or null. O(log n). */
+  /**
+   * The node at 1-based `rank`, or null when `rank` is below 1 or past the
+   * length. O(log n). Redis's `zslGetElementByRank` (t_zset.c) would hand back
+   * its header for rank 0; its callers never ask for it, and the head sentinel
+   * is not an element here.
+   */
   byRank(rank: number): ZNode | null {
+    if (rank < 1) return null;
     let traversed = 0;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {

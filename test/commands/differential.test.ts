@@ -200,6 +200,25 @@ test('INCRBYFLOAT formats as Redis long double arithmetic does', () =>
     'INCRBYFLOAT big 1e300',
   ]));
 
+test('INCRBYFLOAT reads a subnormal long double as strtold rounds it and refuses one read as 0', () =>
+  same([
+    'INCRBYFLOAT f 3.6e-4951',
+    'INCRBYFLOAT f -1.8226e-4951',
+    'INCRBYFLOAT f 1.8225997659412374e-4951',
+    'INCRBYFLOAT f 1.8225997659412373e-4951',
+    'INCRBYFLOAT f 0x1p-16446',
+    'INCRBYFLOAT f 0x1.0000000000000001p-16446',
+    'INCRBYFLOAT f 0x1.00000000000000000000000001p-16446',
+    'INCRBYFLOAT f 0x1.8p-16446',
+    'SET g 2e-4951',
+    'INCRBYFLOAT g 0',
+    'SET g 1.8e-4951',
+    'INCRBYFLOAT g 0',
+    'HSET h x 3.6e-4951',
+    'HINCRBYFLOAT h x 1',
+    'HINCRBYFLOAT h x 1e-4951',
+  ]));
+
 test('DEL, EXISTS, TYPE, TOUCH, UNLINK', () =>
   same([
     'MSET a 1 b 2 c 3',

@@ -148,6 +148,44 @@ test('score parsing and formatting match %.17g and strtod', () =>
     'EXISTS bad',
   ]));
 
+test('hexadecimal scores among the subnormals are rounded once, as strtod rounds them', () =>
+  same([
+    'ZADD z 0x1.7ffffffffffffffp-1074 a 0x1.8p-1074 b 0x7p-1075 c 0x1.00000000000018p-1023 d',
+    'ZADD z 0x1.fffffffffffff8p-1023 e 0x1.0000000000001p-1075 f 0x1.00000000000000000000000001p-1075 g',
+    'ZADD z -0x1.7ffffffffffffffp-1074 h',
+    'ZADD z 0x1p-1075 bad',
+    'ZADD z 0x1.00000000000008p-1075 bad',
+    'ZADD z 0x2.0000000000001p-1076 bad',
+    'ZRANGE z 0 -1 WITHSCORES',
+    'ZCOUNT z (0x1.7ffffffffffffffp-1074 +inf',
+    'ZCOUNT z 0x1p-1075 (0x1.8p-1074',
+    'ZCOUNT z -inf (0x1.00000000000008p-1075',
+    'ZINCRBY z 0x1.7ffffffffffffffp-1074 a',
+    'EXISTS bad',
+  ]));
+
+test('decimal scores ending within 1076 places are rounded among the subnormals as strtod rounds them', () => {
+  /** The exact decimal of `m × 2^-1076`. */
+  const exact = (m: bigint): string => `0.${(m * 5n ** 1076n).toString().padStart(1076, '0')}`;
+  const two53 = 2n ** 53n;
+  return same([
+    [
+      'ZADD',
+      'z',
+      exact(two53 + 3n),
+      'a',
+      exact(two53 + 11n),
+      'b',
+      exact(2n ** 54n - 5n),
+      'c',
+      `${exact(two53 + 3n)}1`,
+      'd',
+    ],
+    'ZRANGE z 0 -1 WITHSCORES',
+    ['ZCOUNT', 'z', `(${exact(two53 + 3n)}`, exact(two53 + 11n)],
+  ]);
+});
+
 test('-0 reads back as 0 in a small set and as -0 in a large one', () =>
   same([
     'ZADD small -0 a -0.0 b',

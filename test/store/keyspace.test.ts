@@ -76,9 +76,12 @@ test('random operation sequences agree with a Map model', () => {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('scan' as const) }) },
   );
   let runs = 0;
+  let longest = 0;
   fc.assert(
-    fc.property(fc.array(opArb, { minLength: 1, maxLength: 400 }), (ops) => {
+    // size 'max': without it fast-check draws at most about ten operations whatever maxLength says.
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 400, size: 'max' }), (ops) => {
       runs++;
+      longest = Math.max(longest, ops.length);
       const { ks } = keyspace();
       const db = ks.dbs[1]!;
       const model = new Map<string, string>();
@@ -128,6 +131,7 @@ test('random operation sequences agree with a Map model', () => {
     { seed, numRuns: 150 },
   );
   assert.equal(runs >= 150, true, `the property ran ${runs} times`);
+  assert.ok(longest >= 300, `the longest sequence had ${longest} operations`);
 });
 
 test('the index grows and shrinks through many resizes without losing a key', () => {

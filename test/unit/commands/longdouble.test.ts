@@ -317,16 +317,105 @@ test('binary fractions read exactly; their sums print with 17 decimals rounded h
   assert.equal(runs, 1000, `the property ran ${runs} times`);
 });
 
-test('text between half the smallest subnormal long double and it reads as that subnormal, as strtold rounds it', {
-  todo: 'parseLongDouble returns null for 2e-4951 and 3.6e-4951; redis-server 7.0.15 replies 0 to INCRBYFLOAT',
-}, () => {
-  // redis-server 7.0.15's INCRBYFLOAT k <x>: 0 for each of the first four;
-  // 1.8225997659412373e-4951, just below half the smallest subnormal, is not a valid float.
-  assert.equal(incrbyfloat(null, '3.6e-4951'), '0');
-  assert.equal(incrbyfloat(null, '-3.6e-4951'), '0');
-  assert.equal(incrbyfloat(null, '2e-4951'), '0');
-  assert.equal(incrbyfloat(null, '1.8226e-4951'), '0');
-  assert.equal(incrbyfloat(null, '1.8225997659412373e-4951'), NOT_FLOAT);
+/**
+ * Around half the smallest subnormal long double (2^-16446, about
+ * 1.82259976594123730126e-4951): `SET k 0`, then `INCRBYFLOAT k <x>`,
+ * redis-server 7.0.15's replies (glibc 2.36). `strtold` rounds what lies above
+ * half to 2^-16445, which prints as 0, and an exact half to even, 0;
+ * `string2ld` refuses a nonzero number read as 0 (ERANGE) and keeps a
+ * subnormal (ERANGE too).
+ */
+const SUBNORMAL_EDGE: [string, string][] = [
+  ['3.6e-4951', '0'],
+  ['-3.6e-4951', '0'],
+  ['2e-4951', '0'],
+  ['1.8226e-4951', '0'],
+  ['-1.8226e-4951', '0'],
+  ['18.226e-4952', '0'],
+  ['0.00018226e-4947', '0'],
+  ['18226e-4955', '0'],
+  ['-18226e-4955', '0'],
+  ['3.6451995318824746e-4951', '0'],
+  ['5.4677992978237119e-4951', '0'],
+  // Half is 1.82259976594123730126...e-4951: the 17 and 20 digits below it are refused, those above read.
+  ['1.8225997659412374e-4951', '0'],
+  ['1.8225997659412373e-4951', NOT_FLOAT],
+  ['-1.8225997659412373e-4951', NOT_FLOAT],
+  ['1.8225997659412373013e-4951', '0'],
+  ['1.8225997659412373012e-4951', NOT_FLOAT],
+  ['1.8e-4951', NOT_FLOAT],
+  ['1e-4951', NOT_FLOAT],
+  [`0.${'0'.repeat(4950)}18226`, '0'],
+  [`0.${'0'.repeat(4950)}18225`, NOT_FLOAT],
+  // Hexadecimal: an exact half is a tie, to the even 0; anything after the round bit counts, however far down.
+  ['0x1p-16446', NOT_FLOAT],
+  ['-0x1p-16446', NOT_FLOAT],
+  ['0x8p-16449', NOT_FLOAT],
+  ['0x.8p-16445', NOT_FLOAT],
+  ['0x1.000000000000001p-16446', '0'],
+  ['0x1.00000000000000001p-16446', '0'],
+  ['0x1.00000000000000000000000001p-16446', '0'],
+  ['-0x1.00000000000000000000000001p-16446', '0'],
+  ['0x1.0000000000000002p-16446', '0'],
+  ['0x8.000000000000001p-16449', '0'],
+  ['0x.8000000000000001p-16445', '0'],
+  // ... except the bit after the 64th: glibc leaves it out of a subnormal's rounding.
+  ['0x1.0000000000000001p-16446', NOT_FLOAT],
+  ['-0x1.0000000000000001p-16446', NOT_FLOAT],
+  ['0x2.0000000000000002p-16447', NOT_FLOAT],
+  ['0x.80000000000000008p-16445', NOT_FLOAT],
+  // Below half, and from half a subnormal up.
+  ['0x1.ffffffffffffffffp-16447', NOT_FLOAT],
+  ['0x1p-16447', NOT_FLOAT],
+  ['0x1p-16450', NOT_FLOAT],
+  ['0x0.ffffffffffffffffffffp-16445', '0'],
+  ['0x1.8p-16446', '0'],
+  ['0x1p-16445', '0'],
+  ['0x3p-16446', '0'],
+  ['0x1.7fffffffffffffffffp-16445', '0'],
+  ['0x1.ffffffffffffffffp-16383', '0'],
+];
+
+test('text near half the smallest subnormal long double reads as strtold rounds it, or is refused as 0', () => {
+  for (const [incr, reply] of SUBNORMAL_EDGE) assert.equal(incrbyfloat('0', incr), reply, `INCRBYFLOAT ${incr}`);
+  // The first 5000 significant digits of 2^-16446 (those of 5^16446), and one more in the last: 5007 characters,
+  // below and above half. redis-server 7.0.15: not a valid float, then 0, and 0 for the negative.
+  const digits = (5n ** 16446n).toString().slice(0, 5000);
+  const below = `${digits[0]}.${digits.slice(1)}e-4951`;
+  const above = `${digits[0]}.${(BigInt(digits) + 1n).toString().slice(1)}e-4951`;
+  assert.equal(incrbyfloat('0', below), NOT_FLOAT);
+  assert.equal(incrbyfloat('0', above), '0');
+  assert.equal(incrbyfloat('0', `-${above}`), '0');
+});
+
+test('a stored subnormal reads and adds: redis-server 7.0.15 replies 0, then 1 after adding 1', () => {
+  for (const stored of ['3.6e-4951', '-3.6e-4951', '1.8226e-4951', '0x1.00000000000000000000000001p-16446']) {
+    assert.deepEqual(chain(stored, ['0', '1']), ['0', '1'], stored);
+  }
+  assert.deepEqual(chain('1.8225997659412373e-4951', ['0']), [NOT_FLOAT]);
+  assert.deepEqual(chain('0x1p-16446', ['0']), [NOT_FLOAT]);
+});
+
+test('subnormals are whole numbers of 2^-16445, rounded once, ties to even', () => {
+  // The units glibc 2.36's strtold gives (INCRBYFLOAT prints each of these as 0).
+  const units = (text: string): bigint => {
+    const v = parseLongDouble(text)!;
+    return v.exp >= -16445 ? v.mant << BigInt(v.exp + 16445) : v.mant >> BigInt(-16445 - v.exp);
+  };
+  assert.equal(units('0x1p-16445'), 1n);
+  assert.equal(units('0x1.8p-16446'), 1n, '3/4 of a unit');
+  assert.equal(units('0x3p-16446'), 2n, '1.5 units, to even');
+  assert.equal(units('0x5p-16446'), 2n, '2.5 units, to even');
+  assert.equal(units('0x7p-16446'), 4n, '3.5 units, to even');
+  assert.equal(units('0x1.7fffffffffffffffffp-16445'), 1n, 'below 1.5 units by far less than 2^-64 of the value');
+  assert.equal(units('3.6e-4951'), 1n);
+  assert.equal(units('5.4677992978237119e-4951'), 1n, 'just below 1.5 units');
+  assert.equal(units('5.467799297823711904e-4951'), 2n, 'just above 1.5 units');
+  assert.equal(units('1e-4940'), 27433340514n);
+  assert.equal(units('0x1.ffffffffffffffffp-16383'), 1n << 63n, 'rounded up to the smallest normal');
+  const sum = addLongDouble(parseLongDouble('0x3p-16445')!, parseLongDouble('-0x1p-16445')!);
+  assert.equal(formatLongDouble(sum), '0');
+  assert.deepEqual([sum.mant, sum.exp], [1n << 63n, -16444 - 63], '3 - 1 units are 2 units, exactly');
 });
 
 test('subnormal long doubles from 3.65e-4951 up are accepted and print as 0', () => {

@@ -98,6 +98,7 @@ function checkList(list: SkipList, model: readonly Item[]): void {
   model.forEach((it, i) => assert.equal(list.rank(it.score, it.member), i + 1, `rank of ${JSON.stringify(it.member)}`));
   for (let k = 1; k <= model.length; k++) assert.equal(list.byRank(k)?.member, model[k - 1]!.member, `byRank(${k})`);
   assert.ok(list.byRank(model.length + 1) === null, 'byRank past the length');
+  assert.ok(list.byRank(0) === null, 'byRank(0)');
 }
 
 /** Runs `fn` with `Math.random` drawn from a PRNG seeded with `seed`. */
@@ -148,7 +149,7 @@ test('equal scores order by member bytes, -0 ties with 0, infinities sort to the
   checkList(list, model);
 });
 
-test('rank is 1-based and 0 for an absent member; byRank is null below 0 and past the length', () => {
+test('rank is 1-based and 0 for an absent member; byRank is null below 1 and past the length', () => {
   const { list } = build([
     [10, 'x'],
     [5, 'y'],
@@ -161,7 +162,9 @@ test('rank is 1-based and 0 for an absent member; byRank is null below 0 and pas
   assert.equal(list.rank(100, 'w'), 0);
   assert.equal(list.byRank(3)!.member, 'x');
   assert.ok(list.byRank(-1) === null);
+  assert.ok(list.byRank(0) === null, 'rank 0 is not the head sentinel');
   assert.ok(list.byRank(4) === null);
+  assert.ok(new SkipList().byRank(0) === null);
   assert.ok(new SkipList().byRank(1) === null);
   assert.equal(new SkipList().rank(1, 'a'), 0);
 });

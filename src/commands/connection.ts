@@ -1,8 +1,8 @@
 /**
  * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, CLIENT.
  *
- * FlashCache speaks RESP2; HELLO 3 is answered `-NOPROTO`, which every client
- * library treats as "stay on RESP2".
+ * HELLO switches a connection between RESP2 and RESP3; every reply then
+ * takes that protocol's shapes (the ReplyBuffer's typed helpers).
  *
  * Reference: https://redis.io/docs/latest/commands/?group=connection
  */
@@ -191,11 +191,15 @@ function clientGetnameCommand(c: CommandContext): void {
   else c.reply.bulkString(c.session.name);
 }
 
+/** CLIENT INFO: a verbatim string (RESP2: a bulk string), as networking.c `clientCommand`. */
 function clientInfoCommand(c: CommandContext): void {
-  c.reply.bulkString(clientInfoLine(c.session) + '\n');
+  c.reply.verbatim(clientInfoLine(c.session) + '\n');
 }
 
-/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
+/**
+ * CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]: a
+ * verbatim string (RESP2: a bulk string), as networking.c `clientCommand`.
+ */
 function clientListCommand(c: CommandContext, argv: Buffer[]): void {
   let ids: Set<number> | null = null;
   let typeFilter: string | null = null;
@@ -222,7 +226,7 @@ function clientListCommand(c: CommandContext, argv: Buffer[]): void {
     if (typeFilter !== null && typeFilter !== 'normal') continue;
     out += clientInfoLine(other) + '\n';
   }
-  c.reply.bulkString(out);
+  c.reply.verbatim(out);
 }
 
 /** CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; ioredis and node-redis send it). */

@@ -7,7 +7,7 @@
  */
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, container } from './table.js';
-import { ERR, isWord, word } from './util.js';
+import { ERR, isWord, replyHelp, word } from './util.js';
 
 /** INFO [section [section ...]]: a verbatim string (RESP2: a bulk string), as server.c `infoCommand`. */
 function infoCommand(c: CommandContext, argv: Buffer[]): void {
@@ -79,19 +79,14 @@ function configResetstatCommand(c: CommandContext): void {
 }
 
 function configHelpCommand(c: CommandContext): void {
-  c.reply.bulkArray(
-    [
-      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GET <pattern>',
-      '    Return parameters matching the glob-like <pattern> and their values.',
-      'SET <directive> <value>',
-      '    Set the configuration <directive> to <value>.',
-      'RESETSTAT',
-      '    Reset statistics reported by the INFO command.',
-      'HELP',
-      '    Print this help.',
-    ].map((s) => Buffer.from(s)),
-  );
+  replyHelp(c, 'CONFIG', [
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Set the configuration <directive> to <value>.',
+    'RESETSTAT',
+    '    Reset statistics reported by the INFO command.',
+  ]);
 }
 
 /**

@@ -12,7 +12,7 @@ import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
 import { command, container } from './table.js';
 import { dbIndexOrReply } from './keys.js';
-import { ERR, isWord, longOrReply, word } from './util.js';
+import { ERR, isWord, longOrReply, replyHelp, word } from './util.js';
 
 /** PING [message] */
 function pingCommand(c: CommandContext, argv: Buffer[]): void {
@@ -288,27 +288,22 @@ function killClient(self: CommandContext, other: Session): void {
 }
 
 function clientHelpCommand(c: CommandContext): void {
-  c.reply.bulkArray(
-    [
-      'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GETNAME',
-      '    Return the name of the current connection.',
-      'ID',
-      '    Return the ID of the current connection.',
-      'INFO',
-      '    Return information about the current client connection.',
-      'KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]',
-      '    Kill connections.',
-      'LIST [TYPE normal] [ID <id> [<id> ...]]',
-      '    Return information about client connections.',
-      'SETINFO <LIB-NAME|LIB-VER> <value>',
-      '    Set client library name or version.',
-      'SETNAME <name>',
-      '    Assign the name <name> to the current connection.',
-      'HELP',
-      '    Print this help.',
-    ].map((s) => Buffer.from(s)),
-  );
+  replyHelp(c, 'CLIENT', [
+    'GETNAME',
+    '    Return the name of the current connection.',
+    'ID',
+    '    Return the ID of the current connection.',
+    'INFO',
+    '    Return information about the current client connection.',
+    'KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]',
+    '    Kill connections.',
+    'LIST [TYPE normal] [ID <id> [<id> ...]]',
+    '    Return information about client connections.',
+    'SETINFO <LIB-NAME|LIB-VER> <value>',
+    '    Set client library name or version.',
+    'SETNAME <name>',
+    '    Assign the name <name> to the current connection.',
+  ]);
 }
 
 const sub = (

@@ -9,7 +9,7 @@
  */
 import type { CommandContext, CommandSpec, KeySpec } from './context.js';
 import { arityOk, command, keyPositions } from './table.js';
-import { word } from './util.js';
+import { replyHelp, word } from './util.js';
 
 /** ACL categories COMMAND reports, derived from the table entry. */
 function aclCategories(spec: CommandSpec): string[] {
@@ -251,27 +251,22 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       if (argv.length < 4) break;
       return getKeys(c, argv.slice(2), subName === 'GETKEYSANDFLAGS');
     case 'HELP':
-      return c.reply.bulkArray(
-        [
-          'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-          '(no subcommand)',
-          '    Return details about all commands.',
-          'COUNT',
-          '    Return the total number of commands in this server.',
-          'LIST',
-          '    Return a list of all commands in this server.',
-          'INFO [<command-name> ...]',
-          '    Return details about multiple commands.',
-          'DOCS [<command-name> ...]',
-          '    Return documentation details about multiple commands.',
-          'GETKEYS <full-command>',
-          '    Return the keys from a full command.',
-          'GETKEYSANDFLAGS <full-command>',
-          '    Return the keys and the access flags from a full command.',
-          'HELP',
-          '    Print this help.',
-        ].map((s) => Buffer.from(s)),
-      );
+      return replyHelp(c, 'COMMAND', [
+        '(no subcommand)',
+        '    Return details about all commands.',
+        'COUNT',
+        '    Return the total number of commands in this server.',
+        'LIST',
+        '    Return a list of all commands in this server.',
+        'INFO [<command-name> ...]',
+        '    Return details about multiple commands.',
+        'DOCS [<command-name> ...]',
+        '    Return documentation details about multiple commands.',
+        'GETKEYS <full-command>',
+        '    Return the keys from a full command.',
+        'GETKEYSANDFLAGS <full-command>',
+        '    Return the keys and the access flags from a full command.',
+      ]);
     default:
       return c.reply.error(`ERR unknown subcommand '${argv[1]!.toString('latin1').slice(0, 128)}'. Try COMMAND HELP.`);
   }

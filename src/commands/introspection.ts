@@ -232,7 +232,8 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       const specs = argv.length === 2 ? table.all() : argv.slice(2).map(lookup);
       c.reply.arrayLen(specs.length);
       for (const s of specs) {
-        if (s === undefined) c.reply.nullArray();
+        // An unknown name is a null bulk (RESP3: null), server.c `addReplyCommandInfo`'s addReplyNull.
+        if (s === undefined) c.reply.nullBulk();
         else commandInfo(c, s);
       }
       return;

@@ -7,12 +7,12 @@
  */
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, container } from './table.js';
-import { ERR, isWord, word } from './util.js';
+import { ERR, isWord, replyHelp, word } from './util.js';
 
-/** INFO [section [section ...]] */
+/** INFO [section [section ...]]: a verbatim string (RESP2: a bulk string), as server.c `infoCommand`. */
 function infoCommand(c: CommandContext, argv: Buffer[]): void {
   const sections = argv.slice(1).map((a) => a.toString('latin1').toLowerCase());
-  c.reply.bulkString(c.server.info(sections));
+  c.reply.verbatim(c.server.info(sections));
 }
 
 /** DBSIZE */
@@ -54,10 +54,10 @@ function timeCommand(c: CommandContext): void {
   c.reply.bulkAscii(String(us % 1_000_000n));
 }
 
-/** CONFIG GET parameter [parameter ...] */
+/** CONFIG GET parameter [parameter ...]: a map of name to value (RESP2: a flat array), as config.c's. */
 function configGetCommand(c: CommandContext, argv: Buffer[]): void {
   const pairs = c.server.config.match(argv.slice(2).map((a) => a.toString('utf8')));
-  c.reply.arrayLen(pairs.length * 2);
+  c.reply.mapLen(pairs.length);
   for (const [k, v] of pairs) {
     c.reply.bulkString(k);
     c.reply.bulkString(v);
@@ -81,19 +81,14 @@ function configResetstatCommand(c: CommandContext): void {
 }
 
 function configHelpCommand(c: CommandContext): void {
-  c.reply.bulkArray(
-    [
-      'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GET <pattern>',
-      '    Return parameters matching the glob-like <pattern> and their values.',
-      'SET <directive> <value>',
-      '    Set the configuration <directive> to <value>.',
-      'RESETSTAT',
-      '    Reset statistics reported by the INFO command.',
-      'HELP',
-      '    Print this help.',
-    ].map((s) => Buffer.from(s)),
-  );
+  replyHelp(c, 'CONFIG', [
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Set the configuration <directive> to <value>.',
+    'RESETSTAT',
+    '    Reset statistics reported by the INFO command.',
+  ]);
 }
 
 /**

@@ -4,8 +4,8 @@
  * collection became empty (Redis deletes it, as every collection command's
  * page says: "when the last element is removed, the key is deleted"); the
  * generic HDEL and SREM; a write's effect logged as sent; the random picks of
- * HRANDFIELD, SRANDMEMBER, SPOP and ZRANDMEMBER; the options and replies of
- * HSCAN, SSCAN and ZSCAN.
+ * HRANDFIELD, SRANDMEMBER, SPOP and ZRANDMEMBER; replies of pairs, flat in
+ * RESP2 and nested in RESP3; the options and replies of HSCAN, SSCAN and ZSCAN.
  *
  * Reference: https://redis.io/docs/latest/commands/scan/ (the *SCAN family),
  * https://redis.io/docs/latest/commands/hrandfield/
@@ -119,6 +119,30 @@ export function el(arg: Buffer): string {
 /** An element's bytes back as a Buffer (for effects logged to the WAL). */
 export function bytes(s: string): Buffer {
   return Buffer.from(s, 'latin1');
+}
+
+// ---------------------------------------------------------------------------
+// Pairs in replies
+// ---------------------------------------------------------------------------
+
+/**
+ * Appends the header of a reply of `n` elements that are pairs when `pairs`
+ * (field and value, member and score): in RESP2 one flat array of 2n
+ * elements, in RESP3 an array of `n` two-element arrays, each opened with
+ * {@link replyPairStart}. Without `pairs`, an array of `n`. This is what
+ * Redis 7.0 writes inline for HRANDFIELD ... WITHVALUES (t_hash.c
+ * `hrandfieldWithCountCommand`), ZRANGE ... WITHSCORES (t_zset.c
+ * `zrangeResultBeginClient`), ZRANDMEMBER, ZUNION, ZINTER, ZDIFF and the
+ * counted ZPOPMIN/ZPOPMAX: "a single array in RESP2, and nested arrays in
+ * RESP3"; not a map, because the order matters.
+ */
+export function replyPairsLen(c: CommandContext, n: number, pairs: boolean): void {
+  c.reply.arrayLen(pairs && c.reply.resp === 2 ? n * 2 : n);
+}
+
+/** Opens one pair of a reply begun with {@link replyPairsLen}: `*2` in RESP3 when `pairs`, nothing otherwise. */
+export function replyPairStart(c: CommandContext, pairs: boolean): void {
+  if (pairs && c.reply.resp !== 2) c.reply.arrayLen(2);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /**
  * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, CLIENT.
  *
- * FlashCache speaks RESP2; HELLO 3 is answered `-NOPROTO`, which every client
- * library treats as "stay on RESP2".
+ * HELLO switches a connection between RESP2 and RESP3; every reply then
+ * takes that protocol's shapes (the ReplyBuffer's typed helpers).
  *
  * Reference: https://redis.io/docs/latest/commands/?group=connection
  */
@@ -12,7 +12,7 @@ import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
 import { command, container } from './table.js';
 import { dbIndexOrReply } from './keys.js';
-import { ERR, isWord, longOrReply, word } from './util.js';
+import { ERR, isWord, longOrReply, replyHelp, word } from './util.js';
 
 /** PING [message] */
 function pingCommand(c: CommandContext, argv: Buffer[]): void {
@@ -222,11 +222,15 @@ function clientGetnameCommand(c: CommandContext): void {
   else c.reply.bulkString(c.session.name);
 }
 
+/** CLIENT INFO: a verbatim string (RESP2: a bulk string), as networking.c `clientCommand`. */
 function clientInfoCommand(c: CommandContext): void {
-  c.reply.bulkString(clientInfoLine(c.session) + '\n');
+  c.reply.verbatim(clientInfoLine(c.session) + '\n');
 }
 
-/** CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
+/**
+ * CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]: a
+ * verbatim string (RESP2: a bulk string), as networking.c `clientCommand`.
+ */
 function clientListCommand(c: CommandContext, argv: Buffer[]): void {
   let ids: Set<number> | null = null;
   let typeFilter: string | null = null;
@@ -253,7 +257,7 @@ function clientListCommand(c: CommandContext, argv: Buffer[]): void {
     if (typeFilter !== null && typeFilter !== 'normal') continue;
     out += clientInfoLine(other) + '\n';
   }
-  c.reply.bulkString(out);
+  c.reply.verbatim(out);
 }
 
 /** CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; ioredis and node-redis send it). */
@@ -315,27 +319,22 @@ function killClient(self: CommandContext, other: Session): void {
 }
 
 function clientHelpCommand(c: CommandContext): void {
-  c.reply.bulkArray(
-    [
-      'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GETNAME',
-      '    Return the name of the current connection.',
-      'ID',
-      '    Return the ID of the current connection.',
-      'INFO',
-      '    Return information about the current client connection.',
-      'KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]',
-      '    Kill connections.',
-      'LIST [TYPE normal] [ID <id> [<id> ...]]',
-      '    Return information about client connections.',
-      'SETINFO <LIB-NAME|LIB-VER> <value>',
-      '    Set client library name or version.',
-      'SETNAME <name>',
-      '    Assign the name <name> to the current connection.',
-      'HELP',
-      '    Print this help.',
-    ].map((s) => Buffer.from(s)),
-  );
+  replyHelp(c, 'CLIENT', [
+    'GETNAME',
+    '    Return the name of the current connection.',
+    'ID',
+    '    Return the ID of the current connection.',
+    'INFO',
+    '    Return information about the current client connection.',
+    'KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]',
+    '    Kill connections.',
+    'LIST [TYPE normal] [ID <id> [<id> ...]]',
+    '    Return information about client connections.',
+    'SETINFO <LIB-NAME|LIB-VER> <value>',
+    '    Set client library name or version.',
+    'SETNAME <name>',
+    '    Assign the name <name> to the current connection.',
+  ]);
 }
 
 const sub = (

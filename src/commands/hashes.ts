@@ -25,6 +25,8 @@ import {
   readCollection,
   removeElements,
   replyEmptyScan,
+  replyPairStart,
+  replyPairsLen,
   sampleIndexes,
   scanOptionsOrReply,
   storeCollection,
@@ -130,15 +132,20 @@ function hexistsCommand(c: CommandContext, argv: Buffer[]): void {
 const WANT_FIELDS = 1;
 const WANT_VALUES = 2;
 
-/** HKEYS, HVALS, HGETALL (t_hash.c `genericHgetallCommand`): an empty array for a missing key. */
+/**
+ * HKEYS, HVALS, HGETALL (t_hash.c `genericHgetallCommand`): HKEYS and HVALS
+ * an array, HGETALL a map (RESP2: a flat array of field, value...); empty
+ * for a missing key.
+ */
 function hgetallGeneric(what: number) {
   return (c: CommandContext, argv: Buffer[]): void => {
     const h = readCollection<HashValue>(c, argv[1]!, EntryType.Hash);
     if (h === WRONG) return;
-    if (h === null) return c.reply.arrayLen(0);
-    const n = h.size;
+    const n = h === null ? 0 : h.size;
     const r = c.reply;
-    r.arrayLen(what === (WANT_FIELDS | WANT_VALUES) ? n * 2 : n);
+    if (what === (WANT_FIELDS | WANT_VALUES)) r.mapLen(n);
+    else r.arrayLen(n);
+    if (h === null) return;
     for (let i = 0; i < n; i++) {
       if (what & WANT_FIELDS) r.bulkLatin1(h.fields[i]!);
       if (what & WANT_VALUES) r.bulkLatin1(h.values[i]!);
@@ -212,8 +219,9 @@ function hincrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
  * HRANDFIELD key [count [WITHVALUES]] (t_hash.c `hrandfieldCommand`).
  * Without a count: one random field, or nil. A positive count: that many
  * distinct fields (the whole hash when it has no more). A negative count:
- * |count| fields drawn with repetition. WITHVALUES interleaves the values and
- * limits |count| to LONG_MAX/2 (`ERR value is out of range`).
+ * |count| fields drawn with repetition. WITHVALUES adds the values (RESP2:
+ * interleaved; RESP3: [field, value] pairs) and limits |count| to
+ * LONG_MAX/2 (`ERR value is out of range`).
  */
 function hrandfieldCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length === 2) {
@@ -231,17 +239,18 @@ function hrandfieldCommand(c: CommandContext, argv: Buffer[]): void {
   const r = c.reply;
   const size = h.size;
   const one = (i: number): void => {
+    replyPairStart(c, withValues);
     r.bulkLatin1(h.fields[i]!);
     if (withValues) r.bulkLatin1(h.values[i]!);
   };
   if (l < 0n) {
     const count = Number(-l);
-    r.arrayLen(withValues ? count * 2 : count);
+    replyPairsLen(c, count, withValues);
     for (let k = 0; k < count; k++) one(randomIndex(size));
     return;
   }
   const count = l >= BigInt(size) ? size : Number(l);
-  r.arrayLen(withValues ? count * 2 : count);
+  replyPairsLen(c, count, withValues);
   if (count === size) {
     for (let i = 0; i < size; i++) one(i);
   } else {

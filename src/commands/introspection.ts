@@ -9,7 +9,7 @@
  */
 import type { CommandContext, CommandSpec, KeySpec } from './context.js';
 import { arityOk, command, keyPositions } from './table.js';
-import { word } from './util.js';
+import { replyHelp, word } from './util.js';
 
 /** ACL categories COMMAND reports, derived from the table entry. */
 function aclCategories(spec: CommandSpec): string[] {
@@ -54,41 +54,54 @@ function infoFlags(spec: CommandSpec): string[] {
   return FLAG_ORDER.filter((f) => (f === 'movablekeys' ? spec.movableKeys : spec.flags.includes(f)));
 }
 
-/** One key spec as COMMAND INFO shows it (server.c `addReplyCommandKeySpecs`, RESP2: maps as flat arrays). */
+/**
+ * Names as Redis's `addReplyCommandFlags` (server.c) replies them: a set of
+ * simple strings (RESP2: an array). Command flags, ACL categories and
+ * key-spec flags all take this shape.
+ */
+function replyFlagSet(c: CommandContext, names: readonly string[]): void {
+  c.reply.setLen(names.length);
+  for (const f of names) c.reply.simple(f);
+}
+
+/**
+ * One key spec as COMMAND INFO shows it (server.c `addReplyCommandKeySpecs`):
+ * a map of `notes`, `flags` (a set), `begin_search` and `find_keys` (maps of
+ * `type` and a `spec` map); RESP2 writes every map as a flat array.
+ */
 function keySpecInfo(c: CommandContext, ks: KeySpec): void {
   const r = c.reply;
-  r.arrayLen(ks.notes !== undefined ? 8 : 6);
+  r.mapLen(ks.notes !== undefined ? 4 : 3);
   if (ks.notes !== undefined) {
     r.bulkAscii('notes');
     r.bulkString(ks.notes);
   }
   r.bulkAscii('flags');
-  r.arrayLen(ks.flags.length);
-  for (const f of ks.flags) r.simple(f);
+  replyFlagSet(c, ks.flags);
   r.bulkAscii('begin_search');
-  r.arrayLen(4);
+  r.mapLen(2);
   r.bulkAscii('type');
   const b = ks.begin;
   r.bulkAscii(b.type);
   r.bulkAscii('spec');
   if (b.type === 'index') {
-    r.arrayLen(2);
+    r.mapLen(1);
     r.bulkAscii('index');
     r.int(b.index);
   } else {
-    r.arrayLen(4);
+    r.mapLen(2);
     r.bulkAscii('keyword');
     r.bulkString(b.keyword);
     r.bulkAscii('startfrom');
     r.int(b.startFrom);
   }
   r.bulkAscii('find_keys');
-  r.arrayLen(4);
+  r.mapLen(2);
   r.bulkAscii('type');
   const f = ks.find;
   r.bulkAscii(f.type);
   r.bulkAscii('spec');
-  r.arrayLen(6);
+  r.mapLen(3);
   if (f.type === 'range') {
     r.bulkAscii('lastkey');
     r.int(f.lastKey);
@@ -107,30 +120,28 @@ function keySpecInfo(c: CommandContext, ks: KeySpec): void {
 }
 
 /**
- * One COMMAND INFO entry (server.c `addReplyCommandInfo`, RESP2 shape of
- * Redis 7: name, arity, flags, first key, last key, step, ACL categories,
- * tips, key specs, subcommands).
+ * One COMMAND INFO entry (server.c `addReplyCommandInfo`, Redis 7's shape):
+ * an array of name, arity, flags (a set), first key, last key, step, ACL
+ * categories (a set), tips (a set), key specs (a set of maps) and
+ * subcommands (an array of entries like this one; an empty set when there
+ * are none). RESP2 writes sets as arrays and maps as flat arrays.
  */
 function commandInfo(c: CommandContext, spec: CommandSpec): void {
   const r = c.reply;
   r.arrayLen(10);
   r.bulkString(spec.name);
   r.int(spec.arity);
-  const flags = infoFlags(spec);
-  r.arrayLen(flags.length);
-  for (const f of flags) r.simple(f);
+  replyFlagSet(c, infoFlags(spec));
   r.int(spec.firstKey);
   r.int(spec.lastKey);
   r.int(spec.keyStep);
-  const cats = aclCategories(spec);
-  r.arrayLen(cats.length);
-  for (const cat of cats) r.simple(cat);
-  r.arrayLen(0);
-  r.arrayLen(spec.keys.length);
+  replyFlagSet(c, aclCategories(spec));
+  r.setLen(0);
+  r.setLen(spec.keys.length);
   for (const ks of spec.keys) keySpecInfo(c, ks);
-  const subs = spec.subcommands ? [...spec.subcommands.values()] : [];
-  r.arrayLen(subs.length);
-  for (const s of subs) commandInfo(c, s);
+  if (!spec.subcommands) return r.setLen(0);
+  r.arrayLen(spec.subcommands.size);
+  for (const s of spec.subcommands.values()) commandInfo(c, s);
 }
 
 /**
@@ -157,8 +168,7 @@ function getKeys(c: CommandContext, args: Buffer[], withFlags: boolean): void {
     const ks = keySpecOf(spec, args, i);
     const flags =
       ks?.flags.includes('variable_flags') === true && spec.keyFlags ? spec.keyFlags(args) : (ks?.flags ?? []);
-    c.reply.arrayLen(flags.length);
-    for (const f of flags) c.reply.simple(f);
+    replyFlagSet(c, flags);
   }
 }
 
@@ -171,12 +181,16 @@ function keySpecOf(spec: CommandSpec, args: Buffer[], i: number): KeySpec | unde
   return undefined;
 }
 
-/** One COMMAND DOCS entry: name, then a flat map of summary, since, group, complexity. */
+/**
+ * One COMMAND DOCS entry (server.c `addReplyCommandDocs`): the name, then a
+ * map of summary, since, group, complexity and, for a container, its
+ * subcommands (a map of name to entry). RESP2 writes maps as flat arrays.
+ */
 function commandDocs(c: CommandContext, spec: CommandSpec): void {
   const r = c.reply;
   r.bulkString(spec.name);
-  const subs = spec.subcommands ? [...spec.subcommands.values()] : [];
-  r.arrayLen(subs.length > 0 ? 10 : 8);
+  const subs = spec.subcommands;
+  r.mapLen(subs ? 5 : 4);
   r.bulkAscii('summary');
   r.bulkString(spec.summary);
   r.bulkAscii('since');
@@ -185,10 +199,10 @@ function commandDocs(c: CommandContext, spec: CommandSpec): void {
   r.bulkAscii(spec.group);
   r.bulkAscii('complexity');
   r.bulkString(spec.complexity);
-  if (subs.length > 0) {
+  if (subs) {
     r.bulkAscii('subcommands');
-    r.arrayLen(subs.length * 2);
-    for (const s of subs) commandDocs(c, s);
+    r.mapLen(subs.size);
+    for (const s of subs.values()) commandDocs(c, s);
   }
 }
 
@@ -220,7 +234,8 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       const specs = argv.length === 2 ? table.all() : argv.slice(2).map(lookup);
       c.reply.arrayLen(specs.length);
       for (const s of specs) {
-        if (s === undefined) c.reply.nullArray();
+        // An unknown name is a null bulk (RESP3: null), server.c `addReplyCommandInfo`'s addReplyNull.
+        if (s === undefined) c.reply.nullBulk();
         else commandInfo(c, s);
       }
       return;
@@ -229,7 +244,7 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       const specs = (argv.length === 2 ? table.all() : argv.slice(2).map(lookup)).filter(
         (s): s is CommandSpec => s !== undefined,
       );
-      c.reply.arrayLen(specs.length * 2);
+      c.reply.mapLen(specs.length);
       for (const s of specs) commandDocs(c, s);
       return;
     }
@@ -239,27 +254,22 @@ function commandCommand(c: CommandContext, argv: Buffer[]): void {
       if (argv.length < 4) break;
       return getKeys(c, argv.slice(2), subName === 'GETKEYSANDFLAGS');
     case 'HELP':
-      return c.reply.bulkArray(
-        [
-          'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-          '(no subcommand)',
-          '    Return details about all commands.',
-          'COUNT',
-          '    Return the total number of commands in this server.',
-          'LIST',
-          '    Return a list of all commands in this server.',
-          'INFO [<command-name> ...]',
-          '    Return details about multiple commands.',
-          'DOCS [<command-name> ...]',
-          '    Return documentation details about multiple commands.',
-          'GETKEYS <full-command>',
-          '    Return the keys from a full command.',
-          'GETKEYSANDFLAGS <full-command>',
-          '    Return the keys and the access flags from a full command.',
-          'HELP',
-          '    Print this help.',
-        ].map((s) => Buffer.from(s)),
-      );
+      return replyHelp(c, 'COMMAND', [
+        '(no subcommand)',
+        '    Return details about all commands.',
+        'COUNT',
+        '    Return the total number of commands in this server.',
+        'LIST',
+        '    Return a list of all commands in this server.',
+        'INFO [<command-name> ...]',
+        '    Return details about multiple commands.',
+        'DOCS [<command-name> ...]',
+        '    Return documentation details about multiple commands.',
+        'GETKEYS <full-command>',
+        '    Return the keys from a full command.',
+        'GETKEYSANDFLAGS <full-command>',
+        '    Return the keys and the access flags from a full command.',
+      ]);
     default:
       return c.reply.error(`ERR unknown subcommand '${argv[1]!.toString('latin1').slice(0, 128)}'. Try COMMAND HELP.`);
   }

@@ -10,7 +10,7 @@ import { AccessMode, idleMs, lfuDecayed } from '../store/access.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { CommandContext, CommandSpec, OtherDbKey } from './context.js';
 import { command, container, keyAt } from './table.js';
-import { ERR, isWord, longOrReply, parseInt64, parseLong } from './util.js';
+import { ERR, isWord, longOrReply, parseInt64, parseLong, replyHelp } from './util.js';
 
 /** The name TYPE reports for an entry type. */
 export function typeName(t: number): string {
@@ -302,8 +302,7 @@ function objectRefcountCommand(c: CommandContext, argv: Buffer[]): void {
 
 /** OBJECT HELP */
 function objectHelpCommand(c: CommandContext): void {
-  const lines = [
-    'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  replyHelp(c, 'OBJECT', [
     'ENCODING <key>',
     '    Return the kind of internal representation used in order to store the value',
     '    associated with a <key>.',
@@ -316,11 +315,7 @@ function objectHelpCommand(c: CommandContext): void {
     'REFCOUNT <key>',
     '    Return the number of references of the value associated with the specified',
     '    <key>.',
-    'HELP',
-    '    Prints this help.',
-  ];
-  c.reply.arrayLen(lines.length);
-  for (const l of lines) c.reply.simple(l);
+  ]);
 }
 
 /** The generic key family's table entries. */

@@ -128,8 +128,9 @@ function bpopGeneric(left: boolean) {
 /**
  * BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout, and BRPOPLPUSH
  * source destination timeout (t_list.c `blmoveGenericCommand`): LMOVE when
- * `source` has elements, else blocks on `source`. Replies the element, or a
- * null bulk on timeout. Served while blocked, a destination of another type
+ * `source` has elements, else blocks on `source`. Replies the element; a
+ * null array on timeout, a null bulk where it may not block (in a
+ * transaction). Served while blocked, a destination of another type
  * ends the wait with WRONGTYPE and moves nothing (Redis 7.0).
  */
 function bmoveGeneric(c: CommandContext, argv: Buffer[], fromLeft: boolean, toLeft: boolean, rpoplpush: boolean): void {
@@ -161,7 +162,8 @@ function bmoveGeneric(c: CommandContext, argv: Buffer[], fromLeft: boolean, toLe
       c.server.blocking.signal(c.dbIndex, dstCopy);
       return true;
     },
-    timedOut: () => c.reply.nullBulk(),
+    // Every list wait that times out gets a null array (blocked.c `replyToBlockedClientTimedOut`).
+    timedOut: () => c.reply.nullArray(),
   };
   c.server.blocking.block(c, blocked);
 }

@@ -21,6 +21,7 @@ import type { ReplyBuffer } from '../protocol/encoder.js';
 import { globMatch } from '../store/glob.js';
 import type { ChannelKind, CommandContext, CommandSpec, PubSubRegistry, Session } from './context.js';
 import { command, container, keyAt } from './table.js';
+import { replyHelp } from './util.js';
 
 /** A channel name or pattern as a registry key: its bytes as a latin1 string. */
 function name(arg: Uint8Array): string {
@@ -253,24 +254,19 @@ function numpatCommand(c: CommandContext): void {
 
 /** PUBSUB HELP: Redis 7.0's text. */
 function pubsubHelpCommand(c: CommandContext): void {
-  c.reply.bulkArray(
-    [
-      'PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'CHANNELS [<pattern>]',
-      "    Return the currently active channels matching a <pattern> (default: '*').",
-      'NUMPAT',
-      '    Return number of subscriptions to patterns.',
-      'NUMSUB [<channel> ...]',
-      '    Return the number of subscribers for the specified channels, excluding',
-      '    pattern subscriptions(default: no channels).',
-      'SHARDCHANNELS [<pattern>]',
-      "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-      'SHARDNUMSUB [<shardchannel> ...]',
-      '    Return the number of subscribers for the specified shard level channel(s)',
-      'HELP',
-      '    Prints this help.',
-    ].map((s) => Buffer.from(s)),
-  );
+  replyHelp(c, 'PUBSUB', [
+    'CHANNELS [<pattern>]',
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    'NUMPAT',
+    '    Return number of subscriptions to patterns.',
+    'NUMSUB [<channel> ...]',
+    '    Return the number of subscribers for the specified channels, excluding',
+    '    pattern subscriptions(default: no channels).',
+    'SHARDCHANNELS [<pattern>]',
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    'SHARDNUMSUB [<shardchannel> ...]',
+    '    Return the number of subscribers for the specified shard level channel(s)',
+  ]);
 }
 
 const SUBSCRIBE_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;

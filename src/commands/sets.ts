@@ -40,6 +40,16 @@ function replyMembers(c: CommandContext, members: readonly string[]): void {
   for (const m of members) c.reply.bulkLatin1(m);
 }
 
+/**
+ * Replies `members` as a set of bulk strings (RESP2: an array), as Redis
+ * replies SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count
+ * (networking.c `addReplySetLen`).
+ */
+function replySet(c: CommandContext, members: readonly string[]): void {
+  c.reply.setLen(members.length);
+  for (const m of members) c.reply.bulkLatin1(m);
+}
+
 /** SADD key member [member ...]: the number of members added. */
 function saddCommand(c: CommandContext, argv: Buffer[]): void {
   const key = argv[1]!;
@@ -139,9 +149,9 @@ function spopCommand(c: CommandContext, argv: Buffer[]): void {
   if (count === null) return;
   const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
   if (s === WRONG) return;
-  if (s === null || count === 0) return c.reply.arrayLen(0);
+  if (s === null || count === 0) return c.reply.setLen(0);
   if (count >= s.size) {
-    replyMembers(c, s.members);
+    replySet(c, s.members);
     db.delete(key);
     c.server.propagate(c.dbIndex, ['DEL', key]);
     return;
@@ -153,7 +163,7 @@ function spopCommand(c: CommandContext, argv: Buffer[]): void {
     popped[k] = m;
   }
   c.server.propagate(c.dbIndex, ['SREM', key, ...popped]);
-  replyMembers(c, popped);
+  replySet(c, popped);
 }
 
 /**
@@ -260,9 +270,9 @@ function intersect(sets: SetValue[], limit: number): string[] {
 function sinterCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
-  if (sets.includes(null)) return c.reply.arrayLen(0);
-  if (sets.length === 1) return replyMembers(c, sets[0]!.members);
-  replyMembers(c, intersect(sets as SetValue[], 0));
+  if (sets.includes(null)) return c.reply.setLen(0);
+  if (sets.length === 1) return replySet(c, sets[0]!.members);
+  replySet(c, intersect(sets as SetValue[], 0));
 }
 
 /** SINTERSTORE destination key [key ...] */
@@ -337,7 +347,7 @@ function difference(sets: readonly (SetValue | null)[]): string[] {
 function sunionCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
-  replyMembers(c, union(sets));
+  replySet(c, union(sets));
 }
 
 /** SUNIONSTORE destination key [key ...] */
@@ -351,7 +361,7 @@ function sunionstoreCommand(c: CommandContext, argv: Buffer[]): void {
 function sdiffCommand(c: CommandContext, argv: Buffer[]): void {
   const sets = sourceSets(c, argv.slice(1), false);
   if (sets === null) return;
-  replyMembers(c, difference(sets));
+  replySet(c, difference(sets));
 }
 
 /** SDIFFSTORE destination key [key ...] */

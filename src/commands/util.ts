@@ -155,3 +155,19 @@ export function word(arg: Uint8Array): string {
 export function intBytes(n: number | bigint): Buffer {
   return Buffer.from(String(n), 'latin1');
 }
+
+/**
+ * Replies a container command's HELP as Redis's `addReplyHelp`
+ * (networking.c) does: an array of simple strings, a header naming the
+ * command, the given lines, then `HELP` and `    Prints this help.`.
+ *
+ * @param name the container's name in upper case (`CONFIG`)
+ * @param lines the subcommands and their descriptions, one simple string each
+ */
+export function replyHelp(c: CommandContext, name: string, lines: readonly string[]): void {
+  c.reply.arrayLen(lines.length + 3);
+  c.reply.simple(`${name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const l of lines) c.reply.simple(l);
+  c.reply.simple('HELP');
+  c.reply.simple('    Prints this help.');
+}

@@ -9,7 +9,7 @@
 import { EntryType } from '../store/arena.js';
 import { type SetValue, ZSetValue } from '../store/collections.js';
 import type { CommandContext } from './context.js';
-import { logSelf, storeCollection } from './collection.js';
+import { logSelf, replyPairStart, replyPairsLen, storeCollection } from './collection.js';
 import { ERR, isWord, longOrReply, positiveLongOrReply } from './util.js';
 import { parseDouble } from './numbers.js';
 import { replyScore } from './zsetcommon.js';
@@ -194,8 +194,9 @@ export function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boo
 
     if (!store) {
       // The reply comes from the skiplist Redis built, so -0 shows as -0.
-      c.reply.arrayLen(withscores ? result.length * 2 : result.length);
+      replyPairsLen(c, result.length, withscores);
       for (const [m, s] of result) {
+        replyPairStart(c, withscores);
         c.reply.bulkLatin1(m);
         if (withscores) replyScore(c, s);
       }

@@ -12,15 +12,25 @@
 import type { ZSetValue } from '../store/collections.js';
 import type { ZNode } from '../store/skiplist.js';
 import type { CommandContext } from './context.js';
-import { WRONG, bytes, deleteIfEmpty, randomCountOrReply, randomIndex, sampleIndexes } from './collection.js';
+import {
+  WRONG,
+  bytes,
+  deleteIfEmpty,
+  randomCountOrReply,
+  randomIndex,
+  replyPairStart,
+  replyPairsLen,
+  sampleIndexes,
+} from './collection.js';
 import { ERR, INT64_MAX, isWord, positiveLongOrReply, rangeLongOrReply } from './util.js';
 import { replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
 
 /**
  * Pops up to `count` members from the low (or high) end of `z`, appending
  * `member, score` pairs to the reply (the caller wrote the header), each pair
- * an array of its own when `nested` (ZMPOP's reply); deletes the key when
- * emptied, and logs `ZREM key members...`.
+ * an array of its own when `nested` (t_zset.c `genericZpopCommand`'s
+ * `use_nested_array`: ZMPOP always, ZPOPMIN and ZPOPMAX with a count in
+ * RESP3); deletes the key when emptied, and logs `ZREM key members...`.
  */
 function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean, nested: boolean): void {
   const popped: Buffer[] = [];
@@ -37,7 +47,11 @@ function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, ma
   if (popped.length > 0) c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
 }
 
-/** ZPOPMIN / ZPOPMAX key [count]: a flat array of member, score pairs. */
+/**
+ * ZPOPMIN / ZPOPMAX key [count]: member, score pairs; a flat array, except
+ * in RESP3 with a count, where each pair is an array of its own (t_zset.c
+ * `zpopMinMaxCommand`'s `use_nested_array`).
+ */
 export function zpopGeneric(max: boolean) {
   return (c: CommandContext, argv: Buffer[]): void => {
     if (argv.length > 3) return c.reply.error(ERR.syntax);
@@ -52,8 +66,9 @@ export function zpopGeneric(max: boolean) {
     if (z === WRONG) return;
     if (z === null || count === 0) return c.reply.arrayLen(0);
     const n = Math.min(count, z.size);
-    c.reply.arrayLen(n * 2);
-    popInto(c, key, z, n, max, false);
+    const nested = argv.length === 3 && c.reply.resp !== 2;
+    c.reply.arrayLen(nested ? n : n * 2);
+    popInto(c, key, z, n, max, nested);
   };
 }
 
@@ -119,17 +134,18 @@ export function zrandmemberCommand(c: CommandContext, argv: Buffer[]): void {
   const size = z.size;
   const nodes = z.dense;
   const emit = (n: ZNode): void => {
+    replyPairStart(c, withscores);
     c.reply.bulkLatin1(n.member);
     if (withscores) replyScore(c, n.score);
   };
   if (l < 0 || l === 1) {
     const count = Math.abs(l);
-    c.reply.arrayLen(withscores ? count * 2 : count);
+    replyPairsLen(c, count, withscores);
     for (let k = 0; k < count; k++) emit(nodes[randomIndex(size)]!);
     return;
   }
   const count = Math.min(l, size);
-  c.reply.arrayLen(withscores ? count * 2 : count);
+  replyPairsLen(c, count, withscores);
   if (l >= size) {
     // Redis iterates the whole set from its tail.
     for (let n = z.list.tail; n !== null; n = n.backward) emit(n);

@@ -38,7 +38,7 @@ import { cursorOrReply } from './keys.js';
 import { command, keyAt, keysCounted } from './table.js';
 import { ERR, isWord } from './util.js';
 import { formatDouble, parseDouble } from './numbers.js';
-import { replyNodes, replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
+import { replyScanNodes, replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
 import {
   Direction,
   RangeType,
@@ -263,7 +263,7 @@ function zscanCommand(c: CommandContext, argv: Buffer[]): void {
   }
   c.reply.arrayLen(2);
   c.reply.bulkAscii(String(next));
-  replyNodes(c, picked, true);
+  replyScanNodes(c, picked);
 }
 
 // ---------------------------------------------------------------------------

@@ -379,6 +379,9 @@ test('COMMAND INFO: arity, flags, legacy key range and key specs of every comman
   }
 });
 
+test('COMMAND INFO answers an unknown name with a null bulk', () =>
+  same(['COMMAND INFO nosuch', 'COMMAND INFO nosuch other']));
+
 test('COMMAND GETKEYS and GETKEYSANDFLAGS find keys with key specs, movable keys included', () =>
   same([
     'COMMAND GETKEYS MSET a 1 b 2',

@@ -48,11 +48,15 @@ export function serverPair(
   return { replace: (parts) => Object.assign(pair, parts) };
 }
 
-/** The raw elements of an array reply, or null for any other reply (null arrays included). */
+/**
+ * The raw elements of an aggregate reply: an array, or RESP3's set (`~`),
+ * push (`>`) or map (`%`, whose n pairs are 2n elements, key then value);
+ * null for any other reply (null arrays included).
+ */
 export function elements(reply: string): { head: string; items: string[] } | null {
-  if (!reply.startsWith('*') || reply.startsWith('*-1')) return null;
+  if (!'*~>%'.includes(reply[0]!) || reply.startsWith('*-1')) return null;
   const nl = reply.indexOf('\r\n');
-  const n = Number(reply.slice(1, nl));
+  const n = Number(reply.slice(1, nl)) * (reply[0] === '%' ? 2 : 1);
   const buf = Buffer.from(reply, 'latin1');
   const items: string[] = [];
   let pos = nl + 2;
@@ -64,13 +68,13 @@ export function elements(reply: string): { head: string; items: string[] } | nul
   return { head: reply.slice(0, nl + 2), items };
 }
 
-/** Sorts an array reply's elements; any other reply as it is. */
+/** Sorts the elements of an array or set reply; any other reply as it is. */
 export function sortArray(reply: string): string {
   const e = elements(reply);
   return e === null ? reply : e.head + e.items.sort().join('');
 }
 
-/** Sorts an array reply of pairs (field and value, member and score) by pair. */
+/** Sorts a map reply, or an array reply of pairs (field and value, member and score), by pair. */
 export function sortPairs(reply: string): string {
   const e = elements(reply);
   if (e === null) return reply;
@@ -88,6 +92,40 @@ export function orScan(sort: (reply: string) => string): (reply: string) => stri
     }
     return sort(reply);
   };
+}
+
+/**
+ * A reply's shape: its types and the sizes of its aggregates, without the
+ * contents of its strings and numbers. Each scalar becomes its type prefix
+ * (a verbatim string also keeps its format, `=txt`); each aggregate its
+ * prefix and element count, then its elements' shapes; an attribute is kept
+ * with the reply it describes. For replies whose values cannot be equal on
+ * two servers (ids, addresses, clocks, statistics).
+ */
+export function shape(reply: string): string {
+  const buf = Buffer.from(reply, 'latin1');
+  let pos = 0;
+  const one = (): string => {
+    const nl = buf.indexOf('\r\n', pos);
+    const type = String.fromCharCode(buf[pos]!);
+    const line = buf.subarray(pos + 1, nl).toString('latin1');
+    pos = nl + 2;
+    if ('+-:_#,('.includes(type)) return type;
+    const n = Number(line);
+    if (type === '$' || type === '=' || type === '!') {
+      if (n < 0) return `${type}-1`;
+      const format = type === '=' ? buf.subarray(pos, pos + 3).toString('latin1') : '';
+      pos += n + 2;
+      return type + format;
+    }
+    if (n < 0) return `${type}-1`;
+    const count = type === '%' || type === '|' ? 2 * n : n;
+    let out = `${type}${n}[`;
+    for (let i = 0; i < count; i++) out += (i > 0 ? ' ' : '') + one();
+    out += ']';
+    return type === '|' ? out + one() : out;
+  };
+  return one();
 }
 
 /** Normalizations chosen by a one-character prefix of the command name (`~SMEMBERS`). */

@@ -1,0 +1,158 @@
+/**
+ * The report of a suite run: per unit, FlashCache's and redis-server's
+ * passed and run tests side by side as a Markdown table, and the tests that
+ * pass on redis-server but not on FlashCache.
+ */
+import type { Environment } from '../../bench/lib.js';
+import type { UnitRun } from './harness.js';
+
+/** One unit run against both servers. */
+export interface UnitPair {
+  unit: string;
+  flashcache: UnitRun;
+  redis: UnitRun;
+  /** Exit code of a server that was no longer running when its unit ended (null: it was). */
+  serverExit: { flashcache: number | null; redis: number | null };
+}
+
+/** What `--json` writes. */
+export interface SuiteResults {
+  environment: Environment;
+  /** The command line, as the user would type it. */
+  command: string;
+  /** The harness arguments every unit ran with. */
+  harnessArgs: string[];
+  /** Server arguments: FlashCache's and redis-server's, besides port, bind and dir. */
+  serverArgs: { flashcache: string[]; redis: string[] };
+  /** Where the raw logs are. */
+  logs: string;
+  units: UnitPair[];
+}
+
+/** Tests passed and run (passed or failed) in a unit's run. */
+export function counts(r: UnitRun): { ok: number; err: number; run: number } {
+  const ok = r.tests.filter((t) => t.status === 'ok').length;
+  return { ok, err: r.tests.length - ok, run: r.tests.length };
+}
+
+/** The first line of a message, cut to `max` characters, with Markdown's pipes escaped. */
+function short(s: string, max = 100): string {
+  const line = (s.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+  const cut = line.length > max ? `${line.slice(0, max - 3)}...` : line;
+  return cut.replace(/\|/g, '\\|').replace(/`/g, "'");
+}
+
+/** How a run ended, in a few words; empty when it completed without a server exit or errors outside tests. */
+export function outcomeNote(r: UnitRun, serverExit: number | null): string {
+  const notes: string[] = [];
+  const n = r.tests.length;
+  const reached = `after ${n} test${n === 1 ? '' : 's'}`;
+  if (r.outcome === 'exception')
+    notes.push(`aborted ${reached}: \`${short((r.exception ?? '').replace(/^Executing test client: /, ''))}\``);
+  else if (r.outcome === 'timeout') notes.push(`killed at the runner's timeout ${reached}`);
+  else if (r.outcome === 'harness-timeout') notes.push(`harness timeout ${reached}`);
+  else if (r.outcome === 'harness-exit') notes.push(`harness exited (${r.exitCode}) ${reached}`);
+  if (serverExit !== null) notes.push(`server exited (${serverExit})`);
+  if (r.blockErrors.length > 0) {
+    const e = r.blockErrors.length;
+    notes.push(
+      `${e} error${e === 1 ? '' : 's'} outside a test, rest of block skipped: \`${short(r.blockErrors[0]!)}\``,
+    );
+  }
+  return notes.join('; ');
+}
+
+/** ok(FlashCache)/ok(redis-server) as a percentage, "-" when redis-server passed none. */
+function ratio(fc: number, redis: number): string {
+  return redis === 0 ? '-' : `${((100 * fc) / redis).toFixed(1)}%`;
+}
+
+/**
+ * The Markdown table: unit | FlashCache ok / run | redis-server ok / run |
+ * ok(FC)/ok(redis) | ignored by tag (FC / redis) | notes; then a total row.
+ */
+export function markdownTable(units: UnitPair[]): string {
+  const rows: string[][] = [];
+  let fcOk = 0;
+  let fcRun = 0;
+  let rOk = 0;
+  let rRun = 0;
+  for (const u of units) {
+    const fc = counts(u.flashcache);
+    const r = counts(u.redis);
+    fcOk += fc.ok;
+    fcRun += fc.run;
+    rOk += r.ok;
+    rRun += r.run;
+    const notes = [
+      ['FlashCache', outcomeNote(u.flashcache, u.serverExit.flashcache)],
+      ['redis-server', outcomeNote(u.redis, u.serverExit.redis)],
+    ]
+      .filter(([, n]) => n !== '')
+      .map(([who, n]) => `${who}: ${n}`)
+      .join('<br>');
+    rows.push([
+      u.unit,
+      `${fc.ok} / ${fc.run}`,
+      `${r.ok} / ${r.run}`,
+      ratio(fc.ok, r.ok),
+      `${u.flashcache.ignored.length} / ${u.redis.ignored.length}`,
+      notes,
+    ]);
+  }
+  rows.push(['**total**', `${fcOk} / ${fcRun}`, `${rOk} / ${rRun}`, ratio(fcOk, rOk), '', '']);
+  const head = ['unit', 'FlashCache ok / run', 'redis-server ok / run', 'ok(FC)/ok(redis)', 'ignored (FC / redis)'];
+  const lines = [`| ${[...head, 'notes'].join(' | ')} |`, `|${' --- |'.repeat(head.length + 1)}`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** A test that passes on redis-server and not on FlashCache. */
+export interface Regression {
+  name: string;
+  /** `err`: failed, with its message; `not run`: FlashCache's run of the unit ended (or its block broke off) first. */
+  status: 'err' | 'not run';
+  message?: string;
+}
+
+/**
+ * The tests of a unit that pass on redis-server and do not pass on
+ * FlashCache, in redis-server's order. Tests are matched by name and
+ * occurrence (a unit may run tests of the same name in several blocks).
+ */
+export function regressions(u: UnitPair): Regression[] {
+  const fc = new Map<string, UnitRun['tests'][number][]>();
+  for (const t of u.flashcache.tests) {
+    const list = fc.get(t.name) ?? [];
+    list.push(t);
+    fc.set(t.name, list);
+  }
+  const out: Regression[] = [];
+  for (const t of u.redis.tests) {
+    const mine = fc.get(t.name)?.shift();
+    if (t.status !== 'ok' || mine?.status === 'ok') continue;
+    out.push(
+      mine === undefined ? { name: t.name, status: 'not run' } : { name: t.name, status: 'err', message: mine.message },
+    );
+  }
+  return out;
+}
+
+/** The Markdown list of {@link regressions}, one section per unit that has any. */
+export function markdownRegressions(units: UnitPair[]): string {
+  const parts: string[] = [];
+  for (const u of units) {
+    const list = regressions(u);
+    if (list.length === 0) continue;
+    const failed = list.filter((r) => r.status === 'err').length;
+    parts.push(
+      `### ${u.unit}: ${list.length} (${failed} failed, ${list.length - failed} not run)\n\n` +
+        list
+          .map((r) =>
+            r.status === 'err' ? `- ${r.name}: \`${short(r.message ?? '', 160)}\`` : `- ${r.name} (not run)`,
+          )
+          .join('\n'),
+    );
+  }
+  return parts.length === 0 ? 'None: every test that passes on redis-server passes on FlashCache.' : parts.join('\n\n');
+}

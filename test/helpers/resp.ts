@@ -14,22 +14,33 @@ export function encodeCommand(args: (string | Buffer)[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Length of the first complete RESP reply in `buf` from `off`, or -1 when incomplete. */
+/**
+ * Length of the first complete RESP reply in `buf` from `off`, or -1 when
+ * incomplete: RESP2's types and RESP3's (null, boolean, double, big number,
+ * blob error, verbatim string, map, set, push; an attribute counts with the
+ * reply it precedes).
+ */
 export function replyLength(buf: Buffer, off = 0): number {
   const nl = buf.indexOf('\r\n', off);
   if (nl < 0) return -1;
   const type = String.fromCharCode(buf[off]!);
   const head = nl + 2 - off;
-  if (type === '+' || type === '-' || type === ':') return head;
+  if ('+-:_#,('.includes(type)) return head;
   const n = Number(buf.subarray(off + 1, nl).toString());
-  if (type === '$') {
+  if (type === '$' || type === '!' || type === '=') {
     if (n < 0) return head;
     return buf.length >= nl + 2 + n + 2 ? head + n + 2 : -1;
   }
-  if (type === '*') {
+  if ('*~>%|'.includes(type)) {
     if (n < 0) return head;
+    const count = type === '%' || type === '|' ? 2 * n : n;
     let pos = nl + 2;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < count; i++) {
+      const len = replyLength(buf, pos);
+      if (len < 0) return -1;
+      pos += len;
+    }
+    if (type === '|') {
       const len = replyLength(buf, pos);
       if (len < 0) return -1;
       pos += len;

@@ -111,7 +111,14 @@ export class Dispatcher {
     if (queueing) {
       // Queued after a failed check of the transaction, it could never run: not kept (multi.c `queueMultiCommand`).
       if (!tx.aborted) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
+      if (failure === null) {
+        c.reply.raw(SHARED.queued);
+        return;
+      }
+      // While the WAL fails, QUEUED says nothing about the data: released at once, not with the undurable tail.
+      c.seal(d.release.replyTag());
       c.reply.raw(SHARED.queued);
+      c.seal(d.wal.releasableLsn);
       return;
     }
     d.stats.totalCommands++;
@@ -190,10 +197,12 @@ export class Dispatcher {
   private executeWhileFailing(c: Client, spec: CommandSpec, argv: Buffer[]): void {
     const { wal, release } = this.d;
     c.seal(release.replyTag());
+    // An EXEC that runs its queue: its reads are not looked at one by one, its reply waits as any could.
+    // Without MULTI, or after an error while queueing (EXECABORT), its reply depends on no data.
+    const execRuns = spec.name === 'exec' && c.multi !== null && !c.multi.aborted;
     this.d.stats.totalCommands++;
     this.run(c, spec, argv);
-    // An EXEC's reads are not looked at one by one: its reply waits as any could.
-    const mayWait = spec.name === 'exec' || release.couldSeeUndurable(c, spec, argv);
+    const mayWait = execRuns || (spec.name !== 'exec' && release.couldSeeUndurable(c, spec, argv));
     c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);
   }
 }

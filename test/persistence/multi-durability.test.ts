@@ -148,7 +148,7 @@ test('a transaction larger than a WAL segment is one record in one segment and s
   assert.deepEqual(await r.mget('before', ...keys, 'after'), ['1', ...keys.map(() => value), '2']);
 });
 
-test('a torn transaction record is all or nothing: recovery applies none of it and keeps what came before', async (t) => {
+test('a torn transaction record: recovery applies none of it and keeps what came before', async (t) => {
   const source = await startServer();
   const c = await RawClient.connect(source.port);
   const dirs: string[] = [source.dir];
@@ -252,7 +252,7 @@ async function waitForFailure(port: number): Promise<void> {
   await waitFor(async () => /wal_write_status:err/.test(await probeInfo(port)), 5000, 'the WAL to report the failure');
 }
 
-test('disk full during EXEC: a known failure refuses EXEC with EXECABORT MISCONF; an EXEC in the failing batch waits', async (t) => {
+test('disk full: EXECABORT MISCONF once the failure is known; an EXEC in the failing batch waits', async (t) => {
   const { srv, flag } = await failingDisk(t);
   const [inBatch, queuedBefore, queuedDuring, readOnly, after] = await Promise.all(
     Array.from({ length: 5 }, () => RawClient.connect(srv.port)),
@@ -315,7 +315,7 @@ test('disk full during EXEC: a known failure refuses EXEC with EXECABORT MISCONF
   assert.deepEqual(await r.mget('before', 'a', 'b', 'c', 'n', 'x', 'y'), ['1', '1', '2', '3', '1', null, null]);
 });
 
-test('disk full during EXEC, then SIGKILL before the disk recovers: the unacknowledged transaction is all or nothing', async (t) => {
+test('disk full during EXEC, SIGKILL before it recovers: the unacknowledged EXEC is all or nothing', async (t) => {
   const { srv, flag } = await failingDisk(t);
   const c = await RawClient.connect(srv.port);
   t.after(() => c.close());

@@ -340,6 +340,7 @@ test('disk full during EXEC, SIGKILL before it recovers: the unacknowledged EXEC
   t.after(() => again.stop().then(() => {}));
   const r = again.client();
   const got = [...(await r.mget('before', 'a', 'b')), await r.llen('l')];
+  t.diagnostic(`after the restart: ${JSON.stringify(got)}`);
   assert.equal(got[0], '1');
   assert.ok(
     JSON.stringify(got.slice(1)) === JSON.stringify([null, null, 0]) ||

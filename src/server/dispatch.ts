@@ -153,7 +153,9 @@ export class Dispatcher {
     if (tx !== null && spec?.name === 'exec') {
       c.multi = null;
       this.d.watches.unwatch(c);
-      this.replyError(c, `EXECABORT Transaction discarded because of: ${message}`);
+      // Redis's execCommandAbort names an error with its code (MISCONF, OOM, NOAUTH), or bare where the code is ERR.
+      const cause = message.startsWith('ERR ') ? message.slice(4) : message;
+      this.replyError(c, `EXECABORT Transaction discarded because of: ${cause}`);
       return;
     }
     if (tx !== null) tx.aborted = true;

@@ -241,7 +241,51 @@ test('errors while queueing abort EXEC with EXECABORT and nothing runs', async (
     'CONFIG',
     'EXEC',
     'EXISTS foo1',
+    // Wrong arities of the commands that run at once inside MULTI.
+    'MULTI',
+    'SET foo1 bar1',
+    'EXEC foo',
+    'EXEC',
+    'MULTI',
+    'SET foo1 bar1',
+    'DISCARD foo',
+    'EXEC',
+    'MULTI',
+    'WATCH',
+    'SET foo1 bar1',
+    'EXEC',
+    'MULTI',
+    'MULTI foo',
+    'SET foo1 bar1',
+    'EXEC',
+    'EXISTS foo1',
   ]);
+});
+
+test('commands queued inside MULTI run in EXEC: UNWATCH, SELECT out of range, AUTH, CLIENT, FLUSHALL', async () => {
+  const r = await same([
+    'SET k 1',
+    'MULTI',
+    'UNWATCH',
+    'SELECT 99',
+    'AUTH x',
+    'CLIENT SETNAME tx',
+    'CLIENT GETNAME',
+    'DBSIZE',
+    'FLUSHALL',
+    'DBSIZE',
+    'SET z 1',
+    'EXEC',
+    'CLIENT SETNAME',
+    'KEYS *',
+  ]);
+  assert.match(r[11]!, /^\*9\r\n\+OK\r\n-ERR DB index is out of range\r\n/);
+});
+
+test('BGSAVE inside MULTI', {
+  todo: 'FlashCache answers "Background saving started"; in EXEC Redis schedules it',
+}, async () => {
+  await same(['MULTI', 'BGSAVE', 'EXEC']);
 });
 
 test('MULTI nested and WATCH inside MULTI are errors that do not abort the transaction', async () => {

@@ -699,7 +699,8 @@ test('OOM: queueing a write that needs memory aborts EXEC; EXEC of reads only ru
   // EXEC with only reads goes through at maxmemory, one with a write is refused whole.
   await steps(['MULTI', 'GET x', 'PING', '2> CONFIG SET maxmemory 1', 'EXEC']);
   await steps(['2> CONFIG SET maxmemory 0', 'MULTI', 'SET x 1', 'GET x', '2> CONFIG SET maxmemory 1', 'EXEC']);
-  await steps(['MULTI', 'SET y 1', 'DISCARD', 'PING', '2> CONFIG SET maxmemory 0', 'GET x']);
+  await steps(['MULTI', 'SET y 1', 'PING', 'GET x', 'DISCARD', 'PING', 'MULTI', 'PING', 'EXEC']);
+  await steps(['2> CONFIG SET maxmemory 0', 'GET x']);
 });
 
 test('CONFIG SET failing inside MULTI is one error reply in the EXEC array', async () => {

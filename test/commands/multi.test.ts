@@ -54,7 +54,7 @@ const CONNECTIONS: Record<string, () => [RawClient, RawClient]> = {
   '3': () => [a3, b3],
 };
 
-/** Runs the steps on both servers in turn, comparing every reply; returns FlashCache's. */
+/** Runs each step on both servers, comparing their replies; returns FlashCache's. */
 async function steps(list: Step[]): Promise<string[]> {
   const out: string[] = [];
   for (const step of list) {

@@ -133,7 +133,14 @@ export class Dispatcher {
     if (queueing) {
       // Queued after a failed check of the transaction, it could never run: not kept (multi.c `queueMultiCommand`).
       if (!tx.aborted) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
+      if (failure === null) {
+        c.reply.raw(SHARED.queued);
+        return;
+      }
+      // While the WAL fails, QUEUED says nothing about the data: released at once, not with the undurable tail.
+      c.seal(d.release.replyTag());
       c.reply.raw(SHARED.queued);
+      c.seal(d.wal.releasableLsn);
       return;
     }
     d.stats.totalCommands++;
@@ -168,7 +175,9 @@ export class Dispatcher {
     if (tx !== null && spec?.name === 'exec') {
       c.multi = null;
       this.d.watches.unwatch(c);
-      this.replyError(c, `EXECABORT Transaction discarded because of: ${message}`);
+      // Redis's execCommandAbort names an error with its code (MISCONF, OOM, NOAUTH), or bare where the code is ERR.
+      const cause = message.startsWith('ERR ') ? message.slice(4) : message;
+      this.replyError(c, `EXECABORT Transaction discarded because of: ${cause}`);
       return;
     }
     if (tx !== null) tx.aborted = true;
@@ -212,10 +221,12 @@ export class Dispatcher {
   private executeWhileFailing(c: Client, spec: CommandSpec, argv: Buffer[]): void {
     const { wal, release } = this.d;
     c.seal(release.replyTag());
+    // An EXEC that runs its queue: its reads are not looked at one by one, its reply waits as any could.
+    // Without MULTI, or after an error while queueing (EXECABORT), its reply depends on no data.
+    const execRuns = spec.name === 'exec' && c.multi !== null && !c.multi.aborted;
     this.d.stats.totalCommands++;
     this.run(c, spec, argv);
-    // An EXEC's reads are not looked at one by one: its reply waits as any could.
-    const mayWait = spec.name === 'exec' || release.couldSeeUndurable(c, spec, argv);
+    const mayWait = execRuns || (spec.name !== 'exec' && release.couldSeeUndurable(c, spec, argv));
     c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);
   }
 }

@@ -22,13 +22,15 @@ export interface Pair {
 
 /**
  * Registers `before` and `after` hooks in the calling test file that start
- * the pair (handing it to `onStart`) and stop both servers at the end.
- * `replace` tells it about a server or client a test put in place of one.
+ * the pair (handing it to `onStart`, awaited: the root hooks of a file run
+ * concurrently, so set-up that needs the pair belongs there) and stop both
+ * servers at the end. `replace` tells it about a server or client a test put
+ * in place of one.
  *
  * @param redisArgs redis-server's arguments (startRedis's defaults when omitted)
  */
 export function serverPair(
-  onStart: (pair: Pair) => void,
+  onStart: (pair: Pair) => unknown,
   redisArgs?: string[],
 ): { replace(parts: Partial<Pair>): void } {
   let pair: Pair;
@@ -36,7 +38,7 @@ export function serverPair(
     const [fc, redis] = await Promise.all([startServer(), startRedis(redisArgs)]);
     const [a, b] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
     pair = { fc, redis, a, b };
-    onStart(pair);
+    await onStart(pair);
   });
   after(async () => {
     pair.a.close();

@@ -133,11 +133,19 @@ function saveCommand(c: CommandContext): void {
     .finally(() => c.unblock());
 }
 
-/** BGSAVE [SCHEDULE] */
+/**
+ * BGSAVE [SCHEDULE]. Inside EXEC the snapshot is scheduled for after the
+ * transaction, as Redis's `bgsaveCommand` does: frozen halfway, it would hold
+ * part of a transaction its WAL record has not yet covered.
+ */
 function bgsaveCommand(c: CommandContext, argv: Buffer[]): void {
   const schedule = argv.length === 2 && isWord(argv[1]!, 'SCHEDULE');
   if (argv.length > 2 || (argv.length === 2 && !schedule)) return c.reply.error(ERR.syntax);
   const snaps = c.server.snapshots;
+  if (c.server.inExec && !snaps.inProgress) {
+    setImmediate(() => snaps.take('BGSAVE').catch(() => {}));
+    return c.reply.simple('Background saving scheduled');
+  }
   if (snaps.inProgress) {
     if (!schedule) return c.reply.error('ERR Background save already in progress');
     void snaps

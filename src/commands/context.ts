@@ -392,6 +392,8 @@ export interface ServerServices {
    * into one WAL record, so that recovery applies all of them or none (EXEC).
    */
   beginExec(): void;
+  /** True between {@link beginExec} and {@link endExec}: a transaction is running. */
+  readonly inExec: boolean;
   /**
    * Logs the effects collected since {@link beginExec} as one transaction
    * record (nothing when none), then serves the clients blocked on the keys

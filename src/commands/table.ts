@@ -138,15 +138,19 @@ function legacyRange(specs: readonly KeySpec[]): Pick<CommandSpec, 'firstKey' | 
  * key specs as redis-server's `getKeysUsingKeySpecs` (db.c) finds them.
  *
  * @param argv the call, name first (a subcommand's name counts as an argument)
+ * @param writtenOnly only the keys the call writes (specs flagged RW, OW or
+ *   RM), as Redis's `touchWatchedKey` calls see them: the sources of COPY or
+ *   a *STORE are left out
  * @returns argument indexes into `argv`, in key-spec order; null when the
  *   arguments do not fit the specs (a count that is not a number, keys past
  *   the end), as Redis answers `Invalid arguments specified for command`
  */
-export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | null {
+export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], writtenOnly = false): number[] | null {
   const argc = argv.length;
   const out: number[] = [];
   for (const s of spec.keys) {
     if (s.flags.includes('not_key')) continue;
+    const skip = writtenOnly && !(s.flags.includes('RW') || s.flags.includes('OW') || s.flags.includes('RM'));
     let first = 0;
     if (s.begin.type === 'index') {
       first = s.begin.index;
@@ -179,7 +183,7 @@ export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): nu
       last = first + count - 1;
     }
     if (last >= argc || last < first || first >= argc) return null;
-    for (let i = first; i <= last; i += step) out.push(i);
+    if (!skip) for (let i = first; i <= last; i += step) out.push(i);
     if (s.flags.includes('incomplete')) return null;
   }
   return out;

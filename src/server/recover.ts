@@ -219,6 +219,8 @@ class ReplayServices implements ServerServices {
     notDuringReplay('EXEC');
   }
 
+  readonly inExec = false;
+
   endExec(): number {
     return notDuringReplay('EXEC');
   }

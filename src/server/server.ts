@@ -404,7 +404,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
     const spec = this.effects.lookup(argv);
     if (spec === undefined) return;
-    for (const i of keyPositions(spec, argv) ?? []) this.watches.touchKey(db, argv[i]!);
+    for (const i of keyPositions(spec, argv, true) ?? []) this.watches.touchKey(db, argv[i]!);
     for (const k of spec.otherDbKeys?.(argv) ?? []) this.watches.touchKey(k.db, k.key);
   }
 
@@ -414,6 +414,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
 
   beginExec(): void {
     this.execEffects = [];
+  }
+
+  get inExec(): boolean {
+    return this.execEffects !== null;
   }
 
   endExec(db: number): number {

@@ -298,6 +298,31 @@ test('a crash at a stage of a snapshot taken among transactions leaves each tran
   }
 });
 
+test('BGSAVE inside EXEC snapshots after the transaction: a restart applies it exactly once', async (t) => {
+  const srv = await startServer();
+  let again: ServerHandle | undefined;
+  const c = await RawClient.connect(srv.port);
+  t.after(async () => {
+    c.close();
+    await srv.kill();
+    await again?.stop();
+    cleanup(srv.dir);
+  });
+  const r = await calls(c, ['RPUSH l a', 'MULTI', 'INCR n', 'RPUSH l b', 'BGSAVE', 'INCR n', 'RPUSH l c', 'EXEC']);
+  assert.equal(r.at(-1), '*5\r\n:1\r\n:2\r\n+Background saving scheduled\r\n:2\r\n:3\r\n');
+  const lastLsn = Math.max(...walRecords(srv.dir).map((x) => x.lsn));
+  await waitFor(
+    async () => new RegExp(`snapshot_covered_lsn:${lastLsn}\r`).test(await probeInfo(srv.port)),
+    10_000,
+    'the scheduled snapshot to cover the transaction',
+  );
+  await srv.kill();
+  again = await startServer({ dir: srv.dir });
+  const client = again.client();
+  assert.equal(await client.get('n'), '2');
+  assert.deepEqual(await client.lrange('l', 0, -1), ['a', 'b', 'c']);
+});
+
 /** A server whose WAL writes fail with ENOSPC while `flag` exists, and the flag's path. */
 async function failingDisk(t: { after(fn: () => Promise<void>): void }): Promise<{ srv: ServerHandle; flag: string }> {
   const switchDir = tempDir();

@@ -404,11 +404,17 @@ export class Client implements CommandContext, Session {
     this.destroy();
   }
 
-  /** Closes the connection after what was already written. */
+  /**
+   * Closes the connection after what was already written: once Node has
+   * handed the bytes to the kernel, the socket is destroyed, as Redis closes
+   * the descriptor after the last reply (input still arriving then makes
+   * the kernel reset the connection, so a peer that keeps writing sees it).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.end();
+    const socket = this.socket;
+    socket.end(() => socket.destroy());
     this.host.forget(this);
   }
 

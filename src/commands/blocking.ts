@@ -52,6 +52,8 @@ export class BlockingRegistry implements Blocking {
   /** Waiters of each key, in the order they blocked (a Set iterates in insertion order). */
   private readonly byKey = new Map<string, Set<Waiter>>();
   private readonly byClient = new Map<CommandContext, Waiter>();
+  /** The same waiters by CLIENT ID (CLIENT UNBLOCK). */
+  private readonly byId = new Map<number, Waiter>();
   private ready: ReadyKey[] = [];
   private readonly readyIds = new Set<string>();
   /** Served or timed-out clients whose pending input still has to run. */
@@ -90,6 +92,7 @@ export class BlockingRegistry implements Blocking {
       w.ids.push(id);
     }
     this.byClient.set(c, w);
+    this.byId.set(c.session.id, w);
     c.block(false);
     if (cmd.deadline > 0) this.arm(w);
   }
@@ -120,8 +123,27 @@ export class BlockingRegistry implements Blocking {
     if (w !== undefined) this.remove(w);
   }
 
+  /**
+   * CLIENT UNBLOCK (networking.c `clientCommand`): ends the wait of client
+   * `id` with its command's timeout reply, or with `error` as an error reply;
+   * it runs its pending input after the current command, as Redis runs
+   * unblocked clients before it sleeps.
+   *
+   * @returns false when no client with that id waits here
+   */
+  unblock(id: number, error: string | null): boolean {
+    const w = this.byId.get(id);
+    if (w === undefined) return false;
+    this.remove(w);
+    if (error === null) w.cmd.timedOut();
+    else w.client.reply.error(error);
+    setImmediate(() => w.client.unblock());
+    return true;
+  }
+
   private remove(w: Waiter): void {
     this.byClient.delete(w.client);
+    this.byId.delete(w.client.session.id);
     for (const id of w.ids) {
       const set = this.byKey.get(id);
       if (set === undefined) continue;

@@ -1,5 +1,6 @@
 /**
- * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, CLIENT.
+ * Connection commands: PING, ECHO, AUTH, RESET, QUIT, SELECT, HELLO. CLIENT
+ * is in ./client.ts.
  *
  * HELLO switches a connection between RESP2 and RESP3; every reply then
  * takes that protocol's shapes (the ReplyBuffer's typed helpers).
@@ -7,12 +8,13 @@
  * Reference: https://redis.io/docs/latest/commands/?group=connection
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { CommandContext, CommandSpec, Session } from './context.js';
+import type { CommandContext, CommandSpec } from './context.js';
 import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
-import { command, container } from './table.js';
+import { command } from './table.js';
 import { dbIndexOrReply } from './keys.js';
-import { ERR, isWord, longOrReply, replyHelp, word } from './util.js';
+import { invalidClientName } from './client.js';
+import { ERR, isWord, longOrReply, parseLong } from './util.js';
 
 /** PING [message] */
 function pingCommand(c: CommandContext, argv: Buffer[]): void {
@@ -34,12 +36,15 @@ function echoCommand(c: CommandContext, argv: Buffer[]): void {
 }
 
 /**
- * RESET (networking.c `resetCommand`): the connection back to how it started:
- * database 0, RESP2, authenticated only when no password is set, no
- * transaction or watched keys, no subscriptions, no name. Replies `+RESET`.
+ * RESET (networking.c `resetCommand`, `clearClientConnectionState`): the
+ * connection back to how it started: out of MONITOR mode, database 0, RESP2,
+ * authenticated only when no password is set, no transaction or watched
+ * keys, no subscriptions, no name, CLIENT REPLY ON (a SKIP in force still
+ * leaves out this reply, as in Redis); CLIENT NO-EVICT stays. Replies `+RESET`.
  */
 function resetCommand(c: CommandContext): void {
   const s = c.session;
+  c.server.monitors.delete(s);
   c.select(0);
   c.reply.resp = 2;
   s.authenticated = c.server.config.get('requirepass') === '';
@@ -47,6 +52,8 @@ function resetCommand(c: CommandContext): void {
   c.server.watches.unwatch(c);
   c.server.pubsub.unsubscribeAll(s);
   s.name = '';
+  s.replyOff = false;
+  s.replySkipNext = false;
   c.reply.simple('RESET');
 }
 
@@ -107,24 +114,43 @@ function authCommand(c: CommandContext, argv: Buffer[]): void {
   else c.reply.error(WRONGPASS);
 }
 
+/** AUTH's arguments MONITOR hides (acl.c `authCommand`): the password, and the user of the two-argument form. */
+function authRedacted(argv: readonly Buffer[]): number[] {
+  if (argv.length === 2) return [1];
+  return argv.length === 3 ? [1, 2] : [];
+}
+
+/**
+ * HELLO's arguments MONITOR hides (networking.c `helloCommand`): the user and
+ * password of each AUTH option read before the parse stops (a bad version, a
+ * bad name or an unknown option stops it).
+ */
+function helloRedacted(argv: readonly Buffer[]): number[] {
+  const out: number[] = [];
+  if (argv.length >= 2) {
+    const v = parseLong(argv[1]!);
+    if (v !== 2 && v !== 3) return out;
+  }
+  for (let j = 2; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    if (isWord(argv[j]!, 'AUTH') && more >= 2) {
+      out.push(j + 1, j + 2);
+      j += 2;
+    } else if (isWord(argv[j]!, 'SETNAME') && more >= 1 && invalidClientName(argv[j + 1]!) === null) {
+      j++;
+    } else {
+      break;
+    }
+  }
+  return out;
+}
+
 /** SELECT index */
 function selectCommand(c: CommandContext, argv: Buffer[]): void {
   const id = dbIndexOrReply(c, argv[1]!);
   if (id === null) return;
   c.select(id);
   c.reply.ok();
-}
-
-/**
- * Checks a client name as Redis's `validateClientName` does.
- *
- * @returns an error text, or null when the name is acceptable
- */
-function invalidClientName(name: Buffer): string | null {
-  for (const b of name) {
-    if (b < 33 || b > 126) return 'ERR Client names cannot contain spaces, newlines or special characters.';
-  }
-  return null;
 }
 
 /**
@@ -184,177 +210,6 @@ function helloCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.arrayLen(0);
 }
 
-/** One CLIENT LIST line (networking.c `catClientInfoString`), without the newline. */
-export function clientInfoLine(s: Session): string {
-  const now = Date.now();
-  const qbuf = s.queryBufferBytes;
-  const omem = s.outputBytes;
-  const subs = s.subscriptions;
-  let flags = '';
-  if (subs.channels.size + subs.patterns.size + subs.shardChannels.size > 0) flags += 'P';
-  if (s.queued >= 0) flags += 'x';
-  if (s.blockedOnKeys) flags += 'b';
-  if (s.closeAfterReply) flags += 'c';
-  return (
-    `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} ` +
-    `name=${s.name} age=${Math.floor((now - s.createdAt) / 1000)} ` +
-    `idle=${Math.floor((now - s.lastInteraction) / 1000)} ` +
-    `flags=${flags || 'N'} db=${s.dbIndex} sub=${subs.channels.size} psub=${subs.patterns.size} ` +
-    `ssub=${subs.shardChannels.size} multi=${s.queued} qbuf=${qbuf} qbuf-free=0 ` +
-    `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
-    `cmd=${s.lastCommand} user=default redir=-1 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
-  );
-}
-
-function clientIdCommand(c: CommandContext): void {
-  c.reply.int(c.session.id);
-}
-
-function clientSetnameCommand(c: CommandContext, argv: Buffer[]): void {
-  const err = invalidClientName(argv[2]!);
-  if (err !== null) return c.reply.error(err);
-  c.session.name = argv[2]!.toString('latin1');
-  c.reply.ok();
-}
-
-function clientGetnameCommand(c: CommandContext): void {
-  if (c.session.name === '') c.reply.nullBulk();
-  else c.reply.bulkString(c.session.name);
-}
-
-/** CLIENT INFO: a verbatim string (RESP2: a bulk string), as networking.c `clientCommand`. */
-function clientInfoCommand(c: CommandContext): void {
-  c.reply.verbatim(clientInfoLine(c.session) + '\n');
-}
-
-/**
- * CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]: a
- * verbatim string (RESP2: a bulk string), as networking.c `clientCommand`.
- */
-function clientListCommand(c: CommandContext, argv: Buffer[]): void {
-  let ids: Set<number> | null = null;
-  let typeFilter: string | null = null;
-  for (let j = 2; j < argv.length; j++) {
-    if (isWord(argv[j]!, 'TYPE') && j + 1 < argv.length) {
-      typeFilter = word(argv[++j]!).toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(typeFilter)) {
-        return c.reply.error(`ERR Unknown client type '${argv[j]!.toString('latin1')}'`);
-      }
-    } else if (isWord(argv[j]!, 'ID') && j + 1 < argv.length) {
-      ids = new Set();
-      for (j++; j < argv.length; j++) {
-        const id = longOrReply(c, argv[j]!, 'ERR Invalid client ID');
-        if (id === null) return;
-        ids.add(id);
-      }
-    } else {
-      return c.reply.error(ERR.syntax);
-    }
-  }
-  let out = '';
-  for (const other of c.server.clients.values()) {
-    if (ids !== null && !ids.has(other.id)) continue;
-    if (typeFilter !== null && typeFilter !== 'normal') continue;
-    out += clientInfoLine(other) + '\n';
-  }
-  c.reply.verbatim(out);
-}
-
-/** CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; ioredis and node-redis send it). */
-function clientSetinfoCommand(c: CommandContext, argv: Buffer[]): void {
-  const attr = word(argv[2]!);
-  const value = argv[3]!;
-  for (const b of value) {
-    if (b < 33 || b > 126)
-      return c.reply.error(
-        `ERR ${attr === 'LIB-NAME' ? 'lib-name' : 'lib-ver'} cannot contain spaces, newlines or special characters.`,
-      );
-  }
-  if (attr === 'LIB-NAME') c.session.libName = value.toString('latin1');
-  else if (attr === 'LIB-VER') c.session.libVer = value.toString('latin1');
-  else return c.reply.error(`ERR Unrecognized option '${argv[2]!.toString('latin1')}'`);
-  c.reply.ok();
-}
-
-/** CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [SKIPME yes|no] */
-function clientKillCommand(c: CommandContext, argv: Buffer[]): void {
-  if (argv.length === 3) {
-    const addr = argv[2]!.toString('latin1');
-    for (const other of c.server.clients.values()) {
-      if (other.addr === addr) {
-        killClient(c, other);
-        return c.reply.ok();
-      }
-    }
-    return c.reply.error('ERR No such client');
-  }
-  let id: number | null = null;
-  let addr: string | null = null;
-  let skipMe = true;
-  for (let j = 2; j < argv.length; j += 2) {
-    if (j + 1 >= argv.length) return c.reply.error(ERR.syntax);
-    const opt = word(argv[j]!);
-    const val = argv[j + 1]!;
-    if (opt === 'ID') {
-      id = longOrReply(c, val, 'ERR client-id should be greater than 0');
-      if (id === null) return;
-    } else if (opt === 'ADDR') addr = val.toString('latin1');
-    else if (opt === 'SKIPME') skipMe = !isWord(val, 'NO');
-    else return c.reply.error(ERR.syntax);
-  }
-  let killed = 0;
-  for (const other of [...c.server.clients.values()]) {
-    if (id !== null && other.id !== id) continue;
-    if (addr !== null && other.addr !== addr) continue;
-    if (skipMe && other === c.session) continue;
-    killClient(c, other);
-    killed++;
-  }
-  c.reply.int(killed);
-}
-
-function killClient(self: CommandContext, other: Session): void {
-  if (other === self.session) self.session.closeAfterReply = true;
-  else other.destroy();
-}
-
-function clientHelpCommand(c: CommandContext): void {
-  replyHelp(c, 'CLIENT', [
-    'GETNAME',
-    '    Return the name of the current connection.',
-    'ID',
-    '    Return the ID of the current connection.',
-    'INFO',
-    '    Return information about the current client connection.',
-    'KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]',
-    '    Kill connections.',
-    'LIST [TYPE normal] [ID <id> [<id> ...]]',
-    '    Return information about client connections.',
-    'SETINFO <LIB-NAME|LIB-VER> <value>',
-    '    Set client library name or version.',
-    'SETNAME <name>',
-    '    Assign the name <name> to the current connection.',
-  ]);
-}
-
-const sub = (
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  summary: string,
-  handler: CommandSpec['handler'],
-): CommandSpec =>
-  command({
-    name: `client|${name}`,
-    arity: arity,
-    flags: flags,
-    group: 'connection',
-    since: '2.4.0',
-    complexity: 'O(1)',
-    summary: summary,
-    handler: handler,
-  });
-
 /** The connection family's table entries. */
 export const connectionCommands: CommandSpec[] = [
   command({
@@ -385,6 +240,7 @@ export const connectionCommands: CommandSpec[] = [
     since: '1.0.0',
     complexity: 'O(N) where N is the number of passwords defined for the user',
     summary: 'Authenticates the connection.',
+    redact: authRedacted,
     handler: authCommand,
   }),
   command({
@@ -425,22 +281,7 @@ export const connectionCommands: CommandSpec[] = [
     since: '6.0.0',
     complexity: 'O(1)',
     summary: 'Handshakes with the Redis server.',
+    redact: helloRedacted,
     handler: helloCommand,
   }),
-  container('client', 'connection', '2.4.0', 'A container for client connection commands.', [
-    sub('id', 2, ['noscript', 'loading', 'stale'], 'Returns the unique client ID of the connection.', clientIdCommand),
-    sub('setname', 3, ['noscript', 'loading', 'stale'], 'Sets the connection name.', clientSetnameCommand),
-    sub('getname', 2, ['noscript', 'loading', 'stale'], 'Returns the name of the connection.', clientGetnameCommand),
-    sub('info', 2, ['noscript', 'loading', 'stale'], 'Returns information about the connection.', clientInfoCommand),
-    sub('list', -2, ['admin', 'noscript', 'loading', 'stale'], 'Lists open connections.', clientListCommand),
-    sub(
-      'setinfo',
-      4,
-      ['noscript', 'loading', 'stale'],
-      'Sets information specific to the client or connection.',
-      clientSetinfoCommand,
-    ),
-    sub('kill', -3, ['admin', 'noscript', 'loading', 'stale'], 'Terminates open connections.', clientKillCommand),
-    sub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', clientHelpCommand),
-  ]),
 ];

@@ -138,6 +138,12 @@ export interface CommandDef {
   readonly keyFlags?: (argv: readonly Buffer[]) => readonly KeySpecFlag[];
   /** Changes every database (FLUSHALL): a reader of any key could see the change. */
   readonly allDatabases?: boolean;
+  /**
+   * The arguments MONITOR shows as `(redacted)`, by index (the name is 0):
+   * secrets such as AUTH's password, as the handler of Redis's command hides
+   * them (networking.c `redactClientCommandArgument`).
+   */
+  readonly redact?: (argv: readonly Buffer[]) => readonly number[];
   readonly group: CommandGroup;
   /** Redis version that introduced it. */
   readonly since: string;
@@ -223,10 +229,24 @@ export interface Session {
   readonly queued: number;
   /** Bytes received and not yet parsed into commands. */
   readonly queryBufferBytes: number;
+  /** What CLIENT LIST reports of its buffers. */
+  buffers(): ClientBuffers;
   /** Bytes of replies waiting to be sent. */
   readonly outputBytes: number;
   /** Whether it waits in a blocking command (BLPOP...): CLIENT LIST flag `b`. */
   readonly blockedOnKeys: boolean;
+  /** Whether its command waits, unrun, for a CLIENT PAUSE to end: CLIENT LIST flag `b` too. */
+  readonly postponed: boolean;
+  /** Whether a key it watches was touched, so that its EXEC will fail: CLIENT LIST flag `d`. */
+  readonly dirtyCas: boolean;
+  /** CLIENT REPLY OFF: no reply is sent until CLIENT REPLY ON (networking.c `CLIENT_REPLY_OFF`). */
+  replyOff: boolean;
+  /** CLIENT REPLY SKIP ran in the command running: the next command's reply is not sent (`CLIENT_REPLY_SKIP_NEXT`). */
+  replySkipNext: boolean;
+  /** The reply of the command running is not sent, nor anything else until it runs (`CLIENT_REPLY_SKIP`). */
+  replySkip: boolean;
+  /** CLIENT NO-EVICT ON: CLIENT LIST flag `e` (no client is ever evicted here: there is no `maxmemory-clients`). */
+  noEvict: boolean;
   /** Set by QUIT, SHUTDOWN or a CLIENT KILL of itself: no more input is read; it closes once its replies are out. */
   closeAfterReply: boolean;
   /** What it is subscribed to (./pubsub.ts). */
@@ -241,6 +261,28 @@ export interface Session {
   deliver(write: (reply: ReplyBuffer) => void, tag: number): void;
   /** Drops the connection at once (CLIENT KILL of another connection). */
   destroy(): void;
+}
+
+/**
+ * A connection's buffers as CLIENT LIST reports them (networking.c
+ * `catClientInfoString`), bytes.
+ */
+export interface ClientBuffers {
+  /** `qbuf`: the query buffer, the bytes of the commands of the read being run included. */
+  readonly qbuf: number;
+  /** `argv-mem`: the arguments of the command running, waiting or partly received. */
+  readonly argvMem: number;
+  /** `multi-mem`: the queued commands' arguments, 8 bytes per argument besides. */
+  readonly multiMem: number;
+  /** `rbs` and `rbp`: the reply chunk's size, and the largest reply piece sealed in the last 5 seconds. */
+  readonly rbs: number;
+  readonly rbp: number;
+  /** `obl`: replies being built; `oll` and `omem`: pieces sealed and not yet taken by the socket. */
+  readonly obl: number;
+  readonly oll: number;
+  readonly omem: number;
+  /** `events`: `r` while its socket is read, `w` while bytes wait to be written. */
+  readonly events: string;
 }
 
 /** What a blocked command waits for and how it is served (./blocking.ts). */
@@ -268,6 +310,38 @@ export interface Blocking {
   block(c: CommandContext, cmd: BlockedCommand): void;
   /** Marks `key` of database `db` as possibly filled (Redis's `signalKeyAsReady`). */
   signal(db: number, key: Uint8Array): void;
+  /**
+   * CLIENT UNBLOCK: ends the wait of the client with CLIENT ID `id`, with its
+   * command's timeout reply, or with `error` as an error reply.
+   *
+   * @returns false when that client is not blocked on keys
+   */
+  unblock(id: number, error: string | null): boolean;
+}
+
+/** Connections in MONITOR mode (./monitor.ts). */
+export interface MonitorRegistry {
+  /** Puts `s` in MONITOR mode. */
+  add(s: Session): void;
+  /** Takes `s` out of MONITOR mode (RESET, a closed connection). */
+  delete(s: Session): void;
+  has(s: Session): boolean;
+  readonly size: number;
+}
+
+/** CLIENT PAUSE's modes (networking.c `pause_type`). */
+export type PauseMode = 'write' | 'all';
+
+/** CLIENT PAUSE and UNPAUSE, as commands use them (src/server/pause.ts). */
+export interface ClientPause {
+  /**
+   * Pauses clients until Unix ms `end` (none when it has passed): every
+   * command, or with `write` those that may write. A pause in progress
+   * keeps the later end and the more restrictive mode (networking.c `pauseClients`).
+   */
+  pause(end: number, mode: PauseMode): void;
+  /** Ends the pause; the commands it held run (CLIENT UNPAUSE). */
+  unpause(): void;
 }
 
 /** The snapshots as commands use them (SAVE, BGSAVE, LASTSAVE). */
@@ -342,6 +416,11 @@ export interface WatchRegistry {
   watch(c: CommandContext, db: number, key: Buffer): void;
   /** Forgets every key `c` watches, and whether one was touched (UNWATCH, DISCARD, EXEC). */
   unwatch(c: CommandContext): void;
+  /**
+   * Whether a key `c` watches was changed since it was watched (Redis's
+   * `CLIENT_DIRTY_CAS`: CLIENT LIST flag `d`; nothing more is queued).
+   */
+  isDirty(c: CommandContext): boolean;
   /** Whether a key `c` watches was changed, or expired, since it was watched: EXEC must fail. */
   touched(c: CommandContext): boolean;
   /**
@@ -381,6 +460,10 @@ export interface ServerServices {
   readonly watches: WatchRegistry;
   /** Channels, patterns and their subscribers (./pubsub.ts). */
   readonly pubsub: PubSubRegistry;
+  /** Connections in MONITOR mode (./monitor.ts). */
+  readonly monitors: MonitorRegistry;
+  /** CLIENT PAUSE. */
+  readonly pause: ClientPause;
   /**
    * Runs one queued command of a transaction for `c` as the dispatcher runs
    * any command (the handler, its statistics, the blocked clients its keys

@@ -4,6 +4,8 @@
  */
 import type { CommandSpec } from './context.js';
 import { connectionCommands } from './connection.js';
+import { clientCommands } from './client.js';
+import { monitorCommands } from './monitor.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
 import { multiCommands } from './multi.js';
@@ -22,6 +24,8 @@ import { zsetCommands } from './zsets.js';
 export function allCommands(): CommandSpec[] {
   return [
     ...connectionCommands,
+    ...clientCommands,
+    ...monitorCommands,
     ...adminCommands,
     ...introspectionCommands,
     ...multiCommands,

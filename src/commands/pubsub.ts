@@ -34,14 +34,20 @@ function subscriptionCount(s: Session, kind: ChannelKind): number {
   return kind === 'shard' ? subs.shardChannels.size : subs.channels.size + subs.patterns.size;
 }
 
-/** A subscription confirmation or message: `[kind, name, count-or-message]` as a push (RESP2: an array). */
+/**
+ * A subscription confirmation or message: `[kind, name, count-or-message]`
+ * as a push (RESP2: an array), sent even under CLIENT REPLY OFF, as Redis
+ * pushes it (pubsub.c, `CLIENT_PUSHING`).
+ */
 function pushThree(r: ReplyBuffer, kind: string, channel: string | null, last: number | Buffer): void {
-  r.pushLen(3);
-  r.bulkAscii(kind);
-  if (channel === null) r.nullBulk();
-  else r.bulkLatin1(channel);
-  if (typeof last === 'number') r.int(last);
-  else r.bulk(last);
+  r.kept(() => {
+    r.pushLen(3);
+    r.bulkAscii(kind);
+    if (channel === null) r.nullBulk();
+    else r.bulkLatin1(channel);
+    if (typeof last === 'number') r.int(last);
+    else r.bulk(last);
+  });
 }
 
 /** The channels, patterns and subscribers of one server. */
@@ -270,7 +276,8 @@ function pubsubHelpCommand(c: CommandContext): void {
 }
 
 const SUBSCRIBE_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
-const PUBLISH_FLAGS = ['pubsub', 'loading', 'stale', 'fast'] as const;
+/** `may_replicate` (hidden from COMMAND INFO, as in Redis): CLIENT PAUSE WRITE holds PUBLISH. */
+const PUBLISH_FLAGS = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'] as const;
 const PUBSUB_SUB_FLAGS = ['pubsub', 'loading', 'stale'] as const;
 
 /** One PUBSUB subcommand. */

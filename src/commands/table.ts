@@ -53,6 +53,7 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
     otherDbKeys: def.otherDbKeys,
     keyFlags: def.keyFlags,
     allDatabases: def.allDatabases,
+    redact: def.redact,
     group: def.group,
     since: def.since,
     complexity: def.complexity,

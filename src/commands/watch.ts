@@ -77,6 +77,10 @@ export class Watches implements WatchRegistry {
     }
   }
 
+  isDirty(c: CommandContext): boolean {
+    return this.dirty.has(c);
+  }
+
   touched(c: CommandContext): boolean {
     if (this.dirty.has(c)) return true;
     for (const w of this.byClient.get(c) ?? []) {

@@ -27,21 +27,25 @@ export interface DecoderLimits {
   maxBulkLen: number;
   /** Largest inline request or count line without a newline, bytes (64 KiB in Redis). */
   maxInlineLen: number;
-  /** Largest multibulk argument count (1024*1024). */
+  /** Largest multibulk argument count (`INT_MAX` in Redis 7.0's `processMultibulkBuffer`). */
   maxMultibulkLen: number;
 }
 
-/** Redis's defaults (`PROTO_INLINE_MAX_SIZE`, `proto-max-bulk-len`). */
+/** Redis's defaults (`PROTO_INLINE_MAX_SIZE`, `proto-max-bulk-len`, `INT_MAX`). */
 export const DEFAULT_LIMITS: Readonly<DecoderLimits> = {
   maxBulkLen: 512 * 1024 * 1024,
   maxInlineLen: 64 * 1024,
-  maxMultibulkLen: 1024 * 1024,
+  maxMultibulkLen: 2 ** 31 - 1,
 };
+
+/** Arguments a multibulk frame's array starts with room for; it grows as they arrive (Redis: 1024). */
+const ARGV_PREALLOC = 1024;
 
 /** Bulk strings at least this long get a buffer of their own (Redis: `PROTO_MBULK_BIG_ARG`). */
 export const BIG_ARG_BYTES = 32 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+const NUL = 0;
 const CR = 13;
 const LF = 10;
 const STAR = 42;
@@ -146,8 +150,50 @@ export function splitInlineArgs(line: Buffer): Buffer[] | null {
   }
 }
 
+/**
+ * Parses a count line's number as Redis's `string2ll` does, over the whole
+ * signed 64-bit range: like {@link parseIntStrict}, but up to 20 characters
+ * (values past 2^53 are rounded, which only their sign and size matter for).
+ *
+ * @returns the value, or `NaN` when the bytes are not a 64-bit integer
+ */
+export function parseLongLong(buf: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  if (len <= 17) return parseIntStrict(buf, start, end);
+  if (len > 20) return NaN;
+  let i = start;
+  if (buf[i] === 45 /* - */) i++;
+  if (buf[i]! < 49 || buf[i]! > 57) return NaN;
+  for (let j = i; j < end; j++) if (buf[j]! < 48 || buf[j]! > 57) return NaN;
+  const v = BigInt(Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1'));
+  return v > 9223372036854775807n || v < -9223372036854775808n ? NaN : Number(v);
+}
+
+/**
+ * Where `byte` is in `buf` from `from`, as C's `strchr` on Redis's query
+ * buffer finds it: -1 when absent or when a NUL byte comes first (the
+ * string ends there for `strchr`, so Redis waits for more input).
+ */
+function findInLine(buf: Buffer, from: number, byte: number): number {
+  const at = buf.indexOf(byte, from);
+  if (at < 0) return -1;
+  for (let i = from; i < at; i++) if (buf[i] === NUL) return -1;
+  return at;
+}
+
 function isHex(c: number | undefined): boolean {
   return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102));
+}
+
+/**
+ * Redis's reply to a bulk header that does not start with `$`: `%c` of the
+ * byte, the message cut at a NUL and CR or LF shown as a space (networking.c
+ * `addReplyErrorFormat` builds it with `sdscatvprintf` and `sdsmapchars`).
+ */
+function expectedDollar(b: number): string {
+  if (b === NUL) return "expected '$', got '";
+  const ch = b === CR || b === LF ? ' ' : String.fromCharCode(b);
+  return `expected '$', got '${ch}'`;
 }
 
 function hexValue(c: number): number {
@@ -166,6 +212,12 @@ export class RespDecoder {
   /** Arguments of a multibulk frame still being read, or null between frames. */
   private argv: Buffer[] | null = null;
   private argc = 0;
+  /** How many arguments the frame being read has. */
+  private argsWanted = 0;
+  /** Bytes of the arguments of the last frame read, or of the one being read (CLIENT LIST `argv-mem`). */
+  private argvBytes = 0;
+  /** Where the query buffer starts as Redis counts it: trimmed by {@link trim}, not by each command. */
+  private base = 0;
   /** Length of the bulk string whose `$` line was read, or -1. */
   private bulkLen = -1;
   /** Buffer a big bulk string is being assembled in (it grows up to {@link bigLen}). */
@@ -188,6 +240,35 @@ export class RespDecoder {
   /** Bytes received and not yet consumed by a complete frame (the query buffer). */
   get bufferedBytes(): number {
     return this.buf.length - this.pos + (this.big ? this.bigFill : 0);
+  }
+
+  /**
+   * The query buffer's length as redis-server reports it in CLIENT LIST
+   * (`qbuf`, `sdslen(c->querybuf)`): while commands of one read run, it
+   * still holds their bytes; {@link trim} drops the consumed ones, as
+   * Redis trims after processing a read (networking.c `processInputBuffer`).
+   */
+  get queryBufferLength(): number {
+    return this.buf.length - this.base + (this.big ? this.bigFill : 0);
+  }
+
+  /** Forgets the bytes of the commands already returned (after a read's commands ran). */
+  trim(): void {
+    this.base = this.pos;
+  }
+
+  /**
+   * Bytes of the arguments of the command being read (a frame partly
+   * received), or of the last one returned while it runs: Redis's
+   * `argv_len_sum` (CLIENT LIST `argv-mem`). Inline commands count 0.
+   */
+  get argumentBytes(): number {
+    return this.argvBytes;
+  }
+
+  /** Forgets the last command's arguments once it has run (Redis's `freeClientArgv`). */
+  commandDone(): void {
+    if (this.argv === null) this.argvBytes = 0;
   }
 
   /** Whether a frame is partly received. */
@@ -214,11 +295,11 @@ export class RespDecoder {
     }
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
-      this.pos = 0;
     } else {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
-      this.pos = 0;
     }
+    this.pos = 0;
+    this.base = 0;
   }
 
   /**
@@ -232,6 +313,7 @@ export class RespDecoder {
       if (this.big !== null) {
         if (this.bigFill < this.bigLen) return null;
         this.argv![this.argc++] = this.big.subarray(0, this.bigLen - 2);
+        this.argvBytes += this.bigLen - 2;
         this.big = null;
         this.bigFill = 0;
         this.bulkLen = -1;
@@ -240,6 +322,7 @@ export class RespDecoder {
         if (this.pos >= this.buf.length) {
           this.buf = EMPTY;
           this.pos = 0;
+          this.base = 0;
           return null;
         }
         if (this.buf[this.pos] !== STAR) {
@@ -251,17 +334,15 @@ export class RespDecoder {
         const count = this.readCountLine(STAR);
         if (count === null) return null;
         if (count <= 0) continue;
-        this.argv = new Array<Buffer>(count);
+        this.argv = new Array<Buffer>(Math.min(count, ARGV_PREALLOC));
+        this.argsWanted = count;
         this.argc = 0;
+        this.argvBytes = 0;
       }
       const argv = this.argv;
       const buf = this.buf;
-      while (this.argc < argv.length) {
+      while (this.argc < this.argsWanted) {
         if (this.bulkLen < 0) {
-          if (this.pos >= buf.length) return null;
-          if (buf[this.pos] !== DOLLAR) {
-            throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
-          }
           const len = this.readCountLine(DOLLAR);
           if (len === null) return null;
           this.bulkLen = len;
@@ -276,10 +357,12 @@ export class RespDecoder {
             this.bigFill = avail;
             this.buf = EMPTY;
             this.pos = 0;
+            this.base = 0;
           }
           return null;
         }
         argv[this.argc++] = buf.subarray(this.pos, this.pos + len);
+        this.argvBytes += len;
         this.pos += len + 2;
         this.bulkLen = -1;
       }
@@ -289,8 +372,11 @@ export class RespDecoder {
   }
 
   /**
-   * Reads `*<n>\r\n` or `$<n>\r\n` at the cursor. Returns null when the line
-   * is incomplete.
+   * Reads `*<n>\r\n` or `$<n>\r\n` at the cursor, as Redis's
+   * `processMultibulkBuffer` does: the line must be complete (its `\r` found
+   * before any NUL byte, and one more byte after it) before it is judged; a
+   * line longer than 64 KiB without one is refused. Returns null when the
+   * line is incomplete.
    */
   private readCountLine(kind: number): number | null {
     const buf = this.buf;
@@ -298,26 +384,35 @@ export class RespDecoder {
     // call into indexOf, which is left for the long lines of hostile input.
     let cr = -1;
     const near = Math.min(buf.length, this.pos + 24);
-    for (let i = this.pos + 1; i < near; i++) {
-      if (buf[i] === CR) {
+    let i = this.pos;
+    for (; i < near; i++) {
+      const b = buf[i];
+      if (b === CR) {
         cr = i;
         break;
       }
+      if (b === NUL) break;
     }
-    if (cr < 0 && near < buf.length) cr = buf.indexOf(CR, near);
-    if (cr < 0 || cr + 1 >= buf.length) {
+    if (cr < 0 && i === near && near < buf.length) cr = findInLine(buf, near, CR);
+    if (cr < 0) {
       if (buf.length - this.pos > this.limits.maxInlineLen) {
         throw new ProtocolError(kind === STAR ? 'too big mbulk count string' : 'too big bulk count string');
       }
       return null;
     }
-    const n = parseIntStrict(buf, this.pos + 1, cr);
+    if (cr + 1 >= buf.length) return null;
     if (kind === STAR) {
+      const n = parseLongLong(buf, this.pos + 1, cr);
       if (Number.isNaN(n) || n > this.limits.maxMultibulkLen) {
         throw new ProtocolError('invalid multibulk length');
       }
       if (n > 10 && this.preAuth) throw new ProtocolError('unauthenticated multibulk length');
-    } else if (Number.isNaN(n) || n < 0 || n > this.limits.maxBulkLen) {
+      this.pos = cr + 2;
+      return n;
+    }
+    if (buf[this.pos] !== DOLLAR) throw new ProtocolError(expectedDollar(buf[this.pos]!));
+    const n = parseIntStrict(buf, this.pos + 1, cr);
+    if (Number.isNaN(n) || n < 0 || n > this.limits.maxBulkLen) {
       throw new ProtocolError('invalid bulk length');
     } else if (n > 16384 && this.preAuth) {
       throw new ProtocolError('unauthenticated bulk length');
@@ -329,7 +424,7 @@ export class RespDecoder {
   /** Reads one inline request line; null when the line is incomplete. */
   private nextInline(): Buffer[] | null {
     const buf = this.buf;
-    const lf = buf.indexOf(LF, this.pos);
+    const lf = findInLine(buf, this.pos, LF);
     if (lf < 0) {
       if (buf.length - this.pos > this.limits.maxInlineLen) {
         throw new ProtocolError('too big inline request');
@@ -342,6 +437,9 @@ export class RespDecoder {
     this.pos = lf + 1;
     const args = splitInlineArgs(line);
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    let bytes = 0;
+    for (const a of args) bytes += a.length;
+    this.argvBytes = bytes;
     return args;
   }
 }

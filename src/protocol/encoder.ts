@@ -68,6 +68,8 @@ export class ReplyBuffer {
   /** Completed pieces not yet taken (chunk overflow, large bulks). */
   private parts: Buffer[] = [];
   private partsBytes = 0;
+  /** Pending byte ranges written with {@link kept}, as from/to pairs; null when none. */
+  private keptRanges: number[] | null = null;
 
   /** Bytes appended and not yet taken. */
   get pendingBytes(): number {
@@ -76,6 +78,7 @@ export class ReplyBuffer {
 
   /** Takes every byte appended since the last call, or null if there is none. */
   take(): Buffer | Buffer[] | null {
+    this.keptRanges = null;
     const tail = this.len > this.start ? this.buf.subarray(this.start, this.len) : null;
     this.start = this.len;
     if (this.parts.length === 0) return tail;
@@ -86,8 +89,83 @@ export class ReplyBuffer {
     return parts;
   }
 
+  /** Size of the chunk replies are built in, bytes (CLIENT LIST `rbs`). */
+  get chunkBytes(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Appends, with `write`, a message that {@link dropSince} keeps: a push
+   * that is sent even when the command's reply is not (a pub/sub
+   * confirmation under CLIENT REPLY OFF: Redis's `CLIENT_PUSHING`).
+   */
+  kept(write: () => void): void {
+    const from = this.pendingBytes;
+    write();
+    (this.keptRanges ??= []).push(from, this.pendingBytes);
+  }
+
+  /** The pending bytes from `from` to `to` (offsets into what {@link take} would return), copied. */
+  private pendingSlice(from: number, to: number): Buffer {
+    const out = Buffer.allocUnsafe(to - from);
+    let pos = 0;
+    let filled = 0;
+    const tail = this.buf.subarray(this.start, this.len);
+    for (const piece of [...this.parts, tail]) {
+      const a = Math.max(from, pos);
+      const b = Math.min(to, pos + piece.length);
+      if (a < b) filled += piece.copy(out, filled, a - pos, b - pos);
+      pos += piece.length;
+    }
+    return out;
+  }
+
+  /**
+   * Drops the bytes appended since {@link pendingBytes} was `mark`, keeping
+   * those before (CLIENT REPLY OFF and SKIP: a command's reply is not sent,
+   * the earlier ones of the same read are) and the messages written with
+   * {@link kept}, which are moved up in their order.
+   */
+  dropSince(mark: number): void {
+    const keep: Buffer[] = [];
+    const ranges = this.keptRanges;
+    if (ranges !== null) {
+      for (let i = 0; i < ranges.length; i += 2) {
+        if (ranges[i]! >= mark) keep.push(this.pendingSlice(ranges[i]!, ranges[i + 1]!));
+      }
+      this.keptRanges = null;
+    }
+    this.dropTail(this.pendingBytes - mark);
+    for (const b of keep) this.raw(b);
+  }
+
+  private dropTail(bytes: number): void {
+    let drop = bytes;
+    if (drop <= 0) return;
+    const tail = this.len - this.start;
+    if (drop <= tail) {
+      this.len -= drop;
+      return;
+    }
+    drop -= tail;
+    this.len = this.start;
+    while (drop > 0) {
+      const last = this.parts.pop()!;
+      this.partsBytes -= last.length;
+      if (last.length > drop) {
+        const keep = last.subarray(0, last.length - drop);
+        this.parts.push(keep);
+        this.partsBytes += keep.length;
+        drop = 0;
+      } else {
+        drop -= last.length;
+      }
+    }
+  }
+
   /** Drops everything not yet taken (used when replies are discarded, as in WAL replay). */
   discard(): void {
+    this.keptRanges = null;
     this.start = this.len;
     this.parts = [];
     this.partsBytes = 0;

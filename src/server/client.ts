@@ -10,6 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import type {
+  ClientBuffers,
   CommandContext,
   CommandSpec,
   ServerServices,
@@ -23,6 +24,15 @@ import { ProtocolError } from '../protocol/errors.js';
 import { ReplyBuffer } from '../protocol/encoder.js';
 import type { Db } from '../store/db.js';
 import type { Logger } from './logger.js';
+
+/** `ip:port`, with an IPv6 address in brackets, as Redis's `anetFormatAddr` writes it. */
+function formatAddr(ip: string | undefined, port: number | undefined): string {
+  const host = ip ?? '?';
+  return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+}
+
+/** How long CLIENT LIST's `rbp` remembers a reply piece (Redis's `reply-buffer-peak-reset-time`, 5 s). */
+const REPLY_PEAK_RESET_MS = 5000;
 
 /** What a connection needs from the server that accepted it. */
 export interface ClientHost {
@@ -93,6 +103,11 @@ export class Client implements CommandContext, Session {
 
   /** Set by QUIT or a protocol error: no more input is read; the socket closes once replies are out. */
   closeAfterReply = false;
+  /** CLIENT REPLY OFF, SKIP (next command; this one) and CLIENT NO-EVICT (src/commands/client.ts). */
+  replyOff = false;
+  replySkipNext = false;
+  replySkip = false;
+  noEvict = false;
   /** Remote address, `ip:port`. */
   readonly addr: string;
   /** Local address, `ip:port`. */
@@ -111,6 +126,20 @@ export class Client implements CommandContext, Session {
   private processing = false;
   /** Unix ms since when unsent replies have been above the soft output limit; 0 when below. */
   private softSince = 0;
+  /** The command a CLIENT PAUSE holds (copies of its arguments), or null (./pause.ts). */
+  private postponedArgv: Buffer[] | null = null;
+  /**
+   * While a command whose reply is not sent runs (CLIENT REPLY OFF or SKIP):
+   * {@link reply}'s pending bytes before it; -1 otherwise.
+   */
+  private quietMark = -1;
+  /** Out-of-band messages delivered while such a command runs: they are sent (Redis's `CLIENT_PUSHING`). */
+  private held: ReplyBuffer | null = null;
+  /** A blocked command's reply is not to be sent: bytes pending before it, or -1 (see {@link unblock}). */
+  private quietBlockMark = -1;
+  /** Largest reply piece sealed since {@link peakSince} (CLIENT LIST `rbp`), and when that window began. */
+  private replyPeak = 0;
+  private peakSince = 0;
   /** Bytes of sealed pieces not yet handed to the socket (waiting for their LSN). */
   private queuedBytes = 0;
 
@@ -129,8 +158,8 @@ export class Client implements CommandContext, Session {
     this.db = this.server.keyspace.dbs[0]!;
     this.authenticated = this.server.config.get('requirepass') === '';
     this.decoder = new RespDecoder(limits);
-    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.laddr = `${socket.localAddress}:${socket.localPort}`;
+    this.addr = formatAddr(socket.remoteAddress, socket.remotePort);
+    this.laddr = formatAddr(socket.localAddress, socket.localPort);
   }
 
   /** The protocol of its replies: 2, or 3 after `HELLO 3`. */
@@ -218,18 +247,30 @@ export class Client implements CommandContext, Session {
     this.lastSpec = spec;
   }
 
-  /** Adds `chunk` if given, runs every complete command buffered unless blocked, then seals the replies. */
-  private processInput(chunk?: Buffer): void {
+  /**
+   * Adds `chunk` if given, runs `first` (a command a pause held) and every
+   * complete command buffered unless blocked, then seals the replies.
+   */
+  private processInput(chunk?: Buffer, first?: Buffer[]): void {
     const decoder = this.decoder;
     this.processing = true;
     try {
       if (chunk !== undefined) decoder.push(chunk);
+      let argv = first ?? null;
       while (!this.blocked && !this.closeAfterReply && !this.closed) {
-        // Per command: an AUTH earlier in the same chunk lifts the limits for what follows.
-        decoder.preAuth = this.authRequired;
-        const argv = decoder.next();
-        if (argv === null) break;
-        this.host.execute(this, argv);
+        if (argv === null) {
+          // Per command: an AUTH earlier in the same chunk lifts the limits for what follows.
+          decoder.preAuth = this.authRequired;
+          argv = decoder.next();
+          if (argv === null) break;
+        }
+        if (this.replyOff || this.replySkip) this.executeQuietly(argv);
+        else {
+          this.host.execute(this, argv);
+          if (this.replySkipNext) this.replyModeStep();
+        }
+        argv = null;
+        if (!this.blocked) decoder.commandDone();
         // A pipeline of large replies must not all be built before the limit is looked at.
         const hard = this.outputLimit.hard;
         if (hard > 0 && this.unsentBytes >= hard) {
@@ -240,7 +281,8 @@ export class Client implements CommandContext, Session {
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
-        this.host.replyError(this, `ERR Protocol error: ${err.message}`);
+        // Like every reply, not sent under CLIENT REPLY OFF (networking.c prepareClientToWrite).
+        if (!(this.replyOff || this.replySkip)) this.host.replyError(this, `ERR Protocol error: ${err.message}`);
         this.host.log.debug({ client: this.addr, error: err.message }, 'protocol error, closing connection');
       } else {
         // Out of memory for this client's input, or a bug: drop this client, keep the server.
@@ -253,8 +295,90 @@ export class Client implements CommandContext, Session {
       this.closeAfterReply = true;
     }
     this.processing = false;
+    decoder.trim();
     this.seal(this.host.replyTag());
     this.host.needsRelease(this);
+  }
+
+  /**
+   * Runs a command whose reply is not sent (CLIENT REPLY OFF, or the command
+   * after CLIENT REPLY SKIP): what it appends is dropped, but messages
+   * delivered meanwhile are kept. A command that blocks has its reply
+   * dropped when it comes ({@link unblock}); one a pause holds runs this way
+   * again later.
+   */
+  private executeQuietly(argv: Buffer[]): void {
+    this.quietMark = this.reply.pendingBytes;
+    try {
+      this.host.execute(this, argv);
+    } finally {
+      const mark = this.quietMark;
+      this.quietMark = -1;
+      // CLIENT REPLY ON ran: its own +OK is sent.
+      if (this.replyOff || this.replySkip) this.reply.dropSince(mark);
+      const held = this.held?.take() ?? null;
+      if (held !== null) for (const b of Array.isArray(held) ? held : [held]) this.reply.raw(b);
+    }
+    if (this.postponedArgv !== null) return;
+    if (this.blocked) {
+      this.quietBlockMark = this.reply.pendingBytes;
+      return;
+    }
+    this.replyModeStep();
+  }
+
+  /** After a command (networking.c `resetClient`): a CLIENT REPLY SKIP that ran applies to the next command. */
+  private replyModeStep(): void {
+    this.replySkip = this.replySkipNext;
+    this.replySkipNext = false;
+  }
+
+  /**
+   * Holds command `argv` until a CLIENT PAUSE ends (./pause.ts): nothing more
+   * of this client runs meanwhile; its input is still read.
+   */
+  postpone(argv: Buffer[]): void {
+    this.postponedArgv = argv.map((a) => Buffer.from(a));
+    this.blocked = true;
+  }
+
+  /** The pause ended: runs the held command again from its lookup, then the input that followed it. */
+  resumePostponed(): void {
+    const argv = this.postponedArgv;
+    if (argv === null) return;
+    this.postponedArgv = null;
+    this.blocked = false;
+    if (this.closed) return;
+    this.processInput(undefined, argv);
+  }
+
+  /** Whether its command waits for a CLIENT PAUSE to end (CLIENT LIST flag `b`). */
+  get postponed(): boolean {
+    return this.postponedArgv !== null;
+  }
+
+  /** Whether a key it watches was touched (CLIENT LIST flag `d`). */
+  get dirtyCas(): boolean {
+    return this.server.watches.isDirty(this);
+  }
+
+  /** Its buffers as CLIENT LIST shows them (networking.c `catClientInfoString`). */
+  buffers(): ClientBuffers {
+    let multiMem = 0;
+    for (const q of this.multi?.queue ?? []) for (const a of q.argv) multiMem += a.length + 8;
+    const waiting = this.socket.writableLength;
+    if (Date.now() - this.peakSince >= REPLY_PEAK_RESET_MS) this.replyPeak = 0;
+    return {
+      qbuf: this.decoder.queryBufferLength,
+      argvMem: this.decoder.argumentBytes,
+      multiMem,
+      rbs: this.reply.chunkBytes,
+      rbp: Math.max(this.replyPeak, this.reply.pendingBytes),
+      obl: this.reply.pendingBytes,
+      oll: this.outPieces.length + (waiting > 0 ? 1 : 0),
+      omem: this.queuedBytes + waiting,
+      events: (this.socket.isPaused() ? '' : 'r') + (waiting > 0 ? 'w' : ''),
+    };
   }
 
   /** Commands queued after MULTI, or -1 outside a transaction. */
@@ -275,6 +399,13 @@ export class Client implements CommandContext, Session {
 
   deliver(write: (reply: ReplyBuffer) => void, tag: number): void {
     if (this.closed) return;
+    if (this.quietMark >= 0) {
+      // Its own command's reply will be dropped, not this message: kept aside until then.
+      const held = (this.held ??= new ReplyBuffer());
+      held.resp = this.reply.resp;
+      write(held);
+      return;
+    }
     write(this.reply);
     if (this.processing) return;
     this.seal(tag);
@@ -303,6 +434,13 @@ export class Client implements CommandContext, Session {
   unblock(): void {
     if (!this.blocked) return;
     this.blocked = false;
+    if (this.quietBlockMark >= 0) {
+      // It ran under CLIENT REPLY OFF or SKIP: its reply goes too, and SKIP is spent now.
+      this.reply.dropSince(this.quietBlockMark);
+      this.quietBlockMark = -1;
+      this.replyModeStep();
+    }
+    this.decoder.commandDone();
     if (this.closed) return;
     // Served: the wait was not idleness (`timeout` must not close it now).
     this.lastInteraction = Date.now();
@@ -322,7 +460,14 @@ export class Client implements CommandContext, Session {
   seal(tag: number): void {
     const piece = this.reply.take();
     if (piece === null) return;
-    this.queuedBytes += Array.isArray(piece) ? piece.reduce((a, b) => a + b.length, 0) : piece.length;
+    const bytes = Array.isArray(piece) ? piece.reduce((a, b) => a + b.length, 0) : piece.length;
+    this.queuedBytes += bytes;
+    // A blocked command's dropped reply starts after what is sealed now.
+    if (this.quietBlockMark >= 0) this.quietBlockMark = 0;
+    if (bytes > this.replyPeak) {
+      this.replyPeak = bytes;
+      this.peakSince = this.server.keyspace.clockMs;
+    }
     const n = this.outTags.length;
     if (n > 0 && this.outTags[n - 1] === tag) {
       // Same tag as the previous piece: they will be released together anyway.
@@ -404,11 +549,17 @@ export class Client implements CommandContext, Session {
     this.destroy();
   }
 
-  /** Closes the connection after what was already written. */
+  /**
+   * Closes the connection after what was already written: once Node has
+   * handed the bytes to the kernel, the socket is destroyed, as Redis closes
+   * the descriptor after the last reply (input still arriving then makes
+   * the kernel reset the connection, so a peer that keeps writing sees it).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.end();
+    const socket = this.socket;
+    socket.end(() => socket.destroy());
     this.host.forget(this);
   }
 

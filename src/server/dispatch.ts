@@ -7,6 +7,7 @@
  */
 import type { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
+import type { Monitors } from '../commands/monitor.js';
 import type { Watches } from '../commands/watch.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
@@ -16,6 +17,7 @@ import { SHARED } from '../protocol/encoder.js';
 import { EvictResult, type Evictor } from '../store/eviction.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
+import type { ClientPauses } from './pause.js';
 import type { ReplyRelease } from './release.js';
 
 /** Redis's reply to a write that would grow memory past `maxmemory` (server.c `shared.oomerr`). */
@@ -53,6 +55,8 @@ export interface DispatchDeps {
   evictor: Evictor;
   blocking: BlockingRegistry;
   watches: Watches;
+  monitors: Monitors;
+  pause: ClientPauses;
   release: ReplyRelease;
   log: Logger;
   /** Continues eviction in the background once a command's own time ran out. */
@@ -77,30 +81,39 @@ export class Dispatcher {
       spec = d.commands.get(nameBuf.latin1Slice(0, nameBuf.length));
       if (spec !== undefined) c.rememberCommand(nameBuf, spec);
     }
-    if (spec === undefined) return this.reject(c, undefined, unknownCommand(argv));
-    if (spec.subcommands !== undefined) {
-      if (argv.length < 2) return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
+    // CLIENT LIST's `cmd` is what the lookup found, NULL for an unknown command or subcommand (server.c).
+    if (spec === undefined) {
+      c.lastCommand = 'NULL';
+      return this.reject(c, undefined, unknownCommand(argv));
+    }
+    if (spec.subcommands !== undefined && argv.length >= 2) {
       const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
       if (sub === undefined) {
+        c.lastCommand = 'NULL';
         const name = argv[1]!.toString('latin1').slice(0, 128);
         return this.reject(c, spec, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`);
       }
       spec = sub;
     }
-    if (!arityOk(spec.arity, argv.length)) {
-      return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
+    c.lastCommand = spec.name;
+    if (spec.subcommands !== undefined || !arityOk(spec.arity, argv.length)) {
+      return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`, argv);
     }
     // Redis's processCommand: unknown command and arity errors come before NOAUTH.
     if (!c.authenticated && !spec.flags.includes('no_auth') && d.config.get('requirepass') !== '') {
-      return this.reject(c, spec, 'NOAUTH Authentication required.');
+      return this.reject(c, spec, 'NOAUTH Authentication required.', argv);
     }
-    c.lastCommand = spec.name;
     const tx = c.multi;
     if (tx !== null && spec.flags.includes('no_multi')) {
       return this.reject(c, spec, 'ERR Command not allowed inside a transaction');
     }
     if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
-      return this.reject(c, spec, `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`);
+      return this.reject(
+        c,
+        spec,
+        `ERR command arguments exceed the ${MAX_EFFECT_BYTES} bytes one WAL record can hold`,
+        argv,
+      );
     }
     // RESP2 subscriber mode (processCommand): only the subscribe commands, PING, QUIT and RESET.
     if (c.reply.resp === 2 && c.subscribed && !SUBSCRIBER_COMMANDS.has(spec.name)) {
@@ -109,6 +122,7 @@ export class Dispatcher {
         spec,
         `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET ` +
           'are allowed in this context',
+        argv,
       );
     }
     const queueing = tx !== null && !RUN_IN_MULTI.has(spec.name);
@@ -116,9 +130,14 @@ export class Dispatcher {
     // The gates that refuse writes judge an EXEC by the writes it would run, as Redis's processCommand does.
     const writes = exec ? tx.queue.some((q) => q.spec.isWrite) : spec.isWrite;
     const failure = d.wal.failure;
-    if (failure !== null && (writes || queueing)) {
-      if (writes) return this.reject(c, spec, misconfMessage(failure));
-    } else if (failure !== null) {
+    if (failure !== null && writes) return this.reject(c, spec, misconfMessage(failure), argv);
+    // A monitor is a replica to Redis (processCommand): it may not read or write keys any more.
+    if (d.monitors.size > 0 && d.monitors.has(c) && touchesKeyspace(c, spec)) {
+      return this.reject(c, spec, "ERR Replica can't interact with the keyspace", argv);
+    }
+    // CLIENT PAUSE (processCommand): a command it holds waits, unrun, for its end (./pause.ts).
+    if (d.pause.active && d.pause.holds(c, spec)) return d.pause.postpone(c, argv);
+    if (failure !== null && !queueing) {
       this.executeWhileFailing(c, spec, argv);
       return;
     }
@@ -127,12 +146,13 @@ export class Dispatcher {
     const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
     if (denyOom && d.evictor.settings.maxmemory > 0) {
       const result = d.evictor.evict();
-      if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR);
+      if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR, argv);
       if (result === EvictResult.Running) d.evictInBackground();
     }
     if (queueing) {
-      // Queued after a failed check of the transaction, it could never run: not kept (multi.c `queueMultiCommand`).
-      if (!tx.aborted) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
+      // Queued after a failed check of the transaction, or once a watched key was touched, it could
+      // never run: not kept (multi.c `queueMultiCommand`).
+      if (!tx.aborted && !d.watches.isDirty(c)) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
       if (failure === null) {
         c.reply.raw(SHARED.queued);
         return;
@@ -165,19 +185,24 @@ export class Dispatcher {
   /**
    * Refuses a command with `message` (Redis's `rejectCommand`): counted as an
    * error reply, it marks a transaction being queued as failed, and refusing
-   * EXEC discards the transaction with `-EXECABORT`.
+   * EXEC, inside a transaction or not, discards it with `-EXECABORT` and
+   * shows the EXEC to monitors (multi.c `execCommandAbort`).
    *
    * @param spec the command, when it was found
+   * @param argv the command (for monitors, when it may be EXEC)
    */
-  private reject(c: Client, spec: CommandSpec | undefined, message: string): void {
+  private reject(c: Client, spec: CommandSpec | undefined, message: string, argv?: Buffer[]): void {
     this.d.stats.errorReplies++;
     const tx = c.multi;
-    if (tx !== null && spec?.name === 'exec') {
+    if (spec?.name === 'exec') {
       c.multi = null;
       this.d.watches.unwatch(c);
       // Redis's execCommandAbort names an error with its code (MISCONF, OOM, NOAUTH), or bare where the code is ERR.
       const cause = message.startsWith('ERR ') ? message.slice(4) : message;
       this.replyError(c, `EXECABORT Transaction discarded because of: ${cause}`);
+      if (argv !== undefined && this.d.monitors.size > 0) {
+        this.d.monitors.feed(c, spec, argv, this.d.release.replyTag(), true);
+      }
       return;
     }
     if (tx !== null) tx.aborted = true;
@@ -202,7 +227,10 @@ export class Dispatcher {
     c.seal(wal.releasableLsn);
   }
 
-  /** Runs a handler; a bug in one answers an error to that client and never takes the server down. */
+  /**
+   * Runs a handler; a bug in one answers an error to that client and never
+   * takes the server down. Then MONITOR sees the command (server.c `call`).
+   */
   private run(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
     try {
       spec.handler(c, argv);
@@ -211,6 +239,7 @@ export class Dispatcher {
       this.d.log.error({ err, command: spec.name }, 'command handler failed');
       c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
     }
+    if (this.d.monitors.size > 0) this.d.monitors.feed(c, spec, argv, this.d.release.replyTag());
   }
 
   /**
@@ -229,6 +258,18 @@ export class Dispatcher {
     const mayWait = execRuns || (spec.name !== 'exec' && release.couldSeeUndurable(c, spec, argv));
     c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);
   }
+}
+
+/**
+ * Whether `spec` reads or writes keys, or may replicate (server.c
+ * `processCommand`'s read, write and may-replicate tests; an EXEC by what it
+ * queued): what a replica, and so a monitor, may not run.
+ */
+function touchesKeyspace(c: Client, spec: CommandSpec): boolean {
+  const one = (s: CommandSpec): boolean =>
+    s.isWrite || s.flags.includes('readonly') || s.flags.includes('may_replicate');
+  if (one(spec)) return true;
+  return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => one(q.spec));
 }
 
 /** Redis's MISCONF wording for a log that cannot be written (aof.c). */

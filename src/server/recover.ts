@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { ServerServices, Stats } from '../commands/context.js';
 import { LocalContext } from '../commands/local.js';
+import { Monitors } from '../commands/monitor.js';
 import { PubSub } from '../commands/pubsub.js';
 import type { CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
@@ -180,6 +181,7 @@ class ReplayServices implements ServerServices {
   readonly blocking = {
     block: (): void => notDuringReplay('blocking'),
     signal: (): void => {},
+    unblock: (): boolean => false,
   };
   readonly snapshots = {
     inProgress: false,
@@ -188,11 +190,18 @@ class ReplayServices implements ServerServices {
   };
   /** Nobody subscribes while the WAL is read. */
   readonly pubsub = new PubSub();
+  /** Nobody monitors while the WAL is read. */
+  readonly monitors = new Monitors();
+  readonly pause = {
+    pause: (): void => notDuringReplay('CLIENT PAUSE'),
+    unpause: (): void => notDuringReplay('CLIENT UNPAUSE'),
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),
     unwatch: (): void => {},
     touched: (): boolean => false,
+    isDirty: (): boolean => false,
     touchDb: (): void => {},
   };
 

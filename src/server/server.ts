@@ -21,6 +21,7 @@ import { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, ServerServices, Stats } from '../commands/context.js';
 import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
+import { Monitors } from '../commands/monitor.js';
 import { PubSub } from '../commands/pubsub.js';
 import { Watches } from '../commands/watch.js';
 import type { Config } from '../config/config.js';
@@ -37,6 +38,7 @@ import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionP
 import { Keyspace } from '../store/keyspace.js';
 import { Client, type ClientHost } from './client.js';
 import { Dispatcher } from './dispatch.js';
+import { ClientPauses } from './pause.js';
 import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
@@ -70,6 +72,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly watches: Watches;
   /** Pub/sub channels, patterns and their subscribers. */
   readonly pubsub = new PubSub();
+  /** Connections in MONITOR mode. */
+  readonly monitors = new Monitors();
+  /** CLIENT PAUSE and the clients it holds. */
+  readonly pause: ClientPauses;
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -146,6 +152,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       { onEvicted: (db, key) => this.propagate(db, ['DEL', key]) },
     );
     this.watches = new Watches(this.keyspace);
+    this.pause = new ClientPauses(this.keyspace, this.evictor, this.monitors);
     this.blocking = new BlockingRegistry((err, c) => {
       this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
     });
@@ -274,6 +281,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       evictor: this.evictor,
       blocking: this.blocking,
       watches: this.watches,
+      monitors: this.monitors,
+      pause: this.pause,
       release,
       log: this.log,
       evictInBackground: () => this.evictInBackground(),
@@ -382,6 +391,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.blocking.forget(c);
     this.watches.unwatch(c);
     this.pubsub.unsubscribeAll(c);
+    this.monitors.delete(c);
+    this.pause.forget(c);
   }
 
   // ---------------------------------------------------------------- ServerServices, InfoSource
@@ -414,6 +425,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
 
   beginExec(): void {
     this.execEffects = [];
+    this.pause.execRunning(true);
   }
 
   get inExec(): boolean {
@@ -425,6 +437,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.execEffects = null;
     const lsn = effects !== null && effects.length > 0 ? this.wal.appendTransaction(db, effects) : 0;
     if (this.blocking.size > 0) this.blocking.handleReady();
+    this.pause.execRunning(false);
     return lsn;
   }
 
@@ -436,8 +449,9 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.config.file;
   }
 
+  /** INFO `blocked_clients`: waiting on keys, or held by CLIENT PAUSE (Redis counts both). */
   get blockedClients(): number {
-    return this.blocking.size;
+    return this.blocking.size + this.pause.heldCount;
   }
 
   /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */

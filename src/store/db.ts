@@ -54,6 +54,11 @@ export interface DbHost extends IndexHost {
   readonly hooks: KeyspaceHooks;
   /** False while replaying the WAL: expiry then plays no part. */
   readonly expiryEnabled: boolean;
+  /**
+   * True while clients are paused (CLIENT PAUSE): an expired key reads as
+   * gone but stays, so the dataset does not change (db.c `expireIfNeeded`).
+   */
+  readonly expiryPaused: boolean;
   /** Keys removed because they expired (INFO `expired_keys`); a database counts its own here. */
   expiredKeys: number;
   /** The clock expiry is judged by, Unix ms. */
@@ -103,7 +108,7 @@ export class Db extends IndexTable<DbHost> {
     const slot = this.findSlot(key);
     if (slot < 0 || !this.isVolatile(slot) || !this.ks.expiryEnabled) return slot;
     if (this.expireAt(slot) > this.ks.now()) return slot;
-    this.expireSlot(slot);
+    if (!this.ks.expiryPaused) this.expireSlot(slot);
     return -1;
   }
 

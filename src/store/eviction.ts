@@ -132,6 +132,11 @@ export interface EvictionSettings {
 export class Evictor {
   /** Keys evicted since start or CONFIG RESETSTAT (INFO `evicted_keys`). */
   evictedKeys = 0;
+  /**
+   * True while clients are paused (CLIENT PAUSE): nothing is evicted and
+   * nothing is refused for memory (evict.c `isSafeToPerformEvictions`).
+   */
+  paused = false;
   // The pool, sorted by score ascending (the best candidate is last), as parallel arrays.
   private size = 0;
   private readonly scores = new Float64Array(EVPOOL_SIZE);
@@ -173,7 +178,7 @@ export class Evictor {
    * @param limitUs time budget, µs (default: the tenacity's)
    */
   evict(limitUs = this.settings.timeLimitUs): EvictResult {
-    if (this.excess <= 0) return EvictResult.Ok;
+    if (this.excess <= 0 || this.paused) return EvictResult.Ok;
     const rank = rankOf(this.settings.policy);
     if (rank === Rank.None) return EvictResult.Fail;
     const volatileOnly = this.settings.policy.startsWith('volatile-');

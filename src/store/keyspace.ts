@@ -32,6 +32,11 @@ export class Keyspace implements DbHost, LoadTarget {
   seed = randomInt(2 ** 31);
   /** False while replaying the WAL: expiry then plays no part. */
   expiryEnabled = true;
+  /**
+   * True while clients are paused (CLIENT PAUSE): expired keys read as gone
+   * but are not removed, by lookups or by the active cycle (db.c `expireIfNeeded`, expire.c).
+   */
+  expiryPaused = false;
   /** Keys removed because they expired (INFO `expired_keys`). */
   expiredKeys = 0;
   /** Index tables up to this many slots resize at once; larger ones drain incrementally. Tests lower it. */
@@ -157,13 +162,14 @@ export class Keyspace implements DbHost, LoadTarget {
   /**
    * Active expiry cycle (Redis: `activeExpireCycle`): sweeps databases
    * round-robin until `budgetMs` has passed. Each removal is reported
-   * through {@link KeyspaceHooks.onExpired}. Nothing expires while replaying.
+   * through {@link KeyspaceHooks.onExpired}. Nothing expires while replaying
+   * or while clients are paused.
    *
    * @param budgetMs time budget, ms
    * @returns keys removed
    */
   activeExpire(budgetMs: number): number {
-    if (!this.expiryEnabled) return 0;
+    if (!this.expiryEnabled || this.expiryPaused) return 0;
     const deadline = performance.now() + budgetMs;
     const now = this.now();
     let removed = 0;

@@ -12,7 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient } from '../helpers/resp.js';
+import { encodeCommand, RawClient } from '../helpers/resp.js';
 import {
   callParsed,
   elements,
@@ -27,7 +27,12 @@ import {
   type Pair,
   type Value,
 } from '../helpers/differential.js';
-import { redisCli } from '../helpers/server.js';
+import { redisCli, waitFor } from '../helpers/server.js';
+
+/** Several commands as one pipelined write. */
+function encodeCommands(commands: string[][]): Buffer {
+  return Buffer.concat(commands.map((c) => encodeCommand(c)));
+}
 
 let pair: Pair;
 serverPair((p) => (pair = p));
@@ -242,7 +247,45 @@ const CASES: Record<string, Case> = {
     'CLIENT KILL FOO bar',
     'CLIENT KILL',
   ],
-  'client|help': ['?CLIENT HELP', 'CLIENT HELP x'],
+  // Redis 7.0.15's text, byte for byte.
+  'client|help': ['CLIENT HELP', 'CLIENT HELP x'],
+  'client|pause': ['CLIENT PAUSE abc', 'CLIENT PAUSE -1', 'CLIENT PAUSE 10 FOO', 'CLIENT PAUSE 0 WRITE', 'PING'],
+  'client|unpause': ['CLIENT UNPAUSE', 'CLIENT UNPAUSE x'],
+  // OFF and SKIP send nothing back: pipelined, only CLIENT REPLY ON's +OK and the last PING answer.
+  'client|reply': () =>
+    freshPair(async (a, b) => {
+      const script = encodeCommands([
+        ['CLIENT', 'REPLY', 'OFF'],
+        ['PING', 'off'],
+        ['CLIENT', 'REPLY', 'ON'],
+        ['CLIENT', 'REPLY', 'SKIP'],
+        ['PING', 'skipped'],
+        ['CLIENT', 'REPLY', 'FOO'],
+      ]);
+      a.write(script);
+      b.write(script);
+      for (let i = 0; i < 2; i++) assert.equal(await a.read(), await b.read());
+    }),
+  'client|no-evict': ['CLIENT NO-EVICT ON', 'CLIENT NO-EVICT OFF', 'CLIENT NO-EVICT FOO', 'CLIENT NO-EVICT'],
+  // A BLPOP ended by CLIENT UNBLOCK ... TIMEOUT answers RESP3's null; ERROR an -UNBLOCKED error.
+  'client|unblock': (a, b) =>
+    freshPair(async (wa, wb) => {
+      await sameReplies(a, b, ['CLIENT UNBLOCK 999999', 'CLIENT UNBLOCK abc', 'CLIENT UNBLOCK 1 FOO']);
+      const ids = await Promise.all([wa.call('CLIENT', 'ID'), wb.call('CLIENT', 'ID')]);
+      for (const reason of ['TIMEOUT', 'ERROR']) {
+        wa.write(encodeCommands([['BLPOP', 'q', '0']]));
+        wb.write(encodeCommands([['BLPOP', 'q', '0']]));
+        for (const [c, id] of [
+          [a, ids[0]!],
+          [b, ids[1]!],
+        ] as const) {
+          await waitFor(async () => (await c.call('CLIENT', 'UNBLOCK', id.slice(1, -2), reason)) === ':1\r\n');
+        }
+        assert.equal(await wa.read(), await wb.read());
+      }
+    }),
+  // A monitor: +OK, its keyspace refused, RESET ends it (the lines themselves: test/commands/monitor.test.ts).
+  monitor: () => freshPair((a, b) => sameReplies(a, b, ['MONITOR', 'GET k', 'RESET', 'GET k'], NORMALIZE)),
 
   // -- administration ------------------------------------------------------
   // A whole INFO holds each server's own statistics (compared by shape); the keyspace section of one

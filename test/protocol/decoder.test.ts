@@ -82,7 +82,14 @@ test('malformed frames fail with the Redis protocol error text', () => {
   const cases: [string, string][] = [
     ['*2\r\n$3\r\nGET\r\n+x\r\n', "expected '$', got '+'"],
     ['*abc\r\n', 'invalid multibulk length'],
-    ['*1048577\r\n', 'invalid multibulk length'],
+    ['*3000000000\r\n', 'invalid multibulk length'],
+    ['*2147483648\r\n', 'invalid multibulk length'],
+    ['*99999999999999999999\r\n', 'invalid multibulk length'],
+    ['*1\r\nfoo\r\n', "expected '$', got 'f'"],
+    ['*1\r\n\r\n', "expected '$', got ' '"],
+    ['*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n', "expected '$', got 'f'"],
+    ['*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$2000000000\r\n', 'invalid bulk length'],
+    ['*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$blabla\r\n', 'invalid bulk length'],
     ['*1\r\n$-5\r\n', 'invalid bulk length'],
     ['*1\r\n$x\r\n', 'invalid bulk length'],
     ['*1\r\n$536870913\r\n', 'invalid bulk length'],
@@ -99,4 +106,54 @@ test('lines without a newline are refused past 64 KiB', () => {
   assert.equal(decode('*1\r\n$' + '1'.repeat(64 * 1024 + 10)).error, 'too big bulk count string');
   // Shorter incomplete input simply waits for more.
   assert.deepEqual(decode('A'.repeat(1000)), { cmds: [], error: null });
+});
+
+test('counts are read over the 64-bit range: huge negative ones are empty commands, INT_MAX is accepted', () => {
+  both('*-99999999999999999\r\n*-1000000000000000000\r\n*1\r\n$4\r\nPING\r\n', (r) => {
+    assert.equal(r.error, null);
+    assert.deepEqual(r.cmds, [['PING']]);
+  });
+  // Redis 7.0 allows INT_MAX arguments (networking.c processMultibulkBuffer); the frame just waits.
+  assert.deepEqual(decode('*2147483647\r\n$1\r\na\r\n'), { cmds: [], error: null });
+});
+
+test('a header is judged only once its line is complete, as Redis waits for the CR and one byte more', () => {
+  assert.deepEqual(decode('*1\r\nfoo'), { cmds: [], error: null });
+  assert.deepEqual(decode('*1\r\nfoo\r'), { cmds: [], error: null });
+  assert.deepEqual(decode('*1\r'), { cmds: [], error: null });
+});
+
+test('a NUL byte before the end of a line hides it, as strchr stops there: the line is too big at 64 KiB', () => {
+  // Redis's three "protocol desync" regression inputs (tests/unit/protocol.tcl), each followed by 64 KiB.
+  const tail = 'payload'.repeat(10_000);
+  assert.equal(decode(`\0${tail}`).error, 'too big inline request');
+  assert.equal(decode(`*\0${tail}`).error, 'too big mbulk count string');
+  assert.equal(decode(`$\0${tail}`).error, 'too big inline request');
+  // Shorter, they wait, though a newline follows the NUL.
+  assert.deepEqual(decode('PING\0\r\n'), { cmds: [], error: null });
+  assert.deepEqual(decode('*1\0\r\n'), { cmds: [], error: null });
+  assert.deepEqual(decode('*1\r\n\0\r\n'), { cmds: [], error: null });
+  assert.equal(decode(`*1\r\n$\0${tail}`).error, 'too big bulk count string');
+});
+
+test('the query buffer is counted as Redis counts qbuf: the read being run stays in it until trimmed', () => {
+  const d = new RespDecoder();
+  const frame = '*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n';
+  d.push(Buffer.from(frame + '*1\r\n$4\r\nPI'));
+  const argv = d.next();
+  assert.deepEqual(argv?.map(String), ['client', 'list']);
+  assert.equal(d.queryBufferLength, frame.length + 10);
+  assert.equal(d.argumentBytes, 10);
+  assert.equal(d.next(), null);
+  d.commandDone();
+  d.trim();
+  assert.equal(
+    d.queryBufferLength,
+    2,
+    'only the bytes of the partial frame past its headers are left, as qb_pos moved',
+  );
+  assert.equal(d.argumentBytes, 0);
+  d.push(Buffer.from('NG\r\n'));
+  assert.deepEqual(d.next()?.map(String), ['PING']);
+  assert.equal(d.argumentBytes, 4);
 });

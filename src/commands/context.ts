@@ -16,6 +16,7 @@ import type { Config } from '../config/config.js';
 import type { EffectArg } from '../persistence/wal/codec.js';
 import type { Db } from '../store/db.js';
 import type { Keyspace } from '../store/keyspace.js';
+import type { LatencyMonitor, SlowLog } from './monitoring.js';
 
 /** Command flags as Redis names them (COMMAND INFO shows them). */
 export type CommandFlag =
@@ -49,6 +50,7 @@ export type CommandGroup =
   | 'pubsub'
   | 'transactions'
   | 'connection'
+  | 'scripting'
   | 'server';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
@@ -148,8 +150,28 @@ export interface CommandDef {
   readonly handler: Handler;
 }
 
+/**
+ * A command's statistics since start or CONFIG RESETSTAT (INFO
+ * commandstats and latencystats, LATENCY HISTOGRAM), as Redis keeps them on
+ * its `redisCommand`.
+ */
+export interface CommandStats {
+  /** Times its handler ran. */
+  calls: number;
+  /** Microseconds its handler ran, in total. */
+  usec: number;
+  /** Times it was refused before running (arity, NOAUTH, MISCONF, OOM...). */
+  rejected: number;
+  /** Times it ran and replied an error. */
+  failed: number;
+  /** Calls per latency bucket (./monitoring.ts); null until its first call. */
+  histogram: Float64Array | null;
+}
+
 /** A table entry: the declaration plus what is derived from it once, at start. */
 export interface CommandSpec extends CommandDef {
+  /** What it has done since start or CONFIG RESETSTAT; shared by a renamed command's two names. */
+  readonly stats: CommandStats;
   readonly keys: readonly KeySpec[];
   /** Legacy key range (COMMAND INFO's first key, last key and step), derived from the key specs; 0s when none. */
   readonly firstKey: number;
@@ -377,6 +399,14 @@ export interface ServerServices {
   /** Unix ms when the server started. */
   readonly startedAt: number;
   readonly snapshots: Snapshots;
+  /** Commands that ran longer than `slowlog-log-slower-than` (./slowlog.ts). */
+  readonly slowlog: SlowLog;
+  /** Events slower than `latency-monitor-threshold` (./latency.ts). */
+  readonly latency: LatencyMonitor;
+  /** Highest `used_memory` seen, bytes (MEMORY STATS `peak.allocated`). */
+  readonly usedMemoryPeak: number;
+  /** Path of the config file the server started with, '' when none (CONFIG REWRITE). */
+  readonly configFile: string;
   /** Keys clients WATCH (./watch.ts); every change the WAL logs touches them. */
   readonly watches: WatchRegistry;
   /** Channels, patterns and their subscribers (./pubsub.ts). */

@@ -6,6 +6,8 @@ import type { CommandSpec } from './context.js';
 import { connectionCommands } from './connection.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
+import { slowlogCommands } from './slowlog.js';
+import { latencyCommands } from './latency.js';
 import { multiCommands } from './multi.js';
 import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
@@ -24,6 +26,8 @@ export function allCommands(): CommandSpec[] {
     ...connectionCommands,
     ...adminCommands,
     ...introspectionCommands,
+    ...slowlogCommands,
+    ...latencyCommands,
     ...multiCommands,
     ...pubsubCommands,
     ...stringCommands,

@@ -157,7 +157,8 @@ export class Config {
       const exact = !/[*?[]/.test(p);
       for (const def of ALL_SETTINGS) {
         if (seen.has(def.name) || def.secret === true) continue;
-        if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
+        // Redis's HIDDEN_CONFIG: only an exact name finds it.
+        if (exact ? def.name === p.toLowerCase() : def.unlisted !== true && globMatch(pat, Buffer.from(def.name))) {
           seen.add(def.name);
           out.push([def.name, formatSetting(this.values.get(def.name)!)]);
         }
@@ -180,15 +181,19 @@ export class Config {
     }
     for (const [name, text] of pairs) {
       const def = settingDef(name)!;
-      if (!def.runtime)
-        return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      const immutable = `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (def.immutable === true) return immutable;
       if (parsed.some(([d]) => d === def))
         return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      let value: SettingValue;
       try {
-        parsed.push([def, parseSetting(def, text)]);
+        value = parseSetting(def, text);
       } catch (err) {
         return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
       }
+      // Fixed at start here (Redis could rebind a port): its current value is all CONFIG SET may give it.
+      if (!def.runtime && value !== this.values.get(def.name)) return immutable;
+      if (def.runtime) parsed.push([def, value]);
     }
     for (const [def, value] of parsed) {
       this.values.set(def.name, value);

@@ -17,6 +17,7 @@ import { EvictResult, type Evictor } from '../store/eviction.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
 import type { ReplyRelease } from './release.js';
+import type { CommandTiming } from './timing.js';
 
 /** Redis's reply to a write that would grow memory past `maxmemory` (server.c `shared.oomerr`). */
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -55,6 +56,8 @@ export interface DispatchDeps {
   watches: Watches;
   release: ReplyRelease;
   log: Logger;
+  /** Per-command statistics, slow log, latency events. */
+  timing: CommandTiming;
   /** Continues eviction in the background once a command's own time ran out. */
   evictInBackground(): void;
 }
@@ -78,7 +81,8 @@ export class Dispatcher {
       if (spec !== undefined) c.rememberCommand(nameBuf, spec);
     }
     if (spec === undefined) return this.reject(c, undefined, unknownCommand(argv));
-    if (spec.subcommands !== undefined) {
+    // A container runs alone only when its arity allows it (COMMAND).
+    if (spec.subcommands !== undefined && (argv.length > 1 || spec.arity !== -1)) {
       if (argv.length < 2) return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
       const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
       if (sub === undefined) {
@@ -137,7 +141,10 @@ export class Dispatcher {
       return;
     }
     d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = d.timing.now();
     this.run(c, spec, argv);
+    d.timing.done(c, spec, argv, start, errors, false);
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);
@@ -151,7 +158,10 @@ export class Dispatcher {
   call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
     const d = this.d;
     d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = d.timing.now();
     this.run(c, spec, argv);
+    d.timing.done(c, spec, argv, start, errors, true);
     if (spec.isWrite && d.blocking.size > 0) d.blocking.signalWrite(c, spec, argv);
   }
 
@@ -163,7 +173,7 @@ export class Dispatcher {
    * @param spec the command, when it was found
    */
   private reject(c: Client, spec: CommandSpec | undefined, message: string): void {
-    this.d.stats.errorReplies++;
+    if (spec !== undefined) spec.stats.rejected++;
     const tx = c.multi;
     if (tx !== null && spec?.name === 'exec') {
       c.multi = null;
@@ -184,6 +194,7 @@ export class Dispatcher {
    */
   replyError(c: Client, message: string): void {
     const { wal, release } = this.d;
+    this.d.timing.countError(message);
     if (wal.failure === null) {
       c.reply.error(message);
       return;
@@ -198,7 +209,6 @@ export class Dispatcher {
     try {
       spec.handler(c, argv);
     } catch (err) {
-      this.d.stats.errorReplies++;
       this.d.log.error({ err, command: spec.name }, 'command handler failed');
       c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
     }
@@ -213,7 +223,10 @@ export class Dispatcher {
     const { wal, release } = this.d;
     c.seal(release.replyTag());
     this.d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = this.d.timing.now();
     this.run(c, spec, argv);
+    this.d.timing.done(c, spec, argv, start, errors, false);
     // An EXEC's reads are not looked at one by one: its reply waits as any could.
     const mayWait = spec.name === 'exec' || release.couldSeeUndurable(c, spec, argv);
     c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ServerServices, Stats } from '../commands/context.js';
 import { LocalContext } from '../commands/local.js';
 import { PubSub } from '../commands/pubsub.js';
+import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { readIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -188,6 +189,11 @@ class ReplayServices implements ServerServices {
   };
   /** Nobody subscribes while the WAL is read. */
   readonly pubsub = new PubSub();
+  /** Replay is not timed. */
+  readonly slowlog = new SlowLog(0);
+  readonly latency = new LatencyMonitor(0);
+  readonly usedMemoryPeak = 0;
+  readonly configFile = '';
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),

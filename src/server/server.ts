@@ -23,6 +23,7 @@ import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
 import { PubSub } from '../commands/pubsub.js';
 import { Watches } from '../commands/watch.js';
+import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
 import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -43,6 +44,7 @@ import type { Logger } from './logger.js';
 import { recover, type LoadedSnapshot } from './recover.js';
 import { ReplyRelease } from './release.js';
 import { freshStats, OpsMeter } from './stats.js';
+import { CommandTiming } from './timing.js';
 
 /** Removes `*.tmp` files left by a crash while a manifest or segment was being written. */
 function removeTemporaryFiles(dir: string): void {
@@ -70,6 +72,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly watches: Watches;
   /** Pub/sub channels, patterns and their subscribers. */
   readonly pubsub = new PubSub();
+  /** SLOWLOG's entries. */
+  readonly slowlog: SlowLog;
+  /** LATENCY's event time series. */
+  readonly latency: LatencyMonitor;
+  /** Per-command statistics, the slow log and latency events, fed by the dispatcher. */
+  readonly timing: CommandTiming;
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -150,6 +158,19 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
     });
     this.maxClients = config.get('maxclients');
+    this.slowlog = new SlowLog(config.get('slowlog-max-len'));
+    this.latency = new LatencyMonitor(config.get('latency-monitor-threshold'));
+    this.timing = new CommandTiming(
+      this.stats,
+      this.slowlog,
+      this.latency,
+      config.get('slowlog-log-slower-than'),
+      config.get('latency-tracking'),
+    );
+    config.onChange('slowlog-log-slower-than', (v) => (this.timing.slowerThan = v));
+    config.onChange('slowlog-max-len', (v) => (this.slowlog.maxLen = v));
+    config.onChange('latency-monitor-threshold', (v) => (this.latency.threshold = v));
+    config.onChange('latency-tracking', (v) => (this.timing.tracking = v));
     this.applyOutputLimit(config.get('client-output-buffer-limit'));
     this.applyPolicy(config.get('maxmemory-policy'));
     this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
@@ -276,6 +297,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       watches: this.watches,
       release,
       log: this.log,
+      timing: this.timing,
       evictInBackground: () => this.evictInBackground(),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
@@ -453,6 +475,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.loopDelay.reset();
     this.keyspace.expiredKeys = 0;
     this.evictor.evictedKeys = 0;
+    this.timing.reset(this.commands.all());
   }
 
   // ---------------------------------------------------------------- cron

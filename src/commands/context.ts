@@ -140,6 +140,11 @@ export interface CommandDef {
   readonly keyFlags?: (argv: readonly Buffer[]) => readonly KeySpecFlag[];
   /** Changes every database (FLUSHALL): a reader of any key could see the change. */
   readonly allDatabases?: boolean;
+  /**
+   * Databases a call changes as a whole, beyond its keys (SWAPDB's two): a
+   * reader of any key of them could see the change. Invalid arguments yield none.
+   */
+  readonly wholeDbs?: (argv: readonly Buffer[]) => number[];
   readonly group: CommandGroup;
   /** Redis version that introduced it. */
   readonly since: string;
@@ -290,6 +295,11 @@ export interface Blocking {
   block(c: CommandContext, cmd: BlockedCommand): void;
   /** Marks `key` of database `db` as possibly filled (Redis's `signalKeyAsReady`). */
   signal(db: number, key: Uint8Array): void;
+  /**
+   * Marks every key clients wait on in database `db` as possibly filled
+   * (SWAPDB; Redis's `scanDatabaseForReadyKeys`): each waiter looks again.
+   */
+  signalDb(db: number): void;
 }
 
 /** The snapshots as commands use them (SAVE, BGSAVE, LASTSAVE). */
@@ -371,6 +381,13 @@ export interface WatchRegistry {
    * database is emptied (FLUSHDB; FLUSHALL calls it for each database).
    */
   touchDb(db: number): void;
+  /**
+   * Before databases `a` and `b` exchange their keys (SWAPDB): touches, in
+   * each, the watched keys that exist in it or in the other, as multi.c's
+   * `touchAllWatchedKeysInDb(emptied, replaced_with)` (an expired key
+   * replaced by nothing or by another expired key is no change).
+   */
+  touchSwap(a: number, b: number): void;
 }
 
 /** The command table as commands see it (COMMAND; renamed commands under their new names). */
@@ -383,6 +400,23 @@ export interface CommandLookup {
   all(): CommandSpec[];
   /** Number of top-level commands. */
   readonly size: number;
+}
+
+/** What DEBUG changes or asks of the server (./debug.ts). */
+export interface DebugHooks {
+  /** Whether the cron expires keys (DEBUG SET-ACTIVE-EXPIRE). */
+  activeExpire: boolean;
+  /** Whether the cron is paused (DEBUG PAUSE-CRON). */
+  cronPaused: boolean;
+  /**
+   * DEBUG RELOAD: takes a snapshot, then loads the data directory into a
+   * scratch keyspace exactly as a restart would, and compares it with the
+   * live one, database by database.
+   *
+   * @returns null when they hold the same keys, else what differs
+   * @throws the error that stopped the snapshot or the load
+   */
+  reload(): Promise<string | null>;
 }
 
 /** What the server provides to commands. `Server` implements it; so does the replay of start-up recovery. */
@@ -407,6 +441,8 @@ export interface ServerServices {
   readonly usedMemoryPeak: number;
   /** Path of the config file the server started with, '' when none (CONFIG REWRITE). */
   readonly configFile: string;
+  /** What DEBUG changes (./debug.ts). */
+  readonly debug: DebugHooks;
   /** Keys clients WATCH (./watch.ts); every change the WAL logs touches them. */
   readonly watches: WatchRegistry;
   /** Channels, patterns and their subscribers (./pubsub.ts). */

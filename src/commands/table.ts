@@ -54,6 +54,7 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
     otherDbKeys: def.otherDbKeys,
     keyFlags: def.keyFlags,
     allDatabases: def.allDatabases,
+    wholeDbs: def.wholeDbs,
     group: def.group,
     since: def.since,
     complexity: def.complexity,

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { globMatch } from '../store/glob.js';
+import { rewriteConfigFile } from './rewrite.js';
 import {
   ConfigError,
   envName,
@@ -165,6 +166,33 @@ export class Config {
       }
     }
     return out;
+  }
+
+  /**
+   * CONFIG REWRITE: writes the settings in force into the config file the
+   * server started with (./rewrite.ts).
+   *
+   * @param forceAll write every setting, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL)
+   * @returns null on success, or the error reply text (without `-`)
+   */
+  rewrite(forceAll = false): string | null {
+    if (this.file === '') return 'ERR The server is running without a config file';
+    const settings = ALL_SETTINGS.map((def) => {
+      const value = this.values.get(def.name)!;
+      let isDefault: boolean;
+      try {
+        isDefault = parseSetting(def, def.default) === value;
+      } catch {
+        isDefault = false;
+      }
+      return { def, value, isDefault };
+    });
+    try {
+      rewriteConfigFile(this.file, settings, forceAll);
+      return null;
+    } catch (err) {
+      return `ERR Rewriting config file: ${(err as Error).message}`;
+    }
   }
 
   /**

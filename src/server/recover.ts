@@ -181,6 +181,7 @@ class ReplayServices implements ServerServices {
   readonly blocking = {
     block: (): void => notDuringReplay('blocking'),
     signal: (): void => {},
+    signalDb: (): void => {},
   };
   readonly snapshots = {
     inProgress: false,
@@ -194,12 +195,18 @@ class ReplayServices implements ServerServices {
   readonly latency = new LatencyMonitor(0);
   readonly usedMemoryPeak = 0;
   readonly configFile = '';
+  readonly debug = {
+    activeExpire: false,
+    cronPaused: true,
+    reload: (): Promise<never> => notDuringReplay('DEBUG RELOAD'),
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),
     unwatch: (): void => {},
     touched: (): boolean => false,
     touchDb: (): void => {},
+    touchSwap: (): void => {},
   };
 
   constructor(

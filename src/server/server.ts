@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { BlockingRegistry } from '../commands/blocking.js';
-import type { CommandContext, CommandSpec, ServerServices, Stats } from '../commands/context.js';
+import type { CommandContext, CommandSpec, DebugHooks, ServerServices, Stats } from '../commands/context.js';
 import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
 import { PubSub } from '../commands/pubsub.js';
@@ -78,6 +78,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly latency: LatencyMonitor;
   /** Per-command statistics, the slow log and latency events, fed by the dispatcher. */
   readonly timing: CommandTiming;
+  /** What DEBUG changes: active expiry and the cron on or off, and RELOAD. */
+  readonly debug: DebugHooks = { activeExpire: true, cronPaused: false, reload: () => this.debugReload() };
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -301,7 +303,11 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       evictInBackground: () => this.evictInBackground(),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
-    this.snapshots.prepare = () => this.keyspace.writeImages();
+    // A snapshot's pages must say where each key lives (after SWAPDB) and hold every collection's image.
+    this.snapshots.prepare = () => {
+      this.keyspace.renumberEntries();
+      return this.keyspace.writeImages();
+    };
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();
@@ -454,6 +460,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.config.file;
   }
 
+  get latencyPercentiles(): string {
+    return this.config.get('latency-tracking-info-percentiles');
+  }
+
   get blockedClients(): number {
     return this.blocking.size;
   }
@@ -481,8 +491,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   // ---------------------------------------------------------------- cron
 
   private serverCron(): void {
-    if (this.stopping) return;
-    const expired = this.keyspace.activeExpire(5);
+    if (this.stopping || this.debug.cronPaused) return;
+    const expired = this.debug.activeExpire ? this.keyspace.activeExpire(5) : 0;
     this.keyspace.compact(2 * 1024 * 1024);
     this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
@@ -524,6 +534,37 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
         c.destroy();
       }
     }
+  }
+
+  /**
+   * DEBUG RELOAD: a snapshot covering every write so far (taken again while
+   * writes arrive during it, a few times at most), then the data directory
+   * loaded into a scratch keyspace as a restart would load it, and the two
+   * compared database by database.
+   *
+   * @returns null when every database holds as many keys in both, else the first difference
+   */
+  private async debugReload(): Promise<string | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const m = await this.snapshots.take('DEBUG RELOAD');
+      if (m.coveredLsn === this.wal.lastLsn) break;
+    }
+    const scratch = new Keyspace(this.keyspace.dbs.length, { onExpired: () => {} });
+    recover({
+      dir: this.dir,
+      keyspace: scratch,
+      effects: this.effects,
+      config: this.config,
+      log: this.log,
+      readOnly: true,
+      policy: this.config.get('wal-recovery'),
+    });
+    for (let db = 0; db < scratch.dbs.length; db++) {
+      const live = this.keyspace.dbs[db]!.size;
+      const loaded = scratch.dbs[db]!.size;
+      if (live !== loaded) return `db${db} holds ${live} keys, ${loaded} after loading`;
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- shutdown

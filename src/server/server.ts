@@ -78,6 +78,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly latency: LatencyMonitor;
   /** Per-command statistics, the slow log and latency events, fed by the dispatcher. */
   readonly timing: CommandTiming;
+  /** Records an event's duration in the latency monitor when it reaches `latency-monitor-threshold`. */
+  private readonly latencySample = (event: string, ms: number): void => this.latency.addIfNeeded(event, ms);
   /** What DEBUG changes: active expiry and the cron on or off, and RELOAD. */
   readonly debug: DebugHooks = { activeExpire: true, cronPaused: false, reload: () => this.debugReload() };
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
@@ -171,8 +173,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     );
     config.onChange('slowlog-log-slower-than', (v) => (this.timing.slowerThan = v));
     config.onChange('slowlog-max-len', (v) => (this.slowlog.maxLen = v));
-    config.onChange('latency-monitor-threshold', (v) => (this.latency.threshold = v));
+    config.onChange('latency-monitor-threshold', (v) => {
+      this.latency.threshold = v;
+      this.evictor.latency = v > 0 ? this.latencySample : null;
+    });
     config.onChange('latency-tracking', (v) => (this.timing.tracking = v));
+    if (this.latency.threshold > 0) this.evictor.latency = this.latencySample;
     this.applyOutputLimit(config.get('client-output-buffer-limit'));
     this.applyPolicy(config.get('maxmemory-policy'));
     this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
@@ -287,6 +293,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.release = release;
     this.wal.onReleasable = (lsn) => release.release(lsn);
     this.wal.onFailure = (err) => release.walFailureChanged(err);
+    this.wal.onSyncTime = this.latencySample;
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v));
     this.dispatcher = new Dispatcher({
@@ -303,6 +310,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       evictInBackground: () => this.evictInBackground(),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
+    this.snapshots.onLatency = this.latencySample;
     // A snapshot's pages must say where each key lives (after SWAPDB) and hold every collection's image.
     this.snapshots.prepare = () => {
       this.keyspace.renumberEntries();
@@ -492,7 +500,9 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
 
   private serverCron(): void {
     if (this.stopping || this.debug.cronPaused) return;
+    const t0 = this.latency.threshold > 0 ? performance.now() : 0;
     const expired = this.debug.activeExpire ? this.keyspace.activeExpire(5) : 0;
+    if (t0 > 0) this.latency.addIfNeeded('expire-cycle', performance.now() - t0);
     this.keyspace.compact(2 * 1024 * 1024);
     this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();

@@ -14,7 +14,8 @@ import { isWord, replyHelp } from './util.js';
 /** FUNCTION FLUSH [ASYNC | SYNC] */
 function functionFlush(c: CommandContext, argv: Buffer[]): void {
   if (argv.length > 3) {
-    return c.reply.error("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+    const sub = argv[1]!.toString('latin1').slice(0, 128);
+    return c.reply.error(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try FUNCTION HELP.`);
   }
   if (argv.length === 3 && !isWord(argv[2]!, 'SYNC') && !isWord(argv[2]!, 'ASYNC')) {
     return c.reply.error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');

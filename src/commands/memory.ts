@@ -135,10 +135,12 @@ function memoryStats(c: CommandContext): void {
   }
   for (const db of dbs) {
     r.bulkString(`db.${db.id}`);
-    r.mapLen(2);
+    r.mapLen(3);
     r.bulkString('overhead.hashtable.main');
     r.int(db.indexBytes);
     r.bulkString('overhead.hashtable.expires');
+    r.int(0);
+    r.bulkString('overhead.hashtable.slot-to-keys');
     r.int(0);
   }
   for (const [name, v, isDouble] of tail) {

@@ -15,7 +15,8 @@ import { INT64_MAX, rangeLongOrReply, replyHelp } from './util.js';
 function slowlogGet(c: CommandContext, argv: Buffer[]): void {
   let count = 10;
   if (argv.length > 3) {
-    return c.reply.error("ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.");
+    const sub = argv[1]!.toString('latin1').slice(0, 128);
+    return c.reply.error(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try SLOWLOG HELP.`);
   }
   if (argv.length === 3) {
     const n = rangeLongOrReply(c, argv[2]!, -1n, INT64_MAX, 'count should be greater than or equal to -1');

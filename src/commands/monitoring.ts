@@ -29,6 +29,54 @@ export interface SlowLogEntry {
   readonly name: string;
 }
 
+const REDACTED = Buffer.from('(redacted)');
+
+/** Settings whose values Redis hides from the slow log and MONITOR (config.c's SENSITIVE_CONFIG). */
+const SENSITIVE_SETTINGS = new Set(['requirepass', 'masterauth']);
+
+/**
+ * A command's arguments with the secrets replaced by `(redacted)`, as Redis
+ * redacts them before the slow log and MONITOR see them
+ * (`redactClientCommandArgument`): AUTH's arguments, HELLO's AUTH username
+ * and password, MIGRATE's AUTH and AUTH2 credentials, and CONFIG SET's
+ * values of sensitive settings.
+ *
+ * @param name the command's full table name (`config|set`)
+ */
+export function redactedArgv(name: string, argv: readonly Uint8Array[]): readonly Uint8Array[] {
+  const word = (i: number): string => Buffer.from(argv[i]!).toString('latin1').toLowerCase();
+  let out: Uint8Array[] | null = null;
+  const redact = (i: number): void => {
+    if (i >= argv.length) return;
+    out ??= [...argv];
+    out[i] = REDACTED;
+  };
+  if (name === 'auth') for (let i = 1; i < argv.length; i++) redact(i);
+  else if (name === 'hello') {
+    for (let i = 2; i < argv.length; i++) {
+      if (word(i) !== 'auth') continue;
+      redact(i + 1);
+      redact(i + 2);
+      i += 2;
+    }
+  } else if (name === 'migrate') {
+    for (let i = 6; i < argv.length; i++) {
+      const w = word(i);
+      if (w === 'auth') {
+        redact(i + 1);
+        i += 1;
+      } else if (w === 'auth2') {
+        redact(i + 1);
+        redact(i + 2);
+        i += 2;
+      } else if (w === 'keys') break;
+    }
+  } else if (name === 'config|set') {
+    for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE_SETTINGS.has(word(i))) redact(i + 1);
+  }
+  return out ?? argv;
+}
+
 /** The slow log: newest entry first, at most `maxLen` of them. */
 export class SlowLog {
   /** Oldest first; replies read it from the end. */

@@ -11,7 +11,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
-import { HISTOGRAM_BUCKETS, histogramBucket, type LatencyMonitor, type SlowLog } from '../commands/monitoring.js';
+import {
+  HISTOGRAM_BUCKETS,
+  histogramBucket,
+  redactedArgv,
+  type LatencyMonitor,
+  type SlowLog,
+} from '../commands/monitoring.js';
 
 /** Distinct error codes INFO errorstats tracks (server.h `ERRORSTATS_LIMIT`). */
 const ERRORSTATS_LIMIT = 128;
@@ -84,7 +90,7 @@ export class CommandTiming {
       h[histogramBucket(us)]!++;
     }
     if (this.slowerThan >= 0 && us >= this.slowerThan && !spec.flags.includes('skip_slowlog')) {
-      this.slowlog.push(argv, us, c.session.addr, c.session.name);
+      this.slowlog.push(redactedArgv(spec.name, argv), us, c.session.addr, c.session.name);
     }
     if (this.latency.threshold > 0) {
       this.latency.addIfNeeded(spec.flags.includes('fast') ? 'fast-command' : 'command', ms);

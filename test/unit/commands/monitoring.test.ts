@@ -12,6 +12,7 @@ import {
   histogramBucketUsec,
   histogramPercentile,
   LatencyMonitor,
+  redactedArgv,
   SlowLog,
 } from '../../../src/commands/monitoring.js';
 
@@ -94,4 +95,22 @@ test('the latency monitor keeps one sample per second, the highest, and the all-
   assert.equal(lat.reset('COMMAND'), 1, 'event names match in any case');
   assert.deepEqual([...lat.events.keys()], ['wal-fsync']);
   assert.equal(lat.reset(null), 1);
+});
+
+test('secrets are redacted as Redis redacts them before the slow log sees them', () => {
+  const show = (name: string, line: string): string =>
+    redactedArgv(
+      name,
+      line.split(' ').map((a) => Buffer.from(a)),
+    )
+      .map((a) => Buffer.from(a).toString())
+      .join(' ');
+  assert.equal(show('auth', 'AUTH user pass'), 'AUTH (redacted) (redacted)');
+  assert.equal(show('hello', 'HELLO 3 AUTH user pass SETNAME n'), 'HELLO 3 AUTH (redacted) (redacted) SETNAME n');
+  assert.equal(
+    show('config|set', 'CONFIG SET requirepass x maxmemory 1 MASTERAUTH y'),
+    'CONFIG SET requirepass (redacted) maxmemory 1 MASTERAUTH (redacted)',
+  );
+  assert.equal(show('migrate', 'MIGRATE h 1 k 0 5 AUTH2 u p'), 'MIGRATE h 1 k 0 5 AUTH2 (redacted) (redacted)');
+  assert.equal(show('set', 'SET auth x'), 'SET auth x');
 });

@@ -121,3 +121,23 @@ test('a client blocked on a key of a swapped database is served when the swap br
   await r.select(0);
   assert.equal(await r.exists('queue'), 0, 'the pop was applied to the database it was served from');
 });
+
+test('DEBUG RELOAD after SWAPDB loads from disk what the live server holds', async (t) => {
+  const srv = await startServer({ args: ['--enable-debug-command', 'yes'] });
+  t.after(async () => {
+    await srv.stop();
+    cleanup(srv.dir);
+  });
+  const r = srv.client();
+  await r.call('DEBUG', 'POPULATE', '100', 'a');
+  await r.select(2);
+  await r.call('DEBUG', 'POPULATE', '7', 'b');
+  await r.sadd('s', 'x', 'y');
+  await r.swapdb(0, 2);
+  assert.equal(await r.call('DEBUG', 'RELOAD'), 'OK');
+  assert.equal(await r.dbsize(), 100);
+  await r.select(0);
+  assert.equal(await r.dbsize(), 8);
+  assert.deepEqual((await r.smembers('s')).sort(), ['x', 'y']);
+  assert.equal(await r.get('b:6'), 'value:6');
+});

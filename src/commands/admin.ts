@@ -7,7 +7,8 @@
  */
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, container } from './table.js';
-import { ERR, isWord, replyHelp, word } from './util.js';
+import { REDIS_COMPAT_VERSION } from '../version.js';
+import { ERR, isWord, parseLong, replyHelp, word } from './util.js';
 
 /** INFO [section [section ...]]: a verbatim string (RESP2: a bulk string), as server.c `infoCommand`. */
 function infoCommand(c: CommandContext, argv: Buffer[]): void {
@@ -74,6 +75,13 @@ function configSetCommand(c: CommandContext, argv: Buffer[]): void {
   else c.reply.ok();
 }
 
+/** CONFIG REWRITE: the settings in force, into the config file the server started with (src/config/rewrite.ts). */
+function configRewriteCommand(c: CommandContext): void {
+  const err = c.server.config.rewrite();
+  if (err !== null) c.reply.error(err);
+  else c.reply.ok();
+}
+
 /** CONFIG RESETSTAT */
 function configResetstatCommand(c: CommandContext): void {
   c.server.resetStats();
@@ -88,6 +96,8 @@ function configHelpCommand(c: CommandContext): void {
     '    Set the configuration <directive> to <value>.',
     'RESETSTAT',
     '    Reset statistics reported by the INFO command.',
+    'REWRITE',
+    '    Rewrite the configuration file.',
   ]);
 }
 
@@ -156,6 +166,72 @@ function bgsaveCommand(c: CommandContext, argv: Buffer[]): void {
   }
   snaps.take('BGSAVE').catch(() => {});
   c.reply.simple('Background saving started');
+}
+
+/** A database index argument of SWAPDB, as `getIntFromObjectOrReply` reads it, or null after replying. */
+function dbIndexOrReply(c: CommandContext, arg: Buffer, which: string): number | null {
+  const n = parseLong(arg);
+  if (n === null || n < -(2 ** 31) || n >= 2 ** 31) {
+    c.reply.error(`ERR invalid ${which} DB index`);
+    return null;
+  }
+  return n;
+}
+
+/** The two databases a SWAPDB call names, when both are valid numbers. */
+function swapdbDatabases(argv: readonly Buffer[]): number[] {
+  const a = parseLong(argv[1]!);
+  const b = parseLong(argv[2]!);
+  return a === null || b === null ? [] : [a, b];
+}
+
+/**
+ * SWAPDB index1 index2 (db.c `swapdbCommand`): the two databases exchange
+ * their keys at once (src/store/keyspace.ts `swapDbs`, no data copied).
+ * Clients WATCHing keys of either are touched as multi.c does, clients
+ * blocked on keys of either look again, and the swap is one WAL effect,
+ * `SWAPDB a b`, replayed in order with every other (docs/FORMAT.md, "Effects").
+ */
+function swapdbCommand(c: CommandContext, argv: Buffer[]): void {
+  const a = dbIndexOrReply(c, argv[1]!, 'first');
+  if (a === null) return;
+  const b = dbIndexOrReply(c, argv[2]!, 'second');
+  if (b === null) return;
+  const n = c.server.keyspace.dbs.length;
+  if (a < 0 || a >= n || b < 0 || b >= n) return c.reply.error('ERR DB index is out of range');
+  if (a !== b) {
+    c.server.watches.touchSwap(a, b);
+    c.server.keyspace.swapDbs(a, b);
+    c.server.blocking.signalDb(a);
+    c.server.blocking.signalDb(b);
+    c.server.propagate(c.dbIndex, ['SWAPDB', String(a), String(b)]);
+  }
+  c.reply.ok();
+}
+
+/**
+ * WAIT numreplicas timeout: the replicas that acknowledged this client's
+ * writes. There are no replicas yet, so it answers 0 at once after checking
+ * its arguments as Redis does (replication.c `waitCommand`).
+ */
+function waitCommand(c: CommandContext, argv: Buffer[]): void {
+  if (parseLong(argv[1]!) === null) return c.reply.error(ERR.notInteger);
+  const timeout = parseLong(argv[2]!);
+  if (timeout === null) return c.reply.error('ERR timeout is not an integer or out of range');
+  if (timeout < 0) return c.reply.error('ERR timeout is negative');
+  c.reply.int(0);
+}
+
+/**
+ * LOLWUT [VERSION version]: Redis 7.0 answers every version but 5 and 6
+ * with its version line (lolwut.c `lolwutUnstableCommand`); so does
+ * FlashCache, for those too (their generative art is random).
+ */
+function lolwutCommand(c: CommandContext, argv: Buffer[]): void {
+  if (argv.length >= 3 && isWord(argv[1]!, 'VERSION') && parseLong(argv[2]!) === null) {
+    return c.reply.error(ERR.notInteger);
+  }
+  c.reply.verbatim(`Redis ver. ${REDIS_COMPAT_VERSION}\n`);
 }
 
 /** LASTSAVE: Unix time of the last successful snapshot (the start time before the first). */
@@ -276,6 +352,38 @@ export const adminCommands: CommandSpec[] = [
     summary: 'Returns the Unix timestamp of the last successful save to disk.',
     handler: lastsaveCommand,
   }),
+  command({
+    name: 'swapdb',
+    arity: 3,
+    flags: ['write', 'fast'],
+    wholeDbs: swapdbDatabases,
+    group: 'server',
+    since: '4.0.0',
+    complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
+    summary: 'Swaps two Redis databases',
+    handler: swapdbCommand,
+  }),
+  command({
+    name: 'wait',
+    arity: 3,
+    flags: ['noscript'],
+    group: 'generic',
+    since: '3.0.0',
+    complexity: 'O(1)',
+    summary:
+      'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
+    handler: waitCommand,
+  }),
+  command({
+    name: 'lolwut',
+    arity: -1,
+    flags: ['readonly', 'fast'],
+    group: 'server',
+    since: '5.0.0',
+    complexity: '',
+    summary: 'Display some computer art and the Redis version',
+    handler: lolwutCommand,
+  }),
   container('config', 'server', '2.0.0', 'A container for server configuration commands.', [
     configSub(
       'get',
@@ -297,6 +405,13 @@ export const adminCommands: CommandSpec[] = [
       ['admin', 'noscript', 'loading', 'stale'],
       "Resets the server's statistics.",
       configResetstatCommand,
+    ),
+    configSub(
+      'rewrite',
+      2,
+      ['admin', 'noscript', 'loading', 'stale'],
+      'Rewrite the configuration file with the in memory configuration',
+      configRewriteCommand,
     ),
     configSub(
       'help',

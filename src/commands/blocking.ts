@@ -165,6 +165,13 @@ export class BlockingRegistry implements Blocking {
     this.ready.push({ db, key: Buffer.from(key), id });
   }
 
+  signalDb(db: number): void {
+    const prefix = `${db}:`;
+    for (const id of this.byKey.keys()) {
+      if (id.startsWith(prefix)) this.signal(db, Buffer.from(id.slice(prefix.length), 'latin1'));
+    }
+  }
+
   /**
    * After write command `spec` of `c` ran: signals every key it names (its
    * key specs, plus the keys it writes in other databases: MOVE's, COPY ...

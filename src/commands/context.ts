@@ -16,6 +16,7 @@ import type { Config } from '../config/config.js';
 import type { EffectArg } from '../persistence/wal/codec.js';
 import type { Db } from '../store/db.js';
 import type { Keyspace } from '../store/keyspace.js';
+import type { LatencyMonitor, SlowLog } from './monitoring.js';
 
 /** Command flags as Redis names them (COMMAND INFO shows them). */
 export type CommandFlag =
@@ -49,6 +50,7 @@ export type CommandGroup =
   | 'pubsub'
   | 'transactions'
   | 'connection'
+  | 'scripting'
   | 'server';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
@@ -144,6 +146,11 @@ export interface CommandDef {
    * them (networking.c `redactClientCommandArgument`).
    */
   readonly redact?: (argv: readonly Buffer[]) => readonly number[];
+  /**
+   * Databases a call changes as a whole, beyond its keys (SWAPDB's two): a
+   * reader of any key of them could see the change. Invalid arguments yield none.
+   */
+  readonly wholeDbs?: (argv: readonly Buffer[]) => number[];
   readonly group: CommandGroup;
   /** Redis version that introduced it. */
   readonly since: string;
@@ -154,8 +161,28 @@ export interface CommandDef {
   readonly handler: Handler;
 }
 
+/**
+ * A command's statistics since start or CONFIG RESETSTAT (INFO
+ * commandstats and latencystats, LATENCY HISTOGRAM), as Redis keeps them on
+ * its `redisCommand`.
+ */
+export interface CommandStats {
+  /** Times its handler ran. */
+  calls: number;
+  /** Microseconds its handler ran, in total. */
+  usec: number;
+  /** Times it was refused before running (arity, NOAUTH, MISCONF, OOM...). */
+  rejected: number;
+  /** Times it ran and replied an error. */
+  failed: number;
+  /** Calls per latency bucket (./monitoring.ts); null until its first call. */
+  histogram: Float64Array | null;
+}
+
 /** A table entry: the declaration plus what is derived from it once, at start. */
 export interface CommandSpec extends CommandDef {
+  /** What it has done since start or CONFIG RESETSTAT; shared by a renamed command's two names. */
+  readonly stats: CommandStats;
   readonly keys: readonly KeySpec[];
   /** Legacy key range (COMMAND INFO's first key, last key and step), derived from the key specs; 0s when none. */
   readonly firstKey: number;
@@ -317,6 +344,11 @@ export interface Blocking {
    * @returns false when that client is not blocked on keys
    */
   unblock(id: number, error: string | null): boolean;
+  /**
+   * Marks every key clients wait on in database `db` as possibly filled
+   * (SWAPDB; Redis's `scanDatabaseForReadyKeys`): each waiter looks again.
+   */
+  signalDb(db: number): void;
 }
 
 /** Connections in MONITOR mode (./monitor.ts). */
@@ -428,6 +460,13 @@ export interface WatchRegistry {
    * database is emptied (FLUSHDB; FLUSHALL calls it for each database).
    */
   touchDb(db: number): void;
+  /**
+   * Before databases `a` and `b` exchange their keys (SWAPDB): touches, in
+   * each, the watched keys that exist in it or in the other, as multi.c's
+   * `touchAllWatchedKeysInDb(emptied, replaced_with)` (an expired key
+   * replaced by nothing or by another expired key is no change).
+   */
+  touchSwap(a: number, b: number): void;
 }
 
 /** The command table as commands see it (COMMAND; renamed commands under their new names). */
@@ -440,6 +479,23 @@ export interface CommandLookup {
   all(): CommandSpec[];
   /** Number of top-level commands. */
   readonly size: number;
+}
+
+/** What DEBUG changes or asks of the server (./debug.ts). */
+export interface DebugHooks {
+  /** Whether the cron expires keys (DEBUG SET-ACTIVE-EXPIRE). */
+  activeExpire: boolean;
+  /** Whether the cron is paused (DEBUG PAUSE-CRON). */
+  cronPaused: boolean;
+  /**
+   * DEBUG RELOAD: takes a snapshot, then loads the data directory into a
+   * scratch keyspace exactly as a restart would, and compares it with the
+   * live one, database by database.
+   *
+   * @returns null when they hold the same keys, else what differs
+   * @throws the error that stopped the snapshot or the load
+   */
+  reload(): Promise<string | null>;
 }
 
 /** What the server provides to commands. `Server` implements it; so does the replay of start-up recovery. */
@@ -456,6 +512,16 @@ export interface ServerServices {
   /** Unix ms when the server started. */
   readonly startedAt: number;
   readonly snapshots: Snapshots;
+  /** Commands that ran longer than `slowlog-log-slower-than` (./slowlog.ts). */
+  readonly slowlog: SlowLog;
+  /** Events slower than `latency-monitor-threshold` (./latency.ts). */
+  readonly latency: LatencyMonitor;
+  /** Highest `used_memory` seen, bytes (MEMORY STATS `peak.allocated`). */
+  readonly usedMemoryPeak: number;
+  /** Path of the config file the server started with, '' when none (CONFIG REWRITE). */
+  readonly configFile: string;
+  /** What DEBUG changes (./debug.ts). */
+  readonly debug: DebugHooks;
   /** Keys clients WATCH (./watch.ts); every change the WAL logs touches them. */
   readonly watches: WatchRegistry;
   /** Channels, patterns and their subscribers (./pubsub.ts). */

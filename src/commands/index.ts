@@ -8,6 +8,11 @@ import { clientCommands } from './client.js';
 import { monitorCommands } from './monitor.js';
 import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
+import { slowlogCommands } from './slowlog.js';
+import { latencyCommands } from './latency.js';
+import { debugCommands } from './debug.js';
+import { memoryCommands } from './memory.js';
+import { functionCommands } from './functions.js';
 import { multiCommands } from './multi.js';
 import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
@@ -28,6 +33,11 @@ export function allCommands(): CommandSpec[] {
     ...monitorCommands,
     ...adminCommands,
     ...introspectionCommands,
+    ...slowlogCommands,
+    ...latencyCommands,
+    ...debugCommands,
+    ...memoryCommands,
+    ...functionCommands,
     ...multiCommands,
     ...pubsubCommands,
     ...stringCommands,

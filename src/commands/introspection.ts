@@ -8,21 +8,10 @@
  * Reference: https://redis.io/docs/latest/commands/command/
  */
 import type { CommandContext, CommandSpec, KeySpec } from './context.js';
-import { arityOk, command, keyPositions } from './table.js';
-import { replyHelp, word } from './util.js';
-
-/** ACL categories COMMAND reports, derived from the table entry. */
-function aclCategories(spec: CommandSpec): string[] {
-  const cats: string[] = [];
-  if (spec.flags.includes('write')) cats.push('@write');
-  if (spec.flags.includes('readonly')) cats.push('@read');
-  const CATEGORY: Partial<Record<CommandSpec['group'], string>> = { generic: 'keyspace', transactions: 'transaction' };
-  const group = CATEGORY[spec.group] ?? spec.group;
-  cats.push(`@${group}`);
-  cats.push(spec.flags.includes('fast') ? '@fast' : '@slow');
-  if (spec.flags.includes('admin')) cats.push('@admin', '@dangerous');
-  return cats;
-}
+import { aclCategories } from './acl-categories.js';
+import { globMatch } from '../store/glob.js';
+import { arityOk, command, container, keyPositions } from './table.js';
+import { ERR, isWord, replyHelp } from './util.js';
 
 /**
  * Command flags in the order redis-server lists them (server.c
@@ -135,7 +124,10 @@ function commandInfo(c: CommandContext, spec: CommandSpec): void {
   r.int(spec.firstKey);
   r.int(spec.lastKey);
   r.int(spec.keyStep);
-  replyFlagSet(c, aclCategories(spec));
+  replyFlagSet(
+    c,
+    aclCategories(spec).map((cat) => `@${cat}`),
+  );
   r.setLen(0);
   r.setLen(spec.keys.length);
   for (const ks of spec.keys) keySpecInfo(c, ks);
@@ -190,15 +182,18 @@ function commandDocs(c: CommandContext, spec: CommandSpec): void {
   const r = c.reply;
   r.bulkString(spec.name);
   const subs = spec.subcommands;
-  r.mapLen(subs ? 5 : 4);
+  const complexity = spec.complexity !== '';
+  r.mapLen(3 + (complexity ? 1 : 0) + (subs ? 1 : 0));
   r.bulkAscii('summary');
   r.bulkString(spec.summary);
   r.bulkAscii('since');
   r.bulkAscii(spec.since);
   r.bulkAscii('group');
   r.bulkAscii(spec.group);
-  r.bulkAscii('complexity');
-  r.bulkString(spec.complexity);
+  if (complexity) {
+    r.bulkAscii('complexity');
+    r.bulkString(spec.complexity);
+  }
   if (subs) {
     r.bulkAscii('subcommands');
     r.mapLen(subs.size);
@@ -206,86 +201,188 @@ function commandDocs(c: CommandContext, spec: CommandSpec): void {
   }
 }
 
-/** COMMAND [COUNT | INFO name... | DOCS name... | LIST | GETKEYS cmd args... | HELP] */
-function commandCommand(c: CommandContext, argv: Buffer[]): void {
-  const table = c.server.commands;
-  if (argv.length === 1) {
-    const all = table.all();
-    c.reply.arrayLen(all.length);
-    for (const spec of all) commandInfo(c, spec);
-    return;
-  }
-  const subName = word(argv[1]!);
-  const lookup = (name: Buffer): CommandSpec | undefined => {
-    const text = name.toString('latin1').toLowerCase();
-    const bar = text.indexOf('|');
-    if (bar < 0) return table.get(text);
-    return table.get(text.slice(0, bar))?.subcommands?.get(text.slice(bar + 1));
-  };
-  switch (subName) {
-    case 'COUNT':
-      if (argv.length !== 2) break;
-      return c.reply.int(table.size);
-    case 'LIST': {
-      const names = table.all().map((s) => Buffer.from(s.name));
-      return c.reply.bulkArray(names);
-    }
-    case 'INFO': {
-      const specs = argv.length === 2 ? table.all() : argv.slice(2).map(lookup);
-      c.reply.arrayLen(specs.length);
-      for (const s of specs) {
-        // An unknown name is a null bulk (RESP3: null), server.c `addReplyCommandInfo`'s addReplyNull.
-        if (s === undefined) c.reply.nullBulk();
-        else commandInfo(c, s);
-      }
-      return;
-    }
-    case 'DOCS': {
-      const specs = (argv.length === 2 ? table.all() : argv.slice(2).map(lookup)).filter(
-        (s): s is CommandSpec => s !== undefined,
-      );
-      c.reply.mapLen(specs.length);
-      for (const s of specs) commandDocs(c, s);
-      return;
-    }
-    case 'GETKEYS':
-    case 'GETKEYSANDFLAGS':
-      // Redis's arity for both is -4: the command and at least one argument.
-      if (argv.length < 4) break;
-      return getKeys(c, argv.slice(2), subName === 'GETKEYSANDFLAGS');
-    case 'HELP':
-      return replyHelp(c, 'COMMAND', [
-        '(no subcommand)',
-        '    Return details about all commands.',
-        'COUNT',
-        '    Return the total number of commands in this server.',
-        'LIST',
-        '    Return a list of all commands in this server.',
-        'INFO [<command-name> ...]',
-        '    Return details about multiple commands.',
-        'DOCS [<command-name> ...]',
-        '    Return documentation details about multiple commands.',
-        'GETKEYS <full-command>',
-        '    Return the keys from a full command.',
-        'GETKEYSANDFLAGS <full-command>',
-        '    Return the keys and the access flags from a full command.',
-      ]);
-    default:
-      return c.reply.error(`ERR unknown subcommand '${argv[1]!.toString('latin1').slice(0, 128)}'. Try COMMAND HELP.`);
-  }
-  c.reply.error(`ERR wrong number of arguments for 'command|${subName.toLowerCase()}' command`);
+/** The command or subcommand named `name` (`config|get`), or undefined (server.c `lookupCommandBySds`). */
+function lookupByFullName(c: CommandContext, name: Buffer): CommandSpec | undefined {
+  const parts = name.toString('latin1').toLowerCase().split('|');
+  if (parts.length > 2) return undefined;
+  const spec = c.server.commands.get(parts[0]!);
+  return parts.length === 1 ? spec : spec?.subcommands?.get(parts[1]!);
 }
 
-/** The introspection commands' table entries. */
-export const introspectionCommands: CommandSpec[] = [
+/** COMMAND: COMMAND INFO of every command. */
+function commandAll(c: CommandContext): void {
+  const all = c.server.commands.all();
+  c.reply.arrayLen(all.length);
+  for (const spec of all) commandInfo(c, spec);
+}
+
+/** COMMAND COUNT */
+function commandCount(c: CommandContext): void {
+  c.reply.int(c.server.commands.size);
+}
+
+/** COMMAND INFO [name ...]: every command when none is named; an unknown name is a null (RESP3: null). */
+function commandInfoCommand(c: CommandContext, argv: Buffer[]): void {
+  if (argv.length === 2) return commandAll(c);
+  c.reply.arrayLen(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) {
+    const spec = lookupByFullName(c, argv[j]!);
+    if (spec === undefined) c.reply.nullBulk();
+    else commandInfo(c, spec);
+  }
+}
+
+/** COMMAND DOCS [name ...]: a map of name to docs, every command when none is named; unknown names skipped. */
+function commandDocsCommand(c: CommandContext, argv: Buffer[]): void {
+  const specs =
+    argv.length === 2
+      ? c.server.commands.all()
+      : argv
+          .slice(2)
+          .map((a) => lookupByFullName(c, a))
+          .filter((s): s is CommandSpec => s !== undefined);
+  c.reply.mapLen(specs.length);
+  for (const s of specs) commandDocs(c, s);
+}
+
+/** COMMAND GETKEYS command [arg ...] */
+function commandGetkeys(c: CommandContext, argv: Buffer[]): void {
+  getKeys(c, argv.slice(2), false);
+}
+
+/** COMMAND GETKEYSANDFLAGS command [arg ...] */
+function commandGetkeysandflags(c: CommandContext, argv: Buffer[]): void {
+  getKeys(c, argv.slice(2), true);
+}
+
+/**
+ * COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]:
+ * full names of the commands and their subcommands that pass the filter
+ * (server.c `commandListCommand`); there are no modules.
+ */
+function commandList(c: CommandContext, argv: Buffer[]): void {
+  let filter: (spec: CommandSpec) => boolean = () => true;
+  for (let i = 2; i < argv.length; i++) {
+    if (!isWord(argv[i]!, 'FILTERBY') || argv.length - 1 - i !== 2) return c.reply.error(ERR.syntax);
+    const arg = argv[i + 2]!;
+    if (isWord(argv[i + 1]!, 'MODULE')) filter = () => false;
+    else if (isWord(argv[i + 1]!, 'ACLCAT')) {
+      const cat = arg.toString('latin1').toLowerCase();
+      filter = (spec) => aclCategories(spec).includes(cat);
+    } else if (isWord(argv[i + 1]!, 'PATTERN')) {
+      const pattern = Buffer.from(arg.toString('latin1').toLowerCase(), 'latin1');
+      filter = (spec) => globMatch(pattern, Buffer.from(spec.name, 'latin1'));
+    } else return c.reply.error(ERR.syntax);
+    i += 2;
+  }
+  const names: Buffer[] = [];
+  for (const spec of c.server.commands.all()) {
+    if (filter(spec)) names.push(Buffer.from(spec.name, 'latin1'));
+    for (const sub of spec.subcommands?.values() ?? []) {
+      if (filter(sub)) names.push(Buffer.from(sub.name, 'latin1'));
+    }
+  }
+  c.reply.bulkArray(names);
+}
+
+function commandHelp(c: CommandContext): void {
+  replyHelp(c, 'COMMAND', [
+    '(no subcommand)',
+    '    Return details about all Redis commands.',
+    'COUNT',
+    '    Return the total number of commands in this Redis server.',
+    'LIST',
+    '    Return a list of all commands in this Redis server.',
+    'INFO [<command-name> ...]',
+    '    Return details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'DOCS [<command-name> ...]',
+    '    Return documentation details about multiple Redis commands.',
+    '    If no command names are given, documentation details for all',
+    '    commands are returned.',
+    'GETKEYS <full-command>',
+    '    Return the keys from a full Redis command.',
+    'GETKEYSANDFLAGS <full-command>',
+    '    Return the keys and the access flags from a full Redis command.',
+  ]);
+}
+
+const sub = (
+  name: string,
+  arity: number,
+  since: string,
+  complexity: string,
+  summary: string,
+  handler: CommandSpec['handler'],
+): CommandSpec =>
   command({
-    name: 'command',
-    arity: -1,
+    name: `command|${name}`,
+    arity,
     flags: ['loading', 'stale'],
     group: 'server',
-    since: '2.8.13',
-    complexity: 'O(N) where N is the total number of Redis commands',
-    summary: 'Returns detailed information about all commands.',
-    handler: commandCommand,
-  }),
+    since,
+    complexity,
+    summary,
+    handler,
+  });
+
+/** The introspection commands' table entries: COMMAND and its subcommands. */
+export const introspectionCommands: CommandSpec[] = [
+  container(
+    'command',
+    'server',
+    '2.8.13',
+    'Get array of Redis command details',
+    [
+      sub('help', 2, '5.0.0', 'O(1)', 'Show helpful text about the different subcommands', commandHelp),
+      sub(
+        'info',
+        -2,
+        '2.8.13',
+        'O(N) where N is the number of commands to look up',
+        'Get array of specific Redis command details, or all when no argument is given.',
+        commandInfoCommand,
+      ),
+      sub(
+        'getkeysandflags',
+        -4,
+        '7.0.0',
+        'O(N) where N is the number of arguments to the command',
+        'Extract keys and access flags given a full Redis command',
+        commandGetkeysandflags,
+      ),
+      sub(
+        'docs',
+        -2,
+        '7.0.0',
+        'O(N) where N is the number of commands to look up',
+        'Get array of specific Redis command documentation',
+        commandDocsCommand,
+      ),
+      sub(
+        'getkeys',
+        -4,
+        '2.8.13',
+        'O(N) where N is the number of arguments to the command',
+        'Extract keys given a full Redis command',
+        commandGetkeys,
+      ),
+      sub(
+        'list',
+        -2,
+        '7.0.0',
+        'O(N) where N is the total number of Redis commands',
+        'Get an array of Redis command names',
+        commandList,
+      ),
+      sub('count', 2, '2.8.13', 'O(1)', 'Get total number of Redis commands', commandCount),
+    ],
+    {
+      arity: -1,
+      flags: ['loading', 'stale'],
+      complexity: 'O(N) where N is the total number of Redis commands',
+      handler: commandAll,
+    },
+  ),
 ];

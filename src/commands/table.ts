@@ -46,6 +46,7 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
   const keys = def.keys ?? [];
   const legacy = legacyRange(keys);
   return {
+    stats: { calls: 0, usec: 0, rejected: 0, failed: 0, histogram: null },
     name: def.name,
     arity: def.arity,
     flags: def.flags,
@@ -54,6 +55,7 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
     keyFlags: def.keyFlags,
     allDatabases: def.allDatabases,
     redact: def.redact,
+    wholeDbs: def.wholeDbs,
     group: def.group,
     since: def.since,
     complexity: def.complexity,
@@ -69,23 +71,29 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
   };
 }
 
-/** Makes a container command (CONFIG, CLIENT...) from its subcommands. */
+/**
+ * Makes a container command (CONFIG, CLIENT...) from its subcommands.
+ *
+ * @param own for a container that also runs alone (COMMAND): its arity (-1),
+ *   flags, complexity and handler
+ */
 export function container(
   name: string,
   group: CommandGroup,
   since: string,
   summary: string,
   subs: readonly CommandSpec[],
+  own?: Pick<CommandDef, 'arity' | 'flags' | 'complexity' | 'handler'>,
 ): CommandSpec {
   const def: CommandDef = {
     name,
-    arity: -2,
-    flags: [],
+    arity: own?.arity ?? -2,
+    flags: own?.flags ?? [],
     group,
     since,
     summary,
-    complexity: 'Depends on subcommand.',
-    handler: () => {},
+    complexity: own?.complexity ?? 'Depends on subcommand.',
+    handler: own?.handler ?? (() => {}),
   };
   return command(def, new Map(subs.map((s) => [s.name.slice(name.length + 1), s])));
 }

@@ -127,6 +127,41 @@ export class Watches implements WatchRegistry {
     }
   }
 
+  touchSwap(a: number, b: number): void {
+    this.touchReplaced(a, b);
+    this.touchReplaced(b, a);
+  }
+
+  /**
+   * The watched keys of database `emptied`, whose keys are about to become
+   * those of `replacedWith` (multi.c `touchAllWatchedKeysInDb`).
+   */
+  private touchReplaced(emptied: number, replacedWith: number): void {
+    const from = this.keyspace.dbs[emptied]!;
+    const to = this.keyspace.dbs[replacedWith]!;
+    for (const set of [...this.byKey.values()]) {
+      for (const w of [...set]) {
+        if (w.db !== emptied) continue;
+        const inEmptied = from.findSlot(w.key) >= 0;
+        const slot = to.findSlot(w.key);
+        if (!inEmptied && slot < 0) continue;
+        if (w.expired) {
+          if (slot < 0) {
+            // An expired key now gone: no logical change.
+            w.expired = false;
+            continue;
+          }
+          if (to.isExpired(slot)) continue;
+        } else if (!inEmptied && to.isExpired(slot)) {
+          // A missing key replaced by an expired one: still missing.
+          w.expired = true;
+          continue;
+        }
+        this.markDirty(w.c);
+      }
+    }
+  }
+
   /** Marks `c` and drops its keys: nothing more about them can matter before EXEC. */
   private markDirty(c: CommandContext): void {
     this.dirty.add(c);

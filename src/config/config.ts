@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { globMatch } from '../store/glob.js';
+import { rewriteConfigFile } from './rewrite.js';
 import {
   ConfigError,
   envName,
@@ -157,13 +158,41 @@ export class Config {
       const exact = !/[*?[]/.test(p);
       for (const def of ALL_SETTINGS) {
         if (seen.has(def.name) || def.secret === true) continue;
-        if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
+        // Redis's HIDDEN_CONFIG: only an exact name finds it.
+        if (exact ? def.name === p.toLowerCase() : def.unlisted !== true && globMatch(pat, Buffer.from(def.name))) {
           seen.add(def.name);
           out.push([def.name, formatSetting(this.values.get(def.name)!)]);
         }
       }
     }
     return out;
+  }
+
+  /**
+   * CONFIG REWRITE: writes the settings in force into the config file the
+   * server started with (./rewrite.ts).
+   *
+   * @param forceAll write every setting, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL)
+   * @returns null on success, or the error reply text (without `-`)
+   */
+  rewrite(forceAll = false): string | null {
+    if (this.file === '') return 'ERR The server is running without a config file';
+    const settings = ALL_SETTINGS.map((def) => {
+      const value = this.values.get(def.name)!;
+      let isDefault: boolean;
+      try {
+        isDefault = parseSetting(def, def.default) === value;
+      } catch {
+        isDefault = false;
+      }
+      return { def, value, isDefault };
+    });
+    try {
+      rewriteConfigFile(this.file, settings, forceAll);
+      return null;
+    } catch (err) {
+      return `ERR Rewriting config file: ${(err as Error).message}`;
+    }
   }
 
   /**
@@ -180,15 +209,19 @@ export class Config {
     }
     for (const [name, text] of pairs) {
       const def = settingDef(name)!;
-      if (!def.runtime)
-        return `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      const immutable = `ERR CONFIG SET failed (possibly related to argument '${name}') - can't set immutable config`;
+      if (def.immutable === true) return immutable;
       if (parsed.some(([d]) => d === def))
         return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
+      let value: SettingValue;
       try {
-        parsed.push([def, parseSetting(def, text)]);
+        value = parseSetting(def, text);
       } catch (err) {
         return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
       }
+      // Fixed at start here (Redis could rebind a port): its current value is all CONFIG SET may give it.
+      if (!def.runtime && value !== this.values.get(def.name)) return immutable;
+      if (def.runtime) parsed.push([def, value]);
     }
     for (const [def, value] of parsed) {
       this.values.set(def.name, value);

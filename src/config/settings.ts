@@ -12,6 +12,10 @@
  */
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { EVICTION_POLICIES } from '../store/eviction.js';
+import { checkPercentiles, redisOnlySettings } from './compat.js';
+
+/** Redis's `LLONG_MAX` as an upper bound (2^63, the nearest double); errors print it as Redis does. */
+export const LLONG_MAX = 2 ** 63;
 
 /** Kinds of setting values. */
 export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
@@ -31,8 +35,16 @@ export interface SettingDef {
   /** Inclusive bounds of an `int` or `bytes`. */
   min?: number;
   max?: number;
-  /** Whether CONFIG SET may change it while running. */
+  /**
+   * Whether CONFIG SET may change it while running. One that may not still
+   * accepts its current value (OK, nothing changes), as Redis lets CONFIG SET
+   * change `port` or `bind`, unless it is {@link immutable}.
+   */
   runtime: boolean;
+  /** Redis's IMMUTABLE_CONFIG: CONFIG SET refuses it whatever the value (`databases`, `daemonize`). */
+  immutable?: boolean;
+  /** Redis's HIDDEN_CONFIG: CONFIG GET returns it when named exactly, never for a pattern. */
+  unlisted?: boolean;
   /** Accepted for compatibility; has no effect. */
   noop?: boolean;
   /** Hidden from `--help` (no-ops). */
@@ -96,6 +108,7 @@ export const SETTINGS = [
     min: 1,
     max: 65536,
     runtime: false,
+    immutable: true,
     description: 'number of databases (SELECT 0..n-1)',
   },
   {
@@ -338,6 +351,60 @@ export const SETTINGS = [
     runtime: false,
     description: 'always yes: every write goes to the WAL (reported for tools that ask)',
   },
+  {
+    name: 'slowlog-log-slower-than',
+    type: 'int',
+    default: '10000',
+    min: -1,
+    max: LLONG_MAX,
+    runtime: true,
+    unit: 'microseconds',
+    description: 'SLOWLOG keeps commands that ran at least this long (0: every command, -1: none)',
+  },
+  {
+    name: 'slowlog-max-len',
+    type: 'int',
+    default: '128',
+    min: 0,
+    max: LLONG_MAX,
+    runtime: true,
+    description: 'entries SLOWLOG keeps; the oldest go first',
+  },
+  {
+    name: 'latency-monitor-threshold',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: LLONG_MAX,
+    runtime: true,
+    unit: 'milliseconds',
+    description:
+      'LATENCY records events (commands, WAL syncs, snapshots, expiry, eviction) this slow or slower (0: off)',
+  },
+  {
+    name: 'latency-tracking',
+    type: 'bool',
+    default: 'yes',
+    runtime: true,
+    description: 'keep a latency histogram per command (LATENCY HISTOGRAM, INFO latencystats)',
+  },
+  {
+    name: 'latency-tracking-info-percentiles',
+    type: 'string',
+    default: '50 99 99.9',
+    runtime: true,
+    description: 'percentiles INFO latencystats reports, space-separated',
+    check: checkPercentiles,
+  },
+  {
+    name: 'enable-debug-command',
+    type: 'enum',
+    default: 'no',
+    values: ['no', 'yes', 'local'],
+    runtime: false,
+    immutable: true,
+    description: 'DEBUG: refused (no), allowed (yes), or allowed from loopback connections only (local)',
+  },
 ] as const satisfies readonly SettingDef[];
 
 /**
@@ -374,10 +441,6 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
     ['stream-node-max-bytes', '4096'],
     ['stream-node-max-entries', '100'],
     ['hz', '10'],
-    ['latency-monitor-threshold', '0'],
-    ['slowlog-log-slower-than', '10000'],
-    ['slowlog-max-len', '128'],
-    ['tcp-backlog', '511'],
     ['active-defrag-cycle-min', '1'],
     ['active-defrag-cycle-max', '25'],
   ].map(
@@ -408,7 +471,6 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
     ['aof-rewrite-incremental-fsync', 'yes'],
     ['rdb-save-incremental-fsync', 'yes'],
     ['aof-load-truncated', 'yes'],
-    ['daemonize', 'no'],
   ].map(
     ([name, def]): SettingDef => ({
       name: name!,
@@ -418,6 +480,21 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
       noop: true,
       hidden: true,
       description: 'Redis tuning knob, no effect here',
+    }),
+  ),
+  ...[
+    ['daemonize', 'no', 'bool'],
+    ['tcp-backlog', '511', 'int'],
+  ].map(
+    ([name, def, type]): SettingDef => ({
+      name: name!,
+      type: type as 'bool' | 'int',
+      default: def!,
+      runtime: false,
+      immutable: true,
+      noop: true,
+      hidden: true,
+      description: 'Redis start-up setting, no effect here',
     }),
   ),
   {
@@ -434,6 +511,7 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
     type: 'string',
     default: 'appendonly.aof',
     runtime: false,
+    immutable: true,
     noop: true,
     hidden: true,
     description: 'Redis AOF file name, no effect here',
@@ -456,7 +534,7 @@ export type Settings = { -readonly [D in (typeof SETTINGS)[number] as D['name']]
 export type SettingName = keyof Settings;
 
 /** Every setting, those of no effect included, in `--help` order. */
-export const ALL_SETTINGS: readonly SettingDef[] = [...SETTINGS, ...COMPAT_SETTINGS];
+export const ALL_SETTINGS: readonly SettingDef[] = [...SETTINGS, ...COMPAT_SETTINGS, ...redisOnlySettings(LLONG_MAX)];
 
 const BY_NAME = new Map(ALL_SETTINGS.map((s) => [s.name, s]));
 
@@ -580,9 +658,8 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
 
 function checkBounds(def: SettingDef, n: number): number {
   if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
-    throw new ConfigError(
-      `argument must be between ${def.min ?? 0} and ${def.max ?? Number.MAX_SAFE_INTEGER} inclusive`,
-    );
+    const max = def.max === LLONG_MAX ? '9223372036854775807' : String(def.max ?? Number.MAX_SAFE_INTEGER);
+    throw new ConfigError(`argument must be between ${def.min ?? 0} and ${max} inclusive`);
   }
   return n;
 }

@@ -19,6 +19,7 @@ import type { Client } from './client.js';
 import type { Logger } from './logger.js';
 import type { ClientPauses } from './pause.js';
 import type { ReplyRelease } from './release.js';
+import type { CommandTiming } from './timing.js';
 
 /** Redis's reply to a write that would grow memory past `maxmemory` (server.c `shared.oomerr`). */
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -59,6 +60,8 @@ export interface DispatchDeps {
   pause: ClientPauses;
   release: ReplyRelease;
   log: Logger;
+  /** Per-command statistics, slow log, latency events. */
+  timing: CommandTiming;
   /** Continues eviction in the background once a command's own time ran out. */
   evictInBackground(): void;
 }
@@ -86,7 +89,9 @@ export class Dispatcher {
       c.lastCommand = 'NULL';
       return this.reject(c, undefined, unknownCommand(argv));
     }
-    if (spec.subcommands !== undefined && argv.length >= 2) {
+    // A container runs alone only when its arity allows it (COMMAND).
+    if (spec.subcommands !== undefined && (argv.length > 1 || spec.arity !== -1)) {
+      if (argv.length < 2) return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`);
       const sub = spec.subcommands.get(argv[1]!.toString('latin1').toLowerCase());
       if (sub === undefined) {
         c.lastCommand = 'NULL';
@@ -96,7 +101,7 @@ export class Dispatcher {
       spec = sub;
     }
     c.lastCommand = spec.name;
-    if (spec.subcommands !== undefined || !arityOk(spec.arity, argv.length)) {
+    if (!arityOk(spec.arity, argv.length)) {
       return this.reject(c, spec, `ERR wrong number of arguments for '${spec.name}' command`, argv);
     }
     // Redis's processCommand: unknown command and arity errors come before NOAUTH.
@@ -164,7 +169,10 @@ export class Dispatcher {
       return;
     }
     d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = d.timing.now();
     this.run(c, spec, argv);
+    d.timing.done(c, spec, argv, start, errors, false);
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);
@@ -178,7 +186,10 @@ export class Dispatcher {
   call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
     const d = this.d;
     d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = d.timing.now();
     this.run(c, spec, argv);
+    d.timing.done(c, spec, argv, start, errors, true);
     if (spec.isWrite && d.blocking.size > 0) d.blocking.signalWrite(c, spec, argv);
   }
 
@@ -192,7 +203,7 @@ export class Dispatcher {
    * @param argv the command (for monitors, when it may be EXEC)
    */
   private reject(c: Client, spec: CommandSpec | undefined, message: string, argv?: Buffer[]): void {
-    this.d.stats.errorReplies++;
+    if (spec !== undefined) spec.stats.rejected++;
     const tx = c.multi;
     if (spec?.name === 'exec') {
       c.multi = null;
@@ -218,6 +229,7 @@ export class Dispatcher {
    */
   replyError(c: Client, message: string): void {
     const { wal, release } = this.d;
+    this.d.timing.countError(message);
     if (wal.failure === null) {
       c.reply.error(message);
       return;
@@ -235,7 +247,6 @@ export class Dispatcher {
     try {
       spec.handler(c, argv);
     } catch (err) {
-      this.d.stats.errorReplies++;
       this.d.log.error({ err, command: spec.name }, 'command handler failed');
       c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
     }
@@ -254,7 +265,10 @@ export class Dispatcher {
     // Without MULTI, or after an error while queueing (EXECABORT), its reply depends on no data.
     const execRuns = spec.name === 'exec' && c.multi !== null && !c.multi.aborted;
     this.d.stats.totalCommands++;
+    const errors = c.reply.errors;
+    const start = this.d.timing.now();
     this.run(c, spec, argv);
+    this.d.timing.done(c, spec, argv, start, errors, false);
     const mayWait = execRuns || (spec.name !== 'exec' && release.couldSeeUndurable(c, spec, argv));
     c.seal(mayWait ? wal.lastLsn : wal.releasableLsn);
   }

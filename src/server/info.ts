@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import type { Session, Stats } from '../commands/context.js';
+import type { CommandSpec, Session, Stats } from '../commands/context.js';
+import { histogramPercentile } from '../commands/monitoring.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import type { Wal } from '../persistence/wal/writer.js';
@@ -17,6 +18,7 @@ import type { Evictor } from '../store/eviction.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
 import type { LoadedSnapshot } from './recover.js';
+import type { CommandTiming } from './timing.js';
 
 /** Sampling period of the event-loop delay histogram, ms. */
 export const LOOP_DELAY_RESOLUTION_MS = 2;
@@ -51,11 +53,17 @@ export interface InfoSource {
   readonly opsPerSec: number;
   /** Event-loop delay since start or CONFIG RESETSTAT, sampled every {@link LOOP_DELAY_RESOLUTION_MS} ms. */
   readonly loopDelay: IntervalHistogram;
+  /** The commands clients call, for commandstats and latencystats. */
+  readonly commands: { all(): CommandSpec[] };
+  /** Error replies by code (errorstats). */
+  readonly timing: CommandTiming;
+  /** `latency-tracking-info-percentiles`, as configured. */
+  readonly latencyPercentiles: string;
 }
 
 const RUN_ID = randomBytes(20).toString('hex');
 
-/** Sections in the order Redis prints them; `default` and `all` print these. */
+/** Sections in the order Redis prints them; `default` prints these (server.c `genRedisInfoString`). */
 const DEFAULT_SECTIONS = [
   'server',
   'clients',
@@ -64,8 +72,39 @@ const DEFAULT_SECTIONS = [
   'stats',
   'replication',
   'cpu',
+  'errorstats',
   'keyspace',
 ] as const;
+
+/** What `all` and `everything` print: the default sections and the per-command ones. */
+const ALL_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'commandstats',
+  'errorstats',
+  'latencystats',
+  'keyspace',
+] as const;
+
+/** Every command and subcommand of the table, containers first. */
+function everyCommand(server: InfoSource): CommandSpec[] {
+  const out: CommandSpec[] = [];
+  for (const spec of server.commands.all()) {
+    out.push(spec);
+    if (spec.subcommands) out.push(...spec.subcommands.values());
+  }
+  return out;
+}
+
+/** A percentile's name as Redis prints it (`%f`, trailing zeros trimmed: 50, 99.9). */
+function percentileName(p: number): string {
+  return p.toFixed(6).replace(/\.?0+$/, '');
+}
 
 type Fields = [string, string | number][];
 
@@ -239,6 +278,41 @@ function section(server: InfoSource, name: string): Fields | null {
         ['used_cpu_user', (u.user / 1e6).toFixed(6)],
       ];
     }
+    case 'commandstats': {
+      const out: Fields = [];
+      for (const spec of everyCommand(server)) {
+        const st = spec.stats;
+        if (st.calls === 0 && st.failed === 0 && st.rejected === 0) continue;
+        const usec = Math.round(st.usec);
+        const perCall = st.calls > 0 ? (st.usec / st.calls).toFixed(2) : '0.00';
+        out.push([
+          `cmdstat_${spec.name}`,
+          `calls=${st.calls},usec=${usec},usec_per_call=${perCall},rejected_calls=${st.rejected},` +
+            `failed_calls=${st.failed}`,
+        ]);
+      }
+      return out;
+    }
+    case 'errorstats': {
+      const out: Fields = [];
+      for (const [code, n] of server.timing.errorCodes) out.push([`errorstat_${code}`, `count=${n}`]);
+      return out;
+    }
+    case 'latencystats': {
+      const out: Fields = [];
+      const percentiles = server.latencyPercentiles
+        .split(' ')
+        .filter((w) => w !== '')
+        .map(Number);
+      for (const spec of everyCommand(server)) {
+        const h = spec.stats.histogram;
+        if (h === null) continue;
+        const calls = h.reduce((a, b) => a + b, 0);
+        const values = percentiles.map((p) => `p${percentileName(p)}=${histogramPercentile(h, calls, p).toFixed(3)}`);
+        out.push([`latency_percentiles_usec_${spec.name}`, values.join(',')]);
+      }
+      return out;
+    }
     case 'keyspace': {
       const out: Fields = [];
       for (const db of server.keyspace.dbs) {
@@ -258,15 +332,23 @@ function section(server: InfoSource, name: string): Fields | null {
  * @param sections lower-case section names
  */
 export function infoText(server: InfoSource, sections: readonly string[]): string {
-  const wanted =
-    sections.length === 0 || sections.some((s) => s === 'default' || s === 'all' || s === 'everything')
-      ? DEFAULT_SECTIONS
-      : sections;
+  const wanted = new Set<string>();
+  for (const s of sections.length === 0 ? ['default'] : sections) {
+    if (s === 'all' || s === 'everything') for (const a of ALL_SECTIONS) wanted.add(a);
+    else if (s === 'default') for (const a of DEFAULT_SECTIONS) wanted.add(a);
+    else wanted.add(s);
+  }
   const parts: string[] = [];
-  for (const name of wanted) {
+  // Redis's order, whatever the order asked in (server.c genRedisInfoString).
+  const ordered = [
+    ...ALL_SECTIONS.filter((a) => wanted.has(a)),
+    ...[...wanted].filter((w) => !ALL_SECTIONS.includes(w as never)),
+  ];
+  for (const name of ordered) {
     const fields = section(server, name);
     if (fields === null) continue;
-    const title = name === 'cpu' ? 'CPU' : name.charAt(0).toUpperCase() + name.slice(1);
+    const TITLES: Record<string, string> = { cpu: 'CPU', commandstats: 'Commandstats', errorstats: 'Errorstats' };
+    const title = TITLES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
     parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(''));
   }
   return parts.join('\r\n');

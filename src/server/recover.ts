@@ -10,6 +10,7 @@ import type { ServerServices, Stats } from '../commands/context.js';
 import { LocalContext } from '../commands/local.js';
 import { Monitors } from '../commands/monitor.js';
 import { PubSub } from '../commands/pubsub.js';
+import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
 import { readIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -182,6 +183,7 @@ class ReplayServices implements ServerServices {
     block: (): void => notDuringReplay('blocking'),
     signal: (): void => {},
     unblock: (): boolean => false,
+    signalDb: (): void => {},
   };
   readonly snapshots = {
     inProgress: false,
@@ -196,6 +198,16 @@ class ReplayServices implements ServerServices {
     pause: (): void => notDuringReplay('CLIENT PAUSE'),
     unpause: (): void => notDuringReplay('CLIENT UNPAUSE'),
   };
+  /** Replay is not timed. */
+  readonly slowlog = new SlowLog(0);
+  readonly latency = new LatencyMonitor(0);
+  readonly usedMemoryPeak = 0;
+  readonly configFile = '';
+  readonly debug = {
+    activeExpire: false,
+    cronPaused: true,
+    reload: (): Promise<never> => notDuringReplay('DEBUG RELOAD'),
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),
@@ -203,6 +215,7 @@ class ReplayServices implements ServerServices {
     touched: (): boolean => false,
     isDirty: (): boolean => false,
     touchDb: (): void => {},
+    touchSwap: (): void => {},
   };
 
   constructor(

@@ -111,6 +111,10 @@ export class ReplyRelease {
           taint.dbs.add(-1);
           continue;
         }
+        if (spec?.wholeDbs !== undefined) {
+          for (const d of spec.wholeDbs(argv)) taint.dbs.add(d);
+          continue;
+        }
         const positions = spec === undefined ? null : keyPositions(spec, argv);
         if (spec === undefined || positions === null || positions.length === 0) {
           taint.dbs.add(db);

@@ -18,12 +18,13 @@ import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { BlockingRegistry } from '../commands/blocking.js';
-import type { CommandContext, CommandSpec, ServerServices, Stats } from '../commands/context.js';
+import type { CommandContext, CommandSpec, DebugHooks, ServerServices, Stats } from '../commands/context.js';
 import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
 import { Monitors } from '../commands/monitor.js';
 import { PubSub } from '../commands/pubsub.js';
 import { Watches } from '../commands/watch.js';
+import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
 import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
@@ -45,6 +46,7 @@ import type { Logger } from './logger.js';
 import { recover, type LoadedSnapshot } from './recover.js';
 import { ReplyRelease } from './release.js';
 import { freshStats, OpsMeter } from './stats.js';
+import { CommandTiming } from './timing.js';
 
 /** Removes `*.tmp` files left by a crash while a manifest or segment was being written. */
 function removeTemporaryFiles(dir: string): void {
@@ -76,6 +78,16 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly monitors = new Monitors();
   /** CLIENT PAUSE and the clients it holds. */
   readonly pause: ClientPauses;
+  /** SLOWLOG's entries. */
+  readonly slowlog: SlowLog;
+  /** LATENCY's event time series. */
+  readonly latency: LatencyMonitor;
+  /** Per-command statistics, the slow log and latency events, fed by the dispatcher. */
+  readonly timing: CommandTiming;
+  /** Records an event's duration in the latency monitor when it reaches `latency-monitor-threshold`. */
+  private readonly latencySample = (event: string, ms: number): void => this.latency.addIfNeeded(event, ms);
+  /** What DEBUG changes: active expiry and the cron on or off, and RELOAD. */
+  readonly debug: DebugHooks = { activeExpire: true, cronPaused: false, reload: () => this.debugReload() };
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -157,6 +169,23 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
     });
     this.maxClients = config.get('maxclients');
+    this.slowlog = new SlowLog(config.get('slowlog-max-len'));
+    this.latency = new LatencyMonitor(config.get('latency-monitor-threshold'));
+    this.timing = new CommandTiming(
+      this.stats,
+      this.slowlog,
+      this.latency,
+      config.get('slowlog-log-slower-than'),
+      config.get('latency-tracking'),
+    );
+    config.onChange('slowlog-log-slower-than', (v) => (this.timing.slowerThan = v));
+    config.onChange('slowlog-max-len', (v) => (this.slowlog.maxLen = v));
+    config.onChange('latency-monitor-threshold', (v) => {
+      this.latency.threshold = v;
+      this.evictor.latency = v > 0 ? this.latencySample : null;
+    });
+    config.onChange('latency-tracking', (v) => (this.timing.tracking = v));
+    if (this.latency.threshold > 0) this.evictor.latency = this.latencySample;
     this.applyOutputLimit(config.get('client-output-buffer-limit'));
     this.applyPolicy(config.get('maxmemory-policy'));
     this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
@@ -271,6 +300,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.release = release;
     this.wal.onReleasable = (lsn) => release.release(lsn);
     this.wal.onFailure = (err) => release.walFailureChanged(err);
+    this.wal.onSyncTime = this.latencySample;
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v));
     this.dispatcher = new Dispatcher({
@@ -285,10 +315,16 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       pause: this.pause,
       release,
       log: this.log,
+      timing: this.timing,
       evictInBackground: () => this.evictInBackground(),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
-    this.snapshots.prepare = () => this.keyspace.writeImages();
+    this.snapshots.onLatency = this.latencySample;
+    // A snapshot's pages must say where each key lives (after SWAPDB) and hold every collection's image.
+    this.snapshots.prepare = () => {
+      this.keyspace.renumberEntries();
+      return this.keyspace.writeImages();
+    };
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();
@@ -449,6 +485,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.config.file;
   }
 
+  get latencyPercentiles(): string {
+    return this.config.get('latency-tracking-info-percentiles');
+  }
+
   /** INFO `blocked_clients`: waiting on keys, or held by CLIENT PAUSE (Redis counts both). */
   get blockedClients(): number {
     return this.blocking.size + this.pause.heldCount;
@@ -471,13 +511,16 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.loopDelay.reset();
     this.keyspace.expiredKeys = 0;
     this.evictor.evictedKeys = 0;
+    this.timing.reset(this.commands.all());
   }
 
   // ---------------------------------------------------------------- cron
 
   private serverCron(): void {
-    if (this.stopping) return;
-    const expired = this.keyspace.activeExpire(5);
+    if (this.stopping || this.debug.cronPaused) return;
+    const t0 = this.latency.threshold > 0 ? performance.now() : 0;
+    const expired = this.debug.activeExpire ? this.keyspace.activeExpire(5) : 0;
+    if (t0 > 0) this.latency.addIfNeeded('expire-cycle', performance.now() - t0);
     this.keyspace.compact(2 * 1024 * 1024);
     this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
@@ -519,6 +562,37 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
         c.destroy();
       }
     }
+  }
+
+  /**
+   * DEBUG RELOAD: a snapshot covering every write so far (taken again while
+   * writes arrive during it, a few times at most), then the data directory
+   * loaded into a scratch keyspace as a restart would load it, and the two
+   * compared database by database.
+   *
+   * @returns null when every database holds as many keys in both, else the first difference
+   */
+  private async debugReload(): Promise<string | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const m = await this.snapshots.take('DEBUG RELOAD');
+      if (m.coveredLsn === this.wal.lastLsn) break;
+    }
+    const scratch = new Keyspace(this.keyspace.dbs.length, { onExpired: () => {} });
+    recover({
+      dir: this.dir,
+      keyspace: scratch,
+      effects: this.effects,
+      config: this.config,
+      log: this.log,
+      readOnly: true,
+      policy: this.config.get('wal-recovery'),
+    });
+    for (let db = 0; db < scratch.dbs.length; db++) {
+      const live = this.keyspace.dbs[db]!.size;
+      const loaded = scratch.dbs[db]!.size;
+      if (live !== loaded) return `db${db} holds ${live} keys, ${loaded} after loading`;
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- shutdown

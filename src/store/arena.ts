@@ -403,6 +403,11 @@ export const Entry = {
   setValLen: (p: Buffer, o: number, n: number): void => {
     p.writeUInt32LE(n, o + H_VALLEN);
   },
+  /** Sets the database the entry belongs to (SWAPDB's entries, renumbered before a snapshot). */
+  setDb: (p: Buffer, o: number, db: number): void => {
+    p[o + H_DB] = db & 0xff;
+    p[o + H_DB + 1] = db >>> 8;
+  },
   /**
    * Writes a complete header.
    *

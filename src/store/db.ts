@@ -81,11 +81,20 @@ export class Db extends IndexTable<DbHost> {
    * @param ks the keyspace it belongs to
    * @param id database index
    */
+  /**
+   * The database number its new arena entries carry. It is its index except
+   * after SWAPDB, which exchanges two databases' index tables without
+   * touching their entries: each then keeps writing the number its entries
+   * carry, until the next snapshot renumbers them ({@link Keyspace.renumberEntries}).
+   */
+  tag: number;
+
   constructor(
     ks: DbHost,
     readonly id: number,
   ) {
     super(ks);
+    this.tag = id;
   }
 
   /**
@@ -158,6 +167,26 @@ export class Db extends IndexTable<DbHost> {
   valueLength(slot: number): number {
     const ref = this.ref(slot);
     return Entry.valLen(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
+  }
+
+  /**
+   * Writes this database's number into every one of its entries that
+   * carries another (before a snapshot, after SWAPDB).
+   */
+  renumberEntries(): void {
+    const arena = this.ks.arena;
+    this.forEachSlot((slot) => {
+      const ref = this.ref(slot);
+      const off = Arena.offsetOf(ref);
+      if (Entry.db(arena.pages[Arena.pageOf(ref)]!, off) !== this.id) Entry.setDb(arena.writable(ref), off, this.id);
+    });
+    this.tag = this.id;
+  }
+
+  /** Bytes the entry at `slot` takes in its arena page: header, key and value, aligned (MEMORY USAGE). */
+  entryBytes(slot: number): number {
+    const ref = this.ref(slot);
+    return Entry.size(this.ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
   }
 
   /** Absolute expiry of the entry at `slot`, Unix ms; 0 when it has none. */
@@ -294,7 +323,7 @@ export class Db extends IndexTable<DbHost> {
     const newRef = arena.alloc(entrySize(flags, keyLen, cap));
     const np = arena.pages[Arena.pageOf(newRef)]!;
     const no = Arena.offsetOf(newRef);
-    const h = Entry.write(np, no, Entry.type(page, off), flags, this.id, keyLen, len, cap, Entry.expireAt(page, off));
+    const h = Entry.write(np, no, Entry.type(page, off), flags, this.tag, keyLen, len, cap, Entry.expireAt(page, off));
     const ks = Entry.keyStart(page, off);
     page.copy(np, no + h, ks, ks + keyLen + Math.min(oldLen, len));
     arena.release(ref, Entry.size(page, off));
@@ -323,7 +352,7 @@ export class Db extends IndexTable<DbHost> {
     const ref = arena.alloc(entrySize(flags, key.length, valCap));
     const page = arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
-    const h = Entry.write(page, off, type, flags, this.id, key.length, valLen, valCap, expireAt);
+    const h = Entry.write(page, off, type, flags, this.tag, key.length, valLen, valCap, expireAt);
     page.set(key, off + h);
     page.set(value.subarray(0, valLen), off + h + key.length);
     return ref;

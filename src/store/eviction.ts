@@ -179,6 +179,22 @@ export class Evictor {
    */
   evict(limitUs = this.settings.timeLimitUs): EvictResult {
     if (this.excess <= 0 || this.paused) return EvictResult.Ok;
+    const lat = this.latency;
+    if (lat === null) return this.evictFor(limitUs, null);
+    const t0 = performance.now();
+    const result = this.evictFor(limitUs, lat);
+    lat('eviction-cycle', performance.now() - t0);
+    return result;
+  }
+
+  /**
+   * Reports how long eviction takes to the latency monitor (evict.c's
+   * `eviction-cycle` and `eviction-del` events), or null: no clock is read
+   * for it. The server sets it while `latency-monitor-threshold` is on.
+   */
+  latency: ((event: string, ms: number) => void) | null = null;
+
+  private evictFor(limitUs: number, lat: ((event: string, ms: number) => void) | null): EvictResult {
     const rank = rankOf(this.settings.policy);
     if (rank === Rank.None) return EvictResult.Fail;
     const volatileOnly = this.settings.policy.startsWith('volatile-');
@@ -188,8 +204,10 @@ export class Evictor {
       const slot = rank === Rank.Random ? this.randomVictim(volatileOnly) : this.pooledVictim(rank, volatileOnly);
       if (slot < 0) return EvictResult.Fail;
       const db = this.victimDb!;
+      const d0 = lat === null ? 0 : performance.now();
       this.hooks.onEvicted(db.id, db.key(slot));
       db.deleteSlot(slot);
+      if (lat !== null) lat('eviction-del', performance.now() - d0);
       this.evictedKeys++;
       // Reading the clock costs more than removing a key: look every 16 keys, as Redis does.
       if ((++n & 15) === 0 && performance.now() >= deadline)

@@ -447,6 +447,29 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
     this.size--;
   }
 
+  /**
+   * Exchanges this table's entries with `other`'s (SWAPDB): slots, access
+   * words, counts, a resize in progress and the expiry sweep's cursor. No
+   * entry moves.
+   */
+  swapTable(other: IndexTable<H>): void {
+    const b = other;
+    [this.size, b.size] = [b.size, this.size];
+    [this.volatileCount, b.volatileCount] = [b.volatileCount, this.volatileCount];
+    [this.cap, b.cap] = [b.cap, this.cap];
+    [this.mask, b.mask] = [b.mask, this.mask];
+    [this.tombstones, b.tombstones] = [b.tombstones, this.tombstones];
+    [this.slots, b.slots] = [b.slots, this.slots];
+    [this.meta, b.meta] = [b.meta, this.meta];
+    [this.old, b.old] = [b.old, this.old];
+    [this.oldMeta, b.oldMeta] = [b.oldMeta, this.oldMeta];
+    [this.oldCap, b.oldCap] = [b.oldCap, this.oldCap];
+    [this.oldMask, b.oldMask] = [b.oldMask, this.oldMask];
+    [this.oldLive, b.oldLive] = [b.oldLive, this.oldLive];
+    [this.rehashIdx, b.rehashIdx] = [b.rehashIdx, this.rehashIdx];
+    [this.sweepCursor, b.sweepCursor] = [b.sweepCursor, this.sweepCursor];
+  }
+
   /** Forgets every key without releasing arena entries (the arena is being cleared too). */
   resetIndex(capacity = MIN_CAPACITY): void {
     this.cap = capacity;

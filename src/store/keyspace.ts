@@ -26,6 +26,8 @@ export class Keyspace implements DbHost, LoadTarget {
   readonly arena = new Arena();
   /** The databases, by SELECT index. */
   readonly dbs: Db[];
+  /** The database each database number in arena entries now belongs to: itself, except after SWAPDB. */
+  private readonly dbOfTag: Db[];
   /** Every hash, list, set and sorted set, by the handle its key's entry holds. */
   readonly collections = new CollectionRegistry();
   /** Hash seed: random per process, or adopted with a saved index. */
@@ -67,6 +69,7 @@ export class Keyspace implements DbHost, LoadTarget {
     readonly now: () => number = Date.now,
   ) {
     this.dbs = Array.from({ length: databases }, (_, i) => new Db(this, i));
+    this.dbOfTag = [...this.dbs];
   }
 
   /** Total live keys. */
@@ -152,8 +155,54 @@ export class Keyspace implements DbHost, LoadTarget {
     return n;
   }
 
+  /**
+   * SWAPDB: databases `a` and `b` exchange their keys, in O(1) of the data
+   * (Redis's `dbSwapDatabases`): the two index tables change places, and the
+   * arena entries stay where they are, each still carrying the number of
+   * the database it was written in. Each database then writes its new
+   * entries with the number its old ones carry, and compaction finds an
+   * entry's database through {@link dbOfTag}; {@link renumberEntries}
+   * makes the numbers true again before a snapshot takes the pages. The
+   * collections of both databases are told their new database.
+   */
+  swapDbs(a: number, b: number): void {
+    if (a === b) return;
+    const da = this.dbs[a]!;
+    const dbb = this.dbs[b]!;
+    da.swapTable(dbb);
+    [da.tag, dbb.tag] = [dbb.tag, da.tag];
+    this.dbOfTag[da.tag] = da;
+    this.dbOfTag[dbb.tag] = dbb;
+    for (const c of this.collections.byHandle.values()) {
+      if (c.db === a) c.db = b;
+      else if (c.db === b) c.db = a;
+    }
+  }
+
+  /**
+   * Writes every entry's true database number after SWAPDB (a snapshot's
+   * first step: the pages it saves must say where each key lives), dirtying
+   * the pages of the databases swapped since the last snapshot.
+   *
+   * @returns how many databases were renumbered
+   */
+  renumberEntries(): number {
+    let n = 0;
+    for (const db of this.dbs) {
+      if (db.tag === db.id) continue;
+      db.renumberEntries();
+      n++;
+    }
+    for (const db of this.dbs) this.dbOfTag[db.id] = db;
+    return n;
+  }
+
   /** Removes every key of every database (FLUSHALL). */
   clear(): void {
+    for (const db of this.dbs) {
+      db.tag = db.id;
+      this.dbOfTag[db.id] = db;
+    }
     this.collections.clear();
     this.arena.clear();
     for (const db of this.dbs) db.resetIndex();
@@ -215,7 +264,7 @@ export class Keyspace implements DbHost, LoadTarget {
       const page = arena.pages[id]!;
       arena.forEachLive(id, (ref, size) => {
         const off = Arena.offsetOf(ref);
-        const db = this.dbs[Entry.db(page, off)]!;
+        const db = this.dbOfTag[Entry.db(page, off)]!;
         const keyStart = Entry.keyStart(page, off);
         db.relocate(page.subarray(keyStart, keyStart + Entry.keyLen(page, off)), ref, size);
         moved += size;

@@ -361,8 +361,8 @@ test('errors for unknown commands, arity, SELECT and CONFIG SET', () =>
     'DBSIZE',
   ]));
 
-test('COMMAND INFO: arity, flags, legacy key range and key specs of every command as redis-server reports them', async () => {
-  const names = (await callParsed(a, 'COMMAND', 'LIST')) as string[];
+test('COMMAND INFO: arity, flags, legacy key range, ACL categories and key specs of every command as redis-server reports them', async () => {
+  const names = ((await callParsed(a, 'COMMAND', 'LIST')) as string[]).filter((n) => !n.includes('|'));
   const all: string[] = [];
   for (const name of names) {
     const [info] = (await callParsed(a, 'COMMAND', 'INFO', name)) as Value[][];
@@ -375,9 +375,65 @@ test('COMMAND INFO: arity, flags, legacy key range and key specs of every comman
     const replies = await Promise.all([callParsed(a, 'COMMAND', 'INFO', name), callParsed(b, 'COMMAND', 'INFO', name)]);
     const [[mine], [ref]] = replies as [Value[][], Value[][]];
     assert.ok(ref !== null, `redis-server knows ${name}`);
-    assert.deepEqual([...mine!.slice(0, 6), mine![8]], [...ref!.slice(0, 6), ref![8]], `COMMAND INFO ${name}`);
+    assert.deepEqual([...mine!.slice(0, 7), mine![8]], [...ref!.slice(0, 7), ref![8]], `COMMAND INFO ${name}`);
   }
 });
+
+test('administration commands: SLOWLOG, LATENCY, MEMORY, SWAPDB, WAIT, FUNCTION, COMMAND LIST, DEBUG', () =>
+  same([
+    'SLOWLOG',
+    'SLOWLOG LEN x',
+    'SLOWLOG GET x',
+    'SLOWLOG GET -2',
+    'SLOWLOG GET 1 2',
+    'SLOWLOG RESET',
+    'LATENCY RESET',
+    'LATENCY LATEST',
+    'LATENCY HISTORY command',
+    'LATENCY GRAPH command',
+    'LATENCY DOCTOR',
+    'LATENCY HISTOGRAM nosuch',
+    'LATENCY HELP x',
+    'MEMORY USAGE nokey',
+    'MEMORY USAGE k SAMPLES x',
+    'MEMORY USAGE k BAD',
+    'MEMORY DOCTOR',
+    'MEMORY PURGE',
+    'MSET a 1 b 2',
+    'SELECT 3',
+    'SET c 3',
+    'SWAPDB 0 3',
+    'MGET a b c',
+    'SELECT 0',
+    'MGET a b c',
+    'SWAPDB 3 0',
+    'MGET a b c',
+    'SWAPDB 2 2',
+    'SWAPDB -1 0',
+    'SWAPDB 0 abc',
+    'SWAPDB 9999999999 0',
+    'WAIT 0 0',
+    'WAIT 0 -5',
+    'WAIT abc 0',
+    'FUNCTION FLUSH',
+    'FUNCTION FLUSH SYNC',
+    'FUNCTION FLUSH NOW',
+    'FUNCTION LIST',
+    'FUNCTION LIST LIBRARYNAME',
+    'FUNCTION LIST FOO',
+    '~COMMAND LIST FILTERBY PATTERN config|*',
+    '~COMMAND LIST FILTERBY PATTERN slowlog*',
+    'COMMAND LIST FILTERBY ACLCAT nosuch',
+    'COMMAND LIST FILTERBY MODULE nosuch',
+    'COMMAND LIST FILTERBY PATTERN',
+    'COMMAND LIST FOO',
+    'COMMAND INFO get|key config|get|key',
+    'COMMAND GETKEYS MEMORY USAGE k',
+    'COMMAND GETKEYS SWAPDB 0 1',
+    'CONFIG REWRITE',
+    'DEBUG SLEEP 0',
+    'DEBUG',
+  ]));
 
 test('COMMAND INFO answers an unknown name with a null bulk', () =>
   same(['COMMAND INFO nosuch', 'COMMAND INFO nosuch other']));

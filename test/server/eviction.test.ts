@@ -322,6 +322,9 @@ test('INFO reports maxmemory, the policy, hits and misses; CONFIG GET and RESETS
     '5',
     'maxmemory-eviction-tenacity',
     '10',
+    // Redis's client memory limit, accepted with no effect here.
+    'maxmemory-clients',
+    '0',
   ]);
   await r.config('RESETSTAT');
   assert.equal(await infoField(r, 'keyspace_hits'), 0);

@@ -64,6 +64,13 @@ export class Snapshotter implements PageWriteObserver {
    * changed collections). Whatever it writes is in the frozen pages.
    */
   prepare: () => void = () => {};
+  /**
+   * How long the main thread was held, ms, for the latency monitor:
+   * `snapshot-freeze` once per snapshot (writing collection images and
+   * taking the dirty pages, the instant Redis would fork), `snapshot-copy`
+   * per turn of page copying.
+   */
+  onLatency: (event: 'snapshot-freeze' | 'snapshot-copy', ms: number) => void = () => {};
   private running: Promise<Manifest> | null = null;
   /** Copies of frozen pages made before they were overwritten. */
   private readonly preserved = new Map<number, Buffer>();
@@ -174,6 +181,7 @@ export class Snapshotter implements PageWriteObserver {
     this.walBytesAtFreeze = this.wal.bytesWritten;
     this.lastFreezeAt = created;
     const headPage = arena.head;
+    this.onLatency('snapshot-freeze', performance.now() - t0);
     crashPoint('snapshot-frozen');
     let bytesWritten = 0;
     try {
@@ -212,10 +220,12 @@ export class Snapshotter implements PageWriteObserver {
         bytesWritten += p.used;
         if (i === 0) crashPoint('snapshot-copying');
         if (performance.now() >= deadline) {
+          this.onLatency('snapshot-copy', performance.now() - (deadline - COPY_BUDGET_MS));
           await new Promise((r) => setImmediate(r));
           deadline = performance.now() + COPY_BUDGET_MS;
         }
       }
+      if (plans.length > 0) this.onLatency('snapshot-copy', performance.now() - (deadline - COPY_BUDGET_MS));
       arena.observer = null;
       crashPoint('snapshot-copied');
       // 4. Make pages and the WAL they depend on durable, then the manifest.

@@ -104,6 +104,12 @@ export class Wal {
   onReleasable: (lsn: number) => void = () => {};
   /** Called when writing fails, and again with null once it works again. */
   onFailure: (err: NodeJS.ErrnoException | null) => void = () => {};
+  /**
+   * How long each sync took, ms, for the latency monitor: `aof-fsync-always`
+   * for a batch written synced under `always` (from its write to its
+   * completion, the wait its replies see), `wal-fsync` for an fdatasync.
+   */
+  onSyncTime: (event: 'aof-fsync-always' | 'wal-fsync', ms: number) => void = () => {};
   /** Segments on disk, oldest first; the last is being appended to. */
   readonly segments: SegmentInfo[];
   /** Bytes appended since the server started (INFO `aof_...`-style counters). */
@@ -305,8 +311,10 @@ export class Wal {
       maybeFail('wal-write');
       if (f.sync) maybeFail('wal-fsync');
       const fh = f.sync ? this.fhSync! : this.fh!;
+      const t0 = performance.now();
       let off = 0;
       while (off < f.buf.length) off += (await fh.write(f.buf, off, f.buf.length - off, f.pos + off)).bytesWritten;
+      if (f.sync) this.onSyncTime('aof-fsync-always', performance.now() - t0);
       this.prealloc.wrote(end);
       f.state = 'done';
     } catch (err) {
@@ -540,7 +548,9 @@ export class Wal {
     const upto = this.writtenLsn;
     try {
       maybeFail('wal-fsync');
+      const t0 = performance.now();
       await this.fh.datasync();
+      this.onSyncTime('wal-fsync', performance.now() - t0);
       this.syncs++;
       this.syncedLsn = Math.max(this.syncedLsn, upto);
       if (this.retry === null) this.recovered();

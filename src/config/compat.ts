@@ -1,0 +1,201 @@
+/**
+ * Redis 7.0 settings with no counterpart here (replication, cluster, Lua,
+ * modules, system integration...), accepted so that a redis.conf written for
+ * Redis loads, CONFIG GET answers what tools ask, and CONFIG SET stores what
+ * it is given: each is a no-op with Redis's name, default and, where Redis
+ * has them, its IMMUTABLE_CONFIG and HIDDEN_CONFIG flags (config.c
+ * `standardConfig configs[]`). ./settings.ts turns the rows into settings.
+ *
+ * Settings that another part of FlashCache implements are not here.
+ */
+
+/** How a row's value is read: as an integer, a memory value, yes/no, or any text. */
+export type CompatKind = 'int' | 'bytes' | 'bool' | 'string';
+
+/**
+ * Row flags: `immutable` (CONFIG SET refuses it), `hidden` (CONFIG GET with
+ * a pattern leaves it out), `percent` (a memory value or a percentage up to
+ * 100%, as `maxmemory-clients`).
+ */
+export type CompatFlag = 'immutable' | 'hidden' | 'percent';
+
+/** One accepted Redis setting: name, default, kind, flags. */
+export type CompatRow = readonly [name: string, def: string, kind: CompatKind, flags: readonly CompatFlag[]];
+
+const I: readonly CompatFlag[] = ['immutable'];
+const H: readonly CompatFlag[] = ['hidden'];
+const N: readonly CompatFlag[] = [];
+
+/** The rows, in Redis's alphabetical CONFIG GET order. */
+export const REDIS_ONLY: readonly CompatRow[] = [
+  ['acl-pubsub-default', 'resetchannels', 'string', N],
+  ['aclfile', '', 'string', I],
+  ['acllog-max-len', '128', 'int', N],
+  ['active-defrag-ignore-bytes', '104857600', 'bytes', N],
+  ['active-defrag-max-scan-fields', '1000', 'int', N],
+  ['active-defrag-threshold-lower', '10', 'int', N],
+  ['active-defrag-threshold-upper', '100', 'int', N],
+  ['active-expire-effort', '1', 'int', N],
+  ['always-show-logo', 'no', 'bool', I],
+  ['aof-disable-auto-gc', 'no', 'bool', N],
+  ['aof-timestamp-enabled', 'no', 'bool', N],
+  ['aof_rewrite_cpulist', '', 'string', I],
+  ['appenddirname', 'appendonlydir', 'string', I],
+  ['auto-aof-rewrite-min-size', '67108864', 'bytes', N],
+  ['auto-aof-rewrite-percentage', '100', 'int', N],
+  ['bgsave_cpulist', '', 'string', I],
+  ['bind-source-addr', '', 'string', N],
+  ['bio_cpulist', '', 'string', I],
+  ['busy-reply-threshold', '5000', 'int', N],
+  ['cluster-allow-pubsubshard-when-down', 'yes', 'bool', N],
+  ['cluster-allow-reads-when-down', 'no', 'bool', N],
+  ['cluster-allow-replica-migration', 'yes', 'bool', N],
+  ['cluster-announce-bus-port', '0', 'int', N],
+  ['cluster-announce-hostname', '', 'string', N],
+  ['cluster-announce-ip', '', 'string', N],
+  ['cluster-announce-port', '0', 'int', N],
+  ['cluster-announce-tls-port', '0', 'int', N],
+  ['cluster-config-file', 'nodes.conf', 'string', I],
+  ['cluster-enabled', 'no', 'bool', I],
+  ['cluster-link-sendbuf-limit', '0', 'bytes', N],
+  ['cluster-migration-barrier', '1', 'int', N],
+  ['cluster-node-timeout', '15000', 'int', N],
+  ['cluster-port', '0', 'int', I],
+  ['cluster-preferred-endpoint-type', 'ip', 'string', N],
+  ['cluster-replica-no-failover', 'no', 'bool', N],
+  ['cluster-replica-validity-factor', '10', 'int', N],
+  ['cluster-require-full-coverage', 'yes', 'bool', N],
+  ['cluster-slave-no-failover', 'no', 'bool', N],
+  ['cluster-slave-validity-factor', '10', 'int', N],
+  ['crash-log-enabled', 'yes', 'bool', N],
+  ['crash-memcheck-enabled', 'yes', 'bool', N],
+  ['disable-thp', 'yes', 'bool', I],
+  ['enable-module-command', 'no', 'string', I],
+  ['enable-protected-configs', 'no', 'string', I],
+  ['ignore-warnings', '', 'string', N],
+  ['io-threads', '1', 'int', I],
+  ['io-threads-do-reads', 'no', 'bool', I],
+  ['jemalloc-bg-thread', 'yes', 'bool', N],
+  ['key-load-delay', '0', 'int', H],
+  ['loading-process-events-interval-bytes', '2097152', 'int', H],
+  ['logfile', '', 'string', I],
+  ['lua-time-limit', '5000', 'int', N],
+  ['masterauth', '', 'string', N],
+  ['masteruser', '', 'string', N],
+  ['maxmemory-clients', '0', 'string', ['percent']],
+  ['min-replicas-max-lag', '10', 'int', N],
+  ['min-replicas-to-write', '0', 'int', N],
+  ['min-slaves-max-lag', '10', 'int', N],
+  ['min-slaves-to-write', '0', 'int', N],
+  ['oom-score-adj', 'no', 'string', N],
+  ['oom-score-adj-values', '0 200 800', 'string', N],
+  ['pidfile', '', 'string', I],
+  ['proc-title-template', '{title} {listen-addr} {server-mode}', 'string', N],
+  ['propagation-error-behavior', 'ignore', 'string', N],
+  ['rdb-del-sync-files', 'no', 'bool', N],
+  ['rdb-key-save-delay', '0', 'int', H],
+  ['repl-backlog-size', '1048576', 'bytes', N],
+  ['repl-backlog-ttl', '3600', 'int', N],
+  ['repl-disable-tcp-nodelay', 'no', 'bool', N],
+  ['repl-diskless-load', 'disabled', 'string', N],
+  ['repl-diskless-sync', 'yes', 'bool', N],
+  ['repl-diskless-sync-delay', '5', 'int', N],
+  ['repl-diskless-sync-max-replicas', '0', 'int', N],
+  ['repl-ping-replica-period', '10', 'int', N],
+  ['repl-ping-slave-period', '10', 'int', N],
+  ['repl-timeout', '60', 'int', N],
+  ['replica-announce-ip', '', 'string', N],
+  ['replica-announce-port', '0', 'int', N],
+  ['replica-announced', 'yes', 'bool', N],
+  ['replica-ignore-disk-write-errors', 'no', 'bool', N],
+  ['replica-ignore-maxmemory', 'yes', 'bool', N],
+  ['replica-lazy-flush', 'no', 'bool', N],
+  ['replica-priority', '100', 'int', N],
+  ['replica-read-only', 'yes', 'bool', N],
+  ['replica-serve-stale-data', 'yes', 'bool', N],
+  ['replicaof', '', 'string', I],
+  ['sanitize-dump-payload', 'no', 'string', N],
+  ['server_cpulist', '', 'string', I],
+  ['set-proc-title', 'yes', 'bool', I],
+  ['shutdown-on-sigint', 'default', 'string', N],
+  ['shutdown-on-sigterm', 'default', 'string', N],
+  ['shutdown-timeout', '10', 'int', N],
+  ['slave-announce-ip', '', 'string', N],
+  ['slave-announce-port', '0', 'int', N],
+  ['slave-ignore-maxmemory', 'yes', 'bool', N],
+  ['slave-lazy-flush', 'no', 'bool', N],
+  ['slave-priority', '100', 'int', N],
+  ['slave-read-only', 'yes', 'bool', N],
+  ['slave-serve-stale-data', 'yes', 'bool', N],
+  ['slaveof', '', 'string', I],
+  ['socket-mark-id', '0', 'int', I],
+  ['supervised', 'no', 'string', I],
+  ['syslog-enabled', 'no', 'bool', I],
+  ['syslog-facility', 'local0', 'string', I],
+  ['syslog-ident', 'redis', 'string', I],
+  ['unixsocket', '', 'string', I],
+  ['unixsocketperm', '0', 'int', I],
+  ['watchdog-period', '0', 'int', H],
+];
+
+/**
+ * The rows as settings (the shape of ./settings.ts `SettingDef`): no-ops,
+ * left out of `--help` and README's table.
+ *
+ * @param llongMax the bound of integer and memory values (Redis's `LLONG_MAX`)
+ */
+export function redisOnlySettings(llongMax: number): CompatSetting[] {
+  return REDIS_ONLY.map(([name, def, kind, flags]) => ({
+    name,
+    type: kind,
+    default: def,
+    ...(kind === 'int' ? { min: -llongMax, max: llongMax } : {}),
+    ...(kind === 'bytes' ? { min: 0, max: llongMax } : {}),
+    runtime: !flags.includes('immutable'),
+    immutable: flags.includes('immutable'),
+    unlisted: flags.includes('hidden'),
+    check: flags.includes('percent') ? checkPercentOrBytes : undefined,
+    noop: true,
+    hidden: true,
+    description: 'Redis setting, no effect here',
+  }));
+}
+
+/** A setting made from a row (structurally a ./settings.ts `SettingDef`). */
+export interface CompatSetting {
+  name: string;
+  type: CompatKind;
+  default: string;
+  min?: number;
+  max?: number;
+  runtime: boolean;
+  immutable: boolean;
+  unlisted: boolean;
+  check?: (text: string) => string | null;
+  noop: true;
+  hidden: true;
+  description: string;
+}
+
+/** A `maxmemory-clients` value: a memory value, or a percentage of maxmemory up to 100 (config.c). */
+function checkPercentOrBytes(text: string): string | null {
+  if (text.endsWith('%')) {
+    const p = text.slice(0, -1);
+    if (!/^[0-9]+$/.test(p)) return 'argument must be a memory or percent value';
+    return Number(p) > 100 ? 'percentage argument must be less or equal to 100' : null;
+  }
+  return /^[0-9]+([kmg]b?|b)?$/i.test(text) ? null : 'argument must be a memory or percent value';
+}
+
+/**
+ * Validates `latency-tracking-info-percentiles`: numbers from 0 to 100, as
+ * config.c `setConfigLatencyTrackingInfoPercentilesOutputOption` wants them.
+ */
+export function checkPercentiles(text: string): string | null {
+  for (const w of text.split(' ').filter((x) => x !== '')) {
+    const v = Number(w);
+    if (!/^[-+]?[0-9.eE+-]+$/.test(w) || Number.isNaN(v)) return 'Invalid latency-tracking-info-percentiles parameters';
+    if (v < 0 || v > 100) return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]';
+  }
+  return null;
+}

@@ -12,6 +12,7 @@ import { REDIS_COMPAT_VERSION } from '../version.js';
 import { SHARED } from '../protocol/encoder.js';
 import { command, container } from './table.js';
 import { dbIndexOrReply } from './keys.js';
+import { trackingSubcommands } from './tracking.js';
 import { ERR, isWord, longOrReply, replyHelp, word } from './util.js';
 
 /** PING [message] */
@@ -46,6 +47,7 @@ function resetCommand(c: CommandContext): void {
   c.multi = null;
   c.server.watches.unwatch(c);
   c.server.pubsub.unsubscribeAll(s);
+  c.server.tracking.disable(s);
   s.name = '';
   c.reply.simple('RESET');
 }
@@ -194,6 +196,8 @@ export function clientInfoLine(s: Session): string {
   if (subs.channels.size + subs.patterns.size + subs.shardChannels.size > 0) flags += 'P';
   if (s.queued >= 0) flags += 'x';
   if (s.blockedOnKeys) flags += 'b';
+  const t = s.tracking;
+  if (t !== null) flags += `t${t.brokenRedirect ? 'R' : ''}${t.bcast ? 'B' : ''}`;
   if (s.closeAfterReply) flags += 'c';
   return (
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${s.fd} ` +
@@ -202,7 +206,7 @@ export function clientInfoLine(s: Session): string {
     `flags=${flags || 'N'} db=${s.dbIndex} sub=${subs.channels.size} psub=${subs.patterns.size} ` +
     `ssub=${subs.shardChannels.size} multi=${s.queued} qbuf=${qbuf} qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
-    `cmd=${s.lastCommand} user=default redir=-1 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
+    `cmd=${s.lastCommand} user=default redir=${t?.redirect ?? -1} resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
   );
 }
 
@@ -442,5 +446,6 @@ export const connectionCommands: CommandSpec[] = [
     ),
     sub('kill', -3, ['admin', 'noscript', 'loading', 'stale'], 'Terminates open connections.', clientKillCommand),
     sub('help', 2, ['loading', 'stale'], 'Returns helpful text about the different subcommands.', clientHelpCommand),
+    ...trackingSubcommands,
   ]),
 ];

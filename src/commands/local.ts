@@ -32,6 +32,7 @@ function detachedSession(): Session {
     blockedOnKeys: false,
     closeAfterReply: false,
     subscriptions: { channels: new Set(), patterns: new Set(), shardChannels: new Set() },
+    tracking: null,
     deliver: () => {},
     destroy: () => {},
   };

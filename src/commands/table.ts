@@ -138,15 +138,17 @@ function legacyRange(specs: readonly KeySpec[]): Pick<CommandSpec, 'firstKey' | 
  * key specs as redis-server's `getKeysUsingKeySpecs` (db.c) finds them.
  *
  * @param argv the call, name first (a subcommand's name counts as an argument)
+ * @param written only the keys the call may change (specs flagged RW, OW or RM), not those it only reads
  * @returns argument indexes into `argv`, in key-spec order; null when the
  *   arguments do not fit the specs (a count that is not a number, keys past
  *   the end), as Redis answers `Invalid arguments specified for command`
  */
-export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | null {
+export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], written = false): number[] | null {
   const argc = argv.length;
   const out: number[] = [];
   for (const s of spec.keys) {
     if (s.flags.includes('not_key')) continue;
+    if (written && !isWriteSpec(s)) continue;
     let first = 0;
     if (s.begin.type === 'index') {
       first = s.begin.index;
@@ -183,6 +185,11 @@ export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): nu
     if (s.flags.includes('incomplete')) return null;
   }
   return out;
+}
+
+/** Whether a key spec's keys may be changed by the command: flagged RW, OW or RM. */
+function isWriteSpec(s: KeySpec): boolean {
+  return s.flags.includes('RW') || s.flags.includes('OW') || s.flags.includes('RM');
 }
 
 /** The key arguments of a call (views into `argv`), or [] when its arguments do not fit its key specs. */

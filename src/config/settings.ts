@@ -12,6 +12,7 @@
  */
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { EVICTION_POLICIES } from '../store/eviction.js';
+import { formatKeyspaceEvents, INVALID_EVENT_CLASS, parseKeyspaceEvents } from './keyspace-events.js';
 
 /** Kinds of setting values. */
 export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
@@ -43,6 +44,8 @@ export interface SettingDef {
   description: string;
   /** Extra validation of a `string` value: an error text in Redis's words, or null. */
   check?: (text: string) => string | null;
+  /** The canonical form a valid `string` value is kept and reported in (CONFIG GET), when not as given. */
+  normalize?: (text: string) => string;
   /** Left out of CONFIG GET (`rename-command`: the new names are secrets, and Redis does not list it either). */
   secret?: boolean;
   /**
@@ -332,6 +335,28 @@ export const SETTINGS = [
     description: 'LFU counter decays by one per this many minutes without access (0: never)',
   },
   {
+    name: 'notify-keyspace-events',
+    type: 'string',
+    default: '',
+    runtime: true,
+    description:
+      "keyspace events published to pub/sub, as Redis's class letters: K and/or E, then classes (A, g, $, l, s, h, " +
+      'z, x, e, n, m); empty: none',
+    check: (text) => (parseKeyspaceEvents(text) === null ? INVALID_EVENT_CLASS : null),
+    normalize: (text) => formatKeyspaceEvents(parseKeyspaceEvents(text) ?? 0),
+  },
+  {
+    name: 'tracking-table-max-keys',
+    type: 'int',
+    default: '1000000',
+    min: 0,
+    max: 2 ** 53 - 1,
+    runtime: true,
+    description:
+      'keys the client-side caching table remembers; past it keys are dropped at random and their readers sent ' +
+      'invalidations (0: no limit)',
+  },
+  {
     name: 'appendonly',
     type: 'bool',
     default: 'yes',
@@ -573,7 +598,7 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
     case 'string': {
       const err = def.check?.(text) ?? null;
       if (err !== null) throw new ConfigError(err);
-      return text;
+      return def.normalize?.(text) ?? text;
     }
   }
 }

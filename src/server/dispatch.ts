@@ -7,6 +7,7 @@
  */
 import type { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
+import type { Tracking } from '../commands/tracking.js';
 import type { Watches } from '../commands/watch.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
@@ -54,9 +55,13 @@ export interface DispatchDeps {
   blocking: BlockingRegistry;
   watches: Watches;
   release: ReplyRelease;
+  /** Client-side caching: the keys read-only commands of tracking connections read. */
+  tracking: Tracking;
   log: Logger;
   /** Continues eviction in the background once a command's own time ran out. */
   evictInBackground(): void;
+  /** Sends the keyspace events and invalidations held so far (src/commands/notify.ts `Outbox`). */
+  flushOutbox(): void;
 }
 
 /** Runs commands for connections. */
@@ -127,6 +132,8 @@ export class Dispatcher {
     const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
     if (denyOom && d.evictor.settings.maxmemory > 0) {
       const result = d.evictor.evict();
+      // Invalidations of evicted keys go before this command's reply (server.c processCommand).
+      d.flushOutbox();
       if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR);
       if (result === EvictResult.Running) d.evictInBackground();
     }
@@ -202,6 +209,9 @@ export class Dispatcher {
       this.d.log.error({ err, command: spec.name }, 'command handler failed');
       c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
     }
+    // Client-side caching remembers what a tracking connection read (server.c `call`).
+    const session = c.session;
+    if (session.tracking !== null && spec.flags.includes('readonly')) this.d.tracking.rememberKeys(session, spec, argv);
   }
 
   /**

@@ -188,6 +188,15 @@ class ReplayServices implements ServerServices {
   };
   /** Nobody subscribes while the WAL is read. */
   readonly pubsub = new PubSub();
+  /** Nobody tracks keys while the WAL is read. */
+  readonly tracking = {
+    enable: (): void => notDuringReplay('CLIENT TRACKING'),
+    disable: (): void => {},
+    clientCount: 0,
+    keyCount: 0,
+    itemCount: 0,
+    prefixCount: 0,
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),
@@ -206,6 +215,9 @@ class ReplayServices implements ServerServices {
   propagate(): number {
     return 0;
   }
+
+  /** Nobody is subscribed while the log is read. */
+  notify(): void {}
 
   info(): string {
     return notDuringReplay('INFO');

@@ -159,7 +159,8 @@ export class Config {
         if (seen.has(def.name) || def.secret === true) continue;
         if (exact ? def.name === p.toLowerCase() : globMatch(pat, Buffer.from(def.name))) {
           seen.add(def.name);
-          out.push([def.name, formatSetting(this.values.get(def.name)!)]);
+          const value = this.values.get(def.name)!;
+          out.push([def.name, def.display?.(String(value)) ?? formatSetting(value)]);
         }
       }
     }

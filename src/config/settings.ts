@@ -44,8 +44,8 @@ export interface SettingDef {
   description: string;
   /** Extra validation of a `string` value: an error text in Redis's words, or null. */
   check?: (text: string) => string | null;
-  /** The canonical form a valid `string` value is kept and reported in (CONFIG GET), when not as given. */
-  normalize?: (text: string) => string;
+  /** How CONFIG GET reports a `string` value, when not as given (Redis's canonical form of the value). */
+  display?: (text: string) => string;
   /** Left out of CONFIG GET (`rename-command`: the new names are secrets, and Redis does not list it either). */
   secret?: boolean;
   /**
@@ -343,7 +343,7 @@ export const SETTINGS = [
       "keyspace events published to pub/sub, as Redis's class letters: K and/or E, then classes (A, g, $, l, s, h, " +
       'z, x, e, n, m); empty: none',
     check: (text) => (parseKeyspaceEvents(text) === null ? INVALID_EVENT_CLASS : null),
-    normalize: (text) => formatKeyspaceEvents(parseKeyspaceEvents(text) ?? 0),
+    display: (text) => formatKeyspaceEvents(parseKeyspaceEvents(text) ?? 0),
   },
   {
     name: 'tracking-table-max-keys',
@@ -598,7 +598,7 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
     case 'string': {
       const err = def.check?.(text) ?? null;
       if (err !== null) throw new ConfigError(err);
-      return def.normalize?.(text) ?? text;
+      return text;
     }
   }
 }

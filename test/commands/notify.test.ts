@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sameReply, serverPair, sortArray, type Command, type Pair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/resp.js';
-import { startServer, cleanup, waitFor } from '../helpers/server.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, cleanup, tempDir, waitFor } from '../helpers/server.js';
 
 let pair: Pair;
 serverPair((p) => (pair = p));
@@ -353,4 +355,33 @@ test('expired events of the active cycle and the evicted event (FlashCache)', as
   assert.match(String(await s.read(5000)), /__keyevent@0__:evicted\r\n\$6\r\nvictim\r\n$/);
   await w.call('CONFIG', 'SET', 'maxmemory', '0');
   await waitFor(async () => (await w.call('DBSIZE')) === ':0\r\n', 5000, 'the keyspace to be empty');
+});
+
+test('notify-keyspace-events as a flag, a config-file line and an environment variable', async (t) => {
+  const confDir = tempDir();
+  const conf = join(confDir, 'flashcache.conf');
+  writeFileSync(conf, 'notify-keyspace-events "Elg"\n');
+  const servers = await Promise.all([
+    startServer({ args: ['--notify-keyspace-events', 'KEA'] }),
+    startServer({ args: [conf] }),
+    startServer({ env: { FLASHCACHE_NOTIFY_KEYSPACE_EVENTS: 'Kx' } }),
+    startServer({ args: ['--notify-keyspace-events', 'KQ'], expectExit: true }),
+  ]);
+  t.after(async () => {
+    for (const srv of servers.slice(0, 3)) await srv.stop();
+    for (const srv of servers) cleanup(srv.dir);
+    cleanup(confDir);
+  });
+  const shown = [];
+  for (const srv of servers.slice(0, 3)) {
+    const c = await RawClient.connect(srv.port);
+    shown.push(await c.call('CONFIG', 'GET', 'notify-keyspace-events'));
+    c.close();
+  }
+  assert.deepEqual(
+    shown.map((r) => r!.split('\r\n')[4]),
+    ['AKE', 'glE', 'xK'],
+  );
+  assert.equal(servers[3]!.exitCode, 1);
+  assert.match(servers[3]!.stderr + JSON.stringify(servers[3]!.logs), /Invalid event class character/);
 });

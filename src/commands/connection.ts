@@ -206,7 +206,8 @@ export function clientInfoLine(s: Session): string {
     `flags=${flags || 'N'} db=${s.dbIndex} sub=${subs.channels.size} psub=${subs.patterns.size} ` +
     `ssub=${subs.shardChannels.size} multi=${s.queued} qbuf=${qbuf} qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r ` +
-    `cmd=${s.lastCommand} user=default redir=${t?.redirect ?? -1} resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
+    `cmd=${s.lastCommand} user=default redir=${t?.redirect ?? -1} resp=${s.resp} ` +
+    `lib-name=${s.libName} lib-ver=${s.libVer}`
   );
 }
 

@@ -321,8 +321,9 @@ function msetGeneric(nx: boolean) {
     }
     const added: boolean[] = [];
     for (let j = 1; j < argv.length; j += 2) {
-      added.push(db.lookup(argv[j]!) < 0);
-      db.setString(argv[j]!, argv[j + 1]!, 0);
+      const slot = db.lookup(argv[j]!);
+      added.push(slot < 0);
+      db.setString(argv[j]!, argv[j + 1]!, 0, slot);
     }
     c.server.propagate(c.dbIndex, ['MSET', ...argv.slice(1)]);
     for (let j = 1; j < argv.length; j += 2) {

@@ -353,7 +353,8 @@ function prefixesOkOrReply(c: CommandContext, prefixes: readonly string[]): bool
     for (const have of mine) {
       if (overlap(have, p)) {
         c.reply.error(
-          `ERR Prefix '${p}' overlaps with an existing prefix '${have}'. Prefixes for a single client must not overlap.`,
+          `ERR Prefix '${p}' overlaps with an existing prefix '${have}'. ` +
+            'Prefixes for a single client must not overlap.',
         );
         return false;
       }

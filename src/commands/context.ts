@@ -365,6 +365,13 @@ export interface TrackingRegistry {
   enable(s: Session, options: TrackingOptions): void;
   /** Turns tracking off for `s` (tracking.c `disableTracking`). */
   disable(s: Session): void;
+  /**
+   * Sends `invalidate null` to every tracking connection and empties the
+   * table (tracking.c `trackingInvalidateKeysOnFlush`). The server calls it
+   * for every logged effect without keys (FLUSHDB, FLUSHALL, SWAPDB); a
+   * command that empties databases without such an effect calls it itself.
+   */
+  invalidateAll(): void;
   /** Connections with tracking on (INFO `tracking_clients`). */
   readonly clientCount: number;
   /** Keys in the tracking table (INFO `tracking_total_keys`). */

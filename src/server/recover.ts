@@ -192,6 +192,7 @@ class ReplayServices implements ServerServices {
   readonly tracking = {
     enable: (): void => notDuringReplay('CLIENT TRACKING'),
     disable: (): void => {},
+    invalidateAll: (): void => {},
     clientCount: 0,
     keyCount: 0,
     itemCount: 0,

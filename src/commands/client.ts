@@ -67,6 +67,8 @@ export function clientInfoLine(s: Session, server: ServerServices): string {
   if (subscribed(s)) flags += 'P';
   if (s.queued >= 0) flags += 'x';
   if (s.blockedOnKeys || s.postponed) flags += 'b';
+  const t = s.tracking;
+  if (t !== null) flags += `t${t.brokenRedirect ? 'R' : ''}${t.bcast ? 'B' : ''}`;
   if (s.dirtyCas) flags += 'd';
   if (s.closeAfterReply) flags += 'c';
   if (s.noEvict) flags += 'e';
@@ -78,7 +80,8 @@ export function clientInfoLine(s: Session, server: ServerServices): string {
     `ssub=${subs.shardChannels.size} multi=${s.queued} qbuf=${b.qbuf} qbuf-free=0 argv-mem=${b.argvMem} ` +
     `multi-mem=${b.multiMem} rbs=${b.rbs} rbp=${b.rbp} obl=${b.obl} oll=${b.oll} omem=${b.omem} ` +
     `tot-mem=${b.qbuf + b.argvMem + b.multiMem + b.rbs + b.omem} events=${b.events} ` +
-    `cmd=${s.lastCommand} user=default redir=-1 resp=${s.resp} lib-name=${s.libName} lib-ver=${s.libVer}`
+    `cmd=${s.lastCommand} user=default redir=${t?.redirect ?? -1} resp=${s.resp} ` +
+    `lib-name=${s.libName} lib-ver=${s.libVer}`
   );
 }
 

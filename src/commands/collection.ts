@@ -10,11 +10,13 @@
  * Reference: https://redis.io/docs/latest/commands/scan/ (the *SCAN family),
  * https://redis.io/docs/latest/commands/hrandfield/
  */
-import type { EntryType } from '../store/arena.js';
+import { NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_SET } from '../config/keyspace-events.js';
+import { EntryType } from '../store/arena.js';
 import type { Collection, HashValue, SetValue } from '../store/collections.js';
 import { globMatch, matchesAll } from '../store/glob.js';
 import type { Db } from '../store/db.js';
 import type { CommandContext } from './context.js';
+import { keyMiss } from './notify.js';
 import { ERR, INT64_MAX, isWord, longOrReply, rangeInt64OrReply } from './util.js';
 
 /** The marker {@link lookupCollection} returns after replying WRONGTYPE. */
@@ -50,8 +52,8 @@ export function readCollection<T extends Collection>(
   type: EntryType,
 ): T | null | typeof WRONG {
   const v = lookupCollection<T>(c, c.db, key, type);
-  if (v === null) c.server.stats.keyspaceMisses++;
-  else if (v !== WRONG) c.server.stats.keyspaceHits++;
+  if (v === null) keyMiss(c, key);
+  else c.server.stats.keyspaceHits++;
   return v;
 }
 
@@ -96,8 +98,15 @@ export function removeElements(
     }
   }
   if (removed.length > 0) {
-    deleteIfEmpty(db, key, coll);
+    const deleted = deleteIfEmpty(db, key, coll);
     c.server.propagate(c.dbIndex, [name, key, ...removed]);
+    c.server.notify(
+      type === EntryType.Hash ? NOTIFY_HASH : NOTIFY_SET,
+      name === 'HDEL' ? 'hdel' : 'srem',
+      key,
+      c.dbIndex,
+    );
+    if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   }
   c.reply.int(removed.length);
 }

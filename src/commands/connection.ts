@@ -39,7 +39,7 @@ function echoCommand(c: CommandContext, argv: Buffer[]): void {
  * RESET (networking.c `resetCommand`, `clearClientConnectionState`): the
  * connection back to how it started: out of MONITOR mode, database 0, RESP2,
  * authenticated only when no password is set, no transaction or watched
- * keys, no subscriptions, no name, CLIENT REPLY ON (a SKIP in force still
+ * keys, no subscriptions, tracking off, no name, CLIENT REPLY ON (a SKIP in force still
  * leaves out this reply, as in Redis); CLIENT NO-EVICT stays. Replies `+RESET`.
  */
 function resetCommand(c: CommandContext): void {
@@ -51,6 +51,7 @@ function resetCommand(c: CommandContext): void {
   c.multi = null;
   c.server.watches.unwatch(c);
   c.server.pubsub.unsubscribeAll(s);
+  c.server.tracking.disable(s);
   s.name = '';
   s.replyOff = false;
   s.replySkipNext = false;

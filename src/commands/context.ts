@@ -278,6 +278,8 @@ export interface Session {
   closeAfterReply: boolean;
   /** What it is subscribed to (./pubsub.ts). */
   readonly subscriptions: Subscriptions;
+  /** Its client-side caching state after CLIENT TRACKING ON, else null (./tracking.ts). */
+  tracking: ClientTracking | null;
   /**
    * Appends an out-of-band message (a pub/sub message, an invalidation) to
    * its replies and schedules them to leave once WAL record `tag` is
@@ -429,6 +431,63 @@ export interface PubSubRegistry {
   unsubscribeAll(s: Session): void;
 }
 
+/**
+ * A connection's client-side caching state (CLIENT TRACKING ON; tracking.c
+ * and the `CLIENT_TRACKING_*` flags of server.h).
+ */
+export interface ClientTracking {
+  /** REDIRECT: the CLIENT ID its invalidations go to, 0 for itself. */
+  redirect: number;
+  /** BCAST: invalidations for every key under its prefixes, whoever read them. */
+  bcast: boolean;
+  /** OPTIN: only keys read right after CLIENT CACHING YES are tracked. */
+  optin: boolean;
+  /** OPTOUT: keys read right after CLIENT CACHING NO are not tracked. */
+  optout: boolean;
+  /** NOLOOP: no invalidations for its own writes. */
+  noloop: boolean;
+  /** CLIENT CACHING YES (OPTIN) or NO (OPTOUT) was given for the next command or transaction. */
+  caching: boolean;
+  /** The client it redirects to has gone (CLIENT LIST flag `R`, TRACKINGINFO `broken_redirect`). */
+  brokenRedirect: boolean;
+  /** BCAST prefixes, as latin1 strings ('' when BCAST was given none). */
+  readonly prefixes: Set<string>;
+}
+
+/** The options of CLIENT TRACKING ON, as parsed (networking.c `clientCommand`). */
+export interface TrackingOptions {
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** PREFIX arguments, latin1 strings. */
+  prefixes: string[];
+}
+
+/** Client-side caching as commands use it (./tracking.ts). */
+export interface TrackingRegistry {
+  /** Turns tracking on for `s`, or changes its options (tracking.c `enableTracking`). */
+  enable(s: Session, options: TrackingOptions): void;
+  /** Turns tracking off for `s` (tracking.c `disableTracking`). */
+  disable(s: Session): void;
+  /**
+   * Sends `invalidate null` to every tracking connection and empties the
+   * table (tracking.c `trackingInvalidateKeysOnFlush`). The server calls it
+   * for every logged effect without keys (FLUSHDB, FLUSHALL, SWAPDB); a
+   * command that empties databases without such an effect calls it itself.
+   */
+  invalidateAll(): void;
+  /** Connections with tracking on (INFO `tracking_clients`). */
+  readonly clientCount: number;
+  /** Keys in the tracking table (INFO `tracking_total_keys`). */
+  readonly keyCount: number;
+  /** Client IDs stored across the table (INFO `tracking_total_items`). */
+  readonly itemCount: number;
+  /** BCAST prefixes with clients (INFO `tracking_total_prefixes`). */
+  readonly prefixCount: number;
+}
+
 /** A command queued after MULTI, with copies of its arguments. */
 export interface QueuedCommand {
   readonly spec: CommandSpec;
@@ -530,6 +589,20 @@ export interface ServerServices {
   readonly monitors: MonitorRegistry;
   /** CLIENT PAUSE. */
   readonly pause: ClientPause;
+  /** Client-side caching (./tracking.ts); every change the WAL logs invalidates the keys it writes. */
+  readonly tracking: TrackingRegistry;
+  /**
+   * Fires keyspace event `event` of class `type` for `key` of database `db`
+   * (notify.c `notifyKeyspaceEvent`): published on `__keyspace@<db>__:<key>`
+   * and `__keyevent@<db>__:<event>` as `notify-keyspace-events` selects,
+   * once the command has run and its effects are logged, tagged to wait for
+   * them (./notify.ts). Costs one integer test when the class is not selected.
+   *
+   * @param type a class bit of src/config/keyspace-events.ts (`NOTIFY_STRING`...)
+   * @param event the event name, as Redis names it (`set`, `lpush`, `expired`...)
+   * @param key the key's bytes (copied when the event is kept)
+   */
+  notify(type: number, event: string, key: Uint8Array, db: number): void;
   /**
    * Runs one queued command of a transaction for `c` as the dispatcher runs
    * any command (the handler, its statistics, the blocked clients its keys

@@ -9,6 +9,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/incr/
  */
+import { NOTIFY_NEW, NOTIFY_STRING } from '../config/keyspace-events.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
 import { lookupStringOrReply } from './strings.js';
@@ -34,6 +35,8 @@ function incrDecr(c: CommandContext, key: Buffer, delta: bigint): void {
   const bytes = intBytes(next);
   db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
   c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
+  if (slot < 0) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_STRING, 'incrby', key, c.dbIndex);
   c.reply.int(next);
 }
 
@@ -77,6 +80,8 @@ function incrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
   const bytes = Buffer.from(formatLongDouble(sum), 'latin1');
   db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
   c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
+  if (slot < 0) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_STRING, 'incrbyfloat', key, c.dbIndex);
   c.reply.bulk(bytes);
 }
 

@@ -8,7 +8,9 @@
  *
  * Reference: https://redis.io/docs/latest/commands/expire/
  */
+import { NOTIFY_GENERIC } from '../config/keyspace-events.js';
 import type { CommandContext, CommandSpec } from './context.js';
+import { countRead } from './keys.js';
 import { command, keyAt } from './table.js';
 import { ERR, INT64_MAX, INT64_MIN, parseInt64, word } from './util.js';
 
@@ -67,10 +69,12 @@ function expireGeneric(name: string, relative: boolean, seconds: boolean) {
     if (when <= Date.now() && !c.server.replaying) {
       db.deleteSlot(slot);
       c.server.propagate(c.dbIndex, ['DEL', key]);
+      c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
     } else {
       // 0 means "no expiry" in the index; a timestamp of 0 ms or less is long past.
       db.setExpireAt(slot, Math.max(when, 1));
       c.server.propagate(c.dbIndex, ['PEXPIREAT', key, String(Math.max(when, 1))]);
+      c.server.notify(NOTIFY_GENERIC, 'expire', key, c.dbIndex);
     }
     c.reply.int(1);
   };
@@ -81,7 +85,7 @@ function ttlGeneric(ms: boolean, absolute: boolean) {
   return (c: CommandContext, argv: Buffer[]): void => {
     const db = c.db;
     const slot = db.peek(argv[1]!);
-    if (slot < 0) return c.reply.int(-2);
+    if (!countRead(c, argv[1]!, slot)) return c.reply.int(-2);
     const at = db.expireAt(slot);
     if (at === 0) return c.reply.int(-1);
     let t = absolute ? at : at - Date.now();
@@ -98,6 +102,7 @@ function persistCommand(c: CommandContext, argv: Buffer[]): void {
   if (slot < 0 || db.expireAt(slot) === 0) return c.reply.int(0);
   db.setExpireAt(slot, 0);
   c.server.propagate(c.dbIndex, ['PERSIST', key]);
+  c.server.notify(NOTIFY_GENERIC, 'persist', key, c.dbIndex);
   c.reply.int(1);
 }
 

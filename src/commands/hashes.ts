@@ -9,6 +9,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=hash
  */
+import { NOTIFY_HASH, NOTIFY_NEW } from '../config/keyspace-events.js';
 import { EntryType } from '../store/arena.js';
 import { HashValue, scanStep } from '../store/collections.js';
 import type { CommandContext, CommandSpec } from './context.js';
@@ -62,6 +63,8 @@ function hsetGeneric(name: string, okReply: boolean) {
     }
     if (found === null) storeCollection(db, key, h);
     if (changed) logSelf(c, 'HSET', argv);
+    if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+    c.server.notify(NOTIFY_HASH, 'hset', key, c.dbIndex);
     if (okReply) c.reply.ok();
     else c.reply.int(created);
   };
@@ -79,6 +82,8 @@ function hsetnxCommand(c: CommandContext, argv: Buffer[]): void {
   h.set(f, el(argv[3]!));
   if (found === null) storeCollection(db, key, h);
   c.server.propagate(c.dbIndex, ['HSET', key, argv[2]!, argv[3]!]);
+  if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_HASH, 'hset', key, c.dbIndex);
   c.reply.int(1);
 }
 
@@ -179,6 +184,8 @@ function hincrbyCommand(c: CommandContext, argv: Buffer[]): void {
   h.set(f, String(next));
   if (found === null) storeCollection(db, key, h);
   c.server.propagate(c.dbIndex, ['HINCRBY', key, argv[2]!, argv[3]!]);
+  if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_HASH, 'hincrby', key, c.dbIndex);
   c.reply.int(next);
 }
 
@@ -212,6 +219,8 @@ function hincrbyfloatCommand(c: CommandContext, argv: Buffer[]): void {
   h.set(f, text);
   if (found === null) storeCollection(db, key, h);
   c.server.propagate(c.dbIndex, ['HSET', key, argv[2]!, text]);
+  if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_HASH, 'hincrbyfloat', key, c.dbIndex);
   c.reply.bulkAscii(text);
 }
 

@@ -8,7 +8,9 @@
 import { EntryType } from '../store/arena.js';
 import { AccessMode, idleMs, lfuDecayed } from '../store/access.js';
 import { globMatch, matchesAll } from '../store/glob.js';
+import { NOTIFY_GENERIC, NOTIFY_NEW } from '../config/keyspace-events.js';
 import type { CommandContext, CommandSpec, OtherDbKey } from './context.js';
+import { keyMiss } from './notify.js';
 import { command, container, keyAt } from './table.js';
 import { ERR, isWord, longOrReply, parseInt64, parseLong, replyHelp } from './util.js';
 
@@ -38,26 +40,40 @@ function delCommand(c: CommandContext, argv: Buffer[]): void {
     if (db.delete(argv[j]!)) gone.push(argv[j]!);
   }
   if (gone.length > 0) c.server.propagate(c.dbIndex, ['DEL', ...gone]);
+  for (const key of gone) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   c.reply.int(gone.length);
+}
+
+/**
+ * A read of `key` that found it (`slot` >= 0) or not: a keyspace hit, or a
+ * miss and the `keymiss` event (db.c `lookupKey`).
+ *
+ * @returns whether it was found
+ */
+export function countRead(c: CommandContext, key: Buffer, slot: number): boolean {
+  if (slot < 0) keyMiss(c, key);
+  else c.server.stats.keyspaceHits++;
+  return slot >= 0;
 }
 
 /** EXISTS key [key ...]: a key named twice counts twice. Does not count as an access (Redis's LOOKUP_NOTOUCH). */
 function existsCommand(c: CommandContext, argv: Buffer[]): void {
   let n = 0;
-  for (let j = 1; j < argv.length; j++) if (c.db.peek(argv[j]!) >= 0) n++;
+  for (let j = 1; j < argv.length; j++) if (countRead(c, argv[j]!, c.db.peek(argv[j]!))) n++;
   c.reply.int(n);
 }
 
 /** TOUCH key [key ...]: counts an access to each key (LRU clock, LFU counter) and replies how many exist. */
 function touchCommand(c: CommandContext, argv: Buffer[]): void {
   let n = 0;
-  for (let j = 1; j < argv.length; j++) if (c.db.lookup(argv[j]!) >= 0) n++;
+  for (let j = 1; j < argv.length; j++) if (countRead(c, argv[j]!, c.db.lookup(argv[j]!))) n++;
   c.reply.int(n);
 }
 
 /** TYPE key */
 function typeCommand(c: CommandContext, argv: Buffer[]): void {
   const slot = c.db.peek(argv[1]!);
+  countRead(c, argv[1]!, slot);
   c.reply.simple(slot < 0 ? 'none' : typeName(c.db.type(slot)));
 }
 
@@ -156,6 +172,9 @@ function renameGeneric(nx: boolean) {
     if (db.lookup(dst) >= 0 && nx) return c.reply.int(0);
     db.moveTo(db.findSlot(src), db, dst, expireAt);
     c.server.propagate(c.dbIndex, ['RENAME', src, dst]);
+    c.server.notify(NOTIFY_NEW, 'new', dst, c.dbIndex);
+    c.server.notify(NOTIFY_GENERIC, 'rename_from', src, c.dbIndex);
+    c.server.notify(NOTIFY_GENERIC, 'rename_to', dst, c.dbIndex);
     if (nx) c.reply.int(1);
     else c.reply.ok();
   };
@@ -201,6 +220,8 @@ function copyCommand(c: CommandContext, argv: Buffer[]): void {
   const effect: (Buffer | string)[] = ['COPY', key, newKey, 'DB', String(dstIndex)];
   if (replace) effect.push('REPLACE');
   c.server.propagate(c.dbIndex, effect);
+  c.server.notify(NOTIFY_NEW, 'new', newKey, dstIndex);
+  c.server.notify(NOTIFY_GENERIC, 'copy_to', newKey, dstIndex);
   c.reply.int(1);
 }
 
@@ -235,6 +256,9 @@ function moveCommand(c: CommandContext, argv: Buffer[]): void {
   if (dst.lookup(key) >= 0) return c.reply.int(0);
   src.moveTo(src.findSlot(key), dst, key, expireAt);
   c.server.propagate(c.dbIndex, ['MOVE', key, String(dstIndex)]);
+  c.server.notify(NOTIFY_NEW, 'new', key, dstIndex);
+  c.server.notify(NOTIFY_GENERIC, 'move_from', key, c.dbIndex);
+  c.server.notify(NOTIFY_GENERIC, 'move_to', key, dstIndex);
   c.reply.int(1);
 }
 

@@ -18,7 +18,7 @@ import { command, keyAt } from './table.js';
 import { deleteIfEmpty, WRONG } from './collection.js';
 import { parseLongDouble, type LongDouble } from './longdouble.js';
 import { INT64_MIN } from './util.js';
-import { listForWrite, listOrNull, sideOrReply, moveGeneric, pushTo, lmoveEffect } from './lists.js';
+import { listForWrite, listOrNull, sideOrReply, moveGeneric, pushTo, lmoveEffect, notifyPopped } from './lists.js';
 
 /** `LLONG_MIN` as a double: what the x86 conversion gives for an infinity or an out-of-range value. */
 const LLONG_MIN = Number(INT64_MIN);
@@ -88,8 +88,9 @@ function deadlineOrReply(c: CommandContext, arg: Buffer): number | null {
 /** Pops one element of a non-empty list for BLPOP/BRPOP, logs `LPOP key` / `RPOP key`, replies `[key, element]`. */
 function servePop(c: CommandContext, key: Buffer, list: ListValue, left: boolean): void {
   const v = left ? list.popLeft()! : list.popRight()!;
-  deleteIfEmpty(c.db, key, list);
+  const deleted = deleteIfEmpty(c.db, key, list);
   c.server.propagate(c.dbIndex, [left ? 'LPOP' : 'RPOP', key]);
+  notifyPopped(c, key, left, deleted);
   c.reply.arrayLen(2);
   c.reply.bulk(key);
   c.reply.bulkLatin1(v);
@@ -155,8 +156,9 @@ function bmoveGeneric(c: CommandContext, argv: Buffer[], fromLeft: boolean, toLe
       if (dst === WRONG) return true; // replied WRONGTYPE: the wait ends, nothing moves
       const value = fromLeft ? list.popLeft()! : list.popRight()!;
       pushTo(c, dstCopy, dst, value, toLeft);
-      deleteIfEmpty(c.db, key, list);
+      const deleted = deleteIfEmpty(c.db, key, list);
       c.server.propagate(c.dbIndex, effect(key, dstCopy));
+      notifyPopped(c, key, fromLeft, deleted);
       c.reply.bulkLatin1(value);
       // The push may serve clients blocked on the destination in turn.
       c.server.blocking.signal(c.dbIndex, dstCopy);

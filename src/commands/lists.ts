@@ -10,6 +10,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=list
  */
+import { NOTIFY_GENERIC, NOTIFY_LIST, NOTIFY_NEW } from '../config/keyspace-events.js';
 import { EntryType } from '../store/arena.js';
 import { ListValue } from '../store/collections.js';
 import type { CommandContext, CommandSpec } from './context.js';
@@ -72,19 +73,34 @@ function pushGeneric(left: boolean, onlyIfExists: boolean) {
     }
     if (created) storeCollection(c.db, key, list);
     c.server.propagate(c.dbIndex, [name, ...argv.slice(1)]);
+    if (created) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+    c.server.notify(NOTIFY_LIST, left ? 'lpush' : 'rpush', key, c.dbIndex);
     c.reply.int(list.size);
   };
 }
 
 /**
  * Pushes `value` onto `dstKey` (created when absent; `dst` is its list, or
- * null), as Redis's `lmoveHandlePush`.
+ * null), as Redis's `lmoveHandlePush`, with its `new` and `lpush`/`rpush` events.
  */
 export function pushTo(c: CommandContext, dstKey: Buffer, dst: ListValue | null, value: string, left: boolean): void {
   const list = dst ?? new ListValue();
   if (left) list.pushLeft(value);
   else list.pushRight(value);
-  if (dst === null) storeCollection(c.db, dstKey, list);
+  if (dst === null) {
+    storeCollection(c.db, dstKey, list);
+    c.server.notify(NOTIFY_NEW, 'new', dstKey, c.dbIndex);
+  }
+  c.server.notify(NOTIFY_LIST, left ? 'lpush' : 'rpush', dstKey, c.dbIndex);
+}
+
+/**
+ * The events of elements popped from the list at `key`: `lpop` or `rpop`,
+ * then `del` when the list emptied and went (t_list.c `listElementsRemoved`).
+ */
+export function notifyPopped(c: CommandContext, key: Buffer, left: boolean, deleted: boolean): void {
+  c.server.notify(NOTIFY_LIST, left ? 'lpop' : 'rpop', key, c.dbIndex);
+  if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
 }
 
 // ---------------------------------------------------------------- pops
@@ -113,15 +129,17 @@ function popGeneric(left: boolean) {
     if (hasCount && count === 0) return c.reply.arrayLen(0);
     if (!hasCount) {
       const v = left ? list.popLeft()! : list.popRight()!;
-      deleteIfEmpty(c.db, key, list);
+      const deleted = deleteIfEmpty(c.db, key, list);
       c.server.propagate(c.dbIndex, [name, key]);
+      notifyPopped(c, key, left, deleted);
       return c.reply.bulkLatin1(v);
     }
     const n = Math.min(count, list.size);
     c.reply.arrayLen(n);
     for (let i = 0; i < n; i++) c.reply.bulkLatin1(left ? list.popLeft()! : list.popRight()!);
-    deleteIfEmpty(c.db, key, list);
+    const deleted = deleteIfEmpty(c.db, key, list);
     c.server.propagate(c.dbIndex, [name, key, String(n)]);
+    notifyPopped(c, key, left, deleted);
   };
 }
 
@@ -148,8 +166,9 @@ export function moveGeneric(
   if (dst === WRONG) return;
   const value = fromLeft ? src.popLeft()! : src.popRight()!;
   pushTo(c, dstKey, dst, value, toLeft);
-  deleteIfEmpty(c.db, srcKey, src);
+  const deleted = deleteIfEmpty(c.db, srcKey, src);
   c.server.propagate(c.dbIndex, effect);
+  notifyPopped(c, srcKey, fromLeft, deleted);
   c.reply.bulkLatin1(value);
 }
 
@@ -295,6 +314,7 @@ function lsetCommand(c: CommandContext, argv: Buffer[]): void {
   if (index < 0 || index >= list.size) return c.reply.error('ERR index out of range');
   list.setAt(index, el(argv[3]!));
   c.server.propagate(c.dbIndex, ['LSET', argv[1]!, argv[2]!, argv[3]!]);
+  c.server.notify(NOTIFY_LIST, 'lset', argv[1]!, c.dbIndex);
   c.reply.ok();
 }
 
@@ -317,6 +337,7 @@ function linsertCommand(c: CommandContext, argv: Buffer[]): void {
   if (i === len) return c.reply.int(-1);
   list.insertAt(after ? i + 1 : i, el(argv[4]!));
   c.server.propagate(c.dbIndex, ['LINSERT', argv[1]!, after ? 'AFTER' : 'BEFORE', argv[3]!, argv[4]!]);
+  c.server.notify(NOTIFY_LIST, 'linsert', argv[1]!, c.dbIndex);
   c.reply.int(list.size);
 }
 
@@ -333,8 +354,10 @@ function lremCommand(c: CommandContext, argv: Buffer[]): void {
   if (list === null) return c.reply.int(0);
   const removed = list.removeEqual(el(argv[3]!), Math.abs(count), count < 0);
   if (removed > 0) {
-    deleteIfEmpty(c.db, key, list);
+    const deleted = deleteIfEmpty(c.db, key, list);
     c.server.propagate(c.dbIndex, ['LREM', key, argv[2]!, argv[3]!]);
+    c.server.notify(NOTIFY_LIST, 'lrem', key, c.dbIndex);
+    if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   }
   c.reply.int(removed);
 }
@@ -353,10 +376,13 @@ function ltrimCommand(c: CommandContext, argv: Buffer[]): void {
   const range = clampRange(start, end, len);
   if (range === null) list.trim(1, 0);
   else list.trim(range[0], range[1]);
+  let deleted = false;
   if (list.size !== len) {
-    deleteIfEmpty(c.db, key, list);
+    deleted = deleteIfEmpty(c.db, key, list);
     c.server.propagate(c.dbIndex, ['LTRIM', key, argv[2]!, argv[3]!]);
   }
+  c.server.notify(NOTIFY_LIST, 'ltrim', key, c.dbIndex);
+  if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   c.reply.ok();
 }
 

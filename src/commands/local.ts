@@ -39,6 +39,7 @@ function detachedSession(): Session {
     noEvict: false,
     closeAfterReply: false,
     subscriptions: { channels: new Set(), patterns: new Set(), shardChannels: new Set() },
+    tracking: null,
     deliver: () => {},
     destroy: () => {},
   };

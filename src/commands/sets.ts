@@ -11,6 +11,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=set
  */
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_SET } from '../config/keyspace-events.js';
 import { EntryType } from '../store/arena.js';
 import { SetValue, scanStep } from '../store/collections.js';
 import type { CommandContext, CommandSpec } from './context.js';
@@ -62,6 +63,8 @@ function saddCommand(c: CommandContext, argv: Buffer[]): void {
   if (added.length > 0) {
     if (found === null) storeCollection(db, key, s);
     c.server.propagate(c.dbIndex, ['SADD', key, ...added]);
+    if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+    c.server.notify(NOTIFY_SET, 'sadd', key, c.dbIndex);
   }
   c.reply.int(added.length);
 }
@@ -91,15 +94,20 @@ function smoveCommand(c: CommandContext, argv: Buffer[]): void {
   const m = el(argv[3]!);
   if (src === dst) return c.reply.int(src.has(m) ? 1 : 0);
   if (!src.delete(m)) return c.reply.int(0);
-  deleteIfEmpty(db, srcKey, src);
+  const deleted = deleteIfEmpty(db, srcKey, src);
+  let added = true;
   if (dst === null) {
     const s = new SetValue();
     s.add(m);
     storeCollection(db, dstKey, s);
   } else {
-    dst.add(m);
+    added = dst.add(m);
   }
   c.server.propagate(c.dbIndex, ['SMOVE', srcKey, dstKey, argv[3]!]);
+  c.server.notify(NOTIFY_SET, 'srem', srcKey, c.dbIndex);
+  if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', srcKey, c.dbIndex);
+  if (dst === null) c.server.notify(NOTIFY_NEW, 'new', dstKey, c.dbIndex);
+  if (added) c.server.notify(NOTIFY_SET, 'sadd', dstKey, c.dbIndex);
   c.reply.int(1);
 }
 
@@ -141,8 +149,10 @@ function spopCommand(c: CommandContext, argv: Buffer[]): void {
     if (s === null) return c.reply.nullBulk();
     const m = s.members[randomIndex(s.size)]!;
     s.delete(m);
-    deleteIfEmpty(db, key, s);
+    const deleted = deleteIfEmpty(db, key, s);
     c.server.propagate(c.dbIndex, ['SREM', key, m]);
+    c.server.notify(NOTIFY_SET, 'spop', key, c.dbIndex);
+    if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
     return c.reply.bulkLatin1(m);
   }
   const count = positiveLongOrReply(c, argv[2]!);
@@ -150,10 +160,12 @@ function spopCommand(c: CommandContext, argv: Buffer[]): void {
   const s = lookupCollection<SetValue>(c, db, key, EntryType.Set);
   if (s === WRONG) return;
   if (s === null || count === 0) return c.reply.setLen(0);
+  c.server.notify(NOTIFY_SET, 'spop', key, c.dbIndex);
   if (count >= s.size) {
     replySet(c, s.members);
     db.delete(key);
     c.server.propagate(c.dbIndex, ['DEL', key]);
+    c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
     return;
   }
   const popped: string[] = new Array<string>(count);
@@ -203,17 +215,15 @@ function srandmemberCommand(c: CommandContext, argv: Buffer[]): void {
  * Looks up the source sets of SINTER/SUNION/SDIFF and their STORE forms:
  * a missing key is null (an empty set); the first key of another type
  * replies WRONGTYPE, even after a missing one, as Redis checks every key.
- * Read forms count keyspace hits and misses; store forms do not (Redis's
- * lookupKeyWrite).
+ * Every form counts keyspace hits and misses, and fires `keymiss` (Redis's
+ * lookupKeyRead, store forms included).
  *
  * @returns the sets in argument order, or null after replying WRONGTYPE
  */
-function sourceSets(c: CommandContext, keys: readonly Buffer[], forStore: boolean): (SetValue | null)[] | null {
+function sourceSets(c: CommandContext, keys: readonly Buffer[]): (SetValue | null)[] | null {
   const sets: (SetValue | null)[] = [];
   for (const key of keys) {
-    const s = forStore
-      ? lookupCollection<SetValue>(c, c.db, key, EntryType.Set)
-      : readCollection<SetValue>(c, key, EntryType.Set);
+    const s = readCollection<SetValue>(c, key, EntryType.Set);
     if (s === WRONG) return null;
     sets.push(s);
   }
@@ -229,13 +239,19 @@ function sourceSets(c: CommandContext, keys: readonly Buffer[], forStore: boolea
 function storeResult(c: CommandContext, name: string, dst: Buffer, members: readonly string[], argv: Buffer[]): void {
   const db = c.db;
   if (members.length === 0) {
-    if (db.delete(dst)) c.server.propagate(c.dbIndex, ['DEL', dst]);
+    if (db.delete(dst)) {
+      c.server.propagate(c.dbIndex, ['DEL', dst]);
+      c.server.notify(NOTIFY_GENERIC, 'del', dst, c.dbIndex);
+    }
     return c.reply.int(0);
   }
   const s = new SetValue();
   for (const m of members) s.add(m);
+  const existed = db.findSlot(dst) >= 0;
   storeCollection(db, dst, s);
   logSelf(c, name, argv);
+  if (!existed) c.server.notify(NOTIFY_NEW, 'new', dst, c.dbIndex);
+  c.server.notify(NOTIFY_SET, name.toLowerCase(), dst, c.dbIndex);
   c.reply.int(s.size);
 }
 
@@ -268,7 +284,7 @@ function intersect(sets: SetValue[], limit: number): string[] {
 
 /** SINTER key [key ...] and SMEMBERS key (Redis serves SMEMBERS with sinterCommand). */
 function sinterCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(1), false);
+  const sets = sourceSets(c, argv.slice(1));
   if (sets === null) return;
   if (sets.includes(null)) return c.reply.setLen(0);
   if (sets.length === 1) return replySet(c, sets[0]!.members);
@@ -277,7 +293,7 @@ function sinterCommand(c: CommandContext, argv: Buffer[]): void {
 
 /** SINTERSTORE destination key [key ...] */
 function sinterstoreCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(2), true);
+  const sets = sourceSets(c, argv.slice(2));
   if (sets === null) return;
   const members = sets.includes(null) ? [] : intersect(sets as SetValue[], 0);
   storeResult(c, 'SINTERSTORE', argv[1]!, members, argv);
@@ -302,7 +318,7 @@ function sintercardCommand(c: CommandContext, argv: Buffer[]): void {
       return c.reply.error(ERR.syntax);
     }
   }
-  const sets = sourceSets(c, argv.slice(2, 2 + n), false);
+  const sets = sourceSets(c, argv.slice(2, 2 + n));
   if (sets === null) return;
   if (sets.includes(null)) return c.reply.int(0);
   c.reply.int(intersect(sets as SetValue[], limit).length);
@@ -345,28 +361,28 @@ function difference(sets: readonly (SetValue | null)[]): string[] {
 
 /** SUNION key [key ...] */
 function sunionCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(1), false);
+  const sets = sourceSets(c, argv.slice(1));
   if (sets === null) return;
   replySet(c, union(sets));
 }
 
 /** SUNIONSTORE destination key [key ...] */
 function sunionstoreCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(2), true);
+  const sets = sourceSets(c, argv.slice(2));
   if (sets === null) return;
   storeResult(c, 'SUNIONSTORE', argv[1]!, union(sets), argv);
 }
 
 /** SDIFF key [key ...] */
 function sdiffCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(1), false);
+  const sets = sourceSets(c, argv.slice(1));
   if (sets === null) return;
   replySet(c, difference(sets));
 }
 
 /** SDIFFSTORE destination key [key ...] */
 function sdiffstoreCommand(c: CommandContext, argv: Buffer[]): void {
-  const sets = sourceSets(c, argv.slice(2), true);
+  const sets = sourceSets(c, argv.slice(2));
   if (sets === null) return;
   storeResult(c, 'SDIFFSTORE', argv[1]!, difference(sets), argv);
 }

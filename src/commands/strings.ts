@@ -8,9 +8,11 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=string
  */
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_STRING } from '../config/keyspace-events.js';
 import { EntryType } from '../store/arena.js';
 import type { Db } from '../store/db.js';
 import type { CommandContext, CommandSpec, KeySpecFlag } from './context.js';
+import { keyMiss } from './notify.js';
 import { command, keyAt } from './table.js';
 import { ERR, INT64_MAX, invalidExpire, isWord, longOrReply, parseInt64 } from './util.js';
 
@@ -48,8 +50,8 @@ function tooLongOrReply(c: CommandContext, length: number): boolean {
 /** The string at `key`, counting a keyspace hit or miss (GET-like reads). */
 function getForRead(c: CommandContext, key: Buffer): number {
   const slot = lookupStringOrReply(c, c.db, key);
-  if (slot === -1) c.server.stats.keyspaceMisses++;
-  else if (slot >= 0) c.server.stats.keyspaceHits++;
+  if (slot === -1) keyMiss(c, key);
+  else c.server.stats.keyspaceHits++;
   return slot;
 }
 
@@ -170,6 +172,7 @@ function setGeneric(
       }
       c.reply.bulk(db.value(slot));
     } else {
+      keyMiss(c, key);
       c.reply.nullBulk();
     }
   }
@@ -185,6 +188,9 @@ function setGeneric(
   db.setString(key, value, at, slot);
   if (at > 0) c.server.propagate(c.dbIndex, ['SET', key, value, PXAT, String(at)]);
   else c.server.propagate(c.dbIndex, ['SET', key, value]);
+  if (slot < 0) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_STRING, 'set', key, c.dbIndex);
+  if (expireAt > 0) c.server.notify(NOTIFY_GENERIC, 'expire', key, c.dbIndex);
   if (!(flags & F_GET)) {
     if (okReply) c.reply.ok();
     else c.reply.int(1);
@@ -240,6 +246,7 @@ function getdelCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.bulk(c.db.value(slot));
   c.db.deleteSlot(slot);
   c.server.propagate(c.dbIndex, ['DEL', key]);
+  c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
 }
 
 /**
@@ -265,12 +272,15 @@ function getexCommand(c: CommandContext, argv: Buffer[]): void {
   if (opts.expire !== null && opts.flags & (F_EXAT | F_PXAT) && at <= Date.now()) {
     db.deleteSlot(slot);
     c.server.propagate(c.dbIndex, ['DEL', key]);
+    c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   } else if (opts.expire !== null) {
     db.setExpireAt(slot, at);
     c.server.propagate(c.dbIndex, ['PEXPIREAT', key, String(at)]);
+    c.server.notify(NOTIFY_GENERIC, 'expire', key, c.dbIndex);
   } else if (opts.flags & F_PERSIST && db.expireAt(slot) > 0) {
     db.setExpireAt(slot, 0);
     c.server.propagate(c.dbIndex, ['PERSIST', key]);
+    c.server.notify(NOTIFY_GENERIC, 'persist', key, c.dbIndex);
   }
 }
 
@@ -280,8 +290,11 @@ function mgetCommand(c: CommandContext, argv: Buffer[]): void {
   c.reply.arrayLen(argv.length - 1);
   for (let j = 1; j < argv.length; j++) {
     const slot = db.lookup(argv[j]!);
-    if (slot < 0 || db.type(slot) !== EntryType.String) {
-      c.server.stats.keyspaceMisses++;
+    if (slot < 0) {
+      keyMiss(c, argv[j]!);
+      c.reply.nullBulk();
+    } else if (db.type(slot) !== EntryType.String) {
+      c.server.stats.keyspaceHits++;
       c.reply.nullBulk();
     } else {
       c.server.stats.keyspaceHits++;
@@ -306,8 +319,17 @@ function msetGeneric(nx: boolean) {
     for (let j = 2; j < argv.length; j += 2) {
       if (tooLongOrReply(c, argv[j]!.length)) return;
     }
-    for (let j = 1; j < argv.length; j += 2) db.setString(argv[j]!, argv[j + 1]!, 0);
+    const added: boolean[] = [];
+    for (let j = 1; j < argv.length; j += 2) {
+      const slot = db.lookup(argv[j]!);
+      added.push(slot < 0);
+      db.setString(argv[j]!, argv[j + 1]!, 0, slot);
+    }
     c.server.propagate(c.dbIndex, ['MSET', ...argv.slice(1)]);
+    for (let j = 1; j < argv.length; j += 2) {
+      if (added[(j - 1) / 2]) c.server.notify(NOTIFY_NEW, 'new', argv[j]!, c.dbIndex);
+      c.server.notify(NOTIFY_STRING, 'set', argv[j]!, c.dbIndex);
+    }
     if (nx) c.reply.int(1);
     else c.reply.ok();
   };
@@ -324,6 +346,8 @@ function appendCommand(c: CommandContext, argv: Buffer[]): void {
     if (tooLongOrReply(c, add.length)) return;
     db.setString(key, add, 0, -1);
     c.server.propagate(c.dbIndex, ['APPEND', key, add]);
+    c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+    c.server.notify(NOTIFY_STRING, 'append', key, c.dbIndex);
     return c.reply.int(add.length);
   }
   const oldLen = db.valueLength(slot);
@@ -334,12 +358,13 @@ function appendCommand(c: CommandContext, argv: Buffer[]): void {
     view.set(add, oldLen);
     c.server.propagate(c.dbIndex, ['APPEND', key, add]);
   }
+  c.server.notify(NOTIFY_STRING, 'append', key, c.dbIndex);
   c.reply.int(newLen);
 }
 
 /** STRLEN key */
 function strlenCommand(c: CommandContext, argv: Buffer[]): void {
-  const slot = lookupStringOrReply(c, c.db, argv[1]!);
+  const slot = getForRead(c, argv[1]!);
   if (slot === -2) return;
   c.reply.int(slot < 0 ? 0 : c.db.valueLength(slot));
 }
@@ -350,7 +375,7 @@ function getrangeCommand(c: CommandContext, argv: Buffer[]): void {
   if (start0 === null) return;
   const end0 = longOrReply(c, argv[3]!);
   if (end0 === null) return;
-  const slot = lookupStringOrReply(c, c.db, argv[1]!);
+  const slot = getForRead(c, argv[1]!);
   if (slot === -2) return;
   if (slot === -1) return c.reply.bulk(EMPTY);
   const value = c.db.value(slot);
@@ -393,6 +418,8 @@ function setrangeCommand(c: CommandContext, argv: Buffer[]): void {
   const view = db.resizeString(s, Math.max(len, offset + value.length));
   view.set(value, offset);
   c.server.propagate(c.dbIndex, ['SETRANGE', key, argv[2]!, value]);
+  if (slot === -1) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+  c.server.notify(NOTIFY_STRING, 'setrange', key, c.dbIndex);
   c.reply.int(view.length);
 }
 

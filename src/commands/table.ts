@@ -147,19 +147,17 @@ function legacyRange(specs: readonly KeySpec[]): Pick<CommandSpec, 'firstKey' | 
  * key specs as redis-server's `getKeysUsingKeySpecs` (db.c) finds them.
  *
  * @param argv the call, name first (a subcommand's name counts as an argument)
- * @param writtenOnly only the keys the call writes (specs flagged RW, OW or
- *   RM), as Redis's `touchWatchedKey` calls see them: the sources of COPY or
- *   a *STORE are left out
+ * @param written only the keys the call may change (specs flagged RW, OW or RM), not those it only reads
  * @returns argument indexes into `argv`, in key-spec order; null when the
  *   arguments do not fit the specs (a count that is not a number, keys past
  *   the end), as Redis answers `Invalid arguments specified for command`
  */
-export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], writtenOnly = false): number[] | null {
+export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], written = false): number[] | null {
   const argc = argv.length;
   const out: number[] = [];
   for (const s of spec.keys) {
     if (s.flags.includes('not_key')) continue;
-    const skip = writtenOnly && !(s.flags.includes('RW') || s.flags.includes('OW') || s.flags.includes('RM'));
+    if (written && !isWriteSpec(s)) continue;
     let first = 0;
     if (s.begin.type === 'index') {
       first = s.begin.index;
@@ -192,10 +190,15 @@ export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], wri
       last = first + count - 1;
     }
     if (last >= argc || last < first || first >= argc) return null;
-    if (!skip) for (let i = first; i <= last; i += step) out.push(i);
+    for (let i = first; i <= last; i += step) out.push(i);
     if (s.flags.includes('incomplete')) return null;
   }
   return out;
+}
+
+/** Whether a key spec's keys may be changed by the command: flagged RW, OW or RM. */
+function isWriteSpec(s: KeySpec): boolean {
+  return s.flags.includes('RW') || s.flags.includes('OW') || s.flags.includes('RM');
 }
 
 /** The key arguments of a call (views into `argv`), or [] when its arguments do not fit its key specs. */

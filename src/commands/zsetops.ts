@@ -6,6 +6,8 @@
  *
  * Reference: https://redis.io/docs/latest/commands/zunionstore/
  */
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET } from '../config/keyspace-events.js';
+import { keyMiss } from './notify.js';
 import { EntryType } from '../store/arena.js';
 import { type SetValue, ZSetValue } from '../store/collections.js';
 import type { CommandContext } from './context.js';
@@ -106,7 +108,7 @@ export function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boo
         else return c.reply.error(ERR.wrongType);
         c.server.stats.keyspaceHits++;
       } else {
-        c.server.stats.keyspaceMisses++;
+        keyMiss(c, argv[j]!);
       }
       srcs.push(src);
     }
@@ -204,7 +206,10 @@ export function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boo
     }
     const dst = argv[1]!;
     if (result.length === 0) {
-      if (db.delete(dst)) logSelf(c, name.toUpperCase(), argv);
+      if (db.delete(dst)) {
+        logSelf(c, name.toUpperCase(), argv);
+        c.server.notify(NOTIFY_GENERIC, 'del', dst, c.dbIndex);
+      }
       return c.reply.int(0);
     }
     const out = new ZSetValue();
@@ -212,8 +217,11 @@ export function zsetOpGeneric(name: string, op: SetOp, store: boolean, card: boo
     for (const [m] of result) if (m.length > maxLen) maxLen = m.length;
     if (result.length > 128 || maxLen > 64) out.toSkiplist();
     for (const [m, s] of result) out.set(m, s);
+    const existed = db.findSlot(dst) >= 0;
     storeCollection(db, dst, out);
     logSelf(c, name.toUpperCase(), argv);
+    if (!existed) c.server.notify(NOTIFY_NEW, 'new', dst, c.dbIndex);
+    c.server.notify(NOTIFY_ZSET, name.toLowerCase(), dst, c.dbIndex);
     c.reply.int(out.size);
   };
 }

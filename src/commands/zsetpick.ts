@@ -9,6 +9,7 @@
  * Reference: https://redis.io/docs/latest/commands/zpopmin/,
  * https://redis.io/docs/latest/commands/zrandmember/
  */
+import { NOTIFY_GENERIC, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import type { ZSetValue } from '../store/collections.js';
 import type { ZNode } from '../store/skiplist.js';
 import type { CommandContext } from './context.js';
@@ -43,8 +44,12 @@ function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, ma
     popped.push(bytes(n.member));
     z.delete(n.member);
   }
-  deleteIfEmpty(c.db, key, z);
-  if (popped.length > 0) c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
+  const deleted = deleteIfEmpty(c.db, key, z);
+  if (popped.length > 0) {
+    c.server.propagate(c.dbIndex, ['ZREM', key, ...popped]);
+    c.server.notify(NOTIFY_ZSET, max ? 'zpopmax' : 'zpopmin', key, c.dbIndex);
+  }
+  if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
 }
 
 /**

@@ -10,6 +10,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/zrange/
  */
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import { ZSetValue } from '../store/collections.js';
 import {
   gteMin,
@@ -376,14 +377,20 @@ export function zrangestoreCommand(c: CommandContext, argv: Buffer[]): void {
   if (z === WRONG) return;
   const nodes = z === null ? [] : collectRange(z, q);
   if (nodes.length === 0) {
-    if (c.db.delete(dst)) logSelf(c, 'ZRANGESTORE', argv);
+    if (c.db.delete(dst)) {
+      logSelf(c, 'ZRANGESTORE', argv);
+      c.server.notify(NOTIFY_GENERIC, 'del', dst, c.dbIndex);
+    }
     return c.reply.int(0);
   }
   // Redis starts a listpack and adds in range order, converting when it outgrows it.
   const out = new ZSetValue();
   for (const n of nodes) out.set(n.member, n.score);
+  const existed = c.db.findSlot(dst) >= 0;
   storeCollection(c.db, dst, out);
   logSelf(c, 'ZRANGESTORE', argv);
+  if (!existed) c.server.notify(NOTIFY_NEW, 'new', dst, c.dbIndex);
+  c.server.notify(NOTIFY_ZSET, 'zrangestore', dst, c.dbIndex);
   c.reply.int(out.size);
 }
 
@@ -442,8 +449,10 @@ export function zremrangeGeneric(name: string, type: RangeType.Rank | RangeType.
       if (first !== null) removed = z.list.deleteWhile(first, (n) => lexLteMax(n.member, r.max), z.forget);
     }
     if (removed > 0) {
-      deleteIfEmpty(c.db, key, z);
+      const deleted = deleteIfEmpty(c.db, key, z);
       logSelf(c, name, argv);
+      c.server.notify(NOTIFY_ZSET, name.toLowerCase(), key, c.dbIndex);
+      if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
     }
     c.reply.int(removed);
   };

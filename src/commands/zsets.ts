@@ -21,6 +21,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/?group=sorted-set
  */
+import { NOTIFY_GENERIC, NOTIFY_NEW, NOTIFY_ZSET } from '../config/keyspace-events.js';
 import { ZSetValue, scanStep } from '../store/collections.js';
 import type { ZNode } from '../store/skiplist.js';
 import type { CommandContext, CommandSpec } from './context.js';
@@ -146,10 +147,13 @@ function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
       processed++;
     }
   }
-  if (found === null && z.size > 0) storeCollection(c.db, key, z);
+  const created = found === null && z.size > 0;
+  if (created) storeCollection(c.db, key, z);
   if (added + updated > 0) {
     if (incr) c.server.propagate(c.dbIndex, ['ZADD', key, formatDouble(result), argv[idx + 1]!]);
     else logSelf(c, 'ZADD', argv);
+    if (created) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
+    c.server.notify(NOTIFY_ZSET, incr ? 'zincr' : 'zadd', key, c.dbIndex);
   }
   if (incr) {
     if (processed > 0) replyScore(c, result);
@@ -184,8 +188,12 @@ function zremCommand(c: CommandContext, argv: Buffer[]): void {
     if (z.delete(el(argv[j]!))) removed++;
     if (z.size === 0) break;
   }
-  deleteIfEmpty(c.db, key, z);
-  if (removed > 0) logSelf(c, 'ZREM', argv);
+  const deleted = deleteIfEmpty(c.db, key, z);
+  if (removed > 0) {
+    logSelf(c, 'ZREM', argv);
+    c.server.notify(NOTIFY_ZSET, 'zrem', key, c.dbIndex);
+    if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
+  }
   c.reply.int(removed);
 }
 

@@ -161,7 +161,8 @@ export class Config {
         // Redis's HIDDEN_CONFIG: only an exact name finds it.
         if (exact ? def.name === p.toLowerCase() : def.unlisted !== true && globMatch(pat, Buffer.from(def.name))) {
           seen.add(def.name);
-          out.push([def.name, formatSetting(this.values.get(def.name)!)]);
+          const value = this.values.get(def.name)!;
+          out.push([def.name, def.display?.(String(value)) ?? formatSetting(value)]);
         }
       }
     }

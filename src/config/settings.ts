@@ -16,6 +16,7 @@ import { checkPercentiles, redisOnlySettings } from './compat.js';
 
 /** Redis's `LLONG_MAX` as an upper bound (2^63, the nearest double); errors print it as Redis does. */
 export const LLONG_MAX = 2 ** 63;
+import { formatKeyspaceEvents, INVALID_EVENT_CLASS, parseKeyspaceEvents } from './keyspace-events.js';
 
 /** Kinds of setting values. */
 export type SettingType = 'int' | 'bytes' | 'enum' | 'string' | 'bool';
@@ -55,6 +56,8 @@ export interface SettingDef {
   description: string;
   /** Extra validation of a `string` value: an error text in Redis's words, or null. */
   check?: (text: string) => string | null;
+  /** How CONFIG GET reports a `string` value, when not as given (Redis's canonical form of the value). */
+  display?: (text: string) => string;
   /** Left out of CONFIG GET (`rename-command`: the new names are secrets, and Redis does not list it either). */
   secret?: boolean;
   /**
@@ -343,6 +346,28 @@ export const SETTINGS = [
     runtime: true,
     unit: 'minutes',
     description: 'LFU counter decays by one per this many minutes without access (0: never)',
+  },
+  {
+    name: 'notify-keyspace-events',
+    type: 'string',
+    default: '',
+    runtime: true,
+    description:
+      "keyspace events published to pub/sub, as Redis's class letters: K and/or E, then classes (A, g, $, l, s, h, " +
+      'z, x, e, n, m); empty: none',
+    check: (text) => (parseKeyspaceEvents(text) === null ? INVALID_EVENT_CLASS : null),
+    display: (text) => formatKeyspaceEvents(parseKeyspaceEvents(text) ?? 0),
+  },
+  {
+    name: 'tracking-table-max-keys',
+    type: 'int',
+    default: '1000000',
+    min: 0,
+    max: 2 ** 53 - 1,
+    runtime: true,
+    description:
+      'keys the client-side caching table remembers; past it keys are dropped at random and their readers sent ' +
+      'invalidations (0: no limit)',
   },
   {
     name: 'appendonly',

@@ -14,6 +14,7 @@ import type {
   CommandContext,
   CommandSpec,
   ServerServices,
+  ClientTracking,
   Session,
   Subscriptions,
   Transaction,
@@ -98,6 +99,8 @@ export class Client implements CommandContext, Session {
   multi: Transaction | null = null;
   /** Its pub/sub channels and patterns. */
   readonly subscriptions: Subscriptions = { channels: new Set(), patterns: new Set(), shardChannels: new Set() };
+  /** Its client-side caching state after CLIENT TRACKING ON, else null. */
+  tracking: ClientTracking | null = null;
   /** What its commands use of the server. */
   readonly server: ServerServices;
 

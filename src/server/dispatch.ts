@@ -8,6 +8,7 @@
 import type { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
 import type { Monitors } from '../commands/monitor.js';
+import type { Tracking } from '../commands/tracking.js';
 import type { Watches } from '../commands/watch.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import type { Config } from '../config/config.js';
@@ -59,11 +60,15 @@ export interface DispatchDeps {
   monitors: Monitors;
   pause: ClientPauses;
   release: ReplyRelease;
+  /** Client-side caching: the keys read-only commands of tracking connections read. */
+  tracking: Tracking;
   log: Logger;
   /** Per-command statistics, slow log, latency events. */
   timing: CommandTiming;
   /** Continues eviction in the background once a command's own time ran out. */
   evictInBackground(): void;
+  /** Sends the keyspace events and invalidations held so far (src/commands/notify.ts `Outbox`). */
+  flushOutbox(): void;
 }
 
 /** Runs commands for connections. */
@@ -151,6 +156,8 @@ export class Dispatcher {
     const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
     if (denyOom && d.evictor.settings.maxmemory > 0) {
       const result = d.evictor.evict();
+      // Invalidations of evicted keys go before this command's reply (server.c processCommand).
+      d.flushOutbox();
       if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR, argv);
       if (result === EvictResult.Running) d.evictInBackground();
     }
@@ -251,6 +258,9 @@ export class Dispatcher {
       c.reply.error(`ERR internal error in '${spec.name}': ${(err as Error).message}`);
     }
     if (this.d.monitors.size > 0) this.d.monitors.feed(c, spec, argv, this.d.release.replyTag());
+    // Client-side caching remembers what a tracking connection read (server.c `call`).
+    const session = c.session;
+    if (session.tracking !== null && spec.flags.includes('readonly')) this.d.tracking.rememberKeys(session, spec, argv);
   }
 
   /**

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import type { CommandSpec, Session, Stats } from '../commands/context.js';
+import type { CommandSpec, Session, Stats, TrackingRegistry } from '../commands/context.js';
 import { histogramPercentile } from '../commands/monitoring.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
@@ -36,6 +36,8 @@ export interface InfoSource {
   readonly openFilesLimit: number;
   /** Clients blocked on keys. */
   readonly blockedClients: number;
+  /** Client-side caching (INFO `tracking_*`). */
+  readonly tracking: TrackingRegistry;
   readonly keyspace: Keyspace;
   /** Highest `used_memory` seen, bytes. */
   readonly usedMemoryPeak: number;
@@ -162,6 +164,7 @@ function section(server: InfoSource, name: string): Fields | null {
         ['client_recent_max_input_buffer', maxIn],
         ['client_recent_max_output_buffer', maxOut],
         ['blocked_clients', server.blockedClients],
+        ['tracking_clients', server.tracking.clientCount],
       ];
     }
     case 'memory': {
@@ -260,6 +263,9 @@ function section(server: InfoSource, name: string): Fields | null {
         ['total_error_replies', s.errorReplies],
         ['acl_access_denied_auth', s.authFailures],
         ['client_buffer_limit_disconnections', s.bufferLimitDisconnections],
+        ['tracking_total_keys', server.tracking.keyCount],
+        ['tracking_total_items', server.tracking.itemCount],
+        ['tracking_total_prefixes', server.tracking.prefixCount],
         // Longest and 99th-percentile time the loop could not run a timer, beyond the sampling period.
         ['eventloop_stall_max_ms', stall(server.loopDelay.max)],
         ['eventloop_stall_p99_ms', stall(server.loopDelay.percentile(99))],

@@ -208,6 +208,16 @@ class ReplayServices implements ServerServices {
     cronPaused: true,
     reload: (): Promise<never> => notDuringReplay('DEBUG RELOAD'),
   };
+  /** Nobody tracks keys while the WAL is read. */
+  readonly tracking = {
+    enable: (): void => notDuringReplay('CLIENT TRACKING'),
+    disable: (): void => {},
+    invalidateAll: (): void => {},
+    clientCount: 0,
+    keyCount: 0,
+    itemCount: 0,
+    prefixCount: 0,
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),
@@ -228,6 +238,9 @@ class ReplayServices implements ServerServices {
   propagate(): number {
     return 0;
   }
+
+  /** Nobody is subscribed while the log is read. */
+  notify(): void {}
 
   info(): string {
     return notDuringReplay('INFO');

@@ -22,10 +22,13 @@ import type { CommandContext, CommandSpec, DebugHooks, ServerServices, Stats } f
 import { allCommands } from '../commands/index.js';
 import { CommandTable, keyPositions } from '../commands/table.js';
 import { Monitors } from '../commands/monitor.js';
+import { KeyspaceEvents, Outbox } from '../commands/notify.js';
 import { PubSub } from '../commands/pubsub.js';
+import { Tracking } from '../commands/tracking.js';
 import { Watches } from '../commands/watch.js';
 import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { Config } from '../config/config.js';
+import { NOTIFY_EVICTED, NOTIFY_EXPIRED, parseKeyspaceEvents } from '../config/keyspace-events.js';
 import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
 import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
 import { ensureDir } from '../persistence/fsutil.js';
@@ -88,6 +91,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   private readonly latencySample = (event: string, ms: number): void => this.latency.addIfNeeded(event, ms);
   /** What DEBUG changes: active expiry and the cron on or off, and RELOAD. */
   readonly debug: DebugHooks = { activeExpire: true, cronPaused: false, reload: () => this.debugReload() };
+  /** Keyspace events and invalidations waiting for their command's effects to be logged. */
+  readonly outbox = new Outbox(() => this.release?.replyTag() ?? 0);
+  /** Keyspace notifications (`notify-keyspace-events`). */
+  readonly keyspaceEvents = new KeyspaceEvents(this.pubsub, this.outbox);
+  /** Client-side caching. */
+  readonly tracking = new Tracking(this.clients, this.outbox);
   /** Effects run for clients: never a replay (that is ./recover.ts, on services of its own). */
   readonly replaying = false;
   /** Unix ms at start. */
@@ -124,7 +133,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private readonly listener: Listener;
-  private release!: ReplyRelease;
+  private release: ReplyRelease | undefined;
   private dispatcher!: Dispatcher;
   private lock: DirLock | null = null;
   private nextId = 1;
@@ -151,7 +160,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.dir = resolve(config.get('dir'));
     this.limits = { ...DEFAULT_LIMITS, maxBulkLen: config.get('proto-max-bulk-len') };
     this.keyspace = new Keyspace(config.get('databases'), {
-      onExpired: (db, key) => this.propagate(db, ['DEL', key]),
+      onExpired: (db, key) => {
+        this.notify(NOTIFY_EXPIRED, 'expired', key, db);
+        this.propagate(db, ['DEL', key]);
+      },
     });
     this.evictor = new Evictor(
       this.keyspace,
@@ -161,7 +173,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
         samples: config.get('maxmemory-samples'),
         timeLimitUs: evictionTimeLimitUs(config.get('maxmemory-eviction-tenacity')),
       },
-      { onEvicted: (db, key) => this.propagate(db, ['DEL', key]) },
+      {
+        onEvicted: (db, key) => {
+          this.notify(NOTIFY_EVICTED, 'evicted', key, db);
+          this.propagate(db, ['DEL', key]);
+        },
+      },
     );
     this.watches = new Watches(this.keyspace);
     this.pause = new ClientPauses(this.keyspace, this.evictor, this.monitors);
@@ -222,6 +239,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('maxmemory-eviction-tenacity', (v) => (this.evictor.settings.timeLimitUs = evictionTimeLimitUs(v)));
     config.onChange('lfu-log-factor', (v) => (this.keyspace.lfuLogFactor = v));
     config.onChange('lfu-decay-time', (v) => (this.keyspace.lfuDecayTime = v));
+    this.keyspaceEvents.setClasses(parseKeyspaceEvents(config.get('notify-keyspace-events')) ?? 0);
+    config.onChange('notify-keyspace-events', (v) => this.keyspaceEvents.setClasses(parseKeyspaceEvents(v) ?? 0));
+    this.tracking.maxKeys = config.get('tracking-table-max-keys');
+    config.onChange('tracking-table-max-keys', (v) => (this.tracking.maxKeys = v));
   }
 
   /** Applies `client-output-buffer-limit`: its `normal` and `pubsub` classes (`replica` is accepted and unused). */
@@ -257,6 +278,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       }
       const result = this.evictor.evict(Math.max(this.evictor.settings.timeLimitUs, 1000));
       this.wal.flush();
+      this.outbox.flush();
       if (result === EvictResult.Running) setImmediate(step);
       else this.evicting = false;
     };
@@ -314,9 +336,11 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       monitors: this.monitors,
       pause: this.pause,
       release,
+      tracking: this.tracking,
       log: this.log,
       timing: this.timing,
       evictInBackground: () => this.evictInBackground(),
+      flushOutbox: () => this.outbox.flush(),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
     this.snapshots.onLatency = this.latencySample;
@@ -328,6 +352,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();
+    this.outbox.flush();
     this.recoverySeconds = (performance.now() - t0) / 1000;
     this.logRecovered(recovered.loaded.manifest?.seq ?? null, fromLsn, replayed);
     const fit = fitOpenFilesLimit(this.maxClients, this.log);
@@ -401,8 +426,22 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.nextId++;
   }
 
+  /**
+   * Runs one command for `c`; then sends the keyspace events and
+   * invalidations it caused, tagged to wait for its effects (the tracking
+   * table is first kept within its limit, as Redis's processCommand does).
+   */
   execute(c: Client, argv: Buffer[]): void {
+    const tracking = this.tracking;
+    if (tracking.clientCount > 0) {
+      tracking.current = c;
+      tracking.limitUsedSlots();
+      this.outbox.flush();
+    }
     this.dispatcher.execute(c, argv);
+    if (this.outbox.size > 0) this.outbox.flush();
+    if (c.tracking !== null) tracking.afterCommand(c);
+    tracking.current = null;
   }
 
   replyError(c: Client, message: string): void {
@@ -410,11 +449,11 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   }
 
   replyTag(): number {
-    return this.release.replyTag();
+    return this.release!.replyTag();
   }
 
   needsRelease(c: Client): void {
-    this.release.needsRelease(c);
+    this.release!.needsRelease(c);
   }
 
   isBlockedOnKeys(c: Client): boolean {
@@ -423,7 +462,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
 
   forget(c: Client): void {
     this.clients.delete(c.id);
-    this.release.forget(c);
+    this.release!.forget(c);
+    if (c.tracking !== null) this.tracking.disable(c);
     this.blocking.forget(c);
     this.watches.unwatch(c);
     this.pubsub.unsubscribeAll(c);
@@ -438,7 +478,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    * transaction's record) after touching the watched keys it writes.
    */
   propagate(db: number, args: readonly EffectArg[]): number {
-    if (this.watches.active) this.touchWatched(db, args);
+    if (this.watches.active || this.tracking.active) this.touchKeys(db, args);
     if (this.execEffects !== null) {
       this.execEffects.push({ db, payload: encodePayload(args) });
       return 0;
@@ -446,13 +486,31 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.wal.append(db, args);
   }
 
-  /** Touches the watched keys effect `args` writes in database `db`, by its key specs (src/commands/watch.ts). */
-  private touchWatched(db: number, args: readonly EffectArg[]): void {
+  /**
+   * Touches the watched keys effect `args` writes in database `db`
+   * (src/commands/watch.ts), and invalidates for client-side caching the
+   * keys it may change, or every key for an effect without keys (FLUSHDB,
+   * FLUSHALL), by its key specs (src/commands/tracking.ts).
+   */
+  private touchKeys(db: number, args: readonly EffectArg[]): void {
     const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
     const spec = this.effects.lookup(argv);
     if (spec === undefined) return;
-    for (const i of keyPositions(spec, argv, true) ?? []) this.watches.touchKey(db, argv[i]!);
-    for (const k of spec.otherDbKeys?.(argv) ?? []) this.watches.touchKey(k.db, k.key);
+    const written = keyPositions(spec, argv, true) ?? [];
+    const others = spec.otherDbKeys?.(argv) ?? [];
+    if (this.watches.active) {
+      for (const i of written) this.watches.touchKey(db, argv[i]!);
+      for (const k of others) this.watches.touchKey(k.db, k.key);
+    }
+    const tracking = this.tracking;
+    if (!tracking.active) return;
+    if (spec.keys.length === 0) return tracking.invalidateAll();
+    for (const i of written) tracking.invalidateKey(argv[i]!);
+    for (const k of others) tracking.invalidateKey(k.key);
+  }
+
+  notify(type: number, event: string, key: Uint8Array, db: number): void {
+    if ((this.keyspaceEvents.flags & type) !== 0) this.keyspaceEvents.fire(event, key, db);
   }
 
   call(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void {
@@ -521,6 +579,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     const t0 = this.latency.threshold > 0 ? performance.now() : 0;
     const expired = this.debug.activeExpire ? this.keyspace.activeExpire(5) : 0;
     if (t0 > 0) this.latency.addIfNeeded('expire-cycle', performance.now() - t0);
+    if (this.tracking.clientCount > 0) this.tracking.limitUsedSlots();
+    this.outbox.flush();
     this.keyspace.compact(2 * 1024 * 1024);
     this.keyspace.rehashMilliseconds(2);
     for (const db of this.keyspace.dbs) db.maybeShrink();
@@ -630,7 +690,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       try {
         await this.snapshots.close();
         await this.wal.close();
-        this.release.release(this.wal.releasableLsn);
+        this.release!.release(this.wal.releasableLsn);
       } catch (err) {
         error = err;
         this.log.error(

@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { parseBytes } from '../src/config/settings.js';
+import { parseBytes } from '../src/config/values.js';
 import { prng } from '../test/helpers/random.js';
 import {
   ensureRedisTools,

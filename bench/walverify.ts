@@ -19,7 +19,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { command, load, median, removeDir, startTarget, stopTarget } from './lib.js';
-import { parseBytes } from '../src/config/settings.js';
+import { parseBytes } from '../src/config/values.js';
 
 const TOOL = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'cache-dump.js');
 

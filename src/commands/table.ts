@@ -18,6 +18,7 @@
  * Reference: https://redis.io/docs/latest/develop/reference/key-specs/ and
  * https://redis.io/docs/latest/commands/command/
  */
+import { ConfigError } from '../config/settings.js';
 import type { CommandDef, CommandGroup, CommandSpec, KeySpec, KeySpecFlag } from './context.js';
 
 /**
@@ -285,6 +286,22 @@ export class CommandTable {
     this.byName.set(to.toLowerCase(), spec);
     this.byUpper.set(to.toUpperCase(), spec);
     return true;
+  }
+
+  /**
+   * Applies `rename-command` pairs in order: `[from, '']` removes a command,
+   * `[from, to]` gives it another name.
+   *
+   * @throws ConfigError for a pair that names no command, or a target name already taken
+   */
+  applyRenames(pairs: readonly (readonly [string, string])[]): void {
+    for (const [from, to] of pairs) {
+      if (to !== '' && this.get(to) !== undefined) {
+        throw new ConfigError(`invalid rename-command '${from}' '${to}': Target command name already exists`);
+      }
+      const ok = to === '' ? this.delete(from) : this.rename(from, to);
+      if (!ok) throw new ConfigError(`invalid rename-command '${from}': no such command`);
+    }
   }
 
   /** Every command, in registration order. */

@@ -19,7 +19,7 @@ import type {
   Subscriptions,
   Transaction,
 } from '../commands/context.js';
-import type { OutputBufferLimit } from '../config/settings.js';
+import type { OutputBufferLimit } from '../config/values.js';
 import { RespDecoder, type DecoderLimits } from '../protocol/decoder.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ReplyBuffer } from '../protocol/encoder.js';

@@ -17,7 +17,9 @@ import { readIndexFile } from '../persistence/snapshot/indexfile.js';
 import { loadSnapshot, type LoadResult } from '../persistence/snapshot/loader.js';
 import { replayWal, WalCorruptionError, type ReplayResult, type WalRecoveryPolicy } from '../persistence/wal/replay.js';
 import { recordEffects } from '../persistence/wal/codec.js';
-import type { Keyspace } from '../store/keyspace.js';
+import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
+import type { Wal } from '../persistence/wal/writer.js';
+import { Keyspace } from '../store/keyspace.js';
 import type { Logger } from './logger.js';
 import { freshStats } from './stats.js';
 
@@ -267,4 +269,33 @@ class ReplayServices implements ServerServices {
   requestShutdown(): void {
     notDuringReplay('SHUTDOWN');
   }
+}
+
+/**
+ * DEBUG RELOAD: a snapshot covering every write so far (taken again while
+ * writes arrive during it, a few times at most), then the data directory
+ * loaded into a scratch keyspace as a restart would load it, read-only, and
+ * compared with the live keyspace database by database.
+ *
+ * @param opts the live data directory and keyspace, and what replay needs
+ * @returns null when every database holds as many keys in both, else the first difference
+ * @throws what {@link Snapshotter.take} or {@link recover} throws
+ */
+export async function reloadCheck(
+  snapshots: Snapshotter,
+  wal: Wal,
+  opts: Omit<RecoverOptions, 'readOnly' | 'policy'>,
+): Promise<string | null> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const m = await snapshots.take('DEBUG RELOAD');
+    if (m.coveredLsn === wal.lastLsn) break;
+  }
+  const scratch = new Keyspace(opts.keyspace.dbs.length, { onExpired: () => {} });
+  recover({ ...opts, keyspace: scratch, readOnly: true, policy: opts.config.get('wal-recovery') });
+  for (let db = 0; db < scratch.dbs.length; db++) {
+    const live = opts.keyspace.dbs[db]!.size;
+    const loaded = scratch.dbs[db]!.size;
+    if (live !== loaded) return `db${db} holds ${live} keys, ${loaded} after loading`;
+  }
+  return null;
 }

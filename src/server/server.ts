@@ -29,7 +29,7 @@ import { Watches } from '../commands/watch.js';
 import { LatencyMonitor, SlowLog } from '../commands/monitoring.js';
 import type { Config } from '../config/config.js';
 import { NOTIFY_EVICTED, NOTIFY_EXPIRED, parseKeyspaceEvents } from '../config/keyspace-events.js';
-import { ConfigError, parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/settings.js';
+import { parseOutputBufferLimits, parseRenames, type OutputBufferLimit } from '../config/values.js';
 import { writeIndexFile } from '../persistence/snapshot/indexfile.js';
 import { ensureDir } from '../persistence/fsutil.js';
 import { lockDataDir, type DirLock } from '../persistence/lock.js';
@@ -46,7 +46,7 @@ import { ClientPauses } from './pause.js';
 import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
-import { recover, type LoadedSnapshot } from './recover.js';
+import { recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { ReplyRelease } from './release.js';
 import { freshStats, OpsMeter } from './stats.js';
 import { CommandTiming } from './timing.js';
@@ -90,7 +90,18 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   /** Records an event's duration in the latency monitor when it reaches `latency-monitor-threshold`. */
   private readonly latencySample = (event: string, ms: number): void => this.latency.addIfNeeded(event, ms);
   /** What DEBUG changes: active expiry and the cron on or off, and RELOAD. */
-  readonly debug: DebugHooks = { activeExpire: true, cronPaused: false, reload: () => this.debugReload() };
+  readonly debug: DebugHooks = {
+    activeExpire: true,
+    cronPaused: false,
+    reload: () =>
+      reloadCheck(this.snapshots, this.wal, {
+        dir: this.dir,
+        keyspace: this.keyspace,
+        effects: this.effects,
+        config: this.config,
+        log: this.log,
+      }),
+  };
   /** Keyspace events and invalidations waiting for their command's effects to be logged. */
   readonly outbox = new Outbox(() => this.release?.replyTag() ?? 0);
   /** Keyspace notifications (`notify-keyspace-events`). */
@@ -209,13 +220,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.keyspace.lfuDecayTime = config.get('lfu-decay-time');
     this.commands.add(allCommands());
     this.effects.add(allCommands());
-    for (const [from, to] of parseRenames(config.get('rename-command')) ?? []) {
-      if (to !== '' && this.commands.get(to) !== undefined) {
-        throw new ConfigError(`invalid rename-command '${from}' '${to}': Target command name already exists`);
-      }
-      const ok = to === '' ? this.commands.delete(from) : this.commands.rename(from, to);
-      if (!ok) throw new ConfigError(`invalid rename-command '${from}': no such command`);
-    }
+    this.commands.applyRenames(parseRenames(config.get('rename-command')) ?? []);
     this.listener = new Listener(this);
     config.onChange('client-output-buffer-limit', (v) => this.applyOutputLimit(v));
     config.onChange('log-level', (v) => (this.log.level = v));
@@ -622,37 +627,6 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
         c.destroy();
       }
     }
-  }
-
-  /**
-   * DEBUG RELOAD: a snapshot covering every write so far (taken again while
-   * writes arrive during it, a few times at most), then the data directory
-   * loaded into a scratch keyspace as a restart would load it, and the two
-   * compared database by database.
-   *
-   * @returns null when every database holds as many keys in both, else the first difference
-   */
-  private async debugReload(): Promise<string | null> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const m = await this.snapshots.take('DEBUG RELOAD');
-      if (m.coveredLsn === this.wal.lastLsn) break;
-    }
-    const scratch = new Keyspace(this.keyspace.dbs.length, { onExpired: () => {} });
-    recover({
-      dir: this.dir,
-      keyspace: scratch,
-      effects: this.effects,
-      config: this.config,
-      log: this.log,
-      readOnly: true,
-      policy: this.config.get('wal-recovery'),
-    });
-    for (let db = 0; db < scratch.dbs.length; db++) {
-      const live = this.keyspace.dbs[db]!.size;
-      const loaded = scratch.dbs[db]!.size;
-      if (live !== loaded) return `db${db} holds ${live} keys, ${loaded} after loading`;
-    }
-    return null;
   }
 
   // ---------------------------------------------------------------- shutdown

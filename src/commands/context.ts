@@ -604,6 +604,14 @@ export interface ServerServices {
    */
   notify(type: number, event: string, key: Uint8Array, db: number): void;
   /**
+   * Counts a write that changed nothing, and so logs no effect, as a change
+   * of `key` in database `db` all the same: WATCH sees it touched and
+   * tracking connections are sent an invalidation, as Redis's
+   * `signalModifiedKey` after APPEND of an empty string, an LTRIM that keeps
+   * every element, an HSET of the values fields already have.
+   */
+  signalModifiedKey(db: number, key: Uint8Array): void;
+  /**
    * Runs one queued command of a transaction for `c` as the dispatcher runs
    * any command (the handler, its statistics, the blocked clients its keys
    * may serve), appending its reply to `c.reply`.

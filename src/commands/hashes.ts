@@ -43,7 +43,8 @@ function int64Of(s: string): bigint | null {
 /**
  * HSET key field value [field value ...] / HMSET: replies the number of new
  * fields (HSET) or `+OK` (HMSET). An odd number of arguments is the arity
- * error. Nothing is logged when no field is new and no value changes.
+ * error. Nothing is logged when no field is new and no value changes (the
+ * key still counts as modified for WATCH and client-side caching).
  */
 function hsetGeneric(name: string, okReply: boolean) {
   return (c: CommandContext, argv: Buffer[]): void => {
@@ -63,6 +64,7 @@ function hsetGeneric(name: string, okReply: boolean) {
     }
     if (found === null) storeCollection(db, key, h);
     if (changed) logSelf(c, 'HSET', argv);
+    else c.server.signalModifiedKey(c.dbIndex, key);
     if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);
     c.server.notify(NOTIFY_HASH, 'hset', key, c.dbIndex);
     if (okReply) c.reply.ok();

@@ -380,7 +380,7 @@ function ltrimCommand(c: CommandContext, argv: Buffer[]): void {
   if (list.size !== len) {
     deleted = deleteIfEmpty(c.db, key, list);
     c.server.propagate(c.dbIndex, ['LTRIM', key, argv[2]!, argv[3]!]);
-  }
+  } else c.server.signalModifiedKey(c.dbIndex, key);
   c.server.notify(NOTIFY_LIST, 'ltrim', key, c.dbIndex);
   if (deleted) c.server.notify(NOTIFY_GENERIC, 'del', key, c.dbIndex);
   c.reply.ok();

@@ -357,7 +357,7 @@ function appendCommand(c: CommandContext, argv: Buffer[]): void {
     const view = db.resizeString(slot, newLen);
     view.set(add, oldLen);
     c.server.propagate(c.dbIndex, ['APPEND', key, add]);
-  }
+  } else c.server.signalModifiedKey(c.dbIndex, key);
   c.server.notify(NOTIFY_STRING, 'append', key, c.dbIndex);
   c.reply.int(newLen);
 }

@@ -244,6 +244,8 @@ class ReplayServices implements ServerServices {
   /** Nobody is subscribed while the log is read. */
   notify(): void {}
 
+  signalModifiedKey(): void {}
+
   info(): string {
     return notDuringReplay('INFO');
   }

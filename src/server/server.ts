@@ -514,6 +514,11 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     for (const k of others) tracking.invalidateKey(k.key);
   }
 
+  signalModifiedKey(db: number, key: Uint8Array): void {
+    if (this.watches.active) this.watches.touchKey(db, key);
+    if (this.tracking.active) this.tracking.invalidateKey(key);
+  }
+
   notify(type: number, event: string, key: Uint8Array, db: number): void {
     if ((this.keyspaceEvents.flags & type) !== 0) this.keyspaceEvents.fire(event, key, db);
   }

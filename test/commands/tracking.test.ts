@@ -235,6 +235,26 @@ test('NOLOOP: no invalidation for its own writes', async () => {
   });
 });
 
+test('a write that changes nothing still invalidates: empty APPEND, LTRIM keeping all, HSET of the same value', async () => {
+  // The writer's replies stay out of the transcript: an integer among them could read as a CLIENT ID.
+  const got = await sameTranscript(async (s) => {
+    const t = await s.connect(3);
+    const w = await s.connect();
+    await w.call('SET', 's', 'x');
+    await w.call('RPUSH', 'l', 'a', 'b');
+    await w.call('HSET', 'h', 'f', 'v');
+    await s.call('t', t, 'CLIENT', 'TRACKING', 'on');
+    await s.call('t', t, 'GET', 's');
+    await s.call('t', t, 'LRANGE', 'l', '0', '-1');
+    await s.call('t', t, 'HGET', 'h', 'f');
+    await w.call('APPEND', 's', '');
+    await w.call('LTRIM', 'l', '0', '-1');
+    await w.call('HSET', 'h', 'f', 'v');
+    await s.drain('t', t);
+  });
+  assert.equal(got.filter((l) => l.startsWith('t >2\r\n$10\r\ninvalidate')).length, 3);
+});
+
 test('expiry invalidates; a broken redirect is reported, in TRACKINGINFO, CLIENT LIST and INFO too', async () => {
   await sameTranscript(async (s) => {
     const t = await s.connect(3);

@@ -38,7 +38,7 @@ import { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import { encodePayload, type EffectArg, type TransactionEffect } from '../persistence/wal/codec.js';
 import { Wal } from '../persistence/wal/writer.js';
 import { DEFAULT_LIMITS, type DecoderLimits } from '../protocol/decoder.js';
-import { accessModeOf, Evictor, EvictResult, evictionTimeLimitUs, type EvictionPolicy } from '../store/eviction.js';
+import { Evictor, EvictResult, evictionTimeLimitUs } from '../store/eviction.js';
 import { Keyspace } from '../store/keyspace.js';
 import { Client, type ClientHost } from './client.js';
 import { Dispatcher } from './dispatch.js';
@@ -46,6 +46,7 @@ import { ClientPauses } from './pause.js';
 import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
+import { followMaxmemorySettings } from './maxmemory.js';
 import { recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { ReplyRelease } from './release.js';
 import { freshStats, OpsMeter } from './stats.js';
@@ -215,9 +216,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('latency-tracking', (v) => (this.timing.tracking = v));
     if (this.latency.threshold > 0) this.evictor.latency = this.latencySample;
     this.applyOutputLimit(config.get('client-output-buffer-limit'));
-    this.applyPolicy(config.get('maxmemory-policy'));
-    this.keyspace.lfuLogFactor = config.get('lfu-log-factor');
-    this.keyspace.lfuDecayTime = config.get('lfu-decay-time');
+    followMaxmemorySettings(config, this.evictor, this.keyspace, this.log, () => this.evictInBackground());
     this.commands.add(allCommands());
     this.effects.add(allCommands());
     this.commands.applyRenames(parseRenames(config.get('rename-command')) ?? []);
@@ -226,24 +225,6 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('log-level', (v) => (this.log.level = v));
     config.onChange('proto-max-bulk-len', (v) => (this.limits.maxBulkLen = v));
     config.onChange('maxclients', (v) => (this.maxClients = v));
-    config.onChange('maxmemory', (v) => {
-      this.evictor.settings.maxmemory = v;
-      if (this.evictor.excess > 0) {
-        this.log.warn(
-          { maxmemory: v, used: this.keyspace.dataBytes, policy: this.evictor.settings.policy },
-          'the new maxmemory is below the memory in use: keys will be evicted, or writes refused under noeviction',
-        );
-        this.evictInBackground();
-      }
-    });
-    config.onChange('maxmemory-policy', (v) => {
-      this.applyPolicy(v);
-      this.evictInBackground();
-    });
-    config.onChange('maxmemory-samples', (v) => (this.evictor.settings.samples = v));
-    config.onChange('maxmemory-eviction-tenacity', (v) => (this.evictor.settings.timeLimitUs = evictionTimeLimitUs(v)));
-    config.onChange('lfu-log-factor', (v) => (this.keyspace.lfuLogFactor = v));
-    config.onChange('lfu-decay-time', (v) => (this.keyspace.lfuDecayTime = v));
     this.keyspaceEvents.setClasses(parseKeyspaceEvents(config.get('notify-keyspace-events')) ?? 0);
     config.onChange('notify-keyspace-events', (v) => this.keyspaceEvents.setClasses(parseKeyspaceEvents(v) ?? 0));
     this.tracking.maxKeys = config.get('tracking-table-max-keys');
@@ -257,13 +238,6 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     if (normal !== undefined) this.outputLimit = normal;
     const pubsub = limits?.get('pubsub');
     if (pubsub !== undefined) this.pubsubOutputLimit = pubsub;
-  }
-
-  /** Switches the eviction policy (and what keys' access words mean: Keyspace.setAccessMode). */
-  private applyPolicy(policy: EvictionPolicy): void {
-    this.evictor.settings.policy = policy;
-    this.keyspace.setAccessMode(accessModeOf(policy));
-    this.evictor.reset();
   }
 
   /**

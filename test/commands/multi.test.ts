@@ -706,9 +706,7 @@ test('RESP3: QUEUED, nulls and errors inside EXEC, the null EXEC after a touched
   assert.match(r[16]!, /^-EXECABORT/);
 });
 
-test('RESP3: map, set and double replies inside EXEC', {
-  todo: 'HGETALL, SMEMBERS and ZSCORE answer in their RESP2 shapes on a RESP3 connection, in MULTI or not',
-}, async () => {
+test('RESP3: map, set and double replies inside EXEC', async () => {
   await same([]);
   await steps([
     '3> HSET h f v',

@@ -192,6 +192,10 @@ function section(server: InfoSource, name: string): Fields | null {
         ['maxmemory_human', bytesToHuman(max)],
         ['maxmemory_policy', server.evictor.settings.policy],
         ['mem_fragmentation_ratio', used > 0 ? (mu.rss / used).toFixed(2) : '0.00'],
+        // No replication or AOF buffers, and every value is freed at once (no lazy free).
+        ['mem_not_counted_for_evict', 0],
+        ['lazyfree_pending_objects', 0],
+        ['lazyfreed_objects', 0],
         ['arena_pages', arena.pageCount],
         ['arena_bytes', arena.allocatedBytes],
         ['arena_live_bytes', arena.liveBytes],

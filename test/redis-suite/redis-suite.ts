@@ -28,6 +28,14 @@
  * not on FlashCache (or writes them to `--failures FILE`); `--json FILE`
  * writes every test's result. The raw harness and server logs stay in a run
  * directory under the cache (printed at the end).
+ *
+ * `--same-commands` runs each unit a third time, against redis-server
+ * started as above plus `--rename-command <name> ""` for every top-level
+ * command its `COMMAND LIST` has and FlashCache's lacks (computed at the
+ * start from one server of each). The table gains that server's ok / run
+ * and ok(FC)/ok(that), and `--failures` a second list: the tests passing
+ * there and not on FlashCache, failures in commands FlashCache has (or in
+ * their subcommands, which cannot be renamed).
  */
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -35,9 +43,22 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ensureRedisTools, environment, environmentLine } from '../../bench/lib.js';
 import { ensureSuite, ensureTcl, REDIS_VERSION } from './fetch.js';
-import { counts, markdownRegressions, markdownTable, type SuiteResults, type UnitPair } from './report.js';
+import {
+  counts,
+  markdownRegressions,
+  markdownTable,
+  SAME_COMMANDS,
+  type SuiteResults,
+  type UnitPair,
+} from './report.js';
 import { HARNESS_ARGS, runUnit, type UnitRun } from './harness.js';
-import { REDIS_ARGS, startServer, type ServerName } from './servers.js';
+import {
+  commandsMissingFromFlashCache,
+  REDIS_ARGS,
+  removeCommandsArgs,
+  startServer,
+  type ServerName,
+} from './servers.js';
 
 /** The units issue 15 measures. */
 export const DEFAULT_UNITS = [
@@ -77,6 +98,10 @@ const o = new Command('redis-suite')
     'list the tests that pass on redis-server and not on FlashCache (in the report, or in this file)',
   )
   .option(
+    '--same-commands',
+    "also run each unit against redis-server without the top-level commands FlashCache lacks (--rename-command '')",
+  )
+  .option(
     '--tolerate-function-flush',
     "let a server without FUNCTION FLUSH past the set-up of the harness's server blocks " +
       "(a patched copy; not issue 15's measure)",
@@ -109,6 +134,9 @@ function prepareTree(suiteRoot: string, runDir: string, tolerateFunctionFlush: b
   return tree;
 }
 
+/** Which run of a unit: FlashCache, redis-server, or redis-server with FlashCache's commands. */
+type RunKey = 'flashcache' | 'redis' | 'sameCommands';
+
 /** One line about a unit's run, for progress on stderr. */
 function progress(who: string, r: UnitRun): string {
   const c = counts(r);
@@ -134,31 +162,51 @@ async function main(): Promise<void> {
   const runDir = String(o['logs'] ?? join(String(o['cache']), 'runs', stamp));
   mkdirSync(runDir, { recursive: true });
   const tree = prepareTree(suite.root, runDir, tolerate);
+  const sameCommands = o['sameCommands'] === true;
+  const removed = sameCommands ? await commandsMissingFromFlashCache(runDir, appendfsync) : [];
+  if (sameCommands) process.stderr.write(`commands FlashCache lacks (${removed.length}): ${removed.join(', ')}\n`);
+  const targets: { key: RunKey; server: ServerName; file: string; extraArgs: string[] }[] = [
+    { key: 'flashcache', server: 'flashcache', file: 'flashcache', extraArgs: [] },
+    { key: 'redis', server: 'redis', file: 'redis', extraArgs: [] },
+  ];
+  if (sameCommands)
+    targets.push({
+      key: 'sameCommands',
+      server: 'redis',
+      file: 'redis-same-commands',
+      extraArgs: removeCommandsArgs(removed),
+    });
 
   const pairs: UnitPair[] = [];
   for (const unit of units) {
     const slug = unit.replace(/\//g, '_');
-    const runs: Partial<Record<ServerName, UnitRun>> = {};
+    const runs: Partial<Record<RunKey, UnitRun>> = {};
     const serverExit: UnitPair['serverExit'] = { flashcache: null, redis: null };
-    for (const name of ['flashcache', 'redis'] as const) {
-      const server = await startServer(name, { logFile: join(runDir, `${slug}.${name}.server.log`), appendfsync });
+    for (const t of targets) {
+      const server = await startServer(t.server, {
+        logFile: join(runDir, `${slug}.${t.file}.server.log`),
+        appendfsync,
+        extraArgs: t.extraArgs,
+      });
       try {
-        runs[name] = await runUnit({
+        runs[t.key] = await runUnit({
           root: tree,
           unit,
           port: server.port,
-          logFile: join(runDir, `${slug}.${name}.log`),
+          logFile: join(runDir, `${slug}.${t.file}.log`),
           timeoutMs,
         });
-        serverExit[name] = server.exitCode();
+        serverExit[t.key] = server.exitCode();
       } finally {
         await server.stop();
       }
     }
     const pair: UnitPair = { unit, flashcache: runs.flashcache!, redis: runs.redis!, serverExit };
+    if (runs.sameCommands !== undefined) pair.sameCommands = runs.sameCommands;
     pairs.push(pair);
+    const third = pair.sameCommands === undefined ? '' : `; ${progress(SAME_COMMANDS, pair.sameCommands)}`;
     process.stderr.write(
-      `${unit}: ${progress('FlashCache', pair.flashcache)}; ${progress('redis-server', pair.redis)}\n`,
+      `${unit}: ${progress('FlashCache', pair.flashcache)}; ${progress('redis-server', pair.redis)}${third}\n`,
     );
   }
   rmSync(tree, { recursive: true, force: true });
@@ -172,10 +220,22 @@ async function main(): Promise<void> {
     logs: runDir,
     units: pairs,
   };
+  if (sameCommands) {
+    results.serverArgs.sameCommands = [...REDIS_ARGS, ...removeCommandsArgs(removed)];
+    results.removedCommands = removed;
+  }
   const env = results.environment;
   const quote = (a: string[]): string => a.map((x) => (x === '' ? "''" : x)).join(' ');
+  const sameText =
+    `${SAME_COMMANDS}: redis-server as above plus \`--rename-command <name> ''\` for each top-level command ` +
+    `in redis-server's \`COMMAND LIST\` and not in FlashCache's, taken at the start of the run ` +
+    `(${removed.length}): ${removed.join(', ') || 'none'}. ` +
+    'Subcommands cannot be renamed: where FlashCache has a command and not all of its subcommands ' +
+    '(FUNCTION LOAD, say), that server keeps them all. ok(FC)/ok(that) is ok(FlashCache) over ok on that server: ' +
+    'what it leaves below 100% fails in commands FlashCache has (or in their subcommands).';
   const sections = [
-    `## ${env.date}: Redis ${REDIS_VERSION} test suite, external mode${tolerate ? ', FUNCTION FLUSH tolerated' : ''}`,
+    `## ${env.date}: Redis ${REDIS_VERSION} test suite, external mode${tolerate ? ', FUNCTION FLUSH tolerated' : ''}` +
+      `${sameCommands ? `, and on ${SAME_COMMANDS}` : ''}`,
     `\`${results.command}\``,
     `${environmentLine(env)} Units run one at a time, each against a fresh server.`,
     'Harness: `tclsh tests/test_helper.tcl --host 127.0.0.1 --port <port> --single <unit> ' +
@@ -184,17 +244,24 @@ async function main(): Promise<void> {
       `FlashCache: \`${quote(results.serverArgs.flashcache)}\`; redis-server: \`${quote(REDIS_ARGS)}\`.`,
     'ok / run: tests passed / tests that ran (passed or failed); a unit that ended early ran fewer. ' +
       'Ignored: tests or whole blocks left out by tag (`--tags`, `external:skip`).',
-    markdownTable(pairs),
+    ...(sameCommands ? [sameText] : []),
+    markdownTable(pairs, sameCommands),
   ];
   const failures = o['failures'];
   const list = markdownRegressions(pairs);
-  if (failures === true) sections.push('### Passing on redis-server, not on FlashCache', list);
+  const sameTitle = `Passing on ${SAME_COMMANDS}, not on FlashCache`;
+  const sameList = sameCommands ? markdownRegressions(pairs, true) : '';
+  if (failures === true) {
+    sections.push('### Passing on redis-server, not on FlashCache', list);
+    if (sameCommands) sections.push(`### ${sameTitle}`, sameList);
+  }
   const markdown = sections.join('\n\n');
   process.stdout.write(`${markdown}\n`);
   if (typeof failures === 'string') {
+    const second = sameCommands ? `\n# ${sameTitle}\n\n${sameText}\n\n${sameList}\n` : '';
     writeFileSync(
       failures,
-      `# Passing on redis-server, not on FlashCache\n\n${sections.slice(1, 3).join('\n\n')}\n\n${list}\n`,
+      `# Passing on redis-server, not on FlashCache\n\n${sections.slice(1, 3).join('\n\n')}\n\n${list}\n${second}`,
     );
     process.stderr.write(`tests passing on redis-server and not on FlashCache: ${failures}\n`);
   }

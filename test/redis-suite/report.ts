@@ -1,18 +1,23 @@
 /**
  * The report of a suite run: per unit, FlashCache's and redis-server's
  * passed and run tests side by side as a Markdown table, and the tests that
- * pass on redis-server but not on FlashCache.
+ * pass on redis-server but not on FlashCache. With `--same-commands`, a
+ * third run per unit against redis-server restricted to FlashCache's
+ * top-level commands separates the commands FlashCache lacks from the ones
+ * it gets wrong.
  */
 import type { Environment } from '../../bench/lib.js';
 import type { UnitRun } from './harness.js';
 
-/** One unit run against both servers. */
+/** One unit run against both servers (and, with `--same-commands`, the third). */
 export interface UnitPair {
   unit: string;
   flashcache: UnitRun;
   redis: UnitRun;
+  /** The run against redis-server without the commands FlashCache lacks (`--same-commands`). */
+  sameCommands?: UnitRun;
   /** Exit code of a server that was no longer running when its unit ended (null: it was). */
-  serverExit: { flashcache: number | null; redis: number | null };
+  serverExit: { flashcache: number | null; redis: number | null; sameCommands?: number | null };
 }
 
 /** What `--json` writes. */
@@ -22,8 +27,13 @@ export interface SuiteResults {
   command: string;
   /** The harness arguments every unit ran with. */
   harnessArgs: string[];
-  /** Server arguments: FlashCache's and redis-server's, besides port, bind and dir. */
-  serverArgs: { flashcache: string[]; redis: string[] };
+  /**
+   * Server arguments besides port, bind and dir: FlashCache's, redis-server's
+   * and, with `--same-commands`, the restricted redis-server's.
+   */
+  serverArgs: { flashcache: string[]; redis: string[]; sameCommands?: string[] };
+  /** With `--same-commands`: the top-level commands taken from the third server, sorted. */
+  removedCommands?: string[];
   /** Where the raw logs are. */
   logs: string;
   units: UnitPair[];
@@ -62,6 +72,19 @@ export function outcomeNote(r: UnitRun, serverExit: number | null): string {
   return notes.join('; ');
 }
 
+/** How the report names the third server: redis-server without the top-level commands FlashCache lacks. */
+export const SAME_COMMANDS = "redis-server with FlashCache's commands";
+
+/**
+ * A unit's run against the third server.
+ *
+ * @throws Error when the unit did not run against it
+ */
+function thirdRun(u: UnitPair): UnitRun {
+  if (u.sameCommands === undefined) throw new Error(`unit ${u.unit} did not run against ${SAME_COMMANDS}`);
+  return u.sameCommands;
+}
+
 /** ok(FlashCache)/ok(redis-server) as a percentage, "-" when redis-server passed none. */
 function ratio(fc: number, redis: number): string {
   return redis === 0 ? '-' : `${((100 * fc) / redis).toFixed(1)}%`;
@@ -70,13 +93,21 @@ function ratio(fc: number, redis: number): string {
 /**
  * The Markdown table: unit | FlashCache ok / run | redis-server ok / run |
  * ok(FC)/ok(redis) | ignored by tag (FC / redis) | notes; then a total row.
+ * When the units ran against the third server too (`sameCommands`), it
+ * gains "redis-server, FlashCache's commands ok / run" and
+ * "ok(FC)/ok(that)" after the first ratio, and the ignored column a third
+ * count.
+ *
+ * @throws Error with `sameCommands` when a unit has no third run
  */
-export function markdownTable(units: UnitPair[]): string {
+export function markdownTable(units: UnitPair[], sameCommands = false): string {
   const rows: string[][] = [];
   let fcOk = 0;
   let fcRun = 0;
   let rOk = 0;
   let rRun = 0;
+  let sOk = 0;
+  let sRun = 0;
   for (const u of units) {
     const fc = counts(u.flashcache);
     const r = counts(u.redis);
@@ -87,21 +118,36 @@ export function markdownTable(units: UnitPair[]): string {
     const notes = [
       ['FlashCache', outcomeNote(u.flashcache, u.serverExit.flashcache)],
       ['redis-server', outcomeNote(u.redis, u.serverExit.redis)],
-    ]
-      .filter(([, n]) => n !== '')
-      .map(([who, n]) => `${who}: ${n}`)
-      .join('<br>');
+    ];
+    const ignored = [u.flashcache.ignored.length, u.redis.ignored.length];
+    const same: string[] = [];
+    if (sameCommands) {
+      const run = thirdRun(u);
+      const s = counts(run);
+      sOk += s.ok;
+      sRun += s.run;
+      same.push(`${s.ok} / ${s.run}`, ratio(fc.ok, s.ok));
+      notes.push([SAME_COMMANDS, outcomeNote(run, u.serverExit.sameCommands ?? null)]);
+      ignored.push(run.ignored.length);
+    }
     rows.push([
       u.unit,
       `${fc.ok} / ${fc.run}`,
       `${r.ok} / ${r.run}`,
       ratio(fc.ok, r.ok),
-      `${u.flashcache.ignored.length} / ${u.redis.ignored.length}`,
-      notes,
+      ...same,
+      ignored.join(' / '),
+      notes
+        .filter(([, n]) => n !== '')
+        .map(([who, n]) => `${who}: ${n}`)
+        .join('<br>'),
     ]);
   }
-  rows.push(['**total**', `${fcOk} / ${fcRun}`, `${rOk} / ${rRun}`, ratio(fcOk, rOk), '', '']);
+  const sameTotal = sameCommands ? [`${sOk} / ${sRun}`, ratio(fcOk, sOk)] : [];
+  rows.push(['**total**', `${fcOk} / ${fcRun}`, `${rOk} / ${rRun}`, ratio(fcOk, rOk), ...sameTotal, '', '']);
   const head = ['unit', 'FlashCache ok / run', 'redis-server ok / run', 'ok(FC)/ok(redis)', 'ignored (FC / redis)'];
+  if (sameCommands)
+    head.splice(4, 1, "redis-server, FlashCache's commands ok / run", 'ok(FC)/ok(that)', 'ignored (FC / redis / that)');
   const lines = [`| ${[...head, 'notes'].join(' | ')} |`, `|${' --- |'.repeat(head.length + 1)}`];
   for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
   return lines.join('\n');
@@ -116,11 +162,12 @@ export interface Regression {
 }
 
 /**
- * The tests of a unit that pass on redis-server and do not pass on
- * FlashCache, in redis-server's order. Tests are matched by name and
- * occurrence (a unit may run tests of the same name in several blocks).
+ * The tests of a unit that pass on redis-server (or on the reference run
+ * given, such as `u.sameCommands`) and do not pass on FlashCache, in the
+ * reference's order. Tests are matched by name and occurrence (a unit may
+ * run tests of the same name in several blocks).
  */
-export function regressions(u: UnitPair): Regression[] {
+export function regressions(u: UnitPair, reference: UnitRun = u.redis): Regression[] {
   const fc = new Map<string, UnitRun['tests'][number][]>();
   for (const t of u.flashcache.tests) {
     const list = fc.get(t.name) ?? [];
@@ -128,7 +175,7 @@ export function regressions(u: UnitPair): Regression[] {
     fc.set(t.name, list);
   }
   const out: Regression[] = [];
-  for (const t of u.redis.tests) {
+  for (const t of reference.tests) {
     const mine = fc.get(t.name)?.shift();
     if (t.status !== 'ok' || mine?.status === 'ok') continue;
     out.push(
@@ -138,11 +185,17 @@ export function regressions(u: UnitPair): Regression[] {
   return out;
 }
 
-/** The Markdown list of {@link regressions}, one section per unit that has any. */
-export function markdownRegressions(units: UnitPair[]): string {
+/**
+ * The Markdown list of {@link regressions}, one section per unit that has
+ * any: against redis-server, or with `sameCommands` against the run on
+ * redis-server restricted to FlashCache's commands.
+ *
+ * @throws Error with `sameCommands` when a unit has no third run
+ */
+export function markdownRegressions(units: UnitPair[], sameCommands = false): string {
   const parts: string[] = [];
   for (const u of units) {
-    const list = regressions(u);
+    const list = regressions(u, sameCommands ? thirdRun(u) : u.redis);
     if (list.length === 0) continue;
     const failed = list.filter((r) => r.status === 'err').length;
     parts.push(
@@ -154,5 +207,6 @@ export function markdownRegressions(units: UnitPair[]): string {
           .join('\n'),
     );
   }
-  return parts.length === 0 ? 'None: every test that passes on redis-server passes on FlashCache.' : parts.join('\n\n');
+  if (parts.length > 0) return parts.join('\n\n');
+  return `None: every test that passes on ${sameCommands ? SAME_COMMANDS : 'redis-server'} passes on FlashCache.`;
 }

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, waitReady } from '../../bench/lib.js';
+import { RawClient } from '../helpers/resp.js';
 import { HARNESS_PORT } from './harness.js';
 
 /** Which server. */
@@ -132,4 +133,68 @@ export async function startServer(name: ServerName, o: ServerOptions): Promise<S
     throw new Error(`${name} did not start on port ${port} (exit code ${code}); see ${o.logFile}`);
   }
   return server;
+}
+
+/**
+ * Reads a RESP2 array of bulk strings (COMMAND LIST's reply).
+ *
+ * @throws Error when the reply is anything else (an error reply, say)
+ */
+export function parseBulkArray(reply: string): string[] {
+  const head = /^\*(\d+)\r\n/.exec(reply);
+  if (!head) throw new Error(`not an array of bulk strings: ${JSON.stringify(reply.slice(0, 80))}`);
+  const out: string[] = [];
+  let off = head[0].length;
+  for (let i = 0; i < Number(head[1]); i++) {
+    const bulk = /^\$(\d+)\r\n/.exec(reply.slice(off, off + 24));
+    if (!bulk) throw new Error(`element ${i} is not a bulk string: ${JSON.stringify(reply.slice(off, off + 40))}`);
+    off += bulk[0].length;
+    out.push(reply.slice(off, off + Number(bulk[1])));
+    off += Number(bulk[1]) + 2;
+  }
+  return out;
+}
+
+/** The command names a server's `COMMAND LIST` returns, lower case (subcommands are not in it). */
+export async function commandList(port: number): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    const reply = await c.call('COMMAND', 'LIST');
+    if (reply === null) throw new Error(`port ${port} closed the connection on COMMAND LIST`);
+    return parseBulkArray(reply).map((n) => n.toLowerCase());
+  } finally {
+    c.socket.destroy();
+  }
+}
+
+/**
+ * The top-level commands redis-server has and FlashCache does not, sorted:
+ * starts one of each (logs `commands.<name>.server.log` in `logDir`), takes
+ * redis-server's `COMMAND LIST` minus FlashCache's, and stops them. Names
+ * with `|` (a module's or a container's subcommand) are left out: Redis
+ * cannot rename a subcommand.
+ *
+ * @throws Error when a server does not start or COMMAND LIST fails
+ */
+export async function commandsMissingFromFlashCache(logDir: string, appendfsync: string): Promise<string[]> {
+  const names: Record<ServerName, string[]> = { flashcache: [], redis: [] };
+  for (const name of ['flashcache', 'redis'] as const) {
+    const server = await startServer(name, { logFile: join(logDir, `commands.${name}.server.log`), appendfsync });
+    try {
+      names[name] = await commandList(server.port);
+    } finally {
+      await server.stop();
+    }
+  }
+  const fc = new Set(names.flashcache);
+  return names.redis.filter((n) => !n.includes('|') && !fc.has(n)).sort();
+}
+
+/**
+ * redis-server arguments taking the given commands away: `--rename-command
+ * <name> ""` for each (config.c's rename-command; a command renamed to the
+ * empty string is removed from the command table).
+ */
+export function removeCommandsArgs(names: string[]): string[] {
+  return names.flatMap((n) => ['--rename-command', n, '']);
 }

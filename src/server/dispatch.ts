@@ -158,17 +158,21 @@ export class Dispatcher {
   /**
    * Refuses a command with `message` (Redis's `rejectCommand`): counted as an
    * error reply, it marks a transaction being queued as failed, and refusing
-   * EXEC discards the transaction with `-EXECABORT`.
+   * EXEC answers `-EXECABORT` and discards the transaction, if any (an EXEC
+   * refused outside MULTI, by arity or in RESP2 subscriber mode, gets it too:
+   * multi.c `execCommandAbort` does not look).
    *
    * @param spec the command, when it was found
    */
   private reject(c: Client, spec: CommandSpec | undefined, message: string): void {
     this.d.stats.errorReplies++;
     const tx = c.multi;
-    if (tx !== null && spec?.name === 'exec') {
+    if (spec?.name === 'exec') {
       c.multi = null;
       this.d.watches.unwatch(c);
-      this.replyError(c, `EXECABORT Transaction discarded because of: ${message}`);
+      // Redis's own errors are formatted without the ERR code; shared ones keep theirs (NOAUTH, OOM, MISCONF).
+      const why = message.startsWith('ERR ') ? message.slice(4) : message;
+      this.replyError(c, `EXECABORT Transaction discarded because of: ${why}`);
       return;
     }
     if (tx !== null) tx.aborted = true;

@@ -195,6 +195,11 @@ export class PubSub implements PubSubRegistry {
     return out;
   }
 
+  /** How many channels (or shard channels) have subscribers (INFO stats `pubsub_channels`, `pubsubshard_channels`). */
+  channelCount(kind: ChannelKind): number {
+    return this.table(kind).size;
+  }
+
   subscribers(kind: ChannelKind, channel: string): number {
     return this.table(kind).get(channel)?.size ?? 0;
   }

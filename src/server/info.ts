@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Session, Stats } from '../commands/context.js';
+import type { PubSub } from '../commands/pubsub.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import type { Wal } from '../persistence/wal/writer.js';
@@ -35,6 +36,8 @@ export interface InfoSource {
   /** Clients blocked on keys. */
   readonly blockedClients: number;
   readonly keyspace: Keyspace;
+  /** Channels, patterns and shard channels with subscribers (INFO stats `pubsub_*`). */
+  readonly pubsub: PubSub;
   /** Highest `used_memory` seen, bytes. */
   readonly usedMemoryPeak: number;
   /** Raises {@link usedMemoryPeak} to `used` when higher. */
@@ -218,6 +221,9 @@ function section(server: InfoSource, name: string): Fields | null {
         ['evicted_keys', server.evictor.evictedKeys],
         ['keyspace_hits', s.keyspaceHits],
         ['keyspace_misses', s.keyspaceMisses],
+        ['pubsub_channels', server.pubsub.channelCount('channel')],
+        ['pubsub_patterns', server.pubsub.patternCount],
+        ['pubsubshard_channels', server.pubsub.channelCount('shard')],
         ['total_error_replies', s.errorReplies],
         ['acl_access_denied_auth', s.authFailures],
         ['client_buffer_limit_disconnections', s.bufferLimitDisconnections],

@@ -9,7 +9,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { elements, serverPair, Twin, type Pair } from '../helpers/differential.js';
-import { encodeCommand } from '../helpers/resp.js';
+import { encodeCommand, type RawClient } from '../helpers/resp.js';
 import { waitFor } from '../helpers/server.js';
 
 let pair: Pair;
@@ -408,4 +408,24 @@ test('a pipeline of PUBLISH calls reaches RESP2 and RESP3 subscribers whole and 
   await s3.read(n + 1);
   await s2.call('PING');
   await s3.call('PING');
+});
+
+test('INFO stats counts channels, patterns and shard channels with subscribers', async (t) => {
+  await quiet();
+  const s = await twin(t);
+  const t3 = await twin(t, 3);
+  await s.callMany(2, 'SUBSCRIBE', 'i1', 'i2');
+  await t3.callMany(2, 'SUBSCRIBE', 'i2', 'i3');
+  await s.callMany(1, 'PSUBSCRIBE', 'i*');
+  await t3.callMany(2, 'PSUBSCRIBE', 'i*', 'j*');
+  await t3.callMany(1, 'SSUBSCRIBE', 'is');
+  const fields = async (c: RawClient): Promise<string> => {
+    const info = (await c.call('INFO', 'stats'))!;
+    return ['pubsub_channels', 'pubsub_patterns', 'pubsubshard_channels']
+      .map((f) => new RegExp(`${f}:\\d+`).exec(info)?.[0])
+      .join(' ');
+  };
+  const q = await twin(t);
+  assert.equal(await fields(q.a), 'pubsub_channels:3 pubsub_patterns:2 pubsubshard_channels:1');
+  assert.equal(await fields(q.b), await fields(q.a));
 });

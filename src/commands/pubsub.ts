@@ -35,26 +35,86 @@ function subscriptionCount(s: Session, kind: ChannelKind): number {
 }
 
 /**
- * A subscription confirmation or message: `[kind, name, count-or-message]`
- * as a push (RESP2: an array), sent even under CLIENT REPLY OFF, as Redis
- * pushes it (pubsub.c, `CLIENT_PUSHING`).
+ * A subscription confirmation: `[kind, name, count]` as a push (RESP2: an
+ * array); a null name when there was none. Sent even under CLIENT REPLY OFF,
+ * as Redis pushes it (pubsub.c, `CLIENT_PUSHING`).
  */
-function pushThree(r: ReplyBuffer, kind: string, channel: string | null, last: number | Buffer): void {
+function pushThree(r: ReplyBuffer, kind: string, channel: string | null, count: number): void {
   r.kept(() => {
     r.pushLen(3);
     r.bulkAscii(kind);
     if (channel === null) r.nullBulk();
     else r.bulkLatin1(channel);
-    if (typeof last === 'number') r.int(last);
-    else r.bulk(last);
+    r.int(count);
   });
+}
+
+/** Decimal digits of a non-negative integer. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/**
+ * A message as its subscribers receive it: a push (RESP2: an array) of bulk
+ * strings, encoded once per publish rather than once per subscriber, for
+ * each protocol it is asked for (the two differ in the first byte only).
+ */
+class MessageFrame {
+  private resp2: Buffer | null = null;
+  private resp3: Buffer | null = null;
+  /** Appends the message to a subscriber's replies (one closure for all subscribers of a publish). */
+  readonly write = (r: ReplyBuffer): void => r.raw(this.bytes(r.resp));
+
+  /** @param fields the kind word (`message`, `pmessage`, `smessage`), then pattern, channel, payload as they apply */
+  constructor(private readonly fields: readonly Uint8Array[]) {}
+
+  private bytes(resp: 2 | 3): Buffer {
+    if (this.resp2 === null) this.resp2 = encodeArray(this.fields);
+    if (resp === 2) return this.resp2;
+    if (this.resp3 === null) {
+      this.resp3 = Buffer.from(this.resp2);
+      this.resp3[0] = 62; // >
+    }
+    return this.resp3;
+  }
+}
+
+/** `*<n>` and `n` bulk strings, in one buffer. */
+function encodeArray(fields: readonly Uint8Array[]): Buffer {
+  let size = 1 + digits(fields.length) + 2;
+  for (const f of fields) size += 1 + digits(f.length) + 2 + f.length + 2;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.latin1Write(`*${fields.length}\r\n`, 0);
+  for (const f of fields) {
+    at += out.latin1Write(`$${f.length}\r\n`, at);
+    out.set(f, at);
+    at += f.length;
+    out[at++] = 13;
+    out[at++] = 10;
+  }
+  return out;
+}
+
+const MESSAGE = Buffer.from('message');
+const PMESSAGE = Buffer.from('pmessage');
+const SMESSAGE = Buffer.from('smessage');
+
+/** The subscribers of one pattern, and the pattern's bytes (matched against every channel published to). */
+interface PatternSubs {
+  readonly bytes: Buffer;
+  readonly subs: Set<Session>;
 }
 
 /** The channels, patterns and subscribers of one server. */
 export class PubSub implements PubSubRegistry {
   private readonly channelSubs = new Map<string, Set<Session>>();
   private readonly shardSubs = new Map<string, Set<Session>>();
-  private readonly patternSubs = new Map<string, Set<Session>>();
+  private readonly patternSubs = new Map<string, PatternSubs>();
 
   private table(kind: ChannelKind): Map<string, Set<Session>> {
     return kind === 'shard' ? this.shardSubs : this.channelSubs;
@@ -78,57 +138,72 @@ export class PubSub implements PubSubRegistry {
   psubscribe(s: Session, pattern: string): boolean {
     if (s.subscriptions.patterns.has(pattern)) return false;
     s.subscriptions.patterns.add(pattern);
-    addTo(this.patternSubs, pattern, s);
+    let entry = this.patternSubs.get(pattern);
+    if (entry === undefined) {
+      entry = { bytes: Buffer.from(pattern, 'latin1'), subs: new Set() };
+      this.patternSubs.set(pattern, entry);
+    }
+    entry.subs.add(s);
     return true;
   }
 
   punsubscribe(s: Session, pattern: string): boolean {
     if (!s.subscriptions.patterns.delete(pattern)) return false;
-    removeFrom(this.patternSubs, pattern, s);
+    this.dropPattern(pattern, s);
     return true;
+  }
+
+  private dropPattern(pattern: string, s: Session): void {
+    const entry = this.patternSubs.get(pattern);
+    if (entry === undefined) return;
+    entry.subs.delete(s);
+    if (entry.subs.size === 0) this.patternSubs.delete(pattern);
   }
 
   unsubscribeAll(s: Session): void {
     const subs = s.subscriptions;
     for (const ch of subs.channels) removeFrom(this.channelSubs, ch, s);
     for (const ch of subs.shardChannels) removeFrom(this.shardSubs, ch, s);
-    for (const p of subs.patterns) removeFrom(this.patternSubs, p, s);
+    for (const p of subs.patterns) this.dropPattern(p, s);
     subs.channels.clear();
     subs.shardChannels.clear();
     subs.patterns.clear();
   }
 
+  /**
+   * Channel subscribers first, then each matching pattern's (pubsub.c
+   * `pubsubPublishMessage`); each message is encoded once for all of them.
+   */
   publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number): number {
-    const key = name(channel);
     let receivers = 0;
-    const kindWord = kind === 'shard' ? 'smessage' : 'message';
-    for (const s of this.table(kind).get(key) ?? []) {
-      s.deliver((r) => pushThree(r, kindWord, key, message), tag);
-      receivers++;
+    const subs = this.table(kind).get(name(channel));
+    if (subs !== undefined) {
+      // Counted first: a subscriber dropped at its output limit on the way still counts, as in Redis.
+      receivers += subs.size;
+      const frame = new MessageFrame([kind === 'shard' ? SMESSAGE : MESSAGE, channel, message]);
+      for (const s of subs) s.deliver(frame.write, tag);
     }
     if (kind === 'shard') return receivers;
-    for (const [pattern, subs] of this.patternSubs) {
-      if (!globMatch(Buffer.from(pattern, 'latin1'), channel)) continue;
-      for (const s of subs) {
-        s.deliver((r) => {
-          r.pushLen(4);
-          r.bulkAscii('pmessage');
-          r.bulkLatin1(pattern);
-          r.bulk(channel);
-          r.bulk(message);
-        }, tag);
-        receivers++;
-      }
+    for (const entry of this.patternSubs.values()) {
+      // Always matched, even `*`: stringmatchlen does not match `*` with an empty channel name.
+      if (!globMatch(entry.bytes, channel)) continue;
+      receivers += entry.subs.size;
+      const frame = new MessageFrame([PMESSAGE, entry.bytes, channel, message]);
+      for (const s of entry.subs) s.deliver(frame.write, tag);
     }
     return receivers;
   }
-
   channels(kind: ChannelKind, pattern: Buffer | null): string[] {
     const out: string[] = [];
     for (const ch of this.table(kind).keys()) {
       if (pattern === null || globMatch(pattern, Buffer.from(ch, 'latin1'))) out.push(ch);
     }
     return out;
+  }
+
+  /** How many channels (or shard channels) have subscribers (INFO stats `pubsub_channels`, `pubsubshard_channels`). */
+  channelCount(kind: ChannelKind): number {
+    return this.table(kind).size;
   }
 
   subscribers(kind: ChannelKind, channel: string): number {

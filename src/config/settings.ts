@@ -272,7 +272,7 @@ export const SETTINGS = [
     runtime: true,
     description:
       "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that " +
-      'long, is closed (class normal; replica and pubsub are accepted)',
+      'long, is closed (classes normal and pubsub; replica is accepted)',
     check: (text) =>
       parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null,
   },

@@ -474,8 +474,7 @@ export class Client implements CommandContext, Session {
     const n = this.outTags.length;
     if (n > 0 && this.outTags[n - 1] === tag) {
       // Same tag as the previous piece: they will be released together anyway.
-      const prev = this.outPieces[n - 1]!;
-      this.outPieces[n - 1] = Array.isArray(prev) ? prev.concat(piece) : [prev].concat(piece);
+      this.outPieces[n - 1] = joinPieces(this.outPieces[n - 1]!, piece);
       return;
     }
     this.outPieces.push(piece);
@@ -505,7 +504,7 @@ export class Client implements CommandContext, Session {
       } else {
         socket.cork();
         for (const p of pieces) {
-          if (Array.isArray(p)) for (const b of p) (bytes += b.length), socket.write(b);
+          if (Array.isArray(p)) for (const b of coalesce(p)) (bytes += b.length), socket.write(b);
           else (bytes += p.length), socket.write(p);
         }
         socket.uncork();
@@ -578,4 +577,35 @@ export class Client implements CommandContext, Session {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** `prev` followed by `piece`, as one list (extended in place: both are this connection's own). */
+function joinPieces(prev: Buffer | Buffer[], piece: Buffer | Buffer[]): Buffer[] {
+  const list = Array.isArray(prev) ? prev : [prev];
+  if (Array.isArray(piece)) for (const b of piece) list.push(b);
+  else list.push(piece);
+  return list;
+}
+
+/**
+ * `list` with views that are adjacent in memory made one view: the replies
+ * and messages appended to one chunk of the reply buffer and sealed one by
+ * one (a burst of pub/sub messages) leave in a few large writes.
+ */
+function coalesce(list: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let run = list[0]!;
+  let runBytes = run.length;
+  for (let i = 1; i < list.length; i++) {
+    const b = list[i]!;
+    if (b.buffer === run.buffer && run.byteOffset + runBytes === b.byteOffset) {
+      runBytes += b.length;
+      continue;
+    }
+    out.push(runBytes === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runBytes));
+    run = b;
+    runBytes = b.length;
+  }
+  out.push(runBytes === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runBytes));
+  return out;
 }

@@ -11,6 +11,7 @@ import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { CommandSpec, Session, Stats, TrackingRegistry } from '../commands/context.js';
 import { histogramPercentile } from '../commands/monitoring.js';
+import type { PubSub } from '../commands/pubsub.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import type { Wal } from '../persistence/wal/writer.js';
@@ -39,6 +40,8 @@ export interface InfoSource {
   /** Client-side caching (INFO `tracking_*`). */
   readonly tracking: TrackingRegistry;
   readonly keyspace: Keyspace;
+  /** Channels, patterns and shard channels with subscribers (INFO stats `pubsub_*`). */
+  readonly pubsub: PubSub;
   /** Highest `used_memory` seen, bytes. */
   readonly usedMemoryPeak: number;
   /** Raises {@link usedMemoryPeak} to `used` when higher. */
@@ -264,6 +267,9 @@ function section(server: InfoSource, name: string): Fields | null {
         ['evicted_keys', server.evictor.evictedKeys],
         ['keyspace_hits', s.keyspaceHits],
         ['keyspace_misses', s.keyspaceMisses],
+        ['pubsub_channels', server.pubsub.channelCount('channel')],
+        ['pubsub_patterns', server.pubsub.patternCount],
+        ['pubsubshard_channels', server.pubsub.channelCount('shard')],
         ['total_error_replies', s.errorReplies],
         ['acl_access_denied_auth', s.authFailures],
         ['client_buffer_limit_disconnections', s.bufferLimitDisconnections],

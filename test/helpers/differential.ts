@@ -204,3 +204,73 @@ export function parseReply(reply: string): Value {
 export async function callParsed(c: RawClient, ...args: (string | Buffer)[]): Promise<Value> {
   return parseReply((await c.call(...args))!);
 }
+
+/**
+ * One raw connection to each of two servers, driven in step: every command
+ * goes to both, and replies are read from both and compared byte for byte.
+ * For conversations that span several connections (a subscriber and a
+ * publisher) or that answer one command with several replies (SUBSCRIBE a b).
+ */
+export class Twin {
+  private constructor(
+    /** Connected to FlashCache. */
+    readonly a: RawClient,
+    /** Connected to redis-server. */
+    readonly b: RawClient,
+  ) {}
+
+  /** Connects to FlashCache on `fcPort` and redis-server on `redisPort`. */
+  static async open(fcPort: number, redisPort: number): Promise<Twin> {
+    const [a, b] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redisPort)]);
+    return new Twin(a, b);
+  }
+
+  /** Sends a command to both without reading. */
+  send(...args: (string | Buffer)[]): void {
+    this.a.send(...args);
+    this.b.send(...args);
+  }
+
+  /**
+   * Reads `n` replies (or pushes) from both and asserts they are equal, after
+   * `norm` when given (for replies whose order Redis leaves unspecified).
+   *
+   * @returns FlashCache's replies, normalized
+   */
+  async read(n = 1, norm: (replies: string[]) => string[] = (r) => r, what = 'replies'): Promise<string[]> {
+    const [ra, rb] = await Promise.all([this.a.readMany(n), this.b.readMany(n)]);
+    const fa = norm(ra);
+    assert.deepEqual(fa, norm(rb), what);
+    return fa;
+  }
+
+  /** Sends a command and compares its one reply; returns FlashCache's. */
+  async call(...args: (string | Buffer)[]): Promise<string> {
+    this.send(...args);
+    const [r] = await this.read(1, undefined, `reply to ${JSON.stringify(args.map(String))}`);
+    return r!;
+  }
+
+  /** Sends a command and compares its `n` replies (SUBSCRIBE a b c: three). */
+  async callMany(n: number, ...args: (string | Buffer)[]): Promise<string[]> {
+    this.send(...args);
+    return this.read(n, undefined, `replies to ${JSON.stringify(args.map(String))}`);
+  }
+
+  /** HELLO 3 on both: the replies differ in values (server, version, id), so only their shapes are compared. */
+  async hello3(): Promise<void> {
+    this.send('HELLO', '3');
+    const [ra, rb] = await Promise.all([this.a.read(), this.b.read()]);
+    assert.equal(shape(ra!), shape(rb!), 'HELLO 3');
+  }
+
+  /** Waits until both servers have closed the connection. */
+  async waitClosed(): Promise<void> {
+    await Promise.all([this.a.waitClosed(), this.b.waitClosed()]);
+  }
+
+  close(): void {
+    this.a.close();
+    this.b.close();
+  }
+}

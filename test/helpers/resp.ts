@@ -124,6 +124,39 @@ export class RawClient {
     return this.read();
   }
 
+  /** Sends one command without reading anything (its replies, or pushes, are read later). */
+  send(...args: (string | Buffer)[]): void {
+    this.write(encodeCommand(args));
+  }
+
+  /**
+   * Reads the next `n` complete replies (pushes count as replies), each as a
+   * latin1 string.
+   *
+   * @throws when the connection closes before `n` arrived, or `timeoutMs` passes
+   */
+  async readMany(n: number, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const out: string[] = [];
+    while (out.length < n) {
+      const r = await this.read(Math.max(1, deadline - Date.now()));
+      if (r === null) throw new Error(`connection closed after ${out.length} of ${n} replies`);
+      out.push(r);
+    }
+    return out;
+  }
+
+  /** Sends one command and reads `n` replies: SUBSCRIBE a b c answers with three. */
+  async callMany(n: number, ...args: (string | Buffer)[]): Promise<string[]> {
+    this.send(...args);
+    return this.readMany(n);
+  }
+
+  /** Bytes received and not yet read as replies. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
   /** Waits until the server closes the connection. */
   async waitClosed(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

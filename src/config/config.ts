@@ -67,7 +67,9 @@ export function readConfigFile(path: string): Map<string, string> {
       throw fail((err as Error).message);
     }
     const before = out.get(name);
-    out.set(name, def.multi === true && before !== undefined ? `${before}\n${value}` : value);
+    // Lines of a repeatable entry add up; those of a merged one (client-output-buffer-limit) apply in order.
+    const joined = def.multi === true ? `${before}\n${value}` : `${before} ${value}`;
+    out.set(name, before !== undefined && (def.multi === true || def.merge !== undefined) ? joined : value);
   }
   return out;
 }
@@ -216,7 +218,7 @@ export class Config {
         return `ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`;
       let value: SettingValue;
       try {
-        value = parseSetting(def, text);
+        value = parseSetting(def, text, String(this.values.get(def.name)));
       } catch (err) {
         return `ERR CONFIG SET failed (possibly related to argument '${def.name}') - ${(err as Error).message}`;
       }

@@ -12,7 +12,7 @@
  */
 import { EVICTION_POLICIES } from '../store/eviction.js';
 import { checkPercentiles, redisOnlySettings } from './compat.js';
-import { parseBytes, parseOutputBufferLimits, parseRenames } from './values.js';
+import { mergeOutputBufferLimits, parseBytes, parseRenames } from './values.js';
 
 /** Redis's `LLONG_MAX` as an upper bound (2^63, the nearest double); errors print it as Redis does. */
 export const LLONG_MAX = 2 ** 63;
@@ -56,6 +56,15 @@ export interface SettingDef {
   description: string;
   /** Extra validation of a `string` value: an error text in Redis's words, or null. */
   check?: (text: string) => string | null;
+  /**
+   * A `string` value that a new text changes in part (Redis keeps the
+   * `client-output-buffer-limit` classes a CONFIG SET does not name): the
+   * value after `text`, in the form CONFIG GET shows.
+   *
+   * @param current the value before (the default at start)
+   * @throws Error with Redis's error text when `text` is malformed
+   */
+  merge?: (current: string, text: string) => string;
   /** How CONFIG GET reports a `string` value, when not as given (Redis's canonical form of the value). */
   display?: (text: string) => string;
   /** Left out of CONFIG GET (`rename-command`: the new names are secrets, and Redis does not list it either). */
@@ -273,8 +282,7 @@ export const SETTINGS = [
     description:
       "'<class> <hard> <soft> <soft-seconds>': a client whose unsent replies reach hard, or stay above soft that " +
       'long, is closed (classes normal and pubsub; replica is accepted)',
-    check: (text) =>
-      parseOutputBufferLimits(text) === null ? 'Wrong number of arguments in buffer limit configuration.' : null,
+    merge: mergeOutputBufferLimits,
   },
   {
     name: 'rename-command',
@@ -578,7 +586,7 @@ export class ConfigError extends Error {
  *
  * @throws ConfigError with Redis's wording
  */
-export function parseSetting(def: SettingDef, text: string): SettingValue {
+export function parseSetting(def: SettingDef, text: string, current?: string): SettingValue {
   switch (def.type) {
     case 'int': {
       if (!/^-?[0-9]+$/.test(text.trim())) throw new ConfigError("argument couldn't be parsed into an integer");
@@ -604,7 +612,12 @@ export function parseSetting(def: SettingDef, text: string): SettingValue {
     case 'string': {
       const err = def.check?.(text) ?? null;
       if (err !== null) throw new ConfigError(err);
-      return text;
+      if (def.merge === undefined) return text;
+      try {
+        return def.merge(current ?? def.default, text);
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
     }
   }
 }

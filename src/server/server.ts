@@ -131,7 +131,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   maxClients: number;
   /** `client-output-buffer-limit` for normal clients. */
   outputLimit: OutputBufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
-  /** `client-output-buffer-limit` for subscribers: Redis's default (32mb 8mb 60) unless the setting names the class. */
+  /** `client-output-buffer-limit` for subscribers (Redis's default, 32mb 8mb 60, unless set). */
   pubsubOutputLimit: OutputBufferLimit = { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 };
   /** The open-files limit the process runs with (INFO `open_files_limit`). */
   openFilesLimit = 0;
@@ -231,13 +231,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('tracking-table-max-keys', (v) => (this.tracking.maxKeys = v));
   }
 
-  /** Applies `client-output-buffer-limit`: its `normal` and `pubsub` classes (`replica` is accepted and unused). */
+  /** Applies `client-output-buffer-limit` (every class, as the setting stores it): `normal` and `pubsub`; `slave` waits for replicas. */
   private applyOutputLimit(text: string): void {
     const limits = parseOutputBufferLimits(text);
-    const normal = limits?.get('normal');
-    if (normal !== undefined) this.outputLimit = normal;
-    const pubsub = limits?.get('pubsub');
-    if (pubsub !== undefined) this.pubsubOutputLimit = pubsub;
+    if (typeof limits === 'string') return;
+    this.outputLimit = limits.get('normal') ?? this.outputLimit;
+    this.pubsubOutputLimit = limits.get('pubsub') ?? this.pubsubOutputLimit;
   }
 
   /**

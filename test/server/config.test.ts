@@ -41,6 +41,39 @@ test('flag beats config file beats environment beats default', async () => {
   cleanup(dir);
 });
 
+test('client-output-buffer-limit lines, flag and environment keep the classes they do not name, in bytes', async () => {
+  const dir = tempDir();
+  const conf = join(dir, 'flashcache.conf');
+  writeFileSync(
+    conf,
+    'client-output-buffer-limit pubsub 1mb 512kb 10\nclient-output-buffer-limit replica 64mb 16mb 30\n',
+  );
+  let srv = await startServer({ dir: join(dir, 'a'), args: [conf] });
+  assert.equal(
+    await configGet(srv.port, 'client-output-buffer-limit'),
+    'normal 1073741824 268435456 60 slave 67108864 16777216 30 pubsub 1048576 524288 10',
+    'both lines apply over the defaults',
+  );
+  await srv.stop();
+  const env = { FLASHCACHE_CLIENT_OUTPUT_BUFFER_LIMIT: 'normal 0 0 0' };
+  srv = await startServer({ dir: join(dir, 'b'), env });
+  assert.equal(
+    await configGet(srv.port, 'client-output-buffer-limit'),
+    'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+  );
+  await srv.stop();
+  srv = await startServer({
+    dir: join(dir, 'c'),
+    args: ['--client-output-buffer-limit', 'pubsub 0 0 0 normal 1mb 0 0'],
+  });
+  assert.equal(
+    await configGet(srv.port, 'client-output-buffer-limit'),
+    'normal 1048576 0 0 slave 268435456 67108864 60 pubsub 0 0 0',
+  );
+  await srv.stop();
+  cleanup(dir);
+});
+
 test('a bad config file line stops start-up naming the line', async () => {
   const dir = tempDir();
   const conf = join(dir, 'bad.conf');

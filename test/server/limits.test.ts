@@ -91,7 +91,7 @@ test('client-output-buffer-limit: a client that asks for large replies and reads
   );
   s.destroy();
   assert.equal(await witness.call('PING'), '+PONG\r\n');
-  assert.match((await witness.call('CONFIG', 'GET', 'client-output-buffer-limit')) ?? '', /normal 8mb 4mb 1/);
+  assert.match((await witness.call('CONFIG', 'GET', 'client-output-buffer-limit')) ?? '', /normal 8388608 4194304 1 /);
   assert.match(
     (await witness.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1gb')) ?? '',
     /^-ERR CONFIG SET failed .*Wrong number of arguments in buffer limit configuration/,

@@ -403,6 +403,9 @@ export interface Subscriptions {
 /** Channels (SUBSCRIBE, PUBLISH) or shard channels (SSUBSCRIBE, SPUBLISH): separate namespaces in Redis. */
 export type ChannelKind = 'channel' | 'shard';
 
+/** Holds `send` and calls it later with the WAL record its messages must wait for ({@link ServerServices.hold}). */
+export type Hold = (send: (tag: number) => void) => void;
+
 /** The pub/sub registry as commands use it (./pubsub.ts). */
 export interface PubSubRegistry {
   /** Subscribes `s` to `channel`; returns false when it already was. */
@@ -417,10 +420,12 @@ export interface PubSubRegistry {
    * Sends `message` to the subscribers of `channel` (and, for channels, of
    * the patterns matching it).
    *
-   * @param tag the WAL record the message must wait for, 0 for none (see {@link Session.deliver})
+   * @param tag the WAL record the message must wait for, 0 for none (see
+   *   {@link Session.deliver}); or {@link ServerServices.hold}, which sends
+   *   it later, tagged then, to the subscribers of now
    * @returns how many subscriptions received it
    */
-  publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number): number;
+  publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number | Hold): number;
   /** The channels with subscribers, those matching `pattern` when given. */
   channels(kind: ChannelKind, pattern: Buffer | null): string[];
   /** How many connections subscribe to `channel`. */
@@ -571,6 +576,20 @@ export interface ServerServices {
   /** Unix ms when the server started. */
   readonly startedAt: number;
   readonly snapshots: Snapshots;
+  /**
+   * The WAL record a reply sealed now waits for (the last one logged under
+   * `appendfsync always`, else 0): what an out-of-band message must wait for
+   * so that it never shows a write before the write is durable, as Redis
+   * sends nothing before `beforeSleep` has synced the AOF. Inside EXEC the
+   * transaction's own writes are not logged yet: see {@link hold}.
+   */
+  replyTag(): number;
+  /**
+   * Holds out-of-band messages until the command (inside EXEC, the
+   * transaction) has run and its effects are logged, then calls `send` with
+   * the reply tag of that moment (./notify.ts `Outbox`).
+   */
+  readonly hold: Hold;
   /** Commands that ran longer than `slowlog-log-slower-than` (./slowlog.ts). */
   readonly slowlog: SlowLog;
   /** Events slower than `latency-monitor-threshold` (./latency.ts). */

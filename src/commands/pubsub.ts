@@ -19,7 +19,7 @@
  */
 import type { ReplyBuffer } from '../protocol/encoder.js';
 import { globMatch } from '../store/glob.js';
-import type { ChannelKind, CommandContext, CommandSpec, PubSubRegistry, Session } from './context.js';
+import type { ChannelKind, CommandContext, CommandSpec, Hold, PubSubRegistry, Session } from './context.js';
 import { command, container, keyAt } from './table.js';
 import { replyHelp } from './util.js';
 
@@ -104,6 +104,13 @@ const MESSAGE = Buffer.from('message');
 const PMESSAGE = Buffer.from('pmessage');
 const SMESSAGE = Buffer.from('smessage');
 
+/** Delivers each frame to its subscribers, tagged `tag`. */
+function send(deliveries: readonly [ReadonlySet<Session>, MessageFrame][], tag: number): void {
+  for (const [subs, frame] of deliveries) {
+    for (const s of subs) s.deliver(frame.write, tag);
+  }
+}
+
 /** The subscribers of one pattern, and the pattern's bytes (matched against every channel published to). */
 interface PatternSubs {
   readonly bytes: Buffer;
@@ -174,25 +181,32 @@ export class PubSub implements PubSubRegistry {
    * Channel subscribers first, then each matching pattern's (pubsub.c
    * `pubsubPublishMessage`); each message is encoded once for all of them.
    */
-  publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number): number {
+  publish(kind: ChannelKind, channel: Buffer, message: Buffer, tag: number | Hold): number {
     let receivers = 0;
+    const deliveries: [ReadonlySet<Session>, MessageFrame][] = [];
     const subs = this.table(kind).get(name(channel));
     if (subs !== undefined) {
       // Counted first: a subscriber dropped at its output limit on the way still counts, as in Redis.
       receivers += subs.size;
-      const frame = new MessageFrame([kind === 'shard' ? SMESSAGE : MESSAGE, channel, message]);
-      for (const s of subs) s.deliver(frame.write, tag);
+      deliveries.push([subs, new MessageFrame([kind === 'shard' ? SMESSAGE : MESSAGE, channel, message])]);
     }
-    if (kind === 'shard') return receivers;
-    for (const entry of this.patternSubs.values()) {
-      // Always matched, even `*`: stringmatchlen does not match `*` with an empty channel name.
-      if (!globMatch(entry.bytes, channel)) continue;
-      receivers += entry.subs.size;
-      const frame = new MessageFrame([PMESSAGE, entry.bytes, channel, message]);
-      for (const s of entry.subs) s.deliver(frame.write, tag);
+    if (kind !== 'shard') {
+      for (const entry of this.patternSubs.values()) {
+        // Always matched, even `*`: stringmatchlen does not match `*` with an empty channel name.
+        if (!globMatch(entry.bytes, channel)) continue;
+        receivers += entry.subs.size;
+        deliveries.push([entry.subs, new MessageFrame([PMESSAGE, entry.bytes, channel, message])]);
+      }
+    }
+    if (typeof tag === 'number') send(deliveries, tag);
+    else if (deliveries.length > 0) {
+      // Held: the subscribers of now, not of when it is sent.
+      const held = deliveries.map(([subs, frame]): [ReadonlySet<Session>, MessageFrame] => [new Set(subs), frame]);
+      tag((t) => send(held, t));
     }
     return receivers;
   }
+
   channels(kind: ChannelKind, pattern: Buffer | null): string[] {
     const out: string[] = [];
     for (const ch of this.table(kind).keys()) {
@@ -297,10 +311,16 @@ function punsubscribeCommand(c: CommandContext, argv: Buffer[]): void {
   if (patterns.length === 0) pushThree(c.reply, 'punsubscribe', null, subscriptionCount(s, 'channel'));
 }
 
-/** PUBLISH / SPUBLISH channel message: how many subscriptions received it. */
+/**
+ * PUBLISH / SPUBLISH channel message: how many subscriptions received it.
+ * The message leaves once the writes logged before it are durable, as the
+ * publisher's reply does, so a subscriber told of a write never sees it
+ * lost; inside EXEC it is held until the transaction is logged.
+ */
 function publishGeneric(kind: ChannelKind) {
   return (c: CommandContext, argv: Buffer[]): void => {
-    c.reply.int(c.server.pubsub.publish(kind, argv[1]!, argv[2]!, 0));
+    const tag = c.server.inExec ? c.server.hold : c.server.replyTag();
+    c.reply.int(c.server.pubsub.publish(kind, argv[1]!, argv[2]!, tag));
   };
 }
 

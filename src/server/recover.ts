@@ -244,6 +244,13 @@ class ReplayServices implements ServerServices {
   /** Nobody is subscribed while the log is read. */
   notify(): void {}
 
+  replyTag(): number {
+    return 0;
+  }
+
+  /** Nobody is subscribed while the log is read: held messages are dropped. */
+  readonly hold = (): void => {};
+
   signalModifiedKey(): void {}
 
   info(): string {

@@ -430,6 +430,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     return this.release!.replyTag();
   }
 
+  readonly hold = (send: (tag: number) => void): void => this.outbox.add(send);
+
   needsRelease(c: Client): void {
     this.release!.needsRelease(c);
   }

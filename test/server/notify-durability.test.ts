@@ -3,8 +3,9 @@
  * subscriber or a tracking connection learns of a write only once the
  * write's WAL record is durable. The disk is held failing with
  * FLASHCACHE_FAULTS (as in ./lifecycle.test.ts) while a write is in flight:
- * neither its reply, nor its notification, nor its invalidation arrives
- * until the disk recovers; then all three do.
+ * neither its reply, nor its notification, nor its invalidation, nor a
+ * PUBLISH sent after it (or inside a transaction that writes) arrives
+ * until the disk recovers; then all of them do.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,8 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
       return c;
     };
     const [writer, sub, sub3, tracker] = await Promise.all([connect(), connect(), connect(), connect()]);
+    const news = await connect();
+    await news.call('SUBSCRIBE', 'news');
     assert.equal(await writer.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'), '+OK\r\n');
     await sub.call('SUBSCRIBE', '__keyspace@0__:k');
     await sub3.call('HELLO', '3');
@@ -53,7 +56,10 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     assert.equal(await tracker.call('GET', 'k'), '$7\r\ndurable\r\n');
 
     writeFileSync(flag, '');
-    writer.write(encodeCommand(['SET', 'k', 'pending']));
+    // One read: a write, a PUBLISH, and a transaction that writes and publishes, before the failure shows.
+    const pipeline = [['SET', 'k', 'pending'], ['PUBLISH', 'news', 'k'], ['MULTI'], ['SET', 'tx', '1']];
+    pipeline.push(['PUBLISH', 'news', 'tx'], ['EXEC']);
+    writer.write(Buffer.concat(pipeline.map((cmd) => encodeCommand(cmd))));
     await waitFor(
       async () => {
         const probe = await RawClient.connect(srv.port);
@@ -69,6 +75,7 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
     assert.equal(await receivesWithin(sub, 100), false, 'no keyspace message before the write is durable');
     assert.equal(await receivesWithin(sub3, 100), false, 'no keyevent push before the write is durable');
     assert.equal(await receivesWithin(tracker, 100), false, 'no invalidation before the write is durable');
+    assert.equal(await receivesWithin(news, 100), false, 'no PUBLISH after a write, or in EXEC, before it is durable');
 
     rmSync(flag);
     assert.equal(await writer.read(), '+OK\r\n');
@@ -78,5 +85,14 @@ for (const fault of ['wal-write=ENOSPC', 'wal-fsync=EIO']) {
       '>4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n',
     );
     assert.equal(await tracker.read(), '>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n');
+    assert.deepEqual(await writer.readMany(5), [
+      ':1\r\n',
+      '+OK\r\n',
+      '+QUEUED\r\n',
+      '+QUEUED\r\n',
+      '*2\r\n+OK\r\n:1\r\n',
+    ]);
+    const message = (text: string) => `*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$${text.length}\r\n${text}\r\n`;
+    assert.deepEqual(await news.readMany(2), [message('k'), message('tx')], 'both messages, in order');
   });
 }

@@ -18,89 +18,9 @@ import type { Db } from '../store/db.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { LatencyMonitor, SlowLog } from './monitoring.js';
 
-/** Command flags as Redis names them (COMMAND INFO shows them). */
-export type CommandFlag =
-  | 'write'
-  | 'readonly'
-  | 'denyoom'
-  | 'admin'
-  | 'pubsub'
-  | 'noscript'
-  | 'blocking'
-  | 'loading'
-  | 'stale'
-  | 'skip_monitor'
-  | 'skip_slowlog'
-  | 'fast'
-  | 'no_auth'
-  | 'may_replicate'
-  | 'sentinel'
-  | 'no_async_loading'
-  | 'no_multi'
-  | 'allow_busy';
+import type { CommandFlag, CommandGroup, KeySpec, KeySpecFlag } from './declarations.js';
 
-/** Command groups as the Redis command reference names them (COMMAND DOCS `group`). */
-export type CommandGroup =
-  | 'generic'
-  | 'string'
-  | 'list'
-  | 'set'
-  | 'sorted-set'
-  | 'hash'
-  | 'pubsub'
-  | 'transactions'
-  | 'connection'
-  | 'scripting'
-  | 'server';
-
-/** Key-spec flags as Redis names them (the key-specs page, "flags"). */
-export type KeySpecFlag =
-  | 'RO'
-  | 'RW'
-  | 'OW'
-  | 'RM'
-  | 'access'
-  | 'update'
-  | 'insert'
-  | 'delete'
-  | 'not_key'
-  | 'incomplete'
-  | 'variable_flags';
-
-/** Where the search for a key spec's keys begins (`begin_search`). */
-export type BeginSearch =
-  /** At argument `index` (1 is the first argument after the name). */
-  | { readonly type: 'index'; readonly index: number }
-  /**
-   * After the first argument equal to `keyword` (any case), searched from
-   * argument `startFrom` towards the end, or from the end backwards when
-   * `startFrom` is negative.
-   */
-  | { readonly type: 'keyword'; readonly keyword: string; readonly startFrom: number };
-
-/** How a key spec's keys are found from where the search began (`find_keys`). */
-export type FindKeys =
-  /**
-   * Every `step`-th argument up to `lastKey` after the first key (0: only the
-   * first; negative: counted from the end of the arguments, -1 the last).
-   * With `limit` > 0 and `lastKey` -1, only the first 1/limit of the remaining arguments.
-   */
-  | { readonly type: 'range'; readonly lastKey: number; readonly step: number; readonly limit: number }
-  /**
-   * The argument `keyNumIdx` after the begin position holds the number of
-   * keys; they start `firstKey` arguments after the begin position, every
-   * `step`-th argument.
-   */
-  | { readonly type: 'keynum'; readonly keyNumIdx: number; readonly firstKey: number; readonly step: number };
-
-/** One of a command's key specs. */
-export interface KeySpec {
-  /** Redis's explanation of unusual flags (COMMAND INFO shows it). */
-  readonly notes?: string;
-  readonly flags: readonly KeySpecFlag[];
-  readonly begin: BeginSearch;
-  readonly find: FindKeys;
-}
+export type { BeginSearch, CommandFlag, CommandGroup, FindKeys, KeySpec, KeySpecFlag } from './declarations.js';
 
 /**
  * A command handler. It replies through `c.reply` exactly once per call (a

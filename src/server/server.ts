@@ -231,7 +231,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('tracking-table-max-keys', (v) => (this.tracking.maxKeys = v));
   }
 
-  /** Applies `client-output-buffer-limit` (every class, as the setting stores it): `normal` and `pubsub`; `slave` waits for replicas. */
+  /** Applies `client-output-buffer-limit` (all classes): `normal` and `pubsub`; `slave` waits for replicas. */
   private applyOutputLimit(text: string): void {
     const limits = parseOutputBufferLimits(text);
     if (typeof limits === 'string') return;

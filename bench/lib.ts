@@ -111,11 +111,21 @@ export async function startTarget(
   const proc =
     name === 'flashcache'
       ? spawn(process.execPath, [cli, '--port', String(p), '--dir', d, '--log-level', 'warn', ...extra], {
-          stdio: 'ignore',
+          stdio: ['ignore', 'ignore', 'pipe'],
         })
-      : spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', d, ...extra], { stdio: 'ignore' });
+      : spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', d, ...extra], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+  // The last of what it printed on stderr, to say why it stopped before answering.
+  let stderr = '';
+  proc.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await waitReady(p);
+  const died = exited.then(() => {
+    const what = name === 'flashcache' ? `flashcache (${cli})` : name;
+    throw new Error(`${what} exited before answering PING on port ${p}:\n${stderr}`);
+  });
+  await Promise.race([waitReady(p), died]);
+  died.catch(() => {});
   return { name, port: p, dir: d, proc, exited };
 }
 

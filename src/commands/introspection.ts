@@ -10,7 +10,7 @@
 import type { CommandContext, CommandSpec, KeySpec } from './context.js';
 import { aclCategories } from './acl-categories.js';
 import { globMatch } from '../store/glob.js';
-import { arityOk, command, container, keyPositions } from './table.js';
+import { arityOk, container, keyPositions, subcommandsOf } from './table.js';
 import { ERR, isWord, replyHelp } from './util.js';
 
 /**
@@ -308,24 +308,7 @@ function commandHelp(c: CommandContext): void {
   ]);
 }
 
-const sub = (
-  name: string,
-  arity: number,
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: CommandSpec['handler'],
-): CommandSpec =>
-  command({
-    name: `command|${name}`,
-    arity,
-    flags: ['loading', 'stale'],
-    group: 'server',
-    since,
-    complexity,
-    summary,
-    handler,
-  });
+const sub = subcommandsOf('command', 'server', ['loading', 'stale']);
 
 /** The introspection commands' table entries: COMMAND and its subcommands. */
 export const introspectionCommands: CommandSpec[] = [

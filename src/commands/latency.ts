@@ -8,7 +8,7 @@
  */
 import type { CommandContext, CommandSpec } from './context.js';
 import { histogramBucketUsec, LatencyMonitor, type LatencySeries } from './monitoring.js';
-import { command, container } from './table.js';
+import { container, subcommandsOf } from './table.js';
 import { replyHelp } from './util.js';
 
 /** LATENCY LATEST: per event, [name, time of the latest sample, its ms, the all-time max ms]. */
@@ -303,16 +303,7 @@ function latencyHelp(c: CommandContext): void {
 
 const ADMIN: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
 
-const sub = (
-  name: string,
-  arity: number,
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: CommandSpec['handler'],
-  flags: CommandSpec['flags'] = ADMIN,
-): CommandSpec =>
-  command({ name: `latency|${name}`, arity, flags, group: 'server', since, complexity, summary, handler });
+const sub = subcommandsOf('latency', 'server', ADMIN);
 
 /** The LATENCY container's table entry. */
 export const latencyCommands: CommandSpec[] = [

@@ -20,7 +20,7 @@
 import type { ReplyBuffer } from '../protocol/encoder.js';
 import { globMatch } from '../store/glob.js';
 import type { ChannelKind, CommandContext, CommandSpec, Hold, PubSubRegistry, Session } from './context.js';
-import { command, container, keyAt } from './table.js';
+import { command, container, keyAt, subcommandsOf } from './table.js';
 import { replyHelp } from './util.js';
 
 /** A channel name or pattern as a registry key: its bytes as a latin1 string. */
@@ -376,24 +376,7 @@ const PUBLISH_FLAGS = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'] as
 const PUBSUB_SUB_FLAGS = ['pubsub', 'loading', 'stale'] as const;
 
 /** One PUBSUB subcommand. */
-const pubsubSub = (
-  sub: string,
-  arity: number,
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: CommandSpec['handler'],
-): CommandSpec =>
-  command({
-    name: `pubsub|${sub}`,
-    arity,
-    flags: sub === 'help' ? ['loading', 'stale'] : PUBSUB_SUB_FLAGS,
-    group: 'pubsub',
-    since,
-    complexity,
-    summary,
-    handler,
-  });
+const pubsubSub = subcommandsOf('pubsub', 'pubsub', PUBSUB_SUB_FLAGS);
 
 /** The pub/sub commands' table entries (flags and key specs as redis-server 7.0's COMMAND INFO). */
 export const pubsubCommands: CommandSpec[] = [
@@ -520,6 +503,9 @@ export const pubsubCommands: CommandSpec[] = [
       'Get the count of subscribers for shard channels',
       numsubGeneric('shard'),
     ),
-    pubsubSub('help', 2, '6.2.0', 'O(1)', 'Show helpful text about the different subcommands', pubsubHelpCommand),
+    pubsubSub('help', 2, '6.2.0', 'O(1)', 'Show helpful text about the different subcommands', pubsubHelpCommand, [
+      'loading',
+      'stale',
+    ]),
   ]),
 ];

@@ -8,7 +8,7 @@
  * Reference: https://redis.io/docs/latest/commands/slowlog/
  */
 import type { CommandContext, CommandSpec } from './context.js';
-import { command, container } from './table.js';
+import { container, subcommandsOf } from './table.js';
 import { INT64_MAX, rangeLongOrReply, replyHelp } from './util.js';
 
 /** SLOWLOG GET [count]: count 10 by default, -1 for every entry. */
@@ -60,45 +60,28 @@ function slowlogHelp(c: CommandContext): void {
   ]);
 }
 
-const sub = (
-  name: string,
-  arity: number,
-  flags: CommandSpec['flags'],
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: CommandSpec['handler'],
-): CommandSpec =>
-  command({ name: `slowlog|${name}`, arity, flags, group: 'server', since, complexity, summary, handler });
-
 const ADMIN: CommandSpec['flags'] = ['admin', 'loading', 'stale'];
+const sub = subcommandsOf('slowlog', 'server', ADMIN);
 
 /** The SLOWLOG container's table entry. */
 export const slowlogCommands: CommandSpec[] = [
   container('slowlog', 'server', '2.2.12', 'A container for slow log commands', [
-    sub(
-      'help',
-      2,
-      ['loading', 'stale'],
-      '6.2.0',
-      'O(1)',
-      'Show helpful text about the different subcommands',
-      slowlogHelp,
-    ),
+    sub('help', 2, '6.2.0', 'O(1)', 'Show helpful text about the different subcommands', slowlogHelp, [
+      'loading',
+      'stale',
+    ]),
     sub(
       'get',
       -2,
-      ADMIN,
       '2.2.12',
       'O(N) where N is the number of entries returned',
       "Get the slow log's entries",
       slowlogGet,
     ),
-    sub('len', 2, ADMIN, '2.2.12', 'O(1)', "Get the slow log's length", slowlogLen),
+    sub('len', 2, '2.2.12', 'O(1)', "Get the slow log's length", slowlogLen),
     sub(
       'reset',
       2,
-      ADMIN,
       '2.2.12',
       'O(N) where N is the number of entries in the slowlog',
       'Clear all entries from the slow log',

@@ -19,7 +19,7 @@
  * https://redis.io/docs/latest/commands/command/
  */
 import { ConfigError } from '../config/settings.js';
-import type { CommandDef, CommandGroup, CommandSpec, KeySpec, KeySpecFlag } from './context.js';
+import type { CommandDef, CommandFlag, CommandGroup, CommandSpec, KeySpec, KeySpecFlag } from './context.js';
 
 /**
  * A key spec for keys at fixed positions: the key at argument `index`, and,
@@ -97,6 +97,27 @@ export function container(
     handler: own?.handler ?? (() => {}),
   };
   return command(def, new Map(subs.map((s) => [s.name.slice(name.length + 1), s])));
+}
+
+/**
+ * Makes the entries of one container's subcommands, named `<container>|<name>`
+ * as COMMAND INFO names them, in the positional order the command tables use.
+ *
+ * @param flags every subcommand's flags (those of redis-server 7.0's COMMAND
+ *   INFO), unless an entry gives its own as the last argument
+ * @returns `(name, arity, since, complexity, summary, handler, flags?) => entry`
+ */
+export function subcommandsOf(container: string, group: CommandGroup, flags: readonly CommandFlag[]) {
+  return (
+    name: string,
+    arity: number,
+    since: string,
+    complexity: string,
+    summary: string,
+    handler: CommandSpec['handler'],
+    own: readonly CommandFlag[] = flags,
+  ): CommandSpec =>
+    command({ name: `${container}|${name}`, arity, flags: [...own], group, since, complexity, summary, handler });
 }
 
 /**

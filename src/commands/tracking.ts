@@ -45,7 +45,7 @@ import type {
   TrackingRegistry,
 } from './context.js';
 import type { Outbox } from './notify.js';
-import { command, keyPositions } from './table.js';
+import { keyPositions, subcommandsOf } from './table.js';
 import { ERR, isWord, longOrReply } from './util.js';
 
 /** Keys written under one BCAST prefix this turn, and the connections registered for it (tracking.c `bcastState`). */
@@ -475,24 +475,7 @@ function clientTrackinginfoCommand(c: CommandContext): void {
 }
 
 /** One CLIENT subcommand of client-side caching (flags as redis-server 7.0's COMMAND INFO). */
-const sub = (
-  name: string,
-  arity: number,
-  since: string,
-  complexity: string,
-  summary: string,
-  handler: CommandSpec['handler'],
-): CommandSpec =>
-  command({
-    name: `client|${name}`,
-    arity,
-    flags: ['noscript', 'loading', 'stale'],
-    group: 'connection',
-    since,
-    complexity,
-    summary,
-    handler,
-  });
+const sub = subcommandsOf('client', 'connection', ['noscript', 'loading', 'stale']);
 
 /** CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO: entries of the CLIENT container. */
 export const trackingSubcommands: CommandSpec[] = [

@@ -45,7 +45,9 @@ import {
   ensureRedisTools,
   environment,
   environmentLine,
+  fsyncModes,
   infoField,
+  listOption,
   issueTarget,
   load,
   median,
@@ -81,15 +83,9 @@ const o = new Command('bench-compare')
   .parse()
   .opts<Record<string, string | undefined>>();
 
-const list = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-const suites = list(o['suite']!) as Suite[];
-const modes = list(o['fsync']!) as Fsync[];
+const suites = listOption(o['suite']!) as Suite[];
+const modes = fsyncModes(o['fsync']!);
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}`);
-for (const m of modes) if (!['always', 'everysec', 'none'].includes(m)) throw new Error(`unknown fsync mode ${m}`);
 const runs = Number(o['runs']);
 if (!(runs >= 1)) throw new Error('--runs must be at least 1');
 
@@ -116,9 +112,9 @@ function workloads(suite: Suite): Workload[] {
   };
   const d = defaults[suite];
   const out: Workload[] = [];
-  for (const datasize of list(d.sizes).map(Number)) {
-    for (const test of list(o['tests'] ?? d.tests)) {
-      for (const pipeline of list(d.pipelines).map(Number))
+  for (const datasize of listOption(d.sizes).map(Number)) {
+    for (const test of listOption(o['tests'] ?? d.tests)) {
+      for (const pipeline of listOption(d.pipelines).map(Number))
         out.push({ suite, test, pipeline, clients: Number(d.clients), datasize });
     }
   }

@@ -266,6 +266,25 @@ export function environmentLine(e: Environment): string {
 }
 
 /** Persistence mode of a comparison: Redis's AOF setting, FlashCache's appendfsync (`none`: FlashCache `no`). */
+/** A comma-separated option value as a list, blanks dropped (`--tests set,get`). */
+export function listOption(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The persistence modes of a `--fsync` option.
+ *
+ * @throws Error naming a mode that is not always, everysec or none
+ */
+export function fsyncModes(s: string): Fsync[] {
+  const modes = listOption(s);
+  for (const m of modes) if (!['always', 'everysec', 'none'].includes(m)) throw new Error(`unknown fsync mode ${m}`);
+  return modes as Fsync[];
+}
+
 export type Fsync = 'always' | 'everysec' | 'none';
 
 /** One redis-benchmark run. */

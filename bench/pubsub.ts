@@ -39,6 +39,8 @@ import {
   ensureRedisTools,
   environment,
   environmentLine,
+  fsyncModes,
+  listOption,
   median,
   removeDir,
   startTarget,
@@ -68,15 +70,9 @@ const o = new Command('bench-pubsub')
   .parse()
   .opts<Record<string, string>>();
 
-const list = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-const suites = list(o['suite']!) as Suite[];
-const modes = list(o['fsync']!) as Fsync[];
+const suites = listOption(o['suite']!) as Suite[];
+const modes = fsyncModes(o['fsync']!);
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s}`);
-for (const m of modes) if (!['always', 'everysec', 'none'].includes(m)) throw new Error(`unknown fsync mode ${m}`);
 const runs = Number(o['runs']);
 const num = (name: string): number => Number(o[name]);
 
@@ -314,7 +310,7 @@ const commandText = ['node dist/bench/pubsub.js', ...process.argv.slice(2)].join
 const sections: string[] = [];
 for (const fsync of modes) {
   for (const suite of suites) {
-    const widths = suite === 'pubsub' ? list(o['subscribers']!).map(Number) : [num('clients')];
+    const widths = suite === 'pubsub' ? listOption(o['subscribers']!).map(Number) : [num('clients')];
     const cells: Cell[] = [];
     for (const w of widths) {
       const cell = await runCell(suite, fsync, w);

@@ -24,6 +24,7 @@ import { listCommands } from './lists.js';
 import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { blockingZsetCommands } from './zsetblocking.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
@@ -49,5 +50,6 @@ export function allCommands(): CommandSpec[] {
     ...blockingListCommands,
     ...setCommands,
     ...zsetCommands,
+    ...blockingZsetCommands,
   ];
 }

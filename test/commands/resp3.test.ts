@@ -637,6 +637,8 @@ const CASES: Record<string, Case> = {
   brpop: ['BRPOP nokey 0.01', 'RPUSH l a', 'BRPOP l 0'],
   blmove: ['BLMOVE nokey m LEFT LEFT 0.01', 'RPUSH l a', 'BLMOVE l m LEFT RIGHT 0'],
   brpoplpush: ['BRPOPLPUSH nokey m 0.01', 'RPUSH l a', 'BRPOPLPUSH l m 0'],
+  lmpop: ['LMPOP 1 nokey LEFT', 'RPUSH l a b c', 'LMPOP 2 nokey l RIGHT COUNT 2', 'LMPOP 0 l LEFT'],
+  blmpop: ['BLMPOP 0.01 1 nokey LEFT', 'RPUSH l a b c', 'BLMPOP 0 2 nokey l LEFT COUNT 2', 'BLMPOP 0 1 l UP'],
 
   // -- sets ----------------------------------------------------------------
   sadd: ['SADD s a b a', 'SADD s c', 'SET k v', 'SADD k a'],
@@ -747,6 +749,9 @@ const CASES: Record<string, Case> = {
     'ZPOPMIN z -1',
   ],
   zpopmax: ['ZADD z 1 a 2.5 b 3 c', 'ZPOPMAX z', 'ZPOPMAX z 5', 'ZPOPMAX z'],
+  bzpopmin: ['BZPOPMIN nokey 0.01', 'ZADD z 1 a 2.5 b', 'BZPOPMIN nokey z 0', 'BZPOPMIN z x'],
+  bzpopmax: ['BZPOPMAX nokey 0.01', 'ZADD z 1 a 2.5 b', 'BZPOPMAX nokey z 0', 'BZPOPMAX z -1'],
+  bzmpop: ['BZMPOP 0.01 1 nokey MIN', 'ZADD z 1 a 2.5 b 3 c', 'BZMPOP 0 2 nokey z MAX COUNT 2', 'BZMPOP 0 0 z MIN'],
   zmpop: [
     'ZMPOP 1 nokey MIN',
     'ZADD z 1 a 2.5 b 3 c',

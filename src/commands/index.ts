@@ -17,6 +17,7 @@ import { multiCommands } from './multi.js';
 import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
 import { counterCommands } from './counters.js';
+import { lcsCommands } from './lcs.js';
 import { keyCommands } from './keys.js';
 import { expireCommands } from './expire.js';
 import { hashCommands } from './hashes.js';
@@ -43,6 +44,7 @@ export function allCommands(): CommandSpec[] {
     ...pubsubCommands,
     ...stringCommands,
     ...counterCommands,
+    ...lcsCommands,
     ...keyCommands,
     ...expireCommands,
     ...hashCommands,

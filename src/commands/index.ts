@@ -18,6 +18,8 @@ import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
 import { counterCommands } from './counters.js';
 import { lcsCommands } from './lcs.js';
+import { bitmapCommands } from './bitmaps.js';
+import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
 import { expireCommands } from './expire.js';
 import { hashCommands } from './hashes.js';
@@ -45,6 +47,8 @@ export function allCommands(): CommandSpec[] {
     ...stringCommands,
     ...counterCommands,
     ...lcsCommands,
+    ...bitmapCommands,
+    ...bitfieldCommands,
     ...keyCommands,
     ...expireCommands,
     ...hashCommands,

@@ -113,14 +113,15 @@ function popcount(p: Uint8Array, start: number, end: number): number {
   return n;
 }
 
-/** A 64-bit integer argument as a number (exact for what string lengths allow), or null after replying. */
-function int64OrReply(c: CommandContext, arg: Buffer): number | null {
+/** A 64-bit integer argument, or null after replying `ERR value is not an integer or out of range`. */
+function int64OrReply(c: CommandContext, arg: Buffer): bigint | null {
   const v = parseInt64(arg);
-  if (v === null) {
-    c.reply.error(ERR.notInteger);
-    return null;
-  }
-  // Clamped far beyond any string's bit length, where only the sign matters.
+  if (v === null) c.reply.error(ERR.notInteger);
+  return v;
+}
+
+/** An index as a number, clamped to ±2^60: far beyond any string's bit length, where only the sign matters. */
+function clampIndex(v: bigint): number {
   return Number(v > 1n << 60n ? 1n << 60n : v < -(1n << 60n) ? -(1n << 60n) : v);
 }
 
@@ -174,10 +175,10 @@ function bitcountCommand(c: CommandContext, argv: Buffer[]): void {
     if (start === null) return;
     const end = int64OrReply(c, argv[3]!);
     if (end === null) return;
-    if (start < 0 && end < 0 && start > end) return c.reply.int(0);
+    if (start < 0n && end < 0n && start > end) return c.reply.int(0);
     const isBit = argv.length === 5 ? unitOrReply(c, argv[4]!) : false;
     if (isBit === null) return;
-    r = clampRange(p.length, start, end, isBit);
+    r = clampRange(p.length, clampIndex(start), clampIndex(end), isBit);
   } else if (argv.length === 2) {
     r = { start: 0, end: p.length - 1, firstMask: 0, lastMask: 0 };
   } else {
@@ -256,12 +257,12 @@ function bitposCommand(c: CommandContext, argv: Buffer[]): void {
     if (argv.length >= 5) {
       const e = int64OrReply(c, argv[4]!);
       if (e === null) return;
-      end = e;
+      end = clampIndex(e);
       endGiven = true;
     } else {
       end = isBit ? p.length * 8 + 7 : p.length - 1;
     }
-    r = clampRange(p.length, start, end, isBit);
+    r = clampRange(p.length, clampIndex(start), end, isBit);
   } else if (argv.length === 3) {
     r = { start: 0, end: p.length - 1, firstMask: 0, lastMask: 0 };
   } else {

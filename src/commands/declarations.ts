@@ -37,7 +37,8 @@ export type CommandGroup =
   | 'transactions'
   | 'connection'
   | 'scripting'
-  | 'server';
+  | 'server'
+  | 'bitmap';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =

@@ -17,6 +17,9 @@ import { multiCommands } from './multi.js';
 import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
 import { counterCommands } from './counters.js';
+import { lcsCommands } from './lcs.js';
+import { bitmapCommands } from './bitmaps.js';
+import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
 import { expireCommands } from './expire.js';
 import { hashCommands } from './hashes.js';
@@ -24,6 +27,7 @@ import { listCommands } from './lists.js';
 import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { blockingZsetCommands } from './zsetblocking.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
@@ -42,6 +46,9 @@ export function allCommands(): CommandSpec[] {
     ...pubsubCommands,
     ...stringCommands,
     ...counterCommands,
+    ...lcsCommands,
+    ...bitmapCommands,
+    ...bitfieldCommands,
     ...keyCommands,
     ...expireCommands,
     ...hashCommands,
@@ -49,5 +56,6 @@ export function allCommands(): CommandSpec[] {
     ...blockingListCommands,
     ...setCommands,
     ...zsetCommands,
+    ...blockingZsetCommands,
   ];
 }

@@ -1,23 +1,24 @@
 /**
- * The blocking list commands, after Redis 7.0's t_list.c and blocking.c:
- * BLPOP, BRPOP, BLMOVE, BRPOPLPUSH. With something to take they act as
- * LPOP, RPOP, LMOVE and RPOPLPUSH; otherwise the client waits in the
- * registry of ./blocking.ts until a write fills one of its keys or its
- * timeout passes.
+ * The blocking and multi-key list pops, after Redis 7.0's t_list.c and
+ * blocking.c: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, LMPOP, BLMPOP. With something
+ * to take they act as LPOP, RPOP, LMOVE, RPOPLPUSH and LPOP/RPOP with a
+ * count; otherwise the client waits in the registry of ./blocking.ts until a
+ * write fills one of its keys or its timeout passes.
  *
  * Effects logged (docs/FORMAT.md, "Effects"): a blocking pop is logged as the
  * non-blocking command that happened when it is served (BLPOP → `LPOP key`,
- * BLMOVE → `LMOVE src dst LEFT RIGHT`, BRPOPLPUSH → `RPOPLPUSH src dst`); a
- * timeout logs nothing.
+ * BLMOVE → `LMOVE src dst LEFT RIGHT`, BRPOPLPUSH → `RPOPLPUSH src dst`);
+ * LMPOP and BLMPOP as `LPOP key n` / `RPOP key n` with the number of elements
+ * taken; a timeout logs nothing.
  *
  * Reference: https://redis.io/docs/latest/commands/blpop/
  */
 import type { ListValue } from '../store/collections.js';
 import type { BlockedCommand, CommandContext, CommandSpec } from './context.js';
-import { command, keyAt } from './table.js';
+import { command, keyAt, keysCounted } from './table.js';
 import { deleteIfEmpty, WRONG } from './collection.js';
 import { parseLongDouble, type LongDouble } from './longdouble.js';
-import { INT64_MIN } from './util.js';
+import { ERR, INT64_MAX, INT64_MIN, isWord, rangeLongOrReply } from './util.js';
 import { listForWrite, listOrNull, sideOrReply, moveGeneric, pushTo, lmoveEffect, notifyPopped } from './lists.js';
 
 /** `LLONG_MIN` as a double: what the x86 conversion gives for an infinity or an out-of-range value. */
@@ -71,7 +72,7 @@ function timeoutMillis(v: LongDouble): number {
  *
  * @returns the absolute deadline in Unix ms (0: none), or null after replying
  */
-function deadlineOrReply(c: CommandContext, arg: Buffer): number | null {
+export function deadlineOrReply(c: CommandContext, arg: Buffer): number | null {
   const v = parseLongDouble(arg.toString('latin1'));
   if (v === null) {
     c.reply.error('ERR timeout is not a float or out of range');
@@ -184,6 +185,107 @@ function brpoplpushCommand(c: CommandContext, argv: Buffer[]): void {
   bmoveGeneric(c, argv, false, true, true);
 }
 
+/** LMPOP's and BLMPOP's arguments after the timeout. */
+interface MpopArgs {
+  /** Argument indexes [first, end) of the keys. */
+  readonly first: number;
+  readonly end: number;
+  readonly left: boolean;
+  readonly count: number;
+}
+
+/**
+ * Parses `numkeys key [key ...] LEFT | RIGHT [COUNT count]` from argument
+ * `numkeysIdx` (t_list.c `lmpopGenericCommand`). Errors: `ERR numkeys should
+ * be greater than 0`, `ERR count should be greater than 0`, `ERR syntax error`.
+ *
+ * @returns the arguments, or null after replying
+ */
+function mpopArgsOrReply(c: CommandContext, argv: Buffer[], numkeysIdx: number): MpopArgs | null {
+  const numkeys = rangeLongOrReply(c, argv[numkeysIdx]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
+  if (numkeys === null) return null;
+  const whereIdx = numkeysIdx + 1 + numkeys;
+  const left = whereIdx < argv.length ? sideOrReply(c, argv[whereIdx]!) : null;
+  if (left === null) {
+    if (whereIdx >= argv.length) c.reply.error(ERR.syntax);
+    return null;
+  }
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
+      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
+      if (n === null) return null;
+      count = n;
+    } else {
+      c.reply.error(ERR.syntax);
+      return null;
+    }
+  }
+  return { first: numkeysIdx + 1, end: whereIdx, left, count: count === -1 ? 1 : count };
+}
+
+/**
+ * Pops up to `count` elements of the non-empty list at `key` and replies
+ * `[key, [elements...]]` in the order taken (t_list.c
+ * `listPopRangeAndReplyWithKey`); logs `LPOP key n` / `RPOP key n`.
+ */
+function mpopReply(c: CommandContext, key: Buffer, list: ListValue, left: boolean, count: number): void {
+  const n = Math.min(count, list.size);
+  c.reply.arrayLen(2);
+  c.reply.bulk(key);
+  c.reply.arrayLen(n);
+  for (let i = 0; i < n; i++) c.reply.bulkLatin1(left ? list.popLeft()! : list.popRight()!);
+  const deleted = deleteIfEmpty(c.db, key, list);
+  c.server.propagate(c.dbIndex, [left ? 'LPOP' : 'RPOP', key, String(n)]);
+  notifyPopped(c, key, left, deleted);
+}
+
+/**
+ * LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count] (t_list.c
+ * `mpopGenericCommand`): pops from the first non-empty key; a null array when
+ * every key is absent, WRONGTYPE at the first key of another type.
+ */
+function lmpopCommand(c: CommandContext, argv: Buffer[]): void {
+  const args = mpopArgsOrReply(c, argv, 1);
+  if (args === null) return;
+  for (let j = args.first; j < args.end; j++) {
+    const list = listForWrite(c, argv[j]!);
+    if (list === WRONG) return;
+    if (list !== null && list.size > 0) return mpopReply(c, argv[j]!, list, args.left, args.count);
+  }
+  c.reply.nullArray();
+}
+
+/**
+ * BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]: LMPOP when
+ * a key has elements, else blocks on them all (t_list.c
+ * `blockingPopGenericCommand`; the timeout is read after the other arguments).
+ */
+function blmpopCommand(c: CommandContext, argv: Buffer[]): void {
+  const args = mpopArgsOrReply(c, argv, 2);
+  if (args === null) return;
+  const deadline = deadlineOrReply(c, argv[1]!);
+  if (deadline === null) return;
+  for (let j = args.first; j < args.end; j++) {
+    const list = listForWrite(c, argv[j]!);
+    if (list === WRONG) return;
+    if (list !== null && list.size > 0) return mpopReply(c, argv[j]!, list, args.left, args.count);
+  }
+  if (!c.canBlock) return c.reply.nullArray();
+  const blocked: BlockedCommand = {
+    keys: argv.slice(args.first, args.end).map((k) => Buffer.from(k)),
+    deadline,
+    serve: (key) => {
+      const list = listOrNull(c, key);
+      if (list === null || list.size === 0) return false;
+      mpopReply(c, key, list, args.left, args.count);
+      return true;
+    },
+    timedOut: () => c.reply.nullArray(),
+  };
+  c.server.blocking.block(c, blocked);
+}
+
 /** The blocking list commands' table entries. */
 export const blockingListCommands: CommandSpec[] = [
   command({
@@ -229,5 +331,27 @@ export const blockingListCommands: CommandSpec[] = [
     complexity: 'O(1)',
     summary: 'Pop an element from a list, push it to another list and return it; or block until one is available',
     handler: brpoplpushCommand,
+  }),
+  command({
+    name: 'lmpop',
+    arity: -4,
+    flags: ['write'],
+    keys: [keysCounted(1, ['RW', 'access', 'delete'])],
+    group: 'list',
+    since: '7.0.0',
+    complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
+    summary: 'Pop elements from a list',
+    handler: lmpopCommand,
+  }),
+  command({
+    name: 'blmpop',
+    arity: -5,
+    flags: ['write', 'blocking'],
+    keys: [keysCounted(2, ['RW', 'access', 'delete'])],
+    group: 'list',
+    since: '7.0.0',
+    complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
+    summary: 'Pop elements from a list, or block until one is available',
+    handler: blmpopCommand,
   }),
 ];

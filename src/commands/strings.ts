@@ -48,7 +48,7 @@ function tooLongOrReply(c: CommandContext, length: number): boolean {
 }
 
 /** The string at `key`, counting a keyspace hit or miss (GET-like reads). */
-function getForRead(c: CommandContext, key: Buffer): number {
+export function getForRead(c: CommandContext, key: Buffer): number {
   const slot = lookupStringOrReply(c, c.db, key);
   if (slot === -1) keyMiss(c, key);
   else c.server.stats.keyspaceHits++;
@@ -593,6 +593,20 @@ export const stringCommands: CommandSpec[] = [
     since: '2.4.0',
     complexity: 'O(N) where N is the length of the returned string.',
     summary: 'Returns a substring of the string stored at a key.',
+    handler: getrangeCommand,
+  }),
+  command({
+    name: 'substr',
+    arity: 4,
+    flags: ['readonly'],
+    keys: [keyAt(1, ['RO', 'access'])],
+    group: 'string',
+    since: '1.0.0',
+    complexity:
+      'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned ' +
+      'length, but because creating a substring from an existing string is very cheap, it can be considered O(1) ' +
+      'for small strings.',
+    summary: 'Get a substring of the string stored at a key',
     handler: getrangeCommand,
   }),
   command({

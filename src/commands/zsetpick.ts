@@ -33,7 +33,14 @@ import { replyScore, zsetForRead, zsetForWrite } from './zsetcommon.js';
  * `use_nested_array`: ZMPOP always, ZPOPMIN and ZPOPMAX with a count in
  * RESP3); deletes the key when emptied, and logs `ZREM key members...`.
  */
-function popInto(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean, nested: boolean): void {
+export function popInto(
+  c: CommandContext,
+  key: Buffer,
+  z: ZSetValue,
+  count: number,
+  max: boolean,
+  nested: boolean,
+): void {
   const popped: Buffer[] = [];
   for (let k = 0; k < count; k++) {
     const n = max ? z.list.tail : z.list.first;
@@ -77,40 +84,74 @@ export function zpopGeneric(max: boolean) {
   };
 }
 
+/** ZMPOP's and BZMPOP's arguments after the timeout: the keys, the end to pop from and the count. */
+export interface ZmpopArgs {
+  /** Argument indexes [first, end) of the keys. */
+  readonly first: number;
+  readonly end: number;
+  readonly max: boolean;
+  readonly count: number;
+}
+
+/**
+ * Parses `numkeys key [key ...] MIN | MAX [COUNT count]` from argument
+ * `numkeysIdx` (t_zset.c `zmpopGenericCommand`). Errors: `ERR numkeys should
+ * be greater than 0`, `ERR count should be greater than 0`, `ERR syntax error`.
+ *
+ * @returns the arguments, or null after replying
+ */
+export function zmpopArgsOrReply(c: CommandContext, argv: Buffer[], numkeysIdx: number): ZmpopArgs | null {
+  const numkeys = rangeLongOrReply(c, argv[numkeysIdx]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
+  if (numkeys === null) return null;
+  const whereIdx = numkeysIdx + 1 + numkeys;
+  if (whereIdx >= argv.length) return syntaxOrNull(c);
+  let max: boolean;
+  if (isWord(argv[whereIdx]!, 'MIN')) max = false;
+  else if (isWord(argv[whereIdx]!, 'MAX')) max = true;
+  else return syntaxOrNull(c);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
+      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
+      if (n === null) return null;
+      count = n;
+    } else {
+      return syntaxOrNull(c);
+    }
+  }
+  return { first: numkeysIdx + 1, end: whereIdx, max, count: count === -1 ? 1 : count };
+}
+
+function syntaxOrNull(c: CommandContext): null {
+  c.reply.error(ERR.syntax);
+  return null;
+}
+
+/**
+ * Pops up to `count` members of the non-empty set `z` at `key` and replies
+ * `[key, [[member, score], ...]]` (ZMPOP and BZMPOP's shape).
+ */
+export function zmpopReply(c: CommandContext, key: Buffer, z: ZSetValue, count: number, max: boolean): void {
+  const n = Math.min(count, z.size);
+  c.reply.arrayLen(2);
+  c.reply.bulk(key);
+  c.reply.arrayLen(n);
+  popInto(c, key, z, n, max, true);
+}
+
 /**
  * ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]: pops from the first
  * non-empty key; replies `[key, [[member, score], ...]]`, or a null array.
  */
 export function zmpopCommand(c: CommandContext, argv: Buffer[]): void {
-  const numkeys = rangeLongOrReply(c, argv[1]!, 1n, INT64_MAX, 'numkeys should be greater than 0');
-  if (numkeys === null) return;
-  const whereIdx = 2 + numkeys;
-  if (whereIdx >= argv.length) return c.reply.error(ERR.syntax);
-  let max: boolean;
-  if (isWord(argv[whereIdx]!, 'MIN')) max = false;
-  else if (isWord(argv[whereIdx]!, 'MAX')) max = true;
-  else return c.reply.error(ERR.syntax);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && isWord(argv[j]!, 'COUNT') && j + 1 < argv.length) {
-      const n = rangeLongOrReply(c, argv[++j]!, 1n, INT64_MAX, 'count should be greater than 0');
-      if (n === null) return;
-      count = n;
-    } else {
-      return c.reply.error(ERR.syntax);
-    }
-  }
-  if (count === -1) count = 1;
-  for (let j = 2; j < whereIdx; j++) {
+  const args = zmpopArgsOrReply(c, argv, 1);
+  if (args === null) return;
+  for (let j = args.first; j < args.end; j++) {
     const key = argv[j]!;
     const z = zsetForWrite(c, key);
     if (z === WRONG) return;
     if (z === null) continue;
-    const n = Math.min(count, z.size);
-    c.reply.arrayLen(2);
-    c.reply.bulk(key);
-    c.reply.arrayLen(n);
-    return popInto(c, key, z, n, max, true);
+    return zmpopReply(c, key, z, args.count, args.max);
   }
   c.reply.nullArray();
 }

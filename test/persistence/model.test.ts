@@ -1,5 +1,5 @@
 /**
- * Property test: any sequence of commands, snapshots and SIGKILLs leaves,
+ * Property test: any sequence of commands (SETBIT among them), snapshots and SIGKILLs leaves,
  * after each restart, exactly the keyspace a reference model holds when fed
  * the acknowledged commands. Seed printed; rerun with FLASHCACHE_TEST_SEED.
  */
@@ -18,6 +18,7 @@ type Op =
   | { t: 'del'; db: number; key: number }
   | { t: 'append'; db: number; key: number; size: number }
   | { t: 'incr'; db: number; key: number }
+  | { t: 'setbit'; db: number; key: number; byte: number; bit: number; on: number }
   | { t: 'expire'; db: number; key: number; at: number }
   | { t: 'persist'; db: number; key: number }
   | { t: 'rename'; db: number; key: number; to: number }
@@ -45,6 +46,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ t: fc.constant('append' as const), db, key, size: fc.integer({ min: 1, max: 3000 }) }),
   },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('incr' as const), db, key }) },
+  {
+    weight: 3,
+    // Bits 1..7 of a byte only: values stay ASCII, as the model compares them as text.
+    arbitrary: fc.record({
+      t: fc.constant('setbit' as const),
+      db,
+      key,
+      byte: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 5000 })),
+      bit: fc.integer({ min: 1, max: 7 }),
+      on: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({ t: fc.constant('expire' as const), db, key, at: fc.integer({ min: 1, max: 1000 }) }),
@@ -97,6 +110,16 @@ async function apply(r: Redis, model: Map<string, KeyState>, op: Op, n: number):
       const next = BigInt(cur?.value ?? '0') + 1n;
       assert.equal(String(await r.incr(name)), String(next));
       model.set(id(op.key), { value: String(next), expireAt: cur?.expireAt ?? -1 });
+      return;
+    }
+    case 'setbit': {
+      const old = Buffer.from(cur?.value ?? '', 'latin1');
+      const buf = Buffer.alloc(Math.max(old.length, op.byte + 1));
+      old.copy(buf);
+      const mask = 1 << (7 - op.bit);
+      assert.equal(await r.setbit(name, op.byte * 8 + op.bit, op.on), buf[op.byte]! & mask ? 1 : 0);
+      buf[op.byte] = op.on === 1 ? buf[op.byte]! | mask : buf[op.byte]! & ~mask;
+      model.set(id(op.key), { value: buf.toString('latin1'), expireAt: cur?.expireAt ?? -1 });
       return;
     }
     case 'expire':

@@ -151,14 +151,14 @@ export class Dispatcher {
       this.executeWhileFailing(c, spec, argv);
       return;
     }
-    // maxmemory (Redis's processCommand): make room before a write that can
-    // grow memory, or before anything is queued; refuse it when nothing more can be evicted.
-    const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
-    if (denyOom && d.evictor.settings.maxmemory > 0) {
+    // maxmemory (Redis's processCommand): make room before every command, reads included, and refuse
+    // one that can grow memory (or anything to be queued) when nothing more can be evicted.
+    if (d.evictor.settings.maxmemory > 0) {
       const result = d.evictor.evict();
       // Invalidations of evicted keys go before this command's reply (server.c processCommand).
       d.flushOutbox();
-      if (result === EvictResult.Fail) return this.reject(c, spec, OOM_ERROR, argv);
+      const denyOom = exec ? tx.queue.some((q) => q.spec.isDenyOom) : spec.isDenyOom || queueing;
+      if (result === EvictResult.Fail && denyOom) return this.reject(c, spec, OOM_ERROR, argv);
       if (result === EvictResult.Running) d.evictInBackground();
     }
     if (queueing) {

@@ -221,6 +221,30 @@ test('noeviction: writes that grow memory get OOM; reads, DEL and a restart keep
   }
 });
 
+test('a read over maxmemory evicts first, as every command in Redis does, and runs; a write then fits', async () => {
+  await fresh('volatile-random');
+  await r.config('SET', 'maxmemory', '0');
+  await r.setex('volatile-key', 10000, 'x');
+  const used = await infoField(r, 'used_memory');
+  await r.config('SET', 'maxmemory', String(used + 100 * 1024));
+  // SETBIT is admitted under the limit and takes 200 KB: memory is now over it, with one volatile key.
+  assert.equal(await r.setbit('big-key', 1_600_000, 0), 0);
+  assert.ok((await infoField(r, 'used_memory')) > used + 100 * 1024, 'SETBIT went over the limit');
+  const watcher = srv.client();
+  try {
+    // A read: Redis's processCommand evicts before it; only a command that may grow memory is refused.
+    assert.equal(await watcher.getbit('big-key', 0), 0);
+    assert.equal(await watcher.exists('volatile-key'), 0, 'the volatile key was evicted before the read');
+    assert.equal(await infoField(watcher, 'evicted_keys'), 1);
+    await assert.rejects(watcher.set('another', 'v'), /^ReplyError: OOM/, 'nothing volatile is left to evict');
+    assert.equal(await watcher.del('big-key'), 1);
+    assert.equal(await watcher.set('another', 'v'), 'OK', 'under the limit again');
+  } finally {
+    watcher.disconnect();
+    await r.config('SET', 'maxmemory', '0');
+  }
+});
+
 test('a restart after evictions reproduces the post-eviction keyspace (evictions are DELs in the WAL)', async () => {
   const dir = srv.dir + '-restart';
   const s = await startServer({ dir, args: ['--maxmemory', '1mb', '--maxmemory-policy', 'allkeys-lru'] });

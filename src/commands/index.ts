@@ -24,6 +24,7 @@ import { listCommands } from './lists.js';
 import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
+import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
@@ -32,6 +33,7 @@ export function allCommands(): CommandSpec[] {
     ...clientCommands,
     ...monitorCommands,
     ...adminCommands,
+    ...replicationCommands,
     ...introspectionCommands,
     ...slowlogCommands,
     ...latencyCommands,

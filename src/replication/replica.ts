@@ -148,7 +148,11 @@ export class ReplicaLink {
   /** Sends one command and reads its one-line reply. */
   private async call(reader: StreamReader, args: (string | number)[]): Promise<string> {
     this.socket!.write(respCommand(args));
-    return reader.line();
+    // A Redis primary sends newlines to keep the link alive while it prepares a sync (replication.c).
+    for (;;) {
+      const line = (await reader.line()).replace(/^\n+/, '');
+      if (line !== '') return line;
+    }
   }
 
   /** PING, AUTH, REPLCONF, then PSYNC (replication.c `syncWithMaster`). */

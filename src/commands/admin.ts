@@ -210,19 +210,6 @@ function swapdbCommand(c: CommandContext, argv: Buffer[]): void {
 }
 
 /**
- * WAIT numreplicas timeout: the replicas that acknowledged this client's
- * writes. There are no replicas yet, so it answers 0 at once after checking
- * its arguments as Redis does (replication.c `waitCommand`).
- */
-function waitCommand(c: CommandContext, argv: Buffer[]): void {
-  if (parseLong(argv[1]!) === null) return c.reply.error(ERR.notInteger);
-  const timeout = parseLong(argv[2]!);
-  if (timeout === null) return c.reply.error('ERR timeout is not an integer or out of range');
-  if (timeout < 0) return c.reply.error('ERR timeout is negative');
-  c.reply.int(0);
-}
-
-/**
  * LOLWUT [VERSION version]: Redis 7.0 answers every version but 5 and 6
  * with its version line (lolwut.c `lolwutUnstableCommand`); so does
  * FlashCache, for those too (their generative art is random).
@@ -362,17 +349,6 @@ export const adminCommands: CommandSpec[] = [
     complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.',
     summary: 'Swaps two Redis databases',
     handler: swapdbCommand,
-  }),
-  command({
-    name: 'wait',
-    arity: 3,
-    flags: ['noscript'],
-    group: 'generic',
-    since: '3.0.0',
-    complexity: 'O(1)',
-    summary:
-      'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
-    handler: waitCommand,
   }),
   command({
     name: 'lolwut',

@@ -17,6 +17,7 @@ import type { EffectArg } from '../persistence/wal/codec.js';
 import type { Db } from '../store/db.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { LatencyMonitor, SlowLog } from './monitoring.js';
+import type { ReplicationService } from './repl-service.js';
 
 import type { CommandFlag, CommandGroup, KeySpec, KeySpecFlag } from './declarations.js';
 
@@ -530,6 +531,8 @@ export interface ServerServices {
   readonly pause: ClientPause;
   /** Client-side caching (./tracking.ts); every change the WAL logs invalidates the keys it writes. */
   readonly tracking: TrackingRegistry;
+  /** Replication: role, replicas, REPLICAOF (src/replication). */
+  readonly replication: ReplicationService;
   /**
    * Fires keyspace event `event` of class `type` for `key` of database `db`
    * (notify.c `notifyKeyspaceEvent`): published on `__keyspace@<db>__:<key>`

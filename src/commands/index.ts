@@ -28,6 +28,7 @@ import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { blockingZsetCommands } from './zsetblocking.js';
+import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
 export function allCommands(): CommandSpec[] {
@@ -36,6 +37,7 @@ export function allCommands(): CommandSpec[] {
     ...clientCommands,
     ...monitorCommands,
     ...adminCommands,
+    ...replicationCommands,
     ...introspectionCommands,
     ...slowlogCommands,
     ...latencyCommands,

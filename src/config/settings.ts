@@ -12,6 +12,7 @@
  */
 import { EVICTION_POLICIES } from '../store/eviction.js';
 import { checkPercentiles, redisOnlySettings } from './compat.js';
+import { REPLICATION_SETTINGS } from './replication-settings.js';
 import { mergeOutputBufferLimits, parseBytes, parseRenames } from './values.js';
 
 /** Redis's `LLONG_MAX` as an upper bound (2^63, the nearest double); errors print it as Redis does. */
@@ -438,6 +439,7 @@ export const SETTINGS = [
     immutable: true,
     description: 'DEBUG: refused (no), allowed (yes), or allowed from loopback connections only (local)',
   },
+  ...REPLICATION_SETTINGS,
 ] as const satisfies readonly SettingDef[];
 
 /**

@@ -7,6 +7,7 @@
  */
 import type { BlockingRegistry } from '../commands/blocking.js';
 import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
+import { READONLY_ERROR } from '../commands/repl-service.js';
 import type { Monitors } from '../commands/monitor.js';
 import type { Tracking } from '../commands/tracking.js';
 import type { Watches } from '../commands/watch.js';
@@ -18,6 +19,7 @@ import { SHARED } from '../protocol/encoder.js';
 import { EvictResult, type Evictor } from '../store/eviction.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
+import type { Replication } from '../replication/service.js';
 import type { ClientPauses } from './pause.js';
 import type { ReplyRelease } from './release.js';
 import type { CommandTiming } from './timing.js';
@@ -60,6 +62,8 @@ export interface DispatchDeps {
   monitors: Monitors;
   pause: ClientPauses;
   release: ReplyRelease;
+  /** Replication: a replica refuses writes (READONLY) and, with its link down, maybe reads (MASTERDOWN). */
+  replication: Replication;
   /** Client-side caching: the keys read-only commands of tracking connections read. */
   tracking: Tracking;
   log: Logger;
@@ -141,6 +145,14 @@ export class Dispatcher {
     const writes = exec ? tx.queue.some((q) => q.spec.isWrite) : spec.isWrite;
     const failure = d.wal.failure;
     if (failure !== null && writes) return this.reject(c, spec, misconfMessage(failure), argv);
+    // A replica (processCommand): READONLY for writes, MASTERDOWN while its link is down and stale data is not served.
+    if (d.replication.isReplica) {
+      if (writes && d.replication.readOnly) return this.reject(c, spec, READONLY_ERROR, argv);
+      if (d.replication.staleRefused && !spec.flags.includes('stale')) {
+        const text = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+        return this.reject(c, spec, text, argv);
+      }
+    }
     // A monitor is a replica to Redis (processCommand): it may not read or write keys any more.
     if (d.monitors.size > 0 && d.monitors.has(c) && touchesKeyspace(c, spec)) {
       return this.reject(c, spec, "ERR Replica can't interact with the keyspace", argv);

@@ -6,17 +6,18 @@
  *
  * Reference: https://redis.io/docs/latest/commands/info/
  */
-import { randomBytes } from 'node:crypto';
 import { arch, platform, release } from 'node:os';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import type { CommandSpec, Session, Stats, TrackingRegistry } from '../commands/context.js';
 import { histogramPercentile } from '../commands/monitoring.js';
+import { RUN_ID } from '../commands/repl-service.js';
 import type { PubSub } from '../commands/pubsub.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import type { Wal } from '../persistence/wal/writer.js';
 import type { Evictor } from '../store/eviction.js';
 import type { Keyspace } from '../store/keyspace.js';
+import type { Replication } from '../replication/service.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
 import type { LoadedSnapshot } from './recover.js';
 import type { CommandTiming } from './timing.js';
@@ -26,6 +27,8 @@ export const LOOP_DELAY_RESOLUTION_MS = 2;
 
 /** What INFO reads: the running server's state. */
 export interface InfoSource {
+  /** Replication: INFO replication and the sync counters of INFO stats. */
+  readonly replication: Replication;
   /** Unix ms at start. */
   readonly startedAt: number;
   /** Port listened on. */
@@ -65,8 +68,6 @@ export interface InfoSource {
   /** `latency-tracking-info-percentiles`, as configured. */
   readonly latencyPercentiles: string;
 }
-
-const RUN_ID = randomBytes(20).toString('hex');
 
 /** Sections in the order Redis prints them; `default` prints these (server.c `genRedisInfoString`). */
 const DEFAULT_SECTIONS = [
@@ -263,6 +264,7 @@ function section(server: InfoSource, name: string): Fields | null {
         ['total_net_input_bytes', s.netInputBytes],
         ['total_net_output_bytes', s.netOutputBytes],
         ['rejected_connections', s.rejectedConnections],
+        ...server.replication.stats(),
         ['expired_keys', server.keyspace.expiredKeys],
         ['evicted_keys', server.evictor.evictedKeys],
         ['keyspace_hits', s.keyspaceHits],
@@ -282,11 +284,7 @@ function section(server: InfoSource, name: string): Fields | null {
       ];
     }
     case 'replication':
-      return [
-        ['role', 'master'],
-        ['connected_slaves', 0],
-        ['master_repl_offset', server.wal.lastLsn],
-      ];
+      return server.replication.info();
     case 'cpu': {
       const u = process.cpuUsage();
       return [

@@ -220,6 +220,18 @@ class ReplayServices implements ServerServices {
     itemCount: 0,
     prefixCount: 0,
   };
+  /** Replay runs no replication command. */
+  readonly replication = {
+    readOnly: false,
+    isReplica: false,
+    lastLsn: 0,
+    replicaOf: (): never => notDuringReplay('REPLICAOF'),
+    role: (): never => notDuringReplay('ROLE'),
+    replconf: (): never => notDuringReplay('REPLCONF'),
+    psync: (): never => notDuringReplay('PSYNC'),
+    waitAcks: (): never => notDuringReplay('WAIT'),
+    countAcks: (): number => 0,
+  };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {
     watch: (): void => notDuringReplay('WATCH'),

@@ -48,6 +48,8 @@ import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './li
 import type { Logger } from './logger.js';
 import { followMaxmemorySettings } from './maxmemory.js';
 import { recover, reloadCheck, type LoadedSnapshot } from './recover.js';
+import { createReplication } from './replication.js';
+import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
 import { freshStats, OpsMeter } from './stats.js';
 import { CommandTiming } from './timing.js';
@@ -69,7 +71,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    * reading their keys: they are logged under their real names whatever
    * clients call them.
    */
-  private readonly effects = new CommandTable();
+  readonly effects = new CommandTable();
   readonly stats: Stats = freshStats();
   readonly clients = new Map<number, Client>();
   /** Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH). */
@@ -113,6 +115,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly replaying = false;
   /** Unix ms at start. */
   readonly startedAt = Date.now();
+  /** Replication: this server's replicas, and its primary when it is a replica. */
+  readonly replication: Replication;
+  /** True while a replica applies a record: its effects are not logged again. */
+  applyingRecord = false;
   /** What start-up recovery replayed. */
   recovery: ReplayResult | null = null;
   /** The snapshot start-up loaded, if any. */
@@ -229,6 +235,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     config.onChange('notify-keyspace-events', (v) => this.keyspaceEvents.setClasses(parseKeyspaceEvents(v) ?? 0));
     this.tracking.maxKeys = config.get('tracking-table-max-keys');
     config.onChange('tracking-table-max-keys', (v) => (this.tracking.maxKeys = v));
+    this.replication = createReplication(this, () => this.release?.release(Number.MAX_SAFE_INTEGER));
   }
 
   /** Applies `client-output-buffer-limit` (all classes): `normal` and `pubsub`; `slave` waits for replicas. */
@@ -247,7 +254,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    * once, since no reply may be waiting to start the group commit.
    */
   evictInBackground(): void {
-    if (this.evicting || this.evictor.excess <= 0 || this.stopping) return;
+    // A replica removes keys only through its primary's DELs.
+    if (this.evicting || this.evictor.excess <= 0 || this.stopping || this.keyspace.replica) return;
     this.evicting = true;
     const step = (): void => {
       if (this.stopping || this.wal.failure !== null) {
@@ -278,6 +286,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     const snapDir = join(this.dir, 'snapshot');
     await ensureDir(snapDir);
     removeTemporaryFiles(snapDir);
+    await this.replication.beforeRecovery();
     const recovered = recover({
       dir: this.dir,
       keyspace: this.keyspace,
@@ -298,7 +307,10 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     });
     const release = new ReplyRelease(this.wal, this.effects, this.log);
     this.release = release;
-    this.wal.onReleasable = (lsn) => release.release(lsn);
+    this.wal.onReleasable = (lsn) => {
+      release.release(lsn);
+      this.replication.walAdvanced();
+    };
     this.wal.onFailure = (err) => release.walFailureChanged(err);
     this.wal.onSyncTime = this.latencySample;
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
@@ -314,6 +326,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       monitors: this.monitors,
       pause: this.pause,
       release,
+      replication: this.replication,
       tracking: this.tracking,
       log: this.log,
       timing: this.timing,
@@ -340,6 +353,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
+    this.replication.start();
   }
 
   /** The start-up summary line. */
@@ -449,6 +463,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.pubsub.unsubscribeAll(c);
     this.monitors.delete(c);
     this.pause.forget(c);
+    this.replication.forget(c.id);
   }
 
   // ---------------------------------------------------------------- ServerServices, InfoSource
@@ -459,6 +474,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    */
   propagate(db: number, args: readonly EffectArg[]): number {
     if (this.watches.active || this.tracking.active) this.touchKeys(db, args);
+    if (this.applyingRecord) return this.wal.lastLsn;
     if (this.execEffects !== null) {
       this.execEffects.push({ db, payload: encodePayload(args) });
       return 0;
@@ -636,6 +652,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.stopping = (async () => {
       this.log.info({ reason, save }, 'shutting down');
       if (this.cron) clearInterval(this.cron);
+      this.replication.stop();
       // Stop accepting and reading; open connections close below, once their replies are out.
       this.listener.close();
       for (const c of this.clients.values()) c.socket.pause();

@@ -34,11 +34,27 @@ export class Keyspace implements DbHost, LoadTarget {
   seed = randomInt(2 ** 31);
   /** False while replaying the WAL: expiry then plays no part. */
   expiryEnabled = true;
+  /** True while clients are paused (CLIENT PAUSE). */
+  private clientsPaused = false;
   /**
-   * True while clients are paused (CLIENT PAUSE): expired keys read as gone
-   * but are not removed, by lookups or by the active cycle (db.c `expireIfNeeded`, expire.c).
+   * True on a replica: keys expire only through the primary's DELs (db.c
+   * `expireIfNeeded` on a replica).
    */
-  expiryPaused = false;
+  replica = false;
+
+  /**
+   * True while clients are paused (CLIENT PAUSE) and on a replica: expired
+   * keys read as gone but are not removed, by lookups or by the active cycle
+   * (db.c `expireIfNeeded`, expire.c).
+   */
+  get expiryPaused(): boolean {
+    return this.clientsPaused || this.replica;
+  }
+
+  /** Sets the CLIENT PAUSE part of {@link expiryPaused}. */
+  set expiryPaused(paused: boolean) {
+    this.clientsPaused = paused;
+  }
   /** Keys removed because they expired (INFO `expired_keys`). */
   expiredKeys = 0;
   /** Index tables up to this many slots resize at once; larger ones drain incrementally. Tests lower it. */

@@ -476,6 +476,14 @@ const CASES: Record<string, Case> = {
     'SWAPDB 0',
   ],
   wait: ['WAIT 0 0', 'WAIT 1 1', 'WAIT x 0', 'WAIT 0 x', 'WAIT 0 -1', 'WAIT 0'],
+  // Replication: a lone primary, and arguments refused before anything connects.
+  replicaof: ['REPLICAOF no one', 'REPLICAOF 127.0.0.1 abc', 'REPLICAOF 127.0.0.1 99999', 'REPLICAOF a'],
+  slaveof: ['SLAVEOF NO ONE', 'SLAVEOF 127.0.0.1 -1', 'SLAVEOF a'],
+  // ROLE: the offset differs between the servers.
+  role: ['^ROLE', 'ROLE x'],
+  replconf: ['REPLCONF', 'REPLCONF a', 'REPLCONF foo bar', 'REPLCONF listening-port 5', 'REPLCONF listening-port x'],
+  psync: ['PSYNC a', 'PSYNC'],
+  sync: ['SYNC x'],
   // LOLWUT: FlashCache reports the Redis version it is compatible with.
   lolwut: ['^LOLWUT', '^LOLWUT VERSION 7', 'LOLWUT VERSION x'],
 

@@ -71,6 +71,11 @@ export class Snapshotter implements PageWriteObserver {
    * per turn of page copying.
    */
   onLatency: (event: 'snapshot-freeze' | 'snapshot-copy', ms: number) => void = () => {};
+  /**
+   * Snapshots being sent to replicas (src/replication/primary.ts): their page
+   * frames are not reused until they are unpinned.
+   */
+  readonly pinned = new Set<Manifest>();
   private running: Promise<Manifest> | null = null;
   /** Copies of frozen pages made before they were overwritten. */
   private readonly preserved = new Map<number, Buffer>();
@@ -109,6 +114,27 @@ export class Snapshotter implements PageWriteObserver {
   /** The newest durable snapshot, if any. */
   get newest(): Manifest | undefined {
     return this.retained[0];
+  }
+
+  /**
+   * Forgets the retained snapshots: a replica's full sync replaced the data
+   * they hold, and its next snapshot is the first of a new history.
+   */
+  forgetRetained(): void {
+    this.retained = [];
+  }
+
+  /**
+   * The used bytes of page `p` of a retained or pinned snapshot, copied out
+   * of pages.dat (a primary sends them to a replica).
+   */
+  pageBytes(p: PageRecord): Buffer {
+    const out = Buffer.allocUnsafe(p.used);
+    for (let k = 0; k < p.frames.length; k++) {
+      const from = k * PAGE_SIZE;
+      this.pageFile.frame(p.frames[k]!).copy(out, from, 0, Math.min(PAGE_SIZE, p.used - from));
+    }
+    return out;
   }
 
   /** Page frames in pages.dat. */
@@ -187,7 +213,8 @@ export class Snapshotter implements PageWriteObserver {
     try {
       // 2. Page frames: never one a retained manifest references.
       const taken = new Set<number>();
-      for (const m of this.retained) for (const p of m.pages.values()) for (const f of p.frames) taken.add(f);
+      for (const m of [...this.retained, ...this.pinned])
+        for (const p of m.pages.values()) for (const f of p.frames) taken.add(f);
       const free: number[] = [];
       let next = 0;
       const allocFrame = (): number => {

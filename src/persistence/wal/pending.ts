@@ -5,7 +5,7 @@
  * of sealing a batch stays bounded however far the disk falls behind, and
  * nothing is ever copied to grow a buffer. Written chunks come back for reuse.
  */
-import { RECORD_HEADER_SIZE, RECORD_VERSION_TRANSACTION } from '../format.js';
+import { REC, RECORD_HEADER_SIZE, RECORD_VERSION_TRANSACTION, writeU64 } from '../format.js';
 import {
   forEachRecord,
   payloadSize,
@@ -64,6 +64,18 @@ export class PendingRecords {
     const time = (Date.now() / 1000) >>> 0;
     writeRecordHeader(chunk.buf, chunk.len, db, lsn, time, payloadLength, RECORD_VERSION_TRANSACTION);
     chunk.len = writeTransactionPayload(chunk.buf, chunk.len + RECORD_HEADER_SIZE, effects);
+  }
+
+  /**
+   * Appends a record encoded elsewhere (a primary's), with its LSN field set to `lsn`.
+   *
+   * @param record header and payload
+   */
+  appendEncoded(lsn: number, record: Buffer): void {
+    const chunk = this.chunkFor(record.length, lsn);
+    record.copy(chunk.buf, chunk.len);
+    writeU64(chunk.buf, lsn, chunk.len + REC.lsn);
+    chunk.len += record.length;
   }
 
   /** The chunk a record of `need` bytes with LSN `lsn` goes into: the last one, or a new one when it has no room. */

@@ -27,6 +27,7 @@ import { ensureDir, fsyncDir } from '../fsutil.js';
 import { REC, RECORD_HEADER_SIZE, readU64, SEGMENT_HEADER_SIZE } from '../format.js';
 import { forEachRecord, sealBatch, type EffectArg, type TransactionEffect } from './codec.js';
 import { PendingRecords } from './pending.js';
+import { EVERYSEC_MS, INLINE_MAX_BYTES, MAX_IN_FLIGHT, RETRY_MS } from './tuning.js';
 import { Preallocator } from './prealloc.js';
 import { createSegment, listSegments, segmentFileName, type SegmentInfo } from './segment.js';
 
@@ -63,29 +64,6 @@ interface InflightBatch extends Batch {
   err: NodeJS.ErrnoException | null;
 }
 
-/**
- * Most batches being written at once. Under `always` each is a synced write
- * of its own; the disk completes concurrent synced writes faster than one
- * after another (docs/ARCHITECTURE.md, "One turn", has the figures), and a
- * batch need not wait for the previous one's sync to finish before its own
- * begins. Replies are still released in LSN order: the synced LSN advances
- * only over a prefix of completed batches.
- */
-const MAX_IN_FLIGHT = 4;
-
-/**
- * Largest batch written from the main thread under `everysec` and `no`
- * ({@link Wal.writeInline}), bytes; larger ones go to the thread pool, since
- * writing large batches inline lengthens the longest event-loop stall
- * (bench/RESULTS.md, "Measurements behind persistence constants").
- */
-const INLINE_MAX_BYTES = 64 * 1024;
-
-/** Period of the retry timer after a failure, ms. */
-const RETRY_MS = 1000;
-/** Period of the `everysec` sync, ms. */
-const EVERYSEC_MS = 1000;
-
 /** The write-ahead log of one server. See the module comment. */
 export class Wal {
   /** LSN of the last record appended. */
@@ -118,6 +96,11 @@ export class Wal {
   batches = 0;
   /** Syncs completed: fdatasync calls, plus batches written through the O_DSYNC descriptor (each its own sync). */
   syncs = 0;
+  /**
+   * Maps the LSN through which {@link deleteThrough} may delete to the one it
+   * does: the primary keeps segments its replicas still need (src/replication/primary.ts).
+   */
+  deleteBound: (lsn: number) => number = (lsn) => lsn;
 
   private fh: FileHandle | null = null;
   /** The same segment opened with O_DSYNC, for batches under `always`. */
@@ -236,6 +219,39 @@ export class Wal {
     this.pending.appendTransaction(lsn, db, effects);
     this.lastLsn = lsn;
     return lsn;
+  }
+
+  /**
+   * Appends a record received from a primary, already encoded (header and
+   * payload, docs/FORMAT.md "WAL record"), under its own LSN, which must be
+   * {@link lastLsn} + 1. Its commit lag and CRC are stamped again when its
+   * batch is written, as for any record.
+   *
+   * @returns the record's LSN
+   */
+  appendEncoded(record: Buffer): number {
+    const lsn = this.lastLsn + 1;
+    this.pending.appendEncoded(lsn, record);
+    this.lastLsn = lsn;
+    return lsn;
+  }
+
+  /**
+   * Empties the log and begins it again at `nextLsn` (a replica's full sync:
+   * its old segments belong to another history). Drains first.
+   *
+   * @throws the write error when pending records could not be written
+   */
+  async reset(nextLsn: number): Promise<void> {
+    await this.drain();
+    await this.prealloc.trim(this.filePos);
+    await this.closeSegment();
+    for (const seg of this.segments.splice(0)) await unlink(join(this.opts.dir, seg.name));
+    await fsyncDir(this.opts.dir);
+    this.lastLsn = nextLsn - 1;
+    this.writtenLsn = this.lastLsn;
+    this.syncedLsn = this.lastLsn;
+    await this.startSegment(nextLsn);
   }
 
   /** Whether a write or sync is under way. */
@@ -632,6 +648,7 @@ export class Wal {
    * @returns names of the segments deleted
    */
   async deleteThrough(lsn: number): Promise<string[]> {
+    lsn = this.deleteBound(lsn);
     const gone: string[] = [];
     while (this.segments.length > 1 && this.segments[1]!.firstLsn - 1 <= lsn) {
       const seg = this.segments.shift()!;

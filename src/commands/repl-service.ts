@@ -1,0 +1,63 @@
+/**
+ * What the replication commands (./replication.ts) ask of the server's
+ * replication (src/replication/service.ts implements it), and the constants
+ * they share with it.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** This process's run id (INFO `run_id`): 40 hex characters, new per process. */
+export const RUN_ID = randomBytes(20).toString('hex');
+
+/** Redis's refusal of a write on a read-only replica (server.c `shared.roslaveerr`). */
+export const READONLY_ERROR = "READONLY You can't write against a read only replica.";
+
+/** A replica as ROLE lists it on a primary. */
+export interface RoleReplica {
+  ip: string;
+  /** Its listening port (`REPLCONF listening-port`). */
+  port: number;
+  /** The LSN it last acknowledged. */
+  ackLsn: number;
+}
+
+/** What ROLE reports (replication.c `roleCommand`). */
+export type RoleState =
+  | { role: 'master'; offset: number; replicas: RoleReplica[] }
+  | { role: 'slave'; host: string; port: number; state: string; offset: number };
+
+/** Replication as commands see it (implemented by src/replication/service.ts). */
+export interface ReplicationService {
+  /** Whether this server is a replica refusing writes (`replica-read-only`). */
+  readonly readOnly: boolean;
+  /** Whether this server is a replica. */
+  readonly isReplica: boolean;
+  /**
+   * REPLICAOF host port, or REPLICAOF NO ONE with `host` null.
+   *
+   * @returns 'already' when already replicating from that address
+   */
+  replicaOf(host: string | null, port: number, by: string): 'ok' | 'already';
+  role(): RoleState;
+  /**
+   * One REPLCONF option from client `clientId`.
+   *
+   * @returns an error text, null for +OK, or 'silent' for no reply (ACK)
+   */
+  replconf(clientId: number, option: string, value: Buffer): string | null | 'silent';
+  /**
+   * PSYNC from client `clientId`: a FlashCache replica's sync request when the
+   * client declared `capa flashcache`, which takes the connection over.
+   *
+   * @returns an error text for the client, or null once the connection is the replica's stream
+   */
+  psync(clientId: number, argv: Buffer[]): string | null;
+  /**
+   * Calls `done` with how many replicas acknowledged `lsn`, once `count` did
+   * or after `timeoutMs` (0: no limit).
+   */
+  waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void;
+  /** Replicas whose acknowledged LSN reached `lsn`, now. */
+  countAcks(lsn: number): number;
+  /** The LSN of the last record logged (the client's last write is at or below it). */
+  readonly lastLsn: number;
+}

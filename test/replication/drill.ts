@@ -164,12 +164,23 @@ async function role(c: Redis): Promise<string[]> {
   return r[0] === 'slave' ? [String(r[0]), String(r[1]), String(r[2]), String(r[3])] : [String(r[0])];
 }
 
-/** Waits until `replica`'s link to the node on `primaryPort` is up and it has everything the primary logged. */
-async function caughtUp(primary: Redis, replica: Redis, primaryPort: number, timeoutMs: number): Promise<void> {
+/** Waits until `replica`'s link to the node on `primaryPort` is up. */
+async function following(replica: Redis, primaryPort: number, timeoutMs: number): Promise<void> {
   await waitFor(
     async () => {
       const r = await role(replica);
-      if (r[0] !== 'slave' || r[2] !== String(primaryPort) || r[3] !== 'connected') return false;
+      return r[0] === 'slave' && r[2] === String(primaryPort) && r[3] === 'connected';
+    },
+    timeoutMs,
+    `the replica to follow ${primaryPort}`,
+  );
+}
+
+/** Waits until `replica` follows the node on `primaryPort` and has everything it logged (writes stopped). */
+async function caughtUp(primary: Redis, replica: Redis, primaryPort: number, timeoutMs: number): Promise<void> {
+  await following(replica, primaryPort, timeoutMs);
+  await waitFor(
+    async () => {
       const [p, s] = await Promise.all([primary.info('replication'), replica.info('replication')]);
       const off = (text: string, f: string): string | undefined => new RegExp(`^${f}:(\\d+)`, 'm').exec(text)?.[1];
       return off(p, 'master_repl_offset') === off(s, 'slave_repl_offset');
@@ -302,14 +313,14 @@ export async function runDrill(kind: DrillKind, log: (line: string) => void = ()
     const promoted = nodes.find((n) => n.port === newAddr)!;
     const other = replicas.find((n) => n !== promoted)!;
     const np = promoted.client();
-    await caughtUp(np, other.client(), newAddr, 30_000);
+    await following(other.client(), newAddr, 30_000);
     log(`${kind}: the other replica follows ${newAddr}`);
 
     const restartAt = Date.now();
     await primary.start();
     await waitFor(() => eventAt.has('+convert-to-slave'), 40_000, '+convert-to-slave');
     const convertMs = eventAt.get('+convert-to-slave')! - restartAt;
-    await caughtUp(np, primary.client(), newAddr, 30_000);
+    await following(primary.client(), newAddr, 30_000);
     log(`${kind}: the old primary is a replica of ${newAddr} after ${convertMs} ms`);
 
     writing = false;

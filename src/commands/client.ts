@@ -11,6 +11,7 @@
  * Reference: https://redis.io/docs/latest/commands/client/
  */
 import type { CommandContext, CommandSpec, PauseMode, ServerServices, Session } from './context.js';
+import type { PrimaryClient } from './repl-service.js';
 import { command, container } from './table.js';
 import { trackingSubcommands } from './tracking.js';
 import { ERR, isWord, longOrReply, parseInt64, rangeLongOrReply, replyHelp, word, INT64_MAX } from './util.js';
@@ -47,9 +48,29 @@ function clientTypeByName(arg: Buffer): ClientType | null {
   return null;
 }
 
-/** A connection's type (networking.c `getClientType`): no masters or replicas here; a monitor is normal. */
+/**
+ * A connection's type (networking.c `getClientType`): a replica's link is
+ * `slave`; a monitor is normal. The link to this server's primary, `master`,
+ * is not a Session (see {@link primaryClientLine}).
+ */
 function clientType(s: Session): ClientType {
+  if (s.replicaLink) return 'slave';
   return subscribed(s) ? 'pubsub' : 'normal';
+}
+
+/**
+ * The CLIENT LIST line of a replica's connection to its primary, Redis's
+ * master client: flag `M`, no buffers of its own.
+ */
+function primaryClientLine(p: PrimaryClient): string {
+  const nowSec = Math.floor(Date.now() / 1000);
+  return (
+    `id=${p.id} addr=${p.addr} laddr=${p.laddr} fd=${p.fd} name= ` +
+    `age=${nowSec - Math.floor(p.createdAt / 1000)} idle=${nowSec - Math.floor(p.lastInteraction / 1000)} ` +
+    `flags=M db=${p.dbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 ` +
+    `rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${p.lastCommand} user=default redir=-1 resp=2 ` +
+    'lib-name= lib-ver='
+  );
 }
 
 /**
@@ -63,6 +84,7 @@ export function clientInfoLine(s: Session, server: ServerServices): string {
   const nowSec = Math.floor(Date.now() / 1000);
   const subs = s.subscriptions;
   let flags = '';
+  if (s.replicaLink) flags += 'S';
   if (server.monitors.has(s)) flags += 'O';
   if (subscribed(s)) flags += 'P';
   if (s.queued >= 0) flags += 'x';
@@ -127,6 +149,8 @@ function clientListCommand(c: CommandContext, argv: Buffer[]): void {
     const type = clientTypeByName(argv[3]!);
     if (type === null) return c.reply.error(`ERR Unknown client type '${argv[3]!.toString('latin1')}'`);
     for (const s of clients.values()) if (clientType(s) === type) out += clientInfoLine(s, c.server) + '\n';
+    const p = c.server.replication.primaryClient();
+    if (type === 'master' && p !== null) out += primaryClientLine(p) + '\n';
   } else if (argv.length > 3 && isWord(argv[2]!, 'ID')) {
     const ids: number[] = [];
     for (let j = 3; j < argv.length; j++) {
@@ -134,13 +158,17 @@ function clientListCommand(c: CommandContext, argv: Buffer[]): void {
       if (id === null) return;
       ids.push(id);
     }
+    const p = c.server.replication.primaryClient();
     for (const id of ids) {
       const s = clients.get(id);
       if (s !== undefined) out += clientInfoLine(s, c.server) + '\n';
+      else if (p !== null && p.id === id) out += primaryClientLine(p) + '\n';
     }
   } else if (argv.length !== 2) {
     return c.reply.error(ERR.syntax);
   } else {
+    const p = c.server.replication.primaryClient();
+    if (p !== null) out += primaryClientLine(p) + '\n';
     for (const s of clients.values()) out += clientInfoLine(s, c.server) + '\n';
   }
   c.reply.verbatim(out);
@@ -261,6 +289,15 @@ function clientKillCommand(c: CommandContext, argv: Buffer[]): void {
     if (s === c.session) self = true;
     else s.destroy();
     killed++;
+  }
+  const p = c.server.replication.primaryClient();
+  if (p !== null && (f.type === null || f.type === 'master') && (f.id === 0 || f.id === p.id)) {
+    if ((f.addr === null || f.addr === p.addr) && (f.laddr === null || f.laddr === p.laddr)) {
+      if (f.maxAge === 0 || nowSec - Math.floor(p.createdAt / 1000) >= f.maxAge) {
+        p.kill();
+        killed++;
+      }
+    }
   }
   if (argv.length === 3) {
     if (killed === 0) c.reply.error('ERR No such client');

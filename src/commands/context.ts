@@ -195,6 +195,8 @@ export interface Session {
   replySkip: boolean;
   /** CLIENT NO-EVICT ON: CLIENT LIST flag `e` (no client is ever evicted here: there is no `maxmemory-clients`). */
   noEvict: boolean;
+  /** Whether the connection is a replica's link, taken over by PSYNC (CLIENT LIST flag `S`, type `replica`). */
+  replicaLink: boolean;
   /** Set by QUIT, SHUTDOWN or a CLIENT KILL of itself: no more input is read; it closes once its replies are out. */
   closeAfterReply: boolean;
   /** What it is subscribed to (./pubsub.ts). */

@@ -37,6 +37,7 @@ function detachedSession(): Session {
     replySkipNext: false,
     replySkip: false,
     noEvict: false,
+    replicaLink: false,
     closeAfterReply: false,
     subscriptions: { channels: new Set(), patterns: new Set(), shardChannels: new Set() },
     tracking: null,

@@ -25,6 +25,28 @@ export type RoleState =
   | { role: 'master'; offset: number; replicas: RoleReplica[] }
   | { role: 'slave'; host: string; port: number; state: string; offset: number };
 
+/**
+ * A replica's connection to its primary as CLIENT LIST shows it: Redis's
+ * master client (networking.c, flag `M`, type `master`), present while the
+ * link is up.
+ */
+export interface PrimaryClient {
+  readonly id: number;
+  /** The primary's address, `ip:port`, and this end's. */
+  readonly addr: string;
+  readonly laddr: string;
+  readonly fd: number;
+  /** Unix ms it connected. */
+  readonly createdAt: number;
+  /** Unix ms of its last bytes. */
+  readonly lastInteraction: number;
+  /** The database and the command of the last record applied ('NULL' before one). */
+  readonly dbIndex: number;
+  readonly lastCommand: string;
+  /** Closes the link (CLIENT KILL); the replica reconnects and resumes by partial sync. */
+  kill(): void;
+}
+
 /** Replication as commands see it (implemented by src/replication/service.ts). */
 export interface ReplicationService {
   /** Whether this server is a replica refusing writes (`replica-read-only`). */
@@ -58,6 +80,8 @@ export interface ReplicationService {
   waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void;
   /** Replicas whose acknowledged LSN reached `lsn`, now. */
   countAcks(lsn: number): number;
+  /** The connection to the primary while this replica's link is up, else null. */
+  primaryClient(): PrimaryClient | null;
   /** The LSN of the last record logged (the client's last write is at or below it). */
   readonly lastLsn: number;
 }

@@ -66,10 +66,10 @@ export function readConfigFile(path: string): Map<string, string> {
     } catch (err) {
       throw fail((err as Error).message);
     }
-    const before = out.get(name);
+    const before = out.get(def.name);
     // Lines of a repeatable entry add up; those of a merged one (client-output-buffer-limit) apply in order.
     const joined = def.multi === true ? `${before}\n${value}` : `${before} ${value}`;
-    out.set(name, before !== undefined && (def.multi === true || def.merge !== undefined) ? joined : value);
+    out.set(def.name, before !== undefined && (def.multi === true || def.merge !== undefined) ? joined : value);
   }
   return out;
 }
@@ -196,6 +196,16 @@ export class Config {
     } catch (err) {
       return `ERR Rewriting config file: ${(err as Error).message}`;
     }
+  }
+
+  /**
+   * Stores a value the server itself changed, as REPLICAOF changes
+   * `replicaof`: no run-time check and no change hooks; CONFIG GET and
+   * CONFIG REWRITE then show it.
+   */
+  assign<K extends SettingName>(name: K, value: Settings[K]): void {
+    this.values.set(name, value);
+    this.sources.set(name, 'runtime');
   }
 
   /**

@@ -20,7 +20,9 @@ export const REPLICATION_SETTINGS = [
     default: '',
     runtime: false,
     check: checkReplicaof,
-    description: "'<host> <port>': start as a replica of that primary (REPLICAOF); empty: a primary",
+    words: true,
+    aliases: ['slaveof'],
+    description: "'<host> <port>': start as a replica of that primary; REPLICAOF changes it (CONFIG REWRITE keeps it)",
   },
   {
     name: 'masterauth',
@@ -60,6 +62,18 @@ export const REPLICATION_SETTINGS = [
     unit: 'bytes',
     description:
       'WAL a primary keeps, beyond what snapshots need, for replicas to resume by partial sync; past it, a full sync',
+  },
+  {
+    name: 'repl-timeout',
+    type: 'int',
+    default: '60',
+    min: 1,
+    max: 2147483647,
+    runtime: true,
+    unit: 'seconds',
+    description:
+      'a replica that receives nothing from its primary for this long (it pings every second) drops the link ' +
+      'and reconnects',
   },
   {
     name: 'replica-priority',

@@ -76,6 +76,13 @@ export interface SettingDef {
    * separates entries with `;`.
    */
   multi?: boolean;
+  /**
+   * Redis's MULTI_ARG_CONFIG written as `replicaof` is: CONFIG REWRITE writes
+   * the words as separate arguments, and no line at all for an empty value.
+   */
+  words?: boolean;
+  /** Other names the config file may use for it (`slaveof` for `replicaof`). */
+  aliases?: readonly string[];
 }
 
 /**
@@ -571,9 +578,9 @@ export type SettingName = keyof Settings;
 /** Every setting, those of no effect included, in `--help` order. */
 export const ALL_SETTINGS: readonly SettingDef[] = [...SETTINGS, ...COMPAT_SETTINGS, ...redisOnlySettings(LLONG_MAX)];
 
-const BY_NAME = new Map(ALL_SETTINGS.map((s) => [s.name, s]));
+const BY_NAME = new Map(ALL_SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?? [])].map((n) => [n, s] as const)));
 
-/** Looks up a setting (or an accepted Redis setting of no effect) by name, case-insensitively. */
+/** Looks up a setting (or an accepted Redis setting of no effect) by name or alias, case-insensitively. */
 export function settingDef(name: string): SettingDef | undefined {
   return BY_NAME.get(name.toLowerCase());
 }

@@ -29,9 +29,9 @@ export class StreamReader {
     this.wake();
   }
 
-  /** The connection ended: waiting reads fail with `why`. */
+  /** The connection ended: waiting reads fail with `why` (the first reason given). */
   close(why: string): void {
-    this.closed = why;
+    this.closed ??= why;
     this.wake();
   }
 

@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { crc32c } from '@node-rs/crc32';
 import type { CommandLookup, ServerServices } from '../commands/context.js';
 import { LocalContext } from '../commands/local.js';
-import { RUN_ID } from '../commands/repl-service.js';
+import { RUN_ID, type PrimaryClient } from '../commands/repl-service.js';
 import type { Config } from '../config/config.js';
 import { REC, RECORD_HEADER_SIZE } from '../persistence/format.js';
 import type { Log } from '../persistence/log.js';
@@ -45,6 +45,8 @@ export interface ReplicaDeps {
   setApplying: (on: boolean) => void;
   /** Sends every reply waiting for the WAL (after a full sync reset it). */
   releaseAll: () => void;
+  /** A new client id (the connection to the primary is one, as Redis's master client). */
+  nextClientId: () => number;
 }
 
 /** ROLE's replica states (replication.c `roleCommand`). */
@@ -75,8 +77,12 @@ export class ReplicaLink {
   private retry: NodeJS.Timeout | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
   private lastAck = -1;
+  /** Unix ms the current connection attempt began. */
+  private attemptAt = 0;
   private ackQueued = false;
   private readonly ctx: LocalContext;
+  /** The connection as CLIENT LIST shows it, while the link is up. */
+  private client: { id: number; createdAt: number; db: number; cmd: string } | null = null;
 
   constructor(
     readonly host: string,
@@ -88,7 +94,10 @@ export class ReplicaLink {
 
   /** Starts connecting (and reconnecting while the link is down). */
   start(): void {
-    this.ackTimer = setInterval(() => this.sendAck(true), 1000);
+    this.ackTimer = setInterval(() => {
+      this.checkTimeout();
+      this.sendAck(true);
+    }, 1000);
     this.ackTimer.unref();
     void this.run();
   }
@@ -101,13 +110,55 @@ export class ReplicaLink {
     this.socket?.destroy();
   }
 
+  /** The connection to the primary while the link is up (CLIENT LIST), else null. */
+  primaryClient(): PrimaryClient | null {
+    const c = this.client;
+    const socket = this.socket;
+    if (c === null || socket === null || this.state !== 'connected') return null;
+    const fmt = (ip: string | undefined, port: number | undefined): string =>
+      `${(ip ?? '').replace(/^::ffff:/, '')}:${port ?? 0}`;
+    return {
+      id: c.id,
+      addr: fmt(socket.remoteAddress, socket.remotePort),
+      laddr: fmt(socket.localAddress, socket.localPort),
+      fd: (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1,
+      createdAt: c.createdAt,
+      lastInteraction: this.lastIoMs,
+      dbIndex: c.db,
+      lastCommand: c.cmd,
+      kill: () => socket.destroy(),
+    };
+  }
+
   /** Unix ms of the last bytes from the primary, or 0. */
   get lastIoMs(): number {
     return this.reader?.lastIoMs ?? 0;
   }
 
+  /**
+   * Drops a link that received nothing for `repl-timeout` seconds while
+   * connecting, greeting, syncing or streaming (the primary pings every
+   * second): replication.c `replicationCron`'s timeouts.
+   */
+  private checkTimeout(): void {
+    const reader = this.reader;
+    if (reader === null || this.socket === null || this.state === 'connect') return;
+    const limitMs = this.d.config.get('repl-timeout') * 1000;
+    const idleMs = Date.now() - Math.max(reader.lastIoMs, this.attemptAt);
+    if (idleMs <= limitMs) return;
+    const why =
+      this.state === 'connected'
+        ? 'MASTER timeout: no data nor PING received'
+        : this.state === 'sync'
+          ? 'Timeout receiving bulk data from MASTER'
+          : 'Timeout connecting to the MASTER';
+    reader.close(`${why} (repl-timeout ${limitMs / 1000} s)`);
+    this.socket.destroy();
+  }
+
   private async run(): Promise<void> {
     if (this.stopped) return;
+    this.attemptAt = Date.now();
     this.state = 'connecting';
     const reader = new StreamReader();
     this.reader = reader;
@@ -263,6 +314,7 @@ export class ReplicaLink {
   /** Applies the record stream until the link breaks. */
   private async stream(reader: StreamReader): Promise<void> {
     this.state = 'connected';
+    this.client = { id: this.d.nextClientId(), createdAt: Date.now(), db: 0, cmd: 'NULL' };
     this.wasUp = true;
     this.lastError = '';
     this.d.log.info({ primary: `${this.host}:${this.port}` }, 'replication link up');
@@ -318,6 +370,8 @@ export class ReplicaLink {
         const spec = effects.get(String(args[0]));
         if (spec === undefined) throw new LinkError(`record LSN ${rec.lsn} holds unknown effect ${String(args[0])}`);
         c.select(db);
+        this.client!.db = db;
+        this.client!.cmd = String(args[0]).toLowerCase();
         const errors = c.reply.errors;
         spec.handler(
           c,

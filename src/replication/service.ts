@@ -10,7 +10,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { CommandLookup, ServerServices } from '../commands/context.js';
-import { RUN_ID, type ReplicationService, type RoleState } from '../commands/repl-service.js';
+import { RUN_ID, type PrimaryClient, type ReplicationService, type RoleState } from '../commands/repl-service.js';
 import type { Config } from '../config/config.js';
 import type { Log } from '../persistence/log.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
@@ -38,6 +38,8 @@ export interface ReplicationHost {
   takeOver(id: number): { socket: Socket; ip: string } | null;
   setApplying(on: boolean): void;
   releaseAll(): void;
+  /** A new client id. */
+  nextClientId(): number;
 }
 
 /** What a connection declared with REPLCONF before PSYNC. */
@@ -137,6 +139,7 @@ export class Replication implements ReplicationService {
       setHistory: (h) => this.saveHistory(h),
       setApplying: (on) => this.h.setApplying(on),
       releaseAll: () => this.h.releaseAll(),
+      nextClientId: () => this.h.nextClientId(),
     });
     this.link = link;
     link.start();
@@ -163,6 +166,7 @@ export class Replication implements ReplicationService {
 
   replicaOf(host: string | null, port: number, by: string): 'ok' | 'already' {
     if (host === null) {
+      this.h.config.assign('replicaof', '');
       if (this.link === null) return 'ok';
       this.link.stop();
       this.link = null;
@@ -179,12 +183,17 @@ export class Replication implements ReplicationService {
     if (this.link !== null && this.link.host.toLowerCase() === host.toLowerCase() && this.link.port === port) {
       return 'already';
     }
+    this.h.config.assign('replicaof', `${host} ${port}`);
     this.follow(host, port);
     this.h.log.info(
       { by, primary: `${host}:${port}` },
       `REPLICAOF ${host}:${port} enabled (user request from '${by}')`,
     );
     return 'ok';
+  }
+
+  primaryClient(): PrimaryClient | null {
+    return this.link?.primaryClient() ?? null;
   }
 
   role(): RoleState {

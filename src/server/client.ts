@@ -111,6 +111,8 @@ export class Client implements CommandContext, Session {
   replySkipNext = false;
   replySkip = false;
   noEvict = false;
+  /** A replica's link, taken over by PSYNC (see Session). */
+  replicaLink = false;
   /** Remote address, `ip:port`. */
   readonly addr: string;
   /** Local address, `ip:port`. */

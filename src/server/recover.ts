@@ -231,6 +231,7 @@ class ReplayServices implements ServerServices {
     psync: (): never => notDuringReplay('PSYNC'),
     waitAcks: (): never => notDuringReplay('WAIT'),
     countAcks: (): number => 0,
+    primaryClient: (): null => null,
   };
   /** Nobody watches keys while the WAL is read. */
   readonly watches = {

@@ -25,6 +25,7 @@ export interface ReplicationParts {
   readonly wal: Wal;
   readonly snapshots: Snapshotter;
   readonly port: number;
+  nextClientId(): number;
   /** While true, Server.propagate touches keys but appends nothing (a replica applying a record). */
   applyingRecord: boolean;
 }
@@ -50,9 +51,11 @@ export function createReplication(s: ReplicationParts, releaseAll: () => void): 
     takeOver: (id) => {
       const c = s.clients.get(id);
       if (c === undefined || c.isClosed) return null;
+      c.replicaLink = true;
       return { socket: c.socket, ip: (c.socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
     },
     setApplying: (on) => (s.applyingRecord = on),
     releaseAll,
+    nextClientId: () => s.nextClientId(),
   });
 }

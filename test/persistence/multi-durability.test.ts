@@ -555,8 +555,9 @@ test('SIGKILL torture: MULTI/EXEC transfers never show half a transaction and lo
   const seed = testSeed('multi torture');
   const rand = prng(seed);
   const dir = tempDir();
-  // Small segments and snapshots every 64 KiB of WAL: kills land on segment rolls and snapshots too.
-  const args = ['--appendfsync', 'always', '--wal-segment-size', '65536', '--snapshot-wal-bytes', '65536'];
+  // Small segments and snapshots every 16 KiB of WAL (about 100 transfers, so even a loaded machine's
+  // slowest run takes several): kills land on segment rolls and snapshots too.
+  const args = ['--appendfsync', 'always', '--wal-segment-size', '65536', '--snapshot-wal-bytes', '16384'];
   let srv: ServerHandle | undefined;
   t.after(async () => {
     await srv?.kill();

@@ -204,7 +204,7 @@ export class Replication implements ReplicationService {
     };
   }
 
-  replconf(clientId: number, option: string, value: Buffer): string | null | 'silent' {
+  replconf(clientId: number, option: string, value: Buffer, fack?: Buffer): string | null | 'silent' {
     const g = this.greetings.get(clientId) ?? { port: 0, ip: '', capa: new Set<string>() };
     this.greetings.set(clientId, g);
     switch (option.toLowerCase()) {
@@ -222,7 +222,8 @@ export class Replication implements ReplicationService {
         return null;
       case 'ack': {
         const n = Number(value.toString());
-        if (Number.isSafeInteger(n)) this.primary.ack(clientId, n);
+        const f = fack === undefined ? null : Number(fack.toString());
+        if (Number.isSafeInteger(n)) this.primary.ack(clientId, n, f !== null && Number.isSafeInteger(f) ? f : null);
         return 'silent';
       }
       case 'getack':
@@ -269,11 +270,25 @@ export class Replication implements ReplicationService {
   }
 
   waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void {
-    this.primary.waitAcks(lsn, count, timeoutMs, done);
+    this.primary.waitAcks(lsn, count, timeoutMs, (_local, n) => done(n));
   }
 
-  countAcks(lsn: number): number {
-    return this.primary.countAcks(lsn);
+  waitAof(
+    lsn: number,
+    numlocal: number,
+    count: number,
+    timeoutMs: number,
+    done: (local: number, acked: number) => void,
+  ): void {
+    this.primary.waitAcks(lsn, count, timeoutMs, done, true, numlocal);
+  }
+
+  countAcks(lsn: number, onDisk = false): number {
+    return this.primary.countAcks(lsn, onDisk);
+  }
+
+  get syncedLsn(): number {
+    return this.h.wal().syncedLsn;
   }
 
   /** INFO replication, as Redis 7.0 prints it (server.c `genRedisInfoString`). */

@@ -81,6 +81,8 @@ export class Client implements CommandContext, Session {
   lastInteraction = Date.now();
   /** Name of the last command run. */
   lastCommand = 'NULL';
+  /** LSN of the last record its commands logged (Redis's `c->woff`; ./dispatch.ts sets it). */
+  lastWriteLsn = 0;
   /**
    * Whether the connection may run commands other than AUTH, HELLO and QUIT:
    * true from the start when no `requirepass` is set (as Redis's `nopass`

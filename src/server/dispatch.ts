@@ -190,8 +190,11 @@ export class Dispatcher {
     d.stats.totalCommands++;
     const errors = c.reply.errors;
     const start = d.timing.now();
+    const lsn = d.wal.lastLsn;
     this.run(c, spec, argv);
     d.timing.done(c, spec, argv, start, errors, false);
+    // Redis's call(): the client's replication offset after its last command that propagated (WAIT).
+    if (d.wal.lastLsn !== lsn) c.lastWriteLsn = d.wal.lastLsn;
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);

@@ -53,6 +53,12 @@ export class Replication implements ReplicationService {
   private history: ReplHistory = { id: newHistoryId(), prevId: NO_HISTORY, forkLsn: -1, state: 'ok' };
   private link: ReplicaLink | null = null;
   private readonly greetings = new Map<number, Greeting>();
+  /**
+   * Whether writes go through {@link writeRefusal}: `min-replicas-to-write`
+   * and `min-replicas-max-lag` are both set, or `min-replicas-sync` with
+   * policy `refuse` is.
+   */
+  gatesWrites = false;
 
   constructor(private readonly h: ReplicationHost) {
     this.primary = new Primary({
@@ -63,6 +69,60 @@ export class Replication implements ReplicationService {
       backlogBytes: () => h.config.get('repl-backlog-size'),
     });
     h.keyspace.replica = h.config.get('replicaof') !== '';
+    const gates = (): void => {
+      const c = h.config;
+      this.gatesWrites =
+        (c.get('min-replicas-to-write') > 0 && c.get('min-replicas-max-lag') > 0) ||
+        (c.get('min-replicas-sync') > 0 && c.get('min-replicas-sync-policy') === 'refuse');
+    };
+    gates();
+    for (const name of [
+      'min-replicas-to-write',
+      'min-replicas-max-lag',
+      'min-replicas-sync',
+      'min-replicas-sync-policy',
+    ] as const) {
+      h.config.onChange(name, gates);
+    }
+  }
+
+  /**
+   * Replicas online whose last acknowledgement is at most
+   * `min-replicas-max-lag` seconds old (replication.c `refreshGoodSlavesCount`).
+   */
+  goodReplicas(): number {
+    const lag = this.h.config.get('min-replicas-max-lag');
+    const now = Date.now();
+    let good = 0;
+    for (const l of this.primary.links.values()) {
+      if (l.state === 'online' && Math.floor((now - l.lastAckMs) / 1000) <= lag) good++;
+    }
+    return good;
+  }
+
+  /**
+   * Why a write is refused now, or null: fewer good replicas than
+   * `min-replicas-to-write` (server.c `shared.noreplicaserr`), or, with
+   * `min-replicas-sync` and policy `refuse`, fewer replicas online than it
+   * needs. A replica refuses nothing here (replication.c `checkGoodReplicasStatus`).
+   */
+  writeRefusal(): string | null {
+    if (this.link !== null) return null;
+    const c = this.h.config;
+    const toWrite = c.get('min-replicas-to-write');
+    if (toWrite > 0 && c.get('min-replicas-max-lag') > 0 && this.goodReplicas() < toWrite) {
+      return 'NOREPLICAS Not enough good replicas to write.';
+    }
+    const n = c.get('min-replicas-sync');
+    if (n > 0 && c.get('min-replicas-sync-policy') === 'refuse' && this.primary.durableOn(n) < 0) {
+      return `NOREPLICAS Fewer than ${n} replica(s) online for min-replicas-sync.`;
+    }
+    return null;
+  }
+
+  /** The highest LSN at least `n` online replicas have on disk, or -1 when fewer are online. */
+  durableOn(n: number): number {
+    return this.primary.durableOn(n);
   }
 
   /**
@@ -330,6 +390,9 @@ export class Replication implements ReplicationService {
     }
     const links = [...this.primary.links.values()];
     out.push(['connected_slaves', links.length]);
+    if (this.h.config.get('min-replicas-to-write') > 0 && this.h.config.get('min-replicas-max-lag') > 0) {
+      out.push(['min_slaves_good_slaves', this.goodReplicas()]);
+    }
     links.forEach((s, i) => {
       const state = s.state === 'online' ? 'online' : 'wait_bgsave';
       const lag = Math.floor((now - s.lastAckMs) / 1000);

@@ -235,6 +235,7 @@ const EXPLICIT = new Map<string, readonly string[]>([
   ['unlink', ['keyspace']],
   ['unwatch', ['transaction']],
   ['wait', ['connection']],
+  ['waitaof', ['connection']],
   ['watch', ['transaction']],
   ['xack', ['stream']],
   ['xadd', ['stream']],

@@ -169,6 +169,11 @@ export interface Session {
   readonly lastInteraction: number;
   /** Name of the last command run. */
   readonly lastCommand: string;
+  /**
+   * LSN of the last WAL record its commands logged, 0 before its first write
+   * (Redis's `c->woff`): what WAIT and WAITAOF wait for.
+   */
+  lastWriteLsn: number;
   /** Selected database index. */
   readonly dbIndex: number;
   /** The protocol its replies use: 2, or 3 after `HELLO 3`. */

@@ -24,6 +24,7 @@ function detachedSession(): Session {
     createdAt: Date.now(),
     lastInteraction: Date.now(),
     lastCommand: 'NULL',
+    lastWriteLsn: 0,
     dbIndex: 0,
     resp: 2,
     queued: -1,

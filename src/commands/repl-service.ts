@@ -63,9 +63,10 @@ export interface ReplicationService {
   /**
    * One REPLCONF option from client `clientId`.
    *
+   * @param fack the LSN after `FACK` following `ACK <lsn>`: durable on the replica's disk
    * @returns an error text, null for +OK, or 'silent' for no reply (ACK)
    */
-  replconf(clientId: number, option: string, value: Buffer): string | null | 'silent';
+  replconf(clientId: number, option: string, value: Buffer, fack?: Buffer): string | null | 'silent';
   /**
    * PSYNC from client `clientId`: a FlashCache replica's sync request when the
    * client declared `capa flashcache`, which takes the connection over.
@@ -78,10 +79,24 @@ export interface ReplicationService {
    * or after `timeoutMs` (0: no limit).
    */
   waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void;
-  /** Replicas whose acknowledged LSN reached `lsn`, now. */
-  countAcks(lsn: number): number;
+  /**
+   * WAITAOF: calls `done` with whether `lsn` is on this server's disk (0/1)
+   * and how many replicas have it on theirs, once `numlocal` (0 or 1) and
+   * `count` are reached or after `timeoutMs` (0: no limit).
+   */
+  waitAof(
+    lsn: number,
+    numlocal: number,
+    count: number,
+    timeoutMs: number,
+    done: (local: number, acked: number) => void,
+  ): void;
+  /** Replicas whose acknowledged LSN reached `lsn`, now: applied, or on their disk when `onDisk`. */
+  countAcks(lsn: number, onDisk?: boolean): number;
   /** The connection to the primary while this replica's link is up, else null. */
   primaryClient(): PrimaryClient | null;
   /** The LSN of the last record logged (the client's last write is at or below it). */
   readonly lastLsn: number;
+  /** The last LSN durable on this server's disk (WAITAOF's local count). */
+  readonly syncedLsn: number;
 }

@@ -1,6 +1,6 @@
 /**
  * Replication commands (Redis's replication.c): REPLICAOF and SLAVEOF, ROLE,
- * REPLCONF, WAIT, and PSYNC and SYNC, which a FlashCache replica uses with its
+ * REPLCONF, WAIT, WAITAOF (Redis 7.2), and PSYNC and SYNC, which a FlashCache replica uses with its
  * own capability and which a Redis replica is refused. The state they read
  * and change is src/replication's, behind ReplicationService (./repl-service.ts); the wire
  * protocol is docs/REPLICATION.md.
@@ -52,7 +52,10 @@ function roleCommand(c: CommandContext): void {
 function replconfCommand(c: CommandContext, argv: Buffer[]): void {
   if (argv.length % 2 === 0) return c.reply.error(ERR.syntax);
   for (let j = 1; j < argv.length; j += 2) {
-    const r = c.server.replication.replconf(c.session.id, argv[j]!.toString().toLowerCase(), argv[j + 1]!);
+    const option = argv[j]!.toString().toLowerCase();
+    // ACK <lsn> FACK <lsn> (replication.c, Redis 7.2): the durable LSN travels with the applied one.
+    const fack = option === 'ack' && argv.length > j + 3 && isWord(argv[j + 2]!, 'FACK') ? argv[j + 3] : undefined;
+    const r = c.server.replication.replconf(c.session.id, option, argv[j + 1]!, fack);
     if (r === 'silent') return;
     if (r !== null) return c.reply.error(r);
   }
@@ -78,8 +81,9 @@ function syncCommand(c: CommandContext): void {
 
 /**
  * WAIT numreplicas timeout (replication.c `waitCommand`): the replicas whose
- * acknowledged LSN reached this server's last LSN when WAIT ran, which is at
- * or after the client's last write.
+ * acknowledged (applied) LSN reached the client's last write; at once when
+ * enough did, inside MULTI or a script, else after the timeout in ms (0: no
+ * limit).
  */
 function waitCommand(c: CommandContext, argv: Buffer[]): void {
   const repl = c.server.replication;
@@ -95,12 +99,52 @@ function waitCommand(c: CommandContext, argv: Buffer[]): void {
   const timeout = parseLong(argv[2]!);
   if (timeout === null) return c.reply.error('ERR timeout is not an integer or out of range');
   if (timeout < 0) return c.reply.error('ERR timeout is negative');
-  const lsn = repl.lastLsn;
+  const lsn = c.session.lastWriteLsn;
   const acked = repl.countAcks(lsn);
   if (acked >= count || c.multi !== null || !c.canBlock) return c.reply.int(acked);
   c.block(false);
   repl.waitAcks(lsn, count, timeout, (n) => {
     c.reply.int(n);
+    c.unblock();
+  });
+}
+
+/**
+ * WAITAOF numlocal numreplicas timeout (Redis 7.2, replication.c
+ * `waitaofCommand`): `[numlocal, numreplicas]` reached for the client's last
+ * write, where numlocal is 1 once it is on this server's disk (the WAL is
+ * always on, so numlocal 1 is never refused) and numreplicas counts the
+ * replicas that acknowledged it on theirs (`REPLCONF ACK ... FACK`).
+ */
+function waitaofCommand(c: CommandContext, argv: Buffer[]): void {
+  const repl = c.server.replication;
+  const numlocal = parseLong(argv[1]!);
+  if (numlocal === null) return c.reply.error(ERR.notInteger);
+  if (numlocal < 0 || numlocal > 1) return c.reply.error('ERR value is out of range, value must between 0 and 1');
+  const count = parseLong(argv[2]!);
+  if (count === null) return c.reply.error(ERR.notInteger);
+  if (count < 0) return c.reply.error('ERR value is out of range, must be positive');
+  const timeout = parseLong(argv[3]!);
+  if (timeout === null) return c.reply.error('ERR timeout is not an integer or out of range');
+  if (timeout < 0) return c.reply.error('ERR timeout is negative');
+  if (repl.isReplica) {
+    return c.reply.error(
+      'ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local ' +
+        'and are not propagated.',
+    );
+  }
+  const lsn = c.session.lastWriteLsn;
+  const local = repl.syncedLsn >= lsn ? 1 : 0;
+  const acked = repl.countAcks(lsn, true);
+  const answer = (l: number, n: number): void => {
+    c.reply.arrayLen(2);
+    c.reply.int(l);
+    c.reply.int(n);
+  };
+  if ((acked >= count && local >= numlocal) || c.multi !== null || !c.canBlock) return answer(local, acked);
+  c.block(false);
+  repl.waitAof(lsn, numlocal, count, timeout, (l, n) => {
+    answer(l, n);
     c.unblock();
   });
 }
@@ -168,5 +212,17 @@ export const replicationCommands: CommandSpec[] = [
     summary:
       'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
     handler: waitCommand,
+  }),
+  command({
+    name: 'waitaof',
+    arity: 4,
+    flags: ['noscript'],
+    group: 'generic',
+    since: '7.2.0',
+    complexity: 'O(1)',
+    summary:
+      'Blocks until all of the preceding write commands sent by the connection are written to the append-only ' +
+      'file of the master and/or replicas.',
+    handler: waitaofCommand,
   }),
 ];

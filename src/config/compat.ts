@@ -81,8 +81,6 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['logfile', '', 'string', I],
   ['lua-time-limit', '5000', 'int', N],
   ['maxmemory-clients', '0', 'string', ['percent']],
-  ['min-replicas-max-lag', '10', 'int', N],
-  ['min-replicas-to-write', '0', 'int', N],
   ['min-slaves-max-lag', '10', 'int', N],
   ['min-slaves-to-write', '0', 'int', N],
   ['oom-score-adj', 'no', 'string', N],

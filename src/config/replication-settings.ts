@@ -100,4 +100,56 @@ export const REPLICATION_SETTINGS = [
     runtime: true,
     description: 'port a replica announces to its primary (REPLCONF listening-port); 0: its own port',
   },
+  {
+    name: 'min-replicas-to-write',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 2147483647,
+    runtime: true,
+    description:
+      'a primary refuses writes (-NOREPLICAS) unless this many replicas acknowledged within min-replicas-max-lag; ' +
+      '0: off',
+  },
+  {
+    name: 'min-replicas-max-lag',
+    type: 'int',
+    default: '10',
+    min: 0,
+    max: 2147483647,
+    runtime: true,
+    unit: 'seconds',
+    description: 'how recent a replica’s last acknowledgement must be to count for min-replicas-to-write; 0: off',
+  },
+  {
+    name: 'min-replicas-sync',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 2147483647,
+    runtime: true,
+    description:
+      "synchronous replication: a primary's replies wait until this many replicas have the records they saw on disk; " +
+      '0: off',
+  },
+  {
+    name: 'min-replicas-sync-timeout',
+    type: 'int',
+    default: '5000',
+    min: 1,
+    max: 2147483647,
+    runtime: true,
+    unit: 'ms',
+    description: 'how long a reply waits for min-replicas-sync replicas before min-replicas-sync-policy applies',
+  },
+  {
+    name: 'min-replicas-sync-policy',
+    type: 'enum',
+    default: 'refuse',
+    values: ['refuse', 'degrade'],
+    runtime: true,
+    description:
+      'on timeout: refuse answers the write -NOREPLICAS (it is durable here only) and writes with too few replicas ' +
+      'online; degrade releases replies and logs, until the replicas catch up',
+  },
 ] as const;

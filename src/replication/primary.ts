@@ -36,8 +36,10 @@ export interface ReplicaLink {
   state: 'sync' | 'online';
   /** LSN of the next record to send. */
   nextLsn: number;
-  /** LSN it last acknowledged as durable (`REPLCONF ACK`); 0 before its first. */
+  /** LSN it last acknowledged as applied (`REPLCONF ACK`); 0 before its first. */
   ackLsn: number;
+  /** LSN it last acknowledged as durable on its disk (`REPLCONF ACK <lsn> FACK <lsn>`); 0 before its first. */
+  fackLsn: number;
   /** Unix ms of its last acknowledgement. */
   lastAckMs: number;
   /** Unix ms of the last bytes sent to it. */
@@ -62,10 +64,18 @@ export interface PrimaryDeps {
   backlogBytes: () => number;
 }
 
+/** A WAIT or WAITAOF in progress. */
 interface Waiter {
+  /** The client's last write. */
   lsn: number;
+  /** Replicas wanted. */
   count: number;
-  done: (acked: number) => void;
+  /** Whether replicas count once the record is on their disk (WAITAOF), not applied (WAIT). */
+  onDisk: boolean;
+  /** 1: the record must also be durable here (WAITAOF numlocal). */
+  local: number;
+  /** Called once, with whether it is durable here (0/1) and how many replicas acknowledged it. */
+  done: (local: number, acked: number) => void;
   timer: NodeJS.Timeout | null;
 }
 
@@ -123,6 +133,7 @@ export class Primary {
       state: nextLsn === null ? 'sync' : 'online',
       nextLsn: nextLsn ?? this.d.wal().lastLsn + 1,
       ackLsn: 0,
+      fackLsn: 0,
       lastAckMs: Date.now(),
       lastSendMs: Date.now(),
       seg: null,
@@ -291,6 +302,7 @@ export class Primary {
   /** The WAL advanced (`releasable`): sends the new records to every replica. */
   walAdvanced(): void {
     for (const l of this.links.values()) if (l.state === 'online' && !l.pumping) void this.pump(l);
+    if (this.waiters.length > 0) this.checkWaiters();
     if (this.getackDue) {
       this.getackDue = false;
       const frame = controlFrame(CONTROL.getack);
@@ -298,47 +310,93 @@ export class Primary {
     }
   }
 
-  /** `REPLCONF ACK <lsn>` from replica `id`. */
-  ack(id: number, lsn: number): void {
+  /**
+   * `REPLCONF ACK <lsn> [FACK <lsn>]` from replica `id`: applied through
+   * `lsn`, durable on its disk through `fack` (null: not said).
+   */
+  ack(id: number, lsn: number, fack: number | null): void {
     const l = this.links.get(id);
     if (l === undefined) return;
     l.ackLsn = Math.max(l.ackLsn, lsn);
+    if (fack !== null) l.fackLsn = Math.max(l.fackLsn, fack);
     l.lastAckMs = Date.now();
     if (this.waiters.length > 0) this.checkWaiters();
+    this.onAck?.();
   }
 
-  /** Replicas whose acknowledged LSN reached `lsn`. */
-  countAcks(lsn: number): number {
+  /** Called after every acknowledgement (synchronous replication's reply release listens). */
+  onAck: (() => void) | null = null;
+
+  /**
+   * Online replicas whose acknowledged LSN reached `lsn`: applied (WAIT,
+   * replication.c `replicationCountAcksByOffset`) or on disk (WAITAOF,
+   * `replicationCountAOFAcksByOffset`).
+   */
+  countAcks(lsn: number, onDisk = false): number {
     let n = 0;
-    for (const l of this.links.values()) if (l.state === 'online' && l.ackLsn >= lsn) n++;
+    for (const l of this.links.values()) if (l.state === 'online' && (onDisk ? l.fackLsn : l.ackLsn) >= lsn) n++;
     return n;
   }
 
-  /** See ReplicationService.waitAcks (src/commands/repl-service.ts). */
-  waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void {
-    const w: Waiter = { lsn, count, done, timer: null };
+  /**
+   * The highest LSN that at least `n` online replicas have on disk (the
+   * `n`-th highest FACK), or -1 when fewer than `n` are online.
+   */
+  durableOn(n: number): number {
+    const acks: number[] = [];
+    for (const l of this.links.values()) if (l.state === 'online') acks.push(l.fackLsn);
+    if (acks.length < n) return -1;
+    acks.sort((a, b) => b - a);
+    return acks[n - 1]!;
+  }
+
+  /**
+   * Calls `done` once `count` replicas acknowledged `lsn` (on disk when
+   * `onDisk`) and, when `local` is 1, this server's WAL synced it, or after
+   * `timeoutMs` (0: no limit) with what was reached then; asks every
+   * replica for an acknowledgement now (replication.c
+   * `replicationRequestAckFromSlaves`).
+   */
+  waitAcks(
+    lsn: number,
+    count: number,
+    timeoutMs: number,
+    done: (local: number, acked: number) => void,
+    onDisk = false,
+    local = 0,
+  ): void {
+    const w: Waiter = { lsn, count, onDisk, local, done, timer: null };
     if (timeoutMs > 0) {
       w.timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        done(this.countAcks(lsn));
+        done(this.localDurable(lsn), this.countAcks(lsn, onDisk));
       }, timeoutMs);
     }
     this.waiters.push(w);
-    // Ask every replica for an acknowledgement now (Redis's replicationRequestAckFromSlaves).
     this.getackDue = true;
     setImmediate(() => this.walAdvanced());
   }
 
+  /** 1 when this server's WAL has `lsn` on disk, else 0. */
+  private localDurable(lsn: number): number {
+    return this.d.wal().syncedLsn >= lsn ? 1 : 0;
+  }
+
+  /** Answers the waiters whose condition holds (after the list is updated: an answer may start a new wait). */
   private checkWaiters(): void {
     const still: Waiter[] = [];
+    const ready: [Waiter, number][] = [];
     for (const w of this.waiters) {
-      const n = this.countAcks(w.lsn);
-      if (n >= w.count) {
-        if (w.timer !== null) clearTimeout(w.timer);
-        w.done(n);
-      } else still.push(w);
+      const n = this.countAcks(w.lsn, w.onDisk);
+      if (n >= w.count && this.localDurable(w.lsn) >= w.local) ready.push([w, n]);
+      else still.push(w);
     }
+    if (ready.length === 0) return;
     this.waiters = still;
+    for (const [w, n] of ready) {
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.done(this.localDurable(w.lsn), n);
+    }
   }
 
   /**
@@ -405,7 +463,7 @@ export class Primary {
     clearInterval(this.timer);
     for (const w of this.waiters) {
       if (w.timer !== null) clearTimeout(w.timer);
-      w.done(this.countAcks(w.lsn));
+      w.done(this.localDurable(w.lsn), this.countAcks(w.lsn, w.onDisk));
     }
     this.waiters = [];
     for (const l of this.links.values()) l.socket.destroy();

@@ -4,8 +4,8 @@
  * listening-port, REPLCONF capa), asks with PSYNC for the records after its
  * last LSN, installs a snapshot when told to sync fully, then checks every
  * record it receives (CRC, LSN), applies it as WAL replay does and appends it
- * to its own WAL under the same LSN. It acknowledges its durable LSN every
- * second, when asked, and as its WAL syncs. It reconnects every second while
+ * to its own WAL under the same LSN. It acknowledges its applied and durable
+ * LSNs every second, when asked, and as its WAL syncs. It reconnects every second while
  * the link is down. Protocol: docs/REPLICATION.md.
  */
 import { connect, type Socket } from 'node:net';
@@ -79,6 +79,7 @@ export class ReplicaLink {
   private lastAck = -1;
   /** Unix ms the current connection attempt began. */
   private attemptAt = 0;
+  private lastFack = -1;
   private ackQueued = false;
   private readonly ctx: LocalContext;
   /** The connection as CLIENT LIST shows it, while the link is up. */
@@ -400,12 +401,19 @@ export class ReplicaLink {
     });
   }
 
-  /** `REPLCONF ACK <durable LSN>`; unless `always`, only when it advanced. */
+  /**
+   * `REPLCONF ACK <applied LSN> FACK <durable LSN>` (Redis 7.2's form: WAIT
+   * counts the first, WAITAOF and synchronous replication the second);
+   * unless `always`, only when one advanced.
+   */
   private sendAck(always: boolean): void {
     if (this.state !== 'connected' || this.socket === null) return;
-    const lsn = this.d.wal().syncedLsn;
-    if (!always && lsn === this.lastAck) return;
-    this.lastAck = lsn;
-    this.socket.write(respCommand(['REPLCONF', 'ACK', lsn]));
+    const wal = this.d.wal();
+    const applied = wal.lastLsn;
+    const synced = wal.syncedLsn;
+    if (!always && applied === this.lastAck && synced === this.lastFack) return;
+    this.lastAck = applied;
+    this.lastFack = synced;
+    this.socket.write(respCommand(['REPLCONF', 'ACK', applied, 'FACK', synced]));
   }
 }

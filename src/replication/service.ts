@@ -55,6 +55,12 @@ export class Replication implements ReplicationService {
   private history: ReplHistory = { id: newHistoryId(), prevId: NO_HISTORY, forkLsn: -1, state: 'ok' };
   private link: ReplicaLink | null = null;
   private readonly greetings = new Map<number, Greeting>();
+  /**
+   * Whether writes go through {@link writeRefusal}: `min-replicas-to-write`
+   * and `min-replicas-max-lag` are both set, or `min-replicas-sync` with
+   * policy `refuse` is.
+   */
+  gatesWrites = false;
 
   constructor(private readonly h: ReplicationHost) {
     this.primary = new Primary({
@@ -65,6 +71,60 @@ export class Replication implements ReplicationService {
       backlogBytes: () => h.config.get('repl-backlog-size'),
     });
     h.keyspace.replica = h.config.get('replicaof') !== '';
+    const gates = (): void => {
+      const c = h.config;
+      this.gatesWrites =
+        (c.get('min-replicas-to-write') > 0 && c.get('min-replicas-max-lag') > 0) ||
+        (c.get('min-replicas-sync') > 0 && c.get('min-replicas-sync-policy') === 'refuse');
+    };
+    gates();
+    for (const name of [
+      'min-replicas-to-write',
+      'min-replicas-max-lag',
+      'min-replicas-sync',
+      'min-replicas-sync-policy',
+    ] as const) {
+      h.config.onChange(name, gates);
+    }
+  }
+
+  /**
+   * Replicas online whose last acknowledgement is at most
+   * `min-replicas-max-lag` seconds old (replication.c `refreshGoodSlavesCount`).
+   */
+  goodReplicas(): number {
+    const lag = this.h.config.get('min-replicas-max-lag');
+    const now = Date.now();
+    let good = 0;
+    for (const l of this.primary.links.values()) {
+      if (l.state === 'online' && Math.floor((now - l.lastAckMs) / 1000) <= lag) good++;
+    }
+    return good;
+  }
+
+  /**
+   * Why a write is refused now, or null: fewer good replicas than
+   * `min-replicas-to-write` (server.c `shared.noreplicaserr`), or, with
+   * `min-replicas-sync` and policy `refuse`, fewer replicas online than it
+   * needs. A replica refuses nothing here (replication.c `checkGoodReplicasStatus`).
+   */
+  writeRefusal(): string | null {
+    if (this.link !== null) return null;
+    const c = this.h.config;
+    const toWrite = c.get('min-replicas-to-write');
+    if (toWrite > 0 && c.get('min-replicas-max-lag') > 0 && this.goodReplicas() < toWrite) {
+      return 'NOREPLICAS Not enough good replicas to write.';
+    }
+    const n = c.get('min-replicas-sync');
+    if (n > 0 && c.get('min-replicas-sync-policy') === 'refuse' && this.primary.durableOn(n) < 0) {
+      return `NOREPLICAS Fewer than ${n} replica(s) online for min-replicas-sync.`;
+    }
+    return null;
+  }
+
+  /** The highest LSN at least `n` online replicas have on disk, or -1 when fewer are online. */
+  durableOn(n: number): number {
+    return this.primary.durableOn(n);
   }
 
   /**
@@ -213,7 +273,7 @@ export class Replication implements ReplicationService {
     };
   }
 
-  replconf(clientId: number, option: string, value: Buffer): string | null | 'silent' {
+  replconf(clientId: number, option: string, value: Buffer, fack?: Buffer): string | null | 'silent' {
     const g = this.greetings.get(clientId) ?? { port: 0, ip: '', capa: new Set<string>() };
     this.greetings.set(clientId, g);
     switch (option.toLowerCase()) {
@@ -231,7 +291,8 @@ export class Replication implements ReplicationService {
         return null;
       case 'ack': {
         const n = Number(value.toString());
-        if (Number.isSafeInteger(n)) this.primary.ack(clientId, n);
+        const f = fack === undefined ? null : Number(fack.toString());
+        if (Number.isSafeInteger(n)) this.primary.ack(clientId, n, f !== null && Number.isSafeInteger(f) ? f : null);
         return 'silent';
       }
       case 'getack':
@@ -278,11 +339,25 @@ export class Replication implements ReplicationService {
   }
 
   waitAcks(lsn: number, count: number, timeoutMs: number, done: (acked: number) => void): void {
-    this.primary.waitAcks(lsn, count, timeoutMs, done);
+    this.primary.waitAcks(lsn, count, timeoutMs, (_local, n) => done(n));
   }
 
-  countAcks(lsn: number): number {
-    return this.primary.countAcks(lsn);
+  waitAof(
+    lsn: number,
+    numlocal: number,
+    count: number,
+    timeoutMs: number,
+    done: (local: number, acked: number) => void,
+  ): void {
+    this.primary.waitAcks(lsn, count, timeoutMs, done, true, numlocal);
+  }
+
+  countAcks(lsn: number, onDisk = false): number {
+    return this.primary.countAcks(lsn, onDisk);
+  }
+
+  get syncedLsn(): number {
+    return this.h.wal().syncedLsn;
   }
 
   /** INFO replication, as Redis 7.0 prints it (server.c `genRedisInfoString`). */
@@ -324,6 +399,9 @@ export class Replication implements ReplicationService {
     }
     const links = [...this.primary.links.values()];
     out.push(['connected_slaves', links.length]);
+    if (this.h.config.get('min-replicas-to-write') > 0 && this.h.config.get('min-replicas-max-lag') > 0) {
+      out.push(['min_slaves_good_slaves', this.goodReplicas()]);
+    }
     links.forEach((s, i) => {
       const state = s.state === 'online' ? 'online' : 'wait_bgsave';
       const lag = Math.floor((now - s.lastAckMs) / 1000);

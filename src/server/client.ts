@@ -81,6 +81,10 @@ export class Client implements CommandContext, Session {
   lastInteraction = Date.now();
   /** Name of the last command run. */
   lastCommand = 'NULL';
+  /** LSN of the last record its commands logged (Redis's `c->woff`; ./dispatch.ts sets it). */
+  lastWriteLsn = 0;
+  /** Pieces holding one write's reply (see {@link sealWrite}); null until the first. */
+  private writePieces: WeakSet<Buffer | Buffer[]> | null = null;
   /**
    * Whether the connection may run commands other than AUTH, HELLO and QUIT:
    * true from the start when no `requirepass` is set (as Redis's `nopass`
@@ -474,13 +478,45 @@ export class Client implements CommandContext, Session {
       this.peakSince = this.server.keyspace.clockMs;
     }
     const n = this.outTags.length;
-    if (n > 0 && this.outTags[n - 1] === tag) {
+    if (
+      n > 0 &&
+      this.outTags[n - 1] === tag &&
+      (this.writePieces === null || !this.writePieces.has(this.outPieces[n - 1]!))
+    ) {
       // Same tag as the previous piece: they will be released together anyway.
       this.outPieces[n - 1] = joinPieces(this.outPieces[n - 1]!, piece);
       return;
     }
     this.outPieces.push(piece);
     this.outTags.push(tag);
+  }
+
+  /**
+   * Seals the reply of one write as a piece of its own, tagged with the
+   * write's LSN, which {@link refuseWrites} may replace (`min-replicas-sync`
+   * with policy `refuse`, ./sync-replication.ts).
+   */
+  sealWrite(tag: number): void {
+    const n = this.outPieces.length;
+    this.seal(tag);
+    if (this.outPieces.length === n) return;
+    this.writePieces ??= new WeakSet();
+    this.writePieces.add(this.outPieces[n]!);
+  }
+
+  /**
+   * Replaces the reply of every write sealed by {@link sealWrite} with a tag
+   * at or below `lsn` by `error` (its records reached too few replicas in time).
+   */
+  refuseWrites(lsn: number, error: Buffer): void {
+    const marked = this.writePieces;
+    if (marked === null) return;
+    for (let k = 0; k < this.outTags.length && this.outTags[k]! <= lsn; k++) {
+      const p = this.outPieces[k]!;
+      if (!marked.has(p)) continue;
+      this.queuedBytes += error.length - (Array.isArray(p) ? p.reduce((a, b) => a + b.length, 0) : p.length);
+      this.outPieces[k] = error;
+    }
   }
 
   /**

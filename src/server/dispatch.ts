@@ -145,6 +145,11 @@ export class Dispatcher {
     const writes = exec ? tx.queue.some((q) => q.spec.isWrite) : spec.isWrite;
     const failure = d.wal.failure;
     if (failure !== null && writes) return this.reject(c, spec, misconfMessage(failure), argv);
+    // min-replicas-to-write (processCommand's checkGoodReplicasStatus), and min-replicas-sync's policy refuse.
+    if (writes && d.replication.gatesWrites) {
+      const refusal = d.replication.writeRefusal();
+      if (refusal !== null) return this.reject(c, spec, refusal, argv);
+    }
     // A replica (processCommand): READONLY for writes, MASTERDOWN while its link is down and stale data is not served.
     if (d.replication.isReplica) {
       if (writes && d.replication.readOnly) return this.reject(c, spec, READONLY_ERROR, argv);
@@ -190,8 +195,17 @@ export class Dispatcher {
     d.stats.totalCommands++;
     const errors = c.reply.errors;
     const start = d.timing.now();
+    const lsn = d.wal.lastLsn;
+    // min-replicas-sync with policy refuse: a write's reply is a piece of its own, so that it can become an error.
+    const sealWrite = d.release.sealsWrites && !c.replyOff && !c.replySkip;
+    if (sealWrite) c.seal(d.release.replyTag());
     this.run(c, spec, argv);
     d.timing.done(c, spec, argv, start, errors, false);
+    // Redis's call(): the client's replication offset after its last command that propagated (WAIT).
+    if (d.wal.lastLsn !== lsn) {
+      c.lastWriteLsn = d.wal.lastLsn;
+      if (sealWrite) c.sealWrite(c.lastWriteLsn);
+    }
     // Serve clients blocked on keys this write may have filled (Redis calls
     // handleClientsBlockedOnKeys after each command). Free while none is blocked.
     if (spec.isWrite && d.blocking.size > 0) d.blocking.afterWrite(c, spec, argv);

@@ -225,11 +225,13 @@ class ReplayServices implements ServerServices {
     readOnly: false,
     isReplica: false,
     lastLsn: 0,
+    syncedLsn: 0,
     replicaOf: (): never => notDuringReplay('REPLICAOF'),
     role: (): never => notDuringReplay('ROLE'),
     replconf: (): never => notDuringReplay('REPLCONF'),
     psync: (): never => notDuringReplay('PSYNC'),
     waitAcks: (): never => notDuringReplay('WAIT'),
+    waitAof: (): never => notDuringReplay('WAITAOF'),
     countAcks: (): number => 0,
     primaryClient: (): null => null,
   };

@@ -9,7 +9,9 @@
  * report themselves with {@link ReplyRelease.needsRelease}; after every read
  * of the turn, {@link ReplyRelease.endOfTurn} starts the WAL's group commit
  * and sends what waits for nothing; the WAL's releasable-LSN callback sends
- * the rest ({@link ReplyRelease.release}).
+ * the rest ({@link ReplyRelease.release}). With `min-replicas-sync`, the
+ * LSN replies may leave through is also bounded by what N replicas have on
+ * disk (./sync-replication.ts).
  */
 import type { CommandSpec } from '../commands/context.js';
 import { keyPositions, type CommandTable } from '../commands/table.js';
@@ -17,6 +19,7 @@ import { recordEffects } from '../persistence/wal/codec.js';
 import type { Wal } from '../persistence/wal/writer.js';
 import type { Client } from './client.js';
 import type { Logger } from './logger.js';
+import type { SyncGate, SyncRelease } from './sync-replication.js';
 
 /** Keys a read could see that are not durable, while the WAL is failing. */
 interface Taint {
@@ -27,13 +30,17 @@ interface Taint {
 }
 
 /** The reply release of one server. */
-export class ReplyRelease {
+export class ReplyRelease implements SyncRelease {
   /** Connections that sealed replies this turn. */
   private readonly pending = new Set<Client>();
   /** Connections with pieces waiting for a later LSN. */
   private readonly waiting = new Set<Client>();
   private turnScheduled = false;
   private taint: Taint | null = null;
+  /** Synchronous replication's gate while `min-replicas-sync` is above 0, else null. */
+  private sync: SyncGate | null = null;
+  /** Whether each write's reply is sealed on its own (`min-replicas-sync` with policy `refuse`). */
+  sealsWrites = false;
 
   /**
    * @param wal the log whose LSNs replies wait for
@@ -48,7 +55,31 @@ export class ReplyRelease {
 
   /** The LSN a reply sealed now must wait for: the WAL's tail under `always`, else 0. */
   replyTag(): number {
-    return this.wal.appendfsync === 'always' ? this.wal.lastLsn : 0;
+    return this.wal.appendfsync === 'always' || this.sync !== null ? this.wal.lastLsn : 0;
+  }
+
+  /** Installs (or with null, removes) synchronous replication's gate; replies it held may go. */
+  setSync(gate: SyncGate | null): void {
+    const had = this.sync;
+    this.sync = gate;
+    this.sealsWrites = gate?.sealsWrites ?? false;
+    if (had !== null && gate === null) this.release(this.localReleasable());
+  }
+
+  /** A replica acknowledged: replies waiting for replicas may go. */
+  acknowledged(): void {
+    if (this.sync !== null && this.waiting.size > 0) this.release(this.wal.releasableLsn);
+  }
+
+  /** See SyncRelease.timedOut (./sync-replication.ts). */
+  timedOut(lsn: number, error: Buffer | null): void {
+    if (error !== null) for (const c of this.waiting) c.refuseWrites(lsn, error);
+    this.release(this.wal.releasableLsn);
+  }
+
+  /** The LSN replies may leave through as far as the WAL is concerned. */
+  private localReleasable(): number {
+    return this.wal.appendfsync === 'always' ? this.wal.releasableLsn : Number.MAX_SAFE_INTEGER;
   }
 
   /** Marks `c` as having sealed replies this turn, and schedules the end of the turn. */
@@ -67,7 +98,8 @@ export class ReplyRelease {
   private readonly endOfTurn = (): void => {
     this.turnScheduled = false;
     this.wal.flush();
-    const releasable = this.wal.appendfsync === 'always' ? this.wal.releasableLsn : Number.MAX_SAFE_INTEGER;
+    let releasable = this.localReleasable();
+    if (this.sync !== null) releasable = this.sync.bound(Math.min(releasable, this.wal.releasableLsn));
     for (const c of this.pending) {
       if (c.release(releasable)) this.waiting.add(c);
     }
@@ -76,6 +108,7 @@ export class ReplyRelease {
 
   /** Sends every waiting reply tagged at or below `lsn` (the WAL made it releasable). */
   release(lsn: number): void {
+    if (this.sync !== null && lsn !== Number.MAX_SAFE_INTEGER) lsn = this.sync.bound(lsn);
     for (const c of this.waiting) {
       if (!c.release(lsn)) this.waiting.delete(c);
     }

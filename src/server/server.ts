@@ -51,6 +51,7 @@ import { recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { createReplication } from './replication.js';
 import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
+import { followSyncReplication } from './sync-replication.js';
 import { freshStats, OpsMeter } from './stats.js';
 import { CommandTiming } from './timing.js';
 
@@ -312,6 +313,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.replication.walAdvanced();
     };
     this.wal.onFailure = (err) => release.walFailureChanged(err);
+    this.replication.primary.onAck = () => release.acknowledged();
+    followSyncReplication(config, this.replication, release, this.log);
     this.wal.onSyncTime = this.latencySample;
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v));

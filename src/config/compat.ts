@@ -26,6 +26,33 @@ const I: readonly CompatFlag[] = ['immutable'];
 const H: readonly CompatFlag[] = ['hidden'];
 const N: readonly CompatFlag[] = [];
 
+/**
+ * Redis 7.0's second names for settings (config.c `createBoolConfig(name,
+ * alias, ...)`): the config file, CONFIG SET and CONFIG GET take either, and
+ * a CONFIG GET pattern lists both. Keyed by the setting's name.
+ */
+export const REDIS_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['busy-reply-threshold', 'lua-time-limit'],
+  ['cluster-replica-no-failover', 'cluster-slave-no-failover'],
+  ['cluster-replica-validity-factor', 'cluster-slave-validity-factor'],
+  ['hash-max-listpack-entries', 'hash-max-ziplist-entries'],
+  ['hash-max-listpack-value', 'hash-max-ziplist-value'],
+  ['list-max-listpack-size', 'list-max-ziplist-size'],
+  ['min-replicas-max-lag', 'min-slaves-max-lag'],
+  ['min-replicas-to-write', 'min-slaves-to-write'],
+  ['repl-ping-replica-period', 'repl-ping-slave-period'],
+  ['replica-announce-ip', 'slave-announce-ip'],
+  ['replica-announce-port', 'slave-announce-port'],
+  ['replica-ignore-maxmemory', 'slave-ignore-maxmemory'],
+  ['replica-lazy-flush', 'slave-lazy-flush'],
+  ['replica-priority', 'slave-priority'],
+  ['replica-read-only', 'slave-read-only'],
+  ['replica-serve-stale-data', 'slave-serve-stale-data'],
+  ['replicaof', 'slaveof'],
+  ['zset-max-listpack-entries', 'zset-max-ziplist-entries'],
+  ['zset-max-listpack-value', 'zset-max-ziplist-value'],
+]);
+
 /** The rows, in Redis's alphabetical CONFIG GET order. */
 export const REDIS_ONLY: readonly CompatRow[] = [
   ['acl-pubsub-default', 'resetchannels', 'string', N],
@@ -65,8 +92,6 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['cluster-replica-no-failover', 'no', 'bool', N],
   ['cluster-replica-validity-factor', '10', 'int', N],
   ['cluster-require-full-coverage', 'yes', 'bool', N],
-  ['cluster-slave-no-failover', 'no', 'bool', N],
-  ['cluster-slave-validity-factor', '10', 'int', N],
   ['crash-log-enabled', 'yes', 'bool', N],
   ['crash-memcheck-enabled', 'yes', 'bool', N],
   ['disable-thp', 'yes', 'bool', I],
@@ -79,10 +104,7 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['key-load-delay', '0', 'int', H],
   ['loading-process-events-interval-bytes', '2097152', 'int', H],
   ['logfile', '', 'string', I],
-  ['lua-time-limit', '5000', 'int', N],
   ['maxmemory-clients', '0', 'string', ['percent']],
-  ['min-slaves-max-lag', '10', 'int', N],
-  ['min-slaves-to-write', '0', 'int', N],
   ['oom-score-adj', 'no', 'string', N],
   ['oom-score-adj-values', '0 200 800', 'string', N],
   ['pidfile', '', 'string', I],
@@ -97,7 +119,6 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['repl-diskless-sync-delay', '5', 'int', N],
   ['repl-diskless-sync-max-replicas', '0', 'int', N],
   ['repl-ping-replica-period', '10', 'int', N],
-  ['repl-ping-slave-period', '10', 'int', N],
   ['replica-announced', 'yes', 'bool', N],
   ['replica-ignore-disk-write-errors', 'no', 'bool', N],
   ['replica-ignore-maxmemory', 'yes', 'bool', N],
@@ -108,13 +129,6 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['shutdown-on-sigint', 'default', 'string', N],
   ['shutdown-on-sigterm', 'default', 'string', N],
   ['shutdown-timeout', '10', 'int', N],
-  ['slave-announce-ip', '', 'string', N],
-  ['slave-announce-port', '0', 'int', N],
-  ['slave-ignore-maxmemory', 'yes', 'bool', N],
-  ['slave-lazy-flush', 'no', 'bool', N],
-  ['slave-priority', '100', 'int', N],
-  ['slave-read-only', 'yes', 'bool', N],
-  ['slave-serve-stale-data', 'yes', 'bool', N],
   ['socket-mark-id', '0', 'int', I],
   ['supervised', 'no', 'string', I],
   ['syslog-enabled', 'no', 'bool', I],

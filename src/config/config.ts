@@ -155,16 +155,23 @@ export class Config {
   match(patterns: readonly string[]): [string, string][] {
     const out: [string, string][] = [];
     const seen = new Set<string>();
+    const add = (key: string, def: SettingDef): void => {
+      seen.add(key.toLowerCase());
+      const value = this.values.get(def.name)!;
+      out.push([key, def.display?.(String(value)) ?? formatSetting(value)]);
+    };
     for (const p of patterns) {
+      if (!/[*?[]/.test(p)) {
+        // An exact name (or alias) is answered under the name as given, hidden ones included (HIDDEN_CONFIG).
+        const def = settingDef(p);
+        if (def !== undefined && def.secret !== true && !seen.has(p.toLowerCase())) add(p, def);
+        continue;
+      }
       const pat = Buffer.from(p.toLowerCase(), 'utf8');
-      const exact = !/[*?[]/.test(p);
       for (const def of ALL_SETTINGS) {
-        if (seen.has(def.name) || def.secret === true) continue;
-        // Redis's HIDDEN_CONFIG: only an exact name finds it.
-        if (exact ? def.name === p.toLowerCase() : def.unlisted !== true && globMatch(pat, Buffer.from(def.name))) {
-          seen.add(def.name);
-          const value = this.values.get(def.name)!;
-          out.push([def.name, def.display?.(String(value)) ?? formatSetting(value)]);
+        if (def.secret === true || def.unlisted === true) continue;
+        for (const name of [def.name, ...(def.aliases ?? [])]) {
+          if (!seen.has(name) && globMatch(pat, Buffer.from(name))) add(name, def);
         }
       }
     }

@@ -11,7 +11,7 @@
  * Reference: https://redis.io/docs/latest/operate/oss_and_stack/management/config/
  */
 import { EVICTION_POLICIES } from '../store/eviction.js';
-import { checkPercentiles, redisOnlySettings } from './compat.js';
+import { checkPercentiles, REDIS_ALIASES, redisOnlySettings } from './compat.js';
 import { REPLICATION_SETTINGS } from './replication-settings.js';
 import { mergeOutputBufferLimits, parseBytes, parseRenames } from './values.js';
 
@@ -467,18 +467,13 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
   ...[
     ['hash-max-listpack-entries', '128'],
     ['hash-max-listpack-value', '64'],
-    ['hash-max-ziplist-entries', '128'],
-    ['hash-max-ziplist-value', '64'],
     ['list-max-listpack-size', '-2'],
-    ['list-max-ziplist-size', '-2'],
     ['list-compress-depth', '0'],
     ['set-max-intset-entries', '512'],
     ['set-max-listpack-entries', '128'],
     ['set-max-listpack-value', '64'],
     ['zset-max-listpack-entries', '128'],
     ['zset-max-listpack-value', '64'],
-    ['zset-max-ziplist-entries', '128'],
-    ['zset-max-ziplist-value', '64'],
     ['hll-sparse-max-bytes', '3000'],
     ['stream-node-max-bytes', '4096'],
     ['stream-node-max-entries', '100'],
@@ -576,7 +571,14 @@ export type Settings = { -readonly [D in (typeof SETTINGS)[number] as D['name']]
 export type SettingName = keyof Settings;
 
 /** Every setting, those of no effect included, in `--help` order. */
-export const ALL_SETTINGS: readonly SettingDef[] = [...SETTINGS, ...COMPAT_SETTINGS, ...redisOnlySettings(LLONG_MAX)];
+export const ALL_SETTINGS: readonly SettingDef[] = [
+  ...SETTINGS,
+  ...COMPAT_SETTINGS,
+  ...redisOnlySettings(LLONG_MAX),
+].map((def: SettingDef) => {
+  const alias = REDIS_ALIASES.get(def.name);
+  return alias === undefined || def.aliases?.includes(alias) ? def : { ...def, aliases: [...(def.aliases ?? []), alias] };
+});
 
 const BY_NAME = new Map(ALL_SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?? [])].map((n) => [n, s] as const)));
 

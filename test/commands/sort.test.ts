@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReplies, sameReply, serverPair, sortArray, type Command } from '../helpers/differential.js';
+import { sameReplies, sameReply, serverPair, sortArray, Twin, type Command } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
 let redis: RedisHandle;
@@ -346,6 +346,22 @@ test('WATCH: SORT STORE touches its destination; SORT without STORE touches noth
     await sameReply(a, b, 'EXEC');
   } finally {
     for (const o of others) o.close();
+  }
+});
+
+test('SORT STORE serves a client blocked on its destination, as redis-server does', async () => {
+  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
+  const waiter = await Twin.open(fcPort, redis.port);
+  try {
+    await sameReply(a, b, 'RPUSH l 3 1 2');
+    waiter.send('BLPOP', 'd', '0');
+    await new Promise((r) => setTimeout(r, 100));
+    await sameReply(a, b, 'SORT l STORE d');
+    await waiter.read(1);
+    await sameReply(a, b, 'LRANGE d 0 -1');
+  } finally {
+    waiter.a.close();
+    waiter.b.close();
   }
 });
 

@@ -146,7 +146,10 @@ function parseOptions(c: CommandContext, argv: Buffer[], readonly: boolean): Sor
 function lookupByPattern(c: CommandContext, p: Pattern, element: string): string | null {
   if (p.self) return element;
   if (p.constant) return null;
-  const key = Buffer.concat([p.prefix, Buffer.from(element, 'latin1'), p.suffix]);
+  const key = Buffer.allocUnsafe(p.prefix.length + element.length + p.suffix.length);
+  p.prefix.copy(key, 0);
+  key.latin1Write(element, p.prefix.length);
+  p.suffix.copy(key, p.prefix.length + element.length);
   const db = c.db;
   const slot = db.lookup(key);
   if (slot < 0) {
@@ -168,11 +171,13 @@ function compareBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** C `strcmp`: byte order up to the first NUL (`strcoll` in the C and C.UTF-8 locales). */
-function compareCStrings(a: string, b: string): number {
-  const na = a.indexOf('\0');
-  const nb = b.indexOf('\0');
-  return compareBytes(na < 0 ? a : a.slice(0, na), nb < 0 ? b : b.slice(0, nb));
+/**
+ * What C `strcmp` compares of `s`: its bytes up to the first NUL. Compared
+ * with {@link compareBytes}, that is `strcoll` in the C and C.UTF-8 locales.
+ */
+function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
 }
 
 /** An integer-set's members in the order Redis's intset keeps them: ascending by value. */
@@ -238,20 +243,24 @@ function loadVector(
 function sortElements(c: CommandContext, elements: string[], o: SortOptions): boolean {
   const n = elements.length;
   const sign = o.desc ? -1 : 1;
-  const byStore = o.store !== null;
-  const cmpText = byStore ? compareBytes : compareCStrings;
+  // With STORE every byte counts, so that what is stored does not depend on the locale (sort.c `sort_store`).
+  const text = o.store !== null ? (s: string) => s : cString;
   const order = Array.from({ length: n }, (_, i) => i);
   if (o.alpha) {
     if (o.by === null) {
-      order.sort((x, y) => sign * cmpText(elements[x]!, elements[y]!));
+      const keys = elements.map(text);
+      order.sort((x, y) => sign * compareBytes(keys[x]!, keys[y]!));
     } else {
       const by = o.by;
-      const weights = elements.map((e) => lookupByPattern(c, by, e));
+      const weights = elements.map((e) => {
+        const w = lookupByPattern(c, by, e);
+        return w === null ? null : text(w);
+      });
       order.sort((x, y) => {
         const a = weights[x]!;
         const b = weights[y]!;
         if (a === null || b === null) return sign * (a === b ? 0 : a === null ? -1 : 1);
-        return sign * cmpText(a, b);
+        return sign * compareBytes(a, b);
       });
     }
   } else {

@@ -14,6 +14,7 @@ import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
 import { sameReplies, sameReply, serverPair, sortArray, Twin, type Command } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
+import { converged, startReplica } from '../replication/helpers.js';
 
 let redis: RedisHandle;
 let fcPort: number;
@@ -429,4 +430,28 @@ test('SORT ... STORE survives SIGKILL: the logged DEL and RPUSH replay to the sa
   } finally {
     cleanup(dir);
   }
+});
+
+test('a replica receives SORT ... STORE as the list it stored, not as a sort to run again', async (t) => {
+  const primary = await startServer();
+  const replica = await startReplica(primary);
+  t.after(async () => {
+    for (const s of [replica, primary]) {
+      await s.stop();
+      cleanup(s.dir);
+    }
+  });
+  const p = primary.client();
+  const r = replica.client();
+  await p.rpush('src', '5', '3', '9');
+  await p.mset('w_5', '2', 'w_3', '1', 'w_9', '3', 'dst', 'old');
+  assert.equal(await p.call('SORT', 'src', 'BY', 'w_*', 'GET', '#', 'GET', 'w_*', 'STORE', 'dst'), 6);
+  await p.call('MULTI');
+  await p.call('SORT', 'src', 'DESC', 'STORE', 'tx');
+  await p.call('EXEC');
+  await p.mset('w_5', '100');
+  await converged(p, r);
+  assert.deepEqual(await r.lrange('dst', 0, -1), ['3', '1', '5', '2', '9', '3']);
+  assert.deepEqual(await r.lrange('tx', 0, -1), ['9', '5', '3']);
+  assert.deepEqual(await r.lrange('dst', 0, -1), await p.lrange('dst', 0, -1));
 });

@@ -17,7 +17,9 @@
  * elements' bytes; ALPHA compares with `strcoll` (the C.UTF-8 and C locales
  * compare bytes up to the first NUL), or the bytes in full when STORE is
  * given, so that what is stored does not depend on the locale. The sort is
- * stable, as glibc's `qsort` (a merge sort) is.
+ * stable, as glibc's `qsort` (a merge sort) is; Redis's partial quicksort for
+ * BY with LIMIT (`pqsort`) is not, so elements whose ALPHA weights tie may
+ * come out in another order there.
  *
  * A STORE replaces the destination with the result as a list (dropping its
  * TTL), or deletes it when the result is empty, and replies the count. It is

@@ -19,9 +19,18 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { LatencyMonitor, SlowLog } from './monitoring.js';
 import type { ReplicationService } from './repl-service.js';
 
-import type { CommandFlag, CommandGroup, KeySpec, KeySpecFlag } from './declarations.js';
+import type { CommandFlag, CommandGroup, KeySpec, KeySpecFlag, KeysFunction } from './declarations.js';
 
-export type { BeginSearch, CommandFlag, CommandGroup, FindKeys, KeySpec, KeySpecFlag } from './declarations.js';
+export type {
+  BeginSearch,
+  CommandFlag,
+  CommandGroup,
+  FindKeys,
+  KeyRef,
+  KeySpec,
+  KeySpecFlag,
+  KeysFunction,
+} from './declarations.js';
 
 /**
  * A command handler. It replies through `c.reply` exactly once per call (a
@@ -48,6 +57,8 @@ export interface CommandDef {
   readonly flags: readonly CommandFlag[];
   /** Where the command's keys are in its arguments; none when it takes no keys. */
   readonly keys?: readonly KeySpec[];
+  /** Finds the keys when a key spec is `unknown` (Redis's `get_keys_function`: SORT's STORE key). */
+  readonly getKeys?: KeysFunction;
   /**
    * Keys the command writes in other databases than the selected one, which
    * key specs cannot describe (MOVE key db, COPY ... DB db). Invalid

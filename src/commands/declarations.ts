@@ -63,7 +63,9 @@ export type BeginSearch =
    * argument `startFrom` towards the end, or from the end backwards when
    * `startFrom` is negative.
    */
-  | { readonly type: 'keyword'; readonly keyword: string; readonly startFrom: number };
+  | { readonly type: 'keyword'; readonly keyword: string; readonly startFrom: number }
+  /** Not describable (SORT's BY, GET and STORE): the command's {@link KeysFunction} finds its keys. */
+  | { readonly type: 'unknown' };
 
 /** How a key spec's keys are found from where the search began (`find_keys`). */
 export type FindKeys =
@@ -78,7 +80,9 @@ export type FindKeys =
    * keys; they start `firstKey` arguments after the begin position, every
    * `step`-th argument.
    */
-  | { readonly type: 'keynum'; readonly keyNumIdx: number; readonly firstKey: number; readonly step: number };
+  | { readonly type: 'keynum'; readonly keyNumIdx: number; readonly firstKey: number; readonly step: number }
+  /** Not describable: the command's {@link KeysFunction} finds its keys. */
+  | { readonly type: 'unknown' };
 
 /** One of a command's key specs. */
 export interface KeySpec {
@@ -88,3 +92,16 @@ export interface KeySpec {
   readonly begin: BeginSearch;
   readonly find: FindKeys;
 }
+
+/** A key argument of a call, as a command's {@link KeysFunction} finds it. */
+export interface KeyRef {
+  /** Index into the call's arguments (the name is 0). */
+  readonly pos: number;
+  readonly flags: readonly KeySpecFlag[];
+}
+
+/**
+ * Finds the keys of a call whose key specs cannot (one of them is
+ * `unknown`), as Redis's `get_keys_function` (db.c `sortGetKeys`) does.
+ */
+export type KeysFunction = (argv: readonly Uint8Array[]) => KeyRef[];

@@ -22,6 +22,7 @@ import { bitmapCommands } from './bitmaps.js';
 import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
 import { expireCommands } from './expire.js';
+import { sortCommands } from './sort.js';
 import { hashCommands } from './hashes.js';
 import { listCommands } from './lists.js';
 import { blockingListCommands } from './listblocking.js';
@@ -53,6 +54,7 @@ export function allCommands(): CommandSpec[] {
     ...bitfieldCommands,
     ...keyCommands,
     ...expireCommands,
+    ...sortCommands,
     ...hashCommands,
     ...listCommands,
     ...blockingListCommands,

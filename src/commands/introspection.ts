@@ -73,7 +73,9 @@ function keySpecInfo(c: CommandContext, ks: KeySpec): void {
   const b = ks.begin;
   r.bulkAscii(b.type);
   r.bulkAscii('spec');
-  if (b.type === 'index') {
+  if (b.type === 'unknown') {
+    r.mapLen(0);
+  } else if (b.type === 'index') {
     r.mapLen(1);
     r.bulkAscii('index');
     r.int(b.index);
@@ -90,6 +92,7 @@ function keySpecInfo(c: CommandContext, ks: KeySpec): void {
   const f = ks.find;
   r.bulkAscii(f.type);
   r.bulkAscii('spec');
+  if (f.type === 'unknown') return r.mapLen(0);
   r.mapLen(3);
   if (f.type === 'range') {
     r.bulkAscii('lastkey');
@@ -149,19 +152,30 @@ function getKeys(c: CommandContext, args: Buffer[], withFlags: boolean): void {
   if (!arityOk(spec.arity, args.length)) return c.reply.error('ERR Invalid number of arguments specified for command');
   const positions = keyPositions(spec, args);
   if (positions === null || positions.length === 0) return c.reply.error('ERR Invalid arguments specified for command');
+  // A command whose own function found the keys gives their flags too (db.c `sortGetKeys`).
+  const refs = spec.getKeys !== undefined && hasUnknownSpec(spec) ? spec.getKeys(args) : null;
   c.reply.arrayLen(positions.length);
-  for (const i of positions) {
+  for (const [n, i] of positions.entries()) {
     if (!withFlags) {
       c.reply.bulk(args[i]!);
       continue;
     }
     c.reply.arrayLen(2);
     c.reply.bulk(args[i]!);
+    if (refs !== null) {
+      replyFlagSet(c, refs[n]?.flags ?? []);
+      continue;
+    }
     const ks = keySpecOf(spec, args, i);
     const flags =
       ks?.flags.includes('variable_flags') === true && spec.keyFlags ? spec.keyFlags(args) : (ks?.flags ?? []);
     replyFlagSet(c, flags);
   }
+}
+
+/** Whether one of the command's key specs is `unknown`, so that its keys function finds its keys. */
+function hasUnknownSpec(spec: CommandSpec): boolean {
+  return spec.keys.some((k) => k.begin.type === 'unknown' || k.find.type === 'unknown');
 }
 
 /** The key spec that found the key at argument `i` (specs are tried in order, as keyPositions walks them). */

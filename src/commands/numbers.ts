@@ -343,3 +343,33 @@ export function parseScoreBound(arg: Buffer): { value: number; ex: boolean } | n
   if (r.end !== s.length || Number.isNaN(r.value)) return null;
   return { value: r.value, ex };
 }
+
+/**
+ * A SORT weight as sort.c's `sortCommandGeneric` reads it: C `strtod` over
+ * the value as a C string, so leading white space, hexadecimal floats,
+ * `inf` and an empty value (0) pass, and text after a NUL byte is ignored;
+ * trailing text, NaN, and `ERANGE` (overflow, or underflow to zero or to a
+ * subnormal) fail.
+ *
+ * @returns the weight, or null where Redis replies `ERR One or more scores can't be converted into double`
+ */
+export function parseSortWeight(s: string): number | null {
+  // Fast path: a plain integer of up to 15 digits, exact as a double.
+  const n = s.length;
+  if (n > 0 && n <= 15) {
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    let v = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n && n > (s.charCodeAt(0) === 45 ? 1 : 0)) return s.charCodeAt(0) === 45 ? -v : v;
+  }
+  const r = strtod(s, 0);
+  if (r.end !== s.length && s.charCodeAt(r.end) !== 0) return null;
+  if (Number.isNaN(r.value)) return null;
+  if (!Number.isFinite(r.value) && !r.literalInf) return null;
+  if (r.nonzero && Math.abs(r.value) < MIN_NORMAL && !r.literalInf) return null;
+  return r.value;
+}

@@ -52,6 +52,7 @@ export function command(def: CommandDef, subcommands?: ReadonlyMap<string, Comma
     arity: def.arity,
     flags: def.flags,
     keys,
+    getKeys: def.getKeys,
     otherDbKeys: def.otherDbKeys,
     keyFlags: def.keyFlags,
     allDatabases: def.allDatabases,
@@ -179,6 +180,13 @@ export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], wri
   const out: number[] = [];
   for (const s of spec.keys) {
     if (s.flags.includes('not_key')) continue;
+    // An unknown spec: the command's own function finds every key, as db.c
+    // `getKeysFromCommandWithSpecs` falls back to `getkeys_proc`.
+    if (s.begin.type === 'unknown' || s.find.type === 'unknown') {
+      if (spec.getKeys === undefined) return null;
+      const refs = spec.getKeys(argv).filter((k) => !written || isWriteSpec(k));
+      return refs.map((k) => k.pos);
+    }
     if (written && !isWriteSpec(s)) continue;
     let first = 0;
     if (s.begin.type === 'index') {
@@ -219,7 +227,7 @@ export function keyPositions(spec: CommandSpec, argv: readonly Uint8Array[], wri
 }
 
 /** Whether a key spec's keys may be changed by the command: flagged RW, OW or RM. */
-function isWriteSpec(s: KeySpec): boolean {
+function isWriteSpec(s: Pick<KeySpec, 'flags'>): boolean {
   return s.flags.includes('RW') || s.flags.includes('OW') || s.flags.includes('RM');
 }
 

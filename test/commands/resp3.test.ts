@@ -609,6 +609,22 @@ const CASES: Record<string, Case> = {
   expiretime: ['SET k v', 'EXPIRETIME k', 'EXPIRETIME nokey'],
   pexpiretime: ['SET k v', 'PEXPIREAT k 99999999999000', 'PEXPIRETIME k', 'PEXPIRETIME nokey'],
   persist: ['SETEX k 100 v', 'PERSIST k', 'PERSIST k', 'PERSIST nokey'],
+  sort: [
+    'RPUSH l 3 1 2',
+    'MSET w_1 9 w_2 8 o_1 one',
+    'HSET h_3 f x',
+    'SORT l',
+    'SORT l DESC LIMIT 1 5 GET # GET o_* GET h_*->f',
+    'SORT l BY w_* ALPHA',
+    'SORT l BY nosort STORE d',
+    'LRANGE d 0 -1',
+    'SORT l LIMIT 0 0 STORE d',
+    'SORT nokey',
+    'SORT o_1',
+    'SORT l BY o_*',
+    'SORT l FOO',
+  ],
+  sort_ro: ['ZADD z 2 a 1 b', 'SORT_RO z ALPHA', 'SORT_RO z BY nosort GET nokey_*', 'SORT_RO z STORE d', 'SORT_RO'],
 
   // -- hashes --------------------------------------------------------------
   hset: ['HSET h a 1 b 2', 'HSET h a 3', 'HSET h a', 'SET s v', 'HSET s a 1'],

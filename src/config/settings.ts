@@ -577,7 +577,9 @@ export const ALL_SETTINGS: readonly SettingDef[] = [
   ...redisOnlySettings(LLONG_MAX),
 ].map((def: SettingDef) => {
   const alias = REDIS_ALIASES.get(def.name);
-  return alias === undefined || def.aliases?.includes(alias) ? def : { ...def, aliases: [...(def.aliases ?? []), alias] };
+  return alias === undefined || def.aliases?.includes(alias)
+    ? def
+    : { ...def, aliases: [...(def.aliases ?? []), alias] };
 });
 
 const BY_NAME = new Map(ALL_SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?? [])].map((n) => [n, s] as const)));

@@ -401,6 +401,9 @@ function latDistance(lat1d: number, lat2d: number): number {
   return EARTH_RADIUS_IN_METERS * Math.abs(degRad(lat2d) - degRad(lat1d));
 }
 
+let memoLat1r = 0;
+let memoCos1 = 1;
+
 /** geohash_helper.c `geohashGetDistance`: the haversine distance in meters, degrees in. */
 export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
   const lon1r = degRad(lon1d);
@@ -410,7 +413,13 @@ export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: 
   const lat1r = degRad(lat1d);
   const lat2r = degRad(lat2d);
   const u = sin((lat2r - lat1r) / 2);
-  const a = u * u + cos(lat1r) * cos(lat2r) * v * v;
+  // A search measures from one centre: its cosine is computed once.
+  if (lat1r !== memoLat1r) {
+    memoLat1r = lat1r;
+    memoCos1 = cos(lat1r);
+  }
+  const cos2 = lat2r === lat1r ? memoCos1 : cos(lat2r);
+  const a = u * u + memoCos1 * cos2 * v * v;
   return 2.0 * EARTH_RADIUS_IN_METERS * asin(Math.sqrt(a));
 }
 

@@ -183,6 +183,6 @@ export function asin(x: number): number {
   sinDD(y0);
   ddAdd(x, 0, -rh, -rl);
   const resid = rh + rl;
-  const c = cos(y0);
-  return y0 + resid / c;
+  // The divisor need not be correctly rounded: the correction is about an ulp of y0.
+  return y0 + resid / Math.cos(y0);
 }

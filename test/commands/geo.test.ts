@@ -379,6 +379,40 @@ test('random points searched by radius and by box, in every unit and option, rep
   assert.ok(nonEmpty > 300, `${nonEmpty} replies with results`);
 });
 
+test('COMMAND GETKEYS finds the source and the STORE, STOREDIST or GEOSEARCHSTORE destination', () =>
+  same([
+    'COMMAND GETKEYS GEORADIUS src 0 0 1 km STORE dst',
+    'COMMAND GETKEYS GEORADIUS src 0 0 1 km STOREDIST dst',
+    'COMMAND GETKEYS GEORADIUS src 0 0 1 km WITHDIST',
+    'COMMAND GETKEYS GEORADIUSBYMEMBER src m 1 km STORE dst',
+    'COMMAND GETKEYSANDFLAGS GEOSEARCHSTORE dst src FROMLONLAT 0 0 BYRADIUS 1 km',
+    'COMMAND GETKEYSANDFLAGS GEOADD k 1 1 m',
+  ]));
+
+test('WATCH: GEOADD and the STORE forms touch the keys they write, the searches do not', async () => {
+  const [a2, b2] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
+  try {
+    await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
+    const run = async (watch: string, other: string) => {
+      await sameReply(a, b, `WATCH ${watch}`);
+      await sameReply(a2, b2, other);
+      await sameReply(a, b, 'MULTI');
+      await sameReply(a, b, 'PING');
+      return sameReply(a, b, 'EXEC');
+    };
+    const k = 'Sicily';
+    assert.equal(await run(k, SICILY), '*-1\r\n');
+    assert.equal(await run(k, `GEOADD ${k} NX 13.361389 38.115556 Palermo`), '*1\r\n+PONG\r\n');
+    assert.equal(await run(k, `GEOSEARCH ${k} FROMLONLAT 15 37 BYRADIUS 200 km`), '*1\r\n+PONG\r\n');
+    assert.equal(await run('d', `GEOSEARCHSTORE d ${k} FROMLONLAT 15 37 BYRADIUS 200 km`), '*-1\r\n');
+    assert.equal(await run('e', `GEORADIUS ${k} 15 37 200 km STOREDIST e`), '*-1\r\n');
+    assert.equal(await run(k, `GEORADIUS ${k} 15 37 200 km STORE e`), '*1\r\n+PONG\r\n');
+  } finally {
+    a2.close();
+    b2.close();
+  }
+});
+
 test('keyspace events: zadd (and new) for GEOADD, geosearchstore, georadiusstore and del for the STORE forms', async () => {
   await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
   const subs = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);

@@ -433,12 +433,33 @@ export function distanceWithin(shape: GeoShape, xy: readonly [number, number]): 
   const [x1, y1] = shape.xy;
   const [x2, y2] = xy;
   if (shape.type === 'radius') {
+    const limit = shape.radius * shape.conversion;
+    if (clearlyBeyond(x1, y1, x2, y2, limit)) return -1;
     const d = geoDistance(x1, y1, x2, y2);
-    return d > shape.radius * shape.conversion ? -1 : d;
+    return d > limit ? -1 : d;
   }
   const widthM = shape.width * shape.conversion;
   const heightM = shape.height * shape.conversion;
   if (latDistance(y2, y1) > heightM / 2) return -1;
-  if (geoDistance(x2, y2, x1, y2) > widthM / 2) return -1;
+  if (clearlyBeyond(x2, y2, x1, y2, widthM / 2) || geoDistance(x2, y2, x1, y2) > widthM / 2) return -1;
   return geoDistance(x1, y1, x2, y2);
+}
+
+/**
+ * Whether the distance is certainly beyond `limit` meters, by the haversine
+ * on V8's sin, cos and asin (faithful to 1 ulp, ten times faster than
+ * ./libm.ts): most candidates of a search are rejected without the exact
+ * evaluation. Only away from antipodes (a ≤ 0.99, where asin amplifies an
+ * ulp by less than 10) and with a margin of 1e-9, far above the two
+ * evaluations' difference, is the answer trusted.
+ */
+function clearlyBeyond(lon1d: number, lat1d: number, lon2d: number, lat2d: number, limit: number): boolean {
+  const v = Math.sin((degRad(lon2d) - degRad(lon1d)) / 2);
+  if (v === 0) return false;
+  const lat1r = degRad(lat1d);
+  const lat2r = degRad(lat2d);
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
+  if (!(a <= 0.99)) return false;
+  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a)) > limit * (1 + 1e-9);
 }

@@ -29,6 +29,7 @@ import { blockingListCommands } from './listblocking.js';
 import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { blockingZsetCommands } from './zsetblocking.js';
+import { geoCommands } from './geo.js';
 import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
@@ -61,5 +62,6 @@ export function allCommands(): CommandSpec[] {
     ...setCommands,
     ...zsetCommands,
     ...blockingZsetCommands,
+    ...geoCommands,
   ];
 }

@@ -373,3 +373,70 @@ export function parseSortWeight(s: string): number | null {
   if (r.nonzero && Math.abs(r.value) < MIN_NORMAL && !r.literalInf) return null;
   return r.value;
 }
+
+/**
+ * Formats a double as C's `printf("%.<digits>f")` does with glibc: fixed
+ * notation from the exact binary value, ties to even, `-` kept on a negative
+ * zero or on a negative value that rounds to zero, `inf`/`-inf` for
+ * infinities. 1.5 with 0 digits → `2`, 2.5 → `2`; -0 with 6 → `-0.000000`.
+ */
+export function formatFixed(d: number, digits: number): string {
+  if (!Number.isFinite(d)) return d > 0 ? 'inf' : '-inf';
+  const neg = d < 0 || Object.is(d, -0);
+  f64[0] = Math.abs(d);
+  const hi = u32[1]!;
+  const bexp = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(u32[0]!);
+  let e2 = -1074;
+  if (bexp !== 0) {
+    mant |= 1n << 52n;
+    e2 = bexp - 1075;
+  }
+  const scale = 10n ** BigInt(digits);
+  let q: bigint;
+  if (e2 >= 0) {
+    q = (mant << BigInt(e2)) * scale;
+  } else {
+    const num = mant * scale;
+    const den = 1n << BigInt(-e2);
+    q = num / den;
+    const twice = (num % den) * 2n;
+    if (twice > den || (twice === den && (q & 1n) === 1n)) q++;
+  }
+  const s = q.toString().padStart(digits + 1, '0');
+  const text = digits === 0 ? s : `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+  return neg ? `-${text}` : text;
+}
+
+/**
+ * Formats a double as Redis 7.0 prints coordinates (util.c `ld2string` in
+ * mode LD_STR_HUMAN on the value widened to a long double, exactly): `%.17Lf`,
+ * then trailing zeros and a trailing dot removed, `-0` written `0`;
+ * `inf`/`-inf` for infinities. 13.361389338970184 → `13.36138933897018433`.
+ */
+export function formatHumanDouble(d: number): string {
+  if (!Number.isFinite(d)) return d > 0 ? 'inf' : '-inf';
+  let s = formatFixed(d, 17).replace(/0+$/, '');
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  return s === '-0' ? '0' : s;
+}
+
+/**
+ * Formats a double with `fractional` digits after the point as Redis's
+ * util.c `fixedpoint_d2string` does (GEODIST and WITHDIST, 4 digits): the
+ * value times 10^fractional rounded by `llrint` (ties to even), then printed
+ * with a leading `0.` when below 1; 0 is `0.0000`.
+ */
+export function formatFixedPoint(d: number, fractional: number): string {
+  if (d === 0) return `0.${'0'.repeat(fractional)}`;
+  const x = d * 10 ** fractional;
+  let r = Math.round(x);
+  // Math.round rounds halves up; llrint rounds them to even.
+  if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+  const neg = r < 0;
+  const s = BigInt(Math.abs(r))
+    .toString()
+    .padStart(fractional + 1, '0');
+  const text = `${s.slice(0, -fractional)}.${s.slice(-fractional)}`;
+  return neg ? `-${text}` : text;
+}

@@ -76,7 +76,7 @@ const NAN_SCORE = 'ERR resulting score is not a number (NaN)';
  * `ERR value is not a valid float`, WRONGTYPE, `ERR resulting score is not a
  * number (NaN)`.
  */
-function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
+export function zaddGeneric(c: CommandContext, argv: Buffer[], flags: number): void {
   const key = argv[1]!;
   let ch = false;
   let idx = 2;

@@ -842,6 +842,50 @@ const CASES: Record<string, Case> = {
   zinter: ['ZADD a 1 x', 'ZADD b 2 x 3 y', 'ZINTER 2 a b WITHSCORES', 'ZINTER 2 a nokey WITHSCORES'],
   zdiff: ['ZADD a 1 x 2.5 y', 'ZADD b 2 x', 'ZDIFF 2 a b WITHSCORES', 'ZDIFF 2 a b', 'ZDIFF 1 nokey WITHSCORES'],
   zintercard: ['ZADD a 1 x 2 y', 'ZADD b 2 x', 'ZINTERCARD 2 a b', 'ZINTERCARD 2 a b LIMIT 1'],
+  // -- geo: coordinates are RESP3 doubles, distances bulk strings ----------
+  geoadd: ['GEOADD g 13.361389 38.115556 Palermo', 'GEOADD g CH 13.5 38 Palermo', 'GEOADD g 200 0 x', 'GEOADD g 1'],
+  geodist: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEODIST g Palermo Catania km',
+    'GEODIST g Palermo nomember',
+    'GEODIST nokey a b',
+  ],
+  geohash: ['GEOADD g 13.361389 38.115556 Palermo', 'GEOHASH g Palermo nomember', 'GEOHASH nokey a'],
+  geopos: ['GEOADD g 13.361389 38.115556 Palermo', 'GEOPOS g Palermo nomember', 'GEOPOS nokey a'],
+  geosearch: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHCOORD WITHDIST WITHHASH',
+    'GEOSEARCH g FROMMEMBER Palermo BYBOX 400 400 km DESC COUNT 1',
+    'GEOSEARCH nokey FROMLONLAT 15 37 BYRADIUS 200 km',
+  ],
+  geosearchstore: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST',
+    'ZRANGE d 0 -1 WITHSCORES',
+    'GEOSEARCHSTORE d nokey FROMLONLAT 15 37 BYRADIUS 200 km',
+  ],
+  georadius: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEORADIUS g 15 37 200 km WITHCOORD WITHDIST ASC',
+    'GEORADIUS g 15 37 200 km STORE d',
+    'ZRANGE d 0 -1 WITHSCORES',
+  ],
+  georadius_ro: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEORADIUS_RO g 15 37 200 km WITHCOORD WITHHASH',
+    'GEORADIUS_RO g 15 37 200 km STORE d',
+  ],
+  georadiusbymember: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEORADIUSBYMEMBER g Palermo 200 km WITHDIST WITHCOORD',
+    'GEORADIUSBYMEMBER g Palermo 200 km STOREDIST d',
+    'ZRANGE d 0 -1 WITHSCORES',
+  ],
+  georadiusbymember_ro: [
+    'GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania',
+    'GEORADIUSBYMEMBER_RO g Palermo 200 km WITHCOORD COUNT 1',
+    'GEORADIUSBYMEMBER_RO nokey Palermo 200 km',
+  ],
   // -- transactions ----------------------------------------------------------
   multi: ['MULTI', 'MULTI', 'DISCARD'],
   exec: [

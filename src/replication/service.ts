@@ -178,7 +178,16 @@ export class Replication implements ReplicationService {
     this.primary.close();
   }
 
+  /**
+   * Writes the history file. A new history id drops this server's replicas:
+   * records they would receive next may belong to another history than the
+   * data they hold (a full sync replaces the WAL); they ask again with their
+   * own id and get a partial sync where it is still a prefix, else a full one.
+   */
   private async saveHistory(h: ReplHistory): Promise<void> {
+    if (h.id !== this.history.id) {
+      this.primary.dropAll(`its replication history changed from ${this.history.id} to ${h.id}; they sync again`);
+    }
     this.history = h;
     await writeHistory(this.h.dir, h);
   }

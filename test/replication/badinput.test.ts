@@ -86,7 +86,7 @@ function stopAfter(t: { after: (fn: () => Promise<void>) => void }, ...handles: 
   });
 }
 
-test('a stream cut in the middle of a record: nothing of it applied, the replica resumes by partial sync', async (t) => {
+test('a stream cut mid-record: nothing of it applied, the replica resumes by partial sync', async (t) => {
   const t0 = Date.now();
   const primary = await startServer();
   const proxy = await startProxy(primary.port);
@@ -258,4 +258,46 @@ test('a replica of a replica receives the primary records through it', async (t)
   assert.deepEqual(await keyspaceDump(cc), await keyspaceDump(ca));
   const bs = await info(b.client(), 'stats');
   t.diagnostic(`${Date.now() - t0} ms; B fed C by ${bs['sync_full']} full and ${bs['sync_partial_ok']} partial syncs`);
+
+  // B promoted: C is dropped (its history id is stale) and continues from B by partial sync under B's new history.
+  const cb = b.client();
+  await cb.call('REPLICAOF', 'NO', 'ONE');
+  await b.waitForLog((l) => String(l.msg).startsWith('dropping the replicas of this server'));
+  await writeMix(cb, 5, 'b-promoted');
+  await converged(cb, cc);
+  const promoted = await info(cb, 'stats');
+  assert.equal(promoted['sync_full'], bs['sync_full']);
+  assert.equal(promoted['sync_partial_ok'], String(Number(bs['sync_partial_ok']) + 1));
+  assert.equal((await info(cc))['master_replid'], (await info(cb))['master_replid']);
+  assert.deepEqual(await keyspaceDump(cc), await keyspaceDump(cb));
+});
+
+test('a replica of a server that takes another history is dropped and resyncs', async (t) => {
+  const t0 = Date.now();
+  const a = await startServer();
+  const b = await startServer();
+  const c = await startReplica(b);
+  stopAfter(
+    t,
+    () => c,
+    () => b,
+    () => a,
+  );
+  const [ca, cb, cc] = [a.client(), b.client(), c.client()];
+  // B's own history runs further than A's: C, fed by B, is past every LSN A has.
+  await writeMix(ca, 5, 'a');
+  await writeMix(cb, 20, 'b');
+  await converged(cb, cc);
+  const bNext = Number((await info(cb))['master_repl_offset']);
+
+  await cb.call('REPLICAOF', '127.0.0.1', String(a.port));
+  await converged(ca, cb);
+  await b.waitForLog((l) => String(l.msg).startsWith('dropping the replicas of this server'));
+  // A's records reach the LSNs C had from B: C must not take them on top of B's old data.
+  while (Number((await info(ca))['master_repl_offset']) <= bNext + 5) await writeMix(ca, 5, 'more');
+  await converged(ca, cb);
+  await converged(ca, cc);
+  assert.equal(await cc.exists('b:s:0'), 0);
+  assert.deepEqual(await keyspaceDump(cc), await keyspaceDump(ca));
+  t.diagnostic(`${Date.now() - t0} ms`);
 });

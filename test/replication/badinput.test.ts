@@ -7,8 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { cleanup, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { cleanup, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { converged, info, keyspaceDump, startReplica, writeMix } from './helpers.js';
 
 /** A TCP proxy to `port` that can refuse connections and cut the stream to its clients. */
@@ -299,5 +300,56 @@ test('a replica of a server that takes another history is dropped and resyncs', 
   await converged(ca, cc);
   assert.equal(await cc.exists('b:s:0'), 0);
   assert.deepEqual(await keyspaceDump(cc), await keyspaceDump(ca));
+  t.diagnostic(`${Date.now() - t0} ms`);
+});
+
+test('a primary restored with fewer records than its replica, then written to: the replica gets a full sync', async (t) => {
+  const t0 = Date.now();
+  const backup = tempDir();
+  let a = await startServer();
+  const { port, dir } = a;
+  const args = ['--port', String(port)];
+  let r: ServerHandle | null = await startReplica(a);
+  stopAfter(
+    t,
+    () => r,
+    () => a,
+  );
+  t.after(() => cleanup(backup));
+  await writeMix(a.client(), 10);
+  await converged(a.client(), r.client());
+  const firstId = (await info(a.client()))['master_replid']!;
+
+  // A restart keeps the replica on a partial sync (the old history is the previous one up to the restart's LSN).
+  await a.stop();
+  cpSync(dir, backup, { recursive: true });
+  a = await startServer({ dir, args });
+  let ai = await info(a.client());
+  assert.notEqual(ai['master_replid'], firstId);
+  assert.equal(ai['master_replid2'], firstId);
+  assert.equal(ai['second_repl_offset'], String(Number(ai['master_repl_offset']) + 1));
+  await writeMix(a.client(), 10, 'lost');
+  await converged(a.client(), r.client());
+  let stats = await info(a.client(), 'stats');
+  assert.deepEqual([stats['sync_full'], stats['sync_partial_ok']], ['0', '1']);
+  const replicaLsn = Number((await info(r.client()))['slave_repl_offset']);
+
+  // The primary comes back from the older copy and writes past the LSNs the replica already has.
+  const rdir = r.dir;
+  await r.stop();
+  r = null;
+  await a.stop();
+  cleanup(dir);
+  cpSync(backup, dir, { recursive: true });
+  a = await startServer({ dir, args });
+  ai = await info(a.client());
+  assert.equal(ai['master_replid2'], firstId);
+  while (Number((await info(a.client()))['master_repl_offset']) <= replicaLsn + 5) await writeMix(a.client(), 5, 'new');
+  r = await startReplica(a, { dir: rdir });
+  await converged(a.client(), r.client());
+  stats = await info(a.client(), 'stats');
+  assert.deepEqual([stats['sync_full'], stats['sync_partial_ok']], ['1', '0']);
+  assert.equal(await r.client().exists('lost:s:0'), 0);
+  assert.deepEqual(await keyspaceDump(r.client()), await keyspaceDump(a.client()));
   t.diagnostic(`${Date.now() - t0} ms`);
 });

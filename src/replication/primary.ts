@@ -429,6 +429,17 @@ export class Primary {
     return bound;
   }
 
+  /**
+   * Drops every attached replica with one log line (they reconnect and ask
+   * again, learning the new history): replication.c `disconnectSlaves`, as
+   * Redis does when its replication id changes.
+   */
+  dropAll(why: string): void {
+    if (this.links.size === 0) return;
+    this.d.log.warn({ replicas: this.links.size, reason: why }, `dropping the replicas of this server: ${why}`);
+    for (const l of this.links.values()) l.socket.destroy();
+  }
+
   /** Drops a replica's link with a log line (it reconnects and resyncs). */
   private drop(l: ReplicaLink, why: string): void {
     this.d.log.warn({ replica: `${l.ip}:${l.port}`, reason: why }, `dropping replica ${l.ip}:${l.port}: ${why}`);

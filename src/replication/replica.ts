@@ -321,6 +321,22 @@ export class ReplicaLink {
     this.d.log.info({ primary: `${this.host}:${this.port}` }, 'replication link up');
     this.sendAck(true);
     const wal = this.d.wal();
+    try {
+      await this.applyStream(reader, wal);
+    } catch (err) {
+      if (!(err instanceof LinkClosedError) || reader.length === 0) throw err;
+      // A record cut short: what arrived of it is dropped, and the next connection asks for it again.
+      const h = reader.length >= RECORD_HEADER_SIZE ? reader.peek(RECORD_HEADER_SIZE) : null;
+      const size = h === null ? '?' : RECORD_HEADER_SIZE + h.readUInt32LE(REC.length);
+      throw new LinkError(
+        `link lost in the middle of the record after LSN ${wal.lastLsn} (${reader.length} of ${size} bytes ` +
+          `received; not applied): ${err.message}`,
+      );
+    }
+  }
+
+  /** Applies complete records as they arrive; throws when the link closes. */
+  private async applyStream(reader: StreamReader, wal: Wal): Promise<void> {
     for (;;) {
       await reader.want(RECORD_HEADER_SIZE);
       let applied = 0;

@@ -54,6 +54,8 @@ export class Replication implements ReplicationService {
   readonly primary: Primary;
   private history: ReplHistory = { id: newHistoryId(), prevId: NO_HISTORY, forkLsn: -1, state: 'ok' };
   private link: ReplicaLink | null = null;
+  /** Whether the data directory had a history when the server started (not a fresh or emptied one). */
+  private restarted = false;
   private readonly greetings = new Map<number, Greeting>();
   /**
    * Whether writes go through {@link writeRefusal}: `min-replicas-to-write`
@@ -150,19 +152,48 @@ export class Replication implements ReplicationService {
         for (const n of names) rmSync(join(this.h.dir, sub, n), { force: true });
       }
     }
+    this.restarted = found !== null && found.state === 'ok';
     if (found !== null && found.state === 'ok') this.history = found;
     else await this.saveHistory({ id: newHistoryId(), prevId: NO_HISTORY, forkLsn: -1, state: 'ok' });
   }
 
-  /** After start: connects to the primary of `replicaof`, and hooks the WAL. */
-  start(): void {
+  /**
+   * After recovery: connects to the primary of `replicaof`, and hooks the
+   * WAL. A data directory that had a history and starts as a primary takes a
+   * new one, its old id kept as the previous history up to `recoveredLsn`
+   * (server.c `loadDataFromDisk`): a replica holding records this server no
+   * longer has (a tail lost with the machine, an older copy of the directory
+   * restored) then gets a full sync instead of new records at LSNs it
+   * already used.
+   *
+   * @param recoveredLsn the last LSN recovery found, before this process logged anything
+   */
+  start(recoveredLsn = this.h.wal().lastLsn): void {
     const wal = this.h.wal();
     wal.deleteBound = (lsn) => this.primary.deleteBound(lsn);
     const target = this.h.config.get('replicaof');
     if (target !== '') {
       const [host, port] = target.trim().split(/\s+/);
       this.follow(host!, Number(port));
+    } else if (this.restarted) {
+      this.shiftHistory(recoveredLsn, 'started as a primary');
     }
+  }
+
+  /**
+   * A new history for this primary, the current one kept as the previous up
+   * to `lsn` (replication.c `shiftReplicationId`).
+   */
+  private shiftHistory(lsn: number, why: string): void {
+    const old = this.history;
+    const id = newHistoryId();
+    void this.saveHistory({ id, prevId: old.id, forkLsn: lsn, state: 'ok' }).catch((err) =>
+      this.h.log.error({ err: (err as Error).message }, 'the replication history could not be written'),
+    );
+    this.h.log.info(
+      { history: id, previous: old.id, forkLsn: lsn },
+      `${why}: new replication history ${id}; replicas of ${old.id} continue up to LSN ${lsn}`,
+    );
   }
 
   /** The WAL's releasable LSN advanced. */
@@ -178,7 +209,16 @@ export class Replication implements ReplicationService {
     this.primary.close();
   }
 
+  /**
+   * Writes the history file. A new history id drops this server's replicas:
+   * records they would receive next may belong to another history than the
+   * data they hold (a full sync replaces the WAL); they ask again with their
+   * own id and get a partial sync where it is still a prefix, else a full one.
+   */
   private async saveHistory(h: ReplHistory): Promise<void> {
+    if (h.id !== this.history.id) {
+      this.primary.dropAll(`its replication history changed from ${this.history.id} to ${h.id}; they sync again`);
+    }
     this.history = h;
     await writeHistory(this.h.dir, h);
   }
@@ -231,12 +271,9 @@ export class Replication implements ReplicationService {
       this.link.stop();
       this.link = null;
       this.h.keyspace.replica = false;
-      const old = this.history;
       const lsn = this.h.wal().lastLsn;
-      // replication.c shiftReplicationId: the old history stays valid up to here for other replicas.
-      void this.saveHistory({ id: newHistoryId(), prevId: old.id, forkLsn: lsn, state: 'ok' }).catch((err) =>
-        this.h.log.error({ err: (err as Error).message }, 'the replication history could not be written'),
-      );
+      // The old history stays valid up to here for other replicas.
+      this.shiftHistory(lsn, 'promoted');
       this.h.log.info({ by, forkLsn: lsn }, `MASTER MODE enabled (user request from '${by}')`);
       return 'ok';
     }

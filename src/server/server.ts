@@ -356,7 +356,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
-    this.replication.start();
+    this.replication.start(Math.max(fromLsn, replayed.lastLsn));
   }
 
   /** The start-up summary line. */

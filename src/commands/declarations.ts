@@ -38,7 +38,8 @@ export type CommandGroup =
   | 'connection'
   | 'scripting'
   | 'server'
-  | 'bitmap';
+  | 'bitmap'
+  | 'hyperloglog';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =

@@ -23,6 +23,11 @@
  * ("New cardinality estimation algorithms for HyperLogLog sketches",
  * arXiv:1702.01284), as `hllCount` computes it since Redis 5.
  *
+ * Sparse opcodes are checked as Debian's redis-server 7.0.15 checks them,
+ * with the fix of CVE-2025-32023 applied: a run of any opcode that would pass
+ * register 16384 makes the HLL invalid (`hllSparseToDense`,
+ * `hllSparseRegHisto`, `hllMerge`).
+ *
  * A sparse HLL being changed is held in an {@link HllString}, a growable
  * buffer kept as sds keeps its string: the byte after the last is always 0,
  * which the C code reads at the end of an opcode run.
@@ -36,7 +41,7 @@ const HLL_P_MASK = HLL_REGISTERS - 1;
 const HLL_REGISTER_MAX = 63;
 /** Header bytes, and the length of a dense HLL (header + 12288 bytes of registers). */
 export const HLL_HDR_SIZE = 16;
-export const HLL_DENSE_SIZE = HLL_HDR_SIZE + (HLL_REGISTERS * 6 + 7) / 8;
+export const HLL_DENSE_SIZE = HLL_HDR_SIZE + ((HLL_REGISTERS * 6 + 7) >> 3);
 /** Encoding byte values (header byte 4). */
 export const HLL_DENSE = 0;
 export const HLL_SPARSE = 1;
@@ -266,15 +271,19 @@ export function sparseToDense(o: HllString): boolean {
   while (p < end) {
     const op = src[p]!;
     if (isZero(op)) {
-      idx += zeroLen(op);
+      const runlen = zeroLen(op);
+      if (runlen + idx > HLL_REGISTERS) return false;
+      idx += runlen;
       p++;
     } else if (isXzero(op)) {
-      idx += xzeroLen(op, src[p + 1]!);
+      const runlen = xzeroLen(op, src[p + 1]!);
+      if (runlen + idx > HLL_REGISTERS) return false;
+      idx += runlen;
       p += 2;
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + idx > HLL_REGISTERS) break;
+      if (runlen + idx > HLL_REGISTERS) return false;
       while (runlen--) denseSetReg(regs, HLL_HDR_SIZE, idx++, regval);
       p++;
     }
@@ -474,16 +483,19 @@ function sparseHisto(p: Uint8Array, histo: Int32Array): boolean {
     const op = p[i]!;
     if (isZero(op)) {
       const n = zeroLen(op);
+      if (n + idx > HLL_REGISTERS) return false;
       idx += n;
       histo[0]! += n;
       i++;
     } else if (isXzero(op)) {
       const n = xzeroLen(op, i + 1 < end ? p[i + 1]! : 0);
+      if (n + idx > HLL_REGISTERS) return false;
       idx += n;
       histo[0]! += n;
       i += 2;
     } else {
       const n = valLen(op);
+      if (n + idx > HLL_REGISTERS) return false;
       idx += n;
       histo[valValue(op)]! += n;
       i++;
@@ -578,15 +590,19 @@ export function hllMerge(max: Uint8Array, p: Uint8Array): boolean {
   while (q < end) {
     const op = p[q]!;
     if (isZero(op)) {
-      i += zeroLen(op);
+      const runlen = zeroLen(op);
+      if (runlen + i > HLL_REGISTERS) return false;
+      i += runlen;
       q++;
     } else if (isXzero(op)) {
-      i += xzeroLen(op, q + 1 < end ? p[q + 1]! : 0);
+      const runlen = xzeroLen(op, q + 1 < end ? p[q + 1]! : 0);
+      if (runlen + i > HLL_REGISTERS) return false;
+      i += runlen;
       q += 2;
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + i > HLL_REGISTERS) break;
+      if (runlen + i > HLL_REGISTERS) return false;
       while (runlen--) {
         if (regval > max[i]!) max[i] = regval;
         i++;

@@ -408,7 +408,8 @@ export function sparseSet(o: HllString, index: number, count: number, maxBytes: 
 export function hllAdd(o: HllString, ele: Uint8Array, maxBytes: number): number {
   const count = patLen(ele);
   const enc = o.buf[4];
-  if (enc === HLL_DENSE) return denseSet(o.buf.subarray(0, o.len), HLL_HDR_SIZE, patIndex, count);
+  // The byte after a dense HLL's last is the 0 terminator: reading or keeping it is as C does.
+  if (enc === HLL_DENSE) return denseSet(o.buf, HLL_HDR_SIZE, patIndex, count);
   if (enc === HLL_SPARSE) return sparseSet(o, patIndex, count, maxBytes);
   return -1;
 }

@@ -17,6 +17,7 @@ import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { encodeCommand, RawClient } from '../helpers/resp.js';
 import { sameReplies, serverPair, type Command } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
+import { converged, startReplica } from '../replication/helpers.js';
 
 let redis: RedisHandle;
 let fcPort: number;
@@ -442,4 +443,33 @@ test('hll-sparse-max-bytes from the environment and the config file', async () =
   } finally {
     cleanup(dir);
   }
+});
+
+test('a replica with another hll-sparse-max-bytes holds the same HLL strings; its PFCOUNT writes nothing', async (t) => {
+  const rand = prng(testSeed('hll replica'));
+  const primary = await startServer();
+  const replica = await startReplica(primary, { args: ['--hll-sparse-max-bytes', '100'] });
+  t.after(async () => {
+    await replica.stop();
+    await primary.stop();
+    cleanup(primary.dir);
+    cleanup(replica.dir);
+  });
+  const p = primary.client();
+  const r = replica.client();
+  const els = elementsOf(rand, 5000).map((e) => e.toString('latin1'));
+  for (let i = 0; i < 5000; i += 50) await p.pfadd('grown', ...els.slice(i, i + 50));
+  await p.pfadd('sparse', ...els.slice(0, 40));
+  await p.pfadd('uncached', ...els.slice(0, 300));
+  await p.pfcount('grown');
+  await p.pfmerge('merged', 'sparse', 'uncached');
+  await converged(p, r);
+  const keys = ['grown', 'sparse', 'uncached', 'merged'];
+  for (const k of keys) assert.deepEqual(await r.getBuffer(k), await p.getBuffer(k), k);
+  const before = await r.getBuffer('uncached');
+  assert.equal(await r.pfcount('uncached'), await p.pfcount('uncached'));
+  assert.deepEqual(await r.getBuffer('uncached'), before, 'the replica left its copy as the primary logged it');
+  await converged(p, r);
+  assert.deepEqual(await r.getBuffer('uncached'), await p.getBuffer('uncached'));
+  await assert.rejects(r.call('PFDEBUG', 'ENCODING', 'sparse'), /READONLY/);
 });

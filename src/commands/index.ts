@@ -20,6 +20,7 @@ import { counterCommands } from './counters.js';
 import { lcsCommands } from './lcs.js';
 import { bitmapCommands } from './bitmaps.js';
 import { bitfieldCommands } from './bitfield.js';
+import { hyperloglogCommands } from './hyperloglog.js';
 import { keyCommands } from './keys.js';
 import { expireCommands } from './expire.js';
 import { sortCommands } from './sort.js';
@@ -53,6 +54,7 @@ export function allCommands(): CommandSpec[] {
     ...lcsCommands,
     ...bitmapCommands,
     ...bitfieldCommands,
+    ...hyperloglogCommands,
     ...keyCommands,
     ...expireCommands,
     ...sortCommands,

@@ -1,14 +1,17 @@
 /**
- * Property test: any sequence of commands (SETBIT among them), snapshots and SIGKILLs leaves,
- * after each restart, exactly the keyspace a reference model holds when fed
- * the acknowledged commands. Seed printed; rerun with FLASHCACHE_TEST_SEED.
+ * Property test: any sequence of commands (SETBIT, PFADD and GEOADD among them), snapshots and
+ * SIGKILLs leaves, after each restart, exactly the keyspace a reference model holds when fed
+ * the acknowledged commands. Seed printed; rerun with FLASHCACHE_TEST_SEED. The model cannot
+ * compute a HyperLogLog's bytes or a geohash score: after each PFADD or GEOADD it takes the
+ * value the server acknowledged (GET, ZRANGE WITHSCORES), which every restart must then give
+ * back. Those keys (`h<n>`, `g<n>`) are touched by nothing else but FLUSHDB.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { cleanup, startServer, type ServerHandle } from '../helpers/server.js';
-import { dumpKeyspace, sorted, type KeyState } from '../helpers/keyspace.js';
+import { dumpKeyspace, renderCollection, sorted, type KeyState } from '../helpers/keyspace.js';
 import { testSeed } from '../helpers/random.js';
 
 const FAR = 4102444800000; // 2100-01-01, absolute so that the model knows every expiry exactly
@@ -19,6 +22,8 @@ type Op =
   | { t: 'append'; db: number; key: number; size: number }
   | { t: 'incr'; db: number; key: number }
   | { t: 'setbit'; db: number; key: number; byte: number; bit: number; on: number }
+  | { t: 'pfadd'; db: number; key: number; elements: number[] }
+  | { t: 'geoadd'; db: number; key: number; points: [number, number][] }
   | { t: 'expire'; db: number; key: number; at: number }
   | { t: 'persist'; db: number; key: number }
   | { t: 'rename'; db: number; key: number; to: number }
@@ -60,6 +65,31 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 2,
+    // Up to 300 elements per call over a few calls: sparse HyperLogLogs, and some promoted to dense.
+    arbitrary: fc.record({
+      t: fc.constant('pfadd' as const),
+      db,
+      key: fc.integer({ min: 0, max: 3 }),
+      elements: fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength: 1, maxLength: 300 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('geoadd' as const),
+      db,
+      key: fc.integer({ min: 0, max: 3 }),
+      points: fc.array(
+        fc.tuple(fc.double({ min: -180, max: 180, noNaN: true }), fc.double({ min: -85, max: 85, noNaN: true })),
+        {
+          minLength: 1,
+          maxLength: 20,
+        },
+      ),
+    }),
+  },
+  {
+    weight: 2,
     arbitrary: fc.record({ t: fc.constant('expire' as const), db, key, at: fc.integer({ min: 1, max: 1000 }) }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('persist' as const), db, key }) },
@@ -78,6 +108,21 @@ async function apply(r: Redis, model: Map<string, KeyState>, op: Op, n: number):
   if (op.t === 'flushdb') {
     assert.equal(await r.flushdb(), 'OK');
     for (const k of [...model.keys()]) if (k.startsWith(`${op.db}:`)) model.delete(k);
+    return;
+  }
+  if (op.t === 'pfadd') {
+    const name = `h${op.key}`;
+    await r.pfadd(name, ...op.elements.map(String));
+    model.set(`${op.db}:${name}`, { value: (await r.get(name))!, expireAt: -1 });
+    return;
+  }
+  if (op.t === 'geoadd') {
+    const name = `g${op.key}`;
+    await r.geoadd(name, ...op.points.flatMap(([lon, lat], i) => [lon, lat, `m${i % 8}`]));
+    const flat = await r.zrange(name, '0', '-1', 'WITHSCORES');
+    const items: [string, number][] = [];
+    for (let i = 0; i < flat.length; i += 2) items.push([flat[i]!, Number(flat[i + 1])]);
+    model.set(`${op.db}:${name}`, { value: renderCollection('zset', items), expireAt: -1 });
     return;
   }
   const name = `k${op.key}`;

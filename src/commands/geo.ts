@@ -38,9 +38,12 @@ import {
   areasByShape,
   decodeScore,
   distanceWithin,
+  exactWhereItMatters,
   geoDistance,
   geoScoreString,
   geohashString,
+  lastDistanceExact,
+  type MeasuredPoint,
   scoresOfBox,
 } from './geohash.js';
 import { pqsort } from './pqsort.js';
@@ -195,13 +198,8 @@ const GEOSEARCH = 8;
 /** GEOSEARCHSTORE: a destination first, STOREDIST as a flag. */
 const GEOSEARCHSTORE = 16;
 
-/** One match (geo.c `geoPoint`). */
-interface GeoPoint {
-  longitude: number;
-  latitude: number;
-  /** Meters, until divided by the unit for the reply. */
-  dist: number;
-  score: number;
+/** One match (geo.c `geoPoint`); `dist` in meters, until divided by the unit for the reply. */
+interface GeoPoint extends MeasuredPoint {
   member: string;
 }
 
@@ -216,7 +214,9 @@ function pointsInRange(z: ZSet, min: number, max: number, shape: GeoShape, out: 
     if (!(n.score < max)) break;
     const xy = decodeScore(n.score);
     const dist = distanceWithin(shape, xy);
-    if (dist >= 0) out.push({ longitude: xy[0], latitude: xy[1], dist, score: n.score, member: n.member });
+    if (dist >= 0) {
+      out.push({ longitude: xy[0], latitude: xy[1], dist, exact: lastDistanceExact, score: n.score, member: n.member });
+    }
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
     n = n.next[0]!;
   }
@@ -441,12 +441,15 @@ function georadiusGeneric(srcKeyIndex: number, flags: number) {
     if (ga.length === 0 && o.storekey === null) return c.reply.arrayLen(0);
     const resultLength = ga.length;
     const returned = o.count === 0 || resultLength < o.count ? resultLength : o.count;
+    const how = { ...o, sorting: o.sort !== SORT_NONE, returned, conversion: shape.conversion };
+    exactWhereItMatters(shape, ga, 'order', how);
     if (o.sort !== SORT_NONE) {
       const cmp = o.sort === SORT_ASC ? sortAsc : sortDesc;
       // glibc's qsort is a stable merge sort, as Array.prototype.sort is.
       if (returned === resultLength) ga.sort(cmp);
       else pqsort(ga, cmp, 0, returned - 1);
     }
+    exactWhereItMatters(shape, ga, 'output', how);
     if (o.storekey === null) replyPoints(c, ga, returned, shape.conversion, o);
     else storePoints(c, argv, ga, returned, shape.conversion, o.storekey, o.storedist, flags);
   };

@@ -216,12 +216,27 @@ function scoreHalves(score: number): { hi: number; lo: number } {
  * @returns [longitude, latitude] in degrees
  */
 export function decodeScore(score: number): [number, number] {
-  const { hi, lo } = scoreHalves(score);
-  const area = decodeHalves(WGS84_LONG, WGS84_LAT, hi, lo, GEO_STEP_MAX);
-  let x = (area.longitude.min + area.longitude.max) / 2;
+  // decodeHalves's arithmetic, inlined without its objects: a search decodes every candidate.
+  let hi: number;
+  let lo: number;
+  if (score >= 0 && score < 2 ** 53) {
+    const t = Math.trunc(score);
+    hi = Math.floor(t / TWO32);
+    lo = t - hi * TWO32;
+  } else ({ hi, lo } = scoreHalves(score));
+  const ilato = compact16(lo) + compact16(hi) * 65536;
+  const ilono = compact16(lo >>> 1) + compact16(hi >>> 1) * 65536;
+  const div = 2 ** GEO_STEP_MAX;
+  const latScale = WGS84_LAT.max - WGS84_LAT.min;
+  const longScale = WGS84_LONG.max - WGS84_LONG.min;
+  const lonMin = WGS84_LONG.min + (ilono / div) * longScale;
+  const lonMax = WGS84_LONG.min + (((ilono + 1) % TWO32) / div) * longScale;
+  const latMin = WGS84_LAT.min + (ilato / div) * latScale;
+  const latMax = WGS84_LAT.min + (((ilato + 1) % TWO32) / div) * latScale;
+  let x = (lonMin + lonMax) / 2;
   if (x > GEO_LONG_MAX) x = GEO_LONG_MAX;
   if (x < GEO_LONG_MIN) x = GEO_LONG_MIN;
-  let y = (area.latitude.min + area.latitude.max) / 2;
+  let y = (latMin + latMax) / 2;
   if (y > GEO_LAT_MAX) y = GEO_LAT_MAX;
   if (y < GEO_LAT_MIN) y = GEO_LAT_MIN;
   return [x, y];
@@ -424,42 +439,122 @@ export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: 
 }
 
 /**
+ * Whether the distance {@link distanceWithin} returned last is the exact
+ * one (geoDistance's, as glibc gives it) rather than V8's faithful
+ * approximation; see {@link exactWhereItMatters}.
+ */
+export let lastDistanceExact = true;
+
+/** Relative gap under which two approximate distances may not be ordered as their exact values are. */
+const TIE_MARGIN = 1e-9;
+
+/**
  * geo.c `geoWithinShape`: the distance in meters from the shape's centre to
  * the position `xy`, or -1 when outside (a circle: beyond the radius; a box:
  * more than half the height along the meridian or half the width along the
- * parallel, geohash_helper.c `geohashGetDistanceIfInRectangle`).
+ * parallel, geohash_helper.c `geohashGetDistanceIfInRectangle`). The
+ * decision is always the exact one; a distance returned for a position
+ * clearly inside may be V8's approximation ({@link lastDistanceExact} false),
+ * within a few ulps of the exact value.
  */
 export function distanceWithin(shape: GeoShape, xy: readonly [number, number]): number {
   const [x1, y1] = shape.xy;
   const [x2, y2] = xy;
+  lastDistanceExact = true;
   if (shape.type === 'radius') {
     const limit = shape.radius * shape.conversion;
-    if (clearlyBeyond(x1, y1, x2, y2, limit)) return -1;
+    const f = fastDistance(x1, y1, x2, y2);
+    if (f > limit * (1 + TIE_MARGIN)) return -1;
+    if (f < limit * (1 - TIE_MARGIN)) {
+      lastDistanceExact = false;
+      return f;
+    }
     const d = geoDistance(x1, y1, x2, y2);
     return d > limit ? -1 : d;
   }
   const widthM = shape.width * shape.conversion;
   const heightM = shape.height * shape.conversion;
   if (latDistance(y2, y1) > heightM / 2) return -1;
-  if (clearlyBeyond(x2, y2, x1, y2, widthM / 2) || geoDistance(x2, y2, x1, y2) > widthM / 2) return -1;
+  const w = fastDistance(x2, y2, x1, y2);
+  if (w > (widthM / 2) * (1 + TIE_MARGIN)) return -1;
+  if (!(w < (widthM / 2) * (1 - TIE_MARGIN)) && geoDistance(x2, y2, x1, y2) > widthM / 2) return -1;
+  const f = fastDistance(x1, y1, x2, y2);
+  if (!Number.isNaN(f)) {
+    lastDistanceExact = false;
+    return f;
+  }
   return geoDistance(x1, y1, x2, y2);
 }
 
+/** A match whose distance may still be the approximation. */
+export interface MeasuredPoint {
+  longitude: number;
+  latitude: number;
+  score: number;
+  dist: number;
+  exact: boolean;
+}
+
 /**
- * Whether the distance is certainly beyond `limit` meters, by the haversine
- * on V8's sin, cos and asin (faithful to 1 ulp, ten times faster than
- * ./libm.ts): most candidates of a search are rejected without the exact
- * evaluation. Only away from antipodes (a ≤ 0.99, where asin amplifies an
- * ulp by less than 10) and with a margin of 1e-9, far above the two
- * evaluations' difference, is the answer trusted.
+ * Replaces approximate distances by exact ones wherever the approximation
+ * could make a reply differ from Redis's: when sorting, every match whose
+ * distance is within a relative 1e-9 of another's (so that every comparison
+ * the sort makes has the exact outcome); then, of the first `returned` in
+ * reply order, those stored with STOREDIST (full precision) and those shown
+ * with WITHDIST whose 4-decimal rounding (in `conversion` units) is within
+ * reach of the approximation's error.
+ *
+ * @param sorting whether the matches are about to be sorted by distance
+ * @param phase `order` before the sort, `output` after it
  */
-function clearlyBeyond(lon1d: number, lat1d: number, lon2d: number, lat2d: number, limit: number): boolean {
+export function exactWhereItMatters(
+  shape: GeoShape,
+  points: MeasuredPoint[],
+  phase: 'order' | 'output',
+  how: { sorting: boolean; returned: number; storedist: boolean; withdist: boolean; conversion: number },
+): void {
+  const exact = (p: MeasuredPoint): void => {
+    if (p.exact) return;
+    p.dist = geoDistance(shape.xy[0], shape.xy[1], p.longitude, p.latitude);
+    p.exact = true;
+  };
+  if (phase === 'order') {
+    if (!how.sorting || points.length < 2) return;
+    const byDist = points.slice().sort((a, b) => a.dist - b.dist);
+    for (let i = 1; i < byDist.length; i++) {
+      const a = byDist[i - 1]!;
+      const b = byDist[i]!;
+      // Equal positions have equal distances however they are computed.
+      if (a.score === b.score || b.dist - a.dist > b.dist * TIE_MARGIN) continue;
+      exact(a);
+      exact(b);
+    }
+    return;
+  }
+  for (let i = 0; i < how.returned; i++) {
+    const p = points[i]!;
+    if (p.exact) continue;
+    if (how.storedist) exact(p);
+    else if (how.withdist) {
+      const y = (p.dist / how.conversion) * 10_000;
+      if (Math.abs(y - Math.floor(y) - 0.5) <= y * TIE_MARGIN + TIE_MARGIN) exact(p);
+    }
+  }
+}
+
+/**
+ * The haversine on V8's sin, cos and asin (faithful to 1 ulp, ten times
+ * faster than ./libm.ts), in meters; NaN near antipodes (a > 0.99), where
+ * asin amplifies an ulp too much for it to stand in for {@link geoDistance}.
+ * Along a meridian it is geoDistance's own exact formula.
+ */
+function fastDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
   const v = Math.sin((degRad(lon2d) - degRad(lon1d)) / 2);
-  if (v === 0) return false;
+  if (v === 0) return latDistance(lat1d, lat2d);
   const lat1r = degRad(lat1d);
   const lat2r = degRad(lat2d);
   const u = Math.sin((lat2r - lat1r) / 2);
   const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
-  if (!(a <= 0.99)) return false;
-  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a)) > limit * (1 + 1e-9);
+  if (!(a <= 0.99)) return Number.NaN;
+  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
 }

@@ -22,6 +22,7 @@
  *
  * Reference: https://redis.io/docs/latest/commands/blpop/ ("Blocking behavior")
  */
+import { performance } from 'node:perf_hooks';
 import type { BlockedCommand, Blocking, CommandContext, CommandSpec } from './context.js';
 import { keyPositions } from './table.js';
 
@@ -63,8 +64,14 @@ export class BlockingRegistry implements Blocking {
   /**
    * @param onServeError reports a blocked command whose `serve` threw (the
    *   client gets an error reply and resumes; the server goes on)
+   * @param onServed a blocked command got its reply from a write, in `ms`,
+   *   with or without an error, or was ended by CLIENT UNBLOCK ... ERROR
+   *   (blocked.c `updateStatsOnUnblock`; not on a timeout, as in Redis 7.0)
    */
-  constructor(private readonly onServeError: (err: unknown, c: CommandContext) => void) {}
+  constructor(
+    private readonly onServeError: (err: unknown, c: CommandContext) => void,
+    private readonly onServed: (c: CommandContext, ms: number, hadErrors: boolean) => void = () => {},
+  ) {}
 
   /** Number of blocked clients (INFO `blocked_clients`). */
   get size(): number {
@@ -136,7 +143,10 @@ export class BlockingRegistry implements Blocking {
     if (w === undefined) return false;
     this.remove(w);
     if (error === null) w.cmd.timedOut();
-    else w.client.reply.error(error);
+    else {
+      w.client.reply.error(error);
+      this.onServed(w.client, 0, true);
+    }
     setImmediate(() => w.client.unblock());
     return true;
   }
@@ -224,6 +234,8 @@ export class BlockingRegistry implements Blocking {
     for (const w of [...set]) {
       if (this.byClient.get(w.client) !== w) continue;
       let done: boolean;
+      const errors = w.client.reply.errors;
+      const start = performance.now();
       try {
         done = w.cmd.serve(r.key);
       } catch (err) {
@@ -232,6 +244,7 @@ export class BlockingRegistry implements Blocking {
         done = true;
       }
       if (!done) break;
+      this.onServed(w.client, performance.now() - start, w.client.reply.errors !== errors);
       this.remove(w);
       this.resume.push(w.client);
     }

@@ -201,9 +201,9 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     );
     this.watches = new Watches(this.keyspace);
     this.pause = new ClientPauses(this.keyspace, this.evictor, this.monitors);
-    this.blocking = new BlockingRegistry((err, c) => {
+    const onServeError = (err: unknown, c: CommandContext): void =>
       this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
-    });
+    this.blocking = new BlockingRegistry(onServeError, (c, ms, errs) => this.timing.unblocked(c, ms, errs));
     this.maxClients = config.get('maxclients');
     this.slowlog = new SlowLog(config.get('slowlog-max-len'));
     this.latency = new LatencyMonitor(config.get('latency-monitor-threshold'));

@@ -32,6 +32,8 @@ export class CommandTiming {
   readonly errorCodes = new Map<string, number>();
   /** Errors already accounted to the commands an EXEC ran, while it runs. */
   private nestedErrors = 0;
+  /** A blocked command's own time (µs) and slow log arguments, until it is served ({@link unblocked}). */
+  private readonly blocked = new WeakMap<CommandContext, { spec: CommandSpec; argv: Buffer[]; us: number }>();
 
   /**
    * @param stats the server's counters (`total_error_replies`)
@@ -84,16 +86,44 @@ export class CommandTiming {
       st.failed++;
       this.countError(c.reply.lastError, errors);
     }
+    if (this.latency.threshold > 0) {
+      this.latency.addIfNeeded(spec.flags.includes('fast') ? 'fast-command' : 'command', ms);
+    }
+    if (c.session.blockedOnKeys) {
+      // server.c `call`: a blocked command's histogram sample and slow log entry wait for its unblocking.
+      this.blocked.set(c, { spec, argv: argv.map((a) => Buffer.from(a)), us });
+      return;
+    }
+    this.sample(c, spec, argv, us);
+  }
+
+  /**
+   * A blocked command got its reply from a write (or CLIENT UNBLOCK ...
+   * ERROR), `ms` after the serving began (blocked.c `updateStatsOnUnblock`):
+   * its time and the reply's go to its statistics, histogram and the slow
+   * log, under its own arguments; the reply's time is the latency monitor's
+   * `command-unblocking` event.
+   */
+  unblocked(c: CommandContext, ms: number, hadErrors: boolean): void {
+    const b = this.blocked.get(c);
+    if (b === undefined) return;
+    this.blocked.delete(c);
+    const us = b.us + ms * 1000;
+    b.spec.stats.usec += us;
+    if (hadErrors) b.spec.stats.failed++;
+    this.sample(c, b.spec, b.argv, us);
+    if (this.latency.threshold > 0) this.latency.addIfNeeded('command-unblocking', ms);
+  }
+
+  /** The latency histogram sample and the slow log entry of a command that took `us`. */
+  private sample(c: CommandContext, spec: CommandSpec, argv: readonly Uint8Array[], us: number): void {
     if (this.tracking) {
-      let h = st.histogram;
-      if (h === null) st.histogram = h = new Float64Array(HISTOGRAM_BUCKETS);
+      let h = spec.stats.histogram;
+      if (h === null) spec.stats.histogram = h = new Float64Array(HISTOGRAM_BUCKETS);
       h[histogramBucket(us)]!++;
     }
     if (this.slowerThan >= 0 && us >= this.slowerThan && !spec.flags.includes('skip_slowlog')) {
       this.slowlog.push(redactedArgv(spec.name, argv), us, c.session.addr, c.session.name);
-    }
-    if (this.latency.threshold > 0) {
-      this.latency.addIfNeeded(spec.flags.includes('fast') ? 'fast-command' : 'command', ms);
     }
   }
 

@@ -58,6 +58,24 @@ test('SLOWLOG logs commands from the threshold on, newest first, trimmed as Redi
   assert.equal(trimmed![3].length, 32);
   assert.equal(trimmed![3][31], '... (4 more arguments)');
 
+  // A blocked command is logged when a write serves it, under its own arguments (blocked.c
+  // updateStatsOnUnblock), after the EXEC that served it; one that times out is not logged.
+  const blocker = srv.client();
+  t.after(() => blocker.disconnect());
+  const blocked = async (): Promise<boolean> => /blocked_clients:1/.test(await r.info('clients'));
+  const popped = blocker.blpop('l', 0);
+  while (!(await blocked())) await new Promise((res) => setImmediate(res));
+  await r.multi().lpush('l', 'foo').slowlog('RESET').exec();
+  assert.deepEqual(await popped, ['l', 'foo']);
+  assert.deepEqual(((await r.slowlog('GET', '1')) as Entry[])[0]![3], ['blpop', 'l', '0']);
+  await r.slowlog('RESET');
+  assert.equal(await blocker.blpop('none', 0.05), null);
+  assert.deepEqual(
+    ((await r.slowlog('GET')) as Entry[]).map((x) => x[3][0]!.toLowerCase()),
+    ['slowlog'],
+    'a timed-out BLPOP is not logged',
+  );
+
   // -1 disables it; RESET empties it.
   await r.config('SET', 'slowlog-log-slower-than', '-1');
   await r.slowlog('RESET');

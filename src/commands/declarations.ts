@@ -39,7 +39,8 @@ export type CommandGroup =
   | 'scripting'
   | 'server'
   | 'bitmap'
-  | 'geo';
+  | 'geo'
+  | 'stream';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =

@@ -30,6 +30,8 @@ import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { blockingZsetCommands } from './zsetblocking.js';
 import { geoCommands } from './geo.js';
+import { streamCommands } from './streams.js';
+import { streamReadCommands } from './streamread.js';
 import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
@@ -63,5 +65,7 @@ export function allCommands(): CommandSpec[] {
     ...zsetCommands,
     ...blockingZsetCommands,
     ...geoCommands,
+    ...streamCommands,
+    ...streamReadCommands,
   ];
 }

@@ -1,0 +1,366 @@
+/**
+ * Streams against Debian's redis-server 7.0.15: XADD, XLEN, XRANGE,
+ * XREVRANGE, XDEL, XTRIM, XSETID, XREAD (blocking included) and XINFO
+ * STREAM, every option and error text byte for byte in RESP2 and RESP3
+ * (XINFO's `radix-tree-nodes`, an internal of Redis's radix tree, compared
+ * by type only); `~` trimming of whole nodes; keyspace events; and streams
+ * that survive SIGKILL (the logged effects replay) and SAVE + restart (the
+ * snapshot image).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RedisHandle } from '../helpers/redis.js';
+import { cleanup, startServer, tempDir } from '../helpers/server.js';
+import { RawClient } from '../helpers/resp.js';
+import { elements, sameReplies, serverPair, shape, type Command } from '../helpers/differential.js';
+
+let redis: RedisHandle;
+let fcPort: number;
+let a: RawClient;
+let b: RawClient;
+serverPair((p) => {
+  ({ redis, a, b } = p);
+  fcPort = p.fc.port;
+});
+
+/** XINFO STREAM's map with `radix-tree-nodes` compared by type (it counts Redis's radix-tree internals). */
+function xinfo(reply: string): string {
+  const e = elements(reply);
+  if (e === null) return reply;
+  let out = e.head;
+  for (let i = 0; i < e.items.length; i += 2) {
+    const k = e.items[i]!;
+    out += k + (k === '$16\r\nradix-tree-nodes\r\n' ? shape(e.items[i + 1]!) : e.items[i + 1]!);
+  }
+  return out;
+}
+
+/** `^` compares a reply's shape (generated IDs differ), `&` XINFO STREAM. */
+const NORM = { '^': shape, '&': xinfo };
+
+/** FLUSHALL, then each command on both servers, in RESP2 and then again in RESP3 on fresh connections. */
+async function same(commands: Command[]): Promise<void> {
+  await sameReplies(a, b, commands, NORM);
+  const [a3, b3] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
+  try {
+    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
+    await sameReplies(a3, b3, commands, NORM);
+  } finally {
+    a3.close();
+    b3.close();
+  }
+}
+
+test('XADD: explicit IDs, <ms>-*, *, NOMKSTREAM, and its errors', () =>
+  same([
+    'XADD s 1-1 f v',
+    'XADD s 1-1 f v',
+    'XADD s 1-0 f v',
+    'XADD s 1 f v',
+    'XADD s 1-* f v',
+    'XADD s 2-* a 1 b 2',
+    'XADD s 2-5 a 1',
+    'XADD s 0-0 f v',
+    'XADD new 0-0 f v',
+    'EXISTS new',
+    'XADD new 0-* f v',
+    'XADD s 3 f',
+    'XADD s 3',
+    'XADD s x f v',
+    'XADD s 1-x f v',
+    'XADD s - f v',
+    'XADD s + f v',
+    'XADD s -1 f v',
+    'XADD s 18446744073709551616 f v',
+    'XADD s NOMKSTREAM 9-9 f v',
+    'XADD missing NOMKSTREAM * f v',
+    'EXISTS missing',
+    '^XADD s * f v',
+    'XLEN s',
+    'XLEN nokey',
+    'SET str x',
+    'XADD str 1 f v',
+    'XLEN str',
+    'XADD m 18446744073709551615-18446744073709551615 f v',
+    'XADD m * f v',
+    'XADD m2 18446744073709551615-18446744073709551614 f v',
+    'XADD m2 18446744073709551615-* f v',
+    'XADD m2 18446744073709551615-* f v',
+    'TYPE s',
+    'OBJECT ENCODING s',
+    'XADD s MAXLEN 1 LIMIT 2 10 f v',
+    'XADD s MAXLEN -1 10 f v',
+    'XADD s MAXLEN x 10 f v',
+    'XADD s MAXLEN 1 MINID 1 10 f v',
+    'XADD s LIMIT 2 10 f v',
+    'XADD s MINID ~ x 10 f v',
+    'XADD s MAXLEN ~ 1 LIMIT -1 10 f v',
+    '^XRANGE s - +',
+    'XRANGE s - 9',
+  ]));
+
+test('XRANGE and XREVRANGE: bounds, exclusive ranges, COUNT, missing keys and errors', () =>
+  same([
+    'XADD s 1-1 a 1',
+    'XADD s 1-2 b 2',
+    'XADD s 2-0 c 3 d 4',
+    'XADD s 3-7 e 5',
+    'XRANGE s - +',
+    'XREVRANGE s + -',
+    'XRANGE s 1 1',
+    'XRANGE s (1-1 +',
+    'XRANGE s - (3-7',
+    'XRANGE s (1 (3',
+    'XREVRANGE s (3-7 (1-1',
+    'XRANGE s - + COUNT 2',
+    'XREVRANGE s + - COUNT 1',
+    'XRANGE s - + COUNT 0',
+    'XRANGE s - + COUNT -5',
+    'XRANGE s - + COUNT x',
+    'XRANGE s - + COUNT',
+    'XRANGE s - + FOO 1',
+    'XRANGE s (18446744073709551615-18446744073709551615 +',
+    'XRANGE s - (0-0',
+    'XRANGE s ( +',
+    'XRANGE s (- +',
+    'XRANGE s x +',
+    'XRANGE s 3 2',
+    'XRANGE nokey - +',
+    'XRANGE nokey - + COUNT 0',
+    'SET str x',
+    'XRANGE str - +',
+  ]));
+
+test('XDEL, XTRIM and XINFO STREAM: counters, first entry, trimming and its errors', () =>
+  same([
+    'XADD s 1 a 1',
+    'XADD s 2 a 2',
+    'XADD s 3 a 3',
+    'XADD s 4 a 4',
+    'XADD s 5 a 5',
+    '&XINFO STREAM s',
+    'XDEL s 1 3 9',
+    'XDEL s 1',
+    'XDEL s x',
+    'XDEL nokey 1',
+    'XLEN s',
+    '&XINFO STREAM s',
+    'XTRIM s MAXLEN 2',
+    '&XINFO STREAM s',
+    'XTRIM s MINID 5',
+    'XTRIM s MINID = 5',
+    'XRANGE s - +',
+    'XTRIM s MAXLEN 0',
+    '&XINFO STREAM s',
+    'XTRIM s',
+    'XTRIM s FOO 1',
+    'XTRIM s MAXLEN 1 LIMIT 10',
+    'XTRIM s MAXLEN ~ 1 LIMIT x',
+    'XTRIM nokey MAXLEN 1',
+    'XTRIM nokey FOO',
+    'XINFO STREAM nokey',
+    'XINFO STREAM s FOO',
+    'XINFO STREAM s FULL COUNT',
+    '&XINFO STREAM s FULL',
+    'XADD t 1 f v',
+    'XADD t 2 g w',
+    '&XINFO STREAM t FULL',
+    '&XINFO STREAM t FULL COUNT 1',
+    '&XINFO STREAM t FULL COUNT 0',
+    'SET str x',
+    'XINFO STREAM str',
+    'XDEL str 1',
+    'XTRIM str MAXLEN 1',
+    'XINFO HELP',
+    'XINFO FOO',
+  ]));
+
+test('XTRIM and XADD with ~ take whole nodes of 100 entries, LIMIT bounds the work', async () => {
+  const cmds: Command[] = [];
+  for (let i = 1; i <= 550; i++) cmds.push(`XADD s ${i} f v${i}`);
+  cmds.push(
+    'XTRIM s MAXLEN ~ 320',
+    'XLEN s',
+    'XTRIM s MINID ~ 420',
+    'XLEN s',
+    'XRANGE s - + COUNT 1',
+    'XADD s MAXLEN ~ 10 LIMIT 100 1000 f v',
+    'XLEN s',
+    'XTRIM s MAXLEN ~ 0 LIMIT 50',
+    'XLEN s',
+    '&XINFO STREAM s',
+  );
+  for (let i = 1; i <= 300; i++) cmds.push(`XADD big ${i} field ${'x'.repeat(i % 7 === 0 ? 200 : 10)}`);
+  cmds.push('XTRIM big MAXLEN ~ 100', 'XLEN big', '&XINFO STREAM big');
+  await sameReplies(a, b, cmds, NORM);
+});
+
+test('XSETID: last ID, ENTRIESADDED, MAXDELETEDID and their errors', () =>
+  same([
+    'XSETID nokey 1',
+    'XADD s 5 f v',
+    'XSETID s 4',
+    'XSETID s 5',
+    'XSETID s 10 ENTRIESADDED 0',
+    'XSETID s 10 ENTRIESADDED -1',
+    'XSETID s 10 ENTRIESADDED 7 MAXDELETEDID 3',
+    'XSETID s 10 MAXDELETEDID 11',
+    'XSETID s 10 FOO 1',
+    'XSETID s x',
+    '&XINFO STREAM s',
+    'XADD s 10 f v',
+    'XADD s 10-* f v',
+    'XDEL s 5 10-1',
+    'XSETID s 1',
+    '&XINFO STREAM s',
+    'SET str x',
+    'XSETID str 1',
+  ]));
+
+test('XREAD: several streams, $, COUNT, errors, and a BLOCK that times out', () =>
+  same([
+    'XADD s1 1 a 1',
+    'XADD s1 2 b 2',
+    'XADD s2 5 c 3',
+    'XREAD STREAMS s1 s2 0 0',
+    'XREAD COUNT 1 STREAMS s1 s2 0 0',
+    'XREAD STREAMS s1 s2 1 5',
+    'XREAD STREAMS s1 $',
+    'XREAD STREAMS nokey 0',
+    'XREAD STREAMS s1 nokey 0 0',
+    'XREAD STREAMS s1',
+    'XREAD STREAMS s1 s2 0',
+    'XREAD COUNT x STREAMS s1 0',
+    'XREAD BLOCK x STREAMS s1 0',
+    'XREAD BLOCK -1 STREAMS s1 0',
+    'XREAD GROUP g c STREAMS s1 0',
+    'XREAD NOACK STREAMS s1 0',
+    'XREAD STREAMS s1 >',
+    'XREAD STREAMS s1 x',
+    'XREAD FOO STREAMS s1 0',
+    'XREAD COUNT 1',
+    'XREAD BLOCK 10 STREAMS s1 $',
+    'XREAD BLOCK 10 STREAMS s1 2',
+    'SET str x',
+    'XREAD STREAMS s1 str 0 0',
+    'MULTI',
+    'XREAD BLOCK 0 STREAMS s1 $',
+    'EXEC',
+  ]));
+
+test('keyspace events of XADD, XTRIM, XDEL and XSETID', async () => {
+  const subs = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
+  try {
+    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+    for (const s of subs) await s.call('PSUBSCRIBE', '__keyevent@0__:*');
+    const cmds = [
+      ['XADD', 's', '1', 'f', 'v'],
+      ['XADD', 's', 'MAXLEN', '0', '2', 'f', 'v'],
+      ['XADD', 's', '3', 'f', 'v'],
+      ['XDEL', 's', '3', '9'],
+      ['XDEL', 's', '9'],
+      ['XSETID', 's', '10'],
+      ['XADD', 's', '11', 'f', 'v'],
+      ['XTRIM', 's', 'MAXLEN', '0'],
+    ];
+    for (const c of cmds) await Promise.all([a.call(...c), b.call(...c)]);
+    // xadd; xadd, xtrim; xadd; xdel; xsetid; xadd; xtrim (the XDEL of a missing ID notifies nothing)
+    const [ea, eb] = await Promise.all(subs.map((s) => s.readMany(8, 5000)));
+    assert.deepEqual(ea, eb);
+  } finally {
+    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    for (const s of subs) s.close();
+  }
+});
+
+/** Sends XREAD BLOCK on a fresh connection of each server, then XADD from the main ones; returns both replies. */
+async function blockedRead(args: string[], writes: string[][], resp3 = false): Promise<[string | null, string | null]> {
+  const [x, y] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
+  try {
+    if (resp3) await Promise.all([x.call('HELLO', '3'), y.call('HELLO', '3')]);
+    const px = x.call(...args);
+    const py = y.call(...args);
+    await new Promise((r) => setTimeout(r, 50));
+    for (const w of writes) await Promise.all([a.call(...w), b.call(...w)]);
+    return await Promise.all([px, py]);
+  } finally {
+    x.close();
+    y.close();
+  }
+}
+
+test('XREAD BLOCK is served by XADD, with $ and with an ID, in RESP2 and RESP3', async () => {
+  for (const resp3 of [false, true]) {
+    await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
+    await Promise.all([a.call('XADD', 's', '1', 'f', 'v'), b.call('XADD', 's', '1', 'f', 'v')]);
+    let [x, y] = await blockedRead(
+      ['XREAD', 'BLOCK', '0', 'STREAMS', 'other', 's', '$', '$'],
+      [
+        ['XADD', 'zzz', '1', 'a', 'b'],
+        ['SET', 'other', 'x'],
+        ['XADD', 's', '2', 'g', 'h'],
+      ],
+      resp3,
+    );
+    assert.equal(x, y);
+    [x, y] = await blockedRead(
+      ['XREAD', 'COUNT', '1', 'BLOCK', '5000', 'STREAMS', 'nokey', '0'],
+      [['XADD', 'nokey', '5', 'a', '1']],
+      resp3,
+    );
+    assert.equal(x, y);
+  }
+});
+
+/** The state of stream `key` as replies: entries and counters. */
+async function streamState(c: RawClient, key: string): Promise<(string | null)[]> {
+  return [
+    await c.call('XRANGE', key, '-', '+'),
+    await c.call('XLEN', key),
+    xinfo((await c.call('XINFO', 'STREAM', key))!),
+    await c.call('TYPE', key),
+  ];
+}
+
+/** Writes streams whose replay exercises every logged effect. */
+async function writeStreams(c: RawClient): Promise<void> {
+  for (let i = 0; i < 250; i++) await c.call('XADD', 's', '*', 'n', String(i));
+  await c.call('XADD', 's', 'MAXLEN', '~', '120', '*', 'n', 'last');
+  await c.call('XTRIM', 's', 'MAXLEN', '100');
+  await c.call('XADD', 't', '5-*', 'a', 'b');
+  await c.call('XADD', 't', '5-*', 'c', 'd');
+  await c.call('XADD', 't', '7', 'e', 'f');
+  await c.call('XDEL', 't', '5-1');
+  await c.call('XSETID', 't', '100-0', 'ENTRIESADDED', '10', 'MAXDELETEDID', '6-0');
+  await c.call('XADD', 'u', 'MINID', '~', '0', '1', 'x', 'y');
+  await c.call('XTRIM', 'u', 'MINID', '2');
+}
+
+for (const how of ['SIGKILL', 'SAVE'] as const) {
+  test(`streams survive ${how} and restart: entries, IDs and counters`, async () => {
+    const dir = tempDir();
+    try {
+      let srv = await startServer({ dir });
+      const c = await RawClient.connect(srv.port);
+      await writeStreams(c);
+      const before = [...(await streamState(c, 's')), ...(await streamState(c, 't')), ...(await streamState(c, 'u'))];
+      if (how === 'SAVE') assert.equal(await c.call('SAVE'), '+OK\r\n');
+      c.close();
+      if (how === 'SIGKILL') await srv.kill();
+      else await srv.stop();
+      srv = await startServer({ dir });
+      const check = await RawClient.connect(srv.port);
+      const after = [
+        ...(await streamState(check, 's')),
+        ...(await streamState(check, 't')),
+        ...(await streamState(check, 'u')),
+      ];
+      assert.deepEqual(after, before);
+      assert.match((await check.call('XADD', 't', '100-0', 'f', 'v'))!, /equal or smaller/);
+      check.close();
+      await srv.stop();
+    } finally {
+      cleanup(dir);
+    }
+  });
+}

@@ -288,6 +288,13 @@ export class StreamValue extends Collection {
     }
   }
 
+  /** Every live entry in ID order: `[id, [field, value, ...]]` (cache-dump). */
+  *entries(): Generator<[bigint, string[]]> {
+    for (const n of this.nodes) {
+      for (let i = 0; i < n.ids.length; i++) if (!n.deleted[i]) yield [n.ids[i]!, n.fields[i]!];
+    }
+  }
+
   /** The first (or with `last`, the last) live entry's ID, or null when empty (t_stream.c `streamGetEdgeID`). */
   edgeId(last: boolean): bigint | null {
     let out: bigint | null = null;

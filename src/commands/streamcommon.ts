@@ -225,7 +225,11 @@ export function addTrimArgsOrReply(c: CommandContext, argv: Buffer[], xadd: bool
     if (limitGiven) {
       if (!out.trim.approx) return fail('ERR syntax error, LIMIT cannot be used without the special ~ option');
       out.trim.limit = limit;
-    } else if (out.trim.approx) out.trim.limit = 100 * 100;
+    } else if (out.trim.approx) {
+      // At most 100 nodes' worth, within 10000 and 1000000 as t_stream.c caps it.
+      const l = 100 * c.server.config.get('stream-node-max-entries');
+      out.trim.limit = l <= 0 ? 10000 : Math.min(l, 1000000);
+    }
   }
   return out;
 }

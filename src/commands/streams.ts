@@ -58,7 +58,8 @@ function xaddCommand(c: CommandContext, argv: Buffer[]): void {
   }
   const fv: string[] = [];
   for (let j = fieldAt; j < argv.length; j++) fv.push(argv[j]!.toString('latin1'));
-  s.append(id, fv);
+  const cfg = c.server.config;
+  s.append(id, fv, cfg.get('stream-node-max-entries'), cfg.get('stream-node-max-bytes'));
   const idArg = Buffer.from(idText(id));
   c.reply.bulk(idArg);
   if (found === null) c.server.notify(NOTIFY_NEW, 'new', key, c.dbIndex);

@@ -27,6 +27,8 @@ export const MAX_ID = (SEQ << 64n) - 1n;
 export const NODE_MAX_ENTRIES = 100;
 /** Redis's `stream-node-max-bytes` default. */
 export const NODE_MAX_BYTES = 4096;
+/** Largest stream listpack (t_stream.c `STREAM_LISTPACK_MAX_SIZE`, 1 GiB). */
+const LISTPACK_MAX_SIZE = 1 << 30;
 /**
  * Heap bytes an entry costs beyond its field and value bytes (the bigint,
  * its array cells and the fields array), counted in `used_memory`.
@@ -198,13 +200,19 @@ export class StreamValue extends Collection {
 
   /**
    * Appends an entry whose ID is greater than {@link lastId} (t_stream.c
-   * `streamAppendItem`): into the last node, or a new node when that one is full.
+   * `streamAppendItem`): into the last node, or a new node when that one is
+   * full: `maxBytes` (`stream-node-max-bytes`; 0 or above 1 GiB: 1 GiB) or
+   * `maxEntries` (`stream-node-max-entries`; 0: no limit).
    */
-  append(id: bigint, fv: string[]): void {
+  append(id: bigint, fv: string[], maxEntries = NODE_MAX_ENTRIES, maxBytes = NODE_MAX_BYTES): void {
     let elemBytes = 0;
     for (const s of fv) elemBytes += s.length;
     let node = this.nodes.length > 0 ? this.nodes[this.nodes.length - 1]! : null;
-    if (node !== null && (nodeBytes(node) + elemBytes >= NODE_MAX_BYTES || node.live + node.dead >= NODE_MAX_ENTRIES)) {
+    const byteLimit = maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE ? LISTPACK_MAX_SIZE : maxBytes;
+    if (
+      node !== null &&
+      (nodeBytes(node) + elemBytes >= byteLimit || (maxEntries > 0 && node.live + node.dead >= maxEntries))
+    ) {
       node = null;
     }
     let delta = ENTRY_OVERHEAD + elemBytes;

@@ -32,6 +32,7 @@ import { blockingZsetCommands } from './zsetblocking.js';
 import { geoCommands } from './geo.js';
 import { streamCommands } from './streams.js';
 import { streamReadCommands } from './streamread.js';
+import { streamGroupCommands } from './streamclaim.js';
 import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
@@ -67,5 +68,6 @@ export function allCommands(): CommandSpec[] {
     ...geoCommands,
     ...streamCommands,
     ...streamReadCommands,
+    ...streamGroupCommands,
   ];
 }

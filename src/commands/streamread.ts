@@ -8,14 +8,15 @@
  * Reference: https://redis.io/docs/latest/commands/xread/,
  * https://redis.io/docs/latest/commands/xinfo-stream/
  */
+import { EntryType } from '../store/arena.js';
 import { MAX_ID, idText, type StreamValue } from '../store/stream-value.js';
 import type { BlockedCommand, CommandContext, CommandSpec } from './context.js';
 import { WRONG } from './collection.js';
 import { countRead } from './keys.js';
 import { parseIdOrReply, replyEntry, replyRange, streamForRead } from './streamcommon.js';
+import { replyGroupsFull, xinfoConsumersCommand, xinfoGroupsCommand } from './streamgroups.js';
 import { command, container, keyAt } from './table.js';
 import { ERR, isWord, parseInt64, replyHelp } from './util.js';
-import { EntryType } from '../store/arena.js';
 
 /** What a blocked XREAD without COUNT is served at most (t_stream.c `XREAD_BLOCKED_DEFAULT_COUNT`). */
 const BLOCKED_DEFAULT_COUNT = 1000;
@@ -26,7 +27,7 @@ const BLOCKED_DEFAULT_COUNT = 1000;
  *
  * @returns the absolute deadline in Unix ms (0: none), or null after replying
  */
-function msDeadlineOrReply(c: CommandContext, arg: Buffer): number | null {
+export function msDeadlineOrReply(c: CommandContext, arg: Buffer): number | null {
   const v = parseInt64(arg);
   if (v === null) {
     c.reply.error('ERR timeout is not an integer or out of range');
@@ -143,7 +144,7 @@ function xreadCommand(c: CommandContext, argv: Buffer[]): void {
     serve: (key) => {
       const i = copies.findIndex((k) => k.equals(key));
       const s = streamOrNull(c, key);
-      if (i < 0 || s === null || s.lastId <= after[i]!) return false;
+      if (i < 0 || s === null || s.length === 0 || s.edgeId(true)! <= after[i]!) return false;
       if (c.reply.resp === 2) c.reply.arrayLen(1);
       else c.reply.mapLen(1);
       replyStreamKey(c, key);
@@ -210,11 +211,11 @@ function xinfoStreamCommand(c: CommandContext, argv: Buffer[]): void {
     r.bulkAscii('entries');
     replyRange(c, s, 0n, MAX_ID, count, false);
     r.bulkAscii('groups');
-    r.arrayLen(0);
+    replyGroupsFull(c, s, count);
     return;
   }
   r.bulkAscii('groups');
-  r.int(0);
+  r.int(s.groups.size);
   for (const name of ['first-entry', 'last-entry']) {
     r.bulkAscii(name);
     let found = false;
@@ -274,6 +275,28 @@ export const streamReadCommands: CommandSpec[] = [
       complexity: 'O(1)',
       summary: 'Get information about a stream',
       handler: xinfoStreamCommand,
+    }),
+    command({
+      name: 'xinfo|groups',
+      arity: 3,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO', 'access'])],
+      group: 'stream',
+      since: '5.0.0',
+      complexity: 'O(1)',
+      summary: 'List the consumer groups of a stream',
+      handler: xinfoGroupsCommand,
+    }),
+    command({
+      name: 'xinfo|consumers',
+      arity: 4,
+      flags: ['readonly'],
+      keys: [keyAt(2, ['RO', 'access'])],
+      group: 'stream',
+      since: '5.0.0',
+      complexity: 'O(1)',
+      summary: 'List the consumers in a consumer group',
+      handler: xinfoConsumersCommand,
     }),
     command({
       name: 'xinfo|help',

@@ -18,6 +18,7 @@
 import { EntryType } from './arena.js';
 import { Collection } from './collection.js';
 import { encodeImage, readImage } from './collection-image.js';
+import { newConsumer, newGroup, type StreamGroup } from './stream-groups.js';
 
 /** 2^64: the sequence part's modulus. */
 const SEQ = 1n << 64n;
@@ -36,6 +37,12 @@ const LISTPACK_MAX_SIZE = 1 << 30;
 const ENTRY_OVERHEAD = 96;
 /** Heap bytes of a node beyond its entries. */
 const NODE_OVERHEAD = 200;
+/** Heap bytes of a consumer group without its PEL and consumers. */
+export const GROUP_OVERHEAD = 300;
+/** Heap bytes of a consumer beyond its name. */
+export const CONSUMER_OVERHEAD = 150;
+/** Heap bytes of a pending entry (in the group's and its consumer's PEL). */
+export const NACK_OVERHEAD = 120;
 
 /** An ID's milliseconds part. */
 export function idMs(id: bigint): bigint {
@@ -161,6 +168,8 @@ export class StreamValue extends Collection {
   maxDeletedId = 0n;
   /** The first live entry's ID, 0 when empty (XINFO's `recorded-first-entry-id`). */
   firstId = 0n;
+  /** Consumer groups by name (./stream-groups.ts). */
+  readonly groups = new Map<string, StreamGroup>();
 
   get size(): number {
     return this.length;
@@ -296,6 +305,20 @@ export class StreamValue extends Collection {
     }
   }
 
+  /** The fields of the live entry `id`, or null (t_stream.c `streamEntryExists`). */
+  get(id: bigint): string[] | null {
+    const ni = this.nodeAtOrBefore(id);
+    if (ni < 0) return null;
+    const n = this.nodes[ni]!;
+    const i = StreamValue.lowerBound(n.ids, id);
+    return i < n.ids.length && n.ids[i] === id && !n.deleted[i] ? n.fields[i]! : null;
+  }
+
+  /** Records a change of `delta` heap bytes (consumer groups) for accounting and the next snapshot. */
+  grew(delta: number): void {
+    this.changed(delta);
+  }
+
   /** Every live entry in ID order: `[id, [field, value, ...]]` (cache-dump). */
   *entries(): Generator<[bigint, string[]]> {
     for (const n of this.nodes) {
@@ -396,7 +419,7 @@ export class StreamValue extends Collection {
   encode(): Buffer {
     const s: string[] = [
       `${idText(this.lastId)} ${this.entriesAdded} ${idText(this.maxDeletedId)} ${idText(this.firstId)} ` +
-        `${this.length} ${this.nodes.length} 0`,
+        `${this.length} ${this.nodes.length} ${this.groups.size}`,
     ];
     for (const n of this.nodes) {
       s.push(`${n.ids.length} ${idText(n.master)} ${n.masterFields.length}`, ...n.masterFields);
@@ -404,6 +427,11 @@ export class StreamValue extends Collection {
         const fv = n.fields[i]!;
         s.push(`${idText(n.ids[i]!)} ${n.deleted[i] ? 1 : 0} ${fv.length}`, ...fv);
       }
+    }
+    for (const [name, g] of this.groups) {
+      s.push(`${idText(g.lastId)} ${g.entriesRead} ${g.consumers.size} ${g.pel.size}`, name);
+      for (const c of g.consumers.values()) s.push(`${c.seenTime}`, c.name);
+      for (const [id, n] of g.pel) s.push(`${idText(id)} ${n.deliveryTime} ${n.deliveryCount}`, n.consumer?.name ?? '');
     }
     return encodeImage(s.length, 0, s.length, (i) => s[i]!, null);
   }
@@ -460,6 +488,28 @@ export class StreamValue extends Collection {
         for (const s of fv) bytes += s.length;
       }
       v.nodes.push(node);
+    }
+    const groupCount = Number(head[6]);
+    for (let gi = 0; gi < groupCount; gi++) {
+      const [last, read, consumers, pending] = strings[k++]!.split(' ');
+      const g = newGroup(id(last!), Number(read));
+      v.groups.set(strings[k++]!, g);
+      bytes += GROUP_OVERHEAD;
+      for (let i = 0; i < Number(consumers); i++) {
+        const seen = Number(strings[k++]!);
+        const c = newConsumer(strings[k++]!, seen);
+        g.consumers.set(c.name, c);
+        bytes += CONSUMER_OVERHEAD + c.name.length;
+      }
+      for (let i = 0; i < Number(pending); i++) {
+        const [pid, time, count] = strings[k++]!.split(' ');
+        const owner = g.consumers.get(strings[k++]!) ?? null;
+        const nack = { consumer: owner, deliveryTime: Number(time), deliveryCount: Number(count) };
+        const e = id(pid!);
+        g.pel.set(e, nack);
+        owner?.pel.set(e, nack);
+        bytes += NACK_OVERHEAD;
+      }
     }
     v.bytes += bytes;
     return v;

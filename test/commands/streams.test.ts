@@ -276,6 +276,99 @@ test('keyspace events of XADD, XTRIM, XDEL and XSETID', async () => {
   }
 });
 
+test('consumer groups: XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO GROUPS and CONSUMERS', () =>
+  same([
+    'XADD s 1 a 1',
+    'XADD s 2 b 2',
+    'XADD s 3 c 3',
+    'XGROUP CREATE s g 0',
+    'XGROUP CREATE s g 0',
+    'XGROUP CREATE nokey g 0',
+    'XGROUP CREATE nokey g $ MKSTREAM',
+    'XGROUP CREATE s h $ ENTRIESREAD 3',
+    'XGROUP CREATE s i 0 FOO',
+    'XGROUP SETID s nog 0',
+    'XINFO GROUPS s',
+    'XREADGROUP GROUP g alice COUNT 2 STREAMS s >',
+    'XREADGROUP GROUP g bob STREAMS s >',
+    'XREADGROUP GROUP g bob STREAMS s >',
+    'XREADGROUP GROUP g alice STREAMS s 0',
+    'XREADGROUP GROUP g alice STREAMS s $',
+    'XREADGROUP GROUP nog alice STREAMS s >',
+    'XREADGROUP STREAMS s >',
+    'XREAD GROUP g alice STREAMS s >',
+    'XPENDING s g',
+    '^XPENDING s g - + 10 bob',
+    'XPENDING s g - + 0',
+    'XPENDING s g x + 10',
+    'XPENDING s g - +',
+    'XPENDING s nog',
+    'XINFO GROUPS s',
+    'XACK s g 1 9',
+    'XACK s g x',
+    'XACK s nog 1',
+    'XDEL s 2',
+    'XREADGROUP GROUP g alice STREAMS s 0',
+    'XINFO GROUPS s',
+    'XCLAIM s g carol 0 2 3 JUSTID',
+    'XCLAIM s g carol 0 3 RETRYCOUNT 7 JUSTID',
+    'XCLAIM s g carol 0 3 FOO',
+    'XCLAIM s g carol x 3',
+    'XCLAIM s nog carol 0 3',
+    'XADD s 4 d 4',
+    'XREADGROUP GROUP g dave STREAMS s >',
+    'XAUTOCLAIM s g erin 0 0 COUNT 1',
+    'XAUTOCLAIM s g erin 0 0 JUSTID',
+    'XAUTOCLAIM s g erin 0 0 COUNT 0',
+    'XAUTOCLAIM s g erin x 0',
+    'XAUTOCLAIM s nog erin 0 0',
+    'XPENDING s g',
+    'XGROUP CREATECONSUMER s g zed',
+    'XGROUP CREATECONSUMER s g zed',
+    'XGROUP DELCONSUMER s g erin',
+    'XGROUP DELCONSUMER s g nobody',
+    'XPENDING s g',
+    'XGROUP SETID s g 1 ENTRIESREAD 1',
+    'XINFO GROUPS s',
+    'XGROUP SETID s g $',
+    'XINFO GROUPS s',
+    '&XINFO STREAM s',
+    'XGROUP DESTROY s g',
+    'XGROUP DESTROY s g',
+    'XINFO GROUPS s',
+    'XGROUP HELP',
+    'XGROUP FOO',
+    'SET str x',
+    'XGROUP CREATE str g 0',
+    'XREADGROUP GROUP g c STREAMS str >',
+    'XINFO GROUPS str',
+  ]));
+
+test('consumer group lag and entries-read with XDEL, XSETID and trimming', () =>
+  same([
+    'XGROUP CREATE e g $ MKSTREAM',
+    'XINFO GROUPS e',
+    'XADD s 1 f v',
+    'XADD s 2 f v',
+    'XADD s 3 f v',
+    'XADD s 4 f v',
+    'XGROUP CREATE s g 0',
+    'XINFO GROUPS s',
+    'XREADGROUP GROUP g c COUNT 1 STREAMS s >',
+    'XINFO GROUPS s',
+    'XDEL s 3',
+    'XINFO GROUPS s',
+    'XREADGROUP GROUP g c STREAMS s >',
+    'XINFO GROUPS s',
+    'XADD s 5 f v',
+    'XTRIM s MAXLEN 1',
+    'XGROUP CREATE s h 0',
+    'XINFO GROUPS s',
+    'XREADGROUP GROUP h c NOACK STREAMS s >',
+    'XPENDING s h',
+    'XINFO GROUPS s',
+  ]));
+
 /** Sends XREAD BLOCK on a fresh connection of each server, then XADD from the main ones; returns both replies. */
 async function blockedRead(args: string[], writes: string[][], resp3 = false): Promise<[string | null, string | null]> {
   const [x, y] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
@@ -337,6 +430,30 @@ async function writeStreams(c: RawClient): Promise<void> {
   await c.call('XSETID', 't', '100-0', 'ENTRIESADDED', '10', 'MAXDELETEDID', '6-0');
   await c.call('XADD', 'u', 'MINID', '~', '0', '1', 'x', 'y');
   await c.call('XTRIM', 'u', 'MINID', '2');
+  await c.call('XGROUP', 'CREATE', 's', 'g', '0');
+  await c.call('XGROUP', 'CREATE', 's', 'h', '$', 'ENTRIESREAD', '5');
+  await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '5', 'STREAMS', 's', '>');
+  await c.call('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '3', 'STREAMS', 's', '>');
+  await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'NOACK', 'COUNT', '2', 'STREAMS', 's', '>');
+  await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '0');
+  const first = (await c.call('XRANGE', 's', '-', '+', 'COUNT', '1'))!.split('\r\n')[3]!;
+  await c.call('XACK', 's', 'g', first);
+  await c.call('XCLAIM', 's', 'g', 'carol', '0', first, 'FORCE');
+  await c.call('XAUTOCLAIM', 's', 'g', 'dave', '0', '0', 'COUNT', '2');
+  await c.call('XGROUP', 'CREATECONSUMER', 's', 'h', 'zed');
+  await c.call('XGROUP', 'CREATE', 't', 'gone', '0');
+  await c.call('XGROUP', 'DESTROY', 't', 'gone');
+}
+
+/** A stream's groups and pending entries as replies (idle times masked: they depend on the clock). */
+async function groupState(c: RawClient, key: string): Promise<(string | null)[]> {
+  const out: (string | null)[] = [await c.call('XINFO', 'GROUPS', key)];
+  for (const g of ['g', 'h']) {
+    out.push(await c.call('XPENDING', key, g));
+    const full = await c.call('XPENDING', key, g, '-', '+', '100');
+    out.push(full?.replace(/:\d+\r\n(:\d+\r\n)/g, ':idle\r\n$1') ?? null);
+  }
+  return out;
 }
 
 for (const how of ['SIGKILL', 'SAVE'] as const) {
@@ -346,7 +463,13 @@ for (const how of ['SIGKILL', 'SAVE'] as const) {
       let srv = await startServer({ dir });
       const c = await RawClient.connect(srv.port);
       await writeStreams(c);
-      const before = [...(await streamState(c, 's')), ...(await streamState(c, 't')), ...(await streamState(c, 'u'))];
+      const before = [
+        ...(await streamState(c, 's')),
+        ...(await streamState(c, 't')),
+        ...(await streamState(c, 'u')),
+        ...(await groupState(c, 's')),
+        await c.call('XINFO', 'GROUPS', 't'),
+      ];
       if (how === 'SAVE') assert.equal(await c.call('SAVE'), '+OK\r\n');
       c.close();
       if (how === 'SIGKILL') await srv.kill();
@@ -357,6 +480,8 @@ for (const how of ['SIGKILL', 'SAVE'] as const) {
         ...(await streamState(check, 's')),
         ...(await streamState(check, 't')),
         ...(await streamState(check, 'u')),
+        ...(await groupState(check, 's')),
+        await check.call('XINFO', 'GROUPS', 't'),
       ];
       assert.deepEqual(after, before);
       assert.match((await check.call('XADD', 't', '100-0', 'f', 'v'))!, /equal or smaller/);

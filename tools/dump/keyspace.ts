@@ -221,7 +221,10 @@ export async function keys(
  * The commands that rebuild a stream: `XADD key <id> field value ...` per
  * entry (an empty stream: `XADD key MAXLEN 0 <last ID> x y`, which leaves it
  * empty), then `XSETID key <last ID> ENTRIESADDED <n> MAXDELETEDID <id>`
- * for its counters.
+ * for its counters; per consumer group `XGROUP CREATE ... ENTRIESREAD`,
+ * `XGROUP CREATECONSUMER` per consumer and `XCLAIM ... TIME RETRYCOUNT
+ * FORCE JUSTID` per pending entry (a pending entry whose entry was deleted
+ * is left out: XCLAIM drops it, as Redis would).
  */
 function* streamCommands(key: Buffer, s: StreamValue): Generator<(string | Buffer)[]> {
   if (s.length === 0) yield ['XADD', key, 'MAXLEN', '0', s.lastId > 0n ? idText(s.lastId) : '0-1', 'x', 'y'];
@@ -235,6 +238,21 @@ function* streamCommands(key: Buffer, s: StreamValue): Generator<(string | Buffe
     'MAXDELETEDID',
     idText(s.maxDeletedId),
   ];
+  for (const [name, g] of s.groups) {
+    const group = Buffer.from(name, 'latin1');
+    yield ['XGROUP', 'CREATE', key, group, idText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)];
+    for (const c of g.consumers.values()) {
+      yield ['XGROUP', 'CREATECONSUMER', key, group, Buffer.from(c.name, 'latin1')];
+    }
+    for (const [id, n] of g.pel) {
+      const owner = Buffer.from(n.consumer?.name ?? '', 'latin1');
+      const time = String(n.deliveryTime);
+      yield ['XCLAIM', key, group, owner, '0', idText(id), 'TIME', time, 'RETRYCOUNT', String(n.deliveryCount)].concat([
+        'FORCE',
+        'JUSTID',
+      ]);
+    }
+  }
 }
 
 /** RESP encoding of one command. */

@@ -6,12 +6,13 @@
  * by type only); `~` trimming of whole nodes; keyspace events; and streams
  * that survive SIGKILL (the logged effects replay) and SAVE + restart (the
  * snapshot image); `cache-dump keys` and `export` of streams, the export
- * loaded into redis-server.
+ * loaded into redis-server; a replica reaching the same state.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { dirname, join, resolve } from 'node:path';
+import { converged, startReplica } from '../replication/helpers.js';
 import { fileURLToPath } from 'node:url';
 import { cleanup, redisCli, run, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
@@ -522,5 +523,27 @@ test('cache-dump keys names streams, export rebuilds them in redis-server with t
     assert.deepEqual(after.map(noKeys), before.map(noKeys));
   } finally {
     cleanup(dir);
+  }
+});
+
+test('a replica applies the stream and consumer-group effects to the same state', async () => {
+  const primary = await startServer();
+  const replica = await startReplica(primary);
+  try {
+    const c = await RawClient.connect(primary.port);
+    await writeStreams(c);
+    c.close();
+    const [p, r] = [primary.client(), replica.client()];
+    await converged(p, r);
+    const [pc, rc] = await Promise.all([RawClient.connect(primary.port), RawClient.connect(replica.port)]);
+    for (const k of ['s', 't', 'u']) assert.deepEqual(await streamState(rc, k), await streamState(pc, k), k);
+    assert.deepEqual(await groupState(rc, 's'), await groupState(pc, 's'));
+    pc.close();
+    rc.close();
+  } finally {
+    await replica.stop();
+    await primary.stop();
+    cleanup(replica.dir);
+    cleanup(primary.dir);
   }
 });

@@ -103,6 +103,35 @@ test('XADD: explicit IDs, <ms>-*, *, NOMKSTREAM, and its errors', () =>
     'XRANGE s - 9',
   ]));
 
+test('a stream key under the other commands: TYPE, OBJECT ENCODING, SCAN TYPE, COPY, RENAME, WRONGTYPE', () =>
+  same([
+    'XADD s 1 f v',
+    'TYPE s',
+    'OBJECT ENCODING s',
+    'SCAN 0 TYPE stream',
+    'GET s',
+    'STRLEN s',
+    'APPEND s x',
+    'SETBIT s 1 1',
+    'BITCOUNT s',
+    'LPUSH s a',
+    'LLEN s',
+    'SADD s a',
+    'SCARD s',
+    'HSET s a b',
+    'ZADD s 1 a',
+    'GEOADD s 1 1 a',
+    'SORT s',
+    'COPY s s2',
+    'XRANGE s2 - +',
+    'RENAME s s3',
+    'XLEN s3',
+    'EXPIRE s3 100',
+    'TTL s3',
+    'EXISTS s s2 s3',
+    'DEL s2',
+  ]));
+
 test('XRANGE and XREVRANGE: bounds, exclusive ranges, COUNT, missing keys and errors', () =>
   same([
     'XADD s 1-1 a 1',

@@ -63,8 +63,14 @@ export class BlockingRegistry implements Blocking {
   /**
    * @param onServeError reports a blocked command whose `serve` threw (the
    *   client gets an error reply and resumes; the server goes on)
+   * @param onReplyErrors counts the `n` error replies a served command gave
+   *   (XREADGROUP's NOGROUP, BLMOVE's WRONGTYPE): INFO errorstats counts
+   *   them, as Redis counts every error reply
    */
-  constructor(private readonly onServeError: (err: unknown, c: CommandContext) => void) {}
+  constructor(
+    private readonly onServeError: (err: unknown, c: CommandContext) => void,
+    private readonly onReplyErrors: (c: CommandContext, n: number) => void = () => {},
+  ) {}
 
   /** Number of blocked clients (INFO `blocked_clients`). */
   get size(): number {
@@ -224,6 +230,7 @@ export class BlockingRegistry implements Blocking {
     for (const w of [...set]) {
       if (this.byClient.get(w.client) !== w) continue;
       let done: boolean;
+      const errors = w.client.reply.errors;
       try {
         done = w.cmd.serve(r.key);
       } catch (err) {
@@ -231,6 +238,7 @@ export class BlockingRegistry implements Blocking {
         w.client.reply.error(`ERR internal error serving a blocked command: ${(err as Error).message}`);
         done = true;
       }
+      if (w.client.reply.errors > errors) this.onReplyErrors(w.client, w.client.reply.errors - errors);
       if (!done) break;
       this.remove(w);
       this.resume.push(w.client);

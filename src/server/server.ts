@@ -201,9 +201,17 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     );
     this.watches = new Watches(this.keyspace);
     this.pause = new ClientPauses(this.keyspace, this.evictor, this.monitors);
-    this.blocking = new BlockingRegistry((err, c) => {
-      this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
-    });
+    this.blocking = new BlockingRegistry(
+      (err, c) => {
+        this.log.error({ err, client: c.session.addr }, 'serving a blocked client failed');
+      },
+      (c, n) => {
+        // The blocked command failed after all (Redis's `updateStatsOnUnblock`).
+        const spec = this.commands.get(c.session.lastCommand);
+        if (spec !== undefined) spec.stats.failed++;
+        this.timing.countError(c.reply.lastError, n);
+      },
+    );
     this.maxClients = config.get('maxclients');
     this.slowlog = new SlowLog(config.get('slowlog-max-len'));
     this.latency = new LatencyMonitor(config.get('latency-monitor-threshold'));

@@ -34,6 +34,8 @@ function flushdbCommand(c: CommandContext, argv: Buffer[]): void {
   if (!flushModeOk(c, argv)) return;
   c.server.watches.touchDb(c.dbIndex);
   c.db.clear();
+  // Blocked XREADGROUP clients learn that their stream is gone (Redis's `signalFlushedDb`).
+  c.server.blocking.signalDb(c.dbIndex);
   c.server.propagate(c.dbIndex, ['FLUSHDB']);
   c.reply.ok();
 }
@@ -43,6 +45,7 @@ function flushallCommand(c: CommandContext, argv: Buffer[]): void {
   if (!flushModeOk(c, argv)) return;
   for (let db = 0; db < c.server.keyspace.dbs.length; db++) c.server.watches.touchDb(db);
   c.server.keyspace.clear();
+  for (let db = 0; db < c.server.keyspace.dbs.length; db++) c.server.blocking.signalDb(db);
   c.server.propagate(0, ['FLUSHALL']);
   c.reply.ok();
 }

@@ -65,12 +65,13 @@ export class BlockingRegistry implements Blocking {
    * @param onServeError reports a blocked command whose `serve` threw (the
    *   client gets an error reply and resumes; the server goes on)
    * @param onServed a blocked command got its reply from a write, in `ms`,
-   *   with or without an error, or was ended by CLIENT UNBLOCK ... ERROR
-   *   (blocked.c `updateStatsOnUnblock`; not on a timeout, as in Redis 7.0)
+   *   with `errors` error replies (XREADGROUP's NOGROUP, BLMOVE's WRONGTYPE),
+   *   or was ended by CLIENT UNBLOCK ... ERROR (blocked.c
+   *   `updateStatsOnUnblock`; not on a timeout, as in Redis 7.0)
    */
   constructor(
     private readonly onServeError: (err: unknown, c: CommandContext) => void,
-    private readonly onServed: (c: CommandContext, ms: number, hadErrors: boolean) => void = () => {},
+    private readonly onServed: (c: CommandContext, ms: number, errors: number) => void = () => {},
   ) {}
 
   /** Number of blocked clients (INFO `blocked_clients`). */
@@ -145,7 +146,7 @@ export class BlockingRegistry implements Blocking {
     if (error === null) w.cmd.timedOut();
     else {
       w.client.reply.error(error);
-      this.onServed(w.client, 0, true);
+      this.onServed(w.client, 0, 1);
     }
     setImmediate(() => w.client.unblock());
     return true;
@@ -244,7 +245,7 @@ export class BlockingRegistry implements Blocking {
         done = true;
       }
       if (!done) break;
-      this.onServed(w.client, performance.now() - start, w.client.reply.errors !== errors);
+      this.onServed(w.client, performance.now() - start, w.client.reply.errors - errors);
       this.remove(w);
       this.resume.push(w.client);
     }

@@ -40,7 +40,8 @@ export type CommandGroup =
   | 'server'
   | 'bitmap'
   | 'geo'
-  | 'hyperloglog';
+  | 'hyperloglog'
+  | 'stream';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =

@@ -31,6 +31,9 @@ import { setCommands } from './sets.js';
 import { zsetCommands } from './zsets.js';
 import { blockingZsetCommands } from './zsetblocking.js';
 import { geoCommands } from './geo.js';
+import { streamCommands } from './streams.js';
+import { streamReadCommands } from './streamread.js';
+import { streamGroupCommands } from './streamclaim.js';
 import { replicationCommands } from './replication.js';
 
 /** The full command table contents. */
@@ -65,5 +68,8 @@ export function allCommands(): CommandSpec[] {
     ...zsetCommands,
     ...blockingZsetCommands,
     ...geoCommands,
+    ...streamCommands,
+    ...streamReadCommands,
+    ...streamGroupCommands,
   ];
 }

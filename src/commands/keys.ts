@@ -27,6 +27,8 @@ export function typeName(t: number): string {
       return 'set';
     case EntryType.ZSet:
       return 'zset';
+    case EntryType.Stream:
+      return 'stream';
     default:
       return 'none';
   }

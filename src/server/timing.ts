@@ -98,19 +98,24 @@ export class CommandTiming {
   }
 
   /**
-   * A blocked command got its reply from a write (or CLIENT UNBLOCK ...
-   * ERROR), `ms` after the serving began (blocked.c `updateStatsOnUnblock`):
+   * A blocked command got its reply from a write, with `errors` error
+   * replies (or CLIENT UNBLOCK ... ERROR, one), `ms` after the serving
+   * began (blocked.c `updateStatsOnUnblock`):
    * its time and the reply's go to its statistics, histogram and the slow
    * log, under its own arguments; the reply's time is the latency monitor's
    * `command-unblocking` event.
    */
-  unblocked(c: CommandContext, ms: number, hadErrors: boolean): void {
+  unblocked(c: CommandContext, ms: number, errors: number): void {
     const b = this.blocked.get(c);
     if (b === undefined) return;
     this.blocked.delete(c);
     const us = b.us + ms * 1000;
     b.spec.stats.usec += us;
-    if (hadErrors) b.spec.stats.failed++;
+    if (errors > 0) {
+      // The blocked command failed after all: its error replies count as every error reply does.
+      b.spec.stats.failed++;
+      this.countError(c.reply.lastError, errors);
+    }
     this.sample(c, b.spec, b.argv, us);
     if (this.latency.threshold > 0) this.latency.addIfNeeded('command-unblocking', ms);
   }

@@ -45,6 +45,8 @@ export const enum EntryType {
   Set = 4,
   /** A sorted set; the value is a collection image. */
   ZSet = 5,
+  /** A stream; the value is a collection image. */
+  Stream = 6,
 }
 
 /** Header flag: the entry was overwritten or deleted. */
@@ -445,7 +447,14 @@ export const Entry = {
 };
 
 /** Entry types a page may hold (see {@link EntryType}). */
-const KNOWN_TYPES = new Set<number>([EntryType.String, EntryType.Hash, EntryType.List, EntryType.Set, EntryType.ZSet]);
+const KNOWN_TYPES = new Set<number>([
+  EntryType.String,
+  EntryType.Hash,
+  EntryType.List,
+  EntryType.Set,
+  EntryType.ZSet,
+  EntryType.Stream,
+]);
 
 /**
  * Checks the entries of a page read back from a snapshot: walking by entry

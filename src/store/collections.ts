@@ -1,13 +1,14 @@
 /**
  * The collection types by entry type: rebuilding one from its image, and
  * the one place the rest of the server imports them from (hashes, lists,
- * sets, sorted sets, the shared base class and scan cursor).
+ * sets, sorted sets, streams, the shared base class and scan cursor).
  */
 import { EntryType } from './arena.js';
 import type { Collection } from './collection.js';
 import { HashValue } from './hash-value.js';
 import { ListValue } from './list-value.js';
 import { SetValue } from './set-value.js';
+import { StreamValue } from './stream-value.js';
 import { ZSetValue } from './zset-value.js';
 
 export { Collection, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, scanStep } from './collection.js';
@@ -16,6 +17,7 @@ export { HashValue } from './hash-value.js';
 export { ListValue } from './list-value.js';
 export { INTSET_MAX_ENTRIES, SetValue } from './set-value.js';
 export { ZSetValue } from './zset-value.js';
+export { StreamValue } from './stream-value.js';
 
 /**
  * Rebuilds a collection from the image in its key's entry.
@@ -32,6 +34,8 @@ export function decodeCollection(type: number, image: Buffer): Collection {
       return SetValue.decode(image);
     case EntryType.ZSet:
       return ZSetValue.decode(image);
+    case EntryType.Stream:
+      return StreamValue.decode(image);
     default:
       throw new Error(`entry type ${type} is not a collection`);
   }

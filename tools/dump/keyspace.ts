@@ -18,7 +18,15 @@ import { Keyspace } from '../../src/store/keyspace.js';
 import { globMatch } from '../../src/store/glob.js';
 import { typeName } from '../../src/commands/keys.js';
 import { EntryType } from '../../src/store/arena.js';
-import { HashValue, ListValue, SetValue, ZSetValue, type Collection } from '../../src/store/collections.js';
+import {
+  HashValue,
+  ListValue,
+  SetValue,
+  StreamValue,
+  ZSetValue,
+  type Collection,
+} from '../../src/store/collections.js';
+import { idText } from '../../src/store/stream-value.js';
 import { escapeArg, jsonBytes, out, UnusableInput } from './output.js';
 
 /** Warnings of the recovery code, printed on stderr as `cache-dump: <message> <fields as JSON>`. */
@@ -158,6 +166,11 @@ const ADD: Record<string, string> = { hash: 'HSET', list: 'RPUSH', set: 'SADD', 
  */
 function valueBytes(v: Value): number {
   if (Buffer.isBuffer(v)) return v.length;
+  if (v instanceof StreamValue) {
+    let n = 0;
+    for (const [, fv] of v.entries()) for (const s of fv) n += s.length;
+    return n;
+  }
   let n = 0;
   for (const b of batches(v))
     for (let i = 0; i < b.length; i++) if (!(v instanceof ZSetValue && i % 2 === 0)) n += b[i]!.length;
@@ -171,6 +184,10 @@ function valueBytes(v: Value): number {
 function jsonCollection(c: Collection): unknown[] {
   const out: unknown[] = [];
   const bytes = (s: string) => jsonBytes(Buffer.from(s, 'latin1'));
+  if (c instanceof StreamValue) {
+    for (const [id, fv] of c.entries()) out.push([idText(id), fv.map(bytes)]);
+    return out;
+  }
   for (const b of batches(c)) {
     if (c instanceof HashValue) for (let i = 0; i < b.length; i += 2) out.push([bytes(b[i]!), bytes(b[i + 1]!)]);
     else if (c instanceof ZSetValue)
@@ -200,6 +217,44 @@ export async function keys(
   return damaged ? 1 : 0;
 }
 
+/**
+ * The commands that rebuild a stream: `XADD key <id> field value ...` per
+ * entry (an empty stream: `XADD key MAXLEN 0 <last ID> x y`, which leaves it
+ * empty), then `XSETID key <last ID> ENTRIESADDED <n> MAXDELETEDID <id>`
+ * for its counters; per consumer group `XGROUP CREATE ... ENTRIESREAD`,
+ * `XGROUP CREATECONSUMER` per consumer and `XCLAIM ... TIME RETRYCOUNT
+ * FORCE JUSTID` per pending entry (a pending entry whose entry was deleted
+ * is left out: XCLAIM drops it, as Redis would).
+ */
+function* streamCommands(key: Buffer, s: StreamValue): Generator<(string | Buffer)[]> {
+  if (s.length === 0) yield ['XADD', key, 'MAXLEN', '0', s.lastId > 0n ? idText(s.lastId) : '0-1', 'x', 'y'];
+  for (const [id, fv] of s.entries()) yield ['XADD', key, idText(id), ...fv.map((f) => Buffer.from(f, 'latin1'))];
+  yield [
+    'XSETID',
+    key,
+    idText(s.lastId),
+    'ENTRIESADDED',
+    String(s.entriesAdded),
+    'MAXDELETEDID',
+    idText(s.maxDeletedId),
+  ];
+  for (const [name, g] of s.groups) {
+    const group = Buffer.from(name, 'latin1');
+    yield ['XGROUP', 'CREATE', key, group, idText(g.lastId), 'ENTRIESREAD', String(g.entriesRead)];
+    for (const c of g.consumers.values()) {
+      yield ['XGROUP', 'CREATECONSUMER', key, group, Buffer.from(c.name, 'latin1')];
+    }
+    for (const [id, n] of g.pel) {
+      const owner = Buffer.from(n.consumer?.name ?? '', 'latin1');
+      const time = String(n.deliveryTime);
+      yield ['XCLAIM', key, group, owner, '0', idText(id), 'TIME', time, 'RETRYCOUNT', String(n.deliveryCount)].concat([
+        'FORCE',
+        'JUSTID',
+      ]);
+    }
+  }
+}
+
 /** RESP encoding of one command. */
 function resp(args: (string | Buffer)[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
@@ -214,8 +269,9 @@ function resp(args: (string | Buffer)[]): Buffer {
  * `export`: the keyspace as RESP commands for `redis-cli --pipe` (`SELECT`,
  * then `SET key value [PXAT ms]` per string; per collection `DEL key`, then
  * `HSET`/`RPUSH`/`SADD`/`ZADD` of up to 1000 elements each and
- * `PEXPIREAT key ms` when it has a TTL) or as JSON lines (`value` is the
- * string, or the collection as {@link jsonCollection} renders it). Keys
+ * `PEXPIREAT key ms` when it has a TTL; a stream as XADD per entry and
+ * XSETID) or as JSON lines (`value` is the string, or the collection as
+ * {@link jsonCollection} renders it; a stream as `[id, [field, value...]]`). Keys
  * already expired are left out.
  *
  * @returns 0, or 1 when the load went past damage (the export is still what the server would load)
@@ -252,6 +308,11 @@ export async function exportKeyspace(
       return;
     }
     await out(resp(['DEL', key]));
+    if (value instanceof StreamValue) {
+      for (const args of streamCommands(key, value)) await out(resp(args));
+      if (at > 0) await out(resp(['PEXPIREAT', key, String(at)]));
+      return;
+    }
     for (const b of batches(value)) await out(resp([ADD[type]!, key, ...b.map((e) => Buffer.from(e, 'latin1'))]));
     if (at > 0) await out(resp(['PEXPIREAT', key, String(at)]));
   });

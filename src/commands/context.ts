@@ -290,6 +290,12 @@ export interface Blocking {
    * (SWAPDB; Redis's `scanDatabaseForReadyKeys`): each waiter looks again.
    */
   signalDb(db: number): void;
+  /** Number of blocked clients. */
+  readonly size: number;
+  /** Signals every key write command `spec` of `c` names, without serving them yet. */
+  signalWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void;
+  /** Serves the waiters of every signalled key (Redis's `handleClientsBlockedOnKeys`). */
+  handleReady(): void;
 }
 
 /** Connections in MONITOR mode (./monitor.ts). */

@@ -378,6 +378,7 @@ export class ReplicaLink {
       throw new LinkError(`record LSN ${rec.lsn} from the primary where LSN ${wal.lastLsn + 1} was expected`);
     }
     const { keyspace, effects } = this.d;
+    const blocking = this.d.services.blocking;
     const c = this.ctx;
     this.d.setApplying(true);
     keyspace.expiryEnabled = false;
@@ -390,14 +391,14 @@ export class ReplicaLink {
         this.client!.db = db;
         this.client!.cmd = String(args[0]).toLowerCase();
         const errors = c.reply.errors;
-        spec.handler(
-          c,
-          args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a)),
-        );
+        const argv = args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'latin1') : a));
+        spec.handler(c, argv);
         c.reply.discard();
         if (c.reply.errors !== errors) {
           throw new LinkError(`record LSN ${rec.lsn} (${String(args[0])}) failed: ${c.reply.lastError}`);
         }
+        // Clients blocked here (XREAD BLOCK; blocking writes get -READONLY) see the primary's writes.
+        if (blocking.size > 0) blocking.signalWrite(c, spec, argv);
       }
     } finally {
       keyspace.expiryEnabled = true;
@@ -405,6 +406,7 @@ export class ReplicaLink {
     }
     wal.appendEncoded(bytes);
     this.readLsn = rec.lsn;
+    if (blocking.size > 0) blocking.handleReady();
   }
 
   /** The WAL synced more: acknowledge it soon. */

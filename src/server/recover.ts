@@ -186,6 +186,9 @@ class ReplayServices implements ServerServices {
     signal: (): void => {},
     unblock: (): boolean => false,
     signalDb: (): void => {},
+    size: 0,
+    signalWrite: (): void => {},
+    handleReady: (): void => {},
   };
   readonly snapshots = {
     inProgress: false,

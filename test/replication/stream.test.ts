@@ -102,3 +102,26 @@ test('PSYNC and SYNC without the FlashCache capability are refused with what is 
   assert.equal(await c.call('REPLCONF', 'listening-port', '1234'), 'OK');
   await assert.rejects(c.call('REPLCONF', 'bogus', 'x'), /Unrecognized REPLCONF option: bogus/);
 });
+
+test("a client blocked on a replica (XREAD BLOCK) is served by the primary's writes; BLPOP there is refused", async (t) => {
+  const primary = await startServer();
+  const replica = await startReplica(primary);
+  t.after(async () => {
+    for (const s of [replica, primary]) {
+      await s.stop();
+      cleanup(s.dir);
+    }
+  });
+  const p = primary.client();
+  const r = replica.client();
+  const reader = replica.client();
+  await waitFor(async () => (await info(p))['connected_slaves'] === '1');
+  await p.xadd('s', '1-1', 'f', 'old');
+  await converged(p, r);
+  await assert.rejects(r.blpop('l', 0), /^ReplyError: READONLY You can't write against a read only replica\.$/);
+  const read = reader.call('XREAD', 'BLOCK', '0', 'STREAMS', 's', '$');
+  await waitFor(async () => /blocked_clients:1/.test(await r.info('clients')));
+  await p.xadd('s', '2-1', 'f', 'new');
+  // RESP3 (ioredis's default here): XREAD's map, flattened by ioredis.
+  assert.deepEqual(await read, ['s', [['2-1', ['f', 'new']]]]);
+});

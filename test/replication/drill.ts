@@ -7,7 +7,9 @@
  * restarted on its own data directory, is converted to a replica and
  * converges. Runs on FlashCache nodes or on redis-server nodes (`appendonly
  * yes`, `appendfsync always`), so both can be measured the same way: the
- * replication test runs it on FlashCache, bench/failover.ts on both.
+ * replication test runs it on FlashCache with synchronous replication
+ * (`min-replicas-sync 2`: no acknowledged write may be lost), bench/failover.ts
+ * on both without it (what asynchronous replication loses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -76,11 +78,19 @@ async function pingable(port: number): Promise<boolean> {
   }
 }
 
-/** A FlashCache node started on its config file (`port`, `appendfsync always`, maybe `replicaof`). */
-async function flashcacheNode(port: number, primaryPort: number | null): Promise<DrillNode> {
+/**
+ * A FlashCache node started on its config file (`port`, `appendfsync always`, maybe `replicaof`,
+ * and with `sync`, `min-replicas-sync 2` with the `degrade` policy).
+ */
+async function flashcacheNode(port: number, primaryPort: number | null, sync = false): Promise<DrillNode> {
   const dir = tempDir('flashcache-drill-');
   const conf = join(dir, 'node.conf');
-  writeFileSync(conf, `port ${port}\nappendfsync always\n${primaryPort ? `replicaof 127.0.0.1 ${primaryPort}\n` : ''}`);
+  // Both replicas: Sentinel promotes by offsets up to a second old, so any replica it picks must hold every
+  // acknowledged write. A primary left with one replica answers after the timeout, degraded.
+  const syncLines = ['min-replicas-sync 2', 'min-replicas-sync-policy degrade'];
+  const lines = [`port ${port}`, 'appendfsync always', ...(sync ? syncLines : [])];
+  if (primaryPort) lines.push(`replicaof 127.0.0.1 ${primaryPort}`);
+  writeFileSync(conf, `${lines.join('\n')}\n`);
   let h: ServerHandle | null = null;
   const clients: Redis[] = [];
   return {
@@ -203,9 +213,16 @@ async function strings(c: Redis): Promise<string[]> {
  *
  * @param log progress lines (the bench prints them)
  */
-export async function runDrill(kind: DrillKind, log: (line: string) => void = () => {}): Promise<DrillResult> {
+export async function runDrill(
+  kind: DrillKind,
+  log: (line: string) => void = () => {},
+  opts: { sync?: boolean } = {},
+): Promise<DrillResult> {
   const t0 = Date.now();
-  const make = kind === 'flashcache' ? flashcacheNode : redisNode;
+  const make =
+    kind === 'flashcache'
+      ? (port: number, primary: number | null) => flashcacheNode(port, primary, opts.sync === true)
+      : redisNode;
   const primaryPort = await freePort();
   const primary = await make(primaryPort, null);
   const replicas = [await make(await freePort(), primaryPort), await make(await freePort(), primaryPort)];

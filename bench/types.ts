@@ -1,7 +1,7 @@
 /**
- * Throughput of the bitmap, HyperLogLog and geo commands against
- * redis-server in the same run, and the memory each HyperLogLog and geo
- * member takes on either server:
+ * Throughput of the bitmap, HyperLogLog, geo and stream commands against
+ * redis-server in the same run, and the memory each HyperLogLog, geo member
+ * and stream entry takes on either server:
  *
  *   npm run bench:types -- --fsync always --runs 3 --out bench/RESULTS.md
  *
@@ -23,11 +23,16 @@
  *   FROMLONLAT 1.5 45.5 BYRADIUS 2 km ASC COUNT 10` (about 140 of the loaded
  *   members within the radius, the 10 nearest returned).
  *
+ * - xadd: `XADD events * field __rand_int__` (a consumer group `g` created
+ *   first), then xreadgroup: `XREADGROUP GROUP g c COUNT 1 STREAMS events >`
+ *   (each call delivers the next new entry and adds it to the pending list).
+ *
  * Memory (`--memory`, on by default): INFO `used_memory` before and after
  * `--hlls` HyperLogLogs of 100 elements each (sparse) and as many of 5,000
- * elements (dense, 12 KiB each in Redis), and 100,000 geo members in one
- * sorted set, loaded with `redis-cli --pipe`; bytes per HyperLogLog and per
- * member on each server.
+ * elements (dense, 12 KiB each in Redis), 100,000 geo members in one sorted
+ * set, and 100,000 stream entries (`XADD stream * field <12 digits>`) in
+ * one stream, loaded with `redis-cli --pipe`; bytes per HyperLogLog, per
+ * member and per entry on each server.
  *
  * Persistence (`--fsync`): FlashCache `--appendfsync always|everysec|no`
  * (`none` runs as `no`); redis-server `--appendonly yes --appendfsync
@@ -86,6 +91,14 @@ const PAIRS: Record<string, Pair> = {
       command: ['GEOSEARCH', 'points', 'FROMLONLAT', '1.5', '45.5', 'BYRADIUS', '2', 'km', 'ASC', 'COUNT', '10'],
     },
     preload: geoPoints,
+  },
+  stream: {
+    write: { name: 'xadd', command: ['XADD', 'events', '*', 'field', '__rand_int__'] },
+    // Each call takes the next entry no consumer of the group has seen, and adds it to the pending list.
+    read: { name: 'xreadgroup', command: ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', 'events', '>'] },
+    preload: function* () {
+      yield ['XGROUP', 'CREATE', 'events', 'g', '$', 'MKSTREAM'];
+    },
   },
 };
 
@@ -206,6 +219,13 @@ async function memory(name: Target['name']): Promise<Record<string, number>> {
     await measure('hll-sparse', hlls, hll('sparse', 100));
     await measure('hll-dense', hlls, hll('dense', 5000));
     await measure('geo', 100_000, geoPoints());
+    await measure(
+      'stream',
+      100_000,
+      (function* () {
+        for (let i = 0; i < 100_000; i++) yield ['XADD', 'stream', '*', 'field', String(i).padStart(12, '0')];
+      })(),
+    );
   } finally {
     await stopTarget(t, 'kill');
     removeDir(t);
@@ -220,7 +240,7 @@ async function main(): Promise<void> {
   ensureRedisTools();
   const env = environment();
   const lines = [
-    `## Bitmaps, HyperLogLog and geo against redis-server (${new Date().toISOString().slice(0, 10)})`,
+    `## Bitmaps, HyperLogLog, geo and streams against redis-server (${new Date().toISOString().slice(0, 10)})`,
     '',
     `\`node dist/bench/types.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
     '',
@@ -257,6 +277,7 @@ async function main(): Promise<void> {
       'hll-sparse': `HyperLogLog of 100 elements (${o['hlls']} keys)`,
       'hll-dense': `HyperLogLog of 5,000 elements (${o['hlls']} keys)`,
       geo: 'geo member (100,000 in one key)',
+      stream: 'stream entry of one field (100,000 in one stream)',
     };
     for (const key of Object.keys(names)) {
       lines.push(

@@ -16,9 +16,10 @@ export interface KeyState {
 /**
  * A collection as text: `hash:` + JSON of [field, value] pairs sorted by
  * field; `list:` + JSON of the elements in order; `set:` + JSON of the
- * members sorted; `zset:` + JSON of [member, score] in ZRANGE order.
+ * members sorted; `zset:` + JSON of [member, score] in ZRANGE order;
+ * `stream:` + JSON of XRANGE's [id, [field, value...]] entries.
  */
-export function renderCollection(type: 'hash' | 'list' | 'set' | 'zset', items: readonly unknown[]): string {
+export function renderCollection(type: 'hash' | 'list' | 'set' | 'zset' | 'stream', items: readonly unknown[]): string {
   return `${type}:${JSON.stringify(items)}`;
 }
 
@@ -61,6 +62,9 @@ export async function dumpKeyspace(redis: Redis, databases = 16): Promise<Map<st
             'zset',
             pairs(await redis.zrange(key, '0', '-1', 'WITHSCORES')).map(([m, s]) => [m, Number(s)]),
           );
+          break;
+        case 'stream':
+          value = renderCollection('stream', await redis.xrange(key, '-', '+'));
           break;
         default:
           value = null; // expired between KEYS and TYPE

@@ -1,10 +1,11 @@
 /**
- * Property test: any sequence of commands (SETBIT, PFADD and GEOADD among them), snapshots and
+ * Property test: any sequence of commands (SETBIT, PFADD, GEOADD and XADD among them), snapshots and
  * SIGKILLs leaves, after each restart, exactly the keyspace a reference model holds when fed
  * the acknowledged commands. Seed printed; rerun with FLASHCACHE_TEST_SEED. The model cannot
- * compute a HyperLogLog's bytes or a geohash score: after each PFADD or GEOADD it takes the
- * value the server acknowledged (GET, ZRANGE WITHSCORES), which every restart must then give
- * back. Those keys (`h<n>`, `g<n>`) are touched by nothing else but FLUSHDB.
+ * compute a HyperLogLog's bytes, a geohash score or a stream ID: after each PFADD, GEOADD or
+ * XADD it takes the value the server acknowledged (GET, ZRANGE WITHSCORES, XRANGE), which every
+ * restart must then give back. Those keys (`h<n>`, `g<n>`, `x<n>`) are touched by nothing else
+ * but FLUSHDB.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +25,7 @@ type Op =
   | { t: 'setbit'; db: number; key: number; byte: number; bit: number; on: number }
   | { t: 'pfadd'; db: number; key: number; elements: number[] }
   | { t: 'geoadd'; db: number; key: number; points: [number, number][] }
+  | { t: 'xadd'; db: number; key: number; fields: number; maxlen: number }
   | { t: 'expire'; db: number; key: number; at: number }
   | { t: 'persist'; db: number; key: number }
   | { t: 'rename'; db: number; key: number; to: number }
@@ -90,6 +92,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   {
     weight: 2,
+    // maxlen 0: no trimming; otherwise an exact MAXLEN trim.
+    arbitrary: fc.record({
+      t: fc.constant('xadd' as const),
+      db,
+      key: fc.integer({ min: 0, max: 3 }),
+      fields: fc.integer({ min: 1, max: 4 }),
+      maxlen: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })),
+    }),
+  },
+  {
+    weight: 2,
     arbitrary: fc.record({ t: fc.constant('expire' as const), db, key, at: fc.integer({ min: 1, max: 1000 }) }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('persist' as const), db, key }) },
@@ -123,6 +136,14 @@ async function apply(r: Redis, model: Map<string, KeyState>, op: Op, n: number):
     const items: [string, number][] = [];
     for (let i = 0; i < flat.length; i += 2) items.push([flat[i]!, Number(flat[i + 1])]);
     model.set(`${op.db}:${name}`, { value: renderCollection('zset', items), expireAt: -1 });
+    return;
+  }
+  if (op.t === 'xadd') {
+    const name = `x${op.key}`;
+    const trim = op.maxlen > 0 ? ['MAXLEN', String(op.maxlen)] : [];
+    const fields = Array.from({ length: op.fields }, (_, i) => [`f${i}`, `${n}:${i}`]).flat();
+    await r.call('XADD', name, ...trim, '*', ...fields);
+    model.set(`${op.db}:${name}`, { value: renderCollection('stream', await r.xrange(name, '-', '+')), expireAt: -1 });
     return;
   }
   const name = `k${op.key}`;

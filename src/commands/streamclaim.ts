@@ -30,7 +30,7 @@ import {
   xpendingCommand,
 } from './streamgroups.js';
 import { command, container, keyAt } from './table.js';
-import { msDeadlineOrReply } from './streamread.js';
+import { readArgsOrReply } from './streamread.js';
 import { ERR, INT64_MAX, isWord, parseInt64 } from './util.js';
 
 /** What a blocked XREADGROUP without COUNT is served at most. */
@@ -50,43 +50,9 @@ function streamOrNull(c: CommandContext, key: Buffer): StreamValue | null {
  * the ID. Replies as XREAD; blocks only on `>`.
  */
 export function xreadgroupCommand(c: CommandContext, argv: Buffer[]): void {
-  let deadline = -1;
-  let count = 0;
-  let streamsAt = 0;
-  let n = 0;
-  let group: Buffer | null = null;
-  let consumer: Buffer | null = null;
-  let noack = false;
-  for (let i = 1; i < argv.length; i++) {
-    const more = argv.length - i - 1;
-    const a = argv[i]!;
-    if (isWord(a, 'BLOCK') && more > 0) {
-      const d = msDeadlineOrReply(c, argv[++i]!);
-      if (d === null) return;
-      deadline = d;
-    } else if (isWord(a, 'COUNT') && more > 0) {
-      const v = parseInt64(argv[++i]!);
-      if (v === null) return c.reply.error(ERR.notInteger);
-      count = v < 0n ? 0 : v > 2n ** 53n ? 2 ** 53 : Number(v);
-    } else if (isWord(a, 'STREAMS') && more > 0) {
-      streamsAt = i + 1;
-      n = argv.length - streamsAt;
-      if (n % 2 !== 0) {
-        return c.reply.error(
-          "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-        );
-      }
-      n /= 2;
-      break;
-    } else if (isWord(a, 'GROUP') && more >= 2) {
-      group = argv[i + 1]!;
-      consumer = argv[i + 2]!;
-      i += 2;
-    } else if (isWord(a, 'NOACK')) {
-      noack = true;
-    } else return c.reply.error(ERR.syntax);
-  }
-  if (streamsAt === 0) return c.reply.error(ERR.syntax);
+  const o = readArgsOrReply(c, argv, true);
+  if (o === null) return;
+  const { deadline, count, streamsAt, n, group, consumer, noack } = o;
   if (group === null || consumer === null) return c.reply.error('ERR Missing GROUP option for XREADGROUP');
   const gname = group.toString('latin1');
   const keys = argv.slice(streamsAt, streamsAt + n);

@@ -65,39 +65,83 @@ function replyStreamKey(c: CommandContext, key: Buffer): void {
  * a map of key to entries); a null array when none has any and there is no
  * BLOCK, or when a BLOCK times out. `$` is the stream's last ID.
  */
-function xreadCommand(c: CommandContext, argv: Buffer[]): void {
-  let deadline = -1;
-  let count = 0;
-  let streamsAt = 0;
-  let n = 0;
+/** The options of an XREAD or XREADGROUP call (t_stream.c `xreadCommand`'s parsing). */
+export interface ReadArgs {
+  /** Absolute ms of BLOCK's end (0: forever), or -1 without BLOCK. */
+  deadline: number;
+  /** COUNT, 0 without it. */
+  count: number;
+  /** Index of the first key after STREAMS. */
+  streamsAt: number;
+  /** Number of keys (as many IDs follow). */
+  n: number;
+  group: Buffer | null;
+  consumer: Buffer | null;
+  noack: boolean;
+}
+
+/**
+ * Parses XREAD's options, or XREADGROUP's (`grouped`), replying Redis's
+ * error: a syntax error, `Unbalanced XREAD list of streams`, GROUP or NOACK
+ * given to XREAD.
+ *
+ * @returns the options, or null after replying
+ */
+export function readArgsOrReply(c: CommandContext, argv: Buffer[], grouped: boolean): ReadArgs | null {
+  const o: ReadArgs = { deadline: -1, count: 0, streamsAt: 0, n: 0, group: null, consumer: null, noack: false };
   for (let i = 1; i < argv.length; i++) {
     const more = argv.length - i - 1;
     const a = argv[i]!;
     if (isWord(a, 'BLOCK') && more > 0) {
       const d = msDeadlineOrReply(c, argv[++i]!);
-      if (d === null) return;
-      deadline = d;
+      if (d === null) return null;
+      o.deadline = d;
     } else if (isWord(a, 'COUNT') && more > 0) {
       const v = parseInt64(argv[++i]!);
-      if (v === null) return c.reply.error(ERR.notInteger);
-      count = v < 0n ? 0 : v > 2n ** 53n ? 2 ** 53 : Number(v);
-    } else if (isWord(a, 'STREAMS') && more > 0) {
-      streamsAt = i + 1;
-      n = argv.length - streamsAt;
-      if (n % 2 !== 0) {
-        return c.reply.error(
-          "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-        );
+      if (v === null) {
+        c.reply.error(ERR.notInteger);
+        return null;
       }
-      n /= 2;
+      o.count = v < 0n ? 0 : v > 2n ** 53n ? 2 ** 53 : Number(v);
+    } else if (isWord(a, 'STREAMS') && more > 0) {
+      o.streamsAt = i + 1;
+      const n = argv.length - o.streamsAt;
+      if (n % 2 !== 0) {
+        c.reply.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+        return null;
+      }
+      o.n = n / 2;
       break;
     } else if (isWord(a, 'GROUP') && more >= 2) {
-      return c.reply.error('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+      if (!grouped) {
+        c.reply.error('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+        return null;
+      }
+      o.group = argv[i + 1]!;
+      o.consumer = argv[i + 2]!;
+      i += 2;
     } else if (isWord(a, 'NOACK')) {
-      return c.reply.error('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
-    } else return c.reply.error(ERR.syntax);
+      if (!grouped) {
+        c.reply.error('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+        return null;
+      }
+      o.noack = true;
+    } else {
+      c.reply.error(ERR.syntax);
+      return null;
+    }
   }
-  if (streamsAt === 0) return c.reply.error(ERR.syntax);
+  if (o.streamsAt === 0) {
+    c.reply.error(ERR.syntax);
+    return null;
+  }
+  return o;
+}
+
+function xreadCommand(c: CommandContext, argv: Buffer[]): void {
+  const o = readArgsOrReply(c, argv, false);
+  if (o === null) return;
+  const { deadline, count, streamsAt, n } = o;
   const keys = argv.slice(streamsAt, streamsAt + n);
   const after: bigint[] = [];
   for (let i = 0; i < n; i++) {

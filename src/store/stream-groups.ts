@@ -8,6 +8,68 @@
  * is O(log n + m)).
  */
 
+const LOW64 = (1n << 64n) - 1n;
+/** An odd multiplier: the low 64 bits of a key mix the ID's seq with its ms. */
+const MIX = 0x9e3779b97f4a7c15n;
+
+/** A stored key from a stream ID (128 bits: ms << 64 | seq), reversibly. */
+function mixId(id: bigint): bigint {
+  const hi = id >> 64n;
+  return (hi << 64n) | ((id + hi * MIX) & LOW64);
+}
+
+/** The stream ID of a stored key (the inverse of {@link mixId}). */
+function unmixId(k: bigint): bigint {
+  const hi = k >> 64n;
+  return (hi << 64n) | ((k - hi * MIX) & LOW64);
+}
+
+/**
+ * A Map keyed by stream IDs. V8 hashes a BigInt by its lowest 64 bits only,
+ * and most stream IDs share them (a seq of 0 or 1), so a plain
+ * `Map<bigint, V>` of IDs degrades to a linear search (20,000 `*` IDs: 1.8 s
+ * of inserts instead of 7 ms). Keys are stored with those bits mixed with
+ * the ms part, reversibly; the map reads and iterates as a Map of IDs.
+ */
+export class IdMap<V> implements ReadonlyMap<bigint, V> {
+  private readonly m = new Map<bigint, V>();
+
+  get size(): number {
+    return this.m.size;
+  }
+  get(id: bigint): V | undefined {
+    return this.m.get(mixId(id));
+  }
+  has(id: bigint): boolean {
+    return this.m.has(mixId(id));
+  }
+  set(id: bigint, v: V): this {
+    this.m.set(mixId(id), v);
+    return this;
+  }
+  delete(id: bigint): boolean {
+    return this.m.delete(mixId(id));
+  }
+  clear(): void {
+    this.m.clear();
+  }
+  *entries(): MapIterator<[bigint, V]> {
+    for (const [k, v] of this.m) yield [unmixId(k), v];
+  }
+  *keys(): MapIterator<bigint> {
+    for (const k of this.m.keys()) yield unmixId(k);
+  }
+  values(): MapIterator<V> {
+    return this.m.values();
+  }
+  [Symbol.iterator](): MapIterator<[bigint, V]> {
+    return this.entries();
+  }
+  forEach(fn: (v: V, id: bigint, map: ReadonlyMap<bigint, V>) => void): void {
+    for (const [k, v] of this.m) fn(v, unmixId(k), this);
+  }
+}
+
 /** A pending entry: who it was delivered to, when, and how many times. */
 export interface StreamNack {
   consumer: StreamConsumer | null;
@@ -22,7 +84,7 @@ export interface StreamConsumer {
   /** Unix ms it was last seen (XINFO CONSUMERS `idle`). */
   seenTime: number;
   /** The pending entries it owns, by ID. */
-  readonly pel: Map<bigint, StreamNack>;
+  readonly pel: IdMap<StreamNack>;
 }
 
 /** A consumer group. */
@@ -32,7 +94,7 @@ export interface StreamGroup {
   /** Entries read (the logical counter of `lastId`), or -1 when unknown. */
   entriesRead: number;
   /** Every pending entry of the group, by ID. */
-  readonly pel: Map<bigint, StreamNack>;
+  readonly pel: IdMap<StreamNack>;
   /** Consumers by name. */
   readonly consumers: Map<string, StreamConsumer>;
 }
@@ -42,12 +104,12 @@ export const INVALID_ENTRIES_READ = -1;
 
 /** A new group with last delivered ID `lastId`. */
 export function newGroup(lastId: bigint, entriesRead: number): StreamGroup {
-  return { lastId, entriesRead, pel: new Map(), consumers: new Map() };
+  return { lastId, entriesRead, pel: new IdMap(), consumers: new Map() };
 }
 
 /** A new consumer named `name`, seen at `now`. */
 export function newConsumer(name: string, now: number): StreamConsumer {
-  return { name, seenTime: now, pel: new Map() };
+  return { name, seenTime: now, pel: new IdMap() };
 }
 
 /** The keys of a PEL (or names of a map) in ascending order: IDs numerically, names bytewise. */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReplies, sameReply, serverPair, type Command } from '../helpers/differential.js';
+import { sameReply, serverPair, type Command, sameInBothProtocols } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
 let redis: RedisHandle;
@@ -24,15 +24,7 @@ serverPair((p) => {
 
 /** FLUSHALL, then each command on both servers, in RESP2 and then again in RESP3 on fresh connections. */
 async function same(commands: Command[]): Promise<void> {
-  await sameReplies(a, b, commands);
-  const [a3, b3] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
-  try {
-    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
-    await sameReplies(a3, b3, commands);
-  } finally {
-    a3.close();
-    b3.close();
-  }
+  await sameInBothProtocols(a, b, [fcPort, redis.port], commands);
 }
 
 test('SETBIT and GETBIT: old values, growth, strings written by SET, offsets and their errors', () =>

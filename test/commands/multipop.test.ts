@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReplies, sameReply, serverPair, type Command } from '../helpers/differential.js';
+import { sameReply, serverPair, type Command, sameInBothProtocols } from '../helpers/differential.js';
 
 let fc: ServerHandle;
 let redis: RedisHandle;
@@ -20,15 +20,7 @@ serverPair((p) => ({ fc, redis, a, b } = p));
 
 /** FLUSHALL, then each command on both servers, in RESP2 and then again in RESP3 on fresh connections. */
 async function same(commands: Command[]): Promise<void> {
-  await sameReplies(a, b, commands);
-  const [a3, b3] = await Promise.all([RawClient.connect(fc.port), RawClient.connect(redis.port)]);
-  try {
-    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
-    await sameReplies(a3, b3, commands);
-  } finally {
-    a3.close();
-    b3.close();
-  }
+  await sameInBothProtocols(a, b, [fc.port, redis.port], commands);
 }
 
 const LMPOP_CASES: Command[] = [

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReplies, sameReply, serverPair, sortArray, Twin, type Command } from '../helpers/differential.js';
+import { sameReply, serverPair, sortArray, Twin, type Command, sameInBothProtocols } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 import { converged, startReplica } from '../replication/helpers.js';
 
@@ -30,15 +30,7 @@ const normalizers = { '~': sortArray };
 
 /** FLUSHALL, then each command on both servers, in RESP2 and then again in RESP3 on fresh connections. */
 async function same(commands: Command[]): Promise<void> {
-  await sameReplies(a, b, commands, normalizers);
-  const [a3, b3] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
-  try {
-    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
-    await sameReplies(a3, b3, commands, normalizers);
-  } finally {
-    a3.close();
-    b3.close();
-  }
+  await sameInBothProtocols(a, b, [fcPort, redis.port], commands, normalizers);
   await clearErrno();
 }
 

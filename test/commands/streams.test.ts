@@ -16,7 +16,14 @@ import { converged, startReplica } from '../replication/helpers.js';
 import { fileURLToPath } from 'node:url';
 import { cleanup, redisCli, run, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { elements, sameReplies, serverPair, shape, type Command } from '../helpers/differential.js';
+import {
+  elements,
+  sameReplies,
+  serverPair,
+  shape,
+  type Command,
+  sameInBothProtocols,
+} from '../helpers/differential.js';
 
 let redis: RedisHandle;
 let fcPort: number;
@@ -44,15 +51,7 @@ const NORM = { '^': shape, '&': xinfo };
 
 /** FLUSHALL, then each command on both servers, in RESP2 and then again in RESP3 on fresh connections. */
 async function same(commands: Command[]): Promise<void> {
-  await sameReplies(a, b, commands, NORM);
-  const [a3, b3] = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
-  try {
-    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
-    await sameReplies(a3, b3, commands, NORM);
-  } finally {
-    a3.close();
-    b3.close();
-  }
+  await sameInBothProtocols(a, b, [fcPort, redis.port], commands, NORM);
 }
 
 test('XADD: explicit IDs, <ms>-*, *, NOMKSTREAM, and its errors', () =>

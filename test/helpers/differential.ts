@@ -172,6 +172,28 @@ export async function sameReplies(
   for (const command of commands) await sameReply(a, b, command, normalizers);
 }
 
+/**
+ * {@link sameReplies} on `a` and `b` (RESP2), then again in RESP3 on fresh
+ * connections to the two servers (`ports`: FlashCache's, redis-server's).
+ */
+export async function sameInBothProtocols(
+  a: RawClient,
+  b: RawClient,
+  ports: readonly [number, number],
+  commands: Command[],
+  normalizers: Normalizers = {},
+): Promise<void> {
+  await sameReplies(a, b, commands, normalizers);
+  const [a3, b3] = await Promise.all([RawClient.connect(ports[0]), RawClient.connect(ports[1])]);
+  try {
+    await Promise.all([a3.call('HELLO', '3'), b3.call('HELLO', '3')]);
+    await sameReplies(a3, b3, commands, normalizers);
+  } finally {
+    a3.close();
+    b3.close();
+  }
+}
+
 /** A parsed RESP2 reply: strings, integers, null, arrays; errors as `{ err }`. */
 export type Value = string | number | null | Value[] | { err: string };
 

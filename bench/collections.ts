@@ -11,10 +11,19 @@
  * (INFO persistence) next to the wall time of Redis's SAVE.
  */
 import { Command } from 'commander';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { bulk, command, infoField, removeDir, startTarget, stopTarget, type Target } from './lib.js';
+import {
+  bulk,
+  command,
+  infoField,
+  pipeCommands,
+  removeDir,
+  respCommand,
+  startTarget,
+  stopTarget,
+  type Target,
+} from './lib.js';
 
 const o = new Command('bench-collections')
   .option('--elements <list>', 'elements in the collection', '100000,1000000')
@@ -22,29 +31,6 @@ const o = new Command('bench-collections')
   .option('--out <file>', 'also write the Markdown table here')
   .parse()
   .opts<Record<string, string>>();
-
-/** RESP encoding of one command. */
-function resp(args: string[]): Buffer {
-  const parts = [`*${args.length}\r\n`];
-  for (const a of args) parts.push(`$${Buffer.byteLength(a)}\r\n${a}\r\n`);
-  return Buffer.from(parts.join(''));
-}
-
-/** Streams commands made by `next` (null: done) into `redis-cli --pipe`. */
-function pipe(port: number, next: () => Buffer | null): Promise<void> {
-  return new Promise((res, rej) => {
-    const cli = spawn('redis-cli', ['-p', String(port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`))));
-    const pump = (): void => {
-      for (;;) {
-        const b = next();
-        if (b === null) return void cli.stdin.end();
-        if (!cli.stdin.write(b)) return void cli.stdin.once('drain', pump);
-      }
-    };
-    pump();
-  });
-}
 
 const VALUE = 'v'.repeat(100);
 const member = (i: number): string => `m:${String(i).padStart(14, '0')}`;
@@ -60,7 +46,7 @@ function loader(type: string, n: number): () => Buffer | null {
     else if (type === 'list') for (args.push('RPUSH', 'big'); i < end; i++) args.push(VALUE);
     else if (type === 'set') for (args.push('SADD', 'big'); i < end; i++) args.push(member(i));
     else for (args.push('ZADD', 'big'); i < end; i++) args.push(String(i), member(i));
-    return resp(args);
+    return respCommand(args);
   };
 }
 
@@ -109,7 +95,7 @@ for (const type of o['types']!.split(',')) {
     ]);
     const rd = await startTarget('redis', ['--save', '', '--appendonly', 'no']);
     try {
-      await Promise.all([pipe(fc.port, loader(type, n)), pipe(rd.port, loader(type, n))]);
+      await Promise.all([pipeCommands(fc.port, loader(type, n)), pipeCommands(rd.port, loader(type, n))]);
       const f1 = await flashSave(fc);
       const r1 = await redisSave(rd);
       await command(fc.port, CHANGE[type]!);

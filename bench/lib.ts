@@ -340,3 +340,38 @@ export function issueTarget(c: Pick<Cell, 'suite' | 'fsync' | 'test' | 'pipeline
   if (!['set', 'get'].includes(c.test)) return null;
   return c.pipeline === 1 ? 0.85 : 1.1;
 }
+
+/** RESP encoding of one command (an array of bulk strings). */
+export function respCommand(args: readonly string[]): Buffer {
+  const parts = [`*${args.length}\r\n`];
+  for (const a of args) parts.push(`$${Buffer.byteLength(a)}\r\n${a}\r\n`);
+  return Buffer.from(parts.join(''));
+}
+
+/**
+ * Streams the commands `next` encodes (null: done) into `redis-cli --pipe`,
+ * waiting for the pipe to drain, and resolves once redis-cli has every
+ * reply.
+ *
+ * @throws when redis-cli exits with an error (it reports failed replies)
+ */
+export function pipeCommands(port: number, next: () => Buffer | null): Promise<void> {
+  return new Promise((res, rej) => {
+    const cli = spawn('redis-cli', ['-p', String(port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`))));
+    const pump = (): void => {
+      for (;;) {
+        const b = next();
+        if (b === null) return void cli.stdin!.end();
+        if (!cli.stdin!.write(b)) return void cli.stdin!.once('drain', pump);
+      }
+    };
+    pump();
+  });
+}
+
+/** Rates per second as `median (min-max)` in thousands, one decimal. */
+export function rateSpread(xs: readonly number[]): string {
+  const k = (x: number): string => (x / 1000).toFixed(1);
+  return `${k(median([...xs]))} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`;
+}

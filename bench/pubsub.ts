@@ -42,6 +42,7 @@ import {
   fsyncModes,
   listOption,
   median,
+  rateSpread,
   removeDir,
   startTarget,
   stopTarget,
@@ -255,8 +256,6 @@ async function runCell(suite: Suite, fsync: Fsync, width: number): Promise<Cell>
 }
 
 const k = (x: number): string => (x / 1000).toFixed(1);
-/** Median (min-max) of per-second rates, in thousands. */
-const spread = (xs: number[]): string => `${k(median(xs))} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`;
 const ratio = (c: Cell): number => median(c.flashcache) / median(c.redis);
 
 /** One table row. */
@@ -264,13 +263,13 @@ function row(c: Cell): string {
   if (c.suite === 'transactions') {
     const sets = (xs: number[]): string => k(median(xs) * 10);
     return (
-      `| ${c.width} | ${c.ops} | ${spread(c.flashcache)} | ${spread(c.redis)} | ${ratio(c).toFixed(2)}x | ` +
+      `| ${c.width} | ${c.ops} | ${rateSpread(c.flashcache)} | ${rateSpread(c.redis)} | ${ratio(c).toFixed(2)}x | ` +
       `${sets(c.flashcache)} | ${sets(c.redis)} |`
     );
   }
   const delivered = (xs: number[]): string => k(median(xs) * c.width);
   return (
-    `| ${c.width} | ${c.ops} | ${spread(c.flashcache)} | ${spread(c.redis)} | ${ratio(c).toFixed(2)}x | ` +
+    `| ${c.width} | ${c.ops} | ${rateSpread(c.flashcache)} | ${rateSpread(c.redis)} | ${ratio(c).toFixed(2)}x | ` +
     `${delivered(c.flashcache)} | ${delivered(c.redis)} |`
   );
 }

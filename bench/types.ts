@@ -38,7 +38,7 @@
  * (`none` runs as `no`); redis-server `--appendonly yes --appendfsync
  * <mode>` or `--appendonly no`, always `--save ""`.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { Command } from 'commander';
 import {
@@ -50,7 +50,10 @@ import {
   infoField,
   listOption,
   median,
+  pipeCommands,
+  rateSpread,
   removeDir,
+  respCommand,
   startTarget,
   stopTarget,
   type Fsync,
@@ -170,25 +173,12 @@ async function runPair(p: Pair, fsync: Fsync, pipeline: number): Promise<Record<
   return rates;
 }
 
-/** RESP encoding of one command. */
-function resp(args: string[]): string {
-  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-}
-
-/** Sends the commands `gen` yields through `redis-cli --pipe`, in chunks. */
+/** Sends the commands `gen` yields through `redis-cli --pipe`. */
 function pipe(port: number, gen: Iterable<string[]>): Promise<void> {
-  return new Promise((res, rej) => {
-    const cli = spawn('redis-cli', ['-p', String(port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`))));
-    let chunk = '';
-    for (const args of gen) {
-      chunk += resp(args);
-      if (chunk.length > 1 << 20) {
-        cli.stdin!.write(chunk);
-        chunk = '';
-      }
-    }
-    cli.stdin!.end(chunk);
+  const it = gen[Symbol.iterator]();
+  return pipeCommands(port, () => {
+    const r = it.next();
+    return r.done === true ? null : respCommand(r.value);
   });
 }
 
@@ -233,9 +223,6 @@ async function memory(name: Target['name']): Promise<Record<string, number>> {
   return out;
 }
 
-const k = (x: number): string => (x / 1000).toFixed(1);
-const spread = (xs: number[]): string => `${k(median(xs))} (${k(Math.min(...xs))}-${k(Math.max(...xs))})`;
-
 async function main(): Promise<void> {
   ensureRedisTools();
   const env = environment();
@@ -260,7 +247,7 @@ async function main(): Promise<void> {
         for (const side of ['write', 'read'] as const) {
           const f = r[`flashcache:${side}`]!;
           const x = r[`redis:${side}`]!;
-          const row = `| \`${p[side].command.join(' ')}\` | ${pipeline} | ${spread(f)} | ${spread(x)} | ${(median(f) / median(x)).toFixed(2)}x |`;
+          const row = `| \`${p[side].command.join(' ')}\` | ${pipeline} | ${rateSpread(f)} | ${rateSpread(x)} | ${(median(f) / median(x)).toFixed(2)}x |`;
           lines.push(row);
           console.error(row);
         }

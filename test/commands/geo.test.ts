@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReplies, sameReply, serverPair, type Command } from '../helpers/differential.js';
+import { sameReplies, sameReply, serverPair, type Command, sameEvents } from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 
 let redis: RedisHandle;
@@ -414,30 +414,17 @@ test('WATCH: GEOADD and the STORE forms touch the keys they write, the searches 
 });
 
 test('keyspace events: zadd (and new) for GEOADD, geosearchstore, georadiusstore and del for the STORE forms', async () => {
-  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
-  const subs = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
-  try {
-    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
-    for (const s of subs) await s.call('PSUBSCRIBE', '__keyevent@0__:*');
-    const cmds = [
-      SICILY,
-      'GEOADD Sicily NX 13.361389 38.115556 Palermo',
-      'GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 200 km',
-      'GEORADIUS Sicily 15 37 200 km STORE e',
-      'GEORADIUSBYMEMBER Sicily Palermo 1 m STOREDIST e',
-      'GEOSEARCHSTORE d Sicily FROMLONLAT 0 0 BYRADIUS 1 km',
-      'GEOSEARCHSTORE d nokey FROMLONLAT 0 0 BYRADIUS 1 km',
-    ];
-    for (const c of cmds) await sameReply(a, b, c);
-    // new+zadd, new+geosearchstore, new+georadiusstore, georadiusstore, del
-    const events = 8;
-    const [ea, eb] = await Promise.all(subs.map((s) => s.readMany(events, 5000)));
-    assert.deepEqual(ea, eb);
-    await sameReply(a, b, 'PING');
-  } finally {
-    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    for (const s of subs) s.close();
-  }
+  const cmds: Command[] = [
+    SICILY,
+    'GEOADD Sicily NX 13.361389 38.115556 Palermo',
+    'GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 200 km',
+    'GEORADIUS Sicily 15 37 200 km STORE e',
+    'GEORADIUSBYMEMBER Sicily Palermo 1 m STOREDIST e',
+    'GEOSEARCHSTORE d Sicily FROMLONLAT 0 0 BYRADIUS 1 km',
+    'GEOSEARCHSTORE d nokey FROMLONLAT 0 0 BYRADIUS 1 km',
+  ];
+  // new+zadd, new+geosearchstore, new+georadiusstore, georadiusstore, del
+  await sameEvents(a, b, [fcPort, redis.port], 'KEAn', cmds, 8);
 });
 
 test('geo writes survive SIGKILL: GEOADD, GEOSEARCHSTORE and GEORADIUS STORE replay to the same scores', async () => {

@@ -12,7 +12,15 @@ import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
 import { RawClient } from '../helpers/resp.js';
-import { sameReply, serverPair, sortArray, Twin, type Command, sameInBothProtocols } from '../helpers/differential.js';
+import {
+  sameReply,
+  serverPair,
+  sortArray,
+  Twin,
+  type Command,
+  sameInBothProtocols,
+  sameEvents,
+} from '../helpers/differential.js';
 import { prng, testSeed } from '../helpers/random.js';
 import { converged, startReplica } from '../replication/helpers.js';
 
@@ -291,27 +299,15 @@ test('COMMAND GETKEYS and GETKEYSANDFLAGS for SORT and SORT_RO', () =>
   ]));
 
 test('keyspace events: sortstore (and new) for STORE, del when the result is empty, as redis-server fires them', async () => {
-  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
-  const subs = await Promise.all([RawClient.connect(fcPort), RawClient.connect(redis.port)]);
-  try {
-    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn');
-    for (const s of subs) await s.call('PSUBSCRIBE', '__keyevent@0__:*');
-    const cmds = [
-      'RPUSH l 2 1',
-      'SORT l STORE d',
-      'SORT l STORE d',
-      'SORT l LIMIT 0 0 STORE d',
-      'SORT l LIMIT 0 0 STORE d',
-    ];
-    for (const c of cmds) await sameReply(a, b, c);
-    const events = 6; // new, rpush; new, sortstore; sortstore; del
-    const [ea, eb] = await Promise.all(subs.map((s) => s.readMany(events, 5000)));
-    assert.deepEqual(ea, eb);
-    await sameReply(a, b, 'PING');
-  } finally {
-    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', '');
-    for (const s of subs) s.close();
-  }
+  const cmds: Command[] = [
+    'RPUSH l 2 1',
+    'SORT l STORE d',
+    'SORT l STORE d',
+    'SORT l LIMIT 0 0 STORE d',
+    'SORT l LIMIT 0 0 STORE d',
+  ];
+  // new, rpush; new, sortstore; sortstore; del
+  await sameEvents(a, b, [fcPort, redis.port], 'KEAn', cmds, 6);
 });
 
 test('WATCH: SORT STORE touches its destination; SORT without STORE touches nothing', async () => {

@@ -194,6 +194,40 @@ export async function sameInBothProtocols(
   }
 }
 
+/**
+ * Keyspace events against redis-server: FLUSHALL, `notify-keyspace-events`
+ * set to `classes` on both servers, a `__keyevent@0__:*` subscriber on
+ * each, then {@link sameReply} for each command; the first `events`
+ * messages each subscriber gets must be equal (and a PING still answers the
+ * same). The setting is cleared afterwards.
+ *
+ * @param ports FlashCache's and redis-server's, for the subscribers
+ * @returns FlashCache's messages, raw RESP
+ */
+export async function sameEvents(
+  a: RawClient,
+  b: RawClient,
+  ports: readonly [number, number],
+  classes: string,
+  commands: Command[],
+  events: number,
+): Promise<string[]> {
+  await Promise.all([a.call('FLUSHALL'), b.call('FLUSHALL')]);
+  const subs = await Promise.all([RawClient.connect(ports[0]), RawClient.connect(ports[1])]);
+  try {
+    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', classes);
+    for (const s of subs) await s.call('PSUBSCRIBE', '__keyevent@0__:*');
+    for (const c of commands) await sameReply(a, b, c);
+    const [ea, eb] = await Promise.all(subs.map((s) => s.readMany(events, 5000)));
+    assert.deepEqual(ea, eb);
+    await sameReply(a, b, 'PING');
+    return ea!;
+  } finally {
+    for (const r of [a, b]) await r.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    for (const s of subs) s.close();
+  }
+}
+
 /** A parsed RESP2 reply: strings, integers, null, arrays; errors as `{ err }`. */
 export type Value = string | number | null | Value[] | { err: string };
 

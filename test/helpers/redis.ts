@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { trackChild } from './children.js';
 import { RawClient } from './resp.js';
 import { cleanup, tempDir, waitFor } from './server.js';
 
@@ -32,9 +33,11 @@ export interface RedisHandle {
 export async function startRedis(args: string[] = ['--save', '', '--appendonly', 'no']): Promise<RedisHandle> {
   const dir = tempDir('flashcache-redis-');
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args], {
-    stdio: 'ignore',
-  });
+  const proc = trackChild(
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args], {
+      stdio: 'ignore',
+    }),
+  );
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await waitFor(
     async () => {

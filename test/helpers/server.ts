@@ -10,10 +10,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
+import { trackChild } from './children.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built server entry point (`dist/src/cli.js`). */
 export const CLI = resolve(here, '..', '..', 'src', 'cli.js');
+/** How long {@link ServerHandle.stop} waits after SIGTERM before it kills the server and fails (ms). */
+const STOP_GRACE_MS = 30_000;
+/** How long {@link run} lets a program run before it kills it (ms). */
+const RUN_TIMEOUT_MS = 120_000;
 
 /** A fresh temporary directory, removed by {@link cleanup}. */
 export function tempDir(prefix = 'flashcache-test-'): string {
@@ -69,10 +74,12 @@ export interface ServerHandle {
  */
 export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
   const dir = opts.dir ?? tempDir();
-  const proc = spawn(process.execPath, [CLI, '--port', '0', '--dir', dir, ...(opts.args ?? [])], {
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = trackChild(
+    spawn(process.execPath, [CLI, '--port', '0', '--dir', dir, ...(opts.args ?? [])], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const clients: Redis[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   const handle: ServerHandle = {
@@ -100,6 +107,20 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     async stop() {
       for (const c of clients) c.disconnect();
       if (handle.exitCode === null) proc.kill('SIGTERM');
+      // A server that does not finish its shutdown within STOP_GRACE_MS is killed, and the test fails on it.
+      let late: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        handle.exited.then(() => true),
+        new Promise<false>((r) => (late = setTimeout(() => r(false), STOP_GRACE_MS))),
+      ]);
+      clearTimeout(late);
+      if (!stopped) {
+        proc.kill('SIGKILL');
+        await handle.exited;
+        throw new Error(
+          `server did not exit within ${STOP_GRACE_MS} ms of SIGTERM; logs: ${JSON.stringify(handle.logs)}`,
+        );
+      }
       return handle.exited;
     },
     async kill() {
@@ -182,17 +203,24 @@ export function run(
     const child = execFile(
       file,
       args,
-      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } },
+      {
+        encoding: 'buffer',
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, ...env },
+        timeout: RUN_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      },
       (err, stdout, stderr) => {
         const code = err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as unknown) : 0;
         resolveRun({
           code: typeof code === 'number' ? code : (child.exitCode ?? 1),
           stdout: stdout.toString(),
-          stderr: stderr.toString(),
+          stderr: stderr.toString() + (child.killed ? `\n(killed after ${RUN_TIMEOUT_MS} ms)` : ''),
           raw: stdout,
         });
       },
     );
+    trackChild(child);
     if (input !== undefined) child.stdin!.end(input);
   });
 }

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { trackChild } from '../helpers/children.js';
 import { freePort } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/server.js';
 
@@ -129,7 +130,7 @@ async function redisNode(port: number, primaryPort: number | null): Promise<Dril
     port,
     dir,
     async start() {
-      proc = spawn('redis-server', [conf], { stdio: 'ignore' });
+      proc = trackChild(spawn('redis-server', [conf], { stdio: 'ignore' }));
       await waitFor(() => pingable(port), 10_000, `redis-server on ${port}`);
     },
     async kill() {
@@ -162,7 +163,7 @@ async function startSentinel(
       `sentinel monitor m 127.0.0.1 ${primaryPort} 2\nsentinel down-after-milliseconds m 1000\n` +
       'sentinel failover-timeout m 6000\n',
   );
-  const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  const proc = trackChild(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
   const exited = spawnExit(proc);
   await waitFor(() => pingable(port), 10_000, `sentinel on ${port}`);
   return { port, proc, dir, exited };

@@ -25,6 +25,7 @@ import {
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanup, redisCli, run, startServer, tempDir, waitFor, type RunResult } from '../helpers/server.js';
+import { trackChild } from '../helpers/children.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { listManifests, manifestName, readManifest } from '../../src/persistence/snapshot/manifest.js';
 import { MANIFEST_VERSION, REC, RECORD_VERSION, SEG, SEGMENT_VERSION } from '../../src/persistence/format.js';
@@ -438,9 +439,11 @@ test('repair asks on a terminal, holds the lock while it asks, and a "no" exits 
   assert.ok(!existsSync(join(dir, 'LOCK')), 'no server has run here');
   const before = fingerprint(join(dir, 'wal'));
   // script(1) gives the tool a terminal; -e passes its exit code on.
-  const child = spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = trackChild(
+    spawn('script', ['-qec', `"${process.execPath}" "${TOOL}" wal repair "${dir}"`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));

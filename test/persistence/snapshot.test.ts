@@ -296,11 +296,11 @@ test('snapshot-wal-bytes and snapshot-interval trigger snapshots; LASTSAVE moves
   const before = await r.lastsave();
   await r.mset(...Array.from({ length: 400 }, (_, i) => [`w${i}`, 'v'.repeat(1000)]).flat());
   await waitFor(async () => /snapshots_completed:1\r/.test(await r.info('persistence')), 5000, 'the WAL-size trigger');
-  assert.ok(srv.logs.some((l) => l.reason === 'snapshot-wal-bytes'));
+  await srv.waitForLog((l) => l.reason === 'snapshot-wal-bytes', 5000);
   assert.equal(await r.config('SET', 'snapshot-wal-bytes', '0', 'snapshot-interval', '1'), 'OK');
   await r.set('after', '1');
   await waitFor(async () => /snapshots_completed:2\r/.test(await r.info('persistence')), 5000, 'the interval trigger');
-  assert.ok(srv.logs.some((l) => l.reason === 'snapshot-interval'));
+  await srv.waitForLog((l) => l.reason === 'snapshot-interval', 5000);
   assert.ok((await r.lastsave()) >= before);
   await srv.stop();
   cleanup(srv.dir);

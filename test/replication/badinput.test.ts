@@ -167,7 +167,7 @@ test('a replica promoted and written to, pointed back at its old primary, is ful
   // The primary does not know the replica's history: a full sync, the fork's writes gone.
   await r.call('REPLICAOF', '127.0.0.1', String(primary.port));
   await converged(p, r);
-  assert.ok(replica.logs.some((l) => /^full sync: loaded \d+ pages/.test(String(l.msg))));
+  await replica.waitForLog((l) => /^full sync: loaded \d+ pages/.test(String(l.msg)), 5000);
   const stats = await info(p, 'stats');
   assert.equal(stats['sync_full'], '2');
   assert.equal(stats['sync_partial_err'], String(errs + 1));
@@ -211,7 +211,7 @@ test('an old primary rejoining its promoted replica: partial sync at the fork, f
   await writeMix(cb, 3, 'b-after-fork');
   await ca.call('REPLICAOF', '127.0.0.1', String(b.port));
   await converged(cb, ca);
-  assert.ok(a.logs.some((l) => /^full sync: loaded \d+ pages/.test(String(l.msg))));
+  await a.waitForLog((l) => /^full sync: loaded \d+ pages/.test(String(l.msg)), 5000);
   const bs = await info(cb, 'stats');
   assert.equal(bs['sync_full'], '1');
   assert.equal(bs['sync_partial_err'], '1');

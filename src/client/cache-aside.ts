@@ -81,7 +81,7 @@ export interface BreakerOptions {
   resetTimeout?: number;
   /** Commands needed in the window before the circuit may open. Default 5. */
   volumeThreshold?: number;
-  /** Length of the rolling statistics window (ms). Default 10000. */
+  /** Length of the rolling statistics window the failure percentage is taken over (ms). Default 2000. */
   rollingCountTimeout?: number;
 }
 
@@ -123,7 +123,22 @@ export interface CacheAsideStats {
 
 type Lookup = { hit: true; value: unknown } | { hit: false };
 
-const DEFAULTS = { timeout: 250, errorThresholdPercentage: 50, resetTimeout: 5000, volumeThreshold: 5 };
+/**
+ * opossum's defaults but for: a timeout fit for a cache, a shorter reset, a 2 s
+ * statistics window (at opossum's 10 s a busy client keeps the circuit closed
+ * through seconds of failures, outvoted by the successes before the outage),
+ * and no rolling latency percentiles (opossum would sort every call's latency
+ * in the window on each failure: 600,000 of them at 60,000 hits/s, stalling
+ * the event loop for a second per failure just when the cache goes down).
+ */
+const DEFAULTS = {
+  timeout: 250,
+  errorThresholdPercentage: 50,
+  resetTimeout: 5000,
+  volumeThreshold: 5,
+  rollingCountTimeout: 2000,
+  rollingPercentilesEnabled: false,
+};
 
 /**
  * Cache-aside with request coalescing and a circuit breaker, over an ioredis

@@ -24,7 +24,7 @@ import type { SnapshotPage } from '../store/load.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { NO_HISTORY, type ReplHistory } from './history.js';
 import { CONTROL, CONTROL_MAGIC, decodeSnapHeader, respCommand, SNAP_END, SNAP_HEADER_SIZE } from './protocol.js';
-import { LinkClosedError, StreamReader } from './reader.js';
+import { LinkClosedError, StreamReader } from '../protocol/stream-reader.js';
 
 /** What a replica link works with. */
 export interface ReplicaDeps {

@@ -1,7 +1,9 @@
 /**
- * Bytes received from a primary, read as lines (the handshake's replies) or
- * as counted bytes (the snapshot transfer and the record stream), waiting
- * for more when they have not all arrived.
+ * Bytes received on an outgoing connection, read as lines (replies such as
+ * `+OK`) or as counted bytes, waiting for more when they have not all
+ * arrived: a replica reads its primary's handshake replies, snapshot and
+ * record stream with it (src/replication/replica.ts), MIGRATE its target's
+ * replies (src/commands/migrate.ts).
  */
 
 /** The link closed while bytes were awaited. */
@@ -93,7 +95,7 @@ export class StreamReader {
         this.pos = at + 2;
         return s;
       }
-      if (this.length > 65536) throw new Error('reply line over 64 KiB from the primary');
+      if (this.length > 65536) throw new Error('reply line over 64 KiB');
       await this.want(this.length + 1);
     }
   }

@@ -1,0 +1,281 @@
+/**
+ * The RDB codec against a real redis-server 7.0.15: DUMP payloads of every
+ * type and encoding it produces parse to its values, our payloads RESTORE to
+ * the same values, dump.rdb files it writes (and Redis's own test assets in
+ * older encodings) read entry for entry, and files we write load into it.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RdbFileWriter, readRdbFile } from '../../src/persistence/rdb/file.js';
+import { createDumpPayload, parseDumpPayload } from '../../src/persistence/rdb/object.js';
+import type { RdbObject } from '../../src/persistence/rdb/types.js';
+import { normalize, redisValue } from '../helpers/rdb.js';
+import { type RedisHandle, startRedis } from '../helpers/redis.js';
+
+type Lru = { idle?: number; freq?: number };
+
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'rdb');
+
+const bin = (n: number, seed: number): Buffer => {
+  const b = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+};
+
+const INTS = ['0', '1', '-1', '127', '128', '-128', '-129', '4095', '-4096', '32767', '-32768', '65535', '8388607'];
+const BIG_INTS = ['-8388608', '2147483647', '-2147483648', '2147483648', '9223372036854775807', '-9223372036854775808'];
+const ODD = ['', '012', '+1', '-0', '1.5', ' 1', '9223372036854775808', 'x'.repeat(70), 'y'.repeat(5000)];
+const ALL = [...INTS, ...BIG_INTS, ...ODD];
+
+/** Creates keys of every type and encoding 7.0 produces; returns the key names. */
+async function populate(c: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  const k = (s: string): string => {
+    keys.push(prefix + s);
+    return prefix + s;
+  };
+  for (const [i, v] of ALL.entries()) await c.set(k(`str:${i}`), v);
+  await c.set(k('str:bin'), bin(300, 1));
+  await c.set(k('str:big'), bin(200_000, 2));
+  await c.set(k('str:lzf'), 'abcdefgh'.repeat(5000));
+  await c.set(k('str:lzf-short'), 'aaaaaaaaaaaaaaaaaaaaaaaaa');
+  // Lists: one packed node, many nodes, LZF-compressed nodes, plain nodes.
+  await c.rpush(k('list:small'), ...ALL.slice(0, 20));
+  await c.config('SET', 'list-max-listpack-size', '4');
+  await c.rpush(k('list:nodes'), ...ALL, bin(100, 3));
+  await c.config('SET', 'list-max-listpack-size', '-2');
+  await c.config('SET', 'list-compress-depth', '1');
+  const words = Array.from({ length: 3000 }, (_, i) => `element-${i % 50}-${'z'.repeat(i % 30)}`);
+  await c.rpush(k('list:lzf'), ...words);
+  await c.config('SET', 'list-compress-depth', '0');
+  await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '100');
+  await c.rpush(k('list:plain'), 'a', 'p'.repeat(500), 'b', bin(1000, 4), 'c');
+  await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1073741824');
+  // Sets: intset (16/32/64-bit), hashtable.
+  await c.sadd(k('set:intset16'), '1', '2', '-3', '32767');
+  await c.sadd(k('set:intset32'), '1', '70000', '-2147483648');
+  await c.sadd(k('set:intset64'), '1', '9223372036854775807', '-9223372036854775808');
+  await c.sadd(k('set:ht'), ...ALL, bin(50, 5));
+  await c.config('SET', 'set-max-intset-entries', '2');
+  await c.sadd(k('set:ints-ht'), '1', '2', '3', '4');
+  await c.config('SET', 'set-max-intset-entries', '512');
+  // Sorted sets: listpack, skiplist.
+  const scores = ['0', '1.5', '-2.25', 'inf', '-inf', '1e300', '-1e-300', '0.1', '123456789012345678', '3'];
+  const zargs = (members: string[]): string[] => members.flatMap((m, i) => [scores[i % scores.length]!, m]);
+  await c.zadd(k('zset:lp'), ...zargs(ALL.slice(0, 20)));
+  await c.config('SET', 'zset-max-listpack-entries', '0');
+  await c.zadd(k('zset:skiplist'), ...zargs(ALL));
+  await c.config('SET', 'zset-max-listpack-entries', '128');
+  // Hashes: listpack, hashtable.
+  const hargs = (n: number): string[] => ALL.slice(0, n).flatMap((f, i) => [f, ALL[(i * 7) % ALL.length]!]);
+  await c.hset(k('hash:lp'), ...hargs(20));
+  await c.config('SET', 'hash-max-listpack-entries', '0');
+  await c.hset(k('hash:ht'), ...hargs(ALL.length));
+  await c.config('SET', 'hash-max-listpack-entries', '128');
+  // Streams: several nodes, deleted entries, groups, consumers, pending entries.
+  const sk = k('stream:full');
+  for (let i = 0; i < 250; i++) {
+    const fields = i % 3 === 0 ? ['a', String(i), 'b', 'x'.repeat(i % 40)] : ['other', String(-i)];
+    await c.xadd(sk, `${1000 + i}-${i % 4}`, ...fields);
+  }
+  await c.xdel(sk, '1005-1', '1100-0', '1249-1');
+  await c.xgroup('CREATE', sk, 'g1', '0');
+  await c.xgroup('CREATE', sk, 'g2', '$');
+  await c.xreadgroup('GROUP', 'g1', 'alice', 'COUNT', '5', 'STREAMS', sk, '>');
+  await c.xreadgroup('GROUP', 'g1', 'bob', 'COUNT', '3', 'STREAMS', sk, '>');
+  await c.call('XGROUP', 'CREATECONSUMER', sk, 'g1', 'carol');
+  await c.xack(sk, 'g1', '1001-1');
+  await c.xadd(k('stream:empty'), '5-5', 'f', 'v');
+  await c.xdel(prefix + 'stream:empty', '5-5');
+  await c.xadd(k('stream:one'), '*', 'f', 'v');
+  return keys;
+}
+
+describe('RDB codec against redis-server 7.0.15', () => {
+  let redis: RedisHandle;
+  let c: Redis;
+  const keys: string[] = [];
+  before(async () => {
+    redis = await startRedis(['--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes']);
+    c = new Redis({ port: redis.port, lazyConnect: true });
+    await c.connect();
+    keys.push(...(await populate(c, '')));
+  });
+  after(async () => {
+    c.disconnect();
+    await redis.stop();
+  });
+
+  test('DUMP payloads of every type and encoding parse to the values redis-server returns', async () => {
+    const types = new Set<number>();
+    for (const key of keys) {
+      const payload = await c.dumpBuffer(key);
+      types.add(payload[0]!);
+      const obj = parseDumpPayload(payload);
+      assert.deepEqual(normalize(obj), await redisValue(c, key), key);
+    }
+    // STRING, QUICKLIST_2, SET, INTSET, ZSET_2, ZSET_LISTPACK, HASH, HASH_LISTPACK, STREAM_LISTPACKS_2
+    assert.deepEqual(
+      [...types].sort((a, b) => a - b),
+      [0, 2, 4, 5, 11, 16, 17, 18, 19],
+    );
+  });
+
+  test('our payloads RESTORE to the same values', async () => {
+    for (const key of keys) {
+      const obj = parseDumpPayload(await c.dumpBuffer(key));
+      const ours = createDumpPayload(obj);
+      assert.deepEqual(normalize(parseDumpPayload(ours)), normalize(obj), key);
+      await c.restore(`copy:${key}`, 0, ours, 'REPLACE');
+      assert.deepEqual(await redisValue(c, `copy:${key}`), await redisValue(c, key), key);
+    }
+  });
+
+  test('a dump.rdb redis-server saves reads entry for entry (several dbs, expires, FREQ, IDLE)', async (t) => {
+    for (const policy of ['allkeys-lfu', 'allkeys-lru']) {
+      await t.test(policy, async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'rdb-'));
+        const r = await startRedis([
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--enable-debug-command',
+          'yes',
+          '--maxmemory-policy',
+          policy,
+          '--dir',
+          dir,
+          '--dbfilename',
+          'dump.rdb',
+        ]);
+        const rc = new Redis({ port: r.port });
+        try {
+          const want = new Map<string, string[]>();
+          for (const db of [0, 1, 5]) {
+            await rc.select(db);
+            want.set(String(db), await populate(rc, `db${db}:`));
+            await rc.pexpire(`db${db}:str:0`, 1_000_000);
+            await rc.expireat(`db${db}:list:small`, Math.floor(Date.now() / 1000) + 5000);
+          }
+          await rc.save();
+          const entries: { db: number; key: string; obj: RdbObject; expireAt: number; lru: Lru }[] = [];
+          const aux = new Map<string, string>();
+          const dbs: number[] = [];
+          const summary = readRdbFile(join(dir, 'dump.rdb'), {
+            aux: (k, v) => aux.set(k, v.toString('latin1')),
+            selectDb: (db) => dbs.push(db),
+            entry: (db, key, obj, expireAt, lru) =>
+              entries.push({ db, key: key.toString('latin1'), obj, expireAt, lru }),
+          });
+          assert.equal(summary.version, 10);
+          assert.equal(summary.checksum, 'ok');
+          assert.equal(aux.get('redis-ver'), '7.0.15');
+          assert.deepEqual(dbs, [0, 1, 5]);
+          const expected = [...want].flatMap(([db, ks]) => ks.map((k) => `${db}:${k}`));
+          assert.deepEqual(entries.map((e) => `${e.db}:${e.key}`).sort(), expected.sort());
+          assert.equal(summary.keys, expected.length);
+          for (const e of entries) {
+            await rc.select(e.db);
+            assert.deepEqual(normalize(e.obj), await redisValue(rc, e.key), e.key);
+            assert.equal(e.expireAt, Number(await rc.call('PEXPIRETIME', e.key)), e.key);
+            if (policy === 'allkeys-lfu') assert.ok(e.lru.freq !== undefined && e.lru.idle === undefined, e.key);
+            else assert.ok(e.lru.idle !== undefined && e.lru.freq === undefined, e.key);
+          }
+        } finally {
+          rc.disconnect();
+          await r.stop();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+
+  test("Redis's test assets in older encodings (zipmap, ziplists, quicklist 14, RDB 3 to 10) read as redis-server loads them", async () => {
+    const files = ['encodings', 'hash-ziplist', 'hash-zipmap', 'list-quicklist', 'zset-ziplist', 'corrupt_empty_keys'];
+    for (const name of files) {
+      const dir = mkdtempSync(join(tmpdir(), 'rdb-'));
+      copyFileSync(join(FIXTURES, `${name}.rdb`), join(dir, 'dump.rdb'));
+      const entries: { db: number; key: string; obj: RdbObject; expireAt: number }[] = [];
+      const summary = readRdbFile(join(dir, 'dump.rdb'), {
+        entry: (db, key, obj, expireAt) => entries.push({ db, key: key.toString('latin1'), obj, expireAt }),
+      });
+      const r = await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb']);
+      const rc = new Redis({ port: r.port });
+      try {
+        let total = 0;
+        for (const db of new Set([0, ...entries.map((e) => e.db)])) {
+          await rc.select(db);
+          total += await rc.dbsize();
+        }
+        assert.equal(summary.keys, total, name);
+        assert.equal(entries.length, total, name);
+        for (const e of entries) {
+          await rc.select(e.db);
+          assert.deepEqual(normalize(e.obj), await redisValue(rc, e.key), `${name}: ${e.key}`);
+        }
+      } finally {
+        rc.disconnect();
+        await r.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('a file RdbFileWriter writes loads into redis-server with every key, TTL and value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdb-'));
+    const objects: { db: number; key: string; obj: RdbObject; expireAt: number }[] = [];
+    for (const [i, key] of keys.entries()) {
+      const obj = parseDumpPayload(await c.dumpBuffer(key));
+      const db = i % 3 === 0 ? 0 : i % 3 === 1 ? 2 : 15;
+      objects.push({ db, key, obj, expireAt: i % 4 === 0 ? Date.now() + 3_600_000 + i : -1 });
+    }
+    const chunks: Buffer[] = [];
+    const w = new RdbFileWriter((chunk) => chunks.push(chunk));
+    w.begin([
+      ['redis-ver', '7.0.15'],
+      ['redis-bits', '64'],
+      ['ctime', String(Math.floor(Date.now() / 1000))],
+    ]);
+    for (const db of [0, 2, 15]) {
+      const mine = objects.filter((o) => o.db === db);
+      w.selectDb(db, mine.length, mine.filter((o) => o.expireAt >= 0).length);
+      for (const o of mine) w.entry(Buffer.from(o.key, 'latin1'), o.obj, o.expireAt);
+    }
+    w.end();
+    assert.ok(chunks.length > 1, 'writes in chunks');
+    writeFileSync(join(dir, 'out.rdb'), Buffer.concat(chunks));
+    const again: string[] = [];
+    const summary = readRdbFile(join(dir, 'out.rdb'), {
+      entry: (db, key) => again.push(`${db}:${key.toString('latin1')}`),
+    });
+    assert.equal(summary.checksum, 'ok');
+    assert.equal(again.length, objects.length);
+    const r = await startRedis(['--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'out.rdb']);
+    const rc = new Redis({ port: r.port });
+    try {
+      for (const o of objects) {
+        await rc.select(o.db);
+        assert.deepEqual(await redisValue(rc, o.key), normalize(o.obj), o.key);
+        assert.equal(Number(await rc.call('PEXPIRETIME', o.key)), o.expireAt, o.key);
+      }
+      for (const db of [0, 2, 15]) {
+        await rc.select(db);
+        assert.equal(await rc.dbsize(), objects.filter((o) => o.db === db).length);
+      }
+    } finally {
+      rc.disconnect();
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -22,6 +22,8 @@ import { bitmapCommands } from './bitmaps.js';
 import { bitfieldCommands } from './bitfield.js';
 import { hyperloglogCommands } from './hyperloglog.js';
 import { keyCommands } from './keys.js';
+import { dumpCommands } from './dump.js';
+import { migrateCommands } from './migrate.js';
 import { expireCommands } from './expire.js';
 import { sortCommands } from './sort.js';
 import { hashCommands } from './hashes.js';
@@ -59,6 +61,8 @@ export function allCommands(): CommandSpec[] {
     ...bitfieldCommands,
     ...hyperloglogCommands,
     ...keyCommands,
+    ...dumpCommands,
+    ...migrateCommands,
     ...expireCommands,
     ...sortCommands,
     ...hashCommands,

@@ -30,6 +30,7 @@ const FLAG_ORDER = [
   'stale',
   'skip_monitor',
   'skip_slowlog',
+  'asking',
   'fast',
   'no_auth',
   'no_async_loading',

@@ -267,6 +267,11 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
     return this.meta[slot]!;
   }
 
+  /** Sets the access word of the key at `slot` (RESTORE's IDLETIME or FREQ; src/store/access.ts says what it means). */
+  setAccessWord(slot: number, word: number): void {
+    this.meta[slot] = word;
+  }
+
   /** Sets every key's access word to `word` (the eviction policy changed what the words mean). */
   resetAccessWords(word: number): void {
     this.meta.fill(word);

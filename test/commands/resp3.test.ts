@@ -28,6 +28,7 @@ import {
   type Value,
 } from '../helpers/differential.js';
 import { redisCli, waitFor } from '../helpers/server.js';
+import { crc64 } from '../../src/persistence/rdb/crc64.js';
 
 /** Several commands as one pipelined write. */
 function encodeCommands(commands: string[][]): Buffer {
@@ -158,6 +159,14 @@ const NORMALIZE: Normalizers = {
 
 /** A case: commands sent to both servers in turn after FLUSHALL, or a check of its own. */
 type Case = Command[] | ((a: RawClient, b: RawClient) => Promise<void>);
+
+/** DUMP's payload of the string "1" (an int-encoded RDB string, RDB version 10, then its CRC64), as Redis 7.0 gives it. */
+const DUMP_OF_ONE = (() => {
+  const body = Buffer.from([0x00, 0xc0, 0x01, 0x0a, 0x00]);
+  const crc = Buffer.alloc(8);
+  crc.writeBigUInt64LE(crc64(body));
+  return Buffer.concat([body, crc]);
+})();
 
 /** A fresh pair of raw connections in RESP3, closed after `fn`. */
 async function freshPair(fn: (a: RawClient, b: RawClient) => Promise<void>): Promise<void> {
@@ -593,6 +602,18 @@ const CASES: Record<string, Case> = {
   renamenx: ['MSET a 1 b 2', 'RENAMENX a b', 'RENAMENX a c', 'RENAMENX nokey d'],
   copy: ['SET a 1', 'COPY a b', 'COPY a b', 'COPY a b REPLACE', 'COPY a b DB 99', 'COPY nokey x'],
   move: ['SET a 1', 'MOVE a 1', 'MOVE a 1', 'MOVE a 99'],
+  dump: ['SET a 1', 'DUMP a', 'SET b hello', 'DUMP b', 'RPUSH l x 2', 'DUMP l', 'DUMP nokey'],
+  restore: [
+    ['RESTORE', 'a', '0', DUMP_OF_ONE],
+    'GET a',
+    ['RESTORE', 'a', '0', DUMP_OF_ONE],
+    ['RESTORE', 'a', '0', DUMP_OF_ONE, 'REPLACE', 'ABSTTL'],
+    'RESTORE b 0 bad',
+    'RESTORE b -1 bad',
+    'RESTORE b 0 bad FOO',
+  ],
+  'restore-asking': [['RESTORE-ASKING', 'a', '0', DUMP_OF_ONE], 'GET a', 'RESTORE-ASKING b 0 bad'],
+  migrate: ['MIGRATE 127.0.0.1 1 nokey 0 100', 'MIGRATE 127.0.0.1 1 k x 100', 'MIGRATE 127.0.0.1 1 k 0 100 FOO'],
   object: ['OBJECT', 'OBJECT FOO'],
   'object|encoding': [
     'SET i 12345',

@@ -81,3 +81,14 @@ export async function dumpKeyspace(redis: Redis, databases = 16): Promise<Map<st
 export function sorted(m: Map<string, KeyState>): [string, KeyState][] {
   return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** XINFO STREAM FULL without the radix tree's shape, which follows each server's node layout. */
+export function streamInfo(v: unknown): unknown {
+  const flat = v as unknown[];
+  const out: unknown[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i] === 'radix-tree-keys' || flat[i] === 'radix-tree-nodes') continue;
+    out.push(flat[i], flat[i + 1]);
+  }
+  return out;
+}

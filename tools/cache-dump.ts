@@ -149,14 +149,18 @@ program
 program
   .command('export')
   .description(
-    'the recovered keyspace as RESP commands (pipe into redis-cli --pipe) or JSON lines (exit 1 when the load read ' +
-      'past damage)',
+    'the recovered keyspace as RESP commands (pipe into redis-cli --pipe), JSON lines, or a dump.rdb that ' +
+      'redis-server loads (exit 1 when the load read past damage)',
   )
   .argument('<path>', 'data directory')
-  .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json']).default('resp'))
+  .addOption(new Option('--format <format>', 'output format').choices(['resp', 'json', 'rdb']).default('resp'))
   .addOption(recovery)
-  .action((path: string, o: { format: 'resp' | 'json'; walRecovery: WalRecoveryPolicy }) =>
-    run(async () => (await keyspaceTool()).exportKeyspace(path, databases(), o.walRecovery, o.format)),
+  .action((path: string, o: { format: 'resp' | 'json' | 'rdb'; walRecovery: WalRecoveryPolicy }) =>
+    run(async () =>
+      o.format === 'rdb'
+        ? (await import('./dump/rdb.js')).exportRdb(path, databases(), o.walRecovery)
+        : (await keyspaceTool()).exportKeyspace(path, databases(), o.walRecovery, o.format),
+    ),
   );
 
 await program.parseAsync();

@@ -114,6 +114,15 @@ export const SETTINGS = [
     description: 'data directory (WAL, snapshots, LOCK)',
   },
   {
+    name: 'import-rdb',
+    type: 'string',
+    default: '',
+    runtime: false,
+    description:
+      'a dump.rdb (redis-server 2.6-7.2) to load at start-up into an empty data directory, then snapshot; ' +
+      'skipped when the directory already holds data',
+  },
+  {
     name: 'appendfsync',
     type: 'enum',
     default: 'always',

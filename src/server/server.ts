@@ -47,7 +47,8 @@ import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
 import { followMaxmemorySettings } from './maxmemory.js';
-import { recover, reloadCheck, type LoadedSnapshot } from './recover.js';
+import { logRecovered, recover, reloadCheck, type LoadedSnapshot } from './recover.js';
+import { importConfiguredRdb } from './import-rdb.js';
 import { createReplication } from './replication.js';
 import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
@@ -343,12 +344,21 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.keyspace.renumberEntries();
       return this.keyspace.writeImages();
     };
+    const empty = recovered.loaded.manifest === null && replayed.lastLsn === 0;
+    await importConfiguredRdb(config, { keyspace: this.keyspace, snapshots: this.snapshots, log: this.log, empty });
     // Keys that expired while the server was down go now, each logged as a delete.
     this.keyspace.activeExpire(Number.POSITIVE_INFINITY);
     this.wal.flush();
     this.outbox.flush();
     this.recoverySeconds = (performance.now() - t0) / 1000;
-    this.logRecovered(recovered.loaded.manifest?.seq ?? null, fromLsn, replayed);
+    logRecovered(this.log, this.keyspace, {
+      snapshotSeq: recovered.loaded.manifest?.seq ?? null,
+      index: this.loadedSnapshot?.index ?? 'rebuilt',
+      coveredLsn: fromLsn,
+      replayed,
+      lastLsn: this.wal.lastLsn,
+      seconds: this.recoverySeconds,
+    });
     const fit = fitOpenFilesLimit(this.maxClients, this.log);
     this.openFilesLimit = fit.openFilesLimit;
     this.maxClients = fit.maxClients;
@@ -357,27 +367,6 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
     this.replication.start(Math.max(fromLsn, replayed.lastLsn));
-  }
-
-  /** The start-up summary line. */
-  private logRecovered(snapshotSeq: number | null, coveredLsn: number, replayed: ReplayResult): void {
-    const ks = this.keyspace;
-    this.log.info(
-      {
-        keys: ks.keyCount,
-        pages: ks.arena.pageCount,
-        snapshot: snapshotSeq,
-        index: this.loadedSnapshot?.index ?? 'rebuilt',
-        coveredLsn,
-        records: replayed.records,
-        segments: replayed.segments,
-        lastLsn: this.wal.lastLsn,
-        seconds: Number(this.recoverySeconds.toFixed(3)),
-      },
-      `recovered ${ks.keyCount} keys in ${ks.arena.pageCount} pages` +
-        (snapshotSeq !== null ? ` from snapshot ${snapshotSeq}` : '') +
-        ` and ${replayed.records} WAL records in ${this.recoverySeconds.toFixed(3)} s`,
-    );
   }
 
   /** Port listened on. */

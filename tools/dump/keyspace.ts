@@ -105,7 +105,7 @@ export interface KeysOptions {
 type Value = Buffer | Collection;
 
 /** Calls `fn` for every key (filtered), database by database, one at a time. */
-async function eachKey(
+export async function eachKey(
   keyspace: Keyspace,
   o: KeysOptions,
   fn: (db: number, key: Buffer, type: string, value: Value, expireAt: number) => Promise<void>,

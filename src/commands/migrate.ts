@@ -40,6 +40,11 @@ interface TargetLink {
 
 const links = new Map<string, TargetLink>();
 
+/** Connections MIGRATE keeps open now (INFO stats `migrate_cached_sockets`). */
+export function migrateCachedSockets(): number {
+  return links.size;
+}
+
 function closeLink(name: string): void {
   const l = links.get(name);
   if (l === undefined) return;

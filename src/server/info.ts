@@ -11,6 +11,7 @@ import type { IntervalHistogram } from 'node:perf_hooks';
 import type { CommandSpec, Session, Stats, TrackingRegistry } from '../commands/context.js';
 import { histogramPercentile } from '../commands/monitoring.js';
 import { RUN_ID } from '../commands/repl-service.js';
+import { migrateCachedSockets } from '../commands/migrate.js';
 import type { PubSub } from '../commands/pubsub.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
@@ -272,6 +273,7 @@ function section(server: InfoSource, name: string): Fields | null {
         ['pubsub_channels', server.pubsub.channelCount('channel')],
         ['pubsub_patterns', server.pubsub.patternCount],
         ['pubsubshard_channels', server.pubsub.channelCount('shard')],
+        ['migrate_cached_sockets', migrateCachedSockets()],
         ['total_error_replies', s.errorReplies],
         ['acl_access_denied_auth', s.authFailures],
         ['client_buffer_limit_disconnections', s.bufferLimitDisconnections],

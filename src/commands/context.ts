@@ -148,6 +148,10 @@ export interface Stats {
   bufferLimitDisconnections: number;
   /** Failed AUTH and HELLO AUTH (INFO `acl_access_denied_auth`). */
   authFailures: number;
+  /** Reads from client sockets (INFO `total_reads_processed`). */
+  readsProcessed: number;
+  /** Writes to client sockets (INFO `total_writes_processed`). */
+  writesProcessed: number;
 }
 
 /**

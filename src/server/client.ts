@@ -548,6 +548,7 @@ export class Client implements CommandContext, Session {
         socket.uncork();
       }
       this.server.stats.netOutputBytes += bytes;
+      this.server.stats.writesProcessed++;
       this.queuedBytes -= bytes;
       // Redis counts a write as interaction too: a client reading a long reply is not idle.
       this.lastInteraction = Date.now();

@@ -21,6 +21,8 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { Replication } from '../replication/service.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
 import type { LoadedSnapshot } from './recover.js';
+import { compatFields } from './info-compat.js';
+import type { RateMeters } from './stats.js';
 import type { CommandTiming } from './timing.js';
 
 /** Sampling period of the event-loop delay histogram, ms. */
@@ -57,6 +59,10 @@ export interface InfoSource {
   readonly loadedSnapshot: LoadedSnapshot | null;
   readonly recovery: ReplayResult | null;
   readonly recoverySeconds: number;
+  /** Keys in the keyspace when start-up recovery finished (INFO `rdb_last_load_keys_loaded`). */
+  readonly loadedKeys: number;
+  /** Instantaneous rates (INFO stats `instantaneous_*`). */
+  readonly rates: RateMeters;
   readonly stats: Stats;
   /** INFO `instantaneous_ops_per_sec`. */
   readonly opsPerSec: number;
@@ -80,6 +86,7 @@ const DEFAULT_SECTIONS = [
   'replication',
   'cpu',
   'errorstats',
+  'cluster',
   'keyspace',
 ] as const;
 
@@ -95,6 +102,7 @@ const ALL_SECTIONS = [
   'commandstats',
   'errorstats',
   'latencystats',
+  'cluster',
   'keyspace',
 ] as const;
 
@@ -329,10 +337,16 @@ function section(server: InfoSource, name: string): Fields | null {
       }
       return out;
     }
+    case 'cluster':
+      return [['cluster_enabled', 0]];
     case 'keyspace': {
       const out: Fields = [];
       for (const db of server.keyspace.dbs) {
-        if (db.size > 0) out.push([`db${db.id}`, `keys=${db.size},expires=${db.volatileCount},avg_ttl=0`]);
+        if (db.size > 0)
+          out.push([
+            `db${db.id}`,
+            `keys=${db.size},expires=${db.volatileCount},avg_ttl=${db.volatileCount > 0 ? Math.round(db.avgTtl) : 0}`,
+          ]);
       }
       return out;
     }
@@ -363,6 +377,7 @@ export function infoText(server: InfoSource, sections: readonly string[]): strin
   for (const name of ordered) {
     const fields = section(server, name);
     if (fields === null) continue;
+    fields.push(...compatFields(server, name, server.keyspace.dataBytes));
     const TITLES: Record<string, string> = { cpu: 'CPU', commandstats: 'Commandstats', errorstats: 'Errorstats' };
     const title = TITLES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
     parts.push(`# ${title}\r\n` + fields.map(([k, v]) => `${k}:${v}\r\n`).join(''));

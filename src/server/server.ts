@@ -53,7 +53,7 @@ import { createReplication } from './replication.js';
 import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
 import { followSyncReplication } from './sync-replication.js';
-import { freshStats, OpsMeter } from './stats.js';
+import { freshStats, RateMeters } from './stats.js';
 import { CommandTiming } from './timing.js';
 
 /** Removes `*.tmp` files left by a crash while a manifest or segment was being written. */
@@ -127,6 +127,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   loadedSnapshot: LoadedSnapshot | null = null;
   /** Seconds start-up recovery took. */
   recoverySeconds = 0;
+  /** Keys once start-up recovery finished (INFO `rdb_last_load_keys_loaded`). */
+  loadedKeys = 0;
   wal!: Wal;
   snapshots!: Snapshotter;
   /** The data directory, absolute. */
@@ -161,7 +163,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   private evicting = false;
   private cron: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
-  private readonly ops = new OpsMeter();
+  /** Commands and network bytes per second (INFO stats `instantaneous_*`). */
+  readonly rates = new RateMeters();
   /** The effects of the EXEC running, logged as one record when it ends; null outside EXEC. */
   private execEffects: TransactionEffect[] | null = null;
   private resolveStopped: (code: number) => void = () => {};
@@ -351,6 +354,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.wal.flush();
     this.outbox.flush();
     this.recoverySeconds = (performance.now() - t0) / 1000;
+    this.loadedKeys = this.keyspace.keyCount;
     logRecovered(this.log, this.keyspace, {
       snapshotSeq: recovered.loaded.manifest?.seq ?? null,
       index: this.loadedSnapshot?.index ?? 'rebuilt',
@@ -400,6 +404,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.clients.set(c.id, c);
     socket.on('data', (chunk: Buffer) => {
       this.stats.netInputBytes += chunk.length;
+      this.stats.readsProcessed++;
       c.onData(chunk);
     });
     socket.on('error', () => c.destroy());
@@ -547,7 +552,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
 
   /** INFO `instantaneous_ops_per_sec`: mean over the last 1.6 s. */
   get opsPerSec(): number {
-    return this.ops.perSecond;
+    return this.rates.opsPerSec;
   }
 
   /** Raises {@link usedMemoryPeak} to `used` when higher. */
@@ -558,7 +563,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   /** CONFIG RESETSTAT. */
   resetStats(): void {
     Object.assign(this.stats, freshStats());
-    this.ops.reset();
+    this.rates.reset();
     this.loopDelay.reset();
     this.keyspace.expiredKeys = 0;
     this.evictor.evictedKeys = 0;
@@ -584,7 +589,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     // snapshot writing collection images): evict in the background.
     if (this.evictor.excess > 0) this.evictInBackground();
     this.maybeSnapshot();
-    this.ops.sample(this.stats.totalCommands);
+    this.rates.sample(this.stats);
   }
 
   /** Starts a background snapshot when `snapshot-interval` or `snapshot-wal-bytes` says so. */

@@ -18,6 +18,8 @@ export function freshStats(): Stats {
     errorReplies: 0,
     bufferLimitDisconnections: 0,
     authFailures: 0,
+    readsProcessed: 0,
+    writesProcessed: 0,
   };
 }
 
@@ -47,5 +49,45 @@ export class OpsMeter {
   reset(): void {
     this.samples = [];
     this.last = { at: performance.now(), commands: 0 };
+  }
+}
+
+/**
+ * The instantaneous rates of INFO stats, sampled together by the server
+ * cron: commands (`instantaneous_ops_per_sec`) and network bytes in and out
+ * (`instantaneous_input_kbps`, `instantaneous_output_kbps`).
+ */
+export class RateMeters {
+  private readonly ops = new OpsMeter();
+  private readonly input = new OpsMeter();
+  private readonly output = new OpsMeter();
+
+  /** Takes a sample of each counter. */
+  sample(stats: Stats): void {
+    this.ops.sample(stats.totalCommands);
+    this.input.sample(stats.netInputBytes);
+    this.output.sample(stats.netOutputBytes);
+  }
+
+  /** Commands per second. */
+  get opsPerSec(): number {
+    return this.ops.perSecond;
+  }
+
+  /** Bytes received per second. */
+  get inputBytesPerSec(): number {
+    return this.input.perSecond;
+  }
+
+  /** Bytes sent per second. */
+  get outputBytesPerSec(): number {
+    return this.output.perSecond;
+  }
+
+  /** CONFIG RESETSTAT: the counters restart from zero. */
+  reset(): void {
+    this.ops.reset();
+    this.input.reset();
+    this.output.reset();
   }
 }

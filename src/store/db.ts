@@ -509,20 +509,36 @@ export class Db extends IndexTable<DbHost> {
    * @returns keys removed
    */
   sweepExpired(now: number, deadline: number): number {
-    if (this.volatileCount === 0) return 0;
+    if (this.volatileCount === 0) {
+      this.avgTtl = 0;
+      return 0;
+    }
     let removed = 0;
     let examined = 0;
+    let ttlSum = 0;
+    let ttlSamples = 0;
     const cap = this.cap;
     while (examined < cap) {
       const i = this.sweepCursor;
       this.sweepCursor = (i + 1) & this.mask;
       examined++;
       const w = this.slots[i * 2]!;
-      if ((w & VOLATILE_BIT) !== 0 && w > SlotWord.Tombstone && this.expireAt(i) <= now) {
-        this.expireSlot(i);
-        removed++;
+      if ((w & VOLATILE_BIT) !== 0 && w > SlotWord.Tombstone) {
+        const at = this.expireAt(i);
+        if (at <= now) {
+          this.expireSlot(i);
+          removed++;
+        } else {
+          ttlSum += at - now;
+          ttlSamples++;
+        }
       }
       if ((examined & 1023) === 0 && performance.now() >= deadline) break;
+    }
+    if (ttlSamples > 0) {
+      // Redis's running estimate (expire.c activeExpireCycle): 2% of each new sample's average.
+      const avg = ttlSum / ttlSamples;
+      this.avgTtl = this.avgTtl === 0 ? avg : (this.avgTtl / 50) * 49 + avg / 50;
     }
     return removed;
   }

@@ -119,6 +119,12 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
   private rehashIdx = 0;
   /** Where the active expiry sweep (`Db.sweepExpired`) resumes; back to 0 whenever the table is replaced. */
   protected sweepCursor = 0;
+  /**
+   * Average remaining TTL of the keys with an expiry, ms, as Redis estimates
+   * it from the keys its active expiry cycle looks at (INFO keyspace
+   * `avg_ttl`); 0 when unknown or when no key has an expiry.
+   */
+  avgTtl = 0;
 
   constructor(protected readonly ks: H) {}
 

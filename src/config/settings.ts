@@ -114,6 +114,17 @@ export const SETTINGS = [
     description: 'data directory (WAL, snapshots, LOCK)',
   },
   {
+    name: 'metrics-port',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 65535,
+    runtime: false,
+    description:
+      'HTTP port of /metrics (Prometheus text format) and the live dashboard, on the bind addresses; 0: off. ' +
+      'With requirepass set, both need it (basic auth or a bearer token)',
+  },
+  {
     name: 'import-rdb',
     type: 'string',
     default: '',

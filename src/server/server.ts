@@ -49,6 +49,7 @@ import type { Logger } from './logger.js';
 import { followMaxmemorySettings } from './maxmemory.js';
 import { logRecovered, recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { importConfiguredRdb } from './import-rdb.js';
+import { HttpListener } from './http.js';
 import { createReplication } from './replication.js';
 import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
@@ -155,6 +156,8 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
   readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
   private readonly listener: Listener;
+  /** `metrics-port`: /metrics and the dashboard (./http.ts). */
+  private readonly http = new HttpListener(this);
   private release: ReplyRelease | undefined;
   private dispatcher!: Dispatcher;
   private lock: DirLock | null = null;
@@ -319,7 +322,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.wal.onFailure = (err) => release.walFailureChanged(err);
     this.replication.primary.onAck = () => release.acknowledged();
     followSyncReplication(config, this.replication, release, this.log);
-    this.wal.onSyncTime = this.latencySample;
+    this.wal.onSyncTime = this.http.syncObserver(this.latencySample);
     config.onChange('appendfsync', (v) => this.wal.setAppendfsync(v));
     config.onChange('wal-segment-size', (v) => (this.wal.segmentSize = v));
     this.dispatcher = new Dispatcher({
@@ -367,6 +370,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.openFilesLimit = fit.openFilesLimit;
     this.maxClients = fit.maxClients;
     await this.listener.listen(tls);
+    await this.http.listen();
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();
@@ -652,6 +656,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.replication.stop();
       // Stop accepting and reading; open connections close below, once their replies are out.
       this.listener.close();
+      this.http.close();
       for (const c of this.clients.values()) c.socket.pause();
       let error: unknown = null;
       if (save && this.wal.failure === null) await this.finalSnapshot();

@@ -85,9 +85,11 @@ export class Wal {
   /**
    * How long each sync took, ms, for the latency monitor: `aof-fsync-always`
    * for a batch written synced under `always` (from its write to its
-   * completion, the wait its replies see), `wal-fsync` for an fdatasync.
+   * completion, the wait its replies see), `wal-fsync` for an fdatasync;
+   * and how many records it made durable (the group commit's size; 0 for
+   * an fdatasync that found nothing new).
    */
-  onSyncTime: (event: 'aof-fsync-always' | 'wal-fsync', ms: number) => void = () => {};
+  onSyncTime: (event: 'aof-fsync-always' | 'wal-fsync', ms: number, records: number) => void = () => {};
   /** Segments on disk, oldest first; the last is being appended to. */
   readonly segments: SegmentInfo[];
   /** Bytes appended since the server started (INFO `aof_...`-style counters). */
@@ -330,7 +332,7 @@ export class Wal {
       const t0 = performance.now();
       let off = 0;
       while (off < f.buf.length) off += (await fh.write(f.buf, off, f.buf.length - off, f.pos + off)).bytesWritten;
-      if (f.sync) this.onSyncTime('aof-fsync-always', performance.now() - t0);
+      if (f.sync) this.onSyncTime('aof-fsync-always', performance.now() - t0, f.lastLsn - f.firstLsn + 1);
       this.prealloc.wrote(end);
       f.state = 'done';
     } catch (err) {
@@ -566,7 +568,7 @@ export class Wal {
       maybeFail('wal-fsync');
       const t0 = performance.now();
       await this.fh.datasync();
-      this.onSyncTime('wal-fsync', performance.now() - t0);
+      this.onSyncTime('wal-fsync', performance.now() - t0, Math.max(0, upto - this.syncedLsn));
       this.syncs++;
       this.syncedLsn = Math.max(this.syncedLsn, upto);
       if (this.retry === null) this.recovered();

@@ -189,6 +189,7 @@ async function runSize(keys: number, verify: boolean): Promise<Row> {
     child.once('exit', (code) => (code === 0 ? res() : rej(new Error(`export exited ${code}`))));
   });
   const exportS = (performance.now() - e0) / 1000;
+  const exportBytes = statSync(outFile).size;
   const check = await startTarget('redis', ['--save', '', '--appendonly', 'no', '--dbfilename', 'dump.rdb'], outDir);
   const rc = new Redis({ port: check.port });
   const loaded = await rc.dbsize();
@@ -207,7 +208,7 @@ async function runSize(keys: number, verify: boolean): Promise<Row> {
     fcImportS: fcImport.seconds,
     fcPeak,
     exportS,
-    exportBytes: statSync(outFile).size,
+    exportBytes,
     verified,
   };
 }

@@ -396,6 +396,15 @@ export class Metrics {
     this.totalFromInfo('flashcache_wal_group_commits_total', 'Group commits written', 'wal_group_commits');
     this.totalFromInfo('flashcache_wal_syncs_total', 'WAL syncs', 'wal_syncs');
     this.totalFromInfo('flashcache_snapshots_total', 'Snapshots completed', 'snapshots_completed');
+    const self = this;
+    new Gauge({
+      name: 'flashcache_wal_write_failing',
+      help: '1 while the WAL cannot be written (writes are refused with MISCONF until it can)',
+      registers: [this.registry],
+      collect() {
+        this.set(self.info().get('wal_write_status') === 'err' ? 1 : 0);
+      },
+    });
     const loop = this.source.loopDelay;
     const delay = (name: string, what: string, ns: () => number) =>
       new Gauge({

@@ -11,7 +11,12 @@
  * LE, delivery count), consumers: name, seen ms, (21) active ms, PEL IDs.
  */
 import { listpack, listpackEntries } from './encodings.js';
-import { RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_3, type RdbByteReader } from './reader.js';
+import {
+  RDB_TYPE_STREAM_LISTPACKS,
+  RDB_TYPE_STREAM_LISTPACKS_2,
+  RDB_TYPE_STREAM_LISTPACKS_3,
+  type RdbByteReader,
+} from './reader.js';
 import type { RdbByteWriter } from './writer.js';
 import { RdbError, type RdbStream, type RdbStreamGroup, type RdbStreamId } from './types.js';
 
@@ -204,8 +209,14 @@ function sameNames(fields: string[], master: string[]): boolean {
   return true;
 }
 
-/** Writes `s` as RDB_TYPE_STREAM_LISTPACKS_2 (without the type byte). */
-export function writeStream(w: RdbByteWriter, s: RdbStream): void {
+/**
+ * Writes `s` (without the type byte) as RDB_TYPE_STREAM_LISTPACKS_2 (19), or
+ * as type 15 (Redis 5 to 6.2: no first/max-deleted IDs, entries added or
+ * entries read) or 21 (Redis 7.2: consumers' active time, written as their
+ * seen time).
+ */
+export function writeStream(w: RdbByteWriter, s: RdbStream, type = RDB_TYPE_STREAM_LISTPACKS_2): void {
+  const v1 = type === RDB_TYPE_STREAM_LISTPACKS;
   const nodes: { key: Buffer; lp: Buffer }[] = [];
   let i = 0;
   while (i < s.entries.length) {
@@ -242,17 +253,19 @@ export function writeStream(w: RdbByteWriter, s: RdbStream): void {
   const ids = [s.lastId, s.firstId, s.maxDeletedId];
   w.length(ids[0]!.ms);
   w.length(ids[0]!.seq);
-  w.length(ids[1]!.ms);
-  w.length(ids[1]!.seq);
-  w.length(ids[2]!.ms);
-  w.length(ids[2]!.seq);
-  w.length(s.entriesAdded);
+  if (!v1) {
+    w.length(ids[1]!.ms);
+    w.length(ids[1]!.seq);
+    w.length(ids[2]!.ms);
+    w.length(ids[2]!.seq);
+    w.length(s.entriesAdded);
+  }
   w.length(s.groups.length);
   for (const g of s.groups) {
     w.string(g.name);
     w.length(g.lastId.ms);
     w.length(g.lastId.seq);
-    w.length(g.entriesRead < 0 ? U64 : g.entriesRead);
+    if (!v1) w.length(g.entriesRead < 0 ? U64 : g.entriesRead);
     w.length(g.pel.length);
     for (const p of g.pel) {
       w.bytes(idBytes(p.id));
@@ -263,6 +276,7 @@ export function writeStream(w: RdbByteWriter, s: RdbStream): void {
     for (const c of g.consumers) {
       w.string(c.name);
       w.millisecondTime(c.seenTime);
+      if (type === RDB_TYPE_STREAM_LISTPACKS_3) w.millisecondTime(c.seenTime);
       w.length(c.pending.length);
       for (const id of c.pending) w.bytes(idBytes(id));
     }

@@ -13,7 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RdbFileWriter, readRdbFile } from '../../src/persistence/rdb/file.js';
 import { createDumpPayload, parseDumpPayload } from '../../src/persistence/rdb/object.js';
-import type { RdbObject } from '../../src/persistence/rdb/types.js';
+import { Crc64 } from '../../src/persistence/rdb/crc64.js';
+import { RDB_TYPE_STREAM_LISTPACKS, RdbReader } from '../../src/persistence/rdb/object.js';
+import { writeStream } from '../../src/persistence/rdb/stream.js';
+import type { RdbObject, RdbStream } from '../../src/persistence/rdb/types.js';
+import { RdbByteWriter } from '../../src/persistence/rdb/writer.js';
 import { normalize, redisValue } from '../helpers/rdb.js';
 import { type RedisHandle, startRedis } from '../helpers/redis.js';
 
@@ -128,6 +132,49 @@ describe('RDB codec against redis-server 7.0.15', () => {
       [...types].sort((a, b) => a - b),
       [0, 2, 4, 5, 11, 16, 17, 18, 19],
     );
+  });
+
+  test('the quicklist payloads hold the node forms asked for: plain nodes, LZF-compressed nodes, many nodes', async () => {
+    const nodes = async (key: string): Promise<{ plain: number; packed: number; lzf: number }> => {
+      const p = await c.dumpBuffer(key);
+      const r = new RdbReader(p.subarray(0, p.length - 10));
+      assert.equal(r.readByte(), 18);
+      const out = { plain: 0, packed: 0, lzf: 0 };
+      for (let n = r.readLength(); n > 0; n--) {
+        if (r.readLength() === 1) out.plain++;
+        else out.packed++;
+        if (r.buf[r.pos] === 0xc3) out.lzf++;
+        r.readString();
+      }
+      return out;
+    };
+    assert.ok((await nodes('list:plain')).plain >= 2);
+    assert.ok((await nodes('list:lzf')).lzf >= 1);
+    assert.ok((await nodes('list:nodes')).packed >= 5);
+    const big = await c.dumpBuffer('str:lzf');
+    assert.equal(big[1], 0xc3, 'redis-server compressed the string');
+  });
+
+  test('a Redis 5-6.2 stream payload (type 15) restores into redis-server as we read it', async () => {
+    const obj = parseDumpPayload(await c.dumpBuffer('stream:full'));
+    assert.equal(obj.kind, 'stream');
+    const w = new RdbByteWriter();
+    w.byte(RDB_TYPE_STREAM_LISTPACKS);
+    writeStream(w, obj as RdbStream, RDB_TYPE_STREAM_LISTPACKS);
+    const head = Buffer.concat([w.view(), Buffer.from([9, 0])]);
+    const payload = Buffer.concat([head, new Crc64().update(head).digest()]);
+    const v1 = parseDumpPayload(payload);
+    await c.restore('stream:v1', 0, payload, 'REPLACE');
+    const back = parseDumpPayload(await c.dumpBuffer('stream:v1')) as RdbStream;
+    const strip = (s: RdbStream) => ({
+      ...s,
+      firstId: null,
+      maxDeletedId: null,
+      entriesAdded: null,
+      groups: s.groups.map((g) => ({ ...g, entriesRead: null })),
+    });
+    assert.deepEqual(strip(back), strip(v1 as RdbStream));
+    assert.deepEqual(strip(v1 as RdbStream), strip(obj as RdbStream));
   });
 
   test('our payloads RESTORE to the same values', async () => {

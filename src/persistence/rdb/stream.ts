@@ -169,7 +169,7 @@ export function readStream(r: RdbByteReader, type: number): RdbStream {
       if (cnames.has(cname)) throw new RdbError('duplicate stream consumer detected', cAt);
       cnames.add(cname);
       const seenTime = r.readMillisecondTime();
-      if (type === RDB_TYPE_STREAM_LISTPACKS_3) r.readMillisecondTime(); // active time (7.2)
+      const activeTime = type === RDB_TYPE_STREAM_LISTPACKS_3 ? r.readMillisecondTime() : undefined;
       const n = r.readLength();
       r.checkLength(n, 16, 'stream consumer PEL size');
       const pending: RdbStreamId[] = [];
@@ -182,7 +182,9 @@ export function readStream(r: RdbByteReader, type: number): RdbStream {
         pelKeys.set(key, true);
         pending.push(id);
       }
-      consumers.push({ name: cname, seenTime, pending });
+      consumers.push(
+        activeTime === undefined ? { name: cname, seenTime, pending } : { name: cname, seenTime, activeTime, pending },
+      );
     }
     for (const owned of pelKeys.values()) {
       if (!owned) throw new RdbError('stream CG PEL entry without consumer', gAt);
@@ -212,8 +214,8 @@ function sameNames(fields: string[], master: string[]): boolean {
 /**
  * Writes `s` (without the type byte) as RDB_TYPE_STREAM_LISTPACKS_2 (19), or
  * as type 15 (Redis 5 to 6.2: no first/max-deleted IDs, entries added or
- * entries read) or 21 (Redis 7.2: consumers' active time, written as their
- * seen time).
+ * entries read) or 21 (Redis 7.2: consumers' active time, their seen time
+ * when they have none).
  */
 export function writeStream(w: RdbByteWriter, s: RdbStream, type = RDB_TYPE_STREAM_LISTPACKS_2): void {
   const v1 = type === RDB_TYPE_STREAM_LISTPACKS;
@@ -276,7 +278,7 @@ export function writeStream(w: RdbByteWriter, s: RdbStream, type = RDB_TYPE_STRE
     for (const c of g.consumers) {
       w.string(c.name);
       w.millisecondTime(c.seenTime);
-      if (type === RDB_TYPE_STREAM_LISTPACKS_3) w.millisecondTime(c.seenTime);
+      if (type === RDB_TYPE_STREAM_LISTPACKS_3) w.millisecondTime(c.activeTime ?? c.seenTime);
       w.length(c.pending.length);
       for (const id of c.pending) w.bytes(idBytes(id));
     }

@@ -102,7 +102,7 @@ export class RdbByteWriter {
   /** Unix time in ms, 8 bytes little-endian. */
   millisecondTime(ms: number): void {
     this.ensure(8);
-    this.len = this.buf.writeBigInt64LE(BigInt(ms), this.len);
+    this.len = this.buf.writeBigInt64LE(BigInt(Math.trunc(ms)), this.len);
   }
 
   /** The bytes written so far (a view). */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { RdbFileWriter, readRdbFile } from '../../src/persistence/rdb/file.js';
 import { createDumpPayload, parseDumpPayload } from '../../src/persistence/rdb/object.js';
@@ -185,6 +186,36 @@ describe('RDB codec against redis-server 7.0.15', () => {
       await c.restore(`copy:${key}`, 0, ours, 'REPLACE');
       assert.deepEqual(await redisValue(c, `copy:${key}`), await redisValue(c, key), key);
     }
+  });
+
+  test('random objects of every kind RESTORE into redis-server with their values', async () => {
+    const byte = fc.integer({ min: 0, max: 255 }).map((n) => String.fromCharCode(n));
+    const element = fc.oneof(
+      fc.string({ unit: byte, maxLength: 30 }),
+      fc.string({ unit: byte, minLength: 60, maxLength: 300 }).map((s) => s.repeat(3)),
+      fc.integer().map(String),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+    );
+    const items = fc.uniqueArray(element, { minLength: 1, maxLength: 700 });
+    const score = fc.double({ noNaN: true });
+    const obj: fc.Arbitrary<RdbObject> = fc.oneof(
+      fc
+        .string({ unit: byte, maxLength: 200 })
+        .map((s) => ({ kind: 'string', value: Buffer.from(s, 'latin1') }) as const),
+      fc.array(element, { minLength: 1, maxLength: 700 }).map((xs) => ({ kind: 'list', items: xs }) as const),
+      items.map((xs) => ({ kind: 'set', members: xs }) as const),
+      fc
+        .tuple(items, fc.array(score, { minLength: 700, maxLength: 700 }))
+        .map(([xs, ss]) => ({ kind: 'zset', members: xs, scores: xs.map((_, i) => ss[i]!) }) as const),
+      items.map((xs) => ({ kind: 'hash', fields: xs, values: [...xs].reverse() }) as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(obj, async (o) => {
+        await c.restore('random', 0, createDumpPayload(o), 'REPLACE');
+        assert.deepEqual(await redisValue(c, 'random'), normalize(o));
+      }),
+      { numRuns: 150 },
+    );
   });
 
   test('a dump.rdb redis-server saves reads entry for entry (several dbs, expires, FREQ, IDLE)', async (t) => {

@@ -6,10 +6,11 @@
  * the file reader's errors.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../../src/persistence/rdb/crc64.js';
 import { intsetMembers, listpack, listpackEntries } from '../../../src/persistence/rdb/encodings.js';
@@ -420,6 +421,30 @@ describe('RDB files', () => {
       return b;
     });
     throwsRdb(() => readRdbFile(badType, { entry() {} }), /key "foo": unknown RDB object type 99/);
+  });
+
+  test("read in chunks of 1 to 7 bytes, Redis's assets and our files give what they give whole", () => {
+    const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'fixtures', 'rdb');
+    const ours = write(
+      'chunks.rdb',
+      samples.map((o, i) => [Buffer.from(`key${i}`), o, i % 2 ? -1 : 1e12 + i]),
+    );
+    const files = [ours, ...readdirSync(fixtures).map((f) => join(fixtures, f))];
+    for (const path of files) {
+      const seen = (chunkSize?: number): unknown[] => {
+        const out: unknown[] = [];
+        const s = readRdbFile(
+          path,
+          { entry: (...args) => out.push(args), aux: (k, v) => out.push([k, v]) },
+          { chunkSize },
+        );
+        out.push(s);
+        return out;
+      };
+      const whole = seen();
+      assert.ok(whole.length > 1, path);
+      for (const size of [1, 2, 3, 7]) assert.deepEqual(seen(size), whole, `${path} in ${size}-byte chunks`);
+    }
   });
 
   test('AUX, FUNCTION2 and MODULE_AUX opcodes', () => {

@@ -3,9 +3,10 @@
  * (src/cluster.c createDumpPayload / verifyDumpPayload).
  *
  * Reads every type Redis 7.0 loads plus Redis 7.2's SET_LISTPACK (20) and
- * STREAM_LISTPACKS_3 (21); writes the plain forms Redis 6.2, 7.0 and 7.2 all
- * load: STRING (int/LZF encodings), LIST_QUICKLIST_2 with packed listpack
- * nodes, SET, ZSET_2, HASH and STREAM_LISTPACKS_2.
+ * STREAM_LISTPACKS_3 (21); writes forms Redis 7.0 and 7.2 both load (RDB
+ * version 10; Redis 6.2 refuses version 10 whatever the types): STRING
+ * (int/LZF encodings), LIST_QUICKLIST_2 with packed listpack nodes, SET,
+ * ZSET_2, HASH and STREAM_LISTPACKS_2.
  *
  * A DUMP payload is `type byte, object body, RDB version (2 bytes LE), CRC-64
  * of everything before it (8 bytes LE)`.
@@ -117,12 +118,13 @@ export class RdbReader extends RdbByteReader {
               throw new RdbError(`quicklist integrity check failed: container ${container}`, cAt);
             }
           }
-          if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
-            items.push(this.readLatin1());
-            continue;
-          }
           const bAt = this.offset;
           const blob = this.readString();
+          if (blob.length === 0) throw new RdbError('empty quicklist node', bAt);
+          if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+            items.push(blob.toString('latin1'));
+            continue;
+          }
           const entries = type === RDB_TYPE_LIST_QUICKLIST ? ziplistEntries(blob, bAt) : listpackEntries(blob, bAt);
           for (const e of entries) items.push(e);
         }
@@ -235,7 +237,11 @@ export function isEmptyObject(obj: RdbObject): boolean {
   }
 }
 
-/** List elements per packed quicklist node, and bytes per node (list-max-listpack-size -2 is 8 KiB). */
+/**
+ * List elements per packed quicklist node, and bytes per node (list-max-listpack-size -2 is 8 KiB). A list
+ * element (a JS string, under 2^29 characters) never reaches quicklist.c's 1 GiB packed_threshold, so every
+ * node is packed.
+ */
 const NODE_MAX_ENTRIES = 128;
 const NODE_MAX_BYTES = 8192;
 
@@ -290,8 +296,8 @@ export function writeObject(w: RdbByteWriter, obj: RdbObject): number {
 }
 
 /**
- * `obj` in the plain RDB forms Redis 6.2, 7.0 and 7.2 all load: its type
- * and its body (without the type byte).
+ * `obj` in the plain RDB forms Redis 7.0 and 7.2 load: its type and its
+ * body (without the type byte).
  */
 export function encodeObject(obj: RdbObject): { type: number; body: Buffer } {
   const w = new RdbByteWriter();

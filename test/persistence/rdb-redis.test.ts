@@ -19,7 +19,7 @@ import { RDB_TYPE_STREAM_LISTPACKS, RdbReader } from '../../src/persistence/rdb/
 import { writeStream } from '../../src/persistence/rdb/stream.js';
 import type { RdbObject, RdbStream } from '../../src/persistence/rdb/types.js';
 import { RdbByteWriter } from '../../src/persistence/rdb/writer.js';
-import { normalize, redisValue } from '../helpers/rdb.js';
+import { normalize, rawObjects, redisValue } from '../helpers/rdb.js';
 import { type RedisHandle, startRedis } from '../helpers/redis.js';
 
 type Lru = { idle?: number; freq?: number };
@@ -103,28 +103,6 @@ async function populate(c: Redis, prefix: string): Promise<string[]> {
   await c.xdel(prefix + 'stream:empty', '5-5');
   await c.xadd(k('stream:one'), '*', 'f', 'v');
   return keys;
-}
-
-/** Each object of an RDB file with its type, key and raw body bytes. */
-function rawObjects(file: Buffer): { type: number; key: string; body: Buffer }[] {
-  const r = new RdbReader(file);
-  r.pos = 9;
-  const out: { type: number; key: string; body: Buffer }[] = [];
-  for (;;) {
-    const t = r.readByte();
-    if (t === 255) return out;
-    if (t === 252) r.readMillisecondTime();
-    else if (t === 253) r.pos += 4;
-    else if (t === 254) r.readLength();
-    else if (t === 251) r.readLength() + r.readLength();
-    else if (t === 250) r.readString().length + r.readString().length;
-    else {
-      const key = r.readLatin1();
-      const start = r.pos;
-      r.readObject(t);
-      out.push({ type: t, key, body: file.subarray(start, r.pos) });
-    }
-  }
 }
 
 describe('RDB codec against redis-server 7.0.15', () => {

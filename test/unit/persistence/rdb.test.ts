@@ -29,6 +29,7 @@ import {
 import { writeStream } from '../../../src/persistence/rdb/stream.js';
 import { RdbError, type RdbObject, type RdbStream } from '../../../src/persistence/rdb/types.js';
 import { RdbByteWriter } from '../../../src/persistence/rdb/writer.js';
+import { rawObjects } from '../../helpers/rdb.js';
 
 const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 const element = fc.oneof(
@@ -296,7 +297,26 @@ describe('DUMP payloads', () => {
   });
 
   test('fuzz: mutated payloads only ever throw RdbError', () => {
-    const bodies = samples.map((o) => bodyOf(createDumpPayload(o)));
+    const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'fixtures', 'rdb');
+    const packed = (type: number, blob: Buffer): Buffer => {
+      const w = new RdbByteWriter();
+      w.byte(type);
+      w.string(blob);
+      return Buffer.from(w.view());
+    };
+    const intset = Buffer.from('0200000003000000fbff01002c01', 'hex');
+    const bodies = [
+      ...samples.map((o) => bodyOf(createDumpPayload(o))),
+      // Every older encoding, from Redis's test assets: ziplists, zipmap, intset, quicklist 14, text scores.
+      ...readdirSync(fixtures).flatMap((f) =>
+        rawObjects(readFileSync(join(fixtures, f))).map((o) => Buffer.concat([Buffer.from([o.type]), o.body])),
+      ),
+      packed(11, intset),
+      packed(16, listpack(['f', '1', 'g', '-70000'])),
+      packed(17, listpack(['a', '1.5', 'b', '-inf'])),
+      packed(20, listpack(['a', '5', 'b'])),
+    ];
+    assert.ok(bodies.length > 30);
     const mutation = fc.record({
       which: fc.nat(bodies.length - 1),
       edits: fc.array(
@@ -323,7 +343,7 @@ describe('DUMP payloads', () => {
           if (!(e instanceof RdbError)) throw e;
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: Number(process.env.RDB_FUZZ_RUNS ?? 20000) },
     );
   });
 

@@ -10,6 +10,7 @@ import { RdbError } from './types.js';
 /** The RDB version Redis 7.0 writes (rdb.h RDB_VERSION). */
 export const RDB_VERSION = 10;
 
+/** Object types (rdb.h RDB_TYPE_*): the byte before a key, or a DUMP payload's first byte. */
 export const RDB_TYPE_STRING = 0;
 export const RDB_TYPE_LIST = 1;
 export const RDB_TYPE_SET = 2;
@@ -34,6 +35,7 @@ export const RDB_TYPE_SET_LISTPACK = 20;
 /** Redis 7.2 (RDB 11). */
 export const RDB_TYPE_STREAM_LISTPACKS_3 = 21;
 
+/** File opcodes (rdb.h RDB_OPCODE_*), in the place of a type byte. */
 export const RDB_OPCODE_FUNCTION2 = 245;
 export const RDB_OPCODE_FUNCTION = 246;
 export const RDB_OPCODE_MODULE_AUX = 247;
@@ -88,6 +90,7 @@ export class RdbByteReader {
     if (this.pos + n > this.buf.length) this.fill(n);
   }
 
+  /** One byte. */
   readByte(): number {
     if (this.pos >= this.buf.length) this.fill(1);
     return this.buf[this.pos++]!;

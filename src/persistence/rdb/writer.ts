@@ -23,11 +23,13 @@ export class RdbByteWriter {
     this.buf = next;
   }
 
+  /** One byte. */
   byte(b: number): void {
     this.ensure(1);
     this.buf[this.len++] = b;
   }
 
+  /** Raw bytes. */
   bytes(data: Uint8Array): void {
     this.ensure(data.length);
     this.buf.set(data, this.len);

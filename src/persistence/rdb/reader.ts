@@ -148,19 +148,15 @@ export class RdbByteReader {
     return this.lengthOrEncoding(false);
   }
 
-  /** A length as an unsigned 64-bit integer (stream IDs). */
+  /** A length as an unsigned 64-bit integer (stream IDs, counters that may be 2^64 - 1). */
   readLength64(): bigint {
-    const at = this.offset;
-    const b = this.readByte();
-    if (b === 0x81) {
-      this.need(8);
-      const v = this.buf.readBigUInt64BE(this.pos);
-      this.pos += 8;
-      return v;
-    }
-    this.pos--;
-    if (this.base + this.pos !== at) throw new RdbError('reader position lost', at);
-    return BigInt(this.readLength());
+    if (this.pos >= this.buf.length) this.fill(1);
+    if (this.buf[this.pos] !== 0x81) return BigInt(this.readLength());
+    this.pos++;
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
   }
 
   /** Reads a string's header and returns its raw bytes' range in `buf`, or a decoded buffer. */

@@ -17,7 +17,7 @@ import { createDumpPayload, parseDumpPayload } from '../../src/persistence/rdb/o
 import { Crc64 } from '../../src/persistence/rdb/crc64.js';
 import { RDB_TYPE_STREAM_LISTPACKS, RdbReader } from '../../src/persistence/rdb/object.js';
 import { writeStream } from '../../src/persistence/rdb/stream.js';
-import type { RdbObject, RdbStream } from '../../src/persistence/rdb/types.js';
+import { RdbError, type RdbObject, type RdbStream } from '../../src/persistence/rdb/types.js';
 import { RdbByteWriter } from '../../src/persistence/rdb/writer.js';
 import { normalize, rawObjects, redisValue } from '../helpers/rdb.js';
 import { type RedisHandle, startRedis } from '../helpers/redis.js';
@@ -216,6 +216,41 @@ describe('RDB codec against redis-server 7.0.15', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  test("the payloads of Redis's corrupt-dump tests: accepted or refused as redis-server with sanitize-dump-payload yes", async () => {
+    const file = join(FIXTURES, '..', 'rdb-payloads', 'corrupt-dump.hex');
+    const payloads = readFileSync(file, 'latin1')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => Buffer.from(l, 'hex'));
+    assert.ok(payloads.length > 50);
+    await c.config('SET', 'sanitize-dump-payload', 'yes');
+    let accepted = 0;
+    try {
+      for (const [i, p] of payloads.entries()) {
+        let obj: RdbObject | null = null;
+        try {
+          obj = parseDumpPayload(p);
+        } catch (e) {
+          assert.ok(e instanceof RdbError, `payload ${i}: ${String(e)}`);
+        }
+        const reply = await c.restore('corrupt', 0, p, 'REPLACE').catch((e: Error) => e);
+        assert.equal(
+          obj !== null,
+          reply === 'OK',
+          `payload ${i}: ours ${obj ? 'accepted' : 'refused'}, redis ${String(reply)}`,
+        );
+        if (obj !== null) {
+          accepted++;
+          assert.deepEqual(normalize(obj), await redisValue(c, 'corrupt'), `payload ${i}`);
+        }
+      }
+    } finally {
+      await c.config('SET', 'sanitize-dump-payload', 'no');
+    }
+    // With deep sanitization redis-server refuses every one of them; so must we.
+    assert.equal(accepted, 0);
   });
 
   test('a dump.rdb redis-server saves reads entry for entry (several dbs, expires, FREQ, IDLE)', async (t) => {

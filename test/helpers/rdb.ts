@@ -74,7 +74,9 @@ function record(flat: unknown[]): Record<string, unknown> {
 }
 
 async function streamFromRedis(c: Redis, key: string | Buffer): Promise<unknown> {
-  const full = record((await c.call('XINFO', 'STREAM', key, 'FULL', 'COUNT', '0')) as unknown[]);
+  const text = (v: unknown): unknown =>
+    Buffer.isBuffer(v) ? v.toString('latin1') : Array.isArray(v) ? v.map(text) : v;
+  const full = record(text(await c.callBuffer('XINFO', 'STREAM', key, 'FULL', 'COUNT', '0')) as unknown[]);
   const entries = (full.entries as [string, string[]][]).map(([id, f]) => [id, f]);
   const groups = (full.groups as unknown[][]).map((gf) => {
     const g = record(gf);

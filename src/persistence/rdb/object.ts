@@ -14,7 +14,7 @@
 import { Crc64 } from './crc64.js';
 import { intsetMembers, listpack, listpackEntries, ziplistEntries, zipmapPairs } from './encodings.js';
 import {
-  parseDouble,
+  parseScoreText,
   QUICKLIST_NODE_CONTAINER_PACKED,
   QUICKLIST_NODE_CONTAINER_PLAIN,
   RDB_TYPE_HASH,
@@ -75,8 +75,8 @@ function pairsToZset(flat: string[], at: number): RdbZSet {
   const scores: number[] = new Array(flat.length / 2);
   for (let i = 0; i < members.length; i++) {
     members[i] = flat[2 * i]!;
-    const v = parseDouble(flat[2 * i + 1]!);
-    if (v === null || Number.isNaN(v)) throw new RdbError(`invalid sorted set score ${flat[2 * i + 1]}`, at);
+    const v = parseScoreText(flat[2 * i + 1]!);
+    if (Number.isNaN(v)) throw new RdbError('Zset with NAN score detected', at);
     scores[i] = v;
   }
   return { kind: 'zset', members, scores };

@@ -114,7 +114,8 @@ export class RdbByteReader {
 
   /**
    * A length (rdbLoadLen): 6, 14, 32 or 64 bits. Returns -1 - enc for an
-   * encoded string marker (0xC0 | enc) when `allowEncoded`, else throws on it.
+   * encoded string marker (0xC0 | enc) when `allowEncoded`, else its low 6
+   * bits, as rdbLoadLen does.
    */
   private lengthOrEncoding(allowEncoded: boolean): number {
     const at = this.offset;
@@ -123,7 +124,8 @@ export class RdbByteReader {
     if (t === 0) return b & 0x3f;
     if (t === 1) return ((b & 0x3f) << 8) | this.readByte();
     if (t === 3) {
-      if (!allowEncoded) throw new RdbError(`encoded value 0x${b.toString(16)} where a length was expected`, at);
+      // rdbLoadLen ignores the "encoded" flag where it wants a length: 0xC1 counts as 1.
+      if (!allowEncoded) return b & 0x3f;
       return -1 - (b & 0x3f);
     }
     if (b === 0x80) {
@@ -190,6 +192,11 @@ export class RdbByteReader {
       this.checkLength(clen, 1, 'LZF compressed length');
       if (ulen > clen * LZF_MAX_RATIO) throw new RdbError(`LZF length ${ulen} impossible from ${clen} bytes`, at);
       this.need(clen);
+      if (ulen === 0) {
+        // lzf_decompress into 0 bytes returns 0, which rdbLoadLzfStringObject takes as success.
+        this.pos += clen;
+        return { buf: this.buf, start: this.pos, end: this.pos };
+      }
       const out = lzfDecompress(this.buf.subarray(this.pos, this.pos + clen), ulen, this.offset);
       this.pos += clen;
       return { buf: out, start: 0, end: ulen };
@@ -246,14 +253,25 @@ export class RdbByteReader {
 }
 
 /**
- * A double from text as strtod reads the ones Redis writes (decimal,
- * exponent, "inf"/"-inf"/"infinity", "nan"), or null.
+ * The double at the start of `text` as C's strtod reads it (leading spaces,
+ * decimal with exponent, "inf"/"infinity", "nan"; trailing bytes ignored), or
+ * null when no number starts there.
  */
 export function parseDouble(text: string): number | null {
-  const t = text.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Number.POSITIVE_INFINITY;
-  if (t === '-inf' || t === '-infinity') return Number.NEGATIVE_INFINITY;
-  if (t === 'nan' || t === '-nan' || t === '+nan') return Number.NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
-  return Number(t);
+  const m = /^[ \t\n\v\f\r]*([+-]?)(inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
+  if (m === null) return null;
+  const body = m[2]!.toLowerCase();
+  const sign = m[1] === '-' ? -1 : 1;
+  if (body.startsWith('inf')) return sign * Number.POSITIVE_INFINITY;
+  if (body === 'nan') return Number.NaN;
+  return sign * Number(body);
+}
+
+/**
+ * A sorted set score stored as text in a ziplist or listpack, as zzlStrtod
+ * reads it: strtod over at most the first 127 bytes, 0 when no number starts
+ * there (Redis does not validate these).
+ */
+export function parseScoreText(text: string): number {
+  return parseDouble(text.length > 127 ? text.slice(0, 127) : text) ?? 0;
 }

@@ -47,7 +47,7 @@ function int(s: string | undefined, at: number, what: string): bigint {
 
 /** Decodes one node's listpack into `out`, returning the count of live entries. */
 function decodeNode(master: RdbStreamId, lp: Buffer, at: number, out: RdbStream['entries']): void {
-  const e = listpackEntries(lp, at);
+  const e = listpackEntries(lp, at, { checkCount: false });
   const bad = (m: string): never => {
     throw new RdbError(`stream listpack: ${m}`, at);
   };

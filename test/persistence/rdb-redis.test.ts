@@ -303,7 +303,7 @@ describe('RDB codec against redis-server 7.0.15', () => {
             }
           },
         ),
-        { numRuns: 3000 },
+        { numRuns: Number(process.env.RDB_FUZZ_RUNS ?? 3000) },
       );
     } finally {
       await c.config('SET', 'sanitize-dump-payload', 'no');

@@ -467,6 +467,32 @@ describe('RDB files', () => {
     }
   });
 
+  test('fuzz: mutated files only ever throw RdbError', () => {
+    const full = readFileSync(
+      write(
+        'fuzz.rdb',
+        samples.map((o, i) => [Buffer.from(`key${i}`), o, 1e12 + i]),
+      ),
+    );
+    const path = join(dir, 'fuzzed.rdb');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (edits) => {
+          const b = Buffer.from(full);
+          for (const [pos, val] of edits) b[pos % b.length] = val;
+          writeFileSync(path, b);
+          try {
+            readRdbFile(path, { entry() {} }, { chunkSize: 64 });
+          } catch (e) {
+            if (!(e instanceof RdbError)) throw e;
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   test('AUX, FUNCTION2 and MODULE_AUX opcodes', () => {
     const head = Buffer.from('REDIS0010');
     const w = new RdbByteWriter();

@@ -25,6 +25,7 @@ import {
   RDB_OPCODE_MODULE_AUX,
   RDB_OPCODE_RESIZEDB,
   RDB_OPCODE_SELECTDB,
+  RDB_MAX_READ_VERSION,
   RDB_VERSION,
   RdbReader,
   writeObject,
@@ -52,8 +53,7 @@ export interface RdbFileSummary {
   checksum: 'ok' | 'not computed';
 }
 
-/** The highest RDB version read: Redis 7.2's 11 (new types 20 and 21). */
-export const RDB_MAX_READ_VERSION = 11;
+export { RDB_MAX_READ_VERSION };
 
 const CHUNK = 1 << 20;
 
@@ -150,6 +150,7 @@ export function readRdbFile(path: string, visitor: RdbVisitor, opts: { chunkSize
     if (version < 1 || version > RDB_MAX_READ_VERSION)
       throw new RdbError(`can't handle RDB format version ${version}`, 5);
     r.pos = 9;
+    r.rdbVersion = version;
     let db = 0;
     let keys = 0;
     let expireAt = -1;

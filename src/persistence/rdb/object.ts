@@ -38,6 +38,7 @@ import {
   RDB_TYPE_ZSET_2,
   RDB_TYPE_ZSET_LISTPACK,
   RDB_TYPE_ZSET_ZIPLIST,
+  RDB_MAX_READ_VERSION,
   RDB_VERSION,
   RdbByteReader,
 } from './reader.js';
@@ -84,6 +85,9 @@ function pairsToZset(flat: string[], at: number): RdbZSet {
 
 /** An RdbByteReader that also reads whole objects. */
 export class RdbReader extends RdbByteReader {
+  /** The RDB version of the data: types 20 and 21 exist from version 11 (Redis 7.2) on. */
+  rdbVersion = RDB_MAX_READ_VERSION;
+
   /**
    * The object of RDB type `type` (the type byte already read). Collections
    * may come back empty (Redis skips such keys when loading a file and
@@ -92,6 +96,9 @@ export class RdbReader extends RdbByteReader {
    */
   readObject(type: number): RdbObject {
     const at = this.offset;
+    if ((type === RDB_TYPE_SET_LISTPACK || type === RDB_TYPE_STREAM_LISTPACKS_3) && this.rdbVersion < 11) {
+      throw new RdbError(`unknown RDB object type ${type}`, at);
+    }
     switch (type) {
       case RDB_TYPE_STRING:
         return { kind: 'string', value: this.readString() };
@@ -345,6 +352,7 @@ export function parseDumpPayload(payload: Buffer, opts: { skipChecksum?: boolean
   }
   const body = payload.subarray(0, payload.length - 10);
   const r = new RdbReader(body);
+  r.rdbVersion = payload[payload.length - 10]! | (payload[payload.length - 9]! << 8);
   const type = r.readByte();
   const obj = r.readObject(type);
   if (r.pos !== body.length) {

@@ -10,6 +10,9 @@ import { RdbError } from './types.js';
 /** The RDB version Redis 7.0 writes (rdb.h RDB_VERSION). */
 export const RDB_VERSION = 10;
 
+/** The highest RDB version read: Redis 7.2's 11, whose only new types are 20 and 21. */
+export const RDB_MAX_READ_VERSION = 11;
+
 /** Object types (rdb.h RDB_TYPE_*): the byte before a key, or a DUMP payload's first byte. */
 export const RDB_TYPE_STRING = 0;
 export const RDB_TYPE_LIST = 1;

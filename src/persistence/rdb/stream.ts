@@ -10,7 +10,7 @@
  * groups: name, last ID, (19+) entries read, PEL (16-byte ID, delivery ms
  * LE, delivery count), consumers: name, seen ms, (21) active ms, PEL IDs.
  */
-import { listpack, listpackEntries } from './encodings.js';
+import { canonicalInt, listpack, listpackEntries } from './encodings.js';
 import {
   RDB_TYPE_STREAM_LISTPACKS,
   RDB_TYPE_STREAM_LISTPACKS_2,
@@ -41,8 +41,10 @@ function rawId(r: RdbByteReader): { key: string; id: RdbStreamId } {
 }
 
 function int(s: string | undefined, at: number, what: string): bigint {
-  if (s === undefined || !/^-?\d{1,20}$/.test(s)) throw new RdbError(`stream listpack: bad ${what}`, at);
-  return BigInt(s);
+  // lpGetIntegerIfValid: an integer entry, or a string string2ll takes (canonical, in the int64 range).
+  const v = s === undefined ? null : canonicalInt(s);
+  if (v === null) throw new RdbError(`stream listpack: bad ${what}`, at);
+  return BigInt(v);
 }
 
 /** Decodes one node's listpack into `out`, returning the count of live entries. */
@@ -92,7 +94,8 @@ function decodeNode(master: RdbStreamId, lp: Buffer, at: number, out: RdbStream[
     if (prev !== undefined && cmpId(prev.id, id) >= 0) bad('entry IDs not increasing');
     out.push({ id, fields });
   }
-  if (live !== count || dead !== deleted) bad(`header says ${count} live and ${deleted} deleted entries`);
+  // streamValidateListpackIntegrity checks only the sum (the flags say which entries are deleted).
+  if (live + dead !== count + deleted) bad(`header says ${count} live and ${deleted} deleted entries`);
 }
 
 function readId(r: RdbByteReader): RdbStreamId {

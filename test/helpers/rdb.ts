@@ -4,6 +4,7 @@
  * (sets and hashes sorted, sorted sets in score order) so they compare.
  */
 import type { Redis } from 'ioredis';
+import { RdbReader } from '../../src/persistence/rdb/object.js';
 import { parseDouble } from '../../src/persistence/rdb/reader.js';
 import type { RdbObject, RdbStream, RdbStreamId } from '../../src/persistence/rdb/types.js';
 
@@ -73,7 +74,9 @@ function record(flat: unknown[]): Record<string, unknown> {
 }
 
 async function streamFromRedis(c: Redis, key: string | Buffer): Promise<unknown> {
-  const full = record((await c.call('XINFO', 'STREAM', key, 'FULL', 'COUNT', '0')) as unknown[]);
+  const text = (v: unknown): unknown =>
+    Buffer.isBuffer(v) ? v.toString('latin1') : Array.isArray(v) ? v.map(text) : v;
+  const full = record(text(await c.callBuffer('XINFO', 'STREAM', key, 'FULL', 'COUNT', '0')) as unknown[]);
   const entries = (full.entries as [string, string[]][]).map(([id, f]) => [id, f]);
   const groups = (full.groups as unknown[][]).map((gf) => {
     const g = record(gf);
@@ -140,5 +143,27 @@ export async function redisValue(c: Redis, key: string | Buffer): Promise<unknow
       return streamFromRedis(c, key);
     default:
       throw new Error(`unexpected type ${type}`);
+  }
+}
+
+/** Each object of an RDB file with its type, key and raw body bytes. */
+export function rawObjects(file: Buffer): { type: number; key: string; body: Buffer }[] {
+  const r = new RdbReader(file);
+  r.pos = 9;
+  const out: { type: number; key: string; body: Buffer }[] = [];
+  for (;;) {
+    const t = r.readByte();
+    if (t === 255) return out;
+    if (t === 252) r.readMillisecondTime();
+    else if (t === 253) r.pos += 4;
+    else if (t === 254) r.readLength();
+    else if (t === 251) r.readLength() + r.readLength();
+    else if (t === 250) r.readString().length + r.readString().length;
+    else {
+      const key = r.readLatin1();
+      const start = r.pos;
+      r.readObject(t);
+      out.push({ type: t, key, body: file.subarray(start, r.pos) });
+    }
   }
 }

@@ -118,8 +118,10 @@ function backlenSize(l: number): number {
 /**
  * The entries of a listpack (RDB types 16, 17, 20, the nodes of 18 and the
  * stream listpacks). `offset` is the blob's position, for errors.
+ * `checkCount: false` skips the header's element count, as
+ * streamValidateListpackIntegrity does.
  */
-export function listpackEntries(buf: Buffer, offset: number): string[] {
+export function listpackEntries(buf: Buffer, offset: number, opts: { checkCount?: boolean } = {}): string[] {
   const W = 'listpack';
   const size = buf.length;
   if (size < 7) bad(W, 'shorter than its header', offset);
@@ -175,24 +177,26 @@ export function listpackEntries(buf: Buffer, offset: number): string[] {
     const l = p - start;
     const bl = backlenSize(l);
     if (bl > end - p) bad(W, 'entry back-length outside the blob', offset + p);
-    // lpDecodeBacklen reads right to left: 7 bits a byte, high bit = more bytes to the left.
+    // lpDecodeBacklen reads right to left from the last byte: 7 bits a byte, high bit = more to the left,
+    // at most 5 bytes; lpValidateNext compares only the value it decodes.
     let v = 0;
     let mul = 1;
     let q = p + bl - 1;
-    for (;;) {
+    for (let k = 0; ; k++) {
       const c = buf[q]!;
       v += (c & 127) * mul;
       if (!(c & 128)) break;
       mul *= 128;
       q--;
-      if (q < p) bad(W, 'entry back-length is malformed', offset + p);
+      if (k === 4 || q < 0) bad(W, 'entry back-length is malformed', offset + p);
     }
-    if (q !== p || v !== l) bad(W, `entry back-length ${v} does not match its ${l} bytes`, offset + p);
+    if (v !== l) bad(W, `entry back-length ${v} does not match its ${l} bytes`, offset + p);
     p += bl;
     out.push(value);
   }
-  if (numele !== 0xffff && numele !== out.length)
+  if (opts.checkCount !== false && numele !== 0xffff && numele !== out.length) {
     bad(W, `header says ${numele} entries, found ${out.length}`, offset + 4);
+  }
   return out;
 }
 

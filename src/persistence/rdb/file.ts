@@ -25,6 +25,7 @@ import {
   RDB_OPCODE_MODULE_AUX,
   RDB_OPCODE_RESIZEDB,
   RDB_OPCODE_SELECTDB,
+  RDB_MAX_READ_VERSION,
   RDB_VERSION,
   RdbReader,
   writeObject,
@@ -52,8 +53,7 @@ export interface RdbFileSummary {
   checksum: 'ok' | 'not computed';
 }
 
-/** The highest RDB version read: Redis 7.2's 11 (new types 20 and 21). */
-export const RDB_MAX_READ_VERSION = 11;
+export { RDB_MAX_READ_VERSION };
 
 const CHUNK = 1 << 20;
 
@@ -67,9 +67,10 @@ class FileReader extends RdbReader {
     private readonly fd: number,
     readonly size: number,
     private readonly onFill: (offset: number) => void,
+    private readonly chunk: number,
   ) {
     super(Buffer.alloc(0), 0);
-    this.storage = Buffer.allocUnsafe(CHUNK);
+    this.storage = Buffer.allocUnsafe(chunk);
   }
 
   override remaining(): number {
@@ -82,8 +83,8 @@ class FileReader extends RdbReader {
     }
     this.crc.update(this.buf.subarray(this.crcPos, this.pos));
     const keep = this.buf.length - this.pos;
-    const cap = Math.max(CHUNK, n, keep);
-    if (cap > this.storage.length || (cap === CHUNK && this.storage.length > CHUNK)) {
+    const cap = Math.max(this.chunk, n, keep);
+    if (cap > this.storage.length || (cap === this.chunk && this.storage.length > this.chunk)) {
       const next = Buffer.allocUnsafe(cap);
       this.buf.copy(next, 0, this.pos);
       this.storage = next;
@@ -131,15 +132,16 @@ function bare(e: RdbError): string {
 
 /**
  * Reads the RDB file at `path` (versions 1 to 11), reporting its contents to
- * `visitor`. Throws RdbError (with the byte offset, and the key for an
+ * `visitor`. Reads `chunkSize` bytes at a time (1 MiB; more only for a
+ * single larger value). Throws RdbError (with the byte offset, and the key for an
  * object error) on a wrong signature or version, truncation, a malformed
  * object, module data, an old-format function, or a checksum mismatch.
  */
-export function readRdbFile(path: string, visitor: RdbVisitor): RdbFileSummary {
+export function readRdbFile(path: string, visitor: RdbVisitor, opts: { chunkSize?: number } = {}): RdbFileSummary {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const r = new FileReader(fd, size, (off) => visitor.progress?.(off, size));
+    const r = new FileReader(fd, size, (off) => visitor.progress?.(off, size), Math.max(1, opts.chunkSize ?? CHUNK));
     r.need(9);
     const magic = r.buf.toString('latin1', 0, 9);
     if (!magic.startsWith('REDIS') || !/^\d{4}$/.test(magic.slice(5)))
@@ -148,6 +150,7 @@ export function readRdbFile(path: string, visitor: RdbVisitor): RdbFileSummary {
     if (version < 1 || version > RDB_MAX_READ_VERSION)
       throw new RdbError(`can't handle RDB format version ${version}`, 5);
     r.pos = 9;
+    r.rdbVersion = version;
     let db = 0;
     let keys = 0;
     let expireAt = -1;

@@ -53,6 +53,13 @@ const MAX_LIT = 1 << 5;
 const MAX_OFF = 1 << 13;
 const MAX_REF = (1 << 8) + (1 << 3);
 
+/**
+ * The hash table of positions, shared by all calls and not cleared between
+ * them (as lzf_c.c without INIT_HTAB): a stale slot is only a candidate that
+ * the byte comparison then confirms or rejects.
+ */
+const HTAB = new Int32Array(HSIZE);
+
 /** Hash slot of the 3-byte window ending at the low 24 bits of `h` (lzf_c.c VERY_FAST IDX). */
 function idx(h: number): number {
   return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
@@ -69,7 +76,7 @@ export function lzfCompress(src: Uint8Array): Buffer | null {
   if (inLen <= 4) return null;
   const outLen = inLen - 4;
   const out = Buffer.allocUnsafe(outLen);
-  const htab = new Int32Array(HSIZE);
+  const htab = HTAB;
   const inEnd = inLen;
   let ip = 0;
   let op = 0;
@@ -84,6 +91,7 @@ export function lzfCompress(src: Uint8Array): Buffer | null {
     const off = ip - ref - 1;
     if (
       ref > 0 &&
+      ref < ip &&
       off < MAX_OFF &&
       src[ref + 2] === src[ip + 2] &&
       src[ref] === src[ip] &&

@@ -3,9 +3,10 @@
  * (src/cluster.c createDumpPayload / verifyDumpPayload).
  *
  * Reads every type Redis 7.0 loads plus Redis 7.2's SET_LISTPACK (20) and
- * STREAM_LISTPACKS_3 (21); writes the plain forms Redis 6.2, 7.0 and 7.2 all
- * load: STRING (int/LZF encodings), LIST_QUICKLIST_2 with packed listpack
- * nodes, SET, ZSET_2, HASH and STREAM_LISTPACKS_2.
+ * STREAM_LISTPACKS_3 (21); writes forms Redis 7.0 and 7.2 both load (RDB
+ * version 10; Redis 6.2 refuses version 10 whatever the types): STRING
+ * (int/LZF encodings), LIST_QUICKLIST_2 with packed listpack nodes, SET,
+ * ZSET_2, HASH and STREAM_LISTPACKS_2.
  *
  * A DUMP payload is `type byte, object body, RDB version (2 bytes LE), CRC-64
  * of everything before it (8 bytes LE)`.
@@ -13,7 +14,7 @@
 import { Crc64 } from './crc64.js';
 import { intsetMembers, listpack, listpackEntries, ziplistEntries, zipmapPairs } from './encodings.js';
 import {
-  parseDouble,
+  parseScoreText,
   QUICKLIST_NODE_CONTAINER_PACKED,
   QUICKLIST_NODE_CONTAINER_PLAIN,
   RDB_TYPE_HASH,
@@ -37,6 +38,7 @@ import {
   RDB_TYPE_ZSET_2,
   RDB_TYPE_ZSET_LISTPACK,
   RDB_TYPE_ZSET_ZIPLIST,
+  RDB_MAX_READ_VERSION,
   RDB_VERSION,
   RdbByteReader,
 } from './reader.js';
@@ -74,8 +76,8 @@ function pairsToZset(flat: string[], at: number): RdbZSet {
   const scores: number[] = new Array(flat.length / 2);
   for (let i = 0; i < members.length; i++) {
     members[i] = flat[2 * i]!;
-    const v = parseDouble(flat[2 * i + 1]!);
-    if (v === null || Number.isNaN(v)) throw new RdbError(`invalid sorted set score ${flat[2 * i + 1]}`, at);
+    const v = parseScoreText(flat[2 * i + 1]!);
+    if (Number.isNaN(v)) throw new RdbError('Zset with NAN score detected', at);
     scores[i] = v;
   }
   return { kind: 'zset', members, scores };
@@ -83,6 +85,9 @@ function pairsToZset(flat: string[], at: number): RdbZSet {
 
 /** An RdbByteReader that also reads whole objects. */
 export class RdbReader extends RdbByteReader {
+  /** The RDB version of the data: types 20 and 21 exist from version 11 (Redis 7.2) on. */
+  rdbVersion = RDB_MAX_READ_VERSION;
+
   /**
    * The object of RDB type `type` (the type byte already read). Collections
    * may come back empty (Redis skips such keys when loading a file and
@@ -91,6 +96,9 @@ export class RdbReader extends RdbByteReader {
    */
   readObject(type: number): RdbObject {
     const at = this.offset;
+    if ((type === RDB_TYPE_SET_LISTPACK || type === RDB_TYPE_STREAM_LISTPACKS_3) && this.rdbVersion < 11) {
+      throw new RdbError(`unknown RDB object type ${type}`, at);
+    }
     switch (type) {
       case RDB_TYPE_STRING:
         return { kind: 'string', value: this.readString() };
@@ -117,12 +125,13 @@ export class RdbReader extends RdbByteReader {
               throw new RdbError(`quicklist integrity check failed: container ${container}`, cAt);
             }
           }
-          if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
-            items.push(this.readLatin1());
-            continue;
-          }
           const bAt = this.offset;
           const blob = this.readString();
+          if (blob.length === 0) throw new RdbError('empty quicklist node', bAt);
+          if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+            items.push(blob.toString('latin1'));
+            continue;
+          }
           const entries = type === RDB_TYPE_LIST_QUICKLIST ? ziplistEntries(blob, bAt) : listpackEntries(blob, bAt);
           for (const e of entries) items.push(e);
         }
@@ -235,7 +244,11 @@ export function isEmptyObject(obj: RdbObject): boolean {
   }
 }
 
-/** List elements per packed quicklist node, and bytes per node (list-max-listpack-size -2 is 8 KiB). */
+/**
+ * List elements per packed quicklist node, and bytes per node (list-max-listpack-size -2 is 8 KiB). A list
+ * element (a JS string, under 2^29 characters) never reaches quicklist.c's 1 GiB packed_threshold, so every
+ * node is packed.
+ */
 const NODE_MAX_ENTRIES = 128;
 const NODE_MAX_BYTES = 8192;
 
@@ -290,8 +303,8 @@ export function writeObject(w: RdbByteWriter, obj: RdbObject): number {
 }
 
 /**
- * `obj` in the plain RDB forms Redis 6.2, 7.0 and 7.2 all load: its type
- * and its body (without the type byte).
+ * `obj` in the plain RDB forms Redis 7.0 and 7.2 load: its type and its
+ * body (without the type byte).
  */
 export function encodeObject(obj: RdbObject): { type: number; body: Buffer } {
   const w = new RdbByteWriter();
@@ -339,6 +352,7 @@ export function parseDumpPayload(payload: Buffer, opts: { skipChecksum?: boolean
   }
   const body = payload.subarray(0, payload.length - 10);
   const r = new RdbReader(body);
+  r.rdbVersion = payload[payload.length - 10]! | (payload[payload.length - 9]! << 8);
   const type = r.readByte();
   const obj = r.readObject(type);
   if (r.pos !== body.length) {

@@ -10,6 +10,10 @@ import { RdbError } from './types.js';
 /** The RDB version Redis 7.0 writes (rdb.h RDB_VERSION). */
 export const RDB_VERSION = 10;
 
+/** The highest RDB version read: Redis 7.2's 11, whose only new types are 20 and 21. */
+export const RDB_MAX_READ_VERSION = 11;
+
+/** Object types (rdb.h RDB_TYPE_*): the byte before a key, or a DUMP payload's first byte. */
 export const RDB_TYPE_STRING = 0;
 export const RDB_TYPE_LIST = 1;
 export const RDB_TYPE_SET = 2;
@@ -34,6 +38,7 @@ export const RDB_TYPE_SET_LISTPACK = 20;
 /** Redis 7.2 (RDB 11). */
 export const RDB_TYPE_STREAM_LISTPACKS_3 = 21;
 
+/** File opcodes (rdb.h RDB_OPCODE_*), in the place of a type byte. */
 export const RDB_OPCODE_FUNCTION2 = 245;
 export const RDB_OPCODE_FUNCTION = 246;
 export const RDB_OPCODE_MODULE_AUX = 247;
@@ -88,6 +93,7 @@ export class RdbByteReader {
     if (this.pos + n > this.buf.length) this.fill(n);
   }
 
+  /** One byte. */
   readByte(): number {
     if (this.pos >= this.buf.length) this.fill(1);
     return this.buf[this.pos++]!;
@@ -111,7 +117,8 @@ export class RdbByteReader {
 
   /**
    * A length (rdbLoadLen): 6, 14, 32 or 64 bits. Returns -1 - enc for an
-   * encoded string marker (0xC0 | enc) when `allowEncoded`, else throws on it.
+   * encoded string marker (0xC0 | enc) when `allowEncoded`, else its low 6
+   * bits, as rdbLoadLen does.
    */
   private lengthOrEncoding(allowEncoded: boolean): number {
     const at = this.offset;
@@ -120,7 +127,8 @@ export class RdbByteReader {
     if (t === 0) return b & 0x3f;
     if (t === 1) return ((b & 0x3f) << 8) | this.readByte();
     if (t === 3) {
-      if (!allowEncoded) throw new RdbError(`encoded value 0x${b.toString(16)} where a length was expected`, at);
+      // rdbLoadLen ignores the "encoded" flag where it wants a length: 0xC1 counts as 1.
+      if (!allowEncoded) return b & 0x3f;
       return -1 - (b & 0x3f);
     }
     if (b === 0x80) {
@@ -145,19 +153,15 @@ export class RdbByteReader {
     return this.lengthOrEncoding(false);
   }
 
-  /** A length as an unsigned 64-bit integer (stream IDs). */
+  /** A length as an unsigned 64-bit integer (stream IDs, counters that may be 2^64 - 1). */
   readLength64(): bigint {
-    const at = this.offset;
-    const b = this.readByte();
-    if (b === 0x81) {
-      this.need(8);
-      const v = this.buf.readBigUInt64BE(this.pos);
-      this.pos += 8;
-      return v;
-    }
-    this.pos--;
-    if (this.base + this.pos !== at) throw new RdbError('reader position lost', at);
-    return BigInt(this.readLength());
+    if (this.pos >= this.buf.length) this.fill(1);
+    if (this.buf[this.pos] !== 0x81) return BigInt(this.readLength());
+    this.pos++;
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
   }
 
   /** Reads a string's header and returns its raw bytes' range in `buf`, or a decoded buffer. */
@@ -191,6 +195,11 @@ export class RdbByteReader {
       this.checkLength(clen, 1, 'LZF compressed length');
       if (ulen > clen * LZF_MAX_RATIO) throw new RdbError(`LZF length ${ulen} impossible from ${clen} bytes`, at);
       this.need(clen);
+      if (ulen === 0) {
+        // lzf_decompress into 0 bytes returns 0, which rdbLoadLzfStringObject takes as success.
+        this.pos += clen;
+        return { buf: this.buf, start: this.pos, end: this.pos };
+      }
       const out = lzfDecompress(this.buf.subarray(this.pos, this.pos + clen), ulen, this.offset);
       this.pos += clen;
       return { buf: out, start: 0, end: ulen };
@@ -247,14 +256,25 @@ export class RdbByteReader {
 }
 
 /**
- * A double from text as strtod reads the ones Redis writes (decimal,
- * exponent, "inf"/"-inf"/"infinity", "nan"), or null.
+ * The double at the start of `text` as C's strtod reads it (leading spaces,
+ * decimal with exponent, "inf"/"infinity", "nan"; trailing bytes ignored), or
+ * null when no number starts there.
  */
 export function parseDouble(text: string): number | null {
-  const t = text.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Number.POSITIVE_INFINITY;
-  if (t === '-inf' || t === '-infinity') return Number.NEGATIVE_INFINITY;
-  if (t === 'nan' || t === '-nan' || t === '+nan') return Number.NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
-  return Number(t);
+  const m = /^[ \t\n\v\f\r]*([+-]?)(inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
+  if (m === null) return null;
+  const body = m[2]!.toLowerCase();
+  const sign = m[1] === '-' ? -1 : 1;
+  if (body.startsWith('inf')) return sign * Number.POSITIVE_INFINITY;
+  if (body === 'nan') return Number.NaN;
+  return sign * Number(body);
+}
+
+/**
+ * A sorted set score stored as text in a ziplist or listpack, as zzlStrtod
+ * reads it: strtod over at most the first 127 bytes, 0 when no number starts
+ * there (Redis does not validate these).
+ */
+export function parseScoreText(text: string): number {
+  return parseDouble(text.length > 127 ? text.slice(0, 127) : text) ?? 0;
 }

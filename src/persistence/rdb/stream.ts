@@ -10,8 +10,13 @@
  * groups: name, last ID, (19+) entries read, PEL (16-byte ID, delivery ms
  * LE, delivery count), consumers: name, seen ms, (21) active ms, PEL IDs.
  */
-import { listpack, listpackEntries } from './encodings.js';
-import { RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_3, type RdbByteReader } from './reader.js';
+import { canonicalInt, listpack, listpackEntries } from './encodings.js';
+import {
+  RDB_TYPE_STREAM_LISTPACKS,
+  RDB_TYPE_STREAM_LISTPACKS_2,
+  RDB_TYPE_STREAM_LISTPACKS_3,
+  type RdbByteReader,
+} from './reader.js';
 import type { RdbByteWriter } from './writer.js';
 import { RdbError, type RdbStream, type RdbStreamGroup, type RdbStreamId } from './types.js';
 
@@ -36,13 +41,15 @@ function rawId(r: RdbByteReader): { key: string; id: RdbStreamId } {
 }
 
 function int(s: string | undefined, at: number, what: string): bigint {
-  if (s === undefined || !/^-?\d{1,20}$/.test(s)) throw new RdbError(`stream listpack: bad ${what}`, at);
-  return BigInt(s);
+  // lpGetIntegerIfValid: an integer entry, or a string string2ll takes (canonical, in the int64 range).
+  const v = s === undefined ? null : canonicalInt(s);
+  if (v === null) throw new RdbError(`stream listpack: bad ${what}`, at);
+  return BigInt(v);
 }
 
 /** Decodes one node's listpack into `out`, returning the count of live entries. */
 function decodeNode(master: RdbStreamId, lp: Buffer, at: number, out: RdbStream['entries']): void {
-  const e = listpackEntries(lp, at);
+  const e = listpackEntries(lp, at, { checkCount: false });
   const bad = (m: string): never => {
     throw new RdbError(`stream listpack: ${m}`, at);
   };
@@ -87,7 +94,8 @@ function decodeNode(master: RdbStreamId, lp: Buffer, at: number, out: RdbStream[
     if (prev !== undefined && cmpId(prev.id, id) >= 0) bad('entry IDs not increasing');
     out.push({ id, fields });
   }
-  if (live !== count || dead !== deleted) bad(`header says ${count} live and ${deleted} deleted entries`);
+  // streamValidateListpackIntegrity checks only the sum (the flags say which entries are deleted).
+  if (live + dead !== count + deleted) bad(`header says ${count} live and ${deleted} deleted entries`);
 }
 
 function readId(r: RdbByteReader): RdbStreamId {
@@ -164,7 +172,7 @@ export function readStream(r: RdbByteReader, type: number): RdbStream {
       if (cnames.has(cname)) throw new RdbError('duplicate stream consumer detected', cAt);
       cnames.add(cname);
       const seenTime = r.readMillisecondTime();
-      if (type === RDB_TYPE_STREAM_LISTPACKS_3) r.readMillisecondTime(); // active time (7.2)
+      const activeTime = type === RDB_TYPE_STREAM_LISTPACKS_3 ? r.readMillisecondTime() : undefined;
       const n = r.readLength();
       r.checkLength(n, 16, 'stream consumer PEL size');
       const pending: RdbStreamId[] = [];
@@ -177,7 +185,9 @@ export function readStream(r: RdbByteReader, type: number): RdbStream {
         pelKeys.set(key, true);
         pending.push(id);
       }
-      consumers.push({ name: cname, seenTime, pending });
+      consumers.push(
+        activeTime === undefined ? { name: cname, seenTime, pending } : { name: cname, seenTime, activeTime, pending },
+      );
     }
     for (const owned of pelKeys.values()) {
       if (!owned) throw new RdbError('stream CG PEL entry without consumer', gAt);
@@ -204,8 +214,14 @@ function sameNames(fields: string[], master: string[]): boolean {
   return true;
 }
 
-/** Writes `s` as RDB_TYPE_STREAM_LISTPACKS_2 (without the type byte). */
-export function writeStream(w: RdbByteWriter, s: RdbStream): void {
+/**
+ * Writes `s` (without the type byte) as RDB_TYPE_STREAM_LISTPACKS_2 (19), or
+ * as type 15 (Redis 5 to 6.2: no first/max-deleted IDs, entries added or
+ * entries read) or 21 (Redis 7.2: consumers' active time, their seen time
+ * when they have none).
+ */
+export function writeStream(w: RdbByteWriter, s: RdbStream, type = RDB_TYPE_STREAM_LISTPACKS_2): void {
+  const v1 = type === RDB_TYPE_STREAM_LISTPACKS;
   const nodes: { key: Buffer; lp: Buffer }[] = [];
   let i = 0;
   while (i < s.entries.length) {
@@ -242,17 +258,19 @@ export function writeStream(w: RdbByteWriter, s: RdbStream): void {
   const ids = [s.lastId, s.firstId, s.maxDeletedId];
   w.length(ids[0]!.ms);
   w.length(ids[0]!.seq);
-  w.length(ids[1]!.ms);
-  w.length(ids[1]!.seq);
-  w.length(ids[2]!.ms);
-  w.length(ids[2]!.seq);
-  w.length(s.entriesAdded);
+  if (!v1) {
+    w.length(ids[1]!.ms);
+    w.length(ids[1]!.seq);
+    w.length(ids[2]!.ms);
+    w.length(ids[2]!.seq);
+    w.length(s.entriesAdded);
+  }
   w.length(s.groups.length);
   for (const g of s.groups) {
     w.string(g.name);
     w.length(g.lastId.ms);
     w.length(g.lastId.seq);
-    w.length(g.entriesRead < 0 ? U64 : g.entriesRead);
+    if (!v1) w.length(g.entriesRead < 0 ? U64 : g.entriesRead);
     w.length(g.pel.length);
     for (const p of g.pel) {
       w.bytes(idBytes(p.id));
@@ -263,6 +281,7 @@ export function writeStream(w: RdbByteWriter, s: RdbStream): void {
     for (const c of g.consumers) {
       w.string(c.name);
       w.millisecondTime(c.seenTime);
+      if (type === RDB_TYPE_STREAM_LISTPACKS_3) w.millisecondTime(c.activeTime ?? c.seenTime);
       w.length(c.pending.length);
       for (const id of c.pending) w.bytes(idBytes(id));
     }

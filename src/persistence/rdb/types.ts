@@ -63,6 +63,8 @@ export interface RdbStreamConsumer {
   name: string;
   /** Unix time in ms of its last attempted interaction. */
   seenTime: number;
+  /** Unix time in ms of its last successful interaction; only RDB_TYPE_STREAM_LISTPACKS_3 (Redis 7.2) carries it. */
+  activeTime?: number;
   pending: RdbStreamId[];
 }
 

@@ -23,11 +23,13 @@ export class RdbByteWriter {
     this.buf = next;
   }
 
+  /** One byte. */
   byte(b: number): void {
     this.ensure(1);
     this.buf[this.len++] = b;
   }
 
+  /** Raw bytes. */
   bytes(data: Uint8Array): void {
     this.ensure(data.length);
     this.buf.set(data, this.len);
@@ -102,7 +104,7 @@ export class RdbByteWriter {
   /** Unix time in ms, 8 bytes little-endian. */
   millisecondTime(ms: number): void {
     this.ensure(8);
-    this.len = this.buf.writeBigInt64LE(BigInt(ms), this.len);
+    this.len = this.buf.writeBigInt64LE(BigInt(Math.trunc(ms)), this.len);
   }
 
   /** The bytes written so far (a view). */

@@ -130,7 +130,7 @@ export const SETTINGS = [
     default: '',
     runtime: false,
     description:
-      'a dump.rdb (redis-server 2.6-7.2) to load at start-up into an empty data directory, then snapshot; ' +
+      'a dump.rdb (redis-server 2.x-7.2, RDB 1-11) to load at start-up into an empty data directory, then snapshot; ' +
       'skipped when the directory already holds data',
   },
   {

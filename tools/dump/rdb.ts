@@ -1,6 +1,6 @@
 /**
  * `cache-dump export --format rdb`: the recovered keyspace as a dump.rdb
- * (RDB version 10) that redis-server 6.2, 7.0 and 7.2 load at start, every
+ * (RDB version 10) that redis-server 7.0 and 7.2 load at start (6.2 refuses version 10), every
  * key with its TTL; keys already expired are left out (docs/FORMAT.md, "RDB").
  */
 import { RdbFileWriter } from '../../src/persistence/rdb/file.js';

@@ -120,18 +120,14 @@ export const SETTINGS = [
     min: 0,
     max: 65535,
     runtime: false,
-    description:
-      'HTTP port of /metrics (Prometheus text format) and the live dashboard, on the bind addresses; 0: off. ' +
-      'With requirepass set, both need it (basic auth or a bearer token)',
+    description: 'HTTP port of /metrics and the dashboard, on the bind addresses, behind requirepass; 0: off',
   },
   {
     name: 'import-rdb',
     type: 'string',
     default: '',
     runtime: false,
-    description:
-      'a dump.rdb (redis-server 2.x-7.2, RDB 1-11) to load at start-up into an empty data directory, then snapshot; ' +
-      'skipped when the directory already holds data',
+    description: 'a redis-server dump.rdb (RDB 1-11) to load at start-up into an empty data directory',
   },
   {
     name: 'appendfsync',

@@ -18,7 +18,25 @@
  * Reference: https://redis.io/docs/latest/commands/info/
  */
 import { totalmem } from 'node:os';
-import type { InfoSource } from './info.js';
+import type { Session } from '../commands/context.js';
+import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
+import type { Wal } from '../persistence/wal/writer.js';
+import type { Keyspace } from '../store/keyspace.js';
+import type { RateMeters } from './stats.js';
+import type { Stats } from '../commands/context.js';
+
+/** What these fields read (./info.ts's InfoSource provides it). */
+export interface CompatSource {
+  readonly clients: ReadonlyMap<number, Session>;
+  readonly blockedClients: number;
+  readonly keyspace: Keyspace;
+  readonly usedMemoryPeak: number;
+  readonly wal: Wal;
+  readonly snapshots: Snapshotter;
+  readonly loadedKeys: number;
+  readonly stats: Stats;
+  readonly rates: RateMeters;
+}
 
 type Fields = [string, string | number][];
 
@@ -44,7 +62,7 @@ const pct = (part: number, whole: number): string => `${whole > 0 ? ((100 * part
 const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '0.00');
 
 /** The extra fields of INFO section `name` (appended after FlashCache's own), or none. */
-export function compatFields(server: InfoSource, name: string, usedMemory: number): Fields {
+export function compatFields(server: CompatSource, name: string, usedMemory: number): Fields {
   switch (name) {
     case 'server':
       return [

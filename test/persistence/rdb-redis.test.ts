@@ -3,13 +3,15 @@
  * type and encoding it produces parse to its values, our payloads RESTORE to
  * the same values, dump.rdb files it writes (and Redis's own test assets in
  * older encodings) read entry for entry, and files we write load into it.
+ * Redis's assets and the payloads of its corrupt-dump tests are read from
+ * Debian's redis 7.0.15 source package (test/helpers/redis-source.ts); the
+ * tests that need them skip when it cannot be had.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { RdbFileWriter, readRdbFile } from '../../src/persistence/rdb/file.js';
@@ -21,10 +23,16 @@ import { RdbError, type RdbObject, type RdbStream } from '../../src/persistence/
 import { RdbByteWriter } from '../../src/persistence/rdb/writer.js';
 import { normalize, rawObjects, redisValue } from '../helpers/rdb.js';
 import { type RedisHandle, startRedis } from '../helpers/redis.js';
+import { corruptDumpPayloads, type RedisSource, redisSource } from '../helpers/redis-source.js';
 
 type Lru = { idle?: number; freq?: number };
 
-const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'rdb');
+/** Redis 7.0.15's source tree (Debian's source package): its tests/assets RDB files and corrupt-dump.tcl. */
+let fetched: Promise<RedisSource> | undefined;
+const source = (): Promise<RedisSource> => {
+  fetched ??= redisSource();
+  return fetched;
+};
 
 const bin = (n: number, seed: number): Buffer => {
   const b = Buffer.alloc(n);
@@ -218,13 +226,12 @@ describe('RDB codec against redis-server 7.0.15', () => {
     );
   });
 
-  test("the payloads of Redis's corrupt-dump tests: accepted or refused as redis-server with sanitize-dump-payload yes", async () => {
-    const file = join(FIXTURES, '..', 'rdb-payloads', 'corrupt-dump.hex');
-    const payloads = readFileSync(file, 'latin1')
-      .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => Buffer.from(l, 'hex'));
-    assert.ok(payloads.length > 50);
+  test("the payloads of Redis's corrupt-dump tests: accepted or refused as redis-server with sanitize-dump-payload yes", async (t) => {
+    const { root, skip } = await source();
+    if (root === undefined) return t.skip(skip);
+    // The 66 distinct payloads of Redis 7.0.15's tests/integration/corrupt-dump.tcl.
+    const payloads = corruptDumpPayloads(root);
+    assert.equal(payloads.length, 66);
     await c.config('SET', 'sanitize-dump-payload', 'yes');
     let accepted = 0;
     try {
@@ -371,11 +378,13 @@ describe('RDB codec against redis-server 7.0.15', () => {
     }
   });
 
-  test("Redis's test assets in older encodings (zipmap, ziplists, quicklist 14, RDB 3 to 10) read as redis-server loads them", async () => {
+  test("Redis's test assets in older encodings (zipmap, ziplists, quicklist 14, RDB 3 to 10) read as redis-server loads them", async (t) => {
+    const { root, skip } = await source();
+    if (root === undefined) return t.skip(skip);
     const files = ['encodings', 'hash-ziplist', 'hash-zipmap', 'list-quicklist', 'zset-ziplist', 'corrupt_empty_keys'];
     for (const name of files) {
       const dir = mkdtempSync(join(tmpdir(), 'rdb-'));
-      copyFileSync(join(FIXTURES, `${name}.rdb`), join(dir, 'dump.rdb'));
+      copyFileSync(join(root, 'tests', 'assets', `${name}.rdb`), join(dir, 'dump.rdb'));
       const entries: { db: number; key: string; obj: RdbObject; expireAt: number }[] = [];
       const summary = readRdbFile(join(dir, 'dump.rdb'), {
         entry: (db, key, obj, expireAt) => entries.push({ db, key: key.toString('latin1'), obj, expireAt }),
@@ -402,7 +411,10 @@ describe('RDB codec against redis-server 7.0.15', () => {
     }
   });
 
-  test('objects of the older encodings in DUMP payloads parse and RESTORE as redis-server does; empty ones are refused by both', async () => {
+  test('objects of the older encodings in DUMP payloads parse and RESTORE as redis-server does; empty ones are refused by both', async (t) => {
+    const { root, skip } = await source();
+    if (root === undefined) return t.skip(skip);
+    const assets: string = join(root, 'tests', 'assets');
     const types = new Set<number>();
     for (const name of [
       'encodings',
@@ -412,7 +424,7 @@ describe('RDB codec against redis-server 7.0.15', () => {
       'zset-ziplist',
       'corrupt_empty_keys',
     ]) {
-      for (const { type, key, body } of rawObjects(readFileSync(join(FIXTURES, `${name}.rdb`)))) {
+      for (const { type, key, body } of rawObjects(readFileSync(join(assets, `${name}.rdb`)))) {
         types.add(type);
         const head = Buffer.concat([Buffer.from([type]), body, Buffer.from([10, 0])]);
         const payload = Buffer.concat([head, new Crc64().update(head).digest()]);

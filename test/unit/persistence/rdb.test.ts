@@ -3,14 +3,15 @@
  * payloads (round trips, truncation at every length, wrong version or CRC,
  * huge declared lengths, a fuzz of mutated payloads where only RdbError may
  * come out), Redis 5 and 7.2 stream types and Redis 7.2 listpack sets, and
- * the file reader's errors.
+ * the file reader's errors. Redis's test assets (older encodings) come from
+ * Debian's redis 7.0.15 source package (test/helpers/redis-source.ts); the
+ * tests that read them skip when it cannot be had.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../../src/persistence/rdb/crc64.js';
 import { intsetMembers, listpack, listpackEntries } from '../../../src/persistence/rdb/encodings.js';
@@ -30,6 +31,7 @@ import { writeStream } from '../../../src/persistence/rdb/stream.js';
 import { RdbError, type RdbObject, type RdbStream } from '../../../src/persistence/rdb/types.js';
 import { RdbByteWriter } from '../../../src/persistence/rdb/writer.js';
 import { rawObjects } from '../../helpers/rdb.js';
+import { assetRdbs, redisSource } from '../../helpers/redis-source.js';
 
 const latin1 = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 const element = fc.oneof(
@@ -304,8 +306,9 @@ describe('DUMP payloads', () => {
     });
   });
 
-  test('fuzz: mutated payloads only ever throw RdbError', () => {
-    const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'fixtures', 'rdb');
+  test('fuzz: mutated payloads only ever throw RdbError', async (t) => {
+    const { root, skip } = await redisSource();
+    if (root === undefined) return t.skip(skip);
     const packed = (type: number, blob: Buffer): Buffer => {
       const w = new RdbByteWriter();
       w.byte(type);
@@ -316,8 +319,8 @@ describe('DUMP payloads', () => {
     const bodies = [
       ...samples.map((o) => bodyOf(createDumpPayload(o))),
       // Every older encoding, from Redis's test assets: ziplists, zipmap, intset, quicklist 14, text scores.
-      ...readdirSync(fixtures).flatMap((f) =>
-        rawObjects(readFileSync(join(fixtures, f))).map((o) => Buffer.concat([Buffer.from([o.type]), o.body])),
+      ...assetRdbs(root).flatMap((f) =>
+        rawObjects(readFileSync(f)).map((o) => Buffer.concat([Buffer.from([o.type]), o.body])),
       ),
       packed(11, intset),
       packed(16, listpack(['f', '1', 'g', '-70000'])),
@@ -450,13 +453,14 @@ describe('RDB files', () => {
     throwsRdb(() => readRdbFile(badType, { entry() {} }), /key "foo": unknown RDB object type 99/);
   });
 
-  test("read in chunks of 1 to 7 bytes, Redis's assets and our files give what they give whole", () => {
-    const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'fixtures', 'rdb');
+  test("read in chunks of 1 to 7 bytes, Redis's assets and our files give what they give whole", async (t) => {
+    const { root, skip } = await redisSource();
+    if (root === undefined) return t.skip(skip);
     const ours = write(
       'chunks.rdb',
       samples.map((o, i) => [Buffer.from(`key${i}`), o, i % 2 ? -1 : 1e12 + i]),
     );
-    const files = [ours, ...readdirSync(fixtures).map((f) => join(fixtures, f))];
+    const files = [ours, ...assetRdbs(root)];
     for (const path of files) {
       const seen = (chunkSize?: number): unknown[] => {
         const out: unknown[] = [];

@@ -11,8 +11,11 @@
  */
 import { Command, Option } from 'commander';
 import { Config, ConfigFileError } from './config/config.js';
+import { REDIS_LOG_LEVELS } from './config/process-settings.js';
 import { ALL_SETTINGS, ConfigError, envName } from './config/settings.js';
-import { createLogger } from './server/logger.js';
+import { daemonize, notifyReady, reportToParent, shouldDaemonize, writePidfile } from './server/daemon.js';
+import { createLogger, type Logger } from './server/logger.js';
+import { DataDirError, describeDataDirError } from './server/preflight.js';
 import { Server } from './server/server.js';
 import { FLASHCACHE_VERSION } from './version.js';
 
@@ -73,24 +76,54 @@ try {
   throw err;
 }
 
-const log = createLogger(config.get('log-level'));
+if (shouldDaemonize(config)) process.exit(await daemonize(config, process.argv.slice(2)));
+
+/** Stops start-up with one line on stderr (and tells a waiting `daemonize` parent). */
+function refuse(message: string): never {
+  reportToParent({ ready: false, error: message });
+  process.stderr.write(`flashcache: ${message}\n`);
+  process.exit(1);
+}
+
+// log-level wins; Redis's loglevel counts when only it was given.
+const redisLevel = REDIS_LOG_LEVELS[config.get('loglevel')]!;
+const level = config.sourceOf('log-level') === 'default' && config.sourceOf('loglevel') !== 'default';
+let log: Logger;
+try {
+  log = createLogger(level ? redisLevel : config.get('log-level'), config.get('logfile'));
+} catch (err) {
+  refuse(`cannot open logfile ${config.get('logfile')}: ${(err as Error).message}`);
+}
+if (config.ignored.length > 0) {
+  log.warn({ ignored: config.ignored }, `accepted but ignored, no effect in FlashCache: ${config.ignored.join(' ')}`);
+}
 let server: Server;
 try {
   server = new Server(config, log);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`flashcache: ${err.message}\n`);
-  process.exit(1);
+  refuse(err.message);
 }
+config.onChange('loglevel', (v) => (log.level = REDIS_LOG_LEVELS[v]!));
+const removePidfile = writePidfile(config, log);
 try {
   await server.start();
 } catch (err) {
+  removePidfile();
+  if (err instanceof ConfigError || err instanceof DataDirError) refuse(err.message);
+  const plain = describeDataDirError(server.dir, err);
+  if (plain !== null) refuse(plain);
+  reportToParent({ ready: false, error: `cannot start: ${(err as Error).message}` });
   log.fatal({ err: (err as Error).message, kind: (err as Error).name }, `cannot start: ${(err as Error).message}`);
   process.exit(1);
 }
+reportToParent({ ready: true, port: server.port });
+await notifyReady(config, log);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => server.requestShutdown(signal));
 }
 
-process.exit(await server.stopped);
+const code = await server.stopped;
+removePidfile();
+process.exit(code);

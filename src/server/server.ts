@@ -47,6 +47,7 @@ import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
 import { followMaxmemorySettings } from './maxmemory.js';
+import { checkBinds, checkDataDir } from './preflight.js';
 import { logRecovered, recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { importConfiguredRdb } from './import-rdb.js';
 import { createReplication } from './replication.js';
@@ -277,13 +278,16 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    * Locks the data directory, loads the newest usable snapshot, replays the
    * WAL after it, opens the WAL for appending and starts listening.
    *
-   * @throws DirectoryLockedError, WalCorruptionError, RecoveryError, ConfigError (TLS files), or a listen error
+   * @throws ConfigError (TLS files, `bind`), DataDirError, DirectoryLockedError, WalCorruptionError,
+   *   RecoveryError, or a listen error
    */
   async start(): Promise<void> {
     const t0 = performance.now();
     const config = this.config;
     // TLS files first: a bad certificate should stop start-up before a long recovery, not after.
     const tls = config.get('tls-port') !== 0 ? tlsOptions(config) : null;
+    const binds = await checkBinds(config.get('bind'), config.get('port'));
+    checkDataDir(this.dir);
     this.lock = lockDataDir(this.dir);
     const snapDir = join(this.dir, 'snapshot');
     await ensureDir(snapDir);
@@ -362,7 +366,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     const fit = fitOpenFilesLimit(this.maxClients, this.log);
     this.openFilesLimit = fit.openFilesLimit;
     this.maxClients = fit.maxClients;
-    await this.listener.listen(tls);
+    await this.listener.listen(tls, binds);
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();

@@ -1,0 +1,42 @@
+/**
+ * The package as an operator meets it: `npm install` builds nothing, `npx
+ * cache-dump` runs the built tool without rebuilding or rewriting dist/, and
+ * `npm start` / `npm test` build first. Every --help fits an 80-column terminal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cleanup, CLI, tempDir } from '../helpers/server.js';
+
+const ROOT = resolve(CLI, '..', '..', '..');
+const DUMP = join(ROOT, 'dist', 'tools', 'cache-dump.js');
+
+test('npm install builds nothing; npm start, npm test and npm pack build first', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  for (const hook of ['prepare', 'preinstall', 'install', 'postinstall']) {
+    assert.equal(pkg.scripts[hook], undefined, `no ${hook} script: npx and npm install must not rebuild dist/`);
+  }
+  assert.equal(pkg.scripts['prestart'], 'npm run build');
+  assert.equal(pkg.scripts['pretest'], 'npm run build');
+  assert.equal(pkg.scripts['prepack'], 'npm run build');
+  assert.equal(pkg.scripts['start'], 'node dist/src/cli.js');
+});
+
+test('npx cache-dump runs the built tool without rewriting dist/', () => {
+  const before = statSync(DUMP).mtimeMs;
+  // From the package's own directory, as the README runs it, with an npm cache of its own: npx installs the
+  // project into that cache on first use, which is when a `prepare` script would rebuild dist/.
+  const cache = tempDir('flashcache-npx-');
+  const r = spawnSync('npx', ['--no', '--', 'cache-dump', '--version'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, npm_config_cache: cache },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  assert.equal(statSync(DUMP).mtimeMs, before, 'dist/tools/cache-dump.js untouched');
+  cleanup(cache);
+});

@@ -11,6 +11,7 @@
  */
 import { Command, Option } from 'commander';
 import { Config, ConfigFileError } from './config/config.js';
+import { narrowHelp } from './help-width.js';
 import { REDIS_LOG_LEVELS } from './config/process-settings.js';
 import { ALL_SETTINGS, ConfigError, envName } from './config/settings.js';
 import { daemonize, notifyReady, reportToParent, shouldDaemonize, writePidfile } from './server/daemon.js';
@@ -30,6 +31,7 @@ function camel(name: string): string {
 process.env['UV_THREADPOOL_SIZE'] ??= '8';
 
 const program = new Command('flashcache')
+  .configureHelp(narrowHelp())
   .description('FlashCache: a Redis-compatible cache server whose data survives crashes.')
   .version(FLASHCACHE_VERSION)
   .argument('[config-file]', 'redis.conf-style configuration file (same as --config)')
@@ -37,12 +39,16 @@ const program = new Command('flashcache')
 
 for (const def of ALL_SETTINGS) {
   if (def.hidden) continue;
+  // A long list of values would not fit an 80-column term: it goes into the description instead.
+  const values = def.values?.join('|') ?? '';
+  const long = values.length > 30;
   const valueName =
-    def.type === 'enum' ? def.values!.join('|') : def.type === 'bool' ? 'yes|no' : (def.unit ?? def.type);
+    def.type === 'enum' ? (long ? 'value' : values) : def.type === 'bool' ? 'yes|no' : (def.unit ?? def.type);
   const unit = def.type === 'bytes' ? ', bytes; suffixes k kb m mb g gb' : def.unit ? `, ${def.unit}` : '';
   const opt = new Option(
     `--${def.name} <${valueName}>`,
-    `${def.description} (default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`,
+    `${def.description}${long ? ` (one of ${def.values!.join(', ')})` : ''} ` +
+      `(default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`,
   );
   // A repeatable setting collects every occurrence, one per line.
   if (def.multi === true)
@@ -52,8 +58,9 @@ for (const def of ALL_SETTINGS) {
 program.addHelpText(
   'after',
   `
-Precedence: flag, then config file, then FLASHCACHE_* environment variable, then default.
-Settings marked "yes" under CONFIG SET in README.md can also be changed at run time.
+Precedence: flag, then config file, then FLASHCACHE_* environment variable,
+then default. Settings marked "yes" under CONFIG SET in README.md can also be
+changed at run time.
 
 Example:
   flashcache --port 6380 --dir /var/lib/flashcache --appendfsync always`,

@@ -12,6 +12,7 @@
  * or a repair that must ask but has no terminal to ask on and no `--yes`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { narrowHelp } from '../src/help-width.js';
 import { FLASHCACHE_VERSION } from '../src/version.js';
 import type { WalRecoveryPolicy } from '../src/persistence/wal/replay.js';
 import { UnusableInput } from './dump/output.js';
@@ -57,6 +58,7 @@ function run(action: () => Promise<number>): Promise<void> {
 }
 
 const program = new Command('cache-dump')
+  .configureHelp(narrowHelp())
   .description('Inspect, verify, repair and export FlashCache WAL segments and snapshots.')
   .version(FLASHCACHE_VERSION)
   .option('--databases <n>', "the server's databases setting", int('--databases'), 16)

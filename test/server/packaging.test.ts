@@ -40,3 +40,28 @@ test('npx cache-dump runs the built tool without rewriting dist/', () => {
   assert.equal(statSync(DUMP).mtimeMs, before, 'dist/tools/cache-dump.js untouched');
   cleanup(cache);
 });
+
+/** The subcommand names a help text lists under "Commands:" (not `help`). */
+function subcommands(help: string): string[] {
+  const section = help.split('Commands:\n')[1] ?? '';
+  return [...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+}
+
+test('flashcache --help and every cache-dump --help fit an 80-column terminal', () => {
+  const seen: string[] = [];
+  const check = (script: string, args: string[]): string => {
+    const r = spawnSync(process.execPath, [script, ...args, '--help'], { encoding: 'utf8', env: { ...process.env } });
+    assert.equal(r.status, 0, r.stderr);
+    for (const line of r.stdout.split('\n')) {
+      assert.ok(line.length <= 80, `${[script, ...args].join(' ')} --help: ${line.length} columns: ${line}`);
+    }
+    seen.push(args.join(' '));
+    return r.stdout;
+  };
+  check(CLI, []);
+  const top = check(DUMP, []);
+  for (const sub of subcommands(top)) {
+    for (const leaf of subcommands(check(DUMP, [sub]))) check(DUMP, [sub, leaf]);
+  }
+  assert.ok(seen.includes('wal repair') && seen.includes('snapshot info') && seen.includes('keys'), seen.join(', '));
+});

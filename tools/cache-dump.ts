@@ -117,7 +117,10 @@ wal
 const snapshot = program.command('snapshot').description('snapshot manifests and pages');
 snapshot
   .command('info')
-  .description('each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state')
+  .description(
+    'each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state ' +
+      '(exit 1 damaged; 2 when no snapshot was taken yet, said in words)',
+  )
   .argument('<path>', 'data directory or snapshot directory')
   .action((path: string) => run(async () => (await snapshotTool()).snapshotInfo(path, databases())));
 snapshot

@@ -65,3 +65,24 @@ test('flashcache --help and every cache-dump --help fit an 80-column terminal', 
   }
   assert.ok(seen.includes('wal repair') && seen.includes('snapshot info') && seen.includes('keys'), seen.join(', '));
 });
+
+test("LICENSE is the license package.json names, and bench/RESULTS.md's headline links reach its sections", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string };
+  assert.equal(pkg.license, 'MIT');
+  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) /);
+  const results = readFileSync(join(ROOT, 'bench', 'RESULTS.md'), 'utf8');
+  // GitHub's heading anchors: lower case, punctuation dropped, spaces as dashes.
+  const anchors = new Set(
+    [...results.matchAll(/^#+ (.*)$/gm)].map((m) =>
+      m[1]!
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+  const headline = results.split('\n## ')[1]!;
+  assert.match(headline, /^Headline: FlashCache against redis-server/);
+  const links = [...headline.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  assert.ok(links.length >= 10, `${links.length} links`);
+  for (const a of links) assert.ok(anchors.has(a), `#${a} is a heading`);
+});

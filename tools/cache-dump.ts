@@ -22,6 +22,7 @@ import type { CatOptions } from './dump/wal.js';
 // the server's command table, and start-up stays short for scripts.
 const walTool = (): Promise<typeof import('./dump/wal.js')> => import('./dump/wal.js');
 const snapshotTool = (): Promise<typeof import('./dump/snapshot.js')> => import('./dump/snapshot.js');
+const backupTool = (): Promise<typeof import('./dump/backup.js')> => import('./dump/backup.js');
 const keyspaceTool = (): Promise<typeof import('./dump/keyspace.js')> => import('./dump/keyspace.js');
 
 function int(name: string) {
@@ -128,6 +129,16 @@ snapshot
   .description('every manifest, page checksum and entry header (exit 0 clean, 1 damaged, 2 unusable)')
   .argument('<path>', 'data directory or snapshot directory')
   .action((path: string) => run(async () => (await snapshotTool()).snapshotVerify(path, databases())));
+
+program
+  .command('backup')
+  .description(
+    'copy a data directory consistently, also while a server runs on it: the newest snapshot, ' +
+      'its pages, then the WAL (exit 1 when snapshots kept replacing it)',
+  )
+  .argument('<src>', 'data directory')
+  .argument('<dest>', 'new directory for the copy (must not exist, or be empty)')
+  .action((src: string, dest: string) => run(async () => (await backupTool()).backup(src, dest)));
 
 const recovery = new Option('--wal-recovery <policy>', "damaged WAL: as the server's wal-recovery setting")
   .choices(['tolerate-tail', 'strict', 'skip-corrupt'])

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cleanup, CLI, tempDir } from '../helpers/server.js';
 
@@ -85,4 +85,22 @@ test("LICENSE is the license package.json names, and bench/RESULTS.md's headline
   const links = [...headline.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
   assert.ok(links.length >= 10, `${links.length} links`);
   for (const a of links) assert.ok(anchors.has(a), `#${a} is a heading`);
+});
+
+const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+test('packaging/flashcache.service passes systemd-analyze verify', {
+  skip: analyze ? false : 'systemd-analyze is not installed (Debian: systemd)',
+}, () => {
+  const dir = tempDir('flashcache-unit-');
+  // The unit as shipped, with ExecStart pointed at this checkout's build instead of /usr/local/bin/flashcache.
+  const unit = readFileSync(join(ROOT, 'packaging', 'flashcache.service'), 'utf8');
+  assert.match(unit, /^Type=notify$/m);
+  assert.match(unit, /--supervised systemd/);
+  const path = join(dir, 'flashcache.service');
+  writeFileSync(path, unit.replace(/\/usr\/local\/bin\/flashcache/g, CLI));
+  const r = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!r.stderr.includes('flashcache.service'), r.stderr);
+  cleanup(dir);
 });

@@ -242,3 +242,28 @@ test('a data directory the server cannot write is one sentence naming the path a
     cleanup(dir);
   }
 });
+
+test('a data directory on a full disk is one sentence naming the path and the fix', async (t) => {
+  const dir = tempDir();
+  const mnt = join(dir, 'small');
+  mkdirSync(mnt);
+  // A 256 KiB tmpfs filled to the last block: needs root and permission to mount.
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) {
+    t.skip('cannot mount a small tmpfs here (needs root, and a container that allows mount)');
+    cleanup(dir);
+    return;
+  }
+  try {
+    spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=4k']);
+    const r = await startServer({ dir: join(mnt, 'data'), expectExit: true });
+    assert.equal(r.exitCode, 1);
+    assert.equal(
+      r.stderr,
+      `flashcache: the disk holding data directory ${join(mnt, 'data')} is full: ` +
+        'free space on it, or set dir to a directory on another disk\n',
+    );
+  } finally {
+    spawnSync('umount', [mnt]);
+    cleanup(dir);
+  }
+});

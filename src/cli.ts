@@ -94,10 +94,10 @@ function refuse(message: string): never {
 
 // log-level wins; Redis's loglevel counts when only it was given.
 const redisLevel = REDIS_LOG_LEVELS[config.get('loglevel')]!;
-const level = config.sourceOf('log-level') === 'default' && config.sourceOf('loglevel') !== 'default';
+const useRedisLevel = config.sourceOf('log-level') === 'default' && config.sourceOf('loglevel') !== 'default';
 let log: Logger;
 try {
-  log = createLogger(level ? redisLevel : config.get('log-level'), config.get('logfile'));
+  log = createLogger(useRedisLevel ? redisLevel : config.get('log-level'), config.get('logfile'));
 } catch (err) {
   refuse(`cannot open logfile ${config.get('logfile')}: ${(err as Error).message}`);
 }
@@ -124,12 +124,11 @@ try {
   log.fatal({ err: (err as Error).message, kind: (err as Error).name }, `cannot start: ${(err as Error).message}`);
   process.exit(1);
 }
-reportToParent({ ready: true, port: server.port });
-await notifyReady(config, log);
-
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => server.requestShutdown(signal));
 }
+reportToParent({ ready: true, port: server.port });
+await notifyReady(config, log);
 
 const code = await server.stopped;
 removePidfile();

@@ -52,34 +52,36 @@ export function daemonize(config: Config, argv: readonly string[]): Promise<numb
   if (typeof out === 'number') closeSync(out);
   const see = logfile === '' ? '' : ` (see ${logfile})`;
   return new Promise((resolve) => {
+    let done = false;
+    const finish = (code: number, line: string, stream: NodeJS.WriteStream): void => {
+      if (done) return;
+      done = true;
+      stream.write(`flashcache: ${line}\n`);
+      resolve(code);
+    };
     child.once('message', (m: DaemonMessage) => {
       if (m.ready) {
-        process.stdout.write(`flashcache: running in the background as PID ${child.pid}, port ${m.port}\n`);
-        child.disconnect();
+        if (child.connected) child.disconnect();
         child.unref();
-        resolve(0);
-      } else {
-        process.stderr.write(`flashcache: ${m.error}\n`);
-        resolve(1);
-      }
+        finish(0, `running in the background as PID ${child.pid}, port ${m.port}`, process.stdout);
+      } else finish(1, m.error, process.stderr);
     });
     child.once('exit', (code, signal) => {
-      process.stderr.write(
-        `flashcache: the background server stopped before it was ready (${signal ?? `exit code ${code}`})${see}\n`,
-      );
-      resolve(1);
+      // Its last message may arrive just after its exit: give it a moment.
+      const why = `the background server stopped before it was ready (${signal ?? `exit code ${code}`})${see}`;
+      setTimeout(() => finish(1, why, process.stderr), 500);
     });
-    child.once('error', (err) => {
-      process.stderr.write(`flashcache: cannot start the background server: ${err.message}\n`);
-      resolve(1);
-    });
+    child.once('error', (err) => finish(1, `cannot start the background server: ${err.message}`, process.stderr));
   });
 }
 
 /** In the detached server: tells the process that started it how start-up went (no-op elsewhere). */
 export function reportToParent(message: DaemonMessage): void {
-  if (process.env[DAEMON_CHILD_ENV] !== '1' || process.send === undefined) return;
-  process.send(message, () => process.disconnect());
+  if (process.env[DAEMON_CHILD_ENV] !== '1' || process.send === undefined || !process.connected) return;
+  // Either side may close the channel first; closing a closed one would throw.
+  process.send(message, () => {
+    if (process.connected) process.disconnect();
+  });
 }
 
 /**

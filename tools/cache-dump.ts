@@ -12,6 +12,7 @@
  * or a repair that must ask but has no terminal to ask on and no `--yes`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { narrowHelp } from '../src/help-width.js';
 import { FLASHCACHE_VERSION } from '../src/version.js';
 import type { WalRecoveryPolicy } from '../src/persistence/wal/replay.js';
 import { UnusableInput } from './dump/output.js';
@@ -21,6 +22,7 @@ import type { CatOptions } from './dump/wal.js';
 // the server's command table, and start-up stays short for scripts.
 const walTool = (): Promise<typeof import('./dump/wal.js')> => import('./dump/wal.js');
 const snapshotTool = (): Promise<typeof import('./dump/snapshot.js')> => import('./dump/snapshot.js');
+const backupTool = (): Promise<typeof import('./dump/backup.js')> => import('./dump/backup.js');
 const keyspaceTool = (): Promise<typeof import('./dump/keyspace.js')> => import('./dump/keyspace.js');
 
 function int(name: string) {
@@ -57,6 +59,7 @@ function run(action: () => Promise<number>): Promise<void> {
 }
 
 const program = new Command('cache-dump')
+  .configureHelp(narrowHelp())
   .description('Inspect, verify, repair and export FlashCache WAL segments and snapshots.')
   .version(FLASHCACHE_VERSION)
   .option('--databases <n>', "the server's databases setting", int('--databases'), 16)
@@ -115,7 +118,10 @@ wal
 const snapshot = program.command('snapshot').description('snapshot manifests and pages');
 snapshot
   .command('info')
-  .description('each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state')
+  .description(
+    'each manifest: version, covered LSN, pages, slots, sizes, creation time, checksum state ' +
+      '(exit 1 damaged; 2 when no snapshot was taken yet, said in words)',
+  )
   .argument('<path>', 'data directory or snapshot directory')
   .action((path: string) => run(async () => (await snapshotTool()).snapshotInfo(path, databases())));
 snapshot
@@ -123,6 +129,16 @@ snapshot
   .description('every manifest, page checksum and entry header (exit 0 clean, 1 damaged, 2 unusable)')
   .argument('<path>', 'data directory or snapshot directory')
   .action((path: string) => run(async () => (await snapshotTool()).snapshotVerify(path, databases())));
+
+program
+  .command('backup')
+  .description(
+    'copy a data directory consistently, also while a server runs on it: the newest snapshot, ' +
+      'its pages, then the WAL (exit 1 when snapshots kept replacing it)',
+  )
+  .argument('<src>', 'data directory')
+  .argument('<dest>', 'new directory for the copy (must not exist, or be empty)')
+  .action((src: string, dest: string) => run(async () => (await backupTool()).backup(src, dest)));
 
 const recovery = new Option('--wal-recovery <policy>', "damaged WAL: as the server's wal-recovery setting")
   .choices(['tolerate-tail', 'strict', 'skip-corrupt'])

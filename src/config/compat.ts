@@ -53,6 +53,21 @@ export const REDIS_ALIASES: ReadonlyMap<string, string> = new Map([
   ['zset-max-listpack-value', 'zset-max-ziplist-value'],
 ]);
 
+/**
+ * Config-file directives that are not settings (config.c
+ * `loadServerConfigFromString`): ACL users, modules, Sentinel, and the
+ * deprecated names Redis 7.0 still accepts silently. FlashCache reads them
+ * and lists them in its start-up warning; `include` is followed (./config.ts).
+ */
+export const IGNORED_DIRECTIVES: ReadonlySet<string> = new Set([
+  'user',
+  'loadmodule',
+  'sentinel',
+  'list-max-ziplist-entries',
+  'list-max-ziplist-value',
+  'lua-replicate-commands',
+]);
+
 /** The rows, in Redis's alphabetical CONFIG GET order. */
 export const REDIS_ONLY: readonly CompatRow[] = [
   ['acl-pubsub-default', 'resetchannels', 'string', N],
@@ -103,11 +118,9 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['jemalloc-bg-thread', 'yes', 'bool', N],
   ['key-load-delay', '0', 'int', H],
   ['loading-process-events-interval-bytes', '2097152', 'int', H],
-  ['logfile', '', 'string', I],
   ['maxmemory-clients', '0', 'string', ['percent']],
   ['oom-score-adj', 'no', 'string', N],
   ['oom-score-adj-values', '0 200 800', 'string', N],
-  ['pidfile', '', 'string', I],
   ['proc-title-template', '{title} {listen-addr} {server-mode}', 'string', N],
   ['propagation-error-behavior', 'ignore', 'string', N],
   ['rdb-del-sync-files', 'no', 'bool', N],
@@ -130,12 +143,27 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['shutdown-on-sigterm', 'default', 'string', N],
   ['shutdown-timeout', '10', 'int', N],
   ['socket-mark-id', '0', 'int', I],
-  ['supervised', 'no', 'string', I],
   ['syslog-enabled', 'no', 'bool', I],
   ['syslog-facility', 'local0', 'string', I],
   ['syslog-ident', 'redis', 'string', I],
+  ['tls-ca-cert-dir', '', 'string', N],
+  ['tls-ciphers', '', 'string', N],
+  ['tls-ciphersuites', '', 'string', N],
+  ['tls-client-cert-file', '', 'string', N],
+  ['tls-client-key-file', '', 'string', N],
+  ['tls-client-key-file-pass', '', 'string', N],
+  ['tls-cluster', 'no', 'bool', N],
+  ['tls-dh-params-file', '', 'string', N],
+  ['tls-key-file-pass', '', 'string', N],
+  ['tls-prefer-server-ciphers', 'no', 'bool', N],
+  ['tls-protocols', '', 'string', N],
+  ['tls-replication', 'no', 'bool', N],
+  ['tls-session-cache-size', '20480', 'int', N],
+  ['tls-session-cache-timeout', '300', 'int', N],
+  ['tls-session-caching', 'yes', 'bool', N],
   ['unixsocket', '', 'string', I],
   ['unixsocketperm', '0', 'int', I],
+  ['use-exit-on-panic', 'no', 'bool', ['immutable', 'hidden']],
   ['watchdog-period', '0', 'int', H],
 ];
 

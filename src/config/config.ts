@@ -7,9 +7,11 @@
  * changes a setting at run time where the table marks it `runtime`, and calls
  * the change hooks registered for it where it is used.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { splitInlineArgs } from '../protocol/decoder.js';
 import { globMatch } from '../store/glob.js';
+import { IGNORED_DIRECTIVES } from './compat.js';
 import { rewriteConfigFile } from './rewrite.js';
 import {
   ConfigError,
@@ -32,20 +34,47 @@ export class ConfigFileError extends Error {
   override readonly name = 'ConfigFileError';
 }
 
+/** How deep `include` may nest before the file is taken to include itself. */
+const MAX_INCLUDE_DEPTH = 16;
+
+/** What a config file holds: setting texts by setting name, and the directives read but not applied. */
+export interface ConfigFileContents {
+  /** Setting name to value text, as ./settings.ts parses it. */
+  settings: Map<string, string>;
+  /** Names of directives that are no settings and are ignored here (`user`, `loadmodule`, module settings). */
+  ignored: Set<string>;
+}
+
 /**
  * Reads a redis.conf-style file: one `name value...` per line, `#` comments,
  * quoting as in Redis (`sdssplitargs`). A name given twice keeps the last.
+ * `include FILE` reads another file at that point, as Redis 7.0 does
+ * (config.c `loadServerConfig`): a relative path is taken from the working
+ * directory, and a path whose last part has `*`, `?` or `[` includes every
+ * matching file in name order (none is no error). `user`, `loadmodule`,
+ * `sentinel`, module settings (`name.setting`) and the names Redis 7.0 keeps
+ * only for old files are accepted and reported in `ignored`.
  *
- * @throws ConfigFileError naming the line for unknown names, bad values or unreadable files
+ * @throws ConfigFileError naming the file and line for unknown names, bad values or unreadable files
  */
 export function readConfigFile(path: string): Map<string, string> {
+  return readConfigFileContents(path).settings;
+}
+
+/** {@link readConfigFile}, with the directives it ignored. */
+export function readConfigFileContents(path: string): ConfigFileContents {
+  const out: ConfigFileContents = { settings: new Map(), ignored: new Set() };
+  readInto(path, out, 0);
+  return out;
+}
+
+function readInto(path: string, out: ConfigFileContents, depth: number): void {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigFileError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
-  const out = new Map<string, string>();
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -55,7 +84,17 @@ export function readConfigFile(path: string): Map<string, string> {
     if (args === null || args.length === 0) throw fail('unbalanced quotes');
     const name = args[0]!.toString('utf8').toLowerCase();
     const def = settingDef(name);
-    if (def === undefined) throw fail('Bad directive or wrong number of arguments');
+    if (def === undefined) {
+      if (name === 'include' && args.length === 2) {
+        if (depth >= MAX_INCLUDE_DEPTH) throw fail(`include nested over ${MAX_INCLUDE_DEPTH} deep (a loop?)`);
+        for (const f of includedFiles(args[1]!.toString('utf8'))) readInto(f, out, depth + 1);
+      } else if (IGNORED_DIRECTIVES.has(name) || (name.includes('.') && args.length >= 2)) {
+        out.ignored.add(name);
+      } else {
+        throw fail('Bad directive or wrong number of arguments');
+      }
+      continue;
+    }
     // An empty argument of a repeatable entry (rename-command X "") must survive the join: quote it again.
     const value = args
       .slice(1)
@@ -66,12 +105,30 @@ export function readConfigFile(path: string): Map<string, string> {
     } catch (err) {
       throw fail((err as Error).message);
     }
-    const before = out.get(def.name);
+    const before = out.settings.get(def.name);
     // Lines of a repeatable entry add up; those of a merged one (client-output-buffer-limit) apply in order.
     const joined = def.multi === true ? `${before}\n${value}` : `${before} ${value}`;
-    out.set(def.name, before !== undefined && (def.multi === true || def.merge !== undefined) ? joined : value);
+    const keep = before !== undefined && (def.multi === true || def.merge !== undefined);
+    out.settings.set(def.name, keep ? joined : value);
   }
-  return out;
+}
+
+/** The files an `include` names: the path, or the files its last part matches, sorted as glob(3) sorts. */
+function includedFiles(path: string): string[] {
+  const base = basename(path);
+  if (!/[*?[]/.test(base)) return [path];
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pat = Buffer.from(base, 'utf8');
+  return names
+    .filter((n) => !n.startsWith('.') && globMatch(pat, Buffer.from(n, 'utf8')))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** Live settings of a running server. */
@@ -81,6 +138,12 @@ export class Config {
   private readonly hooks = new Map<string, ((value: never) => void)[]>();
   /** Path of the config file in use, or '' when none. */
   readonly file: string;
+  /**
+   * Directives and settings given (file, flag or environment) that have no
+   * effect here, by name, in table order then file order: the start-up
+   * warning lists them.
+   */
+  readonly ignored: string[] = [];
 
   /**
    * Resolves every setting from its sources.
@@ -96,7 +159,8 @@ export class Config {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.file = file ?? '';
-    const fromFile = file !== undefined ? readConfigFile(file) : new Map<string, string>();
+    const contents = file !== undefined ? readConfigFileContents(file) : undefined;
+    const fromFile = contents?.settings ?? new Map<string, string>();
     for (const def of ALL_SETTINGS) {
       let text = def.default;
       let source: SettingSource = 'default';
@@ -122,7 +186,9 @@ export class Config {
         throw new ConfigError(`invalid ${def.name} '${text}' (from ${where}): ${(err as Error).message}`);
       }
       this.sources.set(def.name, source);
+      if (def.noop === true && source !== 'default') this.ignored.push(def.name);
     }
+    this.ignored.push(...(contents?.ignored ?? []));
   }
 
   /** The current value of `name`. */

@@ -12,6 +12,7 @@
  */
 import { EVICTION_POLICIES } from '../store/eviction.js';
 import { checkPercentiles, REDIS_ALIASES, redisOnlySettings } from './compat.js';
+import { PROCESS_SETTINGS } from './process-settings.js';
 import { REPLICATION_SETTINGS } from './replication-settings.js';
 import { mergeOutputBufferLimits, parseBytes, parseRenames } from './values.js';
 
@@ -492,6 +493,7 @@ export const SETTINGS = [
     description: 'DEBUG: refused (no), allowed (yes), or allowed from loopback connections only (local)',
   },
   ...REPLICATION_SETTINGS,
+  ...PROCESS_SETTINGS,
 ] as const satisfies readonly SettingDef[];
 
 /**
@@ -561,10 +563,7 @@ export const COMPAT_SETTINGS: readonly SettingDef[] = [
       description: 'Redis tuning knob, no effect here',
     }),
   ),
-  ...[
-    ['daemonize', 'no', 'bool'],
-    ['tcp-backlog', '511', 'int'],
-  ].map(
+  ...[['tcp-backlog', '511', 'int']].map(
     ([name, def, type]): SettingDef => ({
       name: name!,
       type: type as 'bool' | 'int',

@@ -73,19 +73,19 @@ export class HttpListener {
   }
 
   /**
-   * Listens on `metrics-port` at every `bind` address; nothing when the port is 0.
+   * Listens on `metrics-port` at the addresses the server listens on; nothing when the port is 0.
    *
+   * @param binds the `bind` addresses found usable at start-up (optional `-` ones left out when absent)
    * @throws the listen error (address in use...), which stops start-up
    */
-  async listen(): Promise<void> {
+  async listen(binds: readonly string[]): Promise<void> {
     const port = this.host.config.get('metrics-port');
     if (port === 0) return;
-    const binds = this.host.config.get('bind').split(/\s+/).filter(Boolean);
     for (const addr of binds) {
       const s = createServer((req, res) => this.handle(req, res));
       await new Promise<void>((ok, fail) => {
         s.once('error', fail);
-        s.listen(port, addr.replace(/^-/, ''), () => ok());
+        s.listen(port, addr, () => ok());
       });
       this.servers.push(s);
     }

@@ -132,11 +132,11 @@ export class Listener {
    * Listens on every `bind` address, on `port` and, when `tls` is given, on `tls-port`.
    *
    * @param tls the TLS listeners' options ({@link tlsOptions}), or null for no TLS port
+   * @param binds the addresses, as ./preflight.ts `checkBinds` kept them (`bind` without its `-` marks)
    * @throws the listen error (EADDRINUSE...)
    */
-  async listen(tls: TlsOptions | null): Promise<void> {
+  async listen(tls: TlsOptions | null, binds: readonly string[]): Promise<void> {
     const { config, log } = this.host;
-    const binds = config.get('bind').split(/\s+/).filter(Boolean);
     let port = config.get('port');
     for (const host of binds) {
       port = await this.listenOn(

@@ -327,36 +327,28 @@ export async function reloadCheck(
   return null;
 }
 
-/** What the start-up summary line reports. */
-export interface RecoverySummary {
-  /** The snapshot loaded, or null. */
-  snapshotSeq: number | null;
-  /** Whether the snapshot's saved index was used or the index rebuilt. */
-  index: string;
-  /** The LSN the snapshot covers (0 without one). */
-  coveredLsn: number;
-  replayed: ReplayResult;
-  lastLsn: number;
-  /** Start-up duration so far, seconds. */
-  seconds: number;
-}
-
-/** Logs the start-up summary line: keys, pages, snapshot, WAL records replayed, seconds. */
-export function logRecovered(log: Logger, ks: Keyspace, s: RecoverySummary): void {
+/**
+ * Logs the start-up summary line: keys, pages, the snapshot loaded and its
+ * index, WAL records replayed, the last LSN and how long start-up took.
+ *
+ * @param seconds start-up duration so far
+ */
+export function logRecovered(log: Logger, ks: Keyspace, r: Recovered, lastLsn: number, seconds: number): void {
+  const seq = r.loaded.manifest?.seq ?? null;
   log.info(
     {
       keys: ks.keyCount,
       pages: ks.arena.pageCount,
-      snapshot: s.snapshotSeq,
-      index: s.index,
-      coveredLsn: s.coveredLsn,
-      records: s.replayed.records,
-      segments: s.replayed.segments,
-      lastLsn: s.lastLsn,
-      seconds: Number(s.seconds.toFixed(3)),
+      snapshot: seq,
+      index: r.snapshot?.index ?? 'rebuilt',
+      coveredLsn: r.fromLsn,
+      records: r.replayed.records,
+      segments: r.replayed.segments,
+      lastLsn,
+      seconds: Number(seconds.toFixed(3)),
     },
     `recovered ${ks.keyCount} keys in ${ks.arena.pageCount} pages` +
-      (s.snapshotSeq !== null ? ` from snapshot ${s.snapshotSeq}` : '') +
-      ` and ${s.replayed.records} WAL records in ${s.seconds.toFixed(3)} s`,
+      (seq !== null ? ` from snapshot ${seq}` : '') +
+      ` and ${r.replayed.records} WAL records in ${seconds.toFixed(3)} s`,
   );
 }

@@ -47,6 +47,7 @@ import { infoText, LOOP_DELAY_RESOLUTION_MS, type InfoSource } from './info.js';
 import { fitOpenFilesLimit, Listener, tlsOptions, type ListenerHost } from './listener.js';
 import type { Logger } from './logger.js';
 import { followMaxmemorySettings } from './maxmemory.js';
+import { checkBinds, checkDataDir } from './preflight.js';
 import { logRecovered, recover, reloadCheck, type LoadedSnapshot } from './recover.js';
 import { importConfiguredRdb } from './import-rdb.js';
 import { HttpListener } from './http.js';
@@ -283,13 +284,16 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
    * Locks the data directory, loads the newest usable snapshot, replays the
    * WAL after it, opens the WAL for appending and starts listening.
    *
-   * @throws DirectoryLockedError, WalCorruptionError, RecoveryError, ConfigError (TLS files), or a listen error
+   * @throws ConfigError (TLS files, `bind`), DataDirError, DirectoryLockedError, WalCorruptionError,
+   *   RecoveryError, or a listen error
    */
   async start(): Promise<void> {
     const t0 = performance.now();
     const config = this.config;
     // TLS files first: a bad certificate should stop start-up before a long recovery, not after.
     const tls = config.get('tls-port') !== 0 ? tlsOptions(config) : null;
+    const binds = await checkBinds(config.get('bind'), config.get('port'));
+    checkDataDir(this.dir);
     this.lock = lockDataDir(this.dir);
     const snapDir = join(this.dir, 'snapshot');
     await ensureDir(snapDir);
@@ -358,19 +362,12 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
     this.outbox.flush();
     this.recoverySeconds = (performance.now() - t0) / 1000;
     this.loadedKeys = this.keyspace.keyCount;
-    logRecovered(this.log, this.keyspace, {
-      snapshotSeq: recovered.loaded.manifest?.seq ?? null,
-      index: this.loadedSnapshot?.index ?? 'rebuilt',
-      coveredLsn: fromLsn,
-      replayed,
-      lastLsn: this.wal.lastLsn,
-      seconds: this.recoverySeconds,
-    });
+    logRecovered(this.log, this.keyspace, recovered, this.wal.lastLsn, this.recoverySeconds);
     const fit = fitOpenFilesLimit(this.maxClients, this.log);
     this.openFilesLimit = fit.openFilesLimit;
     this.maxClients = fit.maxClients;
-    await this.listener.listen(tls);
-    await this.http.listen();
+    await this.listener.listen(tls, binds);
+    await this.http.listen(binds);
     this.loopDelay.enable();
     this.cron = setInterval(() => this.serverCron(), 100);
     this.cron.unref();

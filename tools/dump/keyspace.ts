@@ -210,7 +210,7 @@ export async function keys(
   o: KeysOptions,
 ): Promise<number> {
   const { keyspace, damaged } = loadKeyspace(path, databases, policy);
-  await out('DB\tKEY\tTYPE\tSIZE\tEXPIRES\n');
+  await out('DB\tKEY\tTYPE\tSIZE(bytes)\tEXPIRES\n');
   await eachKey(keyspace, o, (db, key, type, value, at) =>
     out(`${db}\t${escapeArg(key)}\t${type}\t${valueBytes(value)}\t${at > 0 ? new Date(at).toISOString() : '-'}\n`),
   );

@@ -4,7 +4,7 @@
  * manifest.ts and loader.ts), reading on past damage.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { listManifests, manifestName, readManifest, ManifestError } from '../../src/persistence/snapshot/manifest.js';
 import type { Manifest } from '../../src/persistence/snapshot/manifest.js';
 import {
@@ -39,9 +39,19 @@ export function snapshotDir(path: string): string {
     if (err instanceof UnusableInput) throw err;
     throw new UnusableInput(`cannot read ${dir}: ${(err as Error).message}`);
   }
-  if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat'))
-    throw new UnusableInput(`no snapshot in ${dir}`);
+  if (!names.some((n) => n.startsWith('MANIFEST-') || n === 'pages.dat')) {
+    // A data directory's snapshot/ that is still empty, or a directory that is no snapshot directory at all.
+    throw new UnusableInput(basename(dir) === 'snapshot' ? noSnapshotYet(dir) : `no snapshot in ${dir}`);
+  }
   return dir;
+}
+
+/** The words for a directory with no snapshot taken yet (exit 2, as for any input with nothing to read). */
+function noSnapshotYet(dir: string): string {
+  return (
+    `no snapshot yet in ${dir}: the server takes its first after snapshot-interval or snapshot-wal-bytes, ` +
+    'on SAVE or BGSAVE, or at shutdown; until then every write is in the WAL (cache-dump wal ls)'
+  );
 }
 
 /**
@@ -53,9 +63,8 @@ function manifestsIn(dir: string): number[] {
   const seqs = listManifests(dir);
   if (seqs.length === 0) {
     const aside = setAside(dir);
-    throw new UnusableInput(
-      `no snapshot in ${dir}: no manifest${aside.length > 0 ? ` (set aside as damaged: ${aside.join(', ')})` : ''}`,
-    );
+    if (aside.length === 0) throw new UnusableInput(noSnapshotYet(dir));
+    throw new UnusableInput(`no snapshot in ${dir}: no manifest (set aside as damaged: ${aside.join(', ')})`);
   }
   return seqs;
 }

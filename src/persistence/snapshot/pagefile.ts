@@ -1,15 +1,20 @@
 /**
  * `snapshot/pages.dat`: an array of page frames (page-sized regions),
  * memory-mapped shared (`@riaskov/mmap-io`) in extents of
- * {@link FRAMES_PER_EXTENT} frames.
+ * {@link FRAMES_PER_EXTENT} frames of address space.
  *
- * The file only grows, one extent at a time, and each new extent is filled
- * with zeros by ordinary writes on the thread pool before it is mapped: the
- * blocks are then allocated, so a later store through the mapping never has
- * to allocate (a full disk would otherwise arrive as SIGBUS) and costs only a
- * minor page fault. Copies into frames happen on the main thread; making them
- * durable is one fdatasync of the file on the thread pool (on Linux, fsync of
- * a file writes back the pages dirtied through its shared mappings).
+ * The file only grows, as frames are needed: to twice its frames, at most
+ * {@link FRAMES_PER_EXTENT} more at a time (a near-empty data directory
+ * holds a few MiB, not a whole extent). Each growth is filled with zeros by
+ * ordinary writes on the thread pool and synced before its frames are used:
+ * the blocks are then allocated, so a later store through the mapping never
+ * has to allocate (a full disk would otherwise arrive as SIGBUS) and costs
+ * only a minor page fault. An extent is mapped whole once its first frame
+ * exists; {@link PageFile.frame} hands out only frames inside the file, so
+ * no store reaches the mapped space past its end. Copies into frames happen
+ * on the main thread; making them durable is one fdatasync of the file on
+ * the thread pool (on Linux, fsync of a file writes back the pages dirtied
+ * through its shared mappings).
  *
  * Format: docs/FORMAT.md, "Snapshot".
  */
@@ -18,15 +23,25 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { mmap } from '../mmap.js';
 import { PAGE_SIZE } from '../../store/arena.js';
 
-/** Page frames per mapped extent (64 MiB). */
+/** Page frames per mapped extent (64 MiB), and the most frames one growth of the file adds. */
 export const FRAMES_PER_EXTENT = 64;
 const EXTENT_BYTES = FRAMES_PER_EXTENT * PAGE_SIZE;
 const ZEROS = Buffer.alloc(PAGE_SIZE);
+
+/**
+ * The frame count pages.dat grows to when `needed` frames must exist and it
+ * holds `current`: doubling, at most {@link FRAMES_PER_EXTENT} more at a time.
+ */
+export function grownFrames(current: number, needed: number): number {
+  return Math.max(needed, Math.min(Math.max(current * 2, 1), current + FRAMES_PER_EXTENT));
+}
 
 /** The page-frame file of a data directory, open for writing snapshots. */
 export class PageFile {
   private readonly extents: Buffer[] = [];
   private growing: Promise<void> | null = null;
+  /** Frames the file holds (its size in whole frames). */
+  private frames = 0;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -36,7 +51,7 @@ export class PageFile {
 
   /**
    * Opens (creating if needed) the page-frame file and maps what it holds. A
-   * partial last extent (a crash while growing) is completed.
+   * partial last frame (a crash while growing) is completed with zeros.
    *
    * @throws NodeJS.ErrnoException when the file cannot be opened or mapped
    */
@@ -44,39 +59,40 @@ export class PageFile {
     const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
     const pf = new PageFile(fh, path);
     const size = (await fh.stat()).size;
-    const extents = Math.ceil(size / EXTENT_BYTES);
-    for (let i = 0; i < extents; i++) {
-      if ((i + 1) * EXTENT_BYTES > size) await pf.fillZeros(Math.max(size, i * EXTENT_BYTES), (i + 1) * EXTENT_BYTES);
-      pf.mapExtent(i);
-    }
+    const frames = Math.ceil(size / PAGE_SIZE);
+    if (frames * PAGE_SIZE > size) await pf.fillZeros(size, frames * PAGE_SIZE);
+    pf.mapUpTo(frames);
+    pf.frames = frames;
     return pf;
   }
 
   /** Page frames the file holds. */
   get frameCount(): number {
-    return this.extents.length * FRAMES_PER_EXTENT;
+    return this.frames;
   }
 
   /** File size, bytes. */
   get bytes(): number {
-    return this.extents.length * EXTENT_BYTES;
+    return this.frames * PAGE_SIZE;
   }
 
   /**
-   * Makes sure at least `frames` page frames exist, growing the file by whole
-   * extents of zeros written on the thread pool.
+   * Makes sure at least `frames` page frames exist, growing the file
+   * ({@link grownFrames}) with zeros written and synced on the thread pool.
    *
    * @throws NodeJS.ErrnoException (ENOSPC...) when the file cannot grow
    */
   async ensure(frames: number): Promise<void> {
-    while (this.frameCount < frames) {
+    while (this.frames < frames) {
       if (this.growing === null) {
-        const i = this.extents.length;
+        const from = this.frames;
+        const to = grownFrames(from, frames);
         this.growing = (async () => {
           try {
-            await this.fillZeros(i * EXTENT_BYTES, (i + 1) * EXTENT_BYTES);
+            await this.fillZeros(from * PAGE_SIZE, to * PAGE_SIZE);
             await this.fh.datasync();
-            this.mapExtent(i);
+            this.mapUpTo(to);
+            this.frames = to;
           } finally {
             this.growing = null;
           }
@@ -93,7 +109,9 @@ export class PageFile {
    */
   frame(i: number): Buffer {
     const ext = this.extents[Math.floor(i / FRAMES_PER_EXTENT)];
-    if (ext === undefined) throw new RangeError(`slot ${i} is beyond pages.dat (${this.frameCount} slots)`);
+    if (i >= this.frames || ext === undefined) {
+      throw new RangeError(`slot ${i} is beyond pages.dat (${this.frames} slots)`);
+    }
     const off = (i % FRAMES_PER_EXTENT) * PAGE_SIZE;
     return ext.subarray(off, off + PAGE_SIZE);
   }
@@ -120,14 +138,17 @@ export class PageFile {
     }
   }
 
-  private mapExtent(i: number): void {
-    this.extents[i] = mmap.map(
-      EXTENT_BYTES,
-      3 /* PROT_READ | PROT_WRITE */,
-      mmap.MAP_SHARED,
-      this.fh.fd,
-      i * EXTENT_BYTES,
-    );
+  /** Maps every extent that frames below `frames` lie in (whole extents of address space). */
+  private mapUpTo(frames: number): void {
+    for (let i = this.extents.length; i * FRAMES_PER_EXTENT < frames; i++) {
+      this.extents[i] = mmap.map(
+        EXTENT_BYTES,
+        3 /* PROT_READ | PROT_WRITE */,
+        mmap.MAP_SHARED,
+        this.fh.fd,
+        i * EXTENT_BYTES,
+      );
+    }
   }
 }
 

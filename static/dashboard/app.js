@@ -10,19 +10,20 @@
   let prev = null;
   const width = () => Math.max(300, document.querySelector('.panel').clientWidth - 20);
   const series = (labels, scales) => [{}, ...labels.map((label, i) => ({ label, stroke: ['#2f6fde', '#e0592a', '#2a9d5b'][i], width: 1.5, scale: scales ? scales[i] : 'y' }))];
+  // Value axes wide enough for "100,000" (uPlot's default size cuts such labels).
   const make = (id, labels, cols, axes) =>
-    new uPlot({ width: width(), height: 200, series: series(labels, axes && axes.scales), axes: axes ? axes.axes : undefined }, [data.t, ...cols.map((c) => data[c])], document.getElementById(id));
+    new uPlot({ width: width(), height: 200, series: series(labels, axes && axes.scales), axes: axes ? axes.axes : [{}, { size: 70 }] }, [data.t, ...cols.map((c) => data[c])], document.getElementById(id));
   const charts = [
     [make('chart-ops', ['ops/s'], ['ops']), ['ops']],
     [make('chart-latency', ['p50 µs', 'p99 µs'], ['p50', 'p99'], { scales: ['y', 'y'], axes: [{}, { size: 70 }] }), ['p50', 'p99']],
     [make('chart-memory', ['used MiB', 'RSS MiB', 'keys'], ['used', 'rss', 'keys'], {
       scales: ['y', 'y', 'keys'],
-      axes: [{}, {}, { scale: 'keys', side: 1, grid: { show: false } }],
+      axes: [{}, { size: 60 }, { scale: 'keys', side: 1, size: 70, grid: { show: false } }],
     }), ['used', 'rss', 'keys']],
     [make('chart-hits', ['hit %'], ['hit']), ['hit']],
     [make('chart-wal', ['syncs/s', 'records/commit'], ['syncs', 'group'], {
       scales: ['y', 'g'],
-      axes: [{}, {}, { scale: 'g', side: 1, grid: { show: false } }],
+      axes: [{}, { size: 60 }, { scale: 'g', side: 1, size: 50, grid: { show: false } }],
     }), ['syncs', 'group']],
     [make('chart-clients', ['connected', 'blocked'], ['clients', 'blocked']), ['clients', 'blocked']],
   ];

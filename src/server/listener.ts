@@ -173,7 +173,8 @@ export class Listener {
   private async listenOn(srv: NetServer, host: string, port: number): Promise<number> {
     await new Promise<void>((resolveListen, reject) => {
       srv.once('error', reject);
-      srv.listen({ port, host, backlog: 511 }, () => {
+      // `::` is IPv6 only, as in Redis, so that `bind * -::*` can take both on one port.
+      srv.listen({ port, host, backlog: 511, ipv6Only: host === '::' }, () => {
         srv.off('error', reject);
         resolveListen();
       });

@@ -21,12 +21,17 @@ export interface BindAddress {
   optional: boolean;
 }
 
-/** Parses `bind`: space-separated addresses, each optionally prefixed with `-`. */
+/**
+ * Parses `bind`: space-separated addresses, each optionally prefixed with
+ * `-`; Redis's `*` and `::*` are every IPv4 and every IPv6 address (`bind *
+ * -::*`, anet.c).
+ */
 export function parseBind(text: string): BindAddress[] {
+  const wild = (h: string): string => (h === '*' ? '0.0.0.0' : h === '::*' ? '::' : h);
   return text
     .split(/\s+/)
     .filter(Boolean)
-    .map((w) => (w.startsWith('-') ? { host: w.slice(1), optional: true } : { host: w, optional: false }));
+    .map((w) => (w.startsWith('-') ? { host: wild(w.slice(1)), optional: true } : { host: wild(w), optional: false }));
 }
 
 /** Errors that mean an address is not on this host (Redis skips such an optional address). */
@@ -56,9 +61,10 @@ export async function checkBinds(text: string, port: number): Promise<string[]> 
 
 function tryListen(host: string, port: number): Promise<NodeJS.ErrnoException | null> {
   return new Promise((resolve) => {
-    const srv = createServer();
+    // A client that connects in this instant is dropped (it retries), not left hanging on a closed listener.
+    const srv = createServer((socket) => socket.destroy());
     srv.once('error', (err: NodeJS.ErrnoException) => resolve(err));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(null)));
+    srv.listen({ host, port, exclusive: true, ipv6Only: host === '::' }, () => srv.close(() => resolve(null)));
   });
 }
 

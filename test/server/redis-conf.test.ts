@@ -136,6 +136,12 @@ test('bind: a "-" address that is not on this host is skipped; a plain one stops
   const ready = srv.logs.find((l) => String(l.msg).startsWith('ready to accept'))!;
   assert.deepEqual(ready['bind'], ['127.0.0.1']);
   await srv.stop();
+  // Redis 7.0's "every address": * for IPv4, ::* for IPv6, one port for both.
+  const all = await startServer({ dir: join(dir, 'c'), args: ['--bind', '* -::*'] });
+  const both = all.logs.find((l) => String(l.msg).startsWith('ready to accept'))!;
+  assert.equal((both['bind'] as string[])[0], '0.0.0.0');
+  assert.equal(await all.client().ping(), 'PONG');
+  await all.stop();
   const bad = await startServer({ dir: join(dir, 'b'), args: ['--bind', '127.0.0.1 192.0.2.1'], expectExit: true });
   assert.equal(bad.exitCode, 1);
   assert.match(bad.stderr, /^flashcache: cannot listen on 192\.0\.2\.1 port 0: /);

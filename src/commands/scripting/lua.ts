@@ -51,6 +51,8 @@ const N = {
   argv: to_luastring('ARGV'),
   chunk: to_luastring('@user_script'),
   env: to_luastring('__redis__env'),
+  setLoading: to_luastring('__redis__set_loading'),
+  register: to_luastring('__redis__register_function'),
 };
 
 /** The Lua that completes the environment once the JavaScript functions are in (runs with the real globals). */
@@ -89,11 +91,11 @@ local function handler(err)
 end
 local proxies = {}
 local function readonly() error('Attempt to modify a readonly table', 2) end
-local function protect(t)
+local function protect(t, index)
   local p = {}
   proxies[p] = t
   setmetatable(p, {
-    __index = t, __newindex = readonly, __metatable = false,
+    __index = index or t, __newindex = readonly, __metatable = false,
     __pairs = function() return next, t, nil end, __len = function() return #t end,
   })
   return p
@@ -101,11 +103,33 @@ end
 for _, name in pairs({'string', 'table', 'math', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'}) do
   if rawget(G, name) then rawset(G, name, protect(rawget(G, name))) end
 end
+local function strict(t)
+  return protect(t, function(_, k)
+    local v = t[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end)
+end
+local loadApi = nil
+local register = rawget(G, '__redis__register_function')
+if register then
+  rawset(G, '__redis__register_function', nil)
+  local r = rawget(G, 'redis')
+  local api = {register_function = register, log = r.log, REDIS_VERSION = r.REDIS_VERSION,
+    REDIS_VERSION_NUM = r.REDIS_VERSION_NUM}
+  for _, l in pairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING'}) do api[l] = r[l] end
+  loadApi = {redis = strict(api)}
+end
+local loading = false
+local function setLoading(on) loading = on end
 local env = {}
 rawset(G, '_G', env)
 setmetatable(env, {
   __index = function(_, k)
-    local v = rawget(G, k)
+    local v
+    if loading then v = loadApi[k] else v = rawget(G, k) end
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
@@ -132,7 +156,7 @@ local function load5(chunk, name, mode, e)
 end
 load = load5
 loadstring = load5
-return env, handler
+return env, handler, setLoading
 `;
 
 /** A Lua error for a bad call from a script. */
@@ -190,7 +214,11 @@ export class LuaVm {
   host: ScriptHost | null = null;
   private readonly rand = new Lrand48();
 
-  constructor() {
+  /**
+   * @param register for the VM of functions: `redis.register_function`,
+   *   which then is the only way in while a library loads (./library.ts)
+   */
+  constructor(register?: JsFunction) {
     const L = lauxlib.luaL_newstate();
     this.L = L;
     const libs: Array<[string, JsFunction]> = [
@@ -207,11 +235,16 @@ export class LuaVm {
     }
     openLibraries(L);
     this.registerRedis();
+    if (register !== undefined) {
+      lua.lua_pushjsfunction(L, register);
+      lua.lua_setglobal(L, N.register);
+    }
     const boot = to_luastring(BOOTSTRAP);
     if (lauxlib.luaL_loadbuffer(L, boot, boot.length, to_luastring('=bootstrap')) !== lua.LUA_OK) {
       throw new Error(`Lua bootstrap: ${Buffer.from(lua.lua_tolstring(L, -1)!).toString()}`);
     }
-    lua.lua_call(L, 0, 2);
+    lua.lua_call(L, 0, 3);
+    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, N.setLoading);
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, N.handler);
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, N.env);
   }
@@ -243,6 +276,14 @@ export class LuaVm {
     this.pushEnv();
     lua.lua_setupvalue(L, -2, 1);
     return null;
+  }
+
+  /** Switches the globals scripts see to the library-loading API (FUNCTION LOAD) and back. */
+  setLoading(on: boolean): void {
+    const L = this.L;
+    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, N.setLoading);
+    lua.lua_pushboolean(L, on);
+    lua.lua_call(L, 1, 0);
   }
 
   /** Sets KEYS and ARGV for an EVAL (in the real globals, behind the proxy). */

@@ -186,6 +186,12 @@ async function freshPair(fn: (a: RawClient, b: RawClient) => Promise<void>): Pro
  * count that takes everything (sorted). Doubles cover integers, fractions,
  * 17 significant digits, -0, huge values and infinities.
  */
+/** A function library for the FUNCTION and FCALL cases: one read-only function that replies a RESP3 map. */
+const R3_LIB =
+  "#!lua name=r3\nredis.register_function{function_name='r3f', " +
+  "callback=function(k, a) redis.setresp(3); return redis.call('hgetall', k[1]) end, " +
+  "flags={'no-writes'}, description='d'}";
+
 const CASES: Record<string, Case> = {
   // -- connection ----------------------------------------------------------
   ping: ['PING', 'PING hi', 'PING a b'],
@@ -491,11 +497,36 @@ const CASES: Record<string, Case> = {
   function: ['FUNCTION', 'FUNCTION FOO'],
   'function|flush': ['FUNCTION FLUSH', 'FUNCTION FLUSH ASYNC', 'FUNCTION FLUSH x', 'FUNCTION FLUSH a b'],
   'function|list': [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
     'FUNCTION LIST',
+    'FUNCTION LIST WITHCODE LIBRARYNAME r*',
     'FUNCTION LIST WITHCODE LIBRARYNAME x',
     'FUNCTION LIST LIBRARYNAME',
     'FUNCTION LIST x',
   ],
+  'function|load': [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
+    ['FUNCTION', 'LOAD', R3_LIB],
+    ['FUNCTION', 'LOAD', 'REPLACE', R3_LIB],
+    ['FUNCTION', 'LOAD', '#!lua name=x\nreturn 1'],
+    'FUNCTION LOAD',
+  ],
+  'function|delete': ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'FUNCTION DELETE r3', 'FUNCTION DELETE r3'],
+  'function|dump': ['FUNCTION FLUSH', 'FUNCTION DUMP', 'FUNCTION DUMP x'],
+  'function|restore': ['FUNCTION RESTORE x', 'FUNCTION RESTORE x FOO', 'FUNCTION RESTORE'],
+  'function|stats': ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'FUNCTION STATS', 'FUNCTION STATS x'],
+  'function|kill': ['FUNCTION KILL', 'FUNCTION KILL x'],
+  fcall: [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
+    'HSET h a 1',
+    'FCALL r3f 1 h',
+    'FCALL nosuch 0',
+    'FCALL r3f x',
+  ],
+  fcall_ro: ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'HSET h a 1', 'FCALL_RO r3f 1 h', 'FCALL_RO r3f -1'],
   'function|help': ['?FUNCTION HELP', 'FUNCTION HELP x'],
   swapdb: [
     'SET k v',

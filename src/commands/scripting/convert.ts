@@ -197,6 +197,12 @@ export function pushReply(L: LuaState, cur: Cursor): void {
   }
 }
 
+/**
+ * How deep tables nest in a reply before it stops with "reached lua stack
+ * limit" (Redis stops where the C stack of its Lua would overflow).
+ */
+const MAX_DEPTH = 2000;
+
 /** Replaces CR and LF by spaces (Redis's `sdsmapchars(s, "\r\n", "  ")`). */
 function mapCrlf(b: Uint8Array): Buffer {
   const out = Buffer.from(b);
@@ -225,8 +231,8 @@ function field(L: LuaState, key: Uint8Array): number {
  *
  * @param scriptResp the protocol the script chose with redis.setresp (booleans differ)
  */
-export function replyFromLua(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): void {
-  if (!lua.lua_checkstack(L, 4)) {
+export function replyFromLua(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3, depth = 0): void {
+  if (depth > MAX_DEPTH || !lua.lua_checkstack(L, 4)) {
     out.error('ERR reached lua stack limit');
     lua.lua_pop(L, 1);
     return;
@@ -243,7 +249,7 @@ export function replyFromLua(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): 
   } else if (t === lua.LUA_TNUMBER) {
     out.int(luaNumberToInteger(L, -1));
   } else if (t === lua.LUA_TTABLE) {
-    replyFromTable(L, out, scriptResp);
+    replyFromTable(L, out, scriptResp, depth + 1);
     return;
   } else {
     out.nullBulk();
@@ -252,7 +258,7 @@ export function replyFromLua(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): 
 }
 
 /** {@link replyFromLua} for a table (popped). */
-function replyFromTable(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): void {
+function replyFromTable(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3, depth: number): void {
   if (field(L, K.err) === lua.LUA_TSTRING) {
     lua.lua_pop(L, 1);
     lua.lua_getfield(L, -1, K.err);
@@ -308,8 +314,8 @@ function replyFromTable(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): void 
     while (lua.lua_next(L, -2) !== 0) {
       // Stack: table, key, value; the key is replied first, from a copy.
       lua.lua_pushvalue(L, -2);
-      replyFromLua(L, out, scriptResp);
-      replyFromLua(L, out, scriptResp);
+      replyFromLua(L, out, scriptResp, depth);
+      replyFromLua(L, out, scriptResp, depth);
     }
     lua.lua_pop(L, 2);
     return;
@@ -327,7 +333,7 @@ function replyFromTable(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): void 
     while (lua.lua_next(L, -2) !== 0) {
       lua.lua_pop(L, 1);
       lua.lua_pushvalue(L, -1);
-      replyFromLua(L, out, scriptResp);
+      replyFromLua(L, out, scriptResp, depth);
     }
     lua.lua_pop(L, 2);
     return;
@@ -342,7 +348,7 @@ function replyFromTable(L: LuaState, out: ReplyBuffer, scriptResp: 2 | 3): void 
   out.arrayLen(n);
   for (let i = 1; i <= n; i++) {
     lua.lua_rawgeti(L, -1, i);
-    replyFromLua(L, out, scriptResp);
+    replyFromLua(L, out, scriptResp, depth);
   }
   lua.lua_pop(L, 1);
 }

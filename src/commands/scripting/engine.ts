@@ -19,7 +19,8 @@ import type { Keyspace } from '../../store/keyspace.js';
 import type { CommandContext } from '../context.js';
 import { LocalContext } from '../local.js';
 import { arityOk } from '../table.js';
-import { K, replyFromLua } from './convert.js';
+import { isWord } from '../util.js';
+import { K, pushError, replyFromLua } from './convert.js';
 import { LuaVm, type ScriptHost } from './lua.js';
 
 /** Script flags (script.h `SCRIPT_FLAG_*`). */
@@ -205,6 +206,10 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
         return 'Unknown Redis command called from script';
       }
       if (spec.flags.includes('noscript')) return 'This Redis command is not allowed from script';
+      if ((spec.name === 'xread' || spec.name === 'xreadgroup') && argv.some((a) => isWord(a, 'BLOCK'))) {
+        // t_stream.c xreadCommand: no blocking from scripts.
+        return Buffer.from(`-ERR ${spec.name} command is not allowed with BLOCK option from scripts\r\n`);
+      }
       const writes = spec.isWrite || spec.flags.includes('may_replicate');
       if (readOnly && writes) return 'Write commands are not allowed from read-only scripts.';
       if (spec.isWrite && !info.writeDirty) {
@@ -238,16 +243,51 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
   if (!outer) services.beginExec();
   st.running = info;
   vm.host = host;
+  const threshold = busyThreshold(c);
+  if (threshold > 0) {
+    lua.lua_sethook(L, (l) => timeLimitHook(l, info, threshold), lua.LUA_MASKCOUNT, 100000);
+  }
   try {
     const status = lua.lua_pcall(L, nargs, 1, -(nargs + 2));
     if (status !== lua.LUA_OK) replyRunError(c, L, o.name);
     else replyFromLua(L, c.reply, host.resp);
   } finally {
+    if (threshold > 0) lua.lua_sethook(L, null, 0, 0);
     vm.host = null;
     st.running = null;
     lua.lua_settop(L, 0);
     if (!outer) services.endExec(c.dbIndex);
   }
+}
+
+/** `busy-reply-threshold` (`lua-time-limit`), ms; 0 for none. */
+function busyThreshold(c: CommandContext): number {
+  const get = c.server.config.get as (name: string) => unknown;
+  const v = Number(get.call(c.server.config, 'busy-reply-threshold'));
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
+/** The text a script stopped by {@link timeLimitHook} raises. */
+const TIME_LIMIT_ERROR =
+  'Script killed by the server: it ran past busy-reply-threshold without writing ' +
+  '(no other client, nor SCRIPT KILL, is served while a script runs here)';
+
+/**
+ * The count hook of a run (script_lua.c `luaMaskCountHook`): a script that
+ * has run past `busy-reply-threshold` and has not written is stopped, as
+ * SCRIPT KILL would stop it in Redis (here no client can send SCRIPT KILL
+ * while it runs: docs/ARCHITECTURE.md, "Scripting"). Once stopped, the hook
+ * fires at every line, so that pcall cannot keep the script going. A script
+ * that wrote runs on, as Redis's does.
+ */
+function timeLimitHook(L: LuaState, info: RunInfo, threshold: number): void {
+  if (!info.killed) {
+    if (info.writeDirty || performance.now() - info.start < threshold) return;
+    info.killed = true;
+    lua.lua_sethook(L, (l) => timeLimitHook(l, info, threshold), lua.LUA_MASKLINE | lua.LUA_MASKCOUNT, 1);
+  }
+  pushError(L, TIME_LIMIT_ERROR);
+  lua.lua_error(L);
 }
 
 function pushStrings(L: LuaState, items: readonly Buffer[]): void {

@@ -80,6 +80,8 @@ declare module 'fengari' {
     lua_setupvalue(L: LuaState, funcindex: number, n: number): LuaString | null;
     lua_gc(L: LuaState, what: number, data: number): number;
     lua_absindex(L: LuaState, idx: number): number;
+    lua_isnoneornil(L: LuaState, idx: number): boolean;
+    lua_rawequal(L: LuaState, a: number, b: number): boolean;
   }
 
   export interface LauxLib {

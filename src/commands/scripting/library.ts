@@ -239,7 +239,10 @@ function readArgs(L: LuaState): RegisterArgs | string {
     return { name, desc: null, flags: 0, ref };
   }
   if (!lua.lua_istable(L, 1)) {
-    return 'calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).';
+    return (
+      'calling redis.register_function with a single argument is only applicable to Lua table ' +
+      '(representing named arguments).'
+    );
   }
   let name: string | null = null;
   let desc: Buffer | null = null;

@@ -91,11 +91,14 @@ local function handler(err)
 end
 local proxies = {}
 local function readonly() error('Attempt to modify a readonly table', 2) end
+local sealed = {}
+setmetatable(sealed, {__index = {}, __newindex = readonly, __metatable = false})
+proxies[sealed] = {}
 local function protect(t, index)
   local p = {}
   proxies[p] = t
   setmetatable(p, {
-    __index = index or t, __newindex = readonly, __metatable = false,
+    __index = index or t, __newindex = readonly, __metatable = sealed,
     __pairs = function() return next, t, nil end, __len = function() return #t end,
   })
   return p
@@ -135,7 +138,7 @@ setmetatable(env, {
     end
     return v
   end,
-  __newindex = readonly, __metatable = false,
+  __newindex = readonly, __metatable = sealed,
   __pairs = function() return next, G, nil end,
 })
 G.setmetatable = function(t, mt)

@@ -116,10 +116,10 @@ function functionRestore(c: CommandContext, argv: Buffer[]): void {
     for (const lib of scratch.libraries.values()) {
       const old = fns.libraries.get(lib.name);
       if (old !== undefined && policy === 'APPEND') return c.reply.error(`ERR Library ${lib.name} already exists`);
-      for (const f of lib.functions.keys()) {
-        const other = fns.functions.get(f);
+      for (const [key, f] of lib.functions) {
+        const other = fns.functions.get(key);
         if (other !== undefined && other.library.name !== lib.name) {
-          return c.reply.error(`ERR Function ${f} already exists`);
+          return c.reply.error(`ERR Function ${f.name} already exists`);
         }
       }
     }
@@ -214,7 +214,7 @@ function functionKill(c: CommandContext): void {
 /** FCALL and FCALL_RO (functions.c `fcallCommandGeneric`). */
 function fcall(c: CommandContext, argv: Buffer[], ro: boolean): void {
   const fns = functionsOf(c);
-  const f = fns.functions.get(argv[1]!.toString('latin1'));
+  const f = fns.functions.get(argv[1]!.toString('latin1').toLowerCase());
   if (f === undefined) return c.reply.error('ERR Function not found');
   const s = argv[2]!.toString('latin1');
   if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) return c.reply.error('ERR Bad number of keys provided');

@@ -23,6 +23,8 @@ import { LuaVm } from './lua.js';
 
 /** RDB_OPCODE_FUNCTION2 (rdb.h): a library in a DUMP payload or an RDB file. */
 const OPCODE_FUNCTION2 = 245;
+/** How long a library's code may run at FUNCTION LOAD, ms (function_lua.c `LOAD_TIMEOUT_MS`). */
+const LOAD_TIMEOUT_MS = 500;
 /** The file the libraries are kept in, in the data directory. */
 export const FUNCTIONS_FILE = 'functions.rdb';
 const NAME_ERROR =
@@ -42,6 +44,7 @@ export interface FunctionInfo {
 export interface Library {
   readonly name: string;
   readonly code: Buffer;
+  /** By lower-case name: function names are matched without case, as Redis's dict of them. */
   readonly functions: Map<string, FunctionInfo>;
 }
 
@@ -54,6 +57,7 @@ function validName(name: string): boolean {
 export class Functions {
   readonly vm: LuaVm;
   readonly libraries = new Map<string, Library>();
+  /** Every library's functions, by lower-case name. */
   readonly functions = new Map<string, FunctionInfo>();
   /** The library being loaded, while FUNCTION LOAD runs its code. */
   private loading: Library | null = null;
@@ -98,7 +102,17 @@ export class Functions {
     if (err !== null) return { error: `Error compiling function: ${err}` };
     this.loading = lib;
     this.vm.setLoading(true);
+    // function_lua.c `luaEngineLoadHook`: a library's code gets 500 ms to register its functions.
+    const start = performance.now();
+    const hook = (l: LuaState): void => {
+      if (performance.now() - start <= LOAD_TIMEOUT_MS) return;
+      lua.lua_sethook(l, hook, lua.LUA_MASKLINE | lua.LUA_MASKCOUNT, 1);
+      pushError(l, 'FUNCTION LOAD timeout');
+      lua.lua_error(l);
+    };
+    lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, 100000);
     const status = lua.lua_pcall(L, 0, 0, 0);
+    lua.lua_sethook(L, null, 0, 0);
     this.vm.setLoading(false);
     this.loading = null;
     if (status !== lua.LUA_OK) {
@@ -108,11 +122,11 @@ export class Functions {
       return { error: `Error registering functions: ${msg}` };
     }
     if (lib.functions.size === 0) return { error: 'No functions registered' };
-    for (const f of lib.functions.keys()) {
-      const other = this.functions.get(f);
+    for (const [key, f] of lib.functions) {
+      const other = this.functions.get(key);
       if (other !== undefined && other.library !== old) {
         this.release(lib);
-        return { error: `Function ${f} already exists` };
+        return { error: `Function ${f.name} already exists` };
       }
     }
     if (old !== undefined) this.unlink(old);
@@ -197,13 +211,13 @@ export class Functions {
     }
     let err: string | null = null;
     if (!validName(args.name)) err = NAME_ERROR;
-    else if (lib.functions.has(args.name)) err = 'Function already exists in the library';
+    else if (lib.functions.has(args.name.toLowerCase())) err = 'Function already exists in the library';
     if (err !== null) {
       lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, args.ref);
       pushError(L, err);
       return lua.lua_error(L);
     }
-    lib.functions.set(args.name, { ...args, library: lib });
+    lib.functions.set(args.name.toLowerCase(), { ...args, library: lib });
     return 0;
   }
 }

@@ -2,15 +2,17 @@
  * Libraries Redis adds to its Lua, written here in JavaScript over the Lua
  * API: `bit` (LuaBitOp, deps/lua/src/lua_bit.c: 32-bit operations) and
  * `cjson` (lua_cjson.c: encode, decode, `cjson.null`, and its settings
- * functions, which are accepted and change nothing). cmsgpack and struct are
- * not provided.
+ * functions, which are accepted and change nothing); cmsgpack is in
+ * ./cmsgpack.ts. struct is not provided.
  */
 import { type JsFunction, type LuaState, lauxlib, lua, to_luastring } from './api.js';
+import { openCmsgpack } from './cmsgpack.js';
 
-/** Opens `bit` and `cjson` as globals. */
+/** Opens `bit`, `cjson` and `cmsgpack` as globals. */
 export function openLibraries(L: LuaState): void {
   openBit(L);
   openCjson(L);
+  openCmsgpack(L);
 }
 
 /** Sets the functions of `fns` in a new table, as global `name`. */

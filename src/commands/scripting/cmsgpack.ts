@@ -5,17 +5,31 @@
  * arrays for tables with keys 1..n, 16 levels of nesting).
  */
 import { type LuaState, lauxlib, lua, to_luastring } from './api.js';
+import { pushNumber } from './convert.js';
 
 /** lua_cmsgpack.c `LUACMSGPACK_MAX_NESTING`. */
 const MAX_NESTING = 16;
 
+/** A growing output buffer. */
 class Out {
-  parts: Buffer[] = [];
+  data = Buffer.allocUnsafe(256);
+  len = 0;
+  private room(n: number): void {
+    if (this.len + n <= this.data.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.len + n));
+    this.data.copy(next, 0, 0, this.len);
+    this.data = next;
+  }
   byte(...b: number[]): void {
-    this.parts.push(Buffer.from(b));
+    this.room(b.length);
+    for (const x of b) this.data[this.len++] = x;
   }
   buf(b: Buffer): void {
-    this.parts.push(b);
+    this.room(b.length);
+    this.len += b.copy(this.data, this.len);
+  }
+  get parts(): Buffer[] {
+    return [this.data.subarray(0, this.len)];
   }
 }
 
@@ -56,7 +70,11 @@ function encode(L: LuaState, idx: number, o: Out, level: number): void {
     o.buf(s);
   } else if (t === lua.LUA_TBOOLEAN) o.byte(lua.lua_toboolean(L, i) ? 0xc3 : 0xc2);
   else if (t === lua.LUA_TNUMBER) {
-    if (lua.lua_isinteger(L, i)) return encodeInt(o, BigInt(lua.lua_tointeger(L, i)));
+    if (lua.lua_isinteger(L, i)) {
+      const v = lua.lua_tointeger(L, i);
+      if (v >= 0 && v <= 127) return o.byte(v);
+      return encodeInt(o, BigInt(v));
+    }
     const d = lua.lua_tonumber(L, i);
     if (Number.isInteger(d) && Math.abs(d) < 2 ** 63) return encodeInt(o, BigInt(d));
     const b = Buffer.alloc(9);
@@ -126,8 +144,7 @@ function decode(L: LuaState, b: Buffer, pos: number): number {
     return p;
   };
   const int = (v: bigint | number, next: number): number => {
-    const n = typeof v === 'bigint' ? (v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : Number(v)) : v;
-    lua.lua_pushinteger(L, n);
+    pushNumber(L, Number(v));
     return next;
   };
   if (c <= 0x7f) return int(c, pos + 1);

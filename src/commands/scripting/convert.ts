@@ -58,6 +58,15 @@ export function pushError(L: LuaState, message: string | Uint8Array): void {
   lua.lua_setfield(L, -2, K.err);
 }
 
+/**
+ * Pushes an integral number: a Lua integer where fengari's integers (32
+ * bits) hold it, else a float, as Lua 5.1's numbers (doubles) were.
+ */
+export function pushNumber(L: LuaState, n: number): void {
+  if (n === (n | 0)) lua.lua_pushinteger(L, n);
+  else lua.lua_pushnumber(L, n);
+}
+
 /** A cursor over one RESP reply. */
 interface Cursor {
   buf: Buffer;
@@ -80,7 +89,7 @@ export function pushReply(L: LuaState, cur: Cursor): void {
   lua.lua_checkstack(L, 5);
   switch (type) {
     case 58: // :
-      lua.lua_pushinteger(L, Number(line(cur).toString('latin1')));
+      pushNumber(L, Number(line(cur).toString('latin1')));
       return;
     case 36: {
       // $

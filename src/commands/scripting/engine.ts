@@ -161,6 +161,8 @@ function refusal(c: CommandContext, o: RunOptions): string | null {
     const repl = c.server.replication;
     if (repl.isReplica && repl.readOnly) return 'READONLY Can not run script with write flag on readonly replica';
     if (o.ro) return 'ERR Can not execute a script with write flag using *_ro command.';
+    const refused = repl.writeRefusal?.() ?? null;
+    if (refused !== null) return refused;
   }
   if ((flags & (FLAG.allowOom | FLAG.noWrites)) === 0 && overMaxmemory(c)) {
     return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
@@ -215,6 +217,8 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
       if (spec.isWrite && !info.writeDirty) {
         const repl = services.replication;
         if (repl.isReplica && repl.readOnly) return "-READONLY You can't write against a read only replica.";
+        const refused = repl.writeRefusal?.() ?? null;
+        if (refused !== null) return `-${refused}`;
       }
       if (preOom && !info.writeDirty && spec.isDenyOom) {
         return "-OOM command not allowed when used memory > 'maxmemory'.";

@@ -91,30 +91,49 @@ function openBit(L: LuaState): void {
 /** The key of `cjson.null` in the registry. */
 const NULL_KEY = to_luastring('__redis__cjson_null');
 
+/** cjson's settings (lua_cjson.c `json_config_t`), per VM. */
+interface CjsonConfig {
+  encodeMaxDepth: number;
+  decodeMaxDepth: number;
+  encodeInvalidNumbers: boolean;
+}
+
 function openCjson(L: LuaState): void {
+  const cfg: CjsonConfig = { encodeMaxDepth: 1000, decodeMaxDepth: 1000, encodeInvalidNumbers: false };
   const setting = (l: LuaState): number => {
     lua.lua_pushinteger(l, 0);
     return 1;
   };
+  const depthSetting =
+    (key: 'encodeMaxDepth' | 'decodeMaxDepth') =>
+    (l: LuaState): number => {
+      if (!lua.lua_isnoneornil(l, 1)) cfg[key] = lauxlib.luaL_checkinteger(l, 1);
+      lua.lua_pushinteger(l, cfg[key]);
+      return 1;
+    };
   library(L, 'cjson', {
     encode: (l) => {
       if (lua.lua_gettop(l) !== 1)
         return lauxlib.luaL_error(l, to_luastring("bad argument #1 to 'encode' (expected 1 argument)"));
       const parts: string[] = [];
-      encodeValue(l, 1, parts, 0);
+      encodeValue(l, 1, parts, 0, cfg);
       lua.lua_pushstring(l, Buffer.from(parts.join(''), 'latin1'));
       return 1;
     },
     decode: (l) => {
       const s = Buffer.from(lauxlib.luaL_checklstring(l, 1)).toString('latin1');
-      decodeJson(l, s);
+      decodeJson(l, s, cfg.decodeMaxDepth);
       return 1;
     },
     encode_keep_buffer: setting,
-    encode_max_depth: setting,
-    decode_max_depth: setting,
+    encode_max_depth: depthSetting('encodeMaxDepth'),
+    decode_max_depth: depthSetting('decodeMaxDepth'),
     encode_number_precision: setting,
-    encode_invalid_numbers: setting,
+    encode_invalid_numbers: (l) => {
+      if (!lua.lua_isnoneornil(l, 1)) cfg.encodeInvalidNumbers = lua.lua_toboolean(l, 1);
+      lua.lua_pushboolean(l, cfg.encodeInvalidNumbers);
+      return 1;
+    },
     decode_invalid_numbers: setting,
     encode_sparse_array: setting,
   });
@@ -154,11 +173,13 @@ function escapeString(s: string): string {
 }
 
 /** A number as lua_cjson prints it (`%.14g`). */
-function formatNumber(L: LuaState, idx: number): string {
+function formatNumber(L: LuaState, idx: number, invalidOk = false): string {
   if (lua.lua_isinteger(L, idx)) return String(lua.lua_tointeger(L, idx));
   const d = lua.lua_tonumber(L, idx);
-  if (!Number.isFinite(d))
+  if (!Number.isFinite(d)) {
+    if (invalidOk) return Number.isNaN(d) ? 'nan' : d > 0 ? 'inf' : '-inf';
     return lauxlib.luaL_error(L, to_luastring('Cannot serialise number: must not be NaN or Inf'));
+  }
   if (Number.isInteger(d) && Math.abs(d) < 1e15) return String(d);
   const p = Number(d.toPrecision(14));
   const e = Math.floor(Math.log10(Math.abs(p)));
@@ -171,17 +192,17 @@ function formatNumber(L: LuaState, idx: number): string {
 }
 
 /** Appends the JSON of the value at `idx` (lua_cjson.c `json_append_data`). */
-function encodeValue(L: LuaState, idx: number, out: string[], depth: number): void {
+function encodeValue(L: LuaState, idx: number, out: string[], depth: number, cfg: CjsonConfig): void {
   const i = lua.lua_absindex(L, idx);
   const t = lua.lua_type(L, i);
   if (t === lua.LUA_TSTRING) out.push(escapeString(Buffer.from(lua.lua_tolstring(L, i)!).toString('latin1')));
-  else if (t === lua.LUA_TNUMBER) out.push(formatNumber(L, i));
+  else if (t === lua.LUA_TNUMBER) out.push(formatNumber(L, i, cfg.encodeInvalidNumbers));
   else if (t === lua.LUA_TBOOLEAN) out.push(lua.lua_toboolean(L, i) ? 'true' : 'false');
   else if (t === lua.LUA_TNIL) out.push('null');
   else if (t === lua.LUA_TTABLE) {
     if (isNull(L, i)) return void out.push('null');
-    if (depth >= 1000) {
-      return void lauxlib.luaL_error(L, to_luastring('Cannot serialise, excessive nesting (1001)'));
+    if (depth + 1 > cfg.encodeMaxDepth) {
+      return void lauxlib.luaL_error(L, to_luastring(`Cannot serialise, excessive nesting (${depth + 1})`));
     }
     lua.lua_checkstack(L, 4);
     const len = arrayLength(L, i);
@@ -190,7 +211,7 @@ function encodeValue(L: LuaState, idx: number, out: string[], depth: number): vo
       for (let j = 1; j <= len; j++) {
         if (j > 1) out.push(',');
         lua.lua_rawgeti(L, i, j);
-        encodeValue(L, -1, out, depth + 1);
+        encodeValue(L, -1, out, depth + 1, cfg);
         lua.lua_pop(L, 1);
       }
       out.push(']');
@@ -209,7 +230,7 @@ function encodeValue(L: LuaState, idx: number, out: string[], depth: number): vo
       if (!first) out.push(',');
       first = false;
       out.push(escapeString(key), ':');
-      encodeValue(L, -1, out, depth + 1);
+      encodeValue(L, -1, out, depth + 1, cfg);
       lua.lua_pop(L, 1);
     }
     out.push('}');
@@ -246,7 +267,7 @@ function arrayLength(L: LuaState, i: number): number {
 }
 
 /** Pushes the Lua value of JSON text `s` (lua_cjson.c `json_decode`). */
-function decodeJson(L: LuaState, s: string): void {
+function decodeJson(L: LuaState, s: string, maxDepth: number): void {
   let pos = 0;
   const fail = (what: string): never =>
     lauxlib.luaL_error(L, to_luastring(`Expected ${what} but found invalid token at character ${pos + 1}`));
@@ -255,8 +276,11 @@ function decodeJson(L: LuaState, s: string): void {
   };
   const value = (depth: number): void => {
     ws();
-    if (depth > 1000)
-      lauxlib.luaL_error(L, to_luastring(`Found too many nested data structures (${depth}) at character ${pos + 1}`));
+    if ((s[pos] === '{' || s[pos] === '[') && depth + 1 > maxDepth)
+      lauxlib.luaL_error(
+        L,
+        to_luastring(`Found too many nested data structures (${depth + 1}) at character ${pos + 1}`),
+      );
     lua.lua_checkstack(L, 4);
     const c = s[pos];
     if (c === '{') {
@@ -304,7 +328,7 @@ function decodeJson(L: LuaState, s: string): void {
     if (m !== null && m[0] !== '-') {
       pos += m[0].length;
       const n = Number(m[0]);
-      if (/^-?\d+$/.test(m[0]) && Number.isSafeInteger(n)) lua.lua_pushinteger(L, n);
+      if (/^-?\d+$/.test(m[0]) && n === (n | 0)) lua.lua_pushinteger(L, n);
       else lua.lua_pushnumber(L, n);
       return;
     }

@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import { type JsFunction, type LuaState, lauxlib, lua, lualib, to_luastring } from './api.js';
 import { K, pushError, pushReply } from './convert.js';
+import { formatG } from './fengari-conf.js';
 import { openLibraries } from './libs.js';
 
 /** What redis.call and friends reach while a script runs (./engine.ts). */
@@ -179,21 +180,7 @@ function numberArg(L: LuaState, idx: number): Buffer {
 
 /** C's `%.17g`. */
 export function g17(d: number): string {
-  if (Number.isNaN(d)) return d < 0 ? '-nan' : 'nan';
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(d)));
-  let e = Number(d.toExponential(16).split('e')[1]);
-  if (!Number.isFinite(e)) e = exp;
-  if (e < -4 || e >= 17) {
-    const [m, x] = d.toExponential(16).split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const n = Number(x);
-    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
-  }
-  const s = d.toFixed(Math.max(0, 16 - e));
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return formatG(d, 17);
 }
 
 /** Redis's lrand48 (rand.c), one sequence per engine. */

@@ -112,12 +112,8 @@ export function shebangFlags(body: Buffer): { flags: number; length: number } | 
   if (body[0] !== 35 || body[1] !== 33) return { flags: FLAG.evalCompat, length: 0 };
   const end = body.indexOf(10);
   if (end < 0) return 'Invalid script shebang';
-  const parts = body
-    .subarray(0, end)
-    .toString('latin1')
-    .trim()
-    .split(/[ \t\r\v\f]+/);
-  if (parts.length === 0 || parts[0] === '') return 'Invalid engine in script shebang';
+  const parts = splitArgs(body.subarray(0, end).toString('latin1'));
+  if (parts === null || parts.length === 0) return 'Invalid engine in script shebang';
   if (parts[0] !== '#!lua') return `Unexpected engine in script shebang: ${parts[0]}`;
   let flags = 0;
   for (const part of parts.slice(1)) {
@@ -130,6 +126,48 @@ export function shebangFlags(body: Buffer): { flags: number; length: number } | 
     }
   }
   return { flags, length: end };
+}
+
+/**
+ * Splits a line as Redis's `sdssplitargs` does: words separated by spaces,
+ * double-quoted words with backslash escapes, single-quoted words; null for
+ * unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const space = (ch: string | undefined): boolean => ch !== undefined && ' \t\r\n\v\f'.includes(ch);
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (space(line[i])) i++;
+    if (i >= line.length) return out;
+    let word = '';
+    let quote: string | null = null;
+    for (;;) {
+      const ch = line[i];
+      if (quote !== null) {
+        if (ch === undefined) return null;
+        if (ch === '\\' && quote === '"' && i + 1 < line.length) {
+          const e = line[++i]!;
+          word += ({ n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' } as Record<string, string>)[e] ?? e;
+        } else if (ch === '\\' && quote === "'" && line[i + 1] === "'") {
+          word += "'";
+          i++;
+        } else if (ch === quote) {
+          // A closing quote must be followed by a space or the end.
+          if (i + 1 < line.length && !space(line[i + 1])) return null;
+          i++;
+          break;
+        } else word += ch;
+        i++;
+        continue;
+      }
+      if (ch === undefined || space(ch)) break;
+      if (ch === '"' || ch === "'") quote = ch;
+      else word += ch;
+      i++;
+    }
+    out.push(word);
+  }
 }
 
 /** What a run needs besides the Lua function on the stack. */

@@ -18,7 +18,7 @@ import { RdbByteWriter } from '../../persistence/rdb/writer.js';
 import { fsyncDirSync } from '../../persistence/fsutil.js';
 import { type LuaState, lauxlib, lua, to_luastring } from './api.js';
 import { pushError } from './convert.js';
-import { FLAG_NAMES } from './engine.js';
+import { FLAG_NAMES, splitArgs } from './engine.js';
 import { LuaVm } from './lua.js';
 
 /** RDB_OPCODE_FUNCTION2 (rdb.h): a library in a DUMP payload or an RDB file. */
@@ -75,12 +75,8 @@ export class Functions {
     if (code[0] !== 35 || code[1] !== 33) return { error: 'Missing library metadata' };
     const end = code.indexOf(10);
     if (end < 0) return { error: 'Invalid library metadata' };
-    const parts = code
-      .subarray(0, end)
-      .toString('latin1')
-      .trim()
-      .split(/[ \t\r\v\f]+/);
-    if (parts.length === 0 || parts[0] === '') return { error: 'Invalid library metadata' };
+    const parts = splitArgs(code.subarray(0, end).toString('latin1'));
+    if (parts === null || parts.length === 0) return { error: 'Invalid library metadata' };
     const engine = parts[0]!.slice(2);
     let name: string | null = null;
     for (const part of parts.slice(1)) {

@@ -72,6 +72,8 @@ export class Scripting {
   scriptsBytes = 0;
   /** The run in progress, or null. */
   running: RunInfo | null = null;
+  /** The context scripts run commands in, made at the first run. */
+  context: LocalContext | null = null;
   /** Libraries and functions (./library.ts), attached by it. */
   functions: unknown = null;
 
@@ -222,7 +224,10 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
     return c.reply.error(refused);
   }
   const services = c.server;
-  const ctx = new LocalContext(services);
+  // The context redis.call runs commands in (Redis's Lua client), one per keyspace, kept between runs.
+  if (st.context === null || st.context.server !== services) st.context = new LocalContext(services);
+  const ctx = st.context;
+  ctx.reply.discard();
   ctx.select(c.dbIndex);
   const info: RunInfo = {
     name: o.name,

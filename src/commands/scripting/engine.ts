@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { type LuaState, lua } from './api.js';
 import type { Keyspace } from '../../store/keyspace.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, CommandSpec } from '../context.js';
 import { LocalContext } from '../local.js';
 import { arityOk } from '../table.js';
 import { isWord } from '../util.js';
@@ -243,29 +243,13 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
     resp: 2,
     call(argv) {
       const spec = services.commands.lookup(argv);
-      if (spec === undefined || spec.subcommands !== undefined || !arityOk(spec.arity, argv.length)) {
-        if (spec === undefined) return 'Unknown Redis command called from script';
-        if (spec.subcommands === undefined || argv.length < 2) {
-          return 'Wrong number of args calling Redis command from script';
-        }
-        return 'Unknown Redis command called from script';
+      const refused = spec === undefined ? null : callRefusal(spec, argv);
+      if (refused !== null) {
+        // script.c `scriptCall`: a command refused before it runs counts as rejected (COMMANDSTATS).
+        if (spec !== undefined && typeof refused === 'string') spec.stats.rejected++;
+        return refused;
       }
-      if (spec.flags.includes('noscript')) return 'This Redis command is not allowed from script';
-      if ((spec.name === 'xread' || spec.name === 'xreadgroup') && argv.some((a) => isWord(a, 'BLOCK'))) {
-        // t_stream.c xreadCommand: no blocking from scripts.
-        return Buffer.from(`-ERR ${spec.name} command is not allowed with BLOCK option from scripts\r\n`);
-      }
-      const writes = spec.isWrite || spec.flags.includes('may_replicate');
-      if (readOnly && writes) return 'Write commands are not allowed from read-only scripts.';
-      if (spec.isWrite && !info.writeDirty) {
-        const repl = services.replication;
-        if (repl.isReplica && repl.readOnly) return "-READONLY You can't write against a read only replica.";
-        const refused = repl.writeRefusal?.() ?? null;
-        if (refused !== null) return `-${refused}`;
-      }
-      if (preOom && !info.writeDirty && spec.isDenyOom) {
-        return "-OOM command not allowed when used memory > 'maxmemory'.";
-      }
+      if (spec === undefined) return 'Unknown Redis command called from script';
       if (spec.isWrite) info.writeDirty = true;
       ctx.reply.resp = host.resp;
       services.call(ctx, spec, argv);
@@ -278,6 +262,32 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
       return services.commands.lookup(argv) !== undefined;
     },
   };
+  /** The checks of script.c `scriptCall` before a command runs: an error text, an error reply, or null. */
+  function callRefusal(spec: CommandSpec, argv: Buffer[]): string | Buffer | null {
+    if (spec.subcommands !== undefined || !arityOk(spec.arity, argv.length)) {
+      if (spec.subcommands === undefined || argv.length < 2) {
+        return 'Wrong number of args calling Redis command from script';
+      }
+      return 'Unknown Redis command called from script';
+    }
+    if (spec.flags.includes('noscript')) return 'This Redis command is not allowed from script';
+    if ((spec.name === 'xread' || spec.name === 'xreadgroup') && argv.some((a) => isWord(a, 'BLOCK'))) {
+      // t_stream.c xreadCommand: no blocking from scripts.
+      return Buffer.from(`-ERR ${spec.name} command is not allowed with BLOCK option from scripts\r\n`);
+    }
+    const writes = spec.isWrite || spec.flags.includes('may_replicate');
+    if (readOnly && writes) return 'Write commands are not allowed from read-only scripts.';
+    if (spec.isWrite && !info.writeDirty) {
+      const repl = services.replication;
+      if (repl.isReplica && repl.readOnly) return "-READONLY You can't write against a read only replica.";
+      const refused = repl.writeRefusal?.() ?? null;
+      if (refused !== null) return `-${refused}`;
+    }
+    if (preOom && !info.writeDirty && spec.isDenyOom) {
+      return "-OOM command not allowed when used memory > 'maxmemory'.";
+    }
+    return null;
+  }
   const nargs = o.isFunction ? 2 : 0;
   // Stack: handler, function [, KEYS, ARGV].
   vm.pushHandler();

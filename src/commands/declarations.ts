@@ -21,6 +21,7 @@ export type CommandFlag =
   | 'fast'
   | 'no_auth'
   | 'may_replicate'
+  | 'no_mandatory_keys'
   | 'sentinel'
   | 'no_async_loading'
   | 'no_multi'

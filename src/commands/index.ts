@@ -13,6 +13,7 @@ import { latencyCommands } from './latency.js';
 import { debugCommands } from './debug.js';
 import { memoryCommands } from './memory.js';
 import { functionCommands } from './functions.js';
+import { evalCommands } from './scripting/eval.js';
 import { multiCommands } from './multi.js';
 import { pubsubCommands } from './pubsub.js';
 import { stringCommands } from './strings.js';
@@ -52,6 +53,7 @@ export function allCommands(): CommandSpec[] {
     ...debugCommands,
     ...memoryCommands,
     ...functionCommands,
+    ...evalCommands,
     ...multiCommands,
     ...pubsubCommands,
     ...stringCommands,

@@ -33,6 +33,7 @@ const FLAG_ORDER = [
   'asking',
   'fast',
   'no_auth',
+  'no_mandatory_keys',
   'no_async_loading',
   'no_multi',
   'movablekeys',

@@ -54,6 +54,11 @@ export interface ReplicationService {
   /** Whether this server is a replica. */
   readonly isReplica: boolean;
   /**
+   * Why writes are refused now (`min-replicas-to-write` and the like:
+   * `NOREPLICAS ...`), or null; scripts ask it before their first write.
+   */
+  writeRefusal?(): string | null;
+  /**
    * REPLICAOF host port, or REPLICAOF NO ONE with `host` null.
    *
    * @returns 'already' when already replicating from that address

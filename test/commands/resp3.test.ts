@@ -186,6 +186,12 @@ async function freshPair(fn: (a: RawClient, b: RawClient) => Promise<void>): Pro
  * count that takes everything (sorted). Doubles cover integers, fractions,
  * 17 significant digits, -0, huge values and infinities.
  */
+/** A function library for the FUNCTION and FCALL cases: one read-only function that replies a RESP3 map. */
+const R3_LIB =
+  "#!lua name=r3\nredis.register_function{function_name='r3f', " +
+  "callback=function(k, a) redis.setresp(3); return redis.call('hgetall', k[1]) end, " +
+  "flags={'no-writes'}, description='d'}";
+
 const CASES: Record<string, Case> = {
   // -- connection ----------------------------------------------------------
   ping: ['PING', 'PING hi', 'PING a b'],
@@ -460,14 +466,67 @@ const CASES: Record<string, Case> = {
   'memory|doctor': ['MEMORY DOCTOR', 'MEMORY DOCTOR x'],
   'memory|malloc-stats': ['^MEMORY MALLOC-STATS', 'MEMORY MALLOC-STATS x'],
   'memory|purge': ['MEMORY PURGE', 'MEMORY PURGE x'],
+  eval: [
+    ['EVAL', 'redis.call("hset", "h", "a", "1"); return redis.call("hgetall", "h")', '0'],
+    ['EVAL', 'redis.setresp(3); return redis.call("hgetall", "h")', '0'],
+    ['EVAL', 'return {true, false, {double=1.5}, {map={x=1}}, {set={y=true}}}', '0'],
+    ['EVAL', 'return {big_number="12345678901234567890"}', '0'],
+    ['EVAL', 'redis.setresp(3); return redis.call("get", "nokey")', '0'],
+    ['EVAL', 'return x', '0'],
+  ],
+  evalsha: [
+    ['SCRIPT', 'LOAD', 'return {1, "a", {ok="s"}}'],
+    ['EVALSHA', 'c3d8d8b6e5c7e08796f0a88b6a4d3b8a4f1bf5d8', '0'],
+    ['EVALSHA', 'nosuch', '0'],
+  ],
+  eval_ro: [
+    ['EVAL_RO', 'return redis.call("get", KEYS[1])', '1', 'k'],
+    ['EVAL_RO', 'return redis.call("set", KEYS[1], "v")', '1', 'k'],
+  ],
+  evalsha_ro: [
+    ['SCRIPT', 'LOAD', 'return redis.call("exists", KEYS[1])'],
+    ['EVALSHA_RO', 'nosuch', '0'],
+  ],
+  script: ['SCRIPT', 'SCRIPT FOO'],
+  'script|load': [['SCRIPT', 'LOAD', 'return 1'], ['SCRIPT', 'LOAD', 'return +'], 'SCRIPT LOAD'],
+  'script|exists': [['SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'x'], 'SCRIPT EXISTS'],
+  'script|flush': ['SCRIPT FLUSH', 'SCRIPT FLUSH ASYNC', 'SCRIPT FLUSH x'],
+  'script|kill': ['SCRIPT KILL', 'SCRIPT KILL x'],
+  'script|debug': ['SCRIPT DEBUG NO', 'SCRIPT DEBUG x'],
+  'script|help': ['?SCRIPT HELP', 'SCRIPT HELP x'],
   function: ['FUNCTION', 'FUNCTION FOO'],
   'function|flush': ['FUNCTION FLUSH', 'FUNCTION FLUSH ASYNC', 'FUNCTION FLUSH x', 'FUNCTION FLUSH a b'],
   'function|list': [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
     'FUNCTION LIST',
+    'FUNCTION LIST WITHCODE LIBRARYNAME r*',
     'FUNCTION LIST WITHCODE LIBRARYNAME x',
     'FUNCTION LIST LIBRARYNAME',
     'FUNCTION LIST x',
   ],
+  'function|load': [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
+    ['FUNCTION', 'LOAD', R3_LIB],
+    ['FUNCTION', 'LOAD', 'REPLACE', R3_LIB],
+    ['FUNCTION', 'LOAD', '#!lua name=x\nreturn 1'],
+    'FUNCTION LOAD',
+  ],
+  'function|delete': ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'FUNCTION DELETE r3', 'FUNCTION DELETE r3'],
+  'function|dump': ['FUNCTION FLUSH', 'FUNCTION DUMP', 'FUNCTION DUMP x'],
+  'function|restore': ['FUNCTION RESTORE x', 'FUNCTION RESTORE x FOO', 'FUNCTION RESTORE'],
+  'function|stats': ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'FUNCTION STATS', 'FUNCTION STATS x'],
+  'function|kill': ['FUNCTION KILL', 'FUNCTION KILL x'],
+  fcall: [
+    'FUNCTION FLUSH',
+    ['FUNCTION', 'LOAD', R3_LIB],
+    'HSET h a 1',
+    'FCALL r3f 1 h',
+    'FCALL nosuch 0',
+    'FCALL r3f x',
+  ],
+  fcall_ro: ['FUNCTION FLUSH', ['FUNCTION', 'LOAD', R3_LIB], 'HSET h a 1', 'FCALL_RO r3f 1 h', 'FCALL_RO r3f -1'],
   'function|help': ['?FUNCTION HELP', 'FUNCTION HELP x'],
   swapdb: [
     'SET k v',

@@ -98,6 +98,37 @@ export function scriptingOf(c: CommandContext): Scripting {
   return s;
 }
 
+/** What INFO memory reports of scripting (`number_of_cached_scripts`, `used_memory_scripts_eval`...). */
+export interface ScriptingFigures {
+  /** EVAL scripts cached. */
+  scripts: number;
+  /** Bytes of their bodies. */
+  scriptsBytes: number;
+  /** Function libraries, and the functions they register. */
+  libraries: number;
+  functions: number;
+  /** Bytes of the libraries' code. */
+  librariesBytes: number;
+}
+
+/** The scripting figures of `ks`'s server (zeros before any script ran). */
+export function scriptingFigures(ks: Keyspace): ScriptingFigures {
+  const s = states.get(ks);
+  const fns = s?.functions as
+    | { libraries: ReadonlyMap<string, { code: Buffer }>; functions: ReadonlyMap<string, unknown> }
+    | null
+    | undefined;
+  let librariesBytes = 0;
+  for (const lib of fns?.libraries.values() ?? []) librariesBytes += lib.code.length;
+  return {
+    scripts: s?.scripts.size ?? 0,
+    scriptsBytes: s?.scriptsBytes ?? 0,
+    libraries: fns?.libraries.size ?? 0,
+    functions: fns?.functions.size ?? 0,
+    librariesBytes,
+  };
+}
+
 /** Lower-case hex sha1 of `body`. */
 export function sha1hex(body: Uint8Array): string {
   return createHash('sha1').update(body).digest('hex');

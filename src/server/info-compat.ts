@@ -51,7 +51,7 @@ const PAGE_BYTES = 1024 * 1024;
 const STARTUP_MEMORY = process.memoryUsage().heapUsed;
 
 /** Formats bytes as Redis's `bytesToHuman` does (`1.50M`). */
-function human(n: number): string {
+export function bytesToHuman(n: number): string {
   const units = ['B', 'K', 'M', 'G', 'T', 'P'];
   let i = 0;
   let v = n;
@@ -106,20 +106,20 @@ export function compatFields(server: CompatSource, name: string, usedMemory: num
         ['allocator_active', active],
         ['allocator_resident', resident],
         ['total_system_memory', total],
-        ['total_system_memory_human', human(total)],
+        ['total_system_memory_human', bytesToHuman(total)],
         ['used_memory_lua', vmEval],
         ['used_memory_vm_eval', vmEval],
-        ['used_memory_lua_human', human(vmEval)],
+        ['used_memory_lua_human', bytesToHuman(vmEval)],
         ['used_memory_scripts_eval', sc.scriptsBytes],
         ['number_of_cached_scripts', sc.scripts],
         ['number_of_functions', sc.functions],
         ['number_of_libraries', sc.libraries],
         ['used_memory_vm_functions', vmFunctions],
         ['used_memory_vm_total', vmEval + vmFunctions],
-        ['used_memory_vm_total_human', human(vmEval + vmFunctions)],
+        ['used_memory_vm_total_human', bytesToHuman(vmEval + vmFunctions)],
         ['used_memory_functions', sc.librariesBytes],
         ['used_memory_scripts', sc.scriptsBytes + sc.librariesBytes],
-        ['used_memory_scripts_human', human(sc.scriptsBytes + sc.librariesBytes)],
+        ['used_memory_scripts_human', bytesToHuman(sc.scriptsBytes + sc.librariesBytes)],
         ['allocator_frag_ratio', ratio(active, allocated)],
         ['allocator_frag_bytes', active - allocated],
         ['allocator_rss_ratio', ratio(resident, active)],

@@ -21,7 +21,7 @@ import type { Keyspace } from '../store/keyspace.js';
 import type { Replication } from '../replication/service.js';
 import { FLASHCACHE_VERSION, REDIS_COMPAT_VERSION } from '../version.js';
 import type { LoadedSnapshot } from './recover.js';
-import { compatFields } from './info-compat.js';
+import { bytesToHuman, compatFields } from './info-compat.js';
 import type { RateMeters } from './stats.js';
 import type { CommandTiming } from './timing.js';
 
@@ -122,18 +122,6 @@ function percentileName(p: number): string {
 }
 
 type Fields = [string, string | number][];
-
-/** Formats bytes as Redis's `bytesToHuman` does (`1.50M`). */
-export function bytesToHuman(n: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
-}
 
 /** A loop-delay histogram value (ns between timer callbacks) as ms of stall beyond the sampling period. */
 function stall(ns: number): string {

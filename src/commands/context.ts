@@ -426,6 +426,11 @@ export interface TrackingRegistry {
   /** Turns tracking off for `s` (tracking.c `disableTracking`). */
   disable(s: Session): void;
   /**
+   * Remembers that `s` read `keys`, as its tracking mode allows (a script that
+   * ran a read command: its declared keys, server.c `call`).
+   */
+  rememberKeyList(s: Session, keys: readonly Buffer[]): void;
+  /**
    * Sends `invalidate null` to every tracking connection and empties the
    * table (tracking.c `trackingInvalidateKeysOnFlush`). The server calls it
    * for every logged effect without keys (FLUSHDB, FLUSHALL, SWAPDB); a

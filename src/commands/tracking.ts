@@ -167,14 +167,26 @@ export class Tracking implements TrackingRegistry {
    * OPTOUT with CACHING NO (tracking.c `trackingRememberKeys`).
    */
   rememberKeys(s: Session, spec: CommandSpec, argv: readonly Buffer[]): void {
-    const t = s.tracking!;
-    if (t.bcast || (t.optin && !t.caching) || (t.optout && t.caching)) return;
     // Shard channels are declared as keys; they are not cached.
     if (spec.flags.includes('pubsub')) return;
     const positions = keyPositions(spec, argv);
     if (positions === null) return;
-    for (const i of positions) {
-      const key = latin1(argv[i]!);
+    this.rememberKeyList(
+      s,
+      positions.map((i) => argv[i]!),
+    );
+  }
+
+  /**
+   * Remembers that `s` read `keys` (tracking.c `trackingRememberKeys`), unless
+   * its mode says not to (BCAST, OPTIN without CACHING yes, OPTOUT with CACHING no).
+   * A script that ran a read command remembers its declared keys this way.
+   */
+  rememberKeyList(s: Session, keys: readonly Buffer[]): void {
+    const t = s.tracking;
+    if (t === null || t.bcast || (t.optin && !t.caching) || (t.optout && t.caching)) return;
+    for (const k of keys) {
+      const key = latin1(k);
       let ids = this.table.get(key);
       if (ids === undefined) this.table.set(key, (ids = new Set()));
       if (!ids.has(s.id)) {

@@ -218,6 +218,7 @@ class ReplayServices implements ServerServices {
     enable: (): void => notDuringReplay('CLIENT TRACKING'),
     disable: (): void => {},
     invalidateAll: (): void => {},
+    rememberKeyList: (): void => {},
     clientCount: 0,
     keyCount: 0,
     itemCount: 0,

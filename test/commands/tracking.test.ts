@@ -318,3 +318,25 @@ test('tracking-table-max-keys: past it, keys are dropped and their readers inval
     await s.call('w', w, 'CONFIG', 'GET', 'tracking-table-max-keys');
   });
 });
+
+test("a script that ran a read command makes its caller track the script's declared keys, as Redis 7.0", async () => {
+  const got = await sameTranscript(async (s) => {
+    const t = await s.connect(3);
+    const w = await s.connect();
+    await s.call('t', t, 'CLIENT', 'TRACKING', 'on');
+    // No read inside: nothing tracked.
+    await s.call('t', t, 'EVAL', "return redis.call('set', 'k3', 'x')", '2', 'k1', 'k2');
+    await s.call('w', w, 'MSET', 'k1', '1', 'k2', '1');
+    await s.drain('t', t);
+    // A read of another key: the declared keys are tracked, not the key read.
+    await s.call('t', t, 'EVAL', "return redis.call('get', 'k3')", '2', 'k1', 'k2');
+    await s.call('w', w, 'SET', 'k3', 'y');
+    await s.call('w', w, 'SET', 'k2', '2');
+    await s.call('w', w, 'SET', 'k1', '2');
+    await s.drain('t', t);
+    await s.call('t', t, 'EVAL_RO', "return redis.call('get', 'k1')", '1', 'k2');
+    await s.call('w', w, 'SET', 'k2', '3');
+    await s.drain('t', t);
+  });
+  assert.ok(got.some((l) => l.includes('invalidate\r\n*1\r\n$2\r\nk2')));
+});

@@ -284,6 +284,10 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
       if (spec.isWrite) info.writeDirty = true;
       ctx.reply.resp = host.resp;
       services.call(ctx, spec, argv);
+      // A read inside a script makes a tracking caller remember the script's declared keys (server.c `call`).
+      if (c.session.tracking !== null && spec.flags.includes('readonly')) {
+        services.tracking.rememberKeyList(c.session, o.keys);
+      }
       const out = ctx.reply.take();
       if (out === null) return Buffer.from('+OK\r\n');
       return Array.isArray(out) ? Buffer.concat(out) : Buffer.from(out);

@@ -153,6 +153,10 @@ function getKeys(c: CommandContext, args: Buffer[], withFlags: boolean): void {
     return c.reply.error('ERR The command has no key arguments');
   if (!arityOk(spec.arity, args.length)) return c.reply.error('ERR Invalid number of arguments specified for command');
   const positions = keyPositions(spec, args);
+  // A command whose keys are optional (EVAL with numkeys 0) has none (server.c `getKeysSubcommandImpl`).
+  if ((positions === null || positions.length === 0) && spec.flags.includes('no_mandatory_keys')) {
+    return c.reply.arrayLen(0);
+  }
   if (positions === null || positions.length === 0) return c.reply.error('ERR Invalid arguments specified for command');
   // A command whose own function found the keys gives their flags too (db.c `sortGetKeys`).
   const refs = spec.getKeys !== undefined && hasUnknownSpec(spec) ? spec.getKeys(args) : null;

@@ -17,6 +17,7 @@ import { connect, type Socket } from 'node:net';
 import { NOTIFY_GENERIC } from '../config/keyspace-events.js';
 import { createDumpPayload } from '../persistence/rdb/object.js';
 import { toRdbObject } from '../persistence/rdb/values.js';
+import { encodeRequest } from '../protocol/encoder.js';
 import { StreamReader } from '../protocol/stream-reader.js';
 import type { CommandContext, CommandSpec, KeyRef } from './context.js';
 import { storedValue } from './dump.js';
@@ -107,15 +108,6 @@ async function readLine(l: TargetLink, timeoutMs: number): Promise<string> {
   }
 }
 
-function resp(args: readonly (string | Buffer)[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
-}
-
 /** The parsed arguments of one MIGRATE. */
 interface MigrateArgs {
   host: string;
@@ -200,7 +192,7 @@ function migrateCommand(c: CommandContext, argv: Buffer[]): void {
     out.push({ key, payload });
     const restore: (string | Buffer)[] = ['RESTORE', key, String(ttl), payload];
     if (a.replace) restore.push('REPLACE');
-    restores.push(resp(restore));
+    restores.push(encodeRequest(restore));
   }
   if (out.length === 0) return c.reply.simple('NOKEY');
   if (!c.canBlock) return c.reply.error('ERR MIGRATE cannot run inside MULTI/EXEC here: run it on its own');
@@ -254,8 +246,8 @@ async function exchange(
   const name = `${a.host}:${a.port}`;
   const select = l.lastDb !== a.db;
   const head: Buffer[] = [];
-  if (a.auth !== null) head.push(resp(['AUTH', ...a.auth]));
-  if (select) head.push(resp(['SELECT', String(a.db)]));
+  if (a.auth !== null) head.push(encodeRequest(['AUTH', ...a.auth]));
+  if (select) head.push(encodeRequest(['SELECT', String(a.db)]));
   let writeError = false;
   l.socket.write(Buffer.concat([...head, ...restores]), (err) => {
     if (err) writeError = true;

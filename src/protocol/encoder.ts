@@ -392,3 +392,17 @@ export class ReplyBuffer {
     this.buf[this.len++] = 10;
   }
 }
+
+/**
+ * Encodes a request, a command and its arguments, as a RESP array of bulk
+ * strings (numbers as their decimal text): what a client sends. A replica
+ * sends its handshake and ACKs with it, MIGRATE its RESTOREs.
+ */
+export function encodeRequest(args: readonly (string | number | Uint8Array)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === 'string' || typeof a === 'number' ? Buffer.from(String(a)) : Buffer.from(a);
+    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+  }
+  return Buffer.concat(parts);
+}

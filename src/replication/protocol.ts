@@ -82,13 +82,3 @@ export function controlFrame(kind: number): Buffer {
   b.writeUInt32LE(crc32c(b.subarray(4)), REC.crc);
   return b;
 }
-
-/** Encodes a command as a RESP array of bulk strings (the replica's handshake and ACKs). */
-export function respCommand(args: readonly (string | number)[]): Buffer {
-  let s = `*${args.length}\r\n`;
-  for (const a of args) {
-    const t = String(a);
-    s += `$${Buffer.byteLength(t)}\r\n${t}\r\n`;
-  }
-  return Buffer.from(s);
-}

@@ -23,7 +23,8 @@ import type { Wal } from '../persistence/wal/writer.js';
 import type { SnapshotPage } from '../store/load.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { NO_HISTORY, type ReplHistory } from './history.js';
-import { CONTROL, CONTROL_MAGIC, decodeSnapHeader, respCommand, SNAP_END, SNAP_HEADER_SIZE } from './protocol.js';
+import { encodeRequest } from '../protocol/encoder.js';
+import { CONTROL, CONTROL_MAGIC, decodeSnapHeader, SNAP_END, SNAP_HEADER_SIZE } from './protocol.js';
 import { LinkClosedError, StreamReader } from '../protocol/stream-reader.js';
 
 /** What a replica link works with. */
@@ -199,7 +200,7 @@ export class ReplicaLink {
 
   /** Sends one command and reads its one-line reply. */
   private async call(reader: StreamReader, args: (string | number)[]): Promise<string> {
-    this.socket!.write(respCommand(args));
+    this.socket!.write(encodeRequest(args));
     // A Redis primary sends newlines to keep the link alive while it prepares a sync (replication.c).
     for (;;) {
       const line = (await reader.line()).replace(/^\n+/, '');
@@ -432,6 +433,6 @@ export class ReplicaLink {
     if (!always && applied === this.lastAck && synced === this.lastFack) return;
     this.lastAck = applied;
     this.lastFack = synced;
-    this.socket.write(respCommand(['REPLCONF', 'ACK', applied, 'FACK', synced]));
+    this.socket.write(encodeRequest(['REPLCONF', 'ACK', applied, 'FACK', synced]));
   }
 }

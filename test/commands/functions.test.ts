@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
-import { RawClient } from '../helpers/resp.js';
+import { encodeCommand, RawClient } from '../helpers/resp.js';
 import { serverPair, type Command, sameInBothProtocols } from '../helpers/differential.js';
 
 let redis: RedisHandle;
@@ -144,7 +144,7 @@ test('libraries and FCALL writes survive SIGKILL', async () => {
     assert.equal(await c.call('FUNCTION', 'LOAD', lib), '$7\r\ncounter\r\n');
     const probe = await RawClient.connect(srv.port);
     const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
-    for (let round = 1; round <= 3000; round++) c.write(encode(['FCALL', 'bump', '8', ...keys, String(round)]));
+    for (let round = 1; round <= 3000; round++) c.write(encodeCommand(['FCALL', 'bump', '8', ...keys, String(round)]));
     for (;;) {
       const n = (await probe.call('GET', 'n')) ?? '';
       if (n.startsWith('$') && Number(n.split('\r\n')[1]) >= 50) break;
@@ -168,8 +168,3 @@ test('libraries and FCALL writes survive SIGKILL', async () => {
     cleanup(dir);
   }
 });
-
-/** A command in RESP. */
-function encode(args: string[]): Buffer {
-  return Buffer.from(`*${args.length}\r\n${args.map((s) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`).join('')}`);
-}

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RedisHandle } from '../helpers/redis.js';
 import { cleanup, startServer, tempDir } from '../helpers/server.js';
-import { RawClient } from '../helpers/resp.js';
+import { encodeCommand, RawClient } from '../helpers/resp.js';
 import { serverPair, type Command, sameInBothProtocols } from '../helpers/differential.js';
 
 let redis: RedisHandle;
@@ -155,7 +155,7 @@ test("a script's writes survive SIGKILL all together or not at all", async () =>
     const script = 'for i = 1, 10 do redis.call("set", KEYS[i], ARGV[1]) end return redis.call("incr", "n")';
     const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
     // A stream of scripts without waiting for replies, and SIGKILL in the middle of it.
-    for (let round = 1; round <= 3000; round++) c.write(encode(['EVAL', script, '10', ...keys, String(round)]));
+    for (let round = 1; round <= 3000; round++) c.write(encodeCommand(['EVAL', script, '10', ...keys, String(round)]));
     for (;;) {
       const n = (await probe.call('GET', 'n')) ?? '';
       if (n.startsWith('$') && Number(n.split('\r\n')[1]) >= 50) break;
@@ -179,8 +179,3 @@ test("a script's writes survive SIGKILL all together or not at all", async () =>
     cleanup(dir);
   }
 });
-
-/** A command in RESP. */
-function encode(args: string[]): Buffer {
-  return Buffer.from(`*${args.length}\r\n${args.map((s) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`).join('')}`);
-}

@@ -64,8 +64,13 @@ export class HttpListener {
     this.metrics = new Metrics(host);
   }
 
-  /** A WAL sync observer: the latency monitor's `latency` and the sync histograms. */
+  /**
+   * A WAL sync observer: the latency monitor's `latency`, plus the sync
+   * histograms when `metrics-port` is set (fixed at start); nothing more per
+   * sync when nobody can scrape them.
+   */
   syncObserver(latency: (event: string, ms: number) => void): (event: string, ms: number, records: number) => void {
+    if (this.host.config.get('metrics-port') === 0) return latency;
     return (event, ms, records) => {
       latency(event, ms);
       this.metrics.observeSync(ms, records);

@@ -11,7 +11,7 @@
  */
 import { NOTIFY_HASH, NOTIFY_NEW } from '../config/keyspace-events.js';
 import { EntryType } from '../store/arena.js';
-import { HashValue, scanStep } from '../store/collections.js';
+import { HashPut, HashValue, scanStep } from '../store/collections.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { command, keyAt } from './table.js';
 import { ERR, INT64_MAX, INT64_MIN, parseInt64 } from './util.js';
@@ -57,10 +57,9 @@ function hsetGeneric(name: string, okReply: boolean) {
     let created = 0;
     let changed = found === null;
     for (let j = 2; j < argv.length; j += 2) {
-      const f = el(argv[j]!);
-      const v = el(argv[j + 1]!);
-      if (!changed && h.get(f) !== v) changed = true;
-      if (h.set(f, v)) created++;
+      const put = h.put(el(argv[j]!), el(argv[j + 1]!));
+      if (put === HashPut.Created) created++;
+      if (put !== HashPut.Unchanged) changed = true;
     }
     if (found === null) storeCollection(db, key, h);
     if (changed) logSelf(c, 'HSET', argv);

@@ -13,7 +13,7 @@ import { ZSetValue } from './zset-value.js';
 
 export { Collection, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, scanStep } from './collection.js';
 export { CollectionRegistry } from './collection-registry.js';
-export { HashValue } from './hash-value.js';
+export { HashPut, HashValue } from './hash-value.js';
 export { ListValue } from './list-value.js';
 export { INTSET_MAX_ENTRIES, SetValue } from './set-value.js';
 export { ZSetValue } from './zset-value.js';

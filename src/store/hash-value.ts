@@ -13,6 +13,16 @@ import { encodeImage, readImage } from './collection-image.js';
  */
 const HASH_ELEMENT_OVERHEAD = 90;
 
+/** What {@link HashValue.put} did. */
+export const enum HashPut {
+  /** The field was there with the same value. */
+  Unchanged,
+  /** The field was there; its value was replaced. */
+  Changed,
+  /** The field is new. */
+  Created,
+}
+
 /**
  * A hash: fields and values in two dense arrays with a Map from field to
  * index. Deleting swaps the last element into the hole, so random picks
@@ -50,13 +60,23 @@ export class HashValue extends Collection {
 
   /** Sets `field`; returns whether it is new. */
   set(field: string, value: string): boolean {
+    return this.put(field, value) === HashPut.Created;
+  }
+
+  /**
+   * Sets `field` with one lookup (HSET on a large hash spends most of its
+   * time in the field map): says whether the field is new, or whether its
+   * value changed. An unchanged value leaves the hash clean.
+   */
+  put(field: string, value: string): HashPut {
     const i = this.pos.get(field);
     if (i !== undefined) {
       const old = this.values[i]!;
+      if (old === value) return HashPut.Unchanged;
       this.values[i] = value;
       if (value.length > LISTPACK_MAX_VALUE) this.big = true;
       this.changed(value.length - old.length);
-      return false;
+      return HashPut.Changed;
     }
     this.pos.set(field, this.fields.length);
     this.fields.push(field);
@@ -64,7 +84,7 @@ export class HashValue extends Collection {
     const tooLong = field.length > LISTPACK_MAX_VALUE || value.length > LISTPACK_MAX_VALUE;
     if (this.fields.length > LISTPACK_MAX_ENTRIES || tooLong) this.big = true;
     this.changed(HASH_ELEMENT_OVERHEAD + field.length + value.length);
-    return true;
+    return HashPut.Created;
   }
 
   /** Removes `field`; returns whether it was there. */

@@ -56,7 +56,9 @@ const PARTS: { part: string; match: (fn: string, url: string) => boolean }[] = [
 /** Self time (µs) per function key and the total, from a profile. */
 function selfTimes(p: CpuProfile): { byFrame: Map<string, number>; byPart: Map<string, number>; total: number } {
   const perNode = new Map<number, number>();
-  p.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  p.samples.forEach((id, i) => {
+    perNode.set(id, (perNode.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const byFrame = new Map<string, number>();
   const byPart = new Map<string, number>(PARTS.map((r) => [r.part, 0]));
   let total = 0;

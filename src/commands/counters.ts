@@ -12,6 +12,7 @@
 import { NOTIFY_NEW, NOTIFY_STRING } from '../config/keyspace-events.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
+import { parseIntStrict } from '../protocol/decoder.js';
 import { lookupStringOrReply } from './strings.js';
 import { command, keyAt } from './table.js';
 import { ERR, INT64_MAX, INT64_MIN, intBytes, parseInt64 } from './util.js';
@@ -19,19 +20,40 @@ import { ERR, INT64_MAX, INT64_MIN, intBytes, parseInt64 } from './util.js';
 /** Keeps the key's expiry: the logged SET must not drop its TTL. */
 const KEEPTTL = 'KEEPTTL';
 
-/** The generic INCRBY (t_string.c `incrDecrCommand`). */
-function incrDecr(c: CommandContext, key: Buffer, delta: bigint): void {
+/**
+ * Magnitudes below this add exactly as JS numbers and stay inside int64: a
+ * stored value of up to 15 bytes and such a delta take the number path,
+ * which spares INCR two BigInt conversions and a BigInt addition.
+ */
+const SMALL = 1e15;
+
+/**
+ * The generic INCRBY (t_string.c `incrDecrCommand`).
+ *
+ * @param delta the increment; a number only when its magnitude is below {@link SMALL}
+ */
+function incrDecr(c: CommandContext, key: Buffer, delta: number | bigint): void {
   const db = c.db;
   const slot = lookupStringOrReply(c, db, key);
   if (slot === -2) return;
-  let current = 0n;
+  let current: number | bigint = 0;
   if (slot >= 0) {
-    const v = parseInt64(db.value(slot));
-    if (v === null) return c.reply.error(ERR.notInteger);
-    current = v;
+    const raw = db.value(slot);
+    // parseInt64 reads up to 15 bytes with the same parseIntStrict: the same values, the same refusals.
+    const small = raw.length <= 15 ? parseIntStrict(raw, 0, raw.length) : Number.NaN;
+    if (!Number.isNaN(small)) current = small;
+    else {
+      const v = parseInt64(raw);
+      if (v === null) return c.reply.error(ERR.notInteger);
+      current = v;
+    }
   }
-  const next = current + delta;
-  if (next > INT64_MAX || next < INT64_MIN) return c.reply.error(ERR.overflow);
+  let next: number | bigint;
+  if (typeof current === 'number' && typeof delta === 'number') next = current + delta;
+  else {
+    next = BigInt(current) + BigInt(delta);
+    if (next > INT64_MAX || next < INT64_MIN) return c.reply.error(ERR.overflow);
+  }
   const bytes = intBytes(next);
   db.setString(key, bytes, slot >= 0 ? db.expireAt(slot) : 0, slot);
   c.server.propagate(c.dbIndex, ['SET', key, bytes, KEEPTTL]);
@@ -40,25 +62,30 @@ function incrDecr(c: CommandContext, key: Buffer, delta: bigint): void {
   c.reply.int(next);
 }
 
+/** `d` as a number when that is exact for {@link incrDecr}'s number path. */
+function deltaOf(d: bigint): number | bigint {
+  return d > -SMALL && d < SMALL ? Number(d) : d;
+}
+
 function incrCommand(c: CommandContext, argv: Buffer[]): void {
-  incrDecr(c, argv[1]!, 1n);
+  incrDecr(c, argv[1]!, 1);
 }
 
 function decrCommand(c: CommandContext, argv: Buffer[]): void {
-  incrDecr(c, argv[1]!, -1n);
+  incrDecr(c, argv[1]!, -1);
 }
 
 function incrbyCommand(c: CommandContext, argv: Buffer[]): void {
   const d = parseInt64(argv[2]!);
   if (d === null) return c.reply.error(ERR.notInteger);
-  incrDecr(c, argv[1]!, d);
+  incrDecr(c, argv[1]!, deltaOf(d));
 }
 
 function decrbyCommand(c: CommandContext, argv: Buffer[]): void {
   const d = parseInt64(argv[2]!);
   if (d === null) return c.reply.error(ERR.notInteger);
   if (d === INT64_MIN) return c.reply.error('ERR decrement would overflow');
-  incrDecr(c, argv[1]!, -d);
+  incrDecr(c, argv[1]!, deltaOf(-d));
 }
 
 /** INCRBYFLOAT key increment: long double arithmetic, logged as `SET key result KEEPTTL` as Redis propagates it. */

@@ -170,6 +170,35 @@ test('INCR family: integers, overflow, bad values', () =>
     'TTL s',
   ]));
 
+test('INCR family across the 15-digit boundary of its number path', () =>
+  same([
+    'SET n 999999999999999',
+    'INCR n',
+    'INCR n',
+    'SET n -99999999999999',
+    'DECR n',
+    'DECR n',
+    'SET n 999999999999999',
+    'INCRBY n 999999999999999',
+    'INCRBY n 1000000000000000',
+    'SET n -999999999999999',
+    'DECRBY n 999999999999999',
+    'DECRBY n -1000000000000000',
+    'SET n 1',
+    'INCRBY n -1',
+    'GET n',
+    'SET n 9007199254740993',
+    'INCR n',
+    'SET n 000000000000001',
+    'INCR n',
+    'SET n -00000000000001',
+    'INCR n',
+    'SET n 1e5',
+    'INCR n',
+    'SET n 0x10',
+    'INCR n',
+  ]));
+
 test('INCRBYFLOAT formats as Redis long double arithmetic does', () =>
   same([
     'INCRBYFLOAT f 0.1',

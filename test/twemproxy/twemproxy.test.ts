@@ -8,7 +8,9 @@
  * quarter of the keys, all of them to the new server; a SIGKILLed node is
  * ejected after `server_failure_limit` failures while the other nodes keep
  * serving, and after a restart on its port and data directory its keys are
- * readable through the proxy again once `server_retry_timeout` passed.
+ * readable through the proxy again once `server_retry_timeout` passed; a
+ * node that stops answering (SIGSTOP) times out, is ejected the same way and
+ * is back after SIGCONT.
  *
  * Skipped, saying so, when the nutcracker binary is missing (.ci/run installs
  * Debian's package).
@@ -557,4 +559,58 @@ test('a SIGKILLed node is ejected, the others keep serving, and after a restart 
   }
   await othersFine();
   c.disconnect();
+});
+
+test('a node that stops answering (SIGSTOP) times out, is ejected, and is back after SIGCONT', { skip }, async (t) => {
+  // A second nutcracker over the same four nodes, with a short timeout: a hung node is noticed only this way.
+  const TIMEOUT_MS = 400;
+  const quick = await startNutcracker({ ...pool(4), timeoutMs: TIMEOUT_MS });
+  const c = new Redis({ port: quick.port, host: '127.0.0.1', ...IOREDIS_BEHIND_NUTCRACKER, maxRetriesPerRequest: 0 });
+  c.on('error', () => {});
+  const victim = 2;
+  const mine: number[] = [];
+  const others: number[] = [];
+  for (let i = 0; i < KEYS && (mine.length < 2 || others.length < 100); i++) {
+    if (owner4[i] === victim) mine.push(i);
+    else if (others.length < 100) others.push(i);
+  }
+  try {
+    assert.equal(await c.get(key(mine[0]!)), val(mine[0]!));
+    nodes[victim]!.proc.kill('SIGSTOP');
+    const stopped = Date.now();
+    await assert.rejects(c.get(key(mine[0]!)), /timed out/);
+    assert.ok(Date.now() - stopped >= TIMEOUT_MS - 50, 'the error comes after the timeout');
+    let errors = 1;
+    await waitFor(
+      async () => {
+        try {
+          return (await c.get(key(mine[1]!))) === null;
+        } catch {
+          errors++;
+          return false;
+        }
+      },
+      10_000,
+      'the stopped node to be ejected',
+    );
+    t.diagnostic(`ejected after ${errors} timed-out request(s), ${Date.now() - stopped} ms after SIGSTOP`);
+    assert.ok(errors <= FAILURE_LIMIT, `${errors} timeouts before the ejection`);
+    for (const i of others) assert.equal(await c.get(key(i)), val(i), `${key(i)} on a live node`);
+    nodes[victim]!.proc.kill('SIGCONT');
+    await waitFor(
+      async () => {
+        try {
+          return (await c.get(key(mine[0]!))) === val(mine[0]!);
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'the resumed node back in the ring',
+    );
+  } finally {
+    nodes[victim]!.proc.kill('SIGCONT');
+    c.disconnect();
+    await quick.stop();
+  }
 });

@@ -2,7 +2,8 @@
  * twemproxy (Debian's nutcracker 0.5.0, ketama over fnv1a_64, named servers)
  * in front of real FlashCache nodes on loopback, as docs/TWEMPROXY.md sets it
  * up: 100k keys written through the proxy land each on exactly one node;
- * MGET, DEL, EXISTS and MSET split across nodes and merge; one call of every
+ * MGET, MSET, DEL, UNLINK and TOUCH split across nodes and merge (EXISTS
+ * goes whole to its first key's node); one call of every
  * command family nutcracker forwards gives the same bytes through the proxy
  * as directly on a node, in strict RESP2; a fourth server remaps about a
  * quarter of the keys, all of them to the new server; a SIGKILLed node is
@@ -21,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { RawClient } from '../helpers/resp.js';
-import { startServer, waitFor, type ServerHandle } from '../helpers/server.js';
+import { cleanup, startServer, waitFor, type ServerHandle } from '../helpers/server.js';
 import { nutcrackerBinary, startNutcracker, type NutcrackerHandle, type PoolOptions } from '../helpers/twemproxy.js';
 
 const skip =
@@ -114,7 +115,10 @@ before(async () => {
 
 after(async () => {
   await proxy?.stop();
-  for (const n of nodes) await n.stop();
+  for (const n of nodes) {
+    await n.stop();
+    cleanup(n.dir);
+  }
 });
 
 test('100k keys through nutcracker: each on exactly one node; MGET, MSET, DEL, UNLINK, TOUCH split and merged', {

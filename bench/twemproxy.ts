@@ -67,15 +67,24 @@ function serverArgs(name: Target['name'], fsync: Fsync): string[] {
   ];
 }
 
-/** requests per second of one redis-benchmark run (its CSV line). */
-function benchmark(port: number, args: string[]): Promise<number> {
+/** One redis-benchmark run: requests per second and latency percentiles (ms), from its CSV line. */
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs redis-benchmark with `--csv` and reads its result line. */
+function benchmark(port: number, args: string[]): Promise<Run> {
   const argv = ['-p', String(port), ...args, '--csv'];
   return new Promise((res, rej) => {
     execFile('redis-benchmark', argv, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      const m = /^"[^"]+","([\d.]+)"/m.exec(stdout);
-      if (err || !m)
+      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+      const line = stdout.split('\n').find((l) => /^"[^"]+","[\d.]+"/.test(l));
+      if (err || !line)
         return rej(new Error(`redis-benchmark ${argv.join(' ')}: ${err?.message ?? ''} ${stderr} ${stdout}`));
-      res(Number(m[1]));
+      const f = line.split(',').map((x) => Number(x.replaceAll('"', '')));
+      res({ rps: f[1]!, p50: f[4]!, p99: f[6]! });
     });
   });
 }
@@ -93,8 +102,8 @@ async function load(port: number): Promise<void> {
   c.disconnect();
 }
 
-/** rps[test][pipeline] of one target over the runs. */
-type Samples = Record<string, number[]>;
+/** The runs of one target, per cell (`set -P 16`). */
+type Samples = Record<string, Run[]>;
 const cell = (test: string, pipeline: number): string => `${test} -P ${pipeline}`;
 
 /** One run: N nodes of a target and nutcracker in front, every test and pipeline depth once. */
@@ -118,12 +127,14 @@ async function runOnce(name: Target['name'], fsync: Fsync, into: Samples): Promi
       for (const test of tests) {
         if (test === 'get') await load(proxy.port);
         for (const pipeline of pipelines) {
-          const rps = await benchmark(proxy.port, [
+          const r = await benchmark(proxy.port, [
             ...['-t', test, '-c', o['clients']!, '-n', o['requests']!, '-d', o['datasize']!],
             ...['-r', o['keyspace']!, '-P', String(pipeline)],
           ]);
-          (into[cell(test, pipeline)] ??= []).push(rps);
-          process.stderr.write(`${fsync} ${name} ${cell(test, pipeline)}: ${rps.toFixed(0)} req/s\n`);
+          (into[cell(test, pipeline)] ??= []).push(r);
+          process.stderr.write(
+            `${fsync} ${name} ${cell(test, pipeline)}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms\n`,
+          );
         }
       }
     } finally {
@@ -147,9 +158,12 @@ for (const fsync of modes) {
     const order = run % 2 === 0 ? (['flashcache', 'redis'] as const) : (['redis', 'flashcache'] as const);
     for (const name of order) await runOnce(name, fsync, name === 'flashcache' ? fc : redis);
   }
+  const rps = (xs: Run[]): number[] => xs.map((x) => x.rps);
+  const lat = (xs: Run[]): string =>
+    `${median(xs.map((x) => x.p50)).toFixed(2)} / ${median(xs.map((x) => x.p99)).toFixed(2)}`;
   const rows = Object.keys(fc).map((k) => {
-    const ratio = median(fc[k]!) / median(redis[k]!);
-    return `| ${k} | ${rateSpread(fc[k]!)} | ${rateSpread(redis[k]!)} | ${ratio.toFixed(2)}x |`;
+    const ratio = median(rps(fc[k]!)) / median(rps(redis[k]!));
+    return `| ${k} | ${rateSpread(rps(fc[k]!))} | ${rateSpread(rps(redis[k]!))} | ${ratio.toFixed(2)}x | ${lat(fc[k]!)} | ${lat(redis[k]!)} |`;
   });
   sections.push(
     [
@@ -158,8 +172,8 @@ for (const fsync of modes) {
           .map((a) => (a === '' ? '""' : a))
           .join(' ')}`,
       '',
-      '| test | FlashCache k ops/s | Redis k ops/s | ratio |',
-      '|---|---|---|---|',
+      '| test | FlashCache k ops/s | Redis k ops/s | ratio | FlashCache p50 / p99 ms | Redis p50 / p99 ms |',
+      '|---|---|---|---|---|---|',
       ...rows,
     ].join('\n'),
   );

@@ -58,9 +58,15 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# Waits until 127.0.0.1:$1 answers PING with +PONG (sent as a RESP array: nutcracker reads no inline commands).
+# Waits until 127.0.0.1:$1 answers PING with +PONG (sent as a RESP array: nutcracker reads no inline commands);
+# fails at once, showing the end of its log $3, if process $2 has exited.
 wait_pong() {
   for _ in $(seq 1 300); do
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "the process for port $1 exited; the end of $3:" >&2
+      tail -n 5 "$3" >&2
+      return 1
+    fi
     if { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
       printf '*1\r\n$4\r\nPING\r\n' >&3
       local line=""
@@ -83,7 +89,7 @@ for i in $(seq 1 "$nodes"); do
   # The name after the weight is what ketama hashes: the ring stays the same if addresses change.
   servers+="    - 127.0.0.1:${port}:1 node${i}"$'\n'
 done
-for i in $(seq 1 "$nodes"); do wait_pong $((base_port + i)); done
+for i in $(seq 1 "$nodes"); do wait_pong $((base_port + i)) "${pids[$((i - 1))]}" "$dir/node$i.log"; done
 
 cat >"$dir/nutcracker.yml" <<EOF
 flashcache:
@@ -102,7 +108,7 @@ EOF
 if ! out=$("$nutcracker" -t -c "$dir/nutcracker.yml" 2>&1); then echo "$out" >&2; exit 1; fi
 "$nutcracker" -c "$dir/nutcracker.yml" -a 127.0.0.1 -s "$stats_port" -o "$dir/nutcracker.log" &
 pids+=($!)
-wait_pong "$proxy_port"
+wait_pong "$proxy_port" "$!" "$dir/nutcracker.log"
 
 cat <<EOF
 
@@ -120,3 +126,4 @@ Ctrl-C stops everything.
 EOF
 # Returns when Ctrl-C arrives or a process exits; stop() then ends the others.
 wait -n "${pids[@]}" || true
+echo "a node or nutcracker exited (logs in $dir)" >&2

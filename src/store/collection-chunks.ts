@@ -25,9 +25,17 @@ export const CHUNKED_VALUE_BYTES = 32;
 /** Bytes of a chunk entry's key: the collection's handle and the chunk's number. */
 const CHUNK_KEY_BYTES = 8;
 
+/**
+ * When a collection is imaged in chunks: at {@link CHUNKED_MIN_POSITIONS}
+ * positions. Only tests change it, to Infinity, to write snapshots as
+ * versions before chunked images did (whole images only).
+ */
+export const chunking = { minPositions: CHUNKED_MIN_POSITIONS };
+
 /** Whether `c` is imaged in chunks at the next snapshot. */
 export function wantsChunks(c: Collection): boolean {
-  return c.chunkPositions() >= CHUNKED_MIN_POSITIONS;
+  const n = c.chunkPositions();
+  return n >= 0 && n >= chunking.minPositions;
 }
 
 /** Chunks covering `positions`. */

@@ -3,12 +3,19 @@
  * large hash, list, set (chunked) and sorted set (whole) changed at one
  * element, snapshotted, changed again in the WAL only, SIGKILLed and
  * restarted must equal a model; the snapshot after one change writes about
- * one chunk, not the collection.
+ * one chunk, not the collection. A snapshot directory of whole images (as
+ * versions before chunked images wrote) still loads and turns chunked, and
+ * cache-dump reads chunked snapshots.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { cleanup, startServer } from '../helpers/server.js';
+import { cleanup, redisCli, run, startServer, tempDir } from '../helpers/server.js';
+import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
+import { writeWholeImageSnapshot } from '../helpers/whole-image-snapshot.js';
+import { HashValue, ListValue, SetValue, ZSetValue } from '../../src/store/collections.js';
 
 const N = 100_000;
 /** 100-byte elements: the collection spans many 1 MiB pages. */
@@ -115,3 +122,102 @@ for (const type of ['hash', 'list', 'set', 'zset']) {
 function range(prefix: string, from: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${from + i}`);
 }
+
+const TOOL = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'dist', 'tools', 'cache-dump.js');
+
+test('a snapshot of whole images (as earlier versions wrote) loads, and its next snapshot is chunked', async () => {
+  const dir = tempDir();
+  await writeWholeImageSnapshot(dir, (ks) => {
+    const db = ks.dbs[0]!;
+    const h = new HashValue();
+    const l = new ListValue();
+    const st = new SetValue();
+    const z = new ZSetValue();
+    for (let j = 0; j < 20_000; j++) {
+      h.set(`f${j}`, pad(`v${j}`));
+      l.pushRight(pad(`e${j}`));
+      st.add(pad(`e${j}`));
+      z.set(pad(`m${j}`), j);
+    }
+    db.setCollection(Buffer.from('hash'), h, 0, -1);
+    db.setCollection(Buffer.from('list'), l, 0, -1);
+    db.setCollection(Buffer.from('set'), st, 0, -1);
+    db.setCollection(Buffer.from('zset'), z, 0, -1);
+    db.setString(Buffer.from('str'), Buffer.from('x'), 0);
+  });
+  let s = await startServer({ dir, args: ARGS });
+  try {
+    let redis = s.client();
+    const want: Record<string, string[]> = {};
+    for (const type of ['hash', 'list', 'set', 'zset']) want[type] = await dump(redis, type, type);
+    assert.equal(await redis.hlen('hash'), 20_000);
+    assert.equal(await redis.llen('list'), 20_000);
+    assert.equal(await redis.scard('set'), 20_000);
+    assert.equal(await redis.zcard('zset'), 20_000);
+    assert.equal(await redis.get('str'), 'x');
+    assert.equal(await redis.hget('hash', 'f19999'), pad('v19999'));
+    assert.equal(await redis.lindex('list', 0), pad('e0'));
+    // One change each, a snapshot (now chunked), SIGKILL, restart.
+    await redis.hset('hash', 'f1', 'one');
+    await redis.lset('list', 1, 'one');
+    await redis.sadd('set', 'one');
+    for (const type of ['hash', 'list', 'set']) want[type] = await dump(redis, type, type);
+    await save(redis);
+    await s.kill();
+    s = await startServer({ dir, args: ARGS });
+    redis = s.client();
+    for (const type of ['hash', 'list', 'set', 'zset']) assert.deepEqual(await dump(redis, type, type), want[type]);
+  } finally {
+    await s.stop();
+    cleanup(dir);
+  }
+});
+
+test('cache-dump reads chunked snapshots: verify, info, keys, export, backup', async () => {
+  const source = await startServer({ args: ARGS });
+  const r = source.client();
+  await load(r, 'hash', 'h', 20_000);
+  await load(r, 'list', 'l', 20_000);
+  await load(r, 'set', 's', 20_000);
+  await r.set('str', 'x');
+  await save(r);
+  // A change in a snapshot, and one in the WAL only.
+  await r.hset('h', 'f5', 'five');
+  await save(r);
+  await r.lpush('l', 'head');
+  await source.kill();
+  const verify = await run(process.execPath, [TOOL, 'snapshot', 'verify', source.dir]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const info = await run(process.execPath, [TOOL, 'snapshot', 'info', source.dir]);
+  assert.equal(info.code, 0, info.stdout + info.stderr);
+  const keys = await run(process.execPath, [TOOL, 'keys', source.dir]);
+  assert.equal(keys.code, 0, keys.stderr);
+  // Sizes in bytes: 100-byte elements, and the WAL's LPUSH of 'head' on top of the snapshot's list.
+  assert.match(keys.stdout, /^0\tl\tlist\t2000004\t-$/m);
+  assert.match(keys.stdout, /^0\ts\tset\t2000000\t-$/m);
+  assert.match(keys.stdout, /^0\th\thash\t\d+\t-$/m);
+  const exported = await run(process.execPath, [TOOL, 'export', source.dir]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const rdb = await run(process.execPath, [TOOL, 'export', '--format', 'rdb', source.dir]);
+  assert.equal(rdb.code, 0, rdb.stderr);
+  const copy = join(tempDir(), 'copy');
+  const backup = await run(process.execPath, [TOOL, 'backup', source.dir, copy]);
+  assert.equal(backup.code, 0, backup.stdout + backup.stderr);
+  const target = await startServer();
+  const piped = await redisCli(target.port, ['--pipe'], exported.raw);
+  assert.match(piped.stdout, /errors: 0/);
+  const fromSource = await startServer({ dir: source.dir });
+  const fromBackup = await startServer({ dir: copy });
+  try {
+    const want = sorted(await dumpKeyspace(fromSource.client()));
+    assert.equal(await fromSource.client().hget('h', 'f5'), 'five');
+    assert.equal(await fromSource.client().lindex('l', 0), 'head');
+    assert.deepEqual(sorted(await dumpKeyspace(target.client())), want);
+    assert.deepEqual(sorted(await dumpKeyspace(fromBackup.client())), want);
+  } finally {
+    await Promise.all([target.stop(), fromSource.stop(), fromBackup.stop()]);
+    cleanup(source.dir);
+    cleanup(target.dir);
+    cleanup(dirname(copy));
+  }
+});

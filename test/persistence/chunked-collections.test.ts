@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { cleanup, redisCli, run, startServer, tempDir } from '../helpers/server.js';
 import { dumpKeyspace, sorted } from '../helpers/keyspace.js';
 import { writeWholeImageSnapshot } from '../helpers/whole-image-snapshot.js';
+import { converged, startReplica } from '../replication/helpers.js';
 import { HashValue, ListValue, SetValue, ZSetValue } from '../../src/store/collections.js';
 
 const N = 100_000;
@@ -219,5 +220,34 @@ test('cache-dump reads chunked snapshots: verify, info, keys, export, backup', a
     cleanup(source.dir);
     cleanup(target.dir);
     cleanup(dirname(copy));
+  }
+});
+
+test("a replica's full sync ships chunked images, and the replica's own snapshots of them survive SIGKILL", async () => {
+  const primary = await startServer({ args: ARGS });
+  let replica: Awaited<ReturnType<typeof startServer>> | null = null;
+  try {
+    const p = primary.client();
+    await load(p, 'hash', 'h', 20_000);
+    await load(p, 'list', 'l', 20_000);
+    await load(p, 'set', 's', 20_000);
+    await save(p);
+    await p.hset('h', 'f9', 'nine');
+    replica = await startReplica(primary, { args: ARGS });
+    await converged(p, replica.client());
+    await p.lset('l', 5, 'five');
+    await converged(p, replica.client());
+    const want = sorted(await dumpKeyspace(p));
+    assert.deepEqual(sorted(await dumpKeyspace(replica.client())), want);
+    await save(replica.client());
+    const dir = replica.dir;
+    await replica.kill();
+    replica = await startServer({ dir, args: ARGS });
+    assert.deepEqual(sorted(await dumpKeyspace(replica.client())), want);
+  } finally {
+    await replica?.stop();
+    if (replica) cleanup(replica.dir);
+    await primary.stop();
+    cleanup(primary.dir);
   }
 });

@@ -49,7 +49,7 @@ export function decodeCollection(type: number, image: Buffer): Collection {
 }
 
 /**
- * Rebuilds a large hash, list or set from its chunked image
+ * Rebuilds a large hash, list, set or sorted set from its chunked image
  * (docs/FORMAT.md, "Chunked collection image").
  *
  * @param chunks the chunks' images, by chunk number
@@ -63,6 +63,8 @@ export function decodeChunkedCollection(type: number, header: ChunkedHeader, chu
       return ListValue.decodeChunked(header, chunks);
     case EntryType.Set:
       return SetValue.decodeChunked(header, chunks);
+    case EntryType.ZSet:
+      return ZSetValue.decodeChunked(header, chunks);
     default:
       throw new Error(`entry type ${type} has no chunked image`);
   }

@@ -1,6 +1,7 @@
 /**
  * Property test of chunked collection images (docs/FORMAT.md, "Chunked
- * collection image"): random changes to a large hash, list and set,
+ * collection image"): random changes to a large hash, list, set and sorted
+ * set,
  * interleaved with partial encoding ahead of a freeze
  * (`Keyspace.writeChunksAhead`), compaction, key deletion and re-creation,
  * and snapshots (the freeze's `writeImages`, then the pages installed into a
@@ -13,19 +14,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Keyspace } from '../../../src/store/keyspace.js';
 import type { SnapshotPage } from '../../../src/store/load.js';
-import { CHUNKED_MIN_POSITIONS, HashValue, ListValue, SetValue } from '../../../src/store/collections.js';
+import { CHUNKED_MIN_POSITIONS, HashValue, ListValue, SetValue, ZSetValue } from '../../../src/store/collections.js';
 import { testSeed } from '../../helpers/random.js';
 
 const N = CHUNKED_MIN_POSITIONS + 1000;
 const H = Buffer.from('h');
 const L = Buffer.from('l');
 const S = Buffer.from('s');
+const Z = Buffer.from('z');
 
 interface Model {
   h: Map<string, string>;
   l: string[];
   s: Set<string>;
+  z: Map<string, number>;
 }
+
+type Which = 'h' | 'l' | 's' | 'z';
 
 type Op =
   | { t: 'hset'; f: number; v: number }
@@ -39,7 +44,10 @@ type Op =
   | { t: 'ltrim'; keep: number }
   | { t: 'sadd'; m: number }
   | { t: 'srem'; m: number }
-  | { t: 'recreate'; which: 'h' | 'l' | 's' }
+  | { t: 'zadd'; m: number; score: number }
+  | { t: 'zrem'; m: number }
+  | { t: 'zpopmin'; n: number }
+  | { t: 'recreate'; which: Which }
   | { t: 'ahead'; us: number }
   | { t: 'compact' }
   | { t: 'snapshot'; reload: boolean };
@@ -62,7 +70,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('ltrim' as const), keep: fc.integer({ min: 0, max: N }) }),
   fc.record({ t: fc.constant('sadd' as const), m: idx }),
   fc.record({ t: fc.constant('srem' as const), m: idx }),
-  fc.record({ t: fc.constant('recreate' as const), which: fc.constantFrom('h' as const, 'l' as const, 's' as const) }),
+  fc.record({ t: fc.constant('zadd' as const), m: idx, score: fc.integer({ min: -50, max: 50 }) }),
+  fc.record({ t: fc.constant('zrem' as const), m: idx }),
+  fc.record({ t: fc.constant('zpopmin' as const), n: fc.integer({ min: 1, max: 300 }) }),
+  fc.record({ t: fc.constant('recreate' as const), which: fc.constantFrom<Which>('h', 'l', 's', 'z') }),
   fc.record({ t: fc.constant('ahead' as const), us: fc.integer({ min: 0, max: 3000 }) }),
   fc.record({ t: fc.constant('compact' as const) }),
   fc.record({ t: fc.constant('snapshot' as const), reload: fc.boolean() }),
@@ -75,7 +86,7 @@ function keyspace(): Keyspace {
 }
 
 /** Creates the three collections, each of `N` elements, in `ks` and the model. */
-function create(ks: Keyspace, m: Model, which: 'h' | 'l' | 's'): void {
+function create(ks: Keyspace, m: Model, which: Which): void {
   const db = ks.dbs[0]!;
   if (which === 'h') {
     const h = new HashValue();
@@ -93,6 +104,14 @@ function create(ks: Keyspace, m: Model, which: 'h' | 'l' | 's'): void {
       m.l.push(value(i));
     }
     db.setCollection(L, l, 0, db.findSlot(L));
+  } else if (which === 'z') {
+    const z = new ZSetValue();
+    m.z = new Map();
+    for (let i = 0; i < N; i++) {
+      z.set(`m${i}`, i % 100);
+      m.z.set(`m${i}`, i % 100);
+    }
+    db.setCollection(Z, z, 0, db.findSlot(Z));
   } else {
     const s = new SetValue();
     m.s = new Set();
@@ -134,6 +153,14 @@ function assertEqualsModel(ks: Keyspace, m: Model): void {
   const s = db.collection(db.findSlot(S)) as SetValue;
   assert.equal(s.size, m.s.size, 'set size');
   for (const x of m.s) assert.ok(s.has(x), `set member ${x}`);
+  const z = db.collection(db.findSlot(Z)) as ZSetValue;
+  const want = [...m.z].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const got: [string, number][] = [];
+  for (let n = z.list.first; n !== null; n = n.next[0]!) got.push([n.member, n.score]);
+  assert.deepEqual(got, want, 'sorted set, in order');
+  assert.equal(z.dense.length, want.length, 'sorted set dense array');
+  z.dense.forEach((n, i) => assert.equal(n.denseIndex, i, 'dense index'));
+  assert.equal(z.list.rank(want[want.length >> 1]![1], want[want.length >> 1]![0]), (want.length >> 1) + 1, 'rank');
 }
 
 function apply(ks: Keyspace, m: Model, o: Op): Keyspace {
@@ -141,6 +168,7 @@ function apply(ks: Keyspace, m: Model, o: Op): Keyspace {
   const h = (): HashValue => db.collection(db.findSlot(H)) as HashValue;
   const l = (): ListValue => db.collection(db.findSlot(L)) as ListValue;
   const s = (): SetValue => db.collection(db.findSlot(S)) as SetValue;
+  const z = (): ZSetValue => db.collection(db.findSlot(Z)) as ZSetValue;
   switch (o.t) {
     case 'hset':
       h().set(`f${o.f}`, value(o.v));
@@ -214,6 +242,23 @@ function apply(ks: Keyspace, m: Model, o: Op): Keyspace {
         m.s.delete(`m${o.m}`);
       }
       break;
+    case 'zadd':
+      z().set(`m${o.m}`, o.score);
+      m.z.set(`m${o.m}`, o.score);
+      break;
+    case 'zrem':
+      if (m.z.size > 1) {
+        z().delete(`m${o.m}`);
+        m.z.delete(`m${o.m}`);
+      }
+      break;
+    case 'zpopmin':
+      for (let k = 0; k < o.n && m.z.size > 1; k++) {
+        const first = z().list.first!;
+        z().delete(first.member);
+        m.z.delete(first.member);
+      }
+      break;
     case 'recreate':
       create(ks, m, o.which);
       break;
@@ -237,8 +282,8 @@ test('random changes to large collections across snapshots load back as the mode
   fc.assert(
     fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
       let ks = keyspace();
-      const m: Model = { h: new Map(), l: [], s: new Set() };
-      for (const w of ['h', 'l', 's'] as const) create(ks, m, w);
+      const m: Model = { h: new Map(), l: [], s: new Set(), z: new Map() };
+      for (const w of ['h', 'l', 's', 'z'] as const) create(ks, m, w);
       for (const o of ops) ks = apply(ks, m, o);
       assertEqualsModel(snapshotAndLoad(ks), m);
     }),

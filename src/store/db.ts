@@ -393,6 +393,8 @@ export class Db extends IndexTable<DbHost> {
     this.insert(key, ref, expireAt);
     c.db = this.id;
     c.key = Buffer.from(key);
+    // A new handle: chunks written under any earlier one would name no key.
+    releaseChunks(this.ks.arena, c);
     reg.add(c, handle);
   }
 

@@ -1,9 +1,9 @@
 /**
  * Chunked collection images (docs/FORMAT.md, "Chunked collection image"): a
- * large hash, list or set is imaged as one small header in its key's entry
- * plus one arena entry per chunk of {@link CHUNK_ELEMENTS} positions, so that
- * a snapshot re-encodes only the chunks changed since the last one: O(change),
- * not O(collection).
+ * large hash, list, set or sorted set is imaged as one small header in its
+ * key's entry plus one arena entry per chunk of {@link CHUNK_ELEMENTS}
+ * positions, so that a snapshot re-encodes only the chunks changed since the
+ * last one: O(change), not O(collection).
  *
  * Point in time: a snapshot's freeze brings every changed chunk up to date
  * synchronously ({@link writeChunks} without a deadline, then the key

@@ -34,9 +34,9 @@ export const CHUNK_ELEMENTS = 1024;
 /** log2 of {@link CHUNK_ELEMENTS}. */
 const CHUNK_SHIFT = 10;
 /**
- * A hash, list or set of at least this many positions is imaged in chunks,
- * so that a snapshot re-encodes only the chunks changed since the last one;
- * smaller ones (and every sorted set and stream) keep the whole image.
+ * A hash, list, set or sorted set of at least this many positions is imaged
+ * in chunks, so that a snapshot re-encodes only the chunks changed since the
+ * last one; smaller ones (and every stream) keep the whole image.
  */
 export const CHUNKED_MIN_POSITIONS = 8 * CHUNK_ELEMENTS;
 

@@ -401,15 +401,15 @@ export class Db extends IndexTable<DbHost> {
   /**
    * Rewrites the entry at `slot` with the current image of its collection
    * `c` (a snapshot freezing: docs/FORMAT.md, "Collection image"): a large
-   * hash, list or set gets a chunked image, its changed chunks written first
-   * ("Chunked collection image"); any other a whole one.
+   * hash, list, set or sorted set gets a chunked image, its changed chunks
+   * written first ("Chunked collection image"); any other a whole one.
    */
   writeImage(slot: number, c: Collection): void {
     const ref = this.ref(slot);
     const arena = this.ks.arena;
     let value: Buffer;
     if (wantsChunks(c)) {
-      // A large hash, list or set: only its changed chunks are encoded.
+      // A large hash, list, set or sorted set: only its changed chunks are encoded.
       writeChunks(arena, c);
       value = chunkedValue(c);
     } else {

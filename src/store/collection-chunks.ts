@@ -15,6 +15,7 @@
  */
 import { Arena, Entry, EntryType, entrySize } from './arena.js';
 import { CHUNK_ELEMENTS, CHUNKED_MIN_POSITIONS, type ChunkedHeader, type Collection } from './collection.js';
+import { type ImageSource, measureImage, writeImageAt } from './collection-image.js';
 
 /** The image kind word (value offset 4) of a whole image. */
 export const IMAGE_WHOLE = 0;
@@ -125,15 +126,17 @@ export function readChunkedValue(value: Buffer): ChunkedImage {
   return img;
 }
 
-/** Writes a chunk entry; its reference. */
-function writeChunkEntry(arena: Arena, handle: number, k: number, image: Buffer): number {
-  const ref = arena.alloc(entrySize(0, CHUNK_KEY_BYTES, image.length));
+/** Writes a chunk entry, its image encoded straight into the arena page; its reference. */
+function writeChunkEntry(arena: Arena, handle: number, k: number, src: ImageSource): number {
+  const measured = measureImage(src);
+  const bytes = measured.bytes;
+  const ref = arena.alloc(entrySize(0, CHUNK_KEY_BYTES, bytes));
   const page = arena.pages[Arena.pageOf(ref)]!;
   const off = Arena.offsetOf(ref);
-  const h = Entry.write(page, off, EntryType.Chunk, 0, 0, CHUNK_KEY_BYTES, image.length, image.length, 0);
+  const h = Entry.write(page, off, EntryType.Chunk, 0, 0, CHUNK_KEY_BYTES, bytes, bytes, 0);
   page.writeUInt32LE(handle, off + h);
   page.writeUInt32LE(k, off + h + 4);
-  image.copy(page, off + h + CHUNK_KEY_BYTES);
+  writeImageAt(page, off + h + CHUNK_KEY_BYTES, src, measured);
   return ref;
 }
 

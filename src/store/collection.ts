@@ -17,6 +17,7 @@
  * (Redis compares with memcmp).
  */
 import type { EntryType } from './arena.js';
+import type { ImageSource } from './collection-image.js';
 
 /**
  * Redis's `hash-max-listpack-entries` / `zset-max-listpack-entries` default:
@@ -119,10 +120,11 @@ export abstract class Collection {
   }
 
   /**
-   * The image of chunk `k` (positions `k × CHUNK_ELEMENTS` up to the next
-   * chunk's), laid out as a whole image of the elements in those positions.
+   * What the image of chunk `k` is written from (positions `k ×
+   * CHUNK_ELEMENTS` up to the next chunk's): laid out as a whole image of the
+   * elements in those positions.
    */
-  encodeChunk(k: number): Buffer {
+  encodeChunk(k: number): ImageSource {
     throw new Error(`a collection of type ${this.type} has no chunk ${k}`);
   }
 

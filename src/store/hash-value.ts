@@ -10,7 +10,7 @@ import {
   LISTPACK_MAX_ENTRIES,
   LISTPACK_MAX_VALUE,
 } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /**
  * Heap bytes a field-value pair costs beyond its string bytes (string
@@ -130,12 +130,18 @@ export class HashValue extends Collection {
     return { count: this.fields.length, flags: this.big ? 1 : 0, positions: this.fields.length, head: 0 };
   }
 
-  override encodeChunk(k: number): Buffer {
+  override encodeChunk(k: number): ImageSource {
     const from = k * CHUNK_ELEMENTS;
     const n = Math.min(this.fields.length, from + CHUNK_ELEMENTS) - from;
     const f = this.fields;
     const v = this.values;
-    return encodeImage(n, 0, n * 2, (i) => (i & 1 ? v[from + (i >>> 1)]! : f[from + (i >>> 1)]!), null);
+    return {
+      count: n,
+      flags: 0,
+      m: n * 2,
+      get: (i) => (i & 1 ? v[from + (i >>> 1)]! : f[from + (i >>> 1)]!),
+      scores: null,
+    };
   }
 
   clone(): HashValue {

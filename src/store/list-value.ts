@@ -4,7 +4,7 @@
  */
 import { EntryType } from './arena.js';
 import { CHUNK_ELEMENTS, type ChunkedHeader, Collection } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /**
  * Heap bytes an element costs beyond its string bytes (string header, a
@@ -243,13 +243,13 @@ export class ListValue extends Collection {
   }
 
   /** The elements of the occupied slots of chunk `k`, in slot order. */
-  override encodeChunk(k: number): Buffer {
+  override encodeChunk(k: number): ImageSource {
     const from = k * CHUNK_ELEMENTS;
     const to = Math.min(this.buf.length, from + CHUNK_ELEMENTS);
     const slots: number[] = [];
     for (let j = from; j < to; j++) if (this.occupied(j)) slots.push(j);
     const b = this.buf;
-    return encodeImage(slots.length, 0, slots.length, (i) => b[slots[i]!]!, null);
+    return { count: slots.length, flags: 0, m: slots.length, get: (i) => b[slots[i]!]!, scores: null };
   }
 
   clone(): ListValue {

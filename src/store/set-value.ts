@@ -4,7 +4,7 @@
  */
 import { EntryType } from './arena.js';
 import { CHUNK_ELEMENTS, type ChunkedHeader, Collection } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /** Redis's `set-max-intset-entries` default. */
 export const INTSET_MAX_ENTRIES = 512;
@@ -102,11 +102,11 @@ export class SetValue extends Collection {
     return { count: this.members.length, flags: this.intset ? 0 : 1, positions: this.members.length, head: 0 };
   }
 
-  override encodeChunk(k: number): Buffer {
+  override encodeChunk(k: number): ImageSource {
     const from = k * CHUNK_ELEMENTS;
     const n = Math.min(this.members.length, from + CHUNK_ELEMENTS) - from;
     const m = this.members;
-    return encodeImage(n, 0, n, (i) => m[from + i]!, null);
+    return { count: n, flags: 0, m: n, get: (i) => m[from + i]!, scores: null };
   }
 
   clone(): SetValue {

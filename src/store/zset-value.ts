@@ -10,7 +10,7 @@ import {
   LISTPACK_MAX_ENTRIES,
   LISTPACK_MAX_VALUE,
 } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 import { SkipList, type ZNode } from './skiplist.js';
 
 /**
@@ -163,13 +163,13 @@ export class ZSetValue extends Collection {
   }
 
   /** Members and scores of dense positions `k × CHUNK_ELEMENTS` onwards, in dense order. */
-  override encodeChunk(k: number): Buffer {
+  override encodeChunk(k: number): ImageSource {
     const from = k * CHUNK_ELEMENTS;
     const n = Math.min(this.dense.length, from + CHUNK_ELEMENTS) - from;
     const d = this.dense;
     const scores = new Float64Array(n);
     for (let i = 0; i < n; i++) scores[i] = d[from + i]!.score;
-    return encodeImage(n, 0, n, (i) => d[from + i]!.member, scores);
+    return { count: n, flags: 0, m: n, get: (i) => d[from + i]!.member, scores };
   }
 
   clone(): ZSetValue {

@@ -8,7 +8,9 @@
  * elements and hash values, 16-byte members) through `redis-cli --pipe` into
  * FlashCache and redis-server, SAVE both (full), change one element, SAVE
  * both again, and report FlashCache's snapshot duration and bytes written
- * (INFO persistence) next to the wall time of Redis's SAVE.
+ * (INFO persistence) and the longest event-loop stall during each snapshot
+ * (INFO stats `eventloop_stall_max_ms`, reset before it) next to the wall
+ * time of Redis's SAVE.
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -57,8 +59,9 @@ const CHANGE: Record<string, string> = {
   zset: `ZADD big -1 ${member(0)}`,
 };
 
-/** FlashCache: SAVE and the snapshot's figures. */
-async function flashSave(t: Target): Promise<{ ms: number; bytes: number }> {
+/** FlashCache: SAVE and the snapshot's figures, with the longest event-loop stall during it. */
+async function flashSave(t: Target): Promise<{ ms: number; bytes: number; stall: number }> {
+  await command(t.port, 'CONFIG RESETSTAT');
   const before = Number(infoField(await bulk(t.port, 'INFO persistence'), 'snapshots_completed'));
   await command(t.port, 'SAVE');
   const info = await bulk(t.port, 'INFO persistence');
@@ -66,6 +69,7 @@ async function flashSave(t: Target): Promise<{ ms: number; bytes: number }> {
   return {
     ms: Number(infoField(info, 'snapshot_last_duration_ms')),
     bytes: Number(infoField(info, 'snapshot_last_bytes_written')),
+    stall: Number(infoField(await bulk(t.port, 'INFO stats'), 'eventloop_stall_max_ms')),
   };
 }
 
@@ -80,8 +84,8 @@ async function redisSave(t: Target): Promise<{ ms: number; bytes: number }> {
 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
 const rows = [
-  '| type | elements | FlashCache full snapshot ms / MiB | after 1 change ms / MiB | Redis SAVE ms / MiB | after 1 change ms | ratio after 1 change (FlashCache/Redis time) |',
-  '|---|---|---|---|---|---|---|',
+  '| type | elements | FlashCache full snapshot ms / MiB | after 1 change ms / MiB | Redis SAVE ms / MiB | after 1 change ms | ratio after 1 change (FlashCache/Redis time) | FlashCache max stall full / after 1 change ms |',
+  '|---|---|---|---|---|---|---|---|',
 ];
 for (const type of o['types']!.split(',')) {
   for (const n of o['elements']!.split(',').map(Number)) {
@@ -103,7 +107,7 @@ for (const type of o['types']!.split(',')) {
       const f2 = await flashSave(fc);
       const r2 = await redisSave(rd);
       rows.push(
-        `| ${type} | ${n} | ${f1.ms.toFixed(0)} / ${mib(f1.bytes)} | ${f2.ms.toFixed(0)} / ${mib(f2.bytes)} | ${r1.ms.toFixed(0)} / ${mib(r1.bytes)} | ${r2.ms.toFixed(0)} | ${(f2.ms / r2.ms).toFixed(2)}x |`,
+        `| ${type} | ${n} | ${f1.ms.toFixed(0)} / ${mib(f1.bytes)} | ${f2.ms.toFixed(0)} / ${mib(f2.bytes)} | ${r1.ms.toFixed(0)} / ${mib(r1.bytes)} | ${r2.ms.toFixed(0)} | ${(f2.ms / r2.ms).toFixed(2)}x | ${f1.stall} / ${f2.stall} |`,
       );
       process.stderr.write(rows[rows.length - 1] + '\n');
     } finally {

@@ -24,11 +24,31 @@ export interface Target {
   exited: Promise<void>;
 }
 
-/** A free loopback port. */
-export function freePort(): Promise<number> {
+/** Next port to try from `FLASHCACHE_BENCH_PORTS` (`<first>-<last>`), when set. */
+let nextBenchPort = 0;
+
+/** A free loopback port: any, or the next free one of `FLASHCACHE_BENCH_PORTS` (`<first>-<last>`) when set. */
+export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env['FLASHCACHE_BENCH_PORTS'] ?? '');
+  if (range === null) return listenOnce(0);
+  const [first, last] = [Number(range[1]), Number(range[2])];
+  for (let tries = 0; tries <= last - first; tries++) {
+    const port = first + (nextBenchPort++ % (last - first + 1));
+    try {
+      return await listenOnce(port);
+    } catch {
+      // Taken: try the next one.
+    }
+  }
+  throw new Error(`no free port in ${range[0]}`);
+}
+
+/** Listens on `port` (0: any) and closes again; the port it got. */
+function listenOnce(port: number): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', rej);
+    s.listen(port, '127.0.0.1', () => {
       const a = s.address();
       s.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
     });

@@ -354,6 +354,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       this.keyspace.renumberEntries();
       return this.keyspace.writeImages();
     };
+    this.snapshots.encodeAhead = (deadline) => this.keyspace.writeChunksAhead(deadline);
     const empty = recovered.loaded.manifest === null && replayed.lastLsn === 0;
     await importConfiguredRdb(config, { keyspace: this.keyspace, snapshots: this.snapshots, log: this.log, empty });
     // Keys that expired while the server was down go now, each logged as a delete.

@@ -47,6 +47,12 @@ export const enum EntryType {
   ZSet = 5,
   /** A stream; the value is a collection image. */
   Stream = 6,
+  /**
+   * One chunk of a large collection's chunked image (docs/FORMAT.md,
+   * "Chunked collection image"): not a key; the key is the collection's
+   * handle and the chunk's number, and the database is always 0.
+   */
+  Chunk = 7,
 }
 
 /** Header flag: the entry was overwritten or deleted. */
@@ -454,6 +460,7 @@ const KNOWN_TYPES = new Set<number>([
   EntryType.Set,
   EntryType.ZSet,
   EntryType.Stream,
+  EntryType.Chunk,
 ]);
 
 /**

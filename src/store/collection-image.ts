@@ -19,12 +19,74 @@ const WRITE_CHUNK_CHARS = 1 << 20;
  */
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
+/** The elements an image is written from (see {@link encodeImage} for the fields). */
+export interface ImageSource {
+  /** Elements (hash: field-value pairs). */
+  count: number;
+  /** The type's flags word (its encoding: docs/FORMAT.md). */
+  flags: number;
+  /** Strings: count, or 2 × count for a hash. */
+  m: number;
+  /** The i-th string. */
+  get: (i: number) => string;
+  /** Sorted-set scores in element order, or null. */
+  scores: Float64Array | null;
+}
+
+/** An image measured by {@link measureImage}: the length of every string and the image's bytes. */
+export interface MeasuredImage {
+  /** Length of each string, bytes. */
+  lens: Uint32Array;
+  /** Bytes of the whole image. */
+  bytes: number;
+}
+
+/** Measures the image of `src`: what {@link writeImageAt} needs, and how many bytes it writes. */
+export function measureImage(src: ImageSource): MeasuredImage {
+  const { m, get } = src;
+  const lens = new Uint32Array(m);
+  let total = 0;
+  for (let i = 0; i < m; i++) {
+    const l = get(i).length;
+    lens[i] = l;
+    total += l;
+  }
+  return { lens, bytes: IMAGE_HEADER + (src.scores === null ? 0 : src.count * 8) + m * 4 + total };
+}
+
 /**
- * Writes an image (docs/FORMAT.md, "Collection image"): the header, the
- * scores of a sorted set (f64 each), the length of every string (u32 each),
- * then the strings' bytes back to back. Typed-array sections are copied in
- * the machine's byte order, little-endian on every platform Node supports
- * here (x64, arm64).
+ * Writes the image of `src` (docs/FORMAT.md, "Collection image") into `out`
+ * at `at`: the header, the scores of a sorted set (f64 each), the length of
+ * every string (u32 each), then the strings' bytes back to back. Typed-array
+ * sections are copied in the machine's byte order, little-endian on every
+ * platform Node supports here (x64, arm64).
+ *
+ * @param measured what {@link measureImage} returned for `src`; `out` has room for its bytes from `at`
+ */
+export function writeImageAt(out: Buffer, at: number, src: ImageSource, measured: MeasuredImage): void {
+  const { count, m, get, scores } = src;
+  const lens = measured.lens;
+  out.writeUInt32LE(count, at);
+  out.writeUInt32LE(src.flags, at + 4);
+  out.writeUInt32LE(0, at + 8);
+  let o = at + IMAGE_HEADER;
+  if (scores !== null) o += Buffer.from(scores.buffer, scores.byteOffset, count * 8).copy(out, o);
+  o += Buffer.from(lens.buffer, 0, m * 4).copy(out, o);
+  const parts: string[] = [];
+  for (let i = 0; i < m; ) {
+    let chars = 0;
+    parts.length = 0;
+    for (; i < m && chars < WRITE_CHUNK_CHARS; i++) {
+      parts.push(get(i));
+      chars += lens[i]!;
+    }
+    o += out.write(parts.join(''), o, 'latin1');
+  }
+}
+
+/**
+ * Writes an image (docs/FORMAT.md, "Collection image") into a buffer of its
+ * own: {@link measureImage}, then {@link writeImageAt}.
  *
  * @param count elements (hash: field-value pairs)
  * @param flags the type's flags word (its encoding: docs/FORMAT.md)
@@ -39,31 +101,10 @@ export function encodeImage(
   get: (i: number) => string,
   scores: Float64Array | null,
 ): Buffer {
-  const lens = new Uint32Array(m);
-  let total = 0;
-  for (let i = 0; i < m; i++) {
-    const l = get(i).length;
-    lens[i] = l;
-    total += l;
-  }
-  const scoreBytes = scores === null ? 0 : count * 8;
-  const out = Buffer.allocUnsafe(IMAGE_HEADER + scoreBytes + m * 4 + total);
-  out.writeUInt32LE(count, 0);
-  out.writeUInt32LE(flags, 4);
-  out.writeUInt32LE(0, 8);
-  let o = IMAGE_HEADER;
-  if (scores !== null) o += Buffer.from(scores.buffer, scores.byteOffset, scoreBytes).copy(out, o);
-  o += Buffer.from(lens.buffer, 0, m * 4).copy(out, o);
-  const parts: string[] = [];
-  for (let i = 0; i < m; ) {
-    let chars = 0;
-    parts.length = 0;
-    for (; i < m && chars < WRITE_CHUNK_CHARS; i++) {
-      parts.push(get(i));
-      chars += lens[i]!;
-    }
-    o += out.write(parts.join(''), o, 'latin1');
-  }
+  const src: ImageSource = { count, flags, m, get, scores };
+  const measured = measureImage(src);
+  const out = Buffer.allocUnsafe(measured.bytes);
+  writeImageAt(out, 0, src, measured);
   return out;
 }
 

@@ -17,6 +17,7 @@
  * (Redis compares with memcmp).
  */
 import type { EntryType } from './arena.js';
+import type { ImageSource } from './collection-image.js';
 
 /**
  * Redis's `hash-max-listpack-entries` / `zset-max-listpack-entries` default:
@@ -25,6 +26,32 @@ import type { EntryType } from './arena.js';
 export const LISTPACK_MAX_ENTRIES = 128;
 /** Redis's `hash-max-listpack-value` / `zset-max-listpack-value` default, bytes. */
 export const LISTPACK_MAX_VALUE = 64;
+
+/**
+ * Positions (hash and set: elements; list: ring-buffer slots) per chunk of a
+ * chunked image (docs/FORMAT.md, "Chunked collection image"); a power of two.
+ */
+export const CHUNK_ELEMENTS = 1024;
+/** log2 of {@link CHUNK_ELEMENTS}. */
+const CHUNK_SHIFT = 10;
+/**
+ * A hash, list, set or sorted set of at least this many positions is imaged
+ * in chunks, so that a snapshot re-encodes only the chunks changed since the
+ * last one; smaller ones (and every stream) keep the whole image.
+ */
+export const CHUNKED_MIN_POSITIONS = 8 * CHUNK_ELEMENTS;
+
+/** The header words of a chunked image (docs/FORMAT.md, "Chunked collection image"). */
+export interface ChunkedHeader {
+  /** Elements (hash: field-value pairs). */
+  count: number;
+  /** The type's flags word, as in the whole image. */
+  flags: number;
+  /** Positions the chunks cover: the elements, or a list's ring-buffer capacity. */
+  positions: number;
+  /** A list's ring-buffer head slot; 0 for the other types. */
+  head: number;
+}
 
 /**
  * A collection object's own heap bytes, beyond its elements (each type adds
@@ -57,6 +84,17 @@ export abstract class Collection {
   /** Its key's bytes (a copy), for the same. */
   key: Buffer = Buffer.alloc(0);
 
+  /**
+   * While its image is chunked: the arena reference of each chunk's entry,
+   * by chunk number (src/store/collection-chunks.ts); null while its image
+   * is whole (or not written yet).
+   */
+  chunkRefs: number[] | null = null;
+  /** While chunked: chunks changed since their entry was last written. */
+  dirtyChunks: Set<number> | null = null;
+  /** While chunked: every chunk changed (the positions were rearranged). */
+  allChunksDirty = false;
+
   /** The entry type of its key. */
   abstract readonly type: EntryType;
   /** Number of elements. */
@@ -67,6 +105,39 @@ export abstract class Collection {
   abstract encode(): Buffer;
   /** A deep copy (COPY). */
   abstract clone(): Collection;
+
+  /**
+   * Positions a chunked image would cover (hash and set: elements; list:
+   * ring-buffer slots), or -1 for a type always imaged whole.
+   */
+  chunkPositions(): number {
+    return -1;
+  }
+
+  /** The chunked image's header words; only for types with {@link chunkPositions} ≥ 0. */
+  chunkedHeader(): ChunkedHeader {
+    throw new Error(`a collection of type ${this.type} has no chunked image`);
+  }
+
+  /**
+   * What the image of chunk `k` is written from (positions `k ×
+   * CHUNK_ELEMENTS` up to the next chunk's): laid out as a whole image of the
+   * elements in those positions.
+   */
+  encodeChunk(k: number): ImageSource {
+    throw new Error(`a collection of type ${this.type} has no chunk ${k}`);
+  }
+
+  /** Marks the chunk holding position `pos` changed (nothing while the image is whole). */
+  protected touchChunk(pos: number): void {
+    const d = this.dirtyChunks;
+    if (d !== null) d.add(pos >>> CHUNK_SHIFT);
+  }
+
+  /** Marks every chunk changed (nothing while the image is whole). */
+  protected touchAllChunks(): void {
+    if (this.dirtyChunks !== null) this.allChunksDirty = true;
+  }
 
   /** Records a change of `delta` bytes and marks the collection dirty. */
   protected changed(delta: number): void {

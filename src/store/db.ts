@@ -22,6 +22,7 @@ import {
   PAGE_SIZE,
 } from './arena.js';
 import type { Collection } from './collection.js';
+import { chunkedValue, IMAGE_WHOLE, releaseChunks, wantsChunks, writeChunks } from './collection-chunks.js';
 import type { CollectionRegistry } from './collection-registry.js';
 import { type IndexHost, IndexTable, SlotWord, VOLATILE_BIT } from './index-table.js';
 
@@ -392,22 +393,35 @@ export class Db extends IndexTable<DbHost> {
     this.insert(key, ref, expireAt);
     c.db = this.id;
     c.key = Buffer.from(key);
+    // A new handle: chunks written under any earlier one would name no key.
+    releaseChunks(this.ks.arena, c);
     reg.add(c, handle);
   }
 
   /**
    * Rewrites the entry at `slot` with the current image of its collection
-   * `c` (a snapshot freezing: docs/FORMAT.md, "Collection image").
+   * `c` (a snapshot freezing: docs/FORMAT.md, "Collection image"): a large
+   * hash, list, set or sorted set gets a chunked image, its changed chunks
+   * written first ("Chunked collection image"); any other a whole one.
    */
   writeImage(slot: number, c: Collection): void {
     const ref = this.ref(slot);
-    const page = this.ks.arena.pages[Arena.pageOf(ref)]!;
+    const arena = this.ks.arena;
+    let value: Buffer;
+    if (wantsChunks(c)) {
+      // A large hash, list, set or sorted set: only its changed chunks are encoded.
+      writeChunks(arena, c);
+      value = chunkedValue(c);
+    } else {
+      releaseChunks(arena, c);
+      const image = c.encode();
+      value = Buffer.allocUnsafe(COLLECTION_HEADER + image.length);
+      value.writeUInt32LE(c.handle, 0);
+      value.writeUInt32LE(IMAGE_WHOLE, 4);
+      image.copy(value, COLLECTION_HEADER);
+    }
+    const page = arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
-    const image = c.encode();
-    const value = Buffer.allocUnsafe(COLLECTION_HEADER + image.length);
-    value.writeUInt32LE(c.handle, 0);
-    value.writeUInt32LE(0, 4);
-    image.copy(value, COLLECTION_HEADER);
     const size = Entry.size(page, off);
     const key = this.keyAt(ref);
     const expireAt = Entry.expireAt(page, off);
@@ -421,7 +435,9 @@ export class Db extends IndexTable<DbHost> {
     const off = Arena.offsetOf(ref);
     if (Entry.type(page, off) === EntryType.String) return;
     const c = this.ks.collections.byHandle.get(page.readUInt32LE(Entry.valueStart(page, off)));
-    if (c !== undefined) this.ks.collections.drop(c);
+    if (c === undefined) return;
+    this.ks.collections.drop(c);
+    releaseChunks(this.ks.arena, c);
   }
 
   /** Removes the entry at `slot`. */

@@ -3,8 +3,14 @@
  * in two dense arrays with a Map from field to index.
  */
 import { EntryType } from './arena.js';
-import { Collection, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import {
+  CHUNK_ELEMENTS,
+  type ChunkedHeader,
+  Collection,
+  LISTPACK_MAX_ENTRIES,
+  LISTPACK_MAX_VALUE,
+} from './collection.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /**
  * Heap bytes a field-value pair costs beyond its string bytes (string
@@ -74,10 +80,12 @@ export class HashValue extends Collection {
       const old = this.values[i]!;
       if (old === value) return HashPut.Unchanged;
       this.values[i] = value;
+      this.touchChunk(i);
       if (value.length > LISTPACK_MAX_VALUE) this.big = true;
       this.changed(value.length - old.length);
       return HashPut.Changed;
     }
+    this.touchChunk(this.fields.length);
     this.pos.set(field, this.fields.length);
     this.fields.push(field);
     this.values.push(value);
@@ -93,6 +101,8 @@ export class HashValue extends Collection {
     if (i === undefined) return false;
     const value = this.values[i]!;
     const last = this.fields.length - 1;
+    this.touchChunk(i);
+    this.touchChunk(last);
     if (i !== last) {
       const lf = this.fields[last]!;
       this.fields[i] = lf;
@@ -112,6 +122,28 @@ export class HashValue extends Collection {
     return encodeImage(f.length, this.big ? 1 : 0, f.length * 2, (i) => (i & 1 ? v[i >>> 1]! : f[i >>> 1]!), null);
   }
 
+  override chunkPositions(): number {
+    return this.fields.length;
+  }
+
+  override chunkedHeader(): ChunkedHeader {
+    return { count: this.fields.length, flags: this.big ? 1 : 0, positions: this.fields.length, head: 0 };
+  }
+
+  override encodeChunk(k: number): ImageSource {
+    const from = k * CHUNK_ELEMENTS;
+    const n = Math.min(this.fields.length, from + CHUNK_ELEMENTS) - from;
+    const f = this.fields;
+    const v = this.values;
+    return {
+      count: n,
+      flags: 0,
+      m: n * 2,
+      get: (i) => (i & 1 ? v[from + (i >>> 1)]! : f[from + (i >>> 1)]!),
+      scores: null,
+    };
+  }
+
   clone(): HashValue {
     const h = new HashValue();
     for (let i = 0; i < this.fields.length; i++) h.set(this.fields[i]!, this.values[i]!);
@@ -123,17 +155,44 @@ export class HashValue extends Collection {
   static decode(image: Buffer): HashValue {
     const h = new HashValue();
     const { count, flags, strings } = readImage(image, 2, false);
+    h.append(count, strings);
+    h.big = (flags & 1) !== 0;
+    return h;
+  }
+
+  /**
+   * Rebuilds a hash from its chunked image: the chunks' elements in chunk
+   * order are the positions 0 to count − 1.
+   *
+   * @throws RangeError when the chunks do not hold `count` elements, each full but the last
+   */
+  static decodeChunked(header: ChunkedHeader, chunks: readonly Buffer[]): HashValue {
+    const h = new HashValue();
+    for (let k = 0; k < chunks.length; k++) {
+      const { count, strings } = readImage(chunks[k]!, 2, false);
+      const want = Math.min(CHUNK_ELEMENTS, header.count - k * CHUNK_ELEMENTS);
+      if (count !== want) throw new RangeError(`hash chunk ${k} holds ${count} elements, not ${want}`);
+      h.append(count, strings);
+    }
+    if (h.fields.length !== header.count) {
+      throw new RangeError(`hash chunks hold ${h.fields.length} elements, not ${header.count}`);
+    }
+    h.big = (header.flags & 1) !== 0;
+    return h;
+  }
+
+  /** Appends `count` decoded field-value pairs (field, value, ... in `strings`) while loading. */
+  private append(count: number, strings: readonly string[]): void {
     let bytes = 0;
+    const base = this.fields.length;
     for (let i = 0; i < count; i++) {
       const f = strings[2 * i]!;
       const v = strings[2 * i + 1]!;
-      h.fields.push(f);
-      h.values.push(v);
-      h.pos.set(f, i);
+      this.fields.push(f);
+      this.values.push(v);
+      this.pos.set(f, base + i);
       bytes += HASH_ELEMENT_OVERHEAD + f.length + v.length;
     }
-    h.bytes += bytes;
-    h.big = (flags & 1) !== 0;
-    return h;
+    this.bytes += bytes;
   }
 }

@@ -12,7 +12,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { AccessMode, lfuNew, lruClock } from './access.js';
-import { Arena, Entry } from './arena.js';
+import { Arena, Entry, EntryType } from './arena.js';
+import { pendingChunks, relocateChunk, wantsChunks, writeChunks } from './collection-chunks.js';
 import { CollectionRegistry } from './collection-registry.js';
 import { Db, type DbHost, type KeyspaceHooks } from './db.js';
 import { installSnapshot, type LoadTarget, type SavedIndexes, type SnapshotPage } from './load.js';
@@ -172,6 +173,25 @@ export class Keyspace implements DbHost, LoadTarget {
   }
 
   /**
+   * Encodes changed chunks of large collections ahead of a snapshot's
+   * freeze, until `deadline` (`performance.now()` ms): one turn of work
+   * spread over event-loop turns, so that the freeze itself
+   * ({@link writeImages}) is left only what changed since
+   * (src/store/collection-chunks.ts says why the point in time is kept).
+   *
+   * @returns changed chunks left (0: the freeze has no chunk to encode but those changed meanwhile)
+   */
+  writeChunksAhead(deadline: number): number {
+    let left = 0;
+    for (const c of this.collections.dirty) {
+      if (!wantsChunks(c)) continue;
+      if (performance.now() < deadline && writeChunks(this.arena, c, deadline)) continue;
+      left += pendingChunks(c);
+    }
+    return left;
+  }
+
+  /**
    * SWAPDB: databases `a` and `b` exchange their keys, in O(1) of the data
    * (Redis's `dbSwapDatabases`): the two index tables change places, and the
    * arena entries stay where they are, each still carrying the number of
@@ -280,6 +300,11 @@ export class Keyspace implements DbHost, LoadTarget {
       const page = arena.pages[id]!;
       arena.forEachLive(id, (ref, size) => {
         const off = Arena.offsetOf(ref);
+        if (Entry.type(page, off) === EntryType.Chunk) {
+          relocateChunk(arena, this.collections.byHandle, ref, size);
+          moved += size;
+          return;
+        }
         const db = this.dbOfTag[Entry.db(page, off)]!;
         const keyStart = Entry.keyStart(page, off);
         db.relocate(page.subarray(keyStart, keyStart + Entry.keyLen(page, off)), ref, size);

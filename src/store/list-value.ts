@@ -3,8 +3,8 @@
  * buffer of elements.
  */
 import { EntryType } from './arena.js';
-import { Collection } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { CHUNK_ELEMENTS, type ChunkedHeader, Collection } from './collection.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /**
  * Heap bytes an element costs beyond its string bytes (string header, a
@@ -42,6 +42,7 @@ export class ListValue extends Collection {
     const j = (this.head + i) & (this.buf.length - 1);
     const old = this.buf[j]!;
     this.buf[j] = v;
+    this.touchChunk(j);
     this.changed(v.length - old.length);
   }
 
@@ -52,6 +53,7 @@ export class ListValue extends Collection {
     for (let i = 0; i < this.len; i++) next[i] = old[(this.head + i) & (n - 1)];
     this.buf = next;
     this.head = 0;
+    this.touchAllChunks();
   }
 
   private shrinkIfSparse(): void {
@@ -61,6 +63,7 @@ export class ListValue extends Collection {
       for (let i = 0; i < this.len; i++) next[i] = this.buf[(this.head + i) & (n - 1)];
       this.buf = next;
       this.head = 0;
+      this.touchAllChunks();
     }
   }
 
@@ -69,6 +72,7 @@ export class ListValue extends Collection {
     if (this.len === this.buf.length) this.grow();
     this.head = (this.head - 1) & (this.buf.length - 1);
     this.buf[this.head] = v;
+    this.touchChunk(this.head);
     this.len++;
     this.changed(LIST_ELEMENT_OVERHEAD + v.length);
   }
@@ -76,7 +80,9 @@ export class ListValue extends Collection {
   /** Adds `v` at the tail (RPUSH), O(1) amortized. */
   pushRight(v: string): void {
     if (this.len === this.buf.length) this.grow();
-    this.buf[(this.head + this.len) & (this.buf.length - 1)] = v;
+    const j = (this.head + this.len) & (this.buf.length - 1);
+    this.buf[j] = v;
+    this.touchChunk(j);
     this.len++;
     this.changed(LIST_ELEMENT_OVERHEAD + v.length);
   }
@@ -86,6 +92,7 @@ export class ListValue extends Collection {
     if (this.len === 0) return undefined;
     const v = this.buf[this.head]!;
     this.buf[this.head] = undefined;
+    this.touchChunk(this.head);
     this.head = (this.head + 1) & (this.buf.length - 1);
     this.len--;
     this.changed(-(LIST_ELEMENT_OVERHEAD + v.length));
@@ -99,6 +106,7 @@ export class ListValue extends Collection {
     const j = (this.head + this.len - 1) & (this.buf.length - 1);
     const v = this.buf[j]!;
     this.buf[j] = undefined;
+    this.touchChunk(j);
     this.len--;
     this.changed(-(LIST_ELEMENT_OVERHEAD + v.length));
     this.shrinkIfSparse();
@@ -114,8 +122,10 @@ export class ListValue extends Collection {
     if (i < this.len >>> 1) {
       // Move the first i elements one step left.
       this.head = (this.head - 1) & mask;
+      this.touchRange(0, i + 1);
       for (let k = 0; k < i; k++) this.buf[(this.head + k) & mask] = this.buf[(this.head + k + 1) & mask];
     } else {
+      this.touchRange(i, this.len + 1);
       for (let k = this.len; k > i; k--) this.buf[(this.head + k) & mask] = this.buf[(this.head + k - 1) & mask];
     }
     this.buf[(this.head + i) & mask] = v;
@@ -128,10 +138,12 @@ export class ListValue extends Collection {
     const mask = this.buf.length - 1;
     const v = this.buf[(this.head + i) & mask]!;
     if (i < this.len >>> 1) {
+      this.touchRange(0, i + 1);
       for (let k = i; k > 0; k--) this.buf[(this.head + k) & mask] = this.buf[(this.head + k - 1) & mask];
       this.buf[this.head] = undefined;
       this.head = (this.head + 1) & mask;
     } else {
+      this.touchRange(i, this.len);
       for (let k = i; k < this.len - 1; k++) this.buf[(this.head + k) & mask] = this.buf[(this.head + k + 1) & mask];
       this.buf[(this.head + this.len - 1) & mask] = undefined;
     }
@@ -178,6 +190,7 @@ export class ListValue extends Collection {
       this.head = (this.head + removed) & mask;
     }
     if (removed === 0) return 0;
+    this.touchAllChunks();
     this.len -= removed;
     this.changed(-removed * (LIST_ELEMENT_OVERHEAD + v.length));
     this.shrinkIfSparse();
@@ -202,6 +215,43 @@ export class ListValue extends Collection {
     return encodeImage(this.len, 0, this.len, (i) => this.at(i), null);
   }
 
+  /**
+   * Marks the chunks of the slots holding elements `from..to-1` (0-based
+   * from the head) changed: one mark per chunk, not per element.
+   */
+  private touchRange(from: number, to: number): void {
+    if (this.dirtyChunks === null) return;
+    const mask = this.buf.length - 1;
+    for (let i = from; i < to; ) {
+      const j = (this.head + i) & mask;
+      this.touchChunk(j);
+      i += CHUNK_ELEMENTS - (j & (CHUNK_ELEMENTS - 1));
+    }
+  }
+
+  /** Whether ring-buffer slot `j` holds an element. */
+  private occupied(j: number): boolean {
+    return ((j - this.head) & (this.buf.length - 1)) < this.len;
+  }
+
+  override chunkPositions(): number {
+    return this.buf.length;
+  }
+
+  override chunkedHeader(): ChunkedHeader {
+    return { count: this.len, flags: 0, positions: this.buf.length, head: this.head };
+  }
+
+  /** The elements of the occupied slots of chunk `k`, in slot order. */
+  override encodeChunk(k: number): ImageSource {
+    const from = k * CHUNK_ELEMENTS;
+    const to = Math.min(this.buf.length, from + CHUNK_ELEMENTS);
+    const slots: number[] = [];
+    for (let j = from; j < to; j++) if (this.occupied(j)) slots.push(j);
+    const b = this.buf;
+    return { count: slots.length, flags: 0, m: slots.length, get: (i) => b[slots[i]!]!, scores: null };
+  }
+
   clone(): ListValue {
     const l = new ListValue();
     for (let i = 0; i < this.len; i++) l.pushRight(this.at(i));
@@ -222,6 +272,43 @@ export class ListValue extends Collection {
     }
     l.buf = buf;
     l.len = count;
+    l.bytes += bytes;
+    return l;
+  }
+
+  /**
+   * Rebuilds a list from its chunked image, slot for slot: the ring buffer
+   * gets the header's capacity and head, and each chunk fills the occupied
+   * slots of its range in order.
+   *
+   * @throws RangeError when the capacity is not a power of two or a chunk's element count does not match its slots
+   */
+  static decodeChunked(header: ChunkedHeader, chunks: readonly Buffer[]): ListValue {
+    const cap = header.positions;
+    if (cap < 8 || (cap & (cap - 1)) !== 0 || header.count > cap || header.head >= cap) {
+      throw new RangeError(`list chunk header: capacity ${cap}, head ${header.head}, length ${header.count}`);
+    }
+    const l = new ListValue();
+    l.buf = new Array<string | undefined>(cap);
+    l.head = header.head;
+    l.len = header.count;
+    let bytes = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      const { count, strings } = readImage(chunks[k]!, 1, false);
+      const from = k * CHUNK_ELEMENTS;
+      const to = Math.min(cap, from + CHUNK_ELEMENTS);
+      let n = 0;
+      for (let j = from; j < to; j++) {
+        if (!l.occupied(j)) continue;
+        if (n >= count) break;
+        const v = strings[n++]!;
+        l.buf[j] = v;
+        bytes += LIST_ELEMENT_OVERHEAD + v.length;
+      }
+      let want = 0;
+      for (let j = from; j < to; j++) if (l.occupied(j)) want++;
+      if (count !== want) throw new RangeError(`list chunk ${k} holds ${count} elements, not ${want}`);
+    }
     l.bytes += bytes;
     return l;
   }

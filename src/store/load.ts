@@ -6,7 +6,9 @@
  */
 import { Arena, Entry, ENTRY_BASE, EntryType, FLAG_CAP, FLAG_DEAD, FLAG_EXPIRE } from './arena.js';
 import type { CollectionRegistry } from './collection-registry.js';
-import { decodeCollection } from './collections.js';
+import type { Collection } from './collection.js';
+import { chunkKey, IMAGE_CHUNKED, readChunkedValue } from './collection-chunks.js';
+import { decodeChunkedCollection, decodeCollection } from './collections.js';
 import { COLLECTION_HEADER, type Db } from './db.js';
 import { murmur3 } from './hash.js';
 import type { SavedIndex } from './index-table.js';
@@ -66,6 +68,7 @@ export function installSnapshot(
   // page buffers start their own ArrayBuffer): this loop runs once per key.
   const views = pages.map((p) => new Uint32Array(p.buf.buffer, p.buf.byteOffset, p.buf.length >>> 2));
   const collectionRefs: number[] = [];
+  const chunkRefs: number[] = [];
   pages.forEach((p, k) => {
     arena.install(p.id, p.buf, p.used, p.mapped === true);
     const u8 = p.buf;
@@ -77,11 +80,16 @@ export function installSnapshot(
       const header = ENTRY_BASE + (f & FLAG_CAP ? 4 : 0) + (f & FLAG_EXPIRE ? 8 : 0);
       const size = (header + u32[w + 1]! + (f & FLAG_CAP ? u32[w + 3]! : u32[w + 2]!) + 7) & ~7;
       if ((f & FLAG_DEAD) === 0) {
-        const db = u8[off + 2]! | (u8[off + 3]! << 8);
-        if (db >= ndb) throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${ndb}`);
-        counts[db]!++;
         live += size;
-        if (u8[off]! !== EntryType.String) collectionRefs.push(Arena.refOf(p.id, off));
+        if (u8[off]! === EntryType.Chunk) {
+          // Not a key: part of a collection's chunked image.
+          chunkRefs.push(Arena.refOf(p.id, off));
+        } else {
+          const db = u8[off + 2]! | (u8[off + 3]! << 8);
+          if (db >= ndb) throw new Error(`the snapshot holds keys of database ${db}, but 'databases' is ${ndb}`);
+          counts[db]!++;
+          if (u8[off]! !== EntryType.String) collectionRefs.push(Arena.refOf(p.id, off));
+        }
       }
       off += size;
     }
@@ -91,7 +99,7 @@ export function installSnapshot(
     ks.seed = index.seed;
     for (const [i, db] of ks.dbs.entries()) db.adopt(index.dbs[i]!);
     arena.finishInstall(head);
-    loadCollections(ks, collectionRefs);
+    loadCollections(ks, collectionRefs, chunkRefs);
     return true;
   }
   for (const [i, db] of ks.dbs.entries()) db.reserve(counts[i]!);
@@ -113,7 +121,7 @@ export function installSnapshot(
       const keyLen = u32[w + 1]!;
       const header = ENTRY_BASE + (f & FLAG_CAP ? 4 : 0) + (f & FLAG_EXPIRE ? 8 : 0);
       const size = (header + keyLen + (f & FLAG_CAP ? u32[w + 3]! : u32[w + 2]!) + 7) & ~7;
-      if ((f & FLAG_DEAD) === 0) {
+      if ((f & FLAG_DEAD) === 0 && u8[off]! !== EntryType.Chunk) {
         const keyStart = off + header;
         hashes[n] = murmur3(u8, keyStart, keyStart + keyLen, seed) >>> 1 || 1;
         refs[n] = Arena.refOf(p.id, off);
@@ -155,17 +163,29 @@ export function installSnapshot(
     ks.dbs[sortedMeta[k]! >>> 1]!.insertLoaded(sortedHashes[k]!, sortedRefs[k]!, (sortedMeta[k]! & 1) === 1);
   }
   arena.finishInstall(head);
-  loadCollections(ks, collectionRefs);
+  loadCollections(ks, collectionRefs, chunkRefs);
   return false;
 }
 
 /**
  * Rebuilds the collections whose entries a snapshot holds, from their
- * images, under the handles the entries name.
+ * images, under the handles the entries name: a whole image from the entry
+ * itself, a chunked one from the chunk entries naming its handle
+ * (docs/FORMAT.md, "Chunked collection image").
  *
- * @throws Error when an entry's image is missing or malformed
+ * @param chunkRefs every live chunk entry
+ * @throws Error when an entry's image is missing or malformed, a chunk is missing or doubled, or a chunk names
+ *   no collection
  */
-function loadCollections(ks: LoadTarget, refs: readonly number[]): void {
+function loadCollections(ks: LoadTarget, refs: readonly number[], chunkRefs: readonly number[]): void {
+  const chunksOf = new Map<number, number[]>();
+  for (const ref of chunkRefs) {
+    const { handle, k } = chunkKey(ks.arena.pages[Arena.pageOf(ref)]!, Arena.offsetOf(ref));
+    let list = chunksOf.get(handle);
+    if (list === undefined) chunksOf.set(handle, (list = []));
+    if (list[k] !== undefined) throw new Error(`the snapshot holds chunk ${k} of collection ${handle} twice`);
+    list[k] = ref;
+  }
   for (const ref of refs) {
     const page = ks.arena.pages[Arena.pageOf(ref)]!;
     const off = Arena.offsetOf(ref);
@@ -173,13 +193,38 @@ function loadCollections(ks: LoadTarget, refs: readonly number[]): void {
     const len = Entry.valLen(page, off);
     const keyStart = Entry.keyStart(page, off);
     const key = Buffer.from(page.subarray(keyStart, keyStart + Entry.keyLen(page, off)));
-    if (len < COLLECTION_HEADER + 12) {
-      const name = JSON.stringify(key.toString('latin1'));
-      throw new Error(`the snapshot's entry for key ${name} holds no collection image`);
+    const name = (): string => JSON.stringify(key.toString('latin1'));
+    if (len < COLLECTION_HEADER + 12)
+      throw new Error(`the snapshot's entry for key ${name()} holds no collection image`);
+    const handle = page.readUInt32LE(start);
+    const value = page.subarray(start, start + len);
+    let c: Collection;
+    if (page.readUInt32LE(start + 4) === IMAGE_CHUNKED) {
+      const header = readChunkedValue(value);
+      const list = chunksOf.get(handle) ?? [];
+      chunksOf.delete(handle);
+      const images: Buffer[] = [];
+      for (let k = 0; k < header.chunks; k++) {
+        const r = list[k];
+        if (r === undefined) throw new Error(`the snapshot lacks chunk ${k} of key ${name()}`);
+        const p = ks.arena.pages[Arena.pageOf(r)]!;
+        const o = Arena.offsetOf(r);
+        const vs = Entry.valueStart(p, o);
+        images.push(p.subarray(vs, vs + Entry.valLen(p, o)));
+      }
+      if (list.length > header.chunks) throw new Error(`the snapshot holds extra chunks of key ${name()}`);
+      c = decodeChunkedCollection(Entry.type(page, off), header, images);
+      c.chunkRefs = list;
+      c.dirtyChunks = new Set();
+    } else {
+      c = decodeCollection(Entry.type(page, off), value.subarray(COLLECTION_HEADER));
     }
-    const c = decodeCollection(Entry.type(page, off), page.subarray(start + COLLECTION_HEADER, start + len));
     c.db = Entry.db(page, off);
     c.key = key;
-    ks.collections.add(c, page.readUInt32LE(start), true);
+    ks.collections.add(c, handle, true);
+  }
+  const orphan = chunksOf.keys().next();
+  if (orphan.done !== true) {
+    throw new Error(`the snapshot holds chunks of collection ${orphan.value}, which no key names`);
   }
 }

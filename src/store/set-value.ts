@@ -3,8 +3,8 @@
  * array with a Map from member to index.
  */
 import { EntryType } from './arena.js';
-import { Collection } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import { CHUNK_ELEMENTS, type ChunkedHeader, Collection } from './collection.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 
 /** Redis's `set-max-intset-entries` default. */
 export const INTSET_MAX_ENTRIES = 512;
@@ -63,6 +63,7 @@ export class SetValue extends Collection {
   /** Adds `member`; returns whether it is new. */
   add(member: string): boolean {
     if (this.pos.has(member)) return false;
+    this.touchChunk(this.members.length);
     this.pos.set(member, this.members.length);
     this.members.push(member);
     if (this.intset && (this.members.length > INTSET_MAX_ENTRIES || !isInt64(member))) this.intset = false;
@@ -75,6 +76,8 @@ export class SetValue extends Collection {
     const i = this.pos.get(member);
     if (i === undefined) return false;
     const last = this.members.length - 1;
+    this.touchChunk(i);
+    this.touchChunk(last);
     if (i !== last) {
       const lm = this.members[last]!;
       this.members[i] = lm;
@@ -91,6 +94,21 @@ export class SetValue extends Collection {
     return encodeImage(m.length, this.intset ? 0 : 1, m.length, (i) => m[i]!, null);
   }
 
+  override chunkPositions(): number {
+    return this.members.length;
+  }
+
+  override chunkedHeader(): ChunkedHeader {
+    return { count: this.members.length, flags: this.intset ? 0 : 1, positions: this.members.length, head: 0 };
+  }
+
+  override encodeChunk(k: number): ImageSource {
+    const from = k * CHUNK_ELEMENTS;
+    const n = Math.min(this.members.length, from + CHUNK_ELEMENTS) - from;
+    const m = this.members;
+    return { count: n, flags: 0, m: n, get: (i) => m[from + i]!, scores: null };
+  }
+
   clone(): SetValue {
     const s = new SetValue();
     for (const m of this.members) s.add(m);
@@ -102,15 +120,42 @@ export class SetValue extends Collection {
   static decode(image: Buffer): SetValue {
     const s = new SetValue();
     const { count, flags, strings } = readImage(image, 1, false);
-    let bytes = 0;
-    for (let i = 0; i < count; i++) {
-      const m = strings[i]!;
-      s.members.push(m);
-      s.pos.set(m, i);
-      bytes += SET_ELEMENT_OVERHEAD + m.length;
-    }
-    s.bytes += bytes;
+    s.append(count, strings);
     s.intset = (flags & 1) === 0;
     return s;
+  }
+
+  /**
+   * Rebuilds a set from its chunked image: the chunks' members in chunk
+   * order are the positions 0 to count − 1.
+   *
+   * @throws RangeError when the chunks do not hold `count` members, each full but the last
+   */
+  static decodeChunked(header: ChunkedHeader, chunks: readonly Buffer[]): SetValue {
+    const s = new SetValue();
+    for (let k = 0; k < chunks.length; k++) {
+      const { count, strings } = readImage(chunks[k]!, 1, false);
+      const want = Math.min(CHUNK_ELEMENTS, header.count - k * CHUNK_ELEMENTS);
+      if (count !== want) throw new RangeError(`set chunk ${k} holds ${count} members, not ${want}`);
+      s.append(count, strings);
+    }
+    if (s.members.length !== header.count) {
+      throw new RangeError(`set chunks hold ${s.members.length} members, not ${header.count}`);
+    }
+    s.intset = (header.flags & 1) === 0;
+    return s;
+  }
+
+  /** Appends `count` decoded members while loading. */
+  private append(count: number, strings: readonly string[]): void {
+    let bytes = 0;
+    const base = this.members.length;
+    for (let i = 0; i < count; i++) {
+      const m = strings[i]!;
+      this.members.push(m);
+      this.pos.set(m, base + i);
+      bytes += SET_ELEMENT_OVERHEAD + m.length;
+    }
+    this.bytes += bytes;
   }
 }

@@ -3,8 +3,14 @@
  * from member to its node in a skip list (src/store/skiplist.ts).
  */
 import { EntryType } from './arena.js';
-import { Collection, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE } from './collection.js';
-import { encodeImage, readImage } from './collection-image.js';
+import {
+  CHUNK_ELEMENTS,
+  type ChunkedHeader,
+  Collection,
+  LISTPACK_MAX_ENTRIES,
+  LISTPACK_MAX_VALUE,
+} from './collection.js';
+import { encodeImage, type ImageSource, readImage } from './collection-image.js';
 import { SkipList, type ZNode } from './skiplist.js';
 
 /**
@@ -84,6 +90,7 @@ export class ZSetValue extends Collection {
           this.dense[n.denseIndex] = n;
           this.nodes.set(member, n);
         }
+        this.touchChunk(n.denseIndex);
         this.changed(0);
       }
       return false;
@@ -92,6 +99,7 @@ export class ZSetValue extends Collection {
     if (this.nodes.size + 1 > LISTPACK_MAX_ENTRIES || member.length > LISTPACK_MAX_VALUE) this.big = true;
     const n = this.list.insert(!this.big && score === 0 ? 0 : score, member);
     n.denseIndex = this.dense.length;
+    this.touchChunk(n.denseIndex);
     this.dense.push(n);
     this.nodes.set(member, n);
     this.changed(ZSET_ELEMENT_OVERHEAD + member.length);
@@ -111,6 +119,8 @@ export class ZSetValue extends Collection {
 
   /** Takes `n` out of {@link dense}, moving the last node into its place. */
   private removeFromDense(n: ZNode): void {
+    this.touchChunk(n.denseIndex);
+    this.touchChunk(this.dense.length - 1);
     const last = this.dense.pop()!;
     if (last !== n) {
       last.denseIndex = n.denseIndex;
@@ -144,6 +154,24 @@ export class ZSetValue extends Collection {
     return encodeImage(n, this.big ? 1 : 0, n, (i) => members[i]!, scores);
   }
 
+  override chunkPositions(): number {
+    return this.dense.length;
+  }
+
+  override chunkedHeader(): ChunkedHeader {
+    return { count: this.dense.length, flags: this.big ? 1 : 0, positions: this.dense.length, head: 0 };
+  }
+
+  /** Members and scores of dense positions `k × CHUNK_ELEMENTS` onwards, in dense order. */
+  override encodeChunk(k: number): ImageSource {
+    const from = k * CHUNK_ELEMENTS;
+    const n = Math.min(this.dense.length, from + CHUNK_ELEMENTS) - from;
+    const d = this.dense;
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) scores[i] = d[from + i]!.score;
+    return { count: n, flags: 0, m: n, get: (i) => d[from + i]!.member, scores };
+  }
+
   clone(): ZSetValue {
     const z = new ZSetValue();
     z.big = this.big; // first, so that a skiplist's -0 scores survive the copy
@@ -165,6 +193,60 @@ export class ZSetValue extends Collection {
       z.nodes.set(node.member, node);
       bytes += ZSET_ELEMENT_OVERHEAD + node.member.length;
     }
+    z.bytes += bytes;
+    return z;
+  }
+
+  /**
+   * Rebuilds a sorted set from its chunked image: the chunks' members in
+   * chunk order are the dense positions 0 to count − 1; sorted by (score,
+   * member), O(n log n), they link the skip list in one pass.
+   *
+   * @throws RangeError when the chunks do not hold `count` members, each full but the last
+   */
+  static decodeChunked(header: ChunkedHeader, chunks: readonly Buffer[]): ZSetValue {
+    const z = new ZSetValue();
+    z.big = (header.flags & 1) !== 0;
+    const n = header.count;
+    const members = new Array<string>(n);
+    const scores = new Float64Array(n);
+    let at = 0;
+    for (let k = 0; k < chunks.length; k++) {
+      const img = readImage(chunks[k]!, 1, true);
+      const want = Math.min(CHUNK_ELEMENTS, n - k * CHUNK_ELEMENTS);
+      if (img.count !== want) throw new RangeError(`sorted-set chunk ${k} holds ${img.count} members, not ${want}`);
+      for (let i = 0; i < img.count; i++, at++) {
+        members[at] = img.strings[i]!;
+        scores[at] = img.scores![i]!;
+      }
+    }
+    if (at !== n) throw new RangeError(`sorted-set chunks hold ${at} members, not ${n}`);
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => {
+      const sa = scores[a]!;
+      const sb = scores[b]!;
+      if (sa !== sb) return sa < sb ? -1 : 1;
+      const ma = members[a]!;
+      const mb = members[b]!;
+      return ma < mb ? -1 : ma > mb ? 1 : 0;
+    });
+    const sortedScores = new Float64Array(n);
+    const sortedMembers = new Array<string>(n);
+    for (let r = 0; r < n; r++) {
+      sortedScores[r] = scores[order[r]!]!;
+      sortedMembers[r] = members[order[r]!]!;
+    }
+    const nodes = z.list.loadSorted(sortedScores, sortedMembers);
+    const byPosition = new Array<ZNode>(n);
+    let bytes = 0;
+    for (let r = 0; r < n; r++) {
+      const node = nodes[r]!;
+      node.denseIndex = order[r]!;
+      byPosition[node.denseIndex] = node;
+      z.nodes.set(node.member, node);
+      bytes += ZSET_ELEMENT_OVERHEAD + node.member.length;
+    }
+    for (let i = 0; i < n; i++) z.dense.push(byPosition[i]!);
     z.bytes += bytes;
     return z;
   }

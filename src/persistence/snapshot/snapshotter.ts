@@ -21,6 +21,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** Page copying per event-loop turn while a snapshot runs, ms: the copy never stalls a turn for long. */
 const COPY_BUDGET_MS = 4;
+/** Work {@link Snapshotter.encodeAhead} may leave to the freeze (chunks of about a millisecond each). */
+const FREEZE_LEFT = 4;
 
 /** Figures INFO persistence reports. */
 export interface SnapshotStats {
@@ -65,12 +67,23 @@ export class Snapshotter implements PageWriteObserver {
    */
   prepare: () => void = () => {};
   /**
+   * Called before the freeze, once per event-loop turn, on the main thread:
+   * does part of what {@link prepare} will (the keyspace encodes changed
+   * chunks of large collections) until `deadline` (`performance.now()` ms),
+   * and says how much is left. Whatever changes afterwards {@link prepare}
+   * still brings up to date, so this only shortens the freeze.
+   *
+   * @returns units of work left (0: nothing)
+   */
+  encodeAhead: (deadline: number) => number = () => 0;
+  /**
    * How long the main thread was held, ms, for the latency monitor:
    * `snapshot-freeze` once per snapshot (writing collection images and
    * taking the dirty pages, the instant Redis would fork), `snapshot-copy`
-   * per turn of page copying.
+   * per turn of page copying, `snapshot-encode` per turn of
+   * {@link encodeAhead}.
    */
-  onLatency: (event: 'snapshot-freeze' | 'snapshot-copy', ms: number) => void = () => {};
+  onLatency: (event: 'snapshot-freeze' | 'snapshot-copy' | 'snapshot-encode', ms: number) => void = () => {};
   /**
    * Snapshots being sent to replicas (src/replication/primary.ts): their page
    * frames are not reused until they are unpinned.
@@ -181,8 +194,18 @@ export class Snapshotter implements PageWriteObserver {
   private async run(reason: string): Promise<Manifest> {
     const t0 = performance.now();
     const arena = this.arena;
+    // 0. Encode ahead, a time budget per turn, until what is left for the freeze is small.
+    let left = this.encodeAhead(t0 + COPY_BUDGET_MS);
+    this.onLatency('snapshot-encode', performance.now() - t0);
+    for (let turns = 4 * left + 16; left > FREEZE_LEFT && turns > 0; turns--) {
+      await new Promise((r) => setImmediate(r));
+      const t = performance.now();
+      left = this.encodeAhead(t + COPY_BUDGET_MS);
+      this.onLatency('snapshot-encode', performance.now() - t);
+    }
     const prev = this.retained[0];
     // 1. Freeze.
+    const tFreeze = performance.now();
     this.prepare();
     const coveredLsn = this.wal.lastLsn;
     const created = Date.now();
@@ -207,7 +230,7 @@ export class Snapshotter implements PageWriteObserver {
     this.walBytesAtFreeze = this.wal.bytesWritten;
     this.lastFreezeAt = created;
     const headPage = arena.head;
-    this.onLatency('snapshot-freeze', performance.now() - t0);
+    this.onLatency('snapshot-freeze', performance.now() - tFreeze);
     crashPoint('snapshot-frozen');
     let bytesWritten = 0;
     try {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built server as the `flashcache` bin runs it: the bundle (scripts/bundle.mjs). */
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bundle', 'flashcache.js');
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bundle', 'flashcache.cjs');
 
 /** A server under test. */
 export interface Target {

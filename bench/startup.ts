@@ -3,7 +3,7 @@
  * Node.js TCP server that answers +PONG and against redis-server, same run.
  *
  *   npm run bench:startup -- --runs 15
- *   npm run bench:startup -- --flashcache dist/bundle/flashcache.js,dist/src/cli.js   # bundle and modules side by side
+ *   npm run bench:startup -- --flashcache dist/bundle/flashcache.cjs,dist/src/cli.js   # bundle and modules side by side
  *
  * Each run starts every target once, in an order that rotates from run to
  * run, on a fresh loopback port (and, for FlashCache and Redis, a fresh empty
@@ -54,7 +54,7 @@ const targets: Target[] = [
   { label: 'bare node', argv: (port) => [process.execPath, [bareScript, String(port)]], ms: [] },
   ...listOption(o['flashcache']!).map(
     (entry): Target => ({
-      label: `flashcache ${entry === CLI ? 'dist/bundle/flashcache.js' : entry}`,
+      label: `flashcache ${entry === CLI ? 'dist/bundle/flashcache.cjs' : entry}`,
       argv: (port, dir) => [
         process.execPath,
         [

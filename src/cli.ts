@@ -72,64 +72,70 @@ const flags: Record<string, string | undefined> = {};
 for (const def of ALL_SETTINGS) flags[def.name] = opts[camel(def.name)];
 const file = opts['config'] ?? program.args[0];
 
-let config: Config;
-try {
-  config = new Config(flags, file);
-} catch (err) {
-  if (err instanceof ConfigError || err instanceof ConfigFileError) {
-    process.stderr.write(`flashcache: ${err.message}\n`);
+/** Starts the server with the settings parsed above and exits with its code when it stops. */
+async function main(): Promise<never> {
+  let config: Config;
+  try {
+    config = new Config(flags, file);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof ConfigFileError) {
+      process.stderr.write(`flashcache: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  if (shouldDaemonize(config)) process.exit(await daemonize(config, process.argv.slice(2)));
+
+  /** Stops start-up with one line on stderr (and tells a waiting `daemonize` parent). */
+  function refuse(message: string): never {
+    reportToParent({ ready: false, error: message });
+    process.stderr.write(`flashcache: ${message}\n`);
     process.exit(1);
   }
-  throw err;
-}
 
-if (shouldDaemonize(config)) process.exit(await daemonize(config, process.argv.slice(2)));
+  // log-level wins; Redis's loglevel counts when only it was given.
+  const redisLevel = REDIS_LOG_LEVELS[config.get('loglevel')]!;
+  const useRedisLevel = config.sourceOf('log-level') === 'default' && config.sourceOf('loglevel') !== 'default';
+  let log: Logger;
+  try {
+    log = createLogger(useRedisLevel ? redisLevel : config.get('log-level'), config.get('logfile'));
+  } catch (err) {
+    refuse(`cannot open logfile ${config.get('logfile')}: ${(err as Error).message}`);
+  }
+  if (config.ignored.length > 0) {
+    log.warn({ ignored: config.ignored }, `accepted but ignored, no effect in FlashCache: ${config.ignored.join(' ')}`);
+  }
+  let server: Server;
+  try {
+    server = new Server(config, log);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    refuse(err.message);
+  }
+  config.onChange('loglevel', (v) => (log.level = REDIS_LOG_LEVELS[v]!));
+  const removePidfile = writePidfile(config, log);
+  try {
+    await server.start();
+  } catch (err) {
+    removePidfile();
+    if (err instanceof ConfigError || err instanceof DataDirError) refuse(err.message);
+    const plain = describeDataDirError(server.dir, err);
+    if (plain !== null) refuse(plain);
+    reportToParent({ ready: false, error: `cannot start: ${(err as Error).message}` });
+    log.fatal({ err: (err as Error).message, kind: (err as Error).name }, `cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => server.requestShutdown(signal));
+  }
+  reportToParent({ ready: true, port: server.port });
+  await notifyReady(config, log);
 
-/** Stops start-up with one line on stderr (and tells a waiting `daemonize` parent). */
-function refuse(message: string): never {
-  reportToParent({ ready: false, error: message });
-  process.stderr.write(`flashcache: ${message}\n`);
-  process.exit(1);
-}
-
-// log-level wins; Redis's loglevel counts when only it was given.
-const redisLevel = REDIS_LOG_LEVELS[config.get('loglevel')]!;
-const useRedisLevel = config.sourceOf('log-level') === 'default' && config.sourceOf('loglevel') !== 'default';
-let log: Logger;
-try {
-  log = createLogger(useRedisLevel ? redisLevel : config.get('log-level'), config.get('logfile'));
-} catch (err) {
-  refuse(`cannot open logfile ${config.get('logfile')}: ${(err as Error).message}`);
-}
-if (config.ignored.length > 0) {
-  log.warn({ ignored: config.ignored }, `accepted but ignored, no effect in FlashCache: ${config.ignored.join(' ')}`);
-}
-let server: Server;
-try {
-  server = new Server(config, log);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  refuse(err.message);
-}
-config.onChange('loglevel', (v) => (log.level = REDIS_LOG_LEVELS[v]!));
-const removePidfile = writePidfile(config, log);
-try {
-  await server.start();
-} catch (err) {
+  const code = await server.stopped;
   removePidfile();
-  if (err instanceof ConfigError || err instanceof DataDirError) refuse(err.message);
-  const plain = describeDataDirError(server.dir, err);
-  if (plain !== null) refuse(plain);
-  reportToParent({ ready: false, error: `cannot start: ${(err as Error).message}` });
-  log.fatal({ err: (err as Error).message, kind: (err as Error).name }, `cannot start: ${(err as Error).message}`);
-  process.exit(1);
+  process.exit(code);
 }
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => server.requestShutdown(signal));
-}
-reportToParent({ ready: true, port: server.port });
-await notifyReady(config, log);
 
-const code = await server.stopped;
-removePidfile();
-process.exit(code);
+// An error thrown here ends the process as an uncaught exception does (exit code 1, the stack on stderr).
+void main();

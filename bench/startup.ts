@@ -17,7 +17,7 @@
  * against redis-server.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,8 @@ interface Target {
   /** Command and arguments for a port and an empty directory. */
   argv(port: number, dir: string): [string, string[]];
   ms: number[];
+  /** CPU time of all its threads when it first answered (ms): steadier than wall time on a busy machine. */
+  cpu: number[];
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'bench-startup-'));
@@ -51,7 +53,7 @@ writeFileSync(bareScript, BARE);
 const nodeArgs = listOption(o['nodeArgs']!.replace(/ /g, ','));
 
 const targets: Target[] = [
-  { label: 'bare node', argv: (port) => [process.execPath, [bareScript, String(port)]], ms: [] },
+  { label: 'bare node', argv: (port) => [process.execPath, [bareScript, String(port)]], ms: [], cpu: [] },
   ...listOption(o['flashcache']!).map(
     (entry): Target => ({
       label: `flashcache ${entry === CLI ? 'dist/bundle/flashcache.cjs' : entry}`,
@@ -71,6 +73,7 @@ const targets: Target[] = [
         ],
       ],
       ms: [],
+      cpu: [],
     }),
   ),
   {
@@ -80,6 +83,7 @@ const targets: Target[] = [
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
     ],
     ms: [],
+    cpu: [],
   },
 ];
 
@@ -100,8 +104,17 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** One start: ms from spawn to the first +PONG. */
-async function startOnce(t: Target): Promise<number> {
+/** CPU time (ms) the threads of `pid` have run so far, from /proc (schedstat: nanoseconds on a CPU). */
+function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  }
+  return ns / 1e6;
+}
+
+/** One start: ms from spawn to the first +PONG, and the CPU ms the process had used by then. */
+async function startOnce(t: Target): Promise<[number, number]> {
   const port = await freePort();
   const dir = mkdtempSync(join(scratch, 'data-'));
   const [cmd, args] = t.argv(port, dir);
@@ -113,9 +126,11 @@ async function startOnce(t: Target): Promise<number> {
   const gone = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
   const deadline = t0 + 30_000;
   let ms = Number.NaN;
+  let cpu = Number.NaN;
   while (!exited && performance.now() < deadline) {
     if (await ping(port)) {
       ms = performance.now() - t0;
+      cpu = cpuMs(proc.pid!);
       break;
     }
     await new Promise((r) => setTimeout(r, 1));
@@ -124,7 +139,7 @@ async function startOnce(t: Target): Promise<number> {
   await gone;
   rmSync(dir, { recursive: true, force: true });
   if (Number.isNaN(ms)) throw new Error(`${t.label} did not answer PONG on port ${port}:\n${stderr}`);
-  return ms;
+  return [ms, cpu];
 }
 
 const runs = Number(o['runs']);
@@ -132,7 +147,9 @@ for (let r = 0; r < runs; r++) {
   // Rotate the order so no target always starts right after the same other one.
   for (let i = 0; i < targets.length; i++) {
     const t = targets[(r + i) % targets.length]!;
-    t.ms.push(await startOnce(t));
+    const [ms, cpu] = await startOnce(t);
+    t.ms.push(ms);
+    t.cpu.push(cpu);
   }
   process.stderr.write(
     `run ${r + 1}/${runs}: ${targets.map((t) => `${t.label} ${t.ms.at(-1)!.toFixed(0)}`).join(', ')}\n`,
@@ -142,17 +159,22 @@ rmSync(scratch, { recursive: true, force: true });
 
 const bare = median(targets[0]!.ms);
 const redis = median(targets.at(-1)!.ms);
+const bareCpu = median(targets[0]!.cpu);
 const env = environment();
 const lines = [
   environmentLine(env),
   `Spawn to first PONG, empty data directory, ${runs} starts per target alternating; ms median (min-max).`,
   '',
-  '| target | ms median (min-max) | / bare node | / redis-server |',
-  '|---|---|---|---|',
+  '| target | ms median (min-max) | / bare node | / redis-server | CPU ms median | CPU / bare node |',
+  '|---|---|---|---|---|---|',
   ...targets.map((t) => {
     const m = median(t.ms);
     const spread = `${m.toFixed(0)} (${Math.min(...t.ms).toFixed(0)}-${Math.max(...t.ms).toFixed(0)})`;
-    return `| ${t.label} | ${spread} | ${(m / bare).toFixed(2)}x | ${(m / redis).toFixed(2)}x |`;
+    const c = median(t.cpu);
+    return (
+      `| ${t.label} | ${spread} | ${(m / bare).toFixed(2)}x | ${(m / redis).toFixed(2)}x | ${c.toFixed(0)} | ` +
+      `${(c / bareCpu).toFixed(2)}x |`
+    );
   }),
 ];
 const table = lines.join('\n');

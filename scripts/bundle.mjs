@@ -19,6 +19,33 @@ import { Script } from 'node:vm';
 import { build } from 'esbuild';
 
 const OUT = 'dist/bundle';
+
+// Two compiled addons are found by loaders that probe the system first: @node-rs/crc32's (napi-rs) reads
+// /usr/bin/ldd and tries several paths, and msgpackr-extract's (node-gyp-build-optional-packages) reads the
+// ELF header of the node binary to tell glibc from musl; together some 10-20 ms of a start. The bundle
+// requires the glibc build of this platform's binary package directly, and falls back to the package's own
+// loader whenever that fails (another platform, musl, a package missing): the same functions either way.
+const DIRECT_ADDONS = {
+  '@node-rs/crc32': '`@node-rs/crc32-${process.platform}-${process.arch}-gnu`',
+  'msgpackr-extract':
+    '`@msgpackr-extract/msgpackr-extract-${process.platform}-${process.arch}/node.napi.glibc.node`',
+};
+const directAddons = {
+  name: 'direct-addons',
+  setup(b) {
+    b.onResolve({ filter: /^(@node-rs\/crc32|msgpackr-extract)$/ }, (args) =>
+      args.namespace === 'direct-addon'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'direct-addon' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'direct-addon' }, (args) => ({
+      contents:
+        `let addon;\ntry {\n  addon = require(${DIRECT_ADDONS[args.path]});\n} catch {\n` +
+        `  addon = require(${JSON.stringify(args.path)});\n}\nmodule.exports = addon;\n`,
+      loader: 'js',
+    }));
+  },
+};
 rmSync(OUT, { recursive: true, force: true });
 
 await build({
@@ -33,6 +60,7 @@ await build({
   define: { 'import.meta.url': '__flashcacheUrl' },
   banner: { js: "const __flashcacheUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['@node-rs/crc32', 'fs-ext', '@riaskov/mmap-io', 'msgpackr-extract', 'fengari', 'fengari/*'],
+  plugins: [directAddons],
   logLevel: 'warning',
 });
 await build({

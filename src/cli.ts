@@ -9,20 +9,14 @@
  * the environment. Exit codes: 0 after a clean shutdown, 1 when start-up or
  * shutdown failed (the reason is logged).
  */
-import { Command, Option } from 'commander';
+import { parseStartArgs } from './cli-args.js';
 import { Config, ConfigFileError } from './config/config.js';
-import { narrowHelp } from './help-width.js';
 import { REDIS_LOG_LEVELS } from './config/process-settings.js';
-import { ALL_SETTINGS, ConfigError, envName } from './config/settings.js';
+import { ConfigError } from './config/settings.js';
 import { daemonize, notifyReady, reportToParent, shouldDaemonize, writePidfile } from './server/daemon.js';
 import { createLogger, type Logger } from './server/logger.js';
 import { DataDirError, describeDataDirError } from './server/preflight.js';
 import { Server } from './server/server.js';
-import { FLASHCACHE_VERSION } from './version.js';
-
-function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
-}
 
 // The WAL keeps up to four synced writes in flight on libuv's thread pool
 // (src/persistence/wal/writer.ts); leave threads beside them for preallocation and
@@ -30,50 +24,9 @@ function camel(name: string): string {
 // an operator's own setting wins.
 process.env['UV_THREADPOOL_SIZE'] ??= '8';
 
-const program = new Command('flashcache')
-  .configureHelp(narrowHelp())
-  .description('FlashCache: a Redis-compatible cache server whose data survives crashes.')
-  .version(FLASHCACHE_VERSION)
-  .argument('[config-file]', 'redis.conf-style configuration file (same as --config)')
-  .option('--config <file>', 'redis.conf-style configuration file: one "name value" per line');
-
-for (const def of ALL_SETTINGS) {
-  if (def.hidden) continue;
-  // A long list of values would not fit an 80-column term: it goes into the description instead.
-  const values = def.values?.join('|') ?? '';
-  const long = values.length > 30;
-  const valueName =
-    def.type === 'enum' ? (long ? 'value' : values) : def.type === 'bool' ? 'yes|no' : (def.unit ?? def.type);
-  const unit = def.type === 'bytes' ? ', bytes; suffixes k kb m mb g gb' : def.unit ? `, ${def.unit}` : '';
-  const opt = new Option(
-    `--${def.name} <${valueName}>`,
-    `${def.description}${long ? ` (one of ${def.values!.join(', ')})` : ''} ` +
-      `(default: ${def.default === '' ? '""' : def.default}${unit}; env ${envName(def.name)})`,
-  );
-  // A repeatable setting collects every occurrence, one per line.
-  if (def.multi === true)
-    opt.argParser((v: string, prev: string | undefined) => (prev === undefined ? v : `${prev}\n${v}`));
-  program.addOption(opt);
-}
-program.addHelpText(
-  'after',
-  `
-Precedence: flag, then config file, then FLASHCACHE_* environment variable,
-then default. Settings marked "yes" under CONFIG SET in README.md can also be
-changed at run time.
-
-Example:
-  flashcache --port 6380 --dir /var/lib/flashcache --appendfsync always`,
-);
-
-program.parse();
-const opts = program.opts<Record<string, string | undefined>>();
-const flags: Record<string, string | undefined> = {};
-for (const def of ALL_SETTINGS) flags[def.name] = opts[camel(def.name)];
-const file = opts['config'] ?? program.args[0];
-
-/** Starts the server with the settings parsed above and exits with its code when it stops. */
+/** Starts the server with the command line's settings and exits with its code when it stops. */
 async function main(): Promise<never> {
+  const { flags, file } = await parseStartArgs();
   let config: Config;
   try {
     config = new Config(flags, file);

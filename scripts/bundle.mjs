@@ -1,7 +1,7 @@
 // Bundles the server for the `flashcache` bin (bench/RESULTS.md, "Start-up"):
 //
 //   dist/bundle/server.cjs        src/cli.ts and everything it imports, one CommonJS file (source map beside it)
-//   dist/bundle/server.cjs.cache  V8's code cache of it, compiled here as the launcher compiles it
+//   dist/bundle/server.cjs.cache  V8's code cache of it, written by a start and shutdown of it here
 //   dist/bundle/flashcache.cjs    the launcher, src/launch.cts: compiles server.cjs with that cache and runs it
 //
 // One file instead of some 370 modules, and compiled from a cache instead of from 1.6 MB of source, so that a
@@ -13,8 +13,11 @@
 // path (@node-rs/crc32, fs-ext, @riaskov/mmap-io, msgpackr-extract), and fengari, whose build options
 // src/commands/scripting/fengari-conf.ts sets through its own require() before fengari loads: a bundled copy
 // would be a second fengari that never sees them.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { build } from 'esbuild';
 
@@ -79,4 +82,53 @@ await build({
 const server = `${OUT}/server.cjs`;
 const source = readFileSync(server, 'utf8').replace(/^#!/, '//');
 writeFileSync(server, source);
+
+// The code cache: first of a compile only (what V8 compiles before running: the top level), then, better, of a
+// start and a shutdown on an empty temporary directory, which holds every function a start compiles too. Should
+// that start fail here, the first one stays: the launcher works with either, or with none.
 writeFileSync(`${server}.cache`, new Script(Module.wrap(source), { filename: server }).createCachedData());
+try {
+  await cacheFromStart(server);
+} catch (err) {
+  process.stderr.write(`bundle: code cache of a compile only (a start failed: ${err.message})\n`);
+}
+
+/** Runs server.cjs as the launcher does, until it is ready, then SIGTERM; writes the code cache at its exit. */
+async function cacheFromStart(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'flashcache-bundle-'));
+  const run = `
+    const { readFileSync, writeFileSync } = require('node:fs');
+    const { Script } = require('node:vm');
+    const Module = require('node:module');
+    const file = ${JSON.stringify(resolve(file))};
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+    process.once('exit', () => writeFileSync(file + '.cache', script.createCachedData()));
+    process.argv.splice(1, 0, file);
+    script.runInThisContext()({}, Module.createRequire(file), { exports: {} }, file, ${JSON.stringify(resolve(OUT))});
+  `;
+  const args = ['--port', '0', '--bind', '127.0.0.1', '--dir', dir, '--log-level', 'info'];
+  const child = spawn(process.execPath, ['-e', run, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const exited = new Promise((ok) => child.once('exit', ok));
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (b) => (err += b));
+    await new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error('not ready after 60 s')), 60_000).unref();
+      child.stdout.on('data', (b) => {
+        out += b;
+        if (out.includes('ready to accept connections')) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+      exited.then(() => fail(new Error(`exited: ${err.trim().split('\n').at(-1)}`)));
+    });
+    child.kill('SIGTERM');
+    const code = await exited;
+    if (code !== 0) throw new Error(`exit code ${code}`);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

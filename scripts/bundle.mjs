@@ -61,6 +61,8 @@ await build({
   sourcemap: true,
   // The sources are ES modules: import.meta.url is this file's URL.
   define: { 'import.meta.url': '__flashcacheUrl' },
+  // import() of what stays outside the bundle (node:tls) as require(): the launcher runs the file as a script.
+  supported: { 'dynamic-import': false },
   banner: { js: "const __flashcacheUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['@node-rs/crc32', 'fs-ext', '@riaskov/mmap-io', 'msgpackr-extract', 'fengari', 'fengari/*'],
   plugins: [directAddons],
@@ -98,10 +100,13 @@ async function cacheFromStart(file) {
   const dir = mkdtempSync(join(tmpdir(), 'flashcache-bundle-'));
   const run = `
     const { readFileSync, writeFileSync } = require('node:fs');
-    const { Script } = require('node:vm');
+    const { constants, Script } = require('node:vm');
     const Module = require('node:module');
     const file = ${JSON.stringify(resolve(file))};
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), {
+      filename: file,
+      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
     process.once('exit', () => writeFileSync(file + '.cache', script.createCachedData()));
     process.argv.splice(1, 0, file);
     script.runInThisContext()({}, Module.createRequire(file), { exports: {} }, file, ${JSON.stringify(resolve(OUT))});

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
+import { constants, Script } from 'node:vm';
 
 const file = join(__dirname, 'server.cjs');
 if (process.sourceMapsEnabled) {
@@ -23,7 +23,12 @@ if (process.sourceMapsEnabled) {
   } catch {
     // No cache (a build without one): compiled as usual.
   }
-  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new Script(wrap(readFileSync(file, 'utf8')), {
+    filename: file,
+    cachedData,
+    // An import() in the bundle loads as it would from a module file.
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
   const module = { exports: {} };
   const run = script.runInThisContext() as (
     exports: object,

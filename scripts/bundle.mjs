@@ -130,7 +130,7 @@ async function cacheFromStart(file) {
       exited.then(() => fail(new Error(`exited: ${err.trim().split('\n').at(-1)}`)));
     });
     child.kill('SIGTERM');
-    const code = await exited;
+    const code = await Promise.race([exited, new Promise((ok) => setTimeout(ok, 30_000, 'no exit in 30 s').unref())]);
     if (code !== 0) throw new Error(`exit code ${code}`);
   } finally {
     child.kill('SIGKILL');

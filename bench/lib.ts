@@ -12,8 +12,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built server entry point. */
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+/** The built server as the `flashcache` bin runs it: the bundle (scripts/bundle.mjs). */
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bundle', 'flashcache.cjs');
 
 /** A server under test. */
 export interface Target {

@@ -8,19 +8,32 @@
  * through redis-cli --pipe; read resident memory; SAVE and SHUTDOWN (Redis
  * writes an RDB, FlashCache a snapshot); then restart several times and time
  * each from spawn until PING answers PONG. Page cache is warm for both.
+ *
+ * With `--kill`, each server is stopped by SIGKILL instead: after the SAVE,
+ * `--tail` more keys are written (FlashCache replays them from its WAL;
+ * Redis, without an AOF, loses them and loads its RDB), and every restart
+ * is itself ended by SIGKILL, so each one recovers from a crash:
+ *
+ *   node dist/bench/restart.js --keys 1000000 --kill --tail 100000 --restarts 5
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { command, load, median, removeDir, rss, startTarget, stopTarget, type Target } from './lib.js';
+import { CLI, command, load, median, removeDir, rss, startTarget, stopTarget, type Target } from './lib.js';
 
 const o = new Command('bench-restart')
   .option('--keys <list>', 'key counts', '1000000,5000000')
   .option('--value <bytes>', 'value size', '100')
   .option('--restarts <n>', 'restarts per target', '3')
   .option('--out <file>', 'also write the Markdown table here')
+  .option('--flashcache <entry>', "FlashCache entry point (another build's, for a before/after)", CLI)
+  .option('--kill', 'stop with SIGKILL instead of SHUTDOWN (a crash), after writing --tail keys past the SAVE')
+  .option('--tail <n>', 'with --kill: keys written after the SAVE (FlashCache replays them from its WAL)', '0')
   .parse()
-  .opts<Record<string, string>>();
+  .opts<Record<string, string | boolean>>();
+const kill = o['kill'] === true;
+const tail = kill ? Number(o['tail']) : 0;
+const how = kill ? 'kill' : 'shutdown';
 
 const ARGS: Record<Target['name'], string[]> = {
   flashcache: ['--appendfsync', 'everysec'],
@@ -39,25 +52,34 @@ interface Row {
 }
 
 const rows: Row[] = [];
-for (const keys of o['keys']!.split(',').map(Number)) {
+for (const keys of String(o['keys']).split(',').map(Number)) {
   for (const name of ['redis', 'flashcache'] as const) {
-    let t = await startTarget(name, ARGS[name]);
+    const cli = String(o['flashcache']);
+    let t = await startTarget(name, ARGS[name], undefined, undefined, cli);
     const rssEmpty = rss(t.proc.pid!);
     await load(t.port, keys, Number(o['value']));
     const dbsize = await command(t.port, 'DBSIZE');
     if (dbsize !== `:${keys}`) throw new Error(`${name} holds ${dbsize} keys, expected ${keys}`);
     const rssLoaded = rss(t.proc.pid!);
     await command(t.port, 'SAVE');
-    await stopTarget(t);
+    if (tail > 0) {
+      await load(t.port, tail, Number(o['value']), keys);
+      // everysec: let the last second's writes reach the disk before the crash.
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    await stopTarget(t, how);
+    // Redis without an AOF keeps only what its SAVE wrote; FlashCache keeps the tail too.
+    const expected = name === 'flashcache' ? keys + tail : keys;
     const restartMs: number[] = [];
     let rssRestarted = 0;
     for (let r = 0; r < Number(o['restarts']); r++) {
       const t0 = performance.now();
-      t = await startTarget(name, ARGS[name], t.dir, t.port);
+      t = await startTarget(name, ARGS[name], t.dir, t.port, cli);
       restartMs.push(performance.now() - t0);
-      if ((await command(t.port, 'DBSIZE')) !== `:${keys}`) throw new Error(`${name} lost keys on restart`);
+      const size = await command(t.port, 'DBSIZE');
+      if (size !== `:${expected}`) throw new Error(`${name} holds ${size} keys after a restart, expected ${expected}`);
       rssRestarted = rss(t.proc.pid!);
-      await stopTarget(t);
+      await stopTarget(t, how);
     }
     removeDir(t);
     rows.push({ keys, name, restartMs, rssEmpty, rssLoaded, rssRestarted });
@@ -69,7 +91,9 @@ for (const keys of o['keys']!.split(',').map(Number)) {
 
 const lines = [
   `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}. Values of ${o['value']} bytes, keys \`key:<12 digits>\`, loaded with redis-cli --pipe.`,
-  `Restart: spawn to first PONG after SAVE and SHUTDOWN (median of ${o['restarts']}; warm page cache). FlashCache ${ARGS.flashcache.join(' ')}; redis-server ${ARGS.redis.join(' ')} (SAVE writes the RDB).`,
+  kill
+    ? `Restart: spawn to first PONG after SIGKILL (median of ${o['restarts']}; warm page cache): SAVE, then ${tail} more keys, then SIGKILL; every restart is also ended by SIGKILL. FlashCache ${ARGS.flashcache.join(' ')} recovers its snapshot and replays the tail from its WAL; redis-server ${ARGS.redis.join(' ')} loads the RDB its SAVE wrote (the tail is lost).`
+    : `Restart: spawn to first PONG after SAVE and SHUTDOWN (median of ${o['restarts']}; warm page cache). FlashCache ${ARGS.flashcache.join(' ')}; redis-server ${ARGS.redis.join(' ')} (SAVE writes the RDB).`,
   '',
   'RSS per key: resident memory divided by keys, after a restart (steady state) and right after loading through the protocol.',
   '',
@@ -89,4 +113,4 @@ for (const keys of [...new Set(rows.map((r) => r.keys))]) {
 }
 const table = lines.join('\n');
 process.stdout.write(table + '\n');
-if (o['out']) writeFileSync(o['out'], table + '\n');
+if (o['out']) writeFileSync(String(o['out']), table + '\n');

@@ -1,79 +1,36 @@
 /**
- * The HTTP listener of `metrics-port` (off by default), on the `bind`
- * addresses: `/metrics` in Prometheus's text format (./metrics.ts), and a
- * live dashboard (`/`, its script and uPlot from the package, no CDN) fed by
- * server-sent events once a second (`/events`). Read-only: no route changes
- * anything. With `requirepass` set every route needs it, as HTTP basic auth
- * (any user name) or `Authorization: Bearer <password>`, compared in
- * constant time. docs/OPERATIONS.md, "Metrics and dashboard".
+ * `metrics-port`'s listener as the server holds it. The listener itself
+ * (./metrics-http.ts: node:http, prom-client's registry, the dashboard) is
+ * loaded only when `metrics-port` is set, which is fixed at start: a server
+ * without it loads none of that (bench/RESULTS.md, "Start-up").
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Config } from '../config/config.js';
-import type { Logger } from './logger.js';
-import { Metrics, type MetricsSource } from './metrics.js';
+import type { HttpHost, MetricsHttp } from './metrics-http.js';
 
-/** What the listener needs of the server: what the metrics read, its settings and its logger. */
-export interface HttpHost extends MetricsSource {
-  readonly config: Config;
-  readonly log: Logger;
-}
+/** A WAL sync observer: event name, duration (ms), records the sync made durable. */
+type SyncObserver = (event: string, ms: number, records: number) => void;
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The page and its script, from the package's static/ folder (dist/src/server → static). */
-const STATIC_DIR = resolve(here, '..', '..', '..', 'static', 'dashboard');
-const require = createRequire(import.meta.url);
-
-/** Files served as they are: path → [file, content type]. */
-const FILES: Record<string, [() => string, string]> = {
-  '/': [() => join(STATIC_DIR, 'index.html'), 'text/html; charset=utf-8'],
-  '/app.js': [() => join(STATIC_DIR, 'app.js'), 'text/javascript; charset=utf-8'],
-  '/uPlot.iife.min.js': [() => require.resolve('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
-  '/uPlot.min.css': [() => require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
-};
-
-const digest = (s: string | Buffer): Buffer => createHash('sha256').update(s).digest();
-
-/** Whether `req` carries `password` (basic auth with any user, or a bearer token), compared in constant time. */
-export function authorized(req: IncomingMessage, password: string): boolean {
-  if (password === '') return true;
-  const h = req.headers.authorization ?? '';
-  let given: Buffer | null = null;
-  if (h.startsWith('Bearer ')) given = Buffer.from(h.slice(7));
-  else if (h.startsWith('Basic ')) {
-    const text = Buffer.from(h.slice(6), 'base64').toString('utf8');
-    const i = text.indexOf(':');
-    if (i >= 0) given = Buffer.from(text.slice(i + 1));
-  }
-  return given !== null && timingSafeEqual(digest(given), digest(password));
-}
-
-/** The running listener. */
+/** `metrics-port`'s listener: nothing at all while the port is 0. */
 export class HttpListener {
-  private readonly servers: Server[] = [];
-  private readonly streams = new Set<ServerResponse>();
-  private ticker: NodeJS.Timeout | null = null;
-  /** The metrics `/metrics` serves. */
-  readonly metrics: Metrics;
+  private loading: Promise<MetricsHttp> | null = null;
+  private running: MetricsHttp | null = null;
+  /** Syncs observed before the listener has loaded: [ms, records], handed to its histograms when it has. */
+  private early: Array<[number, number]> = [];
 
-  constructor(private readonly host: HttpHost) {
-    this.metrics = new Metrics(host);
-  }
+  constructor(private readonly host: HttpHost) {}
 
   /**
    * A WAL sync observer: the latency monitor's `latency`, plus the sync
    * histograms when `metrics-port` is set (fixed at start); nothing more per
-   * sync when nobody can scrape them.
+   * sync when nobody can scrape them. With the port set it starts loading the
+   * listener.
    */
-  syncObserver(latency: (event: string, ms: number) => void): (event: string, ms: number, records: number) => void {
+  syncObserver(latency: (event: string, ms: number) => void): SyncObserver {
     if (this.host.config.get('metrics-port') === 0) return latency;
+    this.load();
     return (event, ms, records) => {
       latency(event, ms);
-      this.metrics.observeSync(ms, records);
+      if (this.running !== null) this.running.metrics.observeSync(ms, records);
+      else this.early.push([ms, records]);
     };
   }
 
@@ -84,79 +41,23 @@ export class HttpListener {
    * @throws the listen error (address in use...), which stops start-up
    */
   async listen(binds: readonly string[]): Promise<void> {
-    const port = this.host.config.get('metrics-port');
-    if (port === 0) return;
-    for (const addr of binds) {
-      const s = createServer((req, res) => this.handle(req, res));
-      await new Promise<void>((ok, fail) => {
-        s.once('error', fail);
-        s.listen(port, addr, () => ok());
-      });
-      this.servers.push(s);
-    }
-    this.ticker = setInterval(() => this.tick(), 1000);
-    this.ticker.unref();
-    this.host.log.info({ port: this.port, bind: binds }, `metrics and dashboard on http://${binds[0]}:${this.port}/`);
-  }
-
-  /** The port listened on (0 when off). */
-  get port(): number {
-    const a = this.servers[0]?.address();
-    return typeof a === 'object' && a !== null ? a.port : 0;
+    if (this.host.config.get('metrics-port') === 0) return;
+    await (await this.load()).listen(binds);
   }
 
   /** Stops listening and ends the event streams. */
   close(): void {
-    if (this.ticker !== null) clearInterval(this.ticker);
-    for (const r of this.streams) r.end();
-    for (const s of this.servers) s.close();
+    this.running?.close();
   }
 
-  private tick(): void {
-    if (this.streams.size === 0) return;
-    const line = `data: ${JSON.stringify(this.metrics.dashboardSample())}\n\n`;
-    for (const r of this.streams) r.write(line);
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end('read-only: GET and HEAD only\n');
-      return;
-    }
-    if (!authorized(req, this.host.config.get('requirepass'))) {
-      res
-        .writeHead(401, { 'www-authenticate': 'Basic realm="FlashCache", charset="UTF-8"' })
-        .end('requirepass is set: authenticate with it (basic auth, any user, or a bearer token)\n');
-      return;
-    }
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/metrics') {
-      this.metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500).end(`${err.message}\n`),
-      );
-      return;
-    }
-    if (path === '/events') {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      res.write(`data: ${JSON.stringify(this.metrics.dashboardSample())}\n\n`);
-      this.streams.add(res);
-      req.on('close', () => this.streams.delete(res));
-      return;
-    }
-    const file = FILES[path];
-    if (file === undefined) {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    try {
-      res.writeHead(200, { 'content-type': file[1] }).end(readFileSync(file[0]()));
-    } catch (err) {
-      res.writeHead(500).end(`${(err as Error).message}\n`);
-    }
+  private load(): Promise<MetricsHttp> {
+    this.loading ??= import('./metrics-http.js').then((m) => {
+      const running = new m.MetricsHttp(this.host);
+      for (const [ms, records] of this.early) running.metrics.observeSync(ms, records);
+      this.early = [];
+      this.running = running;
+      return running;
+    });
+    return this.loading;
   }
 }

@@ -8,7 +8,6 @@
  * imports.
  */
 import { statSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { readRdbFile } from '../persistence/rdb/file.js';
 import { RdbError } from '../persistence/rdb/types.js';
 import { fromRdbObject, type StreamLimits } from '../persistence/rdb/values.js';
@@ -72,7 +71,9 @@ export async function importRdb(o: ImportRdbOptions): Promise<ImportSummary | nu
   } catch (e) {
     throw new RecoveryError(`import-rdb: cannot read ${o.file}: ${(e as Error).message}`);
   }
-  const bar = process.stderr.isTTY
+  // The progress bar's package loads only for an import on a terminal.
+  const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : null;
+  const bar = cliProgress
     ? new cliProgress.SingleBar(
         { format: 'importing {bar} {percentage}% | {value}/{total} bytes | {keys} keys', stream: process.stderr },
         cliProgress.Presets.shades_classic,

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Stats } from '../commands/context.js';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/settings.js';
@@ -147,8 +147,10 @@ export class Listener {
     }
     this.port = port;
     if (tls !== null) {
+      // node:tls loads only for a TLS port: a start without one does not need it.
+      const { createServer: createTlsServer } = await import('node:tls');
       let p = config.get('tls-port');
-      for (const host of binds) p = await this.listenOn(this.tlsServer(tls), host, p);
+      for (const host of binds) p = await this.listenOn(this.tlsServer(createTlsServer, tls), host, p);
       this.tlsPort = p;
     }
     log.info(
@@ -184,7 +186,7 @@ export class Listener {
     return addr !== null && typeof addr === 'object' ? addr.port : port;
   }
 
-  private tlsServer(tls: TlsOptions): NetServer {
+  private tlsServer(createTlsServer: typeof import('node:tls').createServer, tls: TlsOptions): NetServer {
     const { config, log } = this.host;
     const optional = config.get('tls-auth-clients') === 'optional';
     const srv = createTlsServer(tls, (socket: TLSSocket) => {

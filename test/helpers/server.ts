@@ -13,8 +13,11 @@ import { Redis } from 'ioredis';
 import { trackChild } from './children.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The built server entry point (`dist/src/cli.js`). */
-export const CLI = resolve(here, '..', '..', 'src', 'cli.js');
+/**
+ * The built server as the `flashcache` bin runs it: the bundle (`dist/bundle/flashcache.cjs`, scripts/bundle.mjs)
+ * made from the same sources as `dist/src/cli.js`.
+ */
+export const CLI = resolve(here, '..', '..', 'bundle', 'flashcache.cjs');
 /** How long {@link ServerHandle.stop} waits after SIGTERM before it kills the server and fails (ms). */
 const STOP_GRACE_MS = 30_000;
 /** How long {@link run} lets a program run before it kills it (ms). */

@@ -13,24 +13,24 @@
  *   `{err=}` → error, `{ok=}` → status, table → array up to the first nil, and
  *   the RESP3 tables above.
  */
-import { type LuaState, lua, to_luastring } from './api.js';
+import { type LuaState, lua, luaBytes } from './api.js';
 import type { ReplyBuffer } from '../../protocol/encoder.js';
 import { formatDouble } from '../numbers.js';
 
 /** Lua strings used as table keys here, encoded once. */
 export const K = {
-  ok: to_luastring('ok'),
-  err: to_luastring('err'),
-  double: to_luastring('double'),
-  bigNumber: to_luastring('big_number'),
-  map: to_luastring('map'),
-  set: to_luastring('set'),
-  verbatim: to_luastring('verbatim_string'),
-  format: to_luastring('format'),
-  string: to_luastring('string'),
-  ignoreStats: to_luastring('ignore_error_stats_update'),
-  source: to_luastring('source'),
-  line: to_luastring('line'),
+  ok: luaBytes('ok'),
+  err: luaBytes('err'),
+  double: luaBytes('double'),
+  bigNumber: luaBytes('big_number'),
+  map: luaBytes('map'),
+  set: luaBytes('set'),
+  verbatim: luaBytes('verbatim_string'),
+  format: luaBytes('format'),
+  string: luaBytes('string'),
+  ignoreStats: luaBytes('ignore_error_stats_update'),
+  source: luaBytes('source'),
+  line: luaBytes('line'),
 };
 
 /**

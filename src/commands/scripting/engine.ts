@@ -14,7 +14,7 @@
  * that starts after it share them.
  */
 import { createHash } from 'node:crypto';
-import { type LuaState, lua } from './api.js';
+import { type LuaState, loadFengari, lua } from './api.js';
 import type { Keyspace } from '../../store/keyspace.js';
 import type { CommandContext, CommandSpec } from '../context.js';
 import { LocalContext } from '../local.js';
@@ -89,6 +89,7 @@ const states = new WeakMap<Keyspace, Scripting>();
 
 /** The scripting state of `c`'s server (one per keyspace). */
 export function scriptingOf(c: CommandContext): Scripting {
+  loadFengari();
   const ks = c.server.keyspace;
   let s = states.get(ks);
   if (s === undefined) {

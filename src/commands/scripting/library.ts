@@ -16,7 +16,7 @@ import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RdbByteReader, RDB_VERSION } from '../../persistence/rdb/reader.js';
 import { RdbByteWriter } from '../../persistence/rdb/writer.js';
 import { fsyncDirSync } from '../../persistence/fsutil.js';
-import { type LuaState, lauxlib, lua, to_luastring } from './api.js';
+import { type LuaState, lauxlib, loadFengari, lua, to_luastring } from './api.js';
 import { pushError } from './convert.js';
 import { FLAG_NAMES, splitArgs } from './engine.js';
 import { LuaVm } from './lua.js';
@@ -172,6 +172,7 @@ export class Functions {
    * @returns the codes, or an error text
    */
   static parse(payload: Buffer): Buffer[] | string {
+    loadFengari();
     if (payload.length < 10) return 'DUMP payload version or checksum are wrong';
     const footer = payload.length - 10;
     const version = payload[footer]! | (payload[footer + 1]! << 8);

@@ -5,7 +5,7 @@
  * functions, which are accepted and change nothing); cmsgpack is in
  * ./cmsgpack.ts. struct is not provided.
  */
-import { type JsFunction, type LuaState, lauxlib, lua, to_luastring } from './api.js';
+import { type JsFunction, type LuaState, lauxlib, lua, luaBytes, to_luastring } from './api.js';
 import { openCmsgpack } from './cmsgpack.js';
 
 /** Opens `bit`, `cjson` and `cmsgpack` as globals. */
@@ -89,7 +89,7 @@ function openBit(L: LuaState): void {
 }
 
 /** The key of `cjson.null` in the registry. */
-const NULL_KEY = to_luastring('__redis__cjson_null');
+const NULL_KEY = luaBytes('__redis__cjson_null');
 
 /** cjson's settings (lua_cjson.c `json_config_t`), per VM. */
 interface CjsonConfig {

@@ -19,7 +19,7 @@
  *   read-only proxies too.
  */
 import { createHash } from 'node:crypto';
-import { type JsFunction, type LuaState, lauxlib, lua, lualib, to_luastring } from './api.js';
+import { type JsFunction, type LuaState, lauxlib, loadFengari, lua, luaBytes, lualib, to_luastring } from './api.js';
 import { K, pushError, pushReply } from './convert.js';
 import { formatG } from './fengari-conf.js';
 import { openLibraries } from './libs.js';
@@ -47,13 +47,13 @@ const REDIS_VERSION_NUM = 0x07000f;
 
 /** Lua strings used as names, encoded once. */
 const N = {
-  handler: to_luastring('__redis__err__handler'),
-  keys: to_luastring('KEYS'),
-  argv: to_luastring('ARGV'),
-  chunk: to_luastring('@user_script'),
-  env: to_luastring('__redis__env'),
-  setLoading: to_luastring('__redis__set_loading'),
-  register: to_luastring('__redis__register_function'),
+  handler: luaBytes('__redis__err__handler'),
+  keys: luaBytes('KEYS'),
+  argv: luaBytes('ARGV'),
+  chunk: luaBytes('@user_script'),
+  env: luaBytes('__redis__env'),
+  setLoading: luaBytes('__redis__set_loading'),
+  register: luaBytes('__redis__register_function'),
 };
 
 /** The Lua that completes the environment once the JavaScript functions are in (runs with the real globals). */
@@ -209,6 +209,7 @@ export class LuaVm {
    *   which then is the only way in while a library loads (./library.ts)
    */
   constructor(register?: JsFunction) {
+    loadFengari();
     const L = lauxlib.luaL_newstate();
     this.L = L;
     const libs: Array<[string, JsFunction]> = [

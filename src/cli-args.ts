@@ -3,16 +3,9 @@
  * setting of src/config/settings.ts (except the hidden ones) as a flag,
  * parsed by commander, which also gives `--help`, `--version` and the
  * errors for an unknown option or a missing value.
- *
- * The common shape of a start, an optional config file and then only
- * `--name value` pairs of known settings, is read by {@link quickArgs}
- * without commander: building commander's ~200 options and loading it is
- * some 10 ms of a start (bench/RESULTS.md, "Start-up"). It gives what
- * commander gives for such a line (test/unit/cli-args.test.ts compares the
- * two); anything else goes to commander.
  */
 import type { Command } from 'commander';
-import { ALL_SETTINGS, envName, type SettingDef } from './config/settings.js';
+import { ALL_SETTINGS, envName } from './config/settings.js';
 import { FLASHCACHE_VERSION } from './version.js';
 
 /** What a command line asks for. */
@@ -21,42 +14,6 @@ export interface StartArgs {
   flags: Record<string, string | undefined>;
   /** The config file: `--config`, else the positional argument, else undefined. */
   file: string | undefined;
-}
-
-const FLAG_SETTINGS = new Map<string, SettingDef>(
-  ALL_SETTINGS.filter((d) => d.hidden !== true).map((d) => [d.name, d]),
-);
-
-/**
- * Reads `[config-file] --name value ...` of known settings (and `--config`)
- * without commander.
- *
- * @param argv the arguments after the script
- * @returns what commander would make of them, or null for any other shape (help, version, `--name=value`,
- *   short or unknown options, a missing value, `--`, a positional argument after an option)
- */
-export function quickArgs(argv: readonly string[]): StartArgs | null {
-  const flags: Record<string, string | undefined> = {};
-  for (const def of ALL_SETTINGS) flags[def.name] = undefined;
-  let positional: string | undefined;
-  let config: string | undefined;
-  let i = 0;
-  if (argv.length > 0 && !argv[0]!.startsWith('-')) positional = argv[i++];
-  for (; i < argv.length; i += 2) {
-    const arg = argv[i]!;
-    const value = argv[i + 1];
-    if (!arg.startsWith('--') || value === undefined || arg === '--' || value === '--') return null;
-    const name = arg.slice(2);
-    if (name === 'config') {
-      config = value;
-      continue;
-    }
-    const def = FLAG_SETTINGS.get(name);
-    if (def === undefined) return null;
-    const prev = flags[name];
-    flags[name] = def.multi === true && prev !== undefined ? `${prev}\n${value}` : value;
-  }
-  return { flags, file: config ?? positional };
 }
 
 /** `--tls-port` → `tlsPort`: the key commander files an option's value under. */
@@ -114,10 +71,7 @@ export function commanderArgs(program: Command, argv: readonly string[]): StartA
   return { flags, file: opts['config'] ?? program.args[0] };
 }
 
-/**
- * The command line of this process: {@link quickArgs} when it can, else
- * commander (which prints help, the version or an error and exits for those).
- */
+/** The command line of this process, read by commander (which prints help, the version or an error and exits for those). */
 export async function parseStartArgs(argv: readonly string[] = process.argv.slice(2)): Promise<StartArgs> {
-  return quickArgs(argv) ?? commanderArgs(await flashcacheProgram(), argv);
+  return commanderArgs(await flashcacheProgram(), argv);
 }

@@ -21,7 +21,7 @@ test('npm install builds nothing; npm start, npm test and npm pack build first',
   assert.equal(pkg.scripts['prestart'], 'npm run build');
   assert.equal(pkg.scripts['pretest'], 'npm run build');
   assert.equal(pkg.scripts['prepack'], 'npm run build');
-  assert.equal(pkg.scripts['start'], 'node dist/src/cli.js');
+  assert.equal(pkg.scripts['start'], 'node dist/bundle/flashcache.cjs');
 });
 
 test('npx cache-dump runs the built tool without rewriting dist/', () => {

@@ -190,7 +190,9 @@ function migrateCommand(c: CommandContext, argv: Buffer[]): void {
     }
     const payload = createDumpPayload(toRdbObject(storedValue(c.db, slot)));
     out.push({ key, payload });
-    const restore: (string | Buffer)[] = ['RESTORE', key, String(ttl), payload];
+    // In cluster mode the target may be importing the slot: RESTORE-ASKING is served there (cluster.c).
+    const restoreName = c.server.cluster !== undefined ? 'RESTORE-ASKING' : 'RESTORE';
+    const restore: (string | Buffer)[] = [restoreName, key, String(ttl), payload];
     if (a.replace) restore.push('REPLACE');
     restores.push(encodeRequest(restore));
   }

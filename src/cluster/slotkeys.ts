@@ -1,0 +1,78 @@
+/**
+ * The keys of a hash slot, for COUNTKEYSINSLOT, GETKEYSINSLOT and the
+ * deletion of a lost slot's keys. Redis keeps a per-slot list through every
+ * key (16 bytes a key); FlashCache keeps no per-key structure, so that a
+ * cluster node's memory per key stays what it is outside cluster mode and
+ * keys stay off the V8 heap. Instead one walk of database 0 sorts every key
+ * into its slot, and the result is kept while the WAL's last LSN says
+ * nothing was written since; a slot's list that still names existing keys
+ * is also good enough for GETKEYSINSLOT after writes (every key it returns
+ * exists and is in that slot), which is what `redis-cli --cluster reshard`
+ * needs: one walk per slot moved at most. The cache is dropped after ten
+ * seconds without use. docs/CLUSTER.md, "Keys of a slot".
+ */
+import type { Db } from '../store/db.js';
+import { CLUSTER_SLOTS, keyHashSlot } from './crc16.js';
+
+/** Keys by slot, built by walking database 0. */
+export class SlotKeyIndex {
+  private bySlot: Map<number, Buffer[]> | null = null;
+  private builtAt = -1;
+  private lastUse = 0;
+
+  /**
+   * @param db database 0
+   * @param version a number that changes whenever a key may have been added or removed (the WAL's last LSN)
+   */
+  constructor(
+    private readonly db: () => Db,
+    private readonly version: () => number,
+  ) {}
+
+  private build(): Map<number, Buffer[]> {
+    const db = this.db();
+    const map = new Map<number, Buffer[]>();
+    db.forEachSlot((i) => {
+      const key = Buffer.from(db.key(i));
+      const slot = keyHashSlot(key);
+      const list = map.get(slot);
+      if (list === undefined) map.set(slot, [key]);
+      else list.push(key);
+    });
+    this.bySlot = map;
+    this.builtAt = this.version();
+    return map;
+  }
+
+  /** The cache, rebuilt when a write happened since. */
+  private fresh(): Map<number, Buffer[]> {
+    this.lastUse = Date.now();
+    if (this.bySlot !== null && this.builtAt === this.version()) return this.bySlot;
+    return this.build();
+  }
+
+  /** Keys of database 0 in `slot`. */
+  count(slot: number): number {
+    if (slot < 0 || slot >= CLUSTER_SLOTS) return 0;
+    return this.fresh().get(slot)?.length ?? 0;
+  }
+
+  /** Up to `max` keys of database 0 in `slot`, each existing now. */
+  keys(slot: number, max: number): Buffer[] {
+    this.lastUse = Date.now();
+    const db = this.db();
+    if (this.bySlot !== null) {
+      const cached = (this.bySlot.get(slot) ?? []).filter((k) => db.findSlot(k) >= 0);
+      if (cached.length > 0 || this.builtAt === this.version()) {
+        this.bySlot.set(slot, cached);
+        return cached.slice(0, max);
+      }
+    }
+    return (this.build().get(slot) ?? []).slice(0, max);
+  }
+
+  /** Drops the cache when unused for ten seconds (called from the cluster cron). */
+  expire(): void {
+    if (this.bySlot !== null && Date.now() - this.lastUse > 10_000) this.bySlot = null;
+  }
+}

@@ -475,22 +475,13 @@ export class Gossip {
         continue;
       }
       if (n.ip === '' || n.cport === 0) continue;
-      if (n.link === null) {
-        this.connect(n);
-        continue;
-      }
-      const link = n.link as Link;
+      if (n.link === null) this.connect(n);
+      const link = n.link as Link | null;
       // A link whose PING went unanswered for half the timeout is reconnected (cluster.c clusterCron).
-      if (
-        n.pingSent !== 0 &&
-        now - link.createdAt > timeout &&
-        now - n.pingSent > timeout / 2 &&
-        now - link.lastData > timeout / 2
-      ) {
+      if (link !== null && n.pingSent !== 0 && now - link.createdAt > timeout && now - n.pingSent > timeout / 2 &&
+        now - link.lastData > timeout / 2) {
         link.close();
-        continue;
-      }
-      if (n.pingSent === 0 && now - n.pongReceived > Math.min(1000, timeout / 2)) {
+      } else if (link !== null && n.pingSent === 0 && now - n.pongReceived > Math.min(1000, timeout / 2)) {
         this.send(link, 'ping');
         n.pingSent = now;
       }

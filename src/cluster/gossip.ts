@@ -210,8 +210,12 @@ export class Gossip {
         sender.flags &= ~NodeFlag.PFail;
         s.clearFailureIfNeeded(sender);
       }
-      if (m.ip !== '' && m.ip !== sender.ip) {
-        sender.ip = m.ip;
+      // The sender's address as it announces it (cluster.c `nodeUpdateAddressIfNeeded`).
+      if ((m.ip !== '' && m.ip !== sender.ip) || m.port !== sender.port || m.cport !== sender.cport) {
+        if (m.ip !== '') sender.ip = m.ip;
+        sender.port = m.port;
+        if (m.cport !== sender.cport) sender.link?.close();
+        sender.cport = m.cport;
         s.dirty = true;
       }
       this.roleChange(sender, m);
@@ -478,8 +482,13 @@ export class Gossip {
       if (n.link === null) this.connect(n);
       const link = n.link as Link | null;
       // A link whose PING went unanswered for half the timeout is reconnected (cluster.c clusterCron).
-      if (link !== null && n.pingSent !== 0 && now - link.createdAt > timeout && now - n.pingSent > timeout / 2 &&
-        now - link.lastData > timeout / 2) {
+      if (
+        link !== null &&
+        n.pingSent !== 0 &&
+        now - link.createdAt > timeout &&
+        now - n.pingSent > timeout / 2 &&
+        now - link.lastData > timeout / 2
+      ) {
         link.close();
       } else if (link !== null && n.pingSent === 0 && now - n.pongReceived > Math.min(1000, timeout / 2)) {
         this.send(link, 'ping');

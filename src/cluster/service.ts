@@ -324,6 +324,8 @@ export class Cluster implements ClusterService {
           return r.error('ERR To set a master the node must be empty and without assigned slots.');
         }
         s.setMaster(n);
+        // Tell the others at once rather than at the next PING.
+        this.gossip.broadcast('pong');
         return this.savedOk(c);
       }
       case 'replicas':

@@ -1,0 +1,127 @@
+/**
+ * Cluster mode end to end with real binaries on loopback: three primaries
+ * and three replicas made by `redis-cli --cluster create`, checked by
+ * `redis-cli --cluster check`; ioredis `Cluster` writes and reads many keys
+ * (hash-tagged MSET/MGET included) and gets CROSSSLOT for mixed slots;
+ * `redis-cli -c` follows MOVED; Redis's redirection texts; the nodes file
+ * keeps the node id and the slots across SIGKILL.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cluster } from 'ioredis';
+import { keyHashSlot } from '../../src/cluster/crc16.js';
+import { cli, createCluster, startNode, stopAll, waitClusterOk, type ClusterNodeHandle } from '../helpers/cluster.js';
+import { redisCli, waitFor } from '../helpers/server.js';
+
+const BASE = 30100;
+let nodes: ClusterNodeHandle[] = [];
+
+before(async () => {
+  nodes = await createCluster(BASE);
+});
+after(async () => {
+  await stopAll(nodes);
+});
+
+test('CLUSTER INFO, NODES and SLOTS describe three primaries with a replica each', async () => {
+  const info = (await redisCli(nodes[0]!.port, ['cluster', 'info'])).stdout;
+  assert.match(info, /cluster_state:ok/);
+  assert.match(info, /cluster_slots_assigned:16384/);
+  assert.match(info, /cluster_known_nodes:6/);
+  assert.match(info, /cluster_size:3/);
+  // Replicas announce their new role by gossip: wait until this node's view has them.
+  const nodesOf = async () => (await redisCli(nodes[0]!.port, ['cluster', 'nodes'])).stdout.trim().split('\n');
+  await waitFor(async () => (await nodesOf()).filter((l) => / slave /.test(l)).length === 3, 10_000, 'replicas');
+  const lines = await nodesOf();
+  assert.equal(lines.length, 6);
+  for (const l of lines) {
+    assert.match(
+      l,
+      /^[0-9a-f]{40} 127\.0\.0\.1:\d+@\d+ (myself,)?(master|slave) (-|[0-9a-f]{40}) \d+ \d+ \d+ connected/,
+    );
+  }
+  assert.equal(lines.filter((l) => / (myself,)?master /.test(l)).length, 3, lines.join('\n'));
+  const slotsInfo = (await redisCli(nodes[0]!.port, ['info', 'cluster'])).stdout;
+  assert.match(slotsInfo, /cluster_enabled:1/);
+});
+
+test('ioredis Cluster writes and reads keys across the slots, MSET/MGET by hash tag, CROSSSLOT otherwise', async () => {
+  const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]!.port }], { enableAutoPipelining: true });
+  cluster.on('error', () => {});
+  try {
+    const N = 20_000;
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < N; i++) writes.push(cluster.set(`key:${i}`, `value:${i}`));
+    await Promise.all(writes);
+    const values = await Promise.all(Array.from({ length: N }, (_, i) => cluster.get(`key:${i}`)));
+    for (let i = 0; i < N; i++) assert.equal(values[i], `value:${i}`);
+    for (let t = 0; t < 50; t++) {
+      await cluster.mset(`{user${t}}:a`, 'A', `{user${t}}:b`, 'B', `{user${t}}:c`, 'C');
+      assert.deepEqual(await cluster.mget(`{user${t}}:a`, `{user${t}}:b`, `{user${t}}:c`), ['A', 'B', 'C']);
+    }
+    // Without auto-pipelining ioredis sends a cross-slot MGET as it is, and the server refuses it.
+    const plain = new Cluster([{ host: '127.0.0.1', port: nodes[0]!.port }]);
+    plain.on('error', () => {});
+    await assert.rejects(plain.mget('key:1', 'key:2'), /CROSSSLOT Keys in request don't hash to the same slot/);
+    plain.disconnect();
+    // Every key lives on exactly one primary.
+    let total = 0;
+    for (const n of nodes) {
+      const role = (await redisCli(n.port, ['role'])).stdout.split('\n')[0];
+      if (role === 'master') total += Number((await redisCli(n.port, ['dbsize'])).stdout.trim());
+    }
+    assert.equal(total, N + 150);
+  } finally {
+    cluster.disconnect();
+  }
+});
+
+test('redirections: MOVED to the owner, redis-cli -c follows it, SELECT and cross-slot refused', async () => {
+  const key = 'somekey';
+  const slot = keyHashSlot(Buffer.from(key));
+  assert.equal((await redisCli(nodes[0]!.port, ['cluster', 'keyslot', key])).stdout.trim(), String(slot));
+  const owners = await Promise.all(nodes.map(async (n) => (await redisCli(n.port, ['set', key, 'v'])).stdout.trim()));
+  const moved = owners.filter((o) => o.startsWith('MOVED'));
+  assert.equal(owners.filter((o) => o === 'OK').length, 1);
+  for (const m of moved) assert.match(m, new RegExp(`^MOVED ${slot} 127\\.0\\.0\\.1:\\d+$`));
+  for (const n of nodes) {
+    const r = await cli(['-c', '-p', String(n.port), 'get', key]);
+    assert.equal(r.stdout.trim(), 'v');
+  }
+  assert.match((await redisCli(nodes[0]!.port, ['select', '1'])).stdout, /SELECT is not allowed in cluster mode/);
+  assert.equal((await redisCli(nodes[0]!.port, ['select', '0'])).stdout.trim(), 'OK');
+  const cross = await redisCli(nodes[0]!.port, ['mget', 'a', 'b']);
+  assert.match(cross.stdout, /CROSSSLOT|MOVED/);
+});
+
+test('MULTI/EXEC: a queued command for another node aborts the transaction with MOVED', async () => {
+  const port = nodes[0]!.port;
+  const slotsReply = (await redisCli(port, ['cluster', 'nodes'])).stdout;
+  const mine = slotsReply.split('\n').find((l) => l.includes('myself'))!;
+  const [lo] = mine.split(' ').slice(8)[0]!.split('-').map(Number);
+  let local = '';
+  let remote = '';
+  for (let i = 0; local === '' || remote === ''; i++) {
+    const k = `tx${i}`;
+    const s = keyHashSlot(Buffer.from(k));
+    if (s >= lo! && s < lo! + 5461 && local === '') local = k;
+    else if ((s < lo! || s >= lo! + 5461) && remote === '') remote = k;
+  }
+  const out = await redisCli(port, [], `MULTI\nSET ${local} 1\nSET ${remote} 2\nEXEC\n`);
+  assert.match(out.stdout, /MOVED/);
+  assert.match(out.stdout, /EXECABORT/);
+});
+
+test('SIGKILL and restart: same node id, same slots, cluster ok again', async () => {
+  const n = nodes[1]!;
+  const id = (await redisCli(n.port, ['cluster', 'myid'])).stdout.trim();
+  const before = (await redisCli(n.port, ['cluster', 'nodes'])).stdout.split('\n').find((l) => l.includes('myself'));
+  await n.server.kill();
+  const again = await startNode(n.port, { dir: n.server.dir, busPort: n.busPort });
+  nodes[1] = again;
+  assert.equal((await redisCli(n.port, ['cluster', 'myid'])).stdout.trim(), id);
+  const now = (await redisCli(n.port, ['cluster', 'nodes'])).stdout.split('\n').find((l) => l.includes('myself'));
+  assert.equal(now!.split(' ').slice(8).join(' '), before!.split(' ').slice(8).join(' '));
+  await waitClusterOk(nodes.map((x) => x.port));
+  await waitFor(async () => (await cli(['--cluster', 'check', `127.0.0.1:${n.port}`])).code === 0, 20_000, 'check');
+});

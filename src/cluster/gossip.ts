@@ -374,7 +374,7 @@ export class Gossip {
     }
     s.lastVoteEpoch = s.currentEpoch;
     master.votedTime = Date.now();
-    s.save();
+    s.save(true);
     const link = node.link ?? node.inbound;
     if (link !== null) this.send(link as Link, 'auth-ack');
     s.host.log.info({ replica: node.id, epoch: s.currentEpoch }, 'failover auth granted');
@@ -433,7 +433,7 @@ export class Gossip {
     if (!e.sent) {
       s.currentEpoch++;
       e.epoch = s.currentEpoch;
-      s.save();
+      s.save(true);
       s.host.log.warn({ epoch: e.epoch }, 'starting a failover election');
       this.broadcast('auth-req', { force: manual });
       e.sent = true;
@@ -459,7 +459,7 @@ export class Gossip {
       s.addSlot(me, j);
     }
     s.updateState();
-    s.save();
+    s.save(true);
     this.broadcast('pong');
     this.election.manualEnd = 0;
   }

@@ -3,8 +3,10 @@
  * Redis's format (cluster.c `clusterSaveConfig`, `clusterLoadConfig`), one
  * CLUSTER NODES line per node (handshakes left out) and a last line
  * `vars currentEpoch <n> lastVoteEpoch <n>`. It is written whole to a
- * temporary file, fsynced, renamed over the old one and the directory
- * fsynced, so a crash leaves the old file or the new one.
+ * temporary file and renamed over the old one, so a crash of the process
+ * leaves the old file or the new one. As Redis does, the file and the
+ * directory are fsynced only for what a machine crash must not take back
+ * (a vote, a failover's epoch, a change of primary): `durable`.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -95,11 +97,11 @@ export function loadNodesFile(path: string): NodesFile | null {
 }
 
 /**
- * Writes the nodes file durably: temporary file, fsync, rename, fsync of the directory.
+ * Writes the nodes file: temporary file, rename; with `durable`, fsync of both.
  *
  * @throws the file system's error (the caller stops: a node must not answer what it could not record)
  */
-export function saveNodesFile(path: string, s: NodesSource): void {
+export function saveNodesFile(path: string, s: NodesSource, durable: boolean): void {
   let text = '';
   for (const n of s.nodes.values()) {
     if ((n.flags & NodeFlag.Handshake) !== 0) continue;
@@ -110,10 +112,10 @@ export function saveNodesFile(path: string, s: NodesSource): void {
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncDirSync(dirname(path));
+  if (durable) fsyncDirSync(dirname(path));
 }

@@ -126,11 +126,16 @@ export class ClusterState {
     return this.host.config.get('cluster-node-timeout');
   }
 
-  /** Writes the nodes file now (cluster.c `clusterSaveConfigOrDie`): temp file, fsync, rename. */
-  save(): void {
+  /**
+   * Writes the nodes file now (cluster.c `clusterSaveConfigOrDie`), before
+   * any reply that depends on it leaves.
+   *
+   * @param durable fsync it too (Redis's `CLUSTER_TODO_FSYNC_CONFIG`)
+   */
+  save(durable = false): void {
     this.myself.port = this.announcedPort;
     this.myself.cport = this.announcedBusPort;
-    saveNodesFile(this.host.nodesFile, this);
+    saveNodesFile(this.host.nodesFile, this, durable);
     this.dirty = false;
   }
 
@@ -281,7 +286,7 @@ export class ClusterState {
       }
     }
     me.slaveof = n;
-    this.dirty = true;
+    this.save(true);
     this.host.replicaOf(n.ip, n.port);
   }
 

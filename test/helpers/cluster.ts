@@ -89,15 +89,15 @@ export async function waitCheckOk(port: number, timeoutMs = 30_000): Promise<voi
 }
 
 /**
- * Starts six nodes at `base`+1..6 and joins them with `redis-cli --cluster
- * create ... --cluster-replicas 1 --cluster-yes`: three primaries with a
- * replica each.
+ * Starts `count` nodes at `base`+1.. and joins them with `redis-cli
+ * --cluster create ... --cluster-replicas <replicas> --cluster-yes` (by
+ * default three primaries with a replica each).
  */
-export async function createCluster(base: number, count = 6): Promise<ClusterNodeHandle[]> {
+export async function createCluster(base: number, count = 6, replicas = 1): Promise<ClusterNodeHandle[]> {
   const nodes: ClusterNodeHandle[] = [];
   for (let i = 1; i <= count; i++) nodes.push(await startNode(base + i));
   const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-  const r = await cli(['--cluster', 'create', ...addrs, '--cluster-replicas', '1', '--cluster-yes']);
+  const r = await cli(['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /All 16384 slots covered/);
   await waitClusterOk(nodes.map((n) => n.port));

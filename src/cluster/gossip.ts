@@ -25,7 +25,7 @@ interface GossipEntry {
 
 /** One bus message. */
 export interface BusMessage {
-  type: 'meet' | 'ping' | 'pong' | 'fail' | 'update' | 'auth-req' | 'auth-ack';
+  type: 'meet' | 'ping' | 'pong' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'publish';
   sender: string;
   /** Announced IP ('' when the receiver should use the address it sees). */
   ip: string;
@@ -46,6 +46,9 @@ export interface BusMessage {
   updSlots?: Uint8Array;
   /** AUTH-REQUEST: a manual failover (primaries vote though the primary is not FAIL). */
   force?: boolean;
+  /** PUBLISH: the channel and the message, for this node's subscribers. */
+  channel?: Uint8Array;
+  message?: Uint8Array;
 }
 
 /** State of this replica's failover election (cluster.h `clusterState` failover_auth_*). */
@@ -239,6 +242,10 @@ export class Gossip {
         if (isSlave(n)) s.setNodeAsMaster(n);
         n.configEpoch = m.updEpoch;
         s.updateSlotsConfigWith(n, m.updEpoch, m.updSlots);
+      }
+    } else if (m.type === 'publish') {
+      if (m.channel !== undefined && m.message !== undefined) {
+        s.host.publishLocal(Buffer.from(m.channel), Buffer.from(m.message));
       }
     } else if (m.type === 'auth-req') {
       this.voteIfNeeded(sender, m);

@@ -112,6 +112,7 @@ const TYPE_NAMES: Record<string, string> = {
   update: 'update',
   'auth-req': 'auth-req',
   'auth-ack': 'auth-ack',
+  publish: 'publish',
 };
 
 /** CLUSTER INFO's text. */

@@ -87,6 +87,9 @@ const REFUSED: ReadonlyMap<string, string> = new Map([
   ['move', 'ERR MOVE is not allowed in cluster mode'],
 ]);
 
+/** The sharded pub/sub commands: their channels are routed as keys are (cluster.c `getNodeByQuery`). */
+const SHARD_CHANNELS: ReadonlySet<string> = new Set(['spublish', 'ssubscribe', 'sunsubscribe']);
+
 /** A slot number argument, or -1 (cluster.c `getSlotOrReply`). */
 function parseSlot(arg: Buffer): number {
   const t = arg.toString('latin1');
@@ -145,6 +148,10 @@ export class Cluster implements ClusterService {
     this.gossip.close();
   }
 
+  publish(channel: Buffer, message: Buffer): void {
+    this.gossip.broadcast('publish', { channel, message });
+  }
+
   connectionFlag(c: CommandContext, flag: 'asking' | 'readonly' | 'readwrite'): void {
     if (flag === 'asking') this.asking.add(c.session);
     else if (flag === 'readonly') this.readonlyConns.add(c.session);
@@ -174,10 +181,13 @@ export class Cluster implements ClusterService {
     let missing = 0;
     let existing = 0;
     let writes = false;
-    const pubsubShard = spec.name === 'spublish' || spec.name === 'ssubscribe' || spec.name === 'sunsubscribe';
+    const pubsubShard = SHARD_CHANNELS.has(spec.name);
     for (const q of commands) {
       if (q.spec.isWrite) writes = true;
-      const positions = keyPositions(q.spec, q.argv) ?? [];
+      // Shard channels count as keys (cluster.c uses the legacy key range, which includes them).
+      const positions = SHARD_CHANNELS.has(q.spec.name)
+        ? q.argv.map((_, i) => i).slice(1, q.spec.name === 'spublish' ? 2 : undefined)
+        : (keyPositions(q.spec, q.argv) ?? []);
       for (const pos of positions) {
         const key = q.argv[pos]!;
         const thisSlot = keyHashSlot(key);

@@ -50,6 +50,8 @@ export interface ClusterHost {
   replicaOf(host: string | null, port: number): void;
   /** This node's replication offset (primary: its WAL's last LSN; replica: what it applied). */
   replOffset(): number;
+  /** Delivers a PUBLISH another node received to this node's subscribers. */
+  publishLocal(channel: Buffer, message: Buffer): void;
 }
 
 /** The cluster as this node knows it. */

@@ -653,6 +653,8 @@ export interface ClusterService {
    * mode forbids (SELECT of another database). Clears the ASKING flag.
    */
   route(c: CommandContext, spec: CommandSpec, argv: Buffer[]): string | null;
+  /** Sends a PUBLISH to every other node, whose subscribers receive it too (cluster.c `clusterPropagatePublish`). */
+  publish(channel: Buffer, message: Buffer): void;
 }
 
 /**

@@ -61,6 +61,9 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         s.replication.replicaOf(host, p, 'cluster');
       },
       replOffset: () => s.replication.role().offset,
+      publishLocal: (channel, message) => {
+        s.services.pubsub.publish('channel', channel, message, s.services.replyTag());
+      },
     },
     { keysInSlot: (slot, max) => index.keys(slot, max) },
   );

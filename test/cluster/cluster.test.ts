@@ -125,3 +125,18 @@ test('SIGKILL and restart: same node id, same slots, cluster ok again', async ()
   await waitClusterOk(nodes.map((x) => x.port));
   await waitFor(async () => (await cli(['--cluster', 'check', `127.0.0.1:${n.port}`])).code === 0, 20_000, 'check');
 });
+
+test('PUBLISH reaches subscribers on every node; SPUBLISH is routed by the slot of its channel', async () => {
+  const sub = nodes[2]!.server.client();
+  const got = new Promise<[string, string]>((resolve) => sub.on('message', (ch, msg) => resolve([ch, msg])));
+  await sub.subscribe('news');
+  const pub = nodes[0]!.server.client();
+  await pub.publish('news', 'hello');
+  assert.deepEqual(await got, ['news', 'hello']);
+  const slot = keyHashSlot(Buffer.from('shardch'));
+  const replies = await Promise.all(
+    nodes.map(async (n) => (await redisCli(n.port, ['spublish', 'shardch', 'x'])).stdout),
+  );
+  assert.equal(replies.filter((r) => r.trim() === '0').length >= 1, true);
+  for (const r of replies) assert.match(r.trim(), new RegExp(`^(0|MOVED ${slot} 127\\.0\\.0\\.1:\\d+)$`));
+});

@@ -49,7 +49,7 @@ test('ioredis Cluster writes and reads keys across the slots, MSET/MGET by hash 
   const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]!.port }], { enableAutoPipelining: true });
   cluster.on('error', () => {});
   try {
-    const N = 20_000;
+    const N = 100_000;
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < N; i++) writes.push(cluster.set(`key:${i}`, `value:${i}`));
     await Promise.all(writes);

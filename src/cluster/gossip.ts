@@ -25,7 +25,7 @@ interface GossipEntry {
 
 /** One bus message. */
 export interface BusMessage {
-  type: 'meet' | 'ping' | 'pong' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'publish';
+  type: 'meet' | 'ping' | 'pong' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'publish' | 'mfstart';
   sender: string;
   /** Announced IP ('' when the receiver should use the address it sees). */
   ip: string;
@@ -46,6 +46,8 @@ export interface BusMessage {
   updSlots?: Uint8Array;
   /** AUTH-REQUEST: a manual failover (primaries vote though the primary is not FAIL). */
   force?: boolean;
+  /** A primary that paused its writers for a manual failover (Redis's `CLUSTERMSG_FLAG0_PAUSED`). */
+  paused?: boolean;
   /** PUBLISH: the channel and the message, for this node's subscribers. */
   channel?: Uint8Array;
   message?: Uint8Array;
@@ -60,11 +62,30 @@ interface Election {
   epoch: number;
   /** Manual failover (CLUSTER FAILOVER, FORCE): deadline, 0 when none. */
   manualEnd: number;
+  /** The primary's offset once it paused its writers for a manual failover, -1 before (cluster.h `mf_master_offset`). */
+  primaryOffset: number;
+  /** Whether the election may start: FORCE, or this replica reached {@link primaryOffset} (`mf_can_start`). */
+  canStart: boolean;
 }
+
+/** How long a manual failover may take, ms (cluster.h `CLUSTER_MF_TIMEOUT`). */
+export const MF_TIMEOUT = 5000;
 
 /** The bus side of the cluster: links to every node, message handling, the cron, failover. */
 export class Gossip {
-  readonly election: Election = { time: 0, count: 0, sent: false, rank: 0, epoch: 0, manualEnd: 0 };
+  readonly election: Election = {
+    time: 0,
+    count: 0,
+    sent: false,
+    rank: 0,
+    epoch: 0,
+    manualEnd: 0,
+    primaryOffset: -1,
+    canStart: false,
+  };
+  /** On a primary: the replica it paused its writers for, and until when (cluster.h `mf_slave`, `mf_end`). */
+  private mfReplica: ClusterNode | null = null;
+  private mfEnd = 0;
   /** Messages sent and received by type (CLUSTER INFO `cluster_stats_messages_*`). */
   readonly sent = new Map<string, number>();
   readonly received = new Map<string, number>();
@@ -118,6 +139,7 @@ export class Gossip {
       slots: master.slots,
       slaveof: isSlave(me) ? (me.slaveof?.id ?? null) : null,
       offset: s.host.replOffset(),
+      ...(this.mfReplica !== null ? { paused: true } : {}),
       ...extra,
     };
   }
@@ -177,6 +199,10 @@ export class Gossip {
     let sender = s.nodes.get(m.sender);
     if (sender !== undefined && (sender.flags & NodeFlag.Handshake) !== 0) sender = undefined;
     if (sender !== undefined && !link.outbound) sender.inbound = link;
+    const e = this.election;
+    if (sender !== undefined && m.paused === true && sender === s.myself.slaveof && e.manualEnd > now) {
+      if (e.primaryOffset === -1) e.primaryOffset = m.offset;
+    }
     if (sender !== undefined) {
       if (m.currentEpoch > s.currentEpoch) {
         s.currentEpoch = m.currentEpoch;
@@ -242,6 +268,15 @@ export class Gossip {
         if (isSlave(n)) s.setNodeAsMaster(n);
         n.configEpoch = m.updEpoch;
         s.updateSlotsConfigWith(n, m.updEpoch, m.updSlots);
+      }
+    } else if (m.type === 'mfstart') {
+      // A replica of mine asks for a manual failover: pause writers, tell it the offset to reach (cluster.c).
+      if (isMaster(s.myself) && sender.slaveof === s.myself) {
+        this.mfReplica = sender;
+        this.mfEnd = now + MF_TIMEOUT;
+        s.host.pauseWrites(now + MF_TIMEOUT * 2);
+        const link = sender.link ?? sender.inbound;
+        if (link !== null) this.send(link as Link, 'ping');
       }
     } else if (m.type === 'publish') {
       if (m.channel !== undefined && m.message !== undefined) {
@@ -409,7 +444,10 @@ export class Gossip {
     const e = this.election;
     const now = Date.now();
     const manual = e.manualEnd > now;
-    if (e.manualEnd !== 0 && !manual) e.manualEnd = 0;
+    if (e.manualEnd !== 0 && !manual) this.resetManual();
+    // A manual failover starts once this replica applied everything its paused primary had (clusterHandleManualFailover).
+    if (manual && !e.canStart && e.primaryOffset !== -1 && s.host.replOffset() >= e.primaryOffset) e.canStart = true;
+    if (manual && !e.canStart) return;
     const master = me.slaveof;
     if (isMaster(me) || master === null || (!isFailed(master) && !manual) || master.numSlots === 0) return;
     if (s.host.config.get('cluster-replica-no-failover') && !manual) return;
@@ -468,7 +506,33 @@ export class Gossip {
     s.updateState();
     s.save(true);
     this.broadcast('pong');
-    this.election.manualEnd = 0;
+    this.resetManual();
+  }
+
+  /**
+   * Starts a manual failover (CLUSTER FAILOVER): with `force` at once,
+   * otherwise once the primary paused its writers and this replica caught up.
+   */
+  startManual(force: boolean): void {
+    const e = this.election;
+    this.resetManual();
+    e.manualEnd = Date.now() + MF_TIMEOUT;
+    e.time = 0;
+    if (force) {
+      e.canStart = true;
+      return;
+    }
+    const master = this.s.myself.slaveof;
+    const link = master?.link ?? master?.inbound ?? null;
+    if (link !== null) this.send(link as Link, 'mfstart');
+  }
+
+  /** Forgets a manual failover in progress (cluster.c `resetManualFailover`). */
+  private resetManual(): void {
+    const e = this.election;
+    e.manualEnd = 0;
+    e.primaryOffset = -1;
+    e.canStart = false;
   }
 
   // ------------------------------------------------------------------ cron
@@ -506,6 +570,11 @@ export class Gossip {
         n.flags |= NodeFlag.PFail;
         if (s.markFailingIfNeeded(n)) this.broadcast('fail', { node: n.id });
       }
+    }
+    // A primary's pause for a manual failover ends with it, or when the primary was replaced.
+    if (this.mfReplica !== null && (now > this.mfEnd || isSlave(s.myself))) {
+      this.mfReplica = null;
+      s.host.unpauseWrites();
     }
     this.handleFailover();
     s.updateState();

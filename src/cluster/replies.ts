@@ -113,6 +113,7 @@ const TYPE_NAMES: Record<string, string> = {
   'auth-req': 'auth-req',
   'auth-ack': 'auth-ack',
   publish: 'publish',
+  mfstart: 'mfstart',
 };
 
 /** CLUSTER INFO's text. */

@@ -505,8 +505,7 @@ export class Cluster implements ClusterService {
       s.bumpEpochWithoutConsensus();
       this.gossip.replaceMaster();
     } else {
-      this.gossip.election.manualEnd = Date.now() + 5000;
-      this.gossip.election.time = 0;
+      this.gossip.startManual(force);
     }
     r.ok();
   }

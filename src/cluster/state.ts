@@ -50,6 +50,10 @@ export interface ClusterHost {
   replicaOf(host: string | null, port: number): void;
   /** This node's replication offset (primary: its WAL's last LSN; replica: what it applied). */
   replOffset(): number;
+  /** Holds the commands that may write until Unix ms `until` (CLIENT PAUSE WRITE), for a manual failover. */
+  pauseWrites(until: number): void;
+  /** Ends that pause. */
+  unpauseWrites(): void;
   /** Delivers a PUBLISH another node received to this node's subscribers. */
   publishLocal(channel: Buffer, message: Buffer): void;
 }

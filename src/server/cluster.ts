@@ -61,6 +61,8 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         s.replication.replicaOf(host, p, 'cluster');
       },
       replOffset: () => s.replication.role().offset,
+      pauseWrites: (until) => s.services.pause.pause(until, 'write'),
+      unpauseWrites: () => s.services.pause.unpause(),
       publishLocal: (channel, message) => {
         s.services.pubsub.publish('channel', channel, message, s.services.replyTag());
       },

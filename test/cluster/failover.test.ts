@@ -88,15 +88,43 @@ test('SIGKILL of a primary: its replica takes over, the cluster is ok again, the
   }
 });
 
-test('CLUSTER FAILOVER on a replica makes it the primary of its shard', async () => {
+test('CLUSTER FAILOVER on a replica makes it the primary of its shard, losing no acknowledged write', async () => {
   const port = nodes[0]!.port;
   assert.equal(await role(port), 'slave');
   assert.match(
     (await redisCli(nodes[1]!.port, ['cluster', 'failover'])).stdout,
     /You should send CLUSTER FAILOVER to a replica|OK/,
   );
-  assert.equal((await redisCli(port, ['cluster', 'failover'])).stdout.trim(), 'OK');
-  await waitFor(async () => (await role(port)) === 'master', 15_000, 'manual failover');
-  await waitClusterOk(nodes.map((n) => n.port));
+  // Writes go on during the switch: the primary holds them until its replica caught up, none is lost.
+  const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[1]!.port }], {
+    retryDelayOnMoved: 50,
+    retryDelayOnFailover: 200,
+    maxRedirections: 50,
+  });
+  cluster.on('error', () => {});
+  let stop = false;
+  const acked: number[] = [];
+  const writing = (async () => {
+    for (let i = 0; !stop; i++) {
+      await cluster.set(`mf${i}`, String(i)).then(
+        () => acked.push(i),
+        () => {},
+      );
+    }
+  })();
+  try {
+    await waitFor(() => acked.length > 50, 10_000, 'writes before the switch');
+    assert.equal((await redisCli(port, ['cluster', 'failover'])).stdout.trim(), 'OK');
+    await waitFor(async () => (await role(port)) === 'master', 15_000, 'manual failover');
+    await waitClusterOk(nodes.map((n) => n.port));
+    const at = acked.length;
+    await waitFor(() => acked.length > at + 50, 10_000, 'writes after the switch');
+    stop = true;
+    await writing;
+    for (const i of acked) assert.equal(await cluster.get(`mf${i}`), String(i), `mf${i}`);
+  } finally {
+    stop = true;
+    cluster.disconnect();
+  }
   await waitCheckOk(port);
 });

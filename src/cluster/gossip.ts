@@ -62,7 +62,7 @@ interface Election {
   epoch: number;
   /** Manual failover (CLUSTER FAILOVER, FORCE): deadline, 0 when none. */
   manualEnd: number;
-  /** The primary's offset once it paused its writers for a manual failover, -1 before (cluster.h `mf_master_offset`). */
+  /** The primary's offset once it paused its writers for a manual failover, -1 before (`mf_master_offset`). */
   primaryOffset: number;
   /** Whether the election may start: FORCE, or this replica reached {@link primaryOffset} (`mf_can_start`). */
   canStart: boolean;
@@ -445,7 +445,7 @@ export class Gossip {
     const now = Date.now();
     const manual = e.manualEnd > now;
     if (e.manualEnd !== 0 && !manual) this.resetManual();
-    // A manual failover starts once this replica applied everything its paused primary had (clusterHandleManualFailover).
+    // A manual failover starts once this replica applied all its paused primary had (clusterHandleManualFailover).
     if (manual && !e.canStart && e.primaryOffset !== -1 && s.host.replOffset() >= e.primaryOffset) e.canStart = true;
     if (manual && !e.canStart) return;
     const master = me.slaveof;

@@ -6,6 +6,7 @@
  * `clusterRedirectClient`): MOVED, ASK, CROSSSLOT, TRYAGAIN, CLUSTERDOWN.
  */
 import type { ClusterService, CommandContext, CommandSpec } from '../commands/context.js';
+import { keysInFlight } from '../commands/migrate.js';
 import { keyPositions } from '../commands/table.js';
 import { CLUSTER_SLOTS, keyHashSlot } from './crc16.js';
 import { BusListener } from './bus.js';
@@ -201,6 +202,11 @@ export class Cluster implements ClusterService {
         } else if (!first.equals(key)) {
           if (slot !== thisSlot) return "CROSSSLOT Keys in request don't hash to the same slot";
           multipleKeys = true;
+        }
+        // A write to a key a MIGRATE is sending now waits for it to end (Redis's MIGRATE blocks the server).
+        const inFlight = keysInFlight.size > 0 && q.spec.name !== 'migrate';
+        if (inFlight && q.spec.isWrite && keysInFlight.has(key.toString('latin1'))) {
+          return 'TRYAGAIN Multiple keys request during rehashing of slot';
         }
         if ((migrating || importing) && !pubsubShard) {
           if (c.db.peek(key) < 0) missing++;

@@ -9,9 +9,10 @@
  * and AUTH-ACK are a replica's failover election. The messages are
  * FlashCache's own (docs/CLUSTER.md, "The bus"), not Redis's binary format.
  */
+import { isIP } from 'node:net';
 import { CLUSTER_SLOTS } from './crc16.js';
 import { connectLink, type Link } from './bus.js';
-import { type ClusterNode, isFailed, isMaster, isSlave, makeNode, NodeFlag } from './node.js';
+import { type ClusterNode, isFailed, isMaster, isSlave, makeNode, newNodeId, NodeFlag } from './node.js';
 import type { ClusterState } from './state.js';
 
 /** A gossip entry: what the sender knows of another node. */
@@ -178,14 +179,14 @@ export class Gossip {
    * @returns false for an address that cannot be a node's
    */
   meet(ip: string, port: number, cport: number): boolean {
-    if (port <= 0 || port > 65535 || cport <= 0 || cport > 65535) return false;
+    if (isIP(ip) === 0 || port <= 0 || port > 65535 || cport <= 0 || cport > 65535) return false;
     const norm = ip.replace(/^::ffff:/, '');
     for (const n of this.s.nodes.values()) {
       if ((n.flags & NodeFlag.Handshake) !== 0 && n.ip === norm && n.port === port && n.cport === cport) return true;
     }
-    const id = makeNode('', norm, port, cport, NodeFlag.Handshake | NodeFlag.Meet);
-    id.id = `handshake-${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`.padEnd(40, '0').slice(0, 40);
-    this.s.nodes.set(id.id, id);
+    // A random id, as Redis gives a node in handshake, until its PONG tells the real one.
+    const n = makeNode(newNodeId(), norm, port, cport, NodeFlag.Handshake | NodeFlag.Meet);
+    this.s.nodes.set(n.id, n);
     return true;
   }
 

@@ -83,6 +83,7 @@ export const CLUSTER_SETTINGS = [
   },
   {
     name: 'cluster-replica-validity-factor',
+    aliases: ['cluster-slave-validity-factor'],
     type: 'int',
     default: '10',
     min: 0,
@@ -100,6 +101,7 @@ export const CLUSTER_SETTINGS = [
   },
   {
     name: 'cluster-replica-no-failover',
+    aliases: ['cluster-slave-no-failover'],
     type: 'bool',
     default: 'no',
     runtime: true,

@@ -140,3 +140,60 @@ test('PUBLISH reaches subscribers on every node; SPUBLISH is routed by the slot 
   assert.equal(replies.filter((r) => r.trim() === '0').length >= 1, true);
   for (const r of replies) assert.match(r.trim(), new RegExp(`^(0|MOVED ${slot} 127\\.0\\.0\\.1:\\d+)$`));
 });
+
+/** The node owning `key`'s slot (client port) and its id, from CLUSTER SLOTS. */
+async function ownerOf(key: string): Promise<{ port: number; id: string; replicas: number[] }> {
+  const slot = keyHashSlot(Buffer.from(key));
+  const c = nodes[0]!.server.client();
+  const ranges = (await c.call('CLUSTER', 'SLOTS')) as [
+    number,
+    number,
+    [string, number, string],
+    ...[string, number][],
+  ][];
+  const r = ranges.find(([a, b]) => slot >= a && slot <= b)!;
+  return { port: r[2][1], id: r[2][2], replicas: r.slice(3).map((x) => (x as [string, number])[1]) };
+}
+
+test('READONLY lets a replica serve reads of its primary slots; writes are still MOVED', async () => {
+  const owner = await ownerOf('rokey');
+  assert.equal((await redisCli(owner.port, ['set', 'rokey', 'v1'])).stdout.trim(), 'OK');
+  const replica = nodes.find((n) => n.port !== owner.port && owner.replicas.includes(n.port))!;
+  await waitFor(
+    async () => {
+      const out = await redisCli(replica.port, [], 'READONLY\nGET rokey\n');
+      return out.stdout === 'OK\nv1\n';
+    },
+    10_000,
+    'replica read',
+  );
+  assert.match((await redisCli(replica.port, ['get', 'rokey'])).stdout, /^MOVED \d+ 127\.0\.0\.1:\d+/);
+  const w = await redisCli(replica.port, [], 'READONLY\nSET rokey v2\n');
+  assert.match(w.stdout, /^OK\nMOVED /);
+});
+
+test('a slot being migrated: ASK for missing keys, ASKING on the importing node, TRYAGAIN for split keys', async () => {
+  const src = await ownerOf('{mig}a');
+  const roles = await Promise.all(nodes.map(async (n) => (await redisCli(n.port, ['role'])).stdout));
+  const dst = nodes.find((n, i) => n.port !== src.port && roles[i]!.startsWith('master'))!;
+  const dstId = (await redisCli(dst.port, ['cluster', 'myid'])).stdout.trim();
+  const slot = String(keyHashSlot(Buffer.from('{mig}a')));
+  assert.equal((await redisCli(src.port, ['set', '{mig}a', '1'])).stdout.trim(), 'OK');
+  assert.equal((await redisCli(dst.port, ['cluster', 'setslot', slot, 'importing', src.id])).stdout.trim(), 'OK');
+  assert.equal((await redisCli(src.port, ['cluster', 'setslot', slot, 'migrating', dstId])).stdout.trim(), 'OK');
+  try {
+    assert.equal((await redisCli(src.port, ['get', '{mig}a'])).stdout.trim(), '1');
+    assert.equal((await redisCli(src.port, ['get', '{mig}b'])).stdout.trim(), `ASK ${slot} 127.0.0.1:${dst.port}`);
+    assert.match((await redisCli(src.port, ['mget', '{mig}a', '{mig}b'])).stdout, /^TRYAGAIN /);
+    assert.match((await redisCli(dst.port, ['set', '{mig}b', '2'])).stdout, /^MOVED /);
+    assert.equal((await redisCli(dst.port, [], 'ASKING\nSET {mig}b 2\n')).stdout, 'OK\nOK\n');
+    const nodesLine = (await redisCli(src.port, ['cluster', 'nodes'])).stdout
+      .split('\n')
+      .find((l) => l.includes('myself'))!;
+    assert.ok(nodesLine.includes(`[${slot}->-${dstId}]`), nodesLine);
+  } finally {
+    await redisCli(src.port, ['cluster', 'setslot', slot, 'stable']);
+    await redisCli(dst.port, ['cluster', 'setslot', slot, 'stable']);
+    await redisCli(dst.port, [], 'ASKING\nDEL {mig}b\n');
+  }
+});

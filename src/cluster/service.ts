@@ -139,8 +139,32 @@ export class Cluster implements ClusterService {
       }
       first = false;
       this.gossip.cron();
+      this.redirectBlocked();
     }, 100);
     this.cron.unref();
+  }
+
+  /**
+   * Clients blocked on keys of a slot this node no longer serves, or while
+   * the cluster is down, get MOVED or CLUSTERDOWN instead of waiting forever
+   * (cluster.c `clusterRedirectBlockedClientIfNeeded`).
+   */
+  private redirectBlocked(): void {
+    const s = this.state;
+    for (const [id, keys] of this.host.blockedClients()) {
+      if (keys.length === 0) continue;
+      if (s.state !== 'ok') {
+        this.host.unblockWithError(id, 'CLUSTERDOWN The cluster is down');
+        continue;
+      }
+      const slot = keyHashSlot(keys[0]!);
+      const owner = s.slots[slot]!;
+      if (owner === s.myself || s.importing[slot] !== null) continue;
+      this.host.unblockWithError(
+        id,
+        owner === null ? 'CLUSTERDOWN Hash slot not served' : this.redirect('MOVED', slot, owner),
+      );
+    }
   }
 
   stop(): void {

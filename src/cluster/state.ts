@@ -54,6 +54,10 @@ export interface ClusterHost {
   pauseWrites(until: number): void;
   /** Ends that pause. */
   unpauseWrites(): void;
+  /** Clients blocked on keys: CLIENT ID and keys. */
+  blockedClients(): Iterable<readonly [number, readonly Buffer[]]>;
+  /** Ends a blocked client's wait with an error reply. */
+  unblockWithError(id: number, error: string): void;
   /** Delivers a PUBLISH another node received to this node's subscribers. */
   publishLocal(channel: Buffer, message: Buffer): void;
 }

@@ -296,6 +296,8 @@ export interface Blocking {
   signalDb(db: number): void;
   /** Number of blocked clients. */
   readonly size: number;
+  /** Each blocked client's CLIENT ID and the keys it waits on (cluster mode redirects those whose slot moved). */
+  waiting?(): Iterable<readonly [number, readonly Buffer[]]>;
   /** Signals every key write command `spec` of `c` names, without serving them yet. */
   signalWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void;
   /** Serves the waiters of every signalled key (Redis's `handleClientsBlockedOnKeys`). */

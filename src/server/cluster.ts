@@ -61,6 +61,10 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         s.replication.replicaOf(host, p, 'cluster');
       },
       replOffset: () => s.replication.role().offset,
+      blockedClients: () => (s.services.blocking.size > 0 ? (s.services.blocking.waiting?.() ?? []) : []),
+      unblockWithError: (id, error) => {
+        s.services.blocking.unblock(id, error);
+      },
       pauseWrites: (until) => s.services.pause.pause(until, 'write'),
       unpauseWrites: () => s.services.pause.unpause(),
       publishLocal: (channel, message) => {

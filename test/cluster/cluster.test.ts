@@ -197,3 +197,31 @@ test('a slot being migrated: ASK for missing keys, ASKING on the importing node,
     await redisCli(dst.port, [], 'ASKING\nDEL {mig}b\n');
   }
 });
+
+test('a client blocked on a key whose slot moves away gets MOVED', async () => {
+  // A key whose slot holds no key yet: a slot with keys cannot be given away.
+  let key = '';
+  let src = await ownerOf('x');
+  for (let i = 0; key === ''; i++) {
+    src = await ownerOf(`{blk${i}}list`);
+    const slotOf = String(keyHashSlot(Buffer.from(`{blk${i}}list`)));
+    if ((await redisCli(src.port, ['cluster', 'countkeysinslot', slotOf])).stdout.trim() === '0') key = `{blk${i}}list`;
+  }
+  const roles = await Promise.all(nodes.map(async (n) => (await redisCli(n.port, ['role'])).stdout));
+  const dst = nodes.find((n, i) => n.port !== src.port && roles[i]!.startsWith('master'))!;
+  const dstId = (await redisCli(dst.port, ['cluster', 'myid'])).stdout.trim();
+  const slot = String(keyHashSlot(Buffer.from(key)));
+  const blocked = redisCli(src.port, ['blpop', key, '0']);
+  await waitFor(
+    async () => (await redisCli(src.port, ['info', 'clients'])).stdout.includes('blocked_clients:1'),
+    10_000,
+    'blocked',
+  );
+  // The slot (no key in it) is given away on this node only, then taken back.
+  assert.equal((await redisCli(src.port, ['cluster', 'setslot', slot, 'node', dstId])).stdout.trim(), 'OK');
+  try {
+    assert.equal((await blocked).stdout.trim(), `MOVED ${slot} 127.0.0.1:${dst.port}`);
+  } finally {
+    await redisCli(src.port, ['cluster', 'setslot', slot, 'node', src.id]);
+  }
+});

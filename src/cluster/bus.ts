@@ -63,6 +63,7 @@ export class Link implements LinkInfo {
     this.socket.write(Buffer.concat([head, body]));
   }
 
+  /** Closes the connection (once); {@link onClose} runs. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -112,6 +113,7 @@ export class BusListener {
     });
   }
 
+  /** Stops listening. */
   close(): void {
     this.server?.close();
     this.server = null;

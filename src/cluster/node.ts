@@ -112,9 +112,13 @@ export function setSlotBit(bits: Uint8Array, slot: number, on: boolean): void {
   else bits[slot >> 3]! &= ~(1 << (slot & 7));
 }
 
+/** Whether `n` is a primary (cluster.h `nodeIsMaster`). */
 export const isMaster = (n: ClusterNode): boolean => (n.flags & NodeFlag.Master) !== 0;
+/** Whether `n` is a replica (`nodeIsSlave`). */
 export const isSlave = (n: ClusterNode): boolean => (n.flags & NodeFlag.Slave) !== 0;
+/** Whether `n` is flagged FAIL (`nodeFailed`). */
 export const isFailed = (n: ClusterNode): boolean => (n.flags & NodeFlag.Fail) !== 0;
+/** Whether `n` is flagged PFAIL by this node (`nodeTimedOut`). */
 export const isTimedOut = (n: ClusterNode): boolean => (n.flags & NodeFlag.PFail) !== 0;
 
 /** The comma-separated flags of CLUSTER NODES (cluster.c `representClusterNodeFlags`). */

@@ -167,6 +167,7 @@ export class Cluster implements ClusterService {
     }
   }
 
+  /** Stops the cron, the bus listener and every link. */
   stop(): void {
     if (this.cron !== null) clearInterval(this.cron);
     this.listener.close();

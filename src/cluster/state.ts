@@ -82,6 +82,11 @@ export class ClusterState {
   /** Whether the nodes file existed at start. */
   readonly loaded: boolean;
 
+  /**
+   * Loads the nodes file, or makes a new node (new id, primary, no slots) when there is none.
+   *
+   * @throws Error for a nodes file that cannot be read or parsed
+   */
   constructor(readonly host: ClusterHost) {
     const file = loadNodesFile(host.nodesFile);
     if (file === null) {

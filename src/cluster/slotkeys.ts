@@ -16,7 +16,8 @@ import { CLUSTER_SLOTS, keyHashSlot } from './crc16.js';
 
 /** Keys by slot, built by walking database 0. */
 export class SlotKeyIndex {
-  private bySlot: Map<number, Buffer[]> | null = null;
+  /** Keys by slot, as latin1 strings (lighter than Buffers on the heap; converted back when answered). */
+  private bySlot: Map<number, string[]> | null = null;
   private builtAt = -1;
   private lastUse = 0;
 
@@ -29,15 +30,16 @@ export class SlotKeyIndex {
     private readonly version: () => number,
   ) {}
 
-  private build(): Map<number, Buffer[]> {
+  private build(): Map<number, string[]> {
     const db = this.db();
-    const map = new Map<number, Buffer[]>();
+    const map = new Map<number, string[]>();
     db.forEachSlot((i) => {
-      const key = Buffer.from(db.key(i));
+      const key = db.key(i);
       const slot = keyHashSlot(key);
+      const text = key.latin1Slice(0, key.length);
       const list = map.get(slot);
-      if (list === undefined) map.set(slot, [key]);
-      else list.push(key);
+      if (list === undefined) map.set(slot, [text]);
+      else list.push(text);
     });
     this.bySlot = map;
     this.builtAt = this.version();
@@ -45,7 +47,7 @@ export class SlotKeyIndex {
   }
 
   /** The cache, rebuilt when a write happened since. */
-  private fresh(): Map<number, Buffer[]> {
+  private fresh(): Map<number, string[]> {
     this.lastUse = Date.now();
     if (this.bySlot !== null && this.builtAt === this.version()) return this.bySlot;
     return this.build();
@@ -61,14 +63,15 @@ export class SlotKeyIndex {
   keys(slot: number, max: number): Buffer[] {
     this.lastUse = Date.now();
     const db = this.db();
+    const toBuffers = (keys: string[]) => keys.slice(0, max).map((k) => Buffer.from(k, 'latin1'));
     if (this.bySlot !== null) {
-      const cached = (this.bySlot.get(slot) ?? []).filter((k) => db.findSlot(k) >= 0);
+      const cached = (this.bySlot.get(slot) ?? []).filter((k) => db.findSlot(Buffer.from(k, 'latin1')) >= 0);
       if (cached.length > 0 || this.builtAt === this.version()) {
         this.bySlot.set(slot, cached);
-        return cached.slice(0, max);
+        return toBuffers(cached);
       }
     }
-    return (this.build().get(slot) ?? []).slice(0, max);
+    return toBuffers(this.build().get(slot) ?? []);
   }
 
   /** Drops the cache when unused for ten seconds (called from the cluster cron). */

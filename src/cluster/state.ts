@@ -46,6 +46,8 @@ export interface ClusterHost {
   countKeysInSlot(slot: number): number;
   /** Deletes (and logs the deletes of) every key of `slot` (cluster.c `delKeysInSlot`). */
   deleteKeysInSlot(slot: number): void;
+  /** Deletes every key of database 0, logged (CLUSTER RESET of a replica: Redis's `emptyData`). */
+  deleteAllKeys(): void;
   /** Replicates from `host:port`, or stops replicating (null): the path REPLICAOF takes. */
   replicaOf(host: string | null, port: number): void;
   /** This node's replication offset (primary: its WAL's last LSN; replica: what it applied). */
@@ -455,6 +457,7 @@ export class ClusterState {
     if (isSlave(me)) {
       this.setNodeAsMaster(me);
       this.host.replicaOf(null, 0);
+      this.host.deleteAllKeys();
     }
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       this.migrating[j] = null;

@@ -57,6 +57,17 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         }
         s.wal.flush();
       },
+      deleteAllKeys: () => {
+        const db = db0();
+        const keys: Buffer[] = [];
+        db.forEachSlot((i) => keys.push(Buffer.from(db.key(i))));
+        for (const key of keys) {
+          if (!db.delete(key)) continue;
+          s.services.signalModifiedKey(0, key);
+          s.services.propagate(0, ['DEL', key]);
+        }
+        s.wal.flush();
+      },
       replicaOf: (host, p) => {
         s.replication.replicaOf(host, p, 'cluster');
       },

@@ -225,3 +225,17 @@ test('a client blocked on a key whose slot moves away gets MOVED', async () => {
     await redisCli(src.port, ['cluster', 'setslot', slot, 'node', src.id]);
   }
 });
+
+test('CLUSTER RESET of a replica: an empty primary that knows only itself (run last: it leaves the cluster)', async () => {
+  const roles = await Promise.all(nodes.map(async (n) => (await redisCli(n.port, ['role'])).stdout));
+  const replica = nodes[roles.findIndex((r) => r.startsWith('slave'))]!;
+  await waitFor(async () => (await redisCli(replica.port, ['dbsize'])).stdout.trim() !== '0', 10_000, 'replica data');
+  assert.match(
+    (await redisCli(nodes[0]!.port, ['cluster', 'reset'])).stdout,
+    /CLUSTER RESET can't be called with master/,
+  );
+  assert.equal((await redisCli(replica.port, ['cluster', 'reset', 'soft'])).stdout.trim(), 'OK');
+  assert.equal((await redisCli(replica.port, ['dbsize'])).stdout.trim(), '0');
+  assert.ok((await redisCli(replica.port, ['role'])).stdout.startsWith('master'));
+  assert.match((await redisCli(replica.port, ['cluster', 'info'])).stdout, /cluster_known_nodes:1\r?\n/);
+});

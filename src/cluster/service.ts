@@ -241,7 +241,9 @@ export class Cluster implements ClusterService {
     }
     if (n === null) return null;
     if (s.state !== 'ok') {
-      if (!this.host.config.get('cluster-allow-reads-when-down')) return 'CLUSTERDOWN The cluster is down';
+      if (pubsubShard) {
+        if (!this.host.config.get('cluster-allow-pubsubshard-when-down')) return 'CLUSTERDOWN The cluster is down';
+      } else if (!this.host.config.get('cluster-allow-reads-when-down')) return 'CLUSTERDOWN The cluster is down';
       if (writes) return 'CLUSTERDOWN The cluster is down and only accepts read commands';
     }
     if ((migrating || importing) && spec.name === 'migrate') return null;

@@ -82,6 +82,13 @@ export const CLUSTER_SETTINGS = [
     description: 'reads are served while the cluster is down (writes still get CLUSTERDOWN)',
   },
   {
+    name: 'cluster-allow-pubsubshard-when-down',
+    type: 'bool',
+    default: 'yes',
+    runtime: true,
+    description: 'SPUBLISH and SSUBSCRIBE are served while the cluster is down',
+  },
+  {
     name: 'cluster-replica-validity-factor',
     aliases: ['cluster-slave-validity-factor'],
     type: 'int',

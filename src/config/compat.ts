@@ -87,7 +87,6 @@ export const REDIS_ONLY: readonly CompatRow[] = [
   ['bind-source-addr', '', 'string', N],
   ['bio_cpulist', '', 'string', I],
   ['busy-reply-threshold', '5000', 'int', N],
-  ['cluster-allow-pubsubshard-when-down', 'yes', 'bool', N],
   ['cluster-announce-hostname', '', 'string', N],
   ['cluster-announce-tls-port', '0', 'int', N],
   ['cluster-link-sendbuf-limit', '0', 'bytes', N],

@@ -237,4 +237,9 @@ test('KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT and errors agree', async () => {
   await same('GET', 'a');
   await same('MGET', 'a', 'b');
   await same('MSET', '{t}a', '1', '{t}b', '2');
+  // Scripts: declared keys are routed as the command's; a key the script did not declare must be local.
+  await same('EVAL', "return redis.call('get', KEYS[1])", '1', 'a');
+  await same('EVAL', "return redis.call('get', 'a')", '0');
+  await same('EVAL', "return redis.call('set', 'a', '1')", '0');
+  await same('EVAL', "return redis.call('get', 'b')", '0');
 });

@@ -226,6 +226,21 @@ test('a client blocked on a key whose slot moves away gets MOVED', async () => {
   }
 });
 
+test('node-redis createCluster writes and reads across the slots', async () => {
+  const { createCluster: createNodeRedisCluster } = await import('redis');
+  const cluster = createNodeRedisCluster({ rootNodes: [{ url: `redis://127.0.0.1:${nodes[0]!.port}` }] });
+  cluster.on('error', () => {});
+  await cluster.connect();
+  try {
+    for (let i = 0; i < 300; i++) await cluster.set(`nr:${i}`, String(i));
+    for (let i = 0; i < 300; i++) assert.equal(await cluster.get(`nr:${i}`), String(i));
+    await cluster.mSet({ '{nr}x': '1', '{nr}y': '2' });
+    assert.deepEqual(await cluster.mGet(['{nr}x', '{nr}y']), ['1', '2']);
+  } finally {
+    await cluster.close();
+  }
+});
+
 test('CLUSTER RESET of a replica: an empty primary that knows only itself (run last: it leaves the cluster)', async () => {
   const roles = await Promise.all(nodes.map(async (n) => (await redisCli(n.port, ['role'])).stdout));
   const replica = nodes[roles.findIndex((r) => r.startsWith('slave'))]!;

@@ -125,19 +125,19 @@ export class Cluster implements ClusterService {
   }
 
   /**
-   * Listens on the bus port and starts the cron; a replica resumes following its primary.
+   * Listens on the bus port and starts the cron; a replica resumes following its primary
+   * when replication starts (its `replicaof` is set here, before).
    *
    * @throws the listen error
    */
   async start(bind: string): Promise<void> {
     await this.listener.listen(bind, this.host.busPort, (link) => this.gossip.accept(link));
     const me = this.state.myself;
-    let first = true;
+    // A replica per its nodes file follows its primary from the start (replication starts after this).
+    if (isSlave(me) && me.slaveof !== null && me.slaveof.ip !== '') {
+      this.host.config.assign('replicaof', `${me.slaveof.ip} ${me.slaveof.port}`);
+    }
     this.cron = setInterval(() => {
-      if (first && isSlave(me) && me.slaveof !== null && me.slaveof.ip !== '') {
-        this.host.replicaOf(me.slaveof.ip, me.slaveof.port);
-      }
-      first = false;
       this.gossip.cron();
       this.redirectBlocked();
     }, 100);

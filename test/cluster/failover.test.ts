@@ -128,3 +128,20 @@ test('CLUSTER FAILOVER on a replica makes it the primary of its shard, losing no
   }
   await waitCheckOk(port);
 });
+
+test('a replica killed and started again follows its primary from its nodes file', async () => {
+  const roles = await Promise.all(nodes.map((n) => role(n.port)));
+  const i = roles.findIndex((r) => r === 'slave');
+  const replica = nodes[i]!;
+  const primaryId = (await nodesOf(replica.port)).find((f) => f[2]!.includes('myself'))![3]!;
+  await replica.server.kill();
+  const back = await startNode(replica.port, { dir: replica.server.dir, busPort: replica.busPort });
+  nodes[i] = back;
+  assert.equal((await nodesOf(back.port)).find((f) => f[2]!.includes('myself'))![3], primaryId);
+  await waitFor(
+    async () => (await redisCli(back.port, ['info', 'replication'])).stdout.includes('master_link_status:up'),
+    20_000,
+    'replication link up',
+  );
+  await waitClusterOk(nodes.map((n) => n.port));
+});

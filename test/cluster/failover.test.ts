@@ -131,7 +131,7 @@ test('CLUSTER FAILOVER on a replica makes it the primary of its shard, losing no
 
 test('a replica killed and started again follows its primary from its nodes file', async () => {
   const roles = await Promise.all(nodes.map((n) => role(n.port)));
-  const i = roles.findIndex((r) => r === 'slave');
+  const i = roles.indexOf('slave');
   const replica = nodes[i]!;
   const primaryId = (await nodesOf(replica.port)).find((f) => f[2]!.includes('myself'))![3]!;
   await replica.server.kill();

@@ -19,6 +19,8 @@ import { type ClusterHost, ClusterState } from './state.js';
 export interface SlotKeys {
   /** Up to `max` keys of database 0 in `slot`. */
   keysInSlot(slot: number, max: number): Buffer[];
+  /** `slot` was just set MIGRATING (./slotkeys.ts `SlotKeyIndex.migrating`). */
+  migrating(slot: number): void;
 }
 
 const HELP = [
@@ -147,7 +149,8 @@ export class Cluster implements ClusterService {
   /**
    * Clients blocked on keys of a slot this node no longer serves, or while
    * the cluster is down, get MOVED or CLUSTERDOWN instead of waiting forever
-   * (cluster.c `clusterRedirectBlockedClientIfNeeded`).
+   * (cluster.c `clusterRedirectBlockedClientIfNeeded`); of a slot migrating
+   * away, TRYAGAIN.
    */
   private redirectBlocked(): void {
     const s = this.state;
@@ -159,6 +162,12 @@ export class Cluster implements ClusterService {
       }
       const slot = keyHashSlot(keys[0]!);
       const owner = s.slots[slot]!;
+      // A slot migrating away: its keys may be moved any time, so the waiter retries (through ASK) rather than
+      // be served here later, which could create a key in the slot after GETKEYSINSLOT listed them.
+      if (owner === s.myself && s.migrating[slot] !== null) {
+        this.host.unblockWithError(id, 'TRYAGAIN Multiple keys request during rehashing of slot');
+        continue;
+      }
       if (owner === s.myself || s.importing[slot] !== null) continue;
       this.host.unblockWithError(
         id,
@@ -475,6 +484,8 @@ export class Cluster implements ClusterService {
       if (n === undefined) return r.error(`ERR I don't know about node ${id}`);
       if (isSlave(n)) return r.error('ERR Target node is not a master');
       s.migrating[slot] = n;
+      this.keys.migrating(slot);
+      this.redirectBlocked();
     } else if (action === 'importing' && argv.length === 5) {
       if (s.slots[slot] === me) return r.error(`ERR I'm already the owner of hash slot ${slot}`);
       if (n === undefined) return r.error(`ERR I don't know about node ${id}`);

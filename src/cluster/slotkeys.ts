@@ -20,6 +20,10 @@ export class SlotKeyIndex {
   private bySlot: Map<number, string[]> | null = null;
   private builtAt = -1;
   private lastUse = 0;
+  /** Version when each slot was last set MIGRATING here. */
+  private readonly migratingSince = new Map<number, number>();
+  /** Whether `slot` is being migrated away now (set by the cluster once it exists). */
+  isMigrating: (slot: number) => boolean = () => false;
 
   /**
    * @param db database 0
@@ -53,10 +57,27 @@ export class SlotKeyIndex {
     return this.build();
   }
 
+  /**
+   * Notes that `slot` is set MIGRATING now: from here on no key can appear in
+   * it on this node (a missing key's write is sent to the target with ASK),
+   * so a walk made after this lists all its keys for as long as it migrates.
+   */
+  migrating(slot: number): void {
+    this.migratingSince.set(slot, this.version());
+  }
+
   /** Keys of database 0 in `slot`. */
   count(slot: number): number {
     if (slot < 0 || slot >= CLUSTER_SLOTS) return 0;
+    if (this.bySlot !== null && this.listsAll(slot)) return this.keys(slot, Number.MAX_SAFE_INTEGER).length;
     return this.fresh().get(slot)?.length ?? 0;
+  }
+
+  /** Whether the cached list of `slot` names every key it has (once the keys that are gone are left out). */
+  private listsAll(slot: number): boolean {
+    if (this.builtAt === this.version()) return true;
+    const since = this.isMigrating(slot) ? this.migratingSince.get(slot) : undefined;
+    return since !== undefined && this.builtAt >= since;
   }
 
   /** Up to `max` keys of database 0 in `slot`, each existing now. */
@@ -66,7 +87,7 @@ export class SlotKeyIndex {
     const toBuffers = (keys: string[]) => keys.slice(0, max).map((k) => Buffer.from(k, 'latin1'));
     if (this.bySlot !== null) {
       const cached = (this.bySlot.get(slot) ?? []).filter((k) => db.findSlot(Buffer.from(k, 'latin1')) >= 0);
-      if (cached.length > 0 || this.builtAt === this.version()) {
+      if (cached.length > 0 || this.listsAll(slot)) {
         this.bySlot.set(slot, cached);
         return toBuffers(cached);
       }

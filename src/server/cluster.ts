@@ -82,8 +82,9 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         s.services.pubsub.publish('channel', channel, message, s.services.replyTag());
       },
     },
-    { keysInSlot: (slot, max) => index.keys(slot, max) },
+    { keysInSlot: (slot, max) => index.keys(slot, max), migrating: (slot) => index.migrating(slot) },
   );
+  index.isMigrating = (slot) => cluster.state.migrating[slot] !== null;
   const bind =
     config
       .get('bind')

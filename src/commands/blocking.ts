@@ -79,6 +79,10 @@ export class BlockingRegistry implements Blocking {
     return this.byClient.size;
   }
 
+  *waiting(): Iterable<readonly [number, readonly Buffer[]]> {
+    for (const [c, w] of this.byClient) yield [c.session.id, w.cmd.keys] as const;
+  }
+
   /** Whether `c` is blocked on keys. */
   has(c: CommandContext): boolean {
     return this.byClient.has(c);

@@ -296,6 +296,8 @@ export interface Blocking {
   signalDb(db: number): void;
   /** Number of blocked clients. */
   readonly size: number;
+  /** Each blocked client's CLIENT ID and the keys it waits on (cluster mode redirects those whose slot moved). */
+  waiting?(): Iterable<readonly [number, readonly Buffer[]]>;
   /** Signals every key write command `spec` of `c` names, without serving them yet. */
   signalWrite(c: CommandContext, spec: CommandSpec, argv: Buffer[]): void;
   /** Serves the waiters of every signalled key (Redis's `handleClientsBlockedOnKeys`). */
@@ -566,6 +568,8 @@ export interface ServerServices {
   readonly tracking: TrackingRegistry;
   /** Replication: role, replicas, REPLICAOF (src/replication). */
   readonly replication: ReplicationService;
+  /** Cluster mode (src/cluster), when `cluster-enabled` is on; CLUSTER answers that it is off otherwise. */
+  readonly cluster?: ClusterService;
   /**
    * Fires keyspace event `event` of class `type` for `key` of database `db`
    * (notify.c `notifyKeyspaceEvent`): published on `__keyspace@<db>__:<key>`
@@ -631,6 +635,28 @@ export interface ServerServices {
    * @param save take a snapshot first (false for SHUTDOWN NOSAVE)
    */
   requestShutdown(reason: string, save: boolean): void;
+}
+
+/**
+ * Cluster mode as the CLUSTER, ASKING, READONLY and READWRITE commands and
+ * the dispatcher see it (src/cluster/service.ts implements it; docs/CLUSTER.md).
+ */
+export interface ClusterService {
+  /** Runs `CLUSTER <sub> ...` (cluster.c `clusterCommand`); `sub` in lower case. */
+  command(c: CommandContext, sub: string, argv: Buffer[]): void;
+  /** ASKING, READONLY or READWRITE: sets the connection's flag and answers OK. */
+  connectionFlag(c: CommandContext, flag: 'asking' | 'readonly' | 'readwrite'): void;
+  /**
+   * Whether this node serves `spec` with `argv` for `c` (queued commands of
+   * an EXEC included): null when it does, else the error to answer, with its
+   * code and without the `-`: `MOVED 3999 127.0.0.1:30001`, `ASK ...`,
+   * `CROSSSLOT ...`, `TRYAGAIN ...`, `CLUSTERDOWN ...` (cluster.c
+   * `getNodeByQuery`, `clusterRedirectClient`), or a refusal of what cluster
+   * mode forbids (SELECT of another database). Clears the ASKING flag.
+   */
+  route(c: CommandContext, spec: CommandSpec, argv: Buffer[]): string | null;
+  /** Sends a PUBLISH to every other node, whose subscribers receive it too (cluster.c `clusterPropagatePublish`). */
+  publish(channel: Buffer, message: Buffer): void;
 }
 
 /**

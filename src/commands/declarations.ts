@@ -43,7 +43,8 @@ export type CommandGroup =
   | 'bitmap'
   | 'geo'
   | 'hyperloglog'
-  | 'stream';
+  | 'stream'
+  | 'cluster';
 
 /** Key-spec flags as Redis names them (the key-specs page, "flags"). */
 export type KeySpecFlag =

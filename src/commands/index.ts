@@ -10,6 +10,7 @@ import { adminCommands } from './admin.js';
 import { introspectionCommands } from './introspection.js';
 import { slowlogCommands } from './slowlog.js';
 import { latencyCommands } from './latency.js';
+import { clusterCommands } from './cluster.js';
 import { debugCommands } from './debug.js';
 import { memoryCommands } from './memory.js';
 import { functionCommands } from './functions.js';
@@ -47,6 +48,7 @@ export function allCommands(): CommandSpec[] {
     ...monitorCommands,
     ...adminCommands,
     ...replicationCommands,
+    ...clusterCommands,
     ...introspectionCommands,
     ...slowlogCommands,
     ...latencyCommands,

@@ -41,6 +41,16 @@ interface TargetLink {
 
 const links = new Map<string, TargetLink>();
 
+/**
+ * Keys (latin1) of the MIGRATEs waiting for their target, with how many
+ * MIGRATEs hold each. Redis's MIGRATE blocks the whole server until the
+ * target answers; here other clients are served meanwhile, so cluster mode
+ * refuses writes to these keys with TRYAGAIN until the MIGRATE is over
+ * (src/cluster/service.ts): a write in between would be lost or leave the
+ * key in two places.
+ */
+export const keysInFlight = new Map<string, number>();
+
 /** Connections MIGRATE keeps open now (INFO stats `migrate_cached_sockets`). */
 export function migrateCachedSockets(): number {
   return links.size;
@@ -190,7 +200,9 @@ function migrateCommand(c: CommandContext, argv: Buffer[]): void {
     }
     const payload = createDumpPayload(toRdbObject(storedValue(c.db, slot)));
     out.push({ key, payload });
-    const restore: (string | Buffer)[] = ['RESTORE', key, String(ttl), payload];
+    // In cluster mode the target may be importing the slot: RESTORE-ASKING is served there (cluster.c).
+    const restoreName = c.server.cluster !== undefined ? 'RESTORE-ASKING' : 'RESTORE';
+    const restore: (string | Buffer)[] = [restoreName, key, String(ttl), payload];
     if (a.replace) restore.push('REPLACE');
     restores.push(encodeRequest(restore));
   }
@@ -199,8 +211,17 @@ function migrateCommand(c: CommandContext, argv: Buffer[]): void {
   c.block(false);
   const name = `${a.host}:${a.port}`;
   const prev = links.get(name)?.busy ?? Promise.resolve();
+  const names = out.map((o) => o.key.toString('latin1'));
+  for (const k of names) keysInFlight.set(k, (keysInFlight.get(k) ?? 0) + 1);
   const run = prev.then(() => transfer(c, a, out, restores)).catch(() => {});
-  void run.then(() => c.unblock());
+  void run.then(() => {
+    for (const k of names) {
+      const n = keysInFlight.get(k)! - 1;
+      if (n === 0) keysInFlight.delete(k);
+      else keysInFlight.set(k, n);
+    }
+    c.unblock();
+  });
 }
 
 /** Sends the RESTOREs and handles the replies, retrying once on a stale cached connection as Redis does. */

@@ -321,6 +321,8 @@ function publishGeneric(kind: ChannelKind) {
   return (c: CommandContext, argv: Buffer[]): void => {
     const tag = c.server.inExec ? c.server.hold : c.server.replyTag();
     c.reply.int(c.server.pubsub.publish(kind, argv[1]!, argv[2]!, tag));
+    // In a cluster, PUBLISH reaches the subscribers of every node; the count is this node's (as Redis's).
+    if (kind === 'channel' && c.server.cluster !== undefined) c.server.cluster.publish(argv[1]!, argv[2]!);
   };
 }
 

@@ -11,6 +11,7 @@
  * Reference: https://redis.io/docs/latest/operate/oss_and_stack/management/config/
  */
 import { EVICTION_POLICIES } from '../store/eviction.js';
+import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { checkPercentiles, REDIS_ALIASES, redisOnlySettings } from './compat.js';
 import { PROCESS_SETTINGS } from './process-settings.js';
 import { REPLICATION_SETTINGS } from './replication-settings.js';
@@ -494,6 +495,7 @@ export const SETTINGS = [
   },
   ...REPLICATION_SETTINGS,
   ...PROCESS_SETTINGS,
+  ...CLUSTER_SETTINGS,
 ] as const satisfies readonly SettingDef[];
 
 /**

@@ -6,7 +6,7 @@
  * the keys it wrote (`handleClientsBlockedOnKeys`).
  */
 import type { BlockingRegistry } from '../commands/blocking.js';
-import type { CommandContext, CommandSpec, Stats } from '../commands/context.js';
+import type { ClusterService, CommandContext, CommandSpec, Stats } from '../commands/context.js';
 import { READONLY_ERROR } from '../commands/repl-service.js';
 import type { Monitors } from '../commands/monitor.js';
 import type { Tracking } from '../commands/tracking.js';
@@ -73,6 +73,8 @@ export interface DispatchDeps {
   evictInBackground(): void;
   /** Sends the keyspace events and invalidations held so far (src/commands/notify.ts `Outbox`). */
   flushOutbox(): void;
+  /** Cluster mode's redirections (src/cluster); undefined when `cluster-enabled` is off. */
+  cluster?: ClusterService | undefined;
 }
 
 /** Runs commands for connections. */
@@ -120,6 +122,12 @@ export class Dispatcher {
     const tx = c.multi;
     if (tx !== null && spec.flags.includes('no_multi')) {
       return this.reject(c, spec, 'ERR Command not allowed inside a transaction');
+    }
+    // Cluster mode (processCommand): MOVED, ASK, CROSSSLOT... A refused EXEC discards its transaction (cluster.c).
+    const refusal = d.cluster === undefined ? null : d.cluster.route(c, spec, argv);
+    if (refusal !== null) {
+      if (spec.name === 'exec' && tx !== null) this.discard(c);
+      return this.reject(c, spec.name === 'exec' ? undefined : spec, refusal);
     }
     if (spec.isWrite && argvBytes(argv) > MAX_EFFECT_BYTES) {
       return this.reject(
@@ -251,6 +259,12 @@ export class Dispatcher {
     }
     if (tx !== null) tx.aborted = true;
     this.replyError(c, message);
+  }
+
+  /** Ends `c`'s transaction unrun (multi.c `discardTransaction`). */
+  private discard(c: Client): void {
+    c.multi = null;
+    this.d.watches.unwatch(c);
   }
 
   /**

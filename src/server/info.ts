@@ -13,6 +13,7 @@ import { histogramPercentile } from '../commands/monitoring.js';
 import { RUN_ID } from '../commands/repl-service.js';
 import { migrateCachedSockets } from '../commands/migrate.js';
 import type { PubSub } from '../commands/pubsub.js';
+import type { Config } from '../config/config.js';
 import type { ReplayResult } from '../persistence/wal/replay.js';
 import type { Snapshotter } from '../persistence/snapshot/snapshotter.js';
 import type { Wal } from '../persistence/wal/writer.js';
@@ -30,6 +31,8 @@ export const LOOP_DELAY_RESOLUTION_MS = 2;
 
 /** What INFO reads: the running server's state. */
 export interface InfoSource {
+  /** The settings (INFO cluster `cluster_enabled`). */
+  readonly config: Config;
   /** Replication: INFO replication and the sync counters of INFO stats. */
   readonly replication: Replication;
   /** Unix ms at start. */
@@ -326,7 +329,7 @@ function section(server: InfoSource, name: string): Fields | null {
       return out;
     }
     case 'cluster':
-      return [['cluster_enabled', 0]];
+      return [['cluster_enabled', server.config.get('cluster-enabled') ? 1 : 0]];
     case 'keyspace': {
       const out: Fields = [];
       for (const db of server.keyspace.dbs) {

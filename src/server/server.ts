@@ -52,6 +52,7 @@ import { logRecovered, recover, reloadCheck, type LoadedSnapshot } from './recov
 import { importConfiguredRdb } from './import-rdb.js';
 import { HttpListener } from './http.js';
 import { createReplication } from './replication.js';
+import { startCluster } from './cluster.js';
 import type { Replication } from '../replication/service.js';
 import { ReplyRelease } from './release.js';
 import { followSyncReplication } from './sync-replication.js';
@@ -346,6 +347,7 @@ export class Server implements ServerServices, ClientHost, ListenerHost, InfoSou
       timing: this.timing,
       evictInBackground: () => this.evictInBackground(),
       flushOutbox: () => this.outbox.flush(),
+      cluster: await startCluster(this),
     });
     this.snapshots = await Snapshotter.open(snapDir, this.keyspace.arena, this.wal, this.log, loaded.retained);
     this.snapshots.onLatency = this.latencySample;

@@ -322,6 +322,19 @@ export function runLua(c: CommandContext, st: Scripting, vm: LuaVm, o: RunOption
     if (preOom && !info.writeDirty && spec.isDenyOom) {
       return "-OOM command not allowed when used memory > 'maxmemory'.";
     }
+    // Cluster mode (script.c `scriptVerifyClusterState`): only keys this node serves.
+    const refusal = services.cluster?.route(c, spec, argv) ?? null;
+    if (refusal !== null) {
+      // What cluster mode forbids outright (SELECT 1...) is answered as the command itself answers it.
+      if (refusal.startsWith('ERR ')) return Buffer.from(`-${refusal}\r\n`);
+      if (refusal.startsWith('CLUSTERDOWN The cluster is down and only')) {
+        return 'Script attempted to execute a write command while the cluster is down and readonly';
+      }
+      if (refusal.startsWith('CLUSTERDOWN The cluster is down')) {
+        return 'Script attempted to execute a command while the cluster is down';
+      }
+      return 'Script attempted to access a non local key in a cluster node';
+    }
     return null;
   }
   const nargs = o.isFunction ? 2 : 0;

@@ -71,7 +71,10 @@ export function commanderArgs(program: Command, argv: readonly string[]): StartA
   return { flags, file: opts['config'] ?? program.args[0] };
 }
 
-/** The command line of this process, read by commander (which prints help, the version or an error and exits for those). */
+/**
+ * The command line of this process, read by commander (which prints help,
+ * the version or an error and exits for those).
+ */
 export async function parseStartArgs(argv: readonly string[] = process.argv.slice(2)): Promise<StartArgs> {
   return commanderArgs(await flashcacheProgram(), argv);
 }

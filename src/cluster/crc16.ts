@@ -26,16 +26,16 @@ export function crc16(buf: Uint8Array, start = 0, end = buf.length): number {
 }
 
 /**
- * The hash slot of `key`: of the bytes between the first `{` and the next
- * `}` when there are some, else of the whole key (cluster.c `keyHashSlot`).
+ * The hash slot of `key[start, end)`: of the bytes between the first `{` and
+ * the next `}` when there are some, else of the whole key (cluster.c
+ * `keyHashSlot`). The range lets a walk read keys where they lie in the arena.
  */
-export function keyHashSlot(key: Uint8Array): number {
-  const len = key.length;
-  let s = 0;
-  for (; s < len; s++) if (key[s] === 0x7b) break;
-  if (s === len) return crc16(key) & 0x3fff;
+export function keyHashSlot(key: Uint8Array, start = 0, end = key.length): number {
+  let s = start;
+  for (; s < end; s++) if (key[s] === 0x7b) break;
+  if (s === end) return crc16(key, start, end) & 0x3fff;
   let e = s + 1;
-  for (; e < len; e++) if (key[e] === 0x7d) break;
-  if (e === len || e === s + 1) return crc16(key) & 0x3fff;
+  for (; e < end; e++) if (key[e] === 0x7d) break;
+  if (e === end || e === s + 1) return crc16(key, start, end) & 0x3fff;
   return crc16(key, s + 1, e) & 0x3fff;
 }

@@ -19,6 +19,8 @@ import { CLUSTER_SLOTS, keyHashSlot } from './crc16.js';
 interface SlotList {
   /** latin1 strings (lighter than Buffers on the heap; converted back when answered). */
   keys: string[];
+  /** Keys before this index are known gone. */
+  head: number;
   /** The version the walk saw. */
   builtAt: number;
 }
@@ -43,13 +45,11 @@ export class SlotKeyIndex {
 
   /** Walks database 0 for the keys of `slot` (no copy of the others). */
   private walk(slot: number): SlotList {
-    const db = this.db();
     const keys: string[] = [];
-    db.forEachSlot((i) => {
-      const key = db.key(i);
-      if (keyHashSlot(key) === slot) keys.push(key.latin1Slice(0, key.length));
+    this.db().forEachKeyRange((page, start, end) => {
+      if (keyHashSlot(page, start, end) === slot) keys.push(page.latin1Slice(start, end));
     });
-    const list = { keys, builtAt: this.version() };
+    const list = { keys, head: 0, builtAt: this.version() };
     this.lists.set(slot, list);
     return list;
   }
@@ -70,32 +70,52 @@ export class SlotKeyIndex {
     return since !== undefined && list.builtAt >= since;
   }
 
-  /** The keys of `slot` that exist now: the last walk's when it still lists them all, else a new walk's. */
-  private current(slot: number, anyWillDo: boolean): string[] {
+  /** The list of `slot` when it still names every key the slot has (once the keys that are gone are left out). */
+  private completeList(slot: number): SlotList | undefined {
     this.lastUse = Date.now();
     const list = this.lists.get(slot);
-    if (list !== undefined) {
-      const db = this.db();
-      const live = list.keys.filter((k) => db.findSlot(Buffer.from(k, 'latin1')) >= 0);
-      if ((anyWillDo && live.length > 0) || this.complete(slot, list)) {
-        list.keys = live;
-        return live;
-      }
-    }
-    return this.walk(slot).keys;
+    return list !== undefined && this.complete(slot, list) ? list : undefined;
   }
 
   /** Keys of database 0 in `slot`. */
   count(slot: number): number {
     if (slot < 0 || slot >= CLUSTER_SLOTS) return 0;
-    return this.current(slot, false).length;
+    const list = this.completeList(slot);
+    if (list === undefined) return this.walk(slot).keys.length;
+    const db = this.db();
+    list.keys = list.keys.slice(list.head).filter((k) => db.findSlot(Buffer.from(k, 'latin1')) >= 0);
+    list.head = 0;
+    return list.keys.length;
   }
 
-  /** Up to `max` keys of database 0 in `slot`, each existing now. */
+  /**
+   * Up to `max` keys of database 0 in `slot`, each existing now: from the last
+   * walk's list while it names any (every key it returns exists and is in
+   * that slot), else from a new walk. Only the front of the list is looked at,
+   * and the keys found gone there are passed for good: a reshard that takes a
+   * slot's keys ten at a time, migrating each batch away before asking
+   * again, costs O(keys) for the slot, not O(keys²).
+   */
   keys(slot: number, max: number): Buffer[] {
-    return this.current(slot, true)
-      .slice(0, max)
-      .map((k) => Buffer.from(k, 'latin1'));
+    this.lastUse = Date.now();
+    const list = this.lists.get(slot);
+    if (list !== undefined) {
+      const found = this.liveHead(list, max);
+      if (found.length > 0 || this.complete(slot, list)) return found;
+    }
+    return this.liveHead(this.walk(slot), max);
+  }
+
+  /** The first `max` keys of `list` that exist now; the gone ones before the first that exists are dropped. */
+  private liveHead(list: SlotList, max: number): Buffer[] {
+    const db = this.db();
+    const out: Buffer[] = [];
+    for (let i = list.head; i < list.keys.length && out.length < max; i++) {
+      const key = Buffer.from(list.keys[i]!, 'latin1');
+      if (db.findSlot(key) >= 0) out.push(key);
+      else if (out.length === 0) list.head = i + 1;
+    }
+    return out;
   }
 
   /** Drops the lists when unused for ten seconds (called from the cluster cron). */

@@ -595,6 +595,24 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
   }
 
   /**
+   * Calls `fn` with the bytes of every live key where they lie in the arena:
+   * `page[start, end)`, a view that is valid during the call only. A walk
+   * over millions of keys (the keys of a hash slot) allocates nothing per key.
+   */
+  forEachKeyRange(fn: (page: Buffer, start: number, end: number) => void): void {
+    this.completeResize();
+    const pages = this.ks.arena.pages;
+    for (let i = 0; i < this.cap; i++) {
+      if (this.slots[i * 2]! <= SlotWord.Tombstone) continue;
+      const ref = this.slots[i * 2 + 1]!;
+      const page = pages[Arena.pageOf(ref)]!;
+      const off = Arena.offsetOf(ref);
+      const start = Entry.keyStart(page, off);
+      fn(page, start, start + Entry.keyLen(page, off));
+    }
+  }
+
+  /**
    * Every live slot, lazily (cache-dump walks millions of keys with it while
    * writing them out). Nothing may change the database during the walk.
    */

@@ -17,9 +17,17 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { CLI, command, environment, environmentLine, freePort, listOption, waitReady } from './lib.js';
+import { command, environment, environmentLine, freePort, listOption, waitReady } from './lib.js';
+
+/**
+ * The server module by module (tsc's output), not the bundle the bin runs:
+ * the same code, but each frame names its source file, which is what the
+ * parts below are told apart by.
+ */
+const MODULE_CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
 
 /** A node of a V8 CPU profile (the parts used here). */
 interface ProfileNode {
@@ -81,7 +89,7 @@ async function profileTest(test: string, o: Options): Promise<{ profile: CpuProf
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   const profDir = join(dir, 'prof');
   const port = await freePort();
-  const args = [`--cpu-prof`, `--cpu-prof-dir=${profDir}`, CLI, '--port', String(port), '--dir', join(dir, 'data')];
+  const args = [`--cpu-prof`, `--cpu-prof-dir=${profDir}`, MODULE_CLI, '--port', String(port), '--dir', join(dir, 'data')];
   const proc = spawn(process.execPath, [...args, '--appendfsync', o.appendfsync, '--log-level', 'warn'], {
     stdio: 'ignore',
   });

@@ -89,7 +89,15 @@ async function profileTest(test: string, o: Options): Promise<{ profile: CpuProf
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   const profDir = join(dir, 'prof');
   const port = await freePort();
-  const args = [`--cpu-prof`, `--cpu-prof-dir=${profDir}`, MODULE_CLI, '--port', String(port), '--dir', join(dir, 'data')];
+  const args = [
+    `--cpu-prof`,
+    `--cpu-prof-dir=${profDir}`,
+    MODULE_CLI,
+    '--port',
+    String(port),
+    '--dir',
+    join(dir, 'data'),
+  ];
   const proc = spawn(process.execPath, [...args, '--appendfsync', o.appendfsync, '--log-level', 'warn'], {
     stdio: 'ignore',
   });

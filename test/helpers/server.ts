@@ -28,9 +28,13 @@ export function tempDir(prefix = 'flashcache-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Removes a temporary directory. */
+/**
+ * Removes a temporary directory. Retried a few times: a server that has just
+ * exited may have left a file being created as the walk listed the directory
+ * (ENOTEMPTY), seen on the loaded 2-core CI machine.
+ */
 export function cleanup(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 /** One parsed log line. */

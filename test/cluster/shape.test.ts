@@ -21,7 +21,12 @@ const redisPorts: number[] = [];
 const redisDirs: string[] = [];
 const clients: Redis[] = [];
 
-/** Starts redis-server in cluster mode on `port` (bus `port` + 10000), its nodes.conf in a temporary directory. */
+/**
+ * Starts redis-server in cluster mode on `port`, its nodes.conf in a
+ * temporary directory. Its bus goes on `port` - 20000: the default (`port` +
+ * 10000) falls in the kernel's ephemeral range, where another test's
+ * connection can hold it.
+ */
 async function startRedisNode(port: number): Promise<void> {
   const dir = tempDir('flashcache-redis-cluster-');
   redisDirs.push(dir);
@@ -41,6 +46,8 @@ async function startRedisNode(port: number): Promise<void> {
         'nodes.conf',
         '--cluster-node-timeout',
         '2000',
+        '--cluster-port',
+        String(port - 20000),
         '--save',
         '',
         '--appendonly',

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { trackChild } from './children.js';
-import { RawClient } from './resp.js';
+import { answersPing } from './resp.js';
 import { cleanup, tempDir, waitFor } from './server.js';
 
 /** A free loopback port (closed again before returning). */
@@ -39,20 +39,7 @@ export async function startRedis(args: string[] = ['--save', '', '--appendonly',
     }),
   );
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  await waitFor(
-    async () => {
-      try {
-        const c = await RawClient.connect(port);
-        const pong = await c.call('PING');
-        c.close();
-        return pong === '+PONG\r\n';
-      } catch {
-        return false;
-      }
-    },
-    10_000,
-    'redis-server to answer PING',
-  );
+  await waitFor(() => answersPing(port), 10_000, 'redis-server to answer PING');
   return {
     port,
     proc,

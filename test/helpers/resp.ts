@@ -176,3 +176,15 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** Whether something on loopback `port` answers PING with `+PONG` now (false while nothing listens). */
+export async function answersPing(port: number): Promise<boolean> {
+  try {
+    const c = await RawClient.connect(port);
+    const pong = await c.call('PING');
+    c.close();
+    return pong === '+PONG\r\n';
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { trackChild } from './children.js';
 import { freePort } from './redis.js';
-import { RawClient } from './resp.js';
+import { answersPing } from './resp.js';
 import { cleanup, tempDir, waitFor } from './server.js';
 
 /** The nutcracker binary (Debian installs it in /usr/sbin, not always on a user's PATH). */
@@ -117,14 +117,7 @@ export async function startNutcracker(o: PoolOptions): Promise<NutcrackerHandle>
   await waitFor(
     async () => {
       if (gone) throw new Error(`nutcracker exited before answering PING: ${log()}`);
-      try {
-        const c = await RawClient.connect(port);
-        const pong = await c.call('PING');
-        c.close();
-        return pong === '+PONG\r\n';
-      } catch {
-        return false;
-      }
+      return answersPing(port);
     },
     10_000,
     'nutcracker to answer PING',

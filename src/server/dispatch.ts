@@ -190,14 +190,15 @@ export class Dispatcher {
       // Queued after a failed check of the transaction, or once a watched key was touched, it could
       // never run: not kept (multi.c `queueMultiCommand`).
       if (!tx.aborted && !d.watches.isDirty(c)) tx.queue.push({ spec, argv: argv.map((a) => Buffer.from(a)) });
-      if (failure === null) {
+      if (failure === null && !d.release.waitsForReplicas) {
         c.reply.raw(SHARED.queued);
         return;
       }
-      // While the WAL fails, QUEUED says nothing about the data: released at once, not with the undurable tail.
+      // QUEUED says nothing about the data: while the WAL fails, released at once, not with the undurable
+      // tail; under min-replicas-sync, not held for replicas.
       c.seal(d.release.replyTag());
       c.reply.raw(SHARED.queued);
-      c.seal(d.wal.releasableLsn);
+      c.seal(failure === null ? 0 : d.wal.releasableLsn);
       return;
     }
     d.stats.totalCommands++;
@@ -207,8 +208,14 @@ export class Dispatcher {
     // min-replicas-sync with policy refuse: a write's reply is a piece of its own, so that it can become an error.
     const sealWrite = d.release.sealsWrites && !c.replyOff && !c.replySkip;
     if (sealWrite) c.seal(d.release.replyTag());
+    // min-replicas-sync holds replies until replicas have what they may show; a reply that shows no data
+    // (PING, INFO, ROLE, REPLICAOF, CONFIG, PUBLISH, an EXEC of such) is not held, so that Sentinel's PINGs
+    // and its failover transaction are answered while replicas lag, as on a primary just promoted.
+    const showsNoData = d.release.waitsForReplicas && !showsData(c, spec);
+    if (showsNoData) c.seal(d.release.replyTag());
     this.run(c, spec, argv);
     d.timing.done(c, spec, argv, start, errors, false);
+    if (showsNoData) c.seal(d.wal.lastLsn === lsn ? 0 : d.release.replyTag());
     // Redis's call(): the client's replication offset after its last command that propagated (WAIT).
     if (d.wal.lastLsn !== lsn) {
       c.lastWriteLsn = d.wal.lastLsn;
@@ -332,6 +339,19 @@ export class Dispatcher {
 function touchesKeyspace(c: Client, spec: CommandSpec): boolean {
   const one = (s: CommandSpec): boolean =>
     s.isWrite || s.flags.includes('readonly') || s.flags.includes('may_replicate');
+  if (one(spec)) return true;
+  return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => one(q.spec));
+}
+
+/**
+ * Whether the reply of `spec` may show keyspace data, so that it waits for
+ * `min-replicas-sync`: it reads or writes keys, runs a script or function
+ * (`may_replicate`, PUBLISH and SPUBLISH apart), or is an EXEC that runs
+ * such a command. docs/REPLICATION.md, "Synchronous replication".
+ */
+function showsData(c: Client, spec: CommandSpec): boolean {
+  const one = (s: CommandSpec): boolean =>
+    s.isWrite || s.flags.includes('readonly') || (s.flags.includes('may_replicate') && !s.flags.includes('pubsub'));
   if (one(spec)) return true;
   return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => one(q.spec));
 }

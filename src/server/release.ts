@@ -58,6 +58,11 @@ export class ReplyRelease implements SyncRelease {
     return this.wal.appendfsync === 'always' || this.sync !== null ? this.wal.lastLsn : 0;
   }
 
+  /** Whether replies also wait for replicas (`min-replicas-sync` above 0). */
+  get waitsForReplicas(): boolean {
+    return this.sync !== null;
+  }
+
   /** Installs (or with null, removes) synchronous replication's gate; replies it held may go. */
   setSync(gate: SyncGate | null): void {
     const had = this.sync;

@@ -124,6 +124,61 @@ test('min-replicas-sync: a write is answered once a replica has it; refuse and d
   assert.equal(await r.get('k'), 'after');
 });
 
+test('min-replicas-sync: replies that show no data (PING, INFO, ROLE, PUBLISH, a promotion in MULTI) do not wait for replicas', async (t) => {
+  const primary = await startServer({
+    args: ['--min-replicas-sync', '1', '--min-replicas-sync-timeout', '60000', '--min-replicas-sync-policy', 'degrade'],
+  });
+  stopAfter(t, [primary]);
+  const replica = await startReplica(primary);
+  stopAfter(t, [replica]);
+  const p = primary.client();
+  await waitFor(async () => (await p.set('k', 'before').catch(() => null)) === 'OK', 10_000, 'a first write');
+
+  // The replica stops acknowledging: a write, and a read on another connection, wait for it.
+  replica.proc.kill('SIGSTOP');
+  let settled = false;
+  const write = p.set('k', 'held').finally(() => (settled = true));
+  const reader = primary.client();
+  let readSettled = false;
+  const read = reader.get('k').finally(() => (readSettled = true));
+  const other = await RawClient.connect(primary.port);
+  t.after(() => other.close());
+  assert.equal(await other.call('PING'), '+PONG\r\n');
+  assert.equal(await other.call('ECHO', 'e'), '$1\r\ne\r\n');
+  assert.match(String(await other.call('INFO', 'replication')), /role:master/);
+  assert.match(String(await other.call('ROLE')), /master/);
+  assert.equal(await other.call('PUBLISH', 'ch', 'm'), ':0\r\n');
+  assert.equal(await other.call('CLIENT', 'SETNAME', 'sentinel-cmd'), '+OK\r\n');
+  assert.equal(await other.call('MULTI'), '+OK\r\n');
+  assert.equal(await other.call('CONFIG', 'GET', 'port'), '+QUEUED\r\n');
+  assert.equal(await other.call('PING'), '+QUEUED\r\n');
+  assert.match(String(await other.call('EXEC')), /^\*2\r\n/);
+  assert.equal(settled || readSettled, false, 'the write and the read still wait for the replica');
+  replica.proc.kill('SIGCONT');
+  assert.equal(await write, 'OK');
+  assert.equal(await read, 'held');
+
+  // Sentinel's promotion transaction on a replica whose own replica is stopped: answered at once.
+  const sub = await startReplica(replica);
+  stopAfter(t, [sub]);
+  await waitFor(async () => (await info(replica.client()))['connected_slaves'] === '1', 10_000, 'a sub-replica');
+  assert.equal(await replica.client().config('SET', 'min-replicas-sync', '1'), 'OK');
+  sub.proc.kill('SIGSTOP');
+  const r = await RawClient.connect(replica.port);
+  t.after(() => r.close());
+  for (const cmd of [
+    ['MULTI'],
+    ['REPLICAOF', 'NO', 'ONE'],
+    ['CONFIG', 'REWRITE'],
+    ['CLIENT', 'KILL', 'TYPE', 'normal'],
+  ]) {
+    await r.call(...cmd);
+  }
+  assert.match(String(await r.call('EXEC')), /^\*3\r\n\+OK\r\n/);
+  assert.equal(await r.call('PING'), '+PONG\r\n');
+  sub.proc.kill('SIGCONT');
+});
+
 test('min-replicas-sync: a primary SIGKILLed under write load loses no acknowledged write on failover', async (t) => {
   const primary = await startServer({ args: ['--min-replicas-sync', '1'] });
   const replicas = [await startReplica(primary), await startReplica(primary)];

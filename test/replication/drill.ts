@@ -12,7 +12,7 @@
  * on both without it (what asynchronous replication loses).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { trackChild } from '../helpers/children.js';
@@ -32,6 +32,10 @@ interface DrillNode {
   /** SIGTERM (SIGKILL for redis-server) and wait. */
   stop(): Promise<void>;
   client(): Redis;
+  /** One client kept for polling the node (it reconnects across restarts). */
+  probe(): Redis;
+  /** What the node logged in its latest run, for a failed drill's report. */
+  logTail(): string[];
 }
 
 /** What a drill measured. */
@@ -54,6 +58,8 @@ export interface DrillResult {
   /** Sentinel events seen, in order (`+switch-master`, `+convert-to-slave`, ...). */
   events: string[];
   totalMs: number;
+  /** What the nodes and Sentinels logged (the tails), to read when a check of the result fails. */
+  logs: string[];
 }
 
 function spawnExit(proc: ChildProcess): Promise<void> {
@@ -94,6 +100,7 @@ async function flashcacheNode(port: number, primaryPort: number | null, sync = f
   writeFileSync(conf, `${lines.join('\n')}\n`);
   let h: ServerHandle | null = null;
   const clients: Redis[] = [];
+  let probeClient: Redis | null = null;
   return {
     port,
     dir,
@@ -112,6 +119,16 @@ async function flashcacheNode(port: number, primaryPort: number | null, sync = f
       clients.push(c);
       return c;
     },
+    probe() {
+      if (probeClient === null) {
+        probeClient = client(port);
+        clients.push(probeClient);
+      }
+      return probeClient;
+    },
+    logTail() {
+      return (h?.logs ?? []).slice(-80).map((l) => JSON.stringify(l));
+    },
   };
 }
 
@@ -126,6 +143,7 @@ async function redisNode(port: number, primaryPort: number | null): Promise<Dril
   );
   let proc: ChildProcess | null = null;
   const clients: Redis[] = [];
+  let probeClient: Redis | null = null;
   return {
     port,
     dir,
@@ -147,7 +165,22 @@ async function redisNode(port: number, primaryPort: number | null): Promise<Dril
       clients.push(c);
       return c;
     },
+    probe() {
+      if (probeClient === null) {
+        probeClient = client(port);
+        clients.push(probeClient);
+      }
+      return probeClient;
+    },
+    logTail() {
+      return [];
+    },
   };
+}
+
+/** The last `n` lines of a log file, or none when it does not exist. */
+function fileTail(path: string, n: number): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n) : [];
 }
 
 /** A Sentinel process (Redis 7.0.15 `redis-server <conf> --sentinel`) with its own writable config. */
@@ -185,6 +218,29 @@ async function following(replica: Redis, primaryPort: number, timeoutMs: number)
     timeoutMs,
     `the replica to follow ${primaryPort}`,
   );
+}
+
+/**
+ * Waits until every node of `nodes` but the one Sentinel (`sentinel`) names
+ * as primary is its connected replica; returns that primary's port.
+ */
+async function allFollow(sentinel: Redis, nodes: DrillNode[], timeoutMs: number, what: string): Promise<number> {
+  let current = 0;
+  await waitFor(
+    async () => {
+      const addr = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'm')) as string[];
+      current = Number(addr[1]);
+      for (const n of nodes) {
+        if (n.port === current) continue;
+        const r = await role(n.probe()).catch(() => []);
+        if (r[0] !== 'slave' || r[2] !== String(current) || r[3] !== 'connected') return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    what,
+  );
+  return current;
 }
 
 /** Waits until `replica` follows the node on `primaryPort` and has everything it logged (writes stopped). */
@@ -233,6 +289,10 @@ export async function runDrill(
   let writer: Redis | null = null;
   let writing = false;
   let writeLoop: Promise<void> = Promise.resolve();
+  const logTails = (): string[] => [
+    ...nodes.flatMap((n) => n.logTail().map((line) => `node ${n.port}: ${line}`)),
+    ...sentinels.flatMap((s) => fileTail(join(s.dir, 'sentinel.log'), 60).map((line) => `sentinel ${s.port}: ${line}`)),
+  ];
   try {
     for (const n of nodes) await n.start();
     const p = primary.client();
@@ -328,23 +388,28 @@ export async function runDrill(
     const switchMs = eventAt.get('+switch-master')! - killAt;
     log(`${kind}: new primary ${newAddr}; first write after ${failoverMs} ms, +switch-master after ${switchMs} ms`);
 
-    const promoted = nodes.find((n) => n.port === newAddr)!;
-    const other = replicas.find((n) => n !== promoted)!;
-    const np = promoted.client();
-    await following(other.client(), newAddr, 30_000);
+    // Sentinel may fail over again (a promoted node that answers late looks down to it): the nodes must
+    // follow whichever primary Sentinel names when they are looked at, and each failover is logged.
+    await allFollow(s0, replicas, 30_000, 'the other replica to follow the new primary');
     log(`${kind}: the other replica follows ${newAddr}`);
 
     const restartAt = Date.now();
     await primary.start();
     await waitFor(() => eventAt.has('+convert-to-slave'), 40_000, '+convert-to-slave');
     const convertMs = eventAt.get('+convert-to-slave')! - restartAt;
-    await following(primary.client(), newAddr, 30_000);
-    log(`${kind}: the old primary is a replica of ${newAddr} after ${convertMs} ms`);
+    const current = await allFollow(s0, nodes, 30_000, 'the old primary to follow the new primary');
+    log(`${kind}: the old primary is a replica of ${current} after ${convertMs} ms`);
 
     writing = false;
     await writeLoop;
-    for (const n of [other, primary]) await caughtUp(np, n.client(), newAddr, 30_000);
-    const dumps = await Promise.all([promoted, other, primary].map((n) => strings(n.client())));
+    const last = await allFollow(s0, nodes, 30_000, 'every node to follow the last primary');
+    const switches = events.filter((e) => e.startsWith('+switch-master')).length;
+    if (last !== newAddr) log(`${kind}: Sentinel failed over again (${switches} +switch-master events), to ${last}`);
+    const top = nodes.find((n) => n.port === last)!;
+    const np = top.client();
+    const rest = nodes.filter((n) => n !== top);
+    for (const n of rest) await caughtUp(np, n.client(), last, 30_000);
+    const dumps = await Promise.all([top, ...rest].map((n) => strings(n.client())));
     if (
       JSON.stringify(dumps[1]) !== JSON.stringify(dumps[0]) ||
       JSON.stringify(dumps[2]) !== JSON.stringify(dumps[0])
@@ -366,7 +431,12 @@ export async function runDrill(
       keys: dumps[0]!.length,
       events,
       totalMs: Date.now() - t0,
+      logs: logTails(),
     };
+  } catch (err) {
+    // What each process logged, so a drill that fails on a loaded machine can be read afterwards.
+    for (const line of logTails()) log(line);
+    throw err;
   } finally {
     writing = false;
     await writeLoop;

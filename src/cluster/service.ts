@@ -19,8 +19,6 @@ import { type ClusterHost, ClusterState } from './state.js';
 export interface SlotKeys {
   /** Up to `max` keys of database 0 in `slot`. */
   keysInSlot(slot: number, max: number): Buffer[];
-  /** `slot` was just set MIGRATING (./slotkeys.ts `SlotKeyIndex.migrating`). */
-  migrating(slot: number): void;
 }
 
 const HELP = [
@@ -484,7 +482,6 @@ export class Cluster implements ClusterService {
       if (n === undefined) return r.error(`ERR I don't know about node ${id}`);
       if (isSlave(n)) return r.error('ERR Target node is not a master');
       s.migrating[slot] = n;
-      this.keys.migrating(slot);
       this.redirectBlocked();
     } else if (action === 'importing' && argv.length === 5) {
       if (s.slots[slot] === me) return r.error(`ERR I'm already the owner of hash slot ${slot}`);

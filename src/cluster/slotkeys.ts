@@ -1,125 +1,177 @@
 /**
  * The keys of a hash slot, for COUNTKEYSINSLOT, GETKEYSINSLOT and the
  * deletion of a lost slot's keys. Redis keeps a per-slot list through every
- * key (16 bytes a key); FlashCache keeps no per-key structure, so that a
- * cluster node's memory per key stays what it is outside cluster mode and
- * keys stay off the V8 heap. Instead a walk of database 0 collects the keys
- * of the slot asked about, and the list is kept while the WAL's last LSN
- * says nothing was written since, or while the slot migrates away (no key
- * can appear in it then); a list that still names existing keys is also
- * good enough for GETKEYSINSLOT after writes (every key it returns exists
- * and is in that slot), which is what `redis-cli --cluster reshard` needs:
- * one walk per slot moved. The lists are dropped after ten seconds without
- * use. docs/CLUSTER.md, "Keys of a slot".
+ * key all the time (16 bytes a key); FlashCache keeps its keys off the V8
+ * heap and builds such lists only while they are asked for: the first
+ * question walks database 0 once and buckets every key by slot (a latin1
+ * string per key in one array per slot that has keys). From then on the
+ * lists stay complete through the database's {@link KeyWatcher}: every key
+ * database 0 gains (SET of a missing key, RESTORE, RENAME/MOVE/COPY
+ * targets, replication, replay) is appended to its slot's list, and
+ * anything that replaces the keys wholesale (FLUSHALL, FLUSHDB, SWAPDB, a
+ * snapshot loaded by a full sync) drops them all, so the next question
+ * walks again. Keys that are deleted, expired or evicted stay in their
+ * list until found gone: every answer checks that each key it returns
+ * exists, and GETKEYSINSLOT drops for good the gone keys at the front of a
+ * list, so a reshard that takes a slot's keys ten at a time and migrates
+ * each batch costs O(keys of the slot) for the slot, and one walk for all
+ * the slots moved. A key deleted and added again is in its list twice;
+ * answers leave out the second, and a list that grew to twice what it held
+ * when last cleaned is cleaned (gone keys and repeats removed) by the
+ * cluster cron. The lists are dropped after ten seconds without use, so
+ * memory is spent only while a reshard or a count runs. docs/CLUSTER.md,
+ * "Keys of a slot".
  */
 import type { Db } from '../store/db.js';
+import type { KeyWatcher } from '../store/index-table.js';
 import { CLUSTER_SLOTS, keyHashSlot } from './crc16.js';
 
-/** A slot's keys as one walk found them. */
-interface SlotList {
-  /** latin1 strings (lighter than Buffers on the heap; converted back when answered). */
-  keys: string[];
-  /** Keys before this index are known gone. */
-  head: number;
-  /** The version the walk saw. */
-  builtAt: number;
-}
+/** A list is cleaned once it holds this many entries more than twice the keys it held when last cleaned. */
+const CLEAN_SLACK = 64;
 
-/** Keys by slot, found by walking database 0. */
-export class SlotKeyIndex {
-  private readonly lists = new Map<number, SlotList>();
+/** Keys by slot, found by one walk of database 0 and kept complete by its key watcher. */
+export class SlotKeyIndex implements KeyWatcher {
+  /**
+   * Per slot, its keys as latin1 strings (lighter than Buffers on the heap;
+   * converted back when answered), gone ones included until found; null
+   * when not built (the next question walks).
+   */
+  private lists: (string[] | undefined)[] | null = null;
+  /** Per slot, entries before this index are known gone. */
+  private heads = new Int32Array(CLUSTER_SLOTS);
+  /** Per slot, the list length past which the cron cleans it. */
+  private limits = new Int32Array(CLUSTER_SLOTS);
+  /** Slots whose list passed its limit since the last clean. */
+  private readonly overgrown = new Set<number>();
   private lastUse = 0;
-  /** Version when each slot was last set MIGRATING here. */
-  private readonly migratingSince = new Map<number, number>();
-  /** Whether `slot` is being migrated away now (set by the cluster once it exists). */
-  isMigrating: (slot: number) => boolean = () => false;
 
-  /**
-   * @param db database 0
-   * @param version a number that changes whenever a key may have been added or removed (the WAL's last LSN)
-   */
-  constructor(
-    private readonly db: () => Db,
-    private readonly version: () => number,
-  ) {}
-
-  /** Walks database 0 for the keys of `slot` (no copy of the others). */
-  private walk(slot: number): SlotList {
-    const keys: string[] = [];
-    this.db().forEachKeyRange((page, start, end) => {
-      if (keyHashSlot(page, start, end) === slot) keys.push(page.latin1Slice(start, end));
-    });
-    const list = { keys, head: 0, builtAt: this.version() };
-    this.lists.set(slot, list);
-    return list;
+  /** @param db database 0; its {@link Db.keyWatcher} is set to this index */
+  constructor(private readonly db: () => Db) {
+    db().keyWatcher = this;
   }
 
-  /**
-   * Notes that `slot` is set MIGRATING now: from here on no key can appear in
-   * it on this node (a missing key's write is sent to the target with ASK),
-   * so a walk made after this lists all its keys for as long as it migrates.
-   */
-  migrating(slot: number): void {
-    this.migratingSince.set(slot, this.version());
+  /** Whether the lists are built (for tests). */
+  get built(): boolean {
+    return this.lists !== null;
   }
 
-  /** Whether `list` names every key `slot` has (once the keys that are gone are left out). */
-  private complete(slot: number, list: SlotList): boolean {
-    if (list.builtAt === this.version()) return true;
-    const since = this.isMigrating(slot) ? this.migratingSince.get(slot) : undefined;
-    return since !== undefined && list.builtAt >= since;
+  /** {@link KeyWatcher.inserted}: appends `key` to its slot's list while the lists are built. */
+  inserted(key: Uint8Array): void {
+    const lists = this.lists;
+    if (lists === null) return;
+    const slot = keyHashSlot(key);
+    const s = Buffer.from(key.buffer, key.byteOffset, key.length).latin1Slice(0, key.length);
+    const list = lists[slot];
+    if (list === undefined) {
+      lists[slot] = [s];
+      this.heads[slot] = 0;
+      this.limits[slot] = CLEAN_SLACK;
+      return;
+    }
+    list.push(s);
+    if (list.length > this.limits[slot]!) this.overgrown.add(slot);
   }
 
-  /** The list of `slot` when it still names every key the slot has (once the keys that are gone are left out). */
-  private completeList(slot: number): SlotList | undefined {
+  /** {@link KeyWatcher.replaced}: drops the lists; the next question walks again. */
+  replaced(): void {
+    if (this.lists === null) return;
+    this.lists = null;
+    this.overgrown.clear();
+  }
+
+  /** The lists, walking database 0 once to bucket every key when they are not built. */
+  private build(): (string[] | undefined)[] {
     this.lastUse = Date.now();
-    const list = this.lists.get(slot);
-    return list !== undefined && this.complete(slot, list) ? list : undefined;
+    if (this.lists !== null) return this.lists;
+    const lists: (string[] | undefined)[] = new Array(CLUSTER_SLOTS).fill(undefined);
+    this.db().forEachKeyRange((page, start, end) => {
+      const slot = keyHashSlot(page, start, end);
+      const key = page.latin1Slice(start, end);
+      const list = lists[slot];
+      if (list === undefined) lists[slot] = [key];
+      else list.push(key);
+    });
+    this.heads.fill(0);
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      this.limits[slot] = 2 * (lists[slot]?.length ?? 0) + CLEAN_SLACK;
+    }
+    this.lists = lists;
+    return lists;
+  }
+
+  /**
+   * Rewrites the list of `slot` with only the keys that exist now, each once.
+   *
+   * @returns how many remain
+   */
+  private clean(lists: (string[] | undefined)[], slot: number): number {
+    const list = lists[slot];
+    if (list === undefined) return 0;
+    const db = this.db();
+    const seen = new Set<string>();
+    const kept: string[] = [];
+    for (let i = this.heads[slot]!; i < list.length; i++) {
+      const k = list[i]!;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (db.findSlot(Buffer.from(k, 'latin1')) >= 0) kept.push(k);
+    }
+    lists[slot] = kept.length > 0 ? kept : undefined;
+    this.heads[slot] = 0;
+    this.limits[slot] = 2 * kept.length + CLEAN_SLACK;
+    this.overgrown.delete(slot);
+    return kept.length;
   }
 
   /** Keys of database 0 in `slot`. */
   count(slot: number): number {
     if (slot < 0 || slot >= CLUSTER_SLOTS) return 0;
-    const list = this.completeList(slot);
-    if (list === undefined) return this.walk(slot).keys.length;
-    const db = this.db();
-    list.keys = list.keys.slice(list.head).filter((k) => db.findSlot(Buffer.from(k, 'latin1')) >= 0);
-    list.head = 0;
-    return list.keys.length;
+    return this.clean(this.build(), slot);
   }
 
   /**
-   * Up to `max` keys of database 0 in `slot`, each existing now: from the last
-   * walk's list while it names any (every key it returns exists and is in
-   * that slot), else from a new walk. Only the front of the list is looked at,
-   * and the keys found gone there are passed for good: a reshard that takes a
-   * slot's keys ten at a time, migrating each batch away before asking
-   * again, costs O(keys) for the slot, not O(keys²).
+   * Up to `max` keys of database 0 in `slot`, each existing now and each
+   * once. Only the front of the list is looked at, and the keys found gone
+   * there are passed for good: a reshard that takes a slot's keys ten at a
+   * time, migrating each batch away before asking again, costs O(keys) for
+   * the slot, not O(keys²).
    */
   keys(slot: number, max: number): Buffer[] {
-    this.lastUse = Date.now();
-    const list = this.lists.get(slot);
-    if (list !== undefined) {
-      const found = this.liveHead(list, max);
-      if (found.length > 0 || this.complete(slot, list)) return found;
-    }
-    return this.liveHead(this.walk(slot), max);
-  }
-
-  /** The first `max` keys of `list` that exist now; the gone ones before the first that exists are dropped. */
-  private liveHead(list: SlotList, max: number): Buffer[] {
+    if (slot < 0 || slot >= CLUSTER_SLOTS) return [];
+    const list = this.build()[slot];
+    if (list === undefined) return [];
     const db = this.db();
     const out: Buffer[] = [];
-    for (let i = list.head; i < list.keys.length && out.length < max; i++) {
-      const key = Buffer.from(list.keys[i]!, 'latin1');
-      if (db.findSlot(key) >= 0) out.push(key);
-      else if (out.length === 0) list.head = i + 1;
+    // A key deleted and added again is in the list twice; answers name it once.
+    let seen: Set<string> | null = null;
+    for (let i = this.heads[slot]!; i < list.length && out.length < max; i++) {
+      const k = list[i]!;
+      const key = Buffer.from(k, 'latin1');
+      if (db.findSlot(key) < 0) {
+        if (out.length === 0) this.heads[slot] = i + 1;
+        continue;
+      }
+      if (seen === null) seen = new Set();
+      else if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(key);
     }
     return out;
   }
 
-  /** Drops the lists when unused for ten seconds (called from the cluster cron). */
+  /**
+   * Cleans the lists that grew past their limit (keys deleted and added
+   * again while the lists are kept), and drops the lists when unused for ten
+   * seconds. Called every second by the cluster cron.
+   */
   expire(): void {
-    if (this.lists.size > 0 && Date.now() - this.lastUse > 10_000) this.lists.clear();
+    const lists = this.lists;
+    if (lists === null) return;
+    if (Date.now() - this.lastUse > 10_000) {
+      this.replaced();
+      return;
+    }
+    for (const slot of this.overgrown) this.clean(lists, slot);
+    this.overgrown.clear();
   }
 }

@@ -39,7 +39,7 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
   const busPort = config.get('cluster-port') || port + 10000;
   const file = config.get('cluster-config-file');
   const db0 = () => s.keyspace.dbs[0]!;
-  const index = new SlotKeyIndex(db0, () => s.wal.lastLsn);
+  const index = new SlotKeyIndex(db0);
   const cluster = new Cluster(
     {
       config,
@@ -82,9 +82,8 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
         s.services.pubsub.publish('channel', channel, message, s.services.replyTag());
       },
     },
-    { keysInSlot: (slot, max) => index.keys(slot, max), migrating: (slot) => index.migrating(slot) },
+    { keysInSlot: (slot, max) => index.keys(slot, max) },
   );
-  index.isMigrating = (slot) => cluster.state.migrating[slot] !== null;
   const bind =
     config
       .get('bind')

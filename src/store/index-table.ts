@@ -56,6 +56,22 @@ export interface IndexHost {
 }
 
 /**
+ * Told of the keys a database gains (cluster mode's index of the keys of
+ * each hash slot, src/cluster/slotkeys.ts, sets one on database 0; null
+ * elsewhere, which costs a null check per insertion).
+ */
+export interface KeyWatcher {
+  /**
+   * `key` was just indexed as a new key (SET of a missing key, RESTORE, a
+   * RENAME/MOVE/COPY target, replication, WAL replay...). `key` is the
+   * caller's buffer: copy what is kept. Must not change the database.
+   */
+  inserted(key: Uint8Array): void;
+  /** The keys were replaced wholesale (FLUSHALL/FLUSHDB, SWAPDB, a snapshot loaded or adopted). */
+  replaced(): void;
+}
+
+/**
  * A database's index table as saved beside a snapshot at a clean shutdown
  * (src/persistence/indexfile.ts; docs/FORMAT.md, "Index file").
  */
@@ -125,6 +141,8 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
    * `avg_ttl`); 0 when unknown or when no key has an expiry.
    */
   avgTtl = 0;
+  /** Told of every new key and of wholesale replacement; null unless cluster mode watches database 0. */
+  keyWatcher: KeyWatcher | null = null;
 
   constructor(protected readonly ks: H) {}
 
@@ -391,7 +409,9 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
   protected insert(key: Uint8Array, ref: number, expireAt: number): number {
     if (this.size + this.tombstones + 1 > this.cap * MAX_FILL) this.resize(this.size + 1);
     else if (this.old !== null) this.rehash(REHASH_PER_INSERT);
-    return this.place(this.hashOf(key), ref, expireAt > 0);
+    const slot = this.place(this.hashOf(key), ref, expireAt > 0);
+    if (this.keyWatcher !== null) this.keyWatcher.inserted(key);
+    return slot;
   }
 
   /** Puts an entry known to be absent into the first free slot of its probe run. */
@@ -424,6 +444,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
    * @param volatile whether it has an expiry
    */
   insertLoaded(h: number, ref: number, volatile: boolean): void {
+    if (this.keyWatcher !== null) this.keyWatcher.replaced();
     this.place(h, ref, volatile);
   }
 
@@ -439,6 +460,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
    * `slots` array, not a copy); every key starts with a new access word.
    */
   adopt(saved: SavedIndex): void {
+    if (this.keyWatcher !== null) this.keyWatcher.replaced();
     this.dropOld();
     this.cap = saved.capacity;
     this.mask = saved.capacity - 1;
@@ -465,6 +487,8 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
    */
   swapTable(other: IndexTable<H>): void {
     const b = other;
+    this.keyWatcher?.replaced();
+    b.keyWatcher?.replaced();
     [this.size, b.size] = [b.size, this.size];
     [this.volatileCount, b.volatileCount] = [b.volatileCount, this.volatileCount];
     [this.cap, b.cap] = [b.cap, this.cap];
@@ -483,6 +507,7 @@ export abstract class IndexTable<H extends IndexHost = IndexHost> {
 
   /** Forgets every key without releasing arena entries (the arena is being cleared too). */
   resetIndex(capacity = MIN_CAPACITY): void {
+    this.keyWatcher?.replaced();
     this.cap = capacity;
     this.mask = capacity - 1;
     this.slots = new Uint32Array(capacity * 2);

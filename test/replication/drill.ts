@@ -72,6 +72,27 @@ function client(port: number): Redis {
   return c;
 }
 
+/** The clients a drill opens to one node: closed together when the node is stopped. */
+function nodeClients(port: number): { open(): Redis; probe(): Redis; closeAll(): void } {
+  const opened: Redis[] = [];
+  let probe: Redis | null = null;
+  const open = (): Redis => {
+    const c = client(port);
+    opened.push(c);
+    return c;
+  };
+  return {
+    open,
+    probe: () => {
+      probe ??= open();
+      return probe;
+    },
+    closeAll: () => {
+      for (const c of opened) c.disconnect();
+    },
+  };
+}
+
 async function pingable(port: number): Promise<boolean> {
   const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
   c.on('error', () => {});
@@ -99,8 +120,7 @@ async function flashcacheNode(port: number, primaryPort: number | null, sync = f
   if (primaryPort) lines.push(`replicaof 127.0.0.1 ${primaryPort}`);
   writeFileSync(conf, `${lines.join('\n')}\n`);
   let h: ServerHandle | null = null;
-  const clients: Redis[] = [];
-  let probeClient: Redis | null = null;
+  const clients = nodeClients(port);
   return {
     port,
     dir,
@@ -111,21 +131,11 @@ async function flashcacheNode(port: number, primaryPort: number | null, sync = f
       await h?.kill();
     },
     async stop() {
-      for (const c of clients) c.disconnect();
+      clients.closeAll();
       await h?.stop();
     },
-    client() {
-      const c = client(port);
-      clients.push(c);
-      return c;
-    },
-    probe() {
-      if (probeClient === null) {
-        probeClient = client(port);
-        clients.push(probeClient);
-      }
-      return probeClient;
-    },
+    client: () => clients.open(),
+    probe: () => clients.probe(),
     logTail() {
       return (h?.logs ?? []).slice(-80).map((l) => JSON.stringify(l));
     },
@@ -142,8 +152,7 @@ async function redisNode(port: number, primaryPort: number | null): Promise<Dril
       `${primaryPort ? `replicaof 127.0.0.1 ${primaryPort}\n` : ''}`,
   );
   let proc: ChildProcess | null = null;
-  const clients: Redis[] = [];
-  let probeClient: Redis | null = null;
+  const clients = nodeClients(port);
   return {
     port,
     dir,
@@ -156,22 +165,12 @@ async function redisNode(port: number, primaryPort: number | null): Promise<Dril
       if (proc) await spawnExit(proc);
     },
     async stop() {
-      for (const c of clients) c.disconnect();
+      clients.closeAll();
       proc?.kill('SIGKILL');
       if (proc) await spawnExit(proc);
     },
-    client() {
-      const c = client(port);
-      clients.push(c);
-      return c;
-    },
-    probe() {
-      if (probeClient === null) {
-        probeClient = client(port);
-        clients.push(probeClient);
-      }
-      return probeClient;
-    },
+    client: () => clients.open(),
+    probe: () => clients.probe(),
     logTail() {
       return [];
     },

@@ -44,6 +44,11 @@ export interface ClusterHost {
   keyCount(): number;
   /** Keys of database 0 in `slot`. */
   countKeysInSlot(slot: number): number;
+  /**
+   * Unsubscribes every client from the shard channels of `slot`, each told
+   * with `sunsubscribe` (cluster.c `removeChannelsInSlot`).
+   */
+  removeShardChannelsInSlot(slot: number): void;
   /** Deletes (and logs the deletes of) every key of `slot` (cluster.c `delKeysInSlot`). */
   deleteKeysInSlot(slot: number): void;
   /** Deletes every key of database 0, logged (CLUSTER RESET of a replica: Redis's `emptyData`). */
@@ -173,10 +178,15 @@ export class ClusterState {
     return true;
   }
 
-  /** Unassigns `slot` (cluster.c `clusterDelSlot`); false when it had no owner. */
+  /**
+   * Unassigns `slot` (cluster.c `clusterDelSlot`); false when it had no
+   * owner. When this node served it (as its owner or the owner's replica),
+   * the slot's shard channels are unsubscribed.
+   */
   delSlot(slot: number): boolean {
     const n = this.slots[slot]!;
     if (n === null) return false;
+    if (n === this.myself || this.myself.slaveof === n) this.host.removeShardChannelsInSlot(slot);
     setSlotBit(n.slots, slot, false);
     n.numSlots--;
     this.slots[slot] = null;

@@ -385,6 +385,14 @@ export interface PubSubRegistry {
   readonly patternCount: number;
   /** Drops every subscription of `s` without telling it (RESET, a closed connection). */
   unsubscribeAll(s: Session): void;
+  /**
+   * Unsubscribes every connection from the shard channels `test` accepts,
+   * telling each with a `sunsubscribe` push (cluster.c
+   * `removeChannelsInSlot`, for a slot this node stops serving).
+   *
+   * @param tag the WAL record the pushes wait for (see {@link Session.deliver})
+   */
+  removeShardChannels(test: (channel: string) => boolean, tag: number): void;
 }
 
 /**

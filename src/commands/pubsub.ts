@@ -177,6 +177,18 @@ export class PubSub implements PubSubRegistry {
     subs.patterns.clear();
   }
 
+  removeShardChannels(test: (channel: string) => boolean, tag: number): void {
+    if (this.shardSubs.size === 0) return;
+    for (const [ch, subs] of [...this.shardSubs]) {
+      if (!test(ch)) continue;
+      for (const s of [...subs]) {
+        this.unsubscribe(s, 'shard', ch);
+        const count = subscriptionCount(s, 'shard');
+        s.deliver((r) => pushThree(r, 'sunsubscribe', ch, count), tag);
+      }
+    }
+  }
+
   /**
    * Channel subscribers first, then each matching pattern's (pubsub.c
    * `pubsubPublishMessage`); each message is encoded once for all of them.

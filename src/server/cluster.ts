@@ -10,6 +10,7 @@ import type { ClusterService, ServerServices } from '../commands/context.js';
 import type { Config } from '../config/config.js';
 import type { Wal } from '../persistence/wal/writer.js';
 import { Cluster } from '../cluster/service.js';
+import { keyHashSlot } from '../cluster/crc16.js';
 import { SlotKeyIndex } from '../cluster/slotkeys.js';
 import type { Replication } from '../replication/service.js';
 import type { Keyspace } from '../store/keyspace.js';
@@ -78,6 +79,10 @@ export async function startCluster(s: ClusterParts): Promise<ClusterService | un
       },
       pauseWrites: (until) => s.services.pause.pause(until, 'write'),
       unpauseWrites: () => s.services.pause.unpause(),
+      removeShardChannelsInSlot: (slot) => {
+        const inSlot = (ch: string): boolean => keyHashSlot(Buffer.from(ch, 'latin1')) === slot;
+        s.services.pubsub.removeShardChannels(inSlot, s.services.replyTag());
+      },
       publishLocal: (channel, message) => {
         s.services.pubsub.publish('channel', channel, message, s.services.replyTag());
       },

@@ -192,9 +192,12 @@ export class Cluster implements ClusterService {
     c.reply.ok();
   }
 
+  commandDone(c: CommandContext, name: string): void {
+    if (c.multi === null && name !== 'asking') this.asking.delete(c.session);
+  }
+
   route(c: CommandContext, spec: CommandSpec, argv: Buffer[]): string | null {
     const asking = this.asking.has(c.session);
-    if (asking) this.asking.delete(c.session);
     const refused = REFUSED.get(spec.name);
     if (refused !== undefined) return refused;
     if (spec.name === 'select' && argv.length === 2 && /^-?\d+$/.test(argv[1]!.toString('latin1'))) {

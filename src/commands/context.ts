@@ -385,13 +385,7 @@ export interface PubSubRegistry {
   readonly patternCount: number;
   /** Drops every subscription of `s` without telling it (RESET, a closed connection). */
   unsubscribeAll(s: Session): void;
-  /**
-   * Unsubscribes every connection from the shard channels `test` accepts,
-   * telling each with a `sunsubscribe` push (cluster.c
-   * `removeChannelsInSlot`, for a slot this node stops serving).
-   *
-   * @param tag the WAL record the pushes wait for (see {@link Session.deliver})
-   */
+  /** Unsubscribes all from the shard channels `test` accepts, with `sunsubscribe` pushes tagged `tag` (cluster.c). */
   removeShardChannels(test: (channel: string) => boolean, tag: number): void;
 }
 
@@ -660,9 +654,14 @@ export interface ClusterService {
    * code and without the `-`: `MOVED 3999 127.0.0.1:30001`, `ASK ...`,
    * `CROSSSLOT ...`, `TRYAGAIN ...`, `CLUSTERDOWN ...` (cluster.c
    * `getNodeByQuery`, `clusterRedirectClient`), or a refusal of what cluster
-   * mode forbids (SELECT of another database). Clears the ASKING flag.
+   * mode forbids (SELECT of another database).
    */
   route(c: CommandContext, spec: CommandSpec, argv: Buffer[]): string | null;
+  /**
+   * After each command `name` of `c`, run or refused: ASKING is cleared
+   * unless `name` is `asking` or `c` is in MULTI (networking.c `resetClient`).
+   */
+  commandDone(c: CommandContext, name: string): void;
   /** Sends a PUBLISH to every other node, whose subscribers receive it too (cluster.c `clusterPropagatePublish`). */
   publish(channel: Buffer, message: Buffer): void;
 }

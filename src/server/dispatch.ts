@@ -88,6 +88,13 @@ export class Dispatcher {
    * @param argv the command, name first; views into the read buffer
    */
   execute(c: Client, argv: Buffer[]): void {
+    this.executeOne(c, argv);
+    // A command held by a pause runs again later, routed then: its ASKING is kept for it, as Redis does.
+    if (this.d.cluster !== undefined && !c.isBlocked) this.d.cluster.commandDone(c, c.lastCommand);
+  }
+
+  /** {@link execute} but cluster mode's end of command. */
+  private executeOne(c: Client, argv: Buffer[]): void {
     const d = this.d;
     const nameBuf = argv[0]!;
     let spec = c.sameCommand(nameBuf);

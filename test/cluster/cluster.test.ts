@@ -187,6 +187,13 @@ test('a slot being migrated: ASK for missing keys, ASKING on the importing node,
     assert.match((await redisCli(src.port, ['mget', '{mig}a', '{mig}b'])).stdout, /^TRYAGAIN /);
     assert.match((await redisCli(dst.port, ['set', '{mig}b', '2'])).stdout, /^MOVED /);
     assert.equal((await redisCli(dst.port, [], 'ASKING\nSET {mig}b 2\n')).stdout, 'OK\nOK\n');
+    // ASKING lasts one command, refused ones included, or a whole transaction begun after it (resetClient).
+    const refused = (await redisCli(dst.port, [], 'ASKING\nGET\nSET {mig}c 3\n')).stdout.split('\n').filter(Boolean);
+    assert.match(refused[1]!, /wrong number of arguments/);
+    assert.match(refused[2]!, /^MOVED /);
+    const tx = await redisCli(dst.port, [], 'ASKING\nMULTI\nSET {mig}c 3\nGET {mig}c\nEXEC\nGET {mig}c\n');
+    const txLines = tx.stdout.split('\n').filter(Boolean);
+    assert.deepEqual(txLines, ['OK', 'OK', 'QUEUED', 'QUEUED', 'OK', '3', `MOVED ${slot} 127.0.0.1:${src.port}`]);
     const nodesLine = (await redisCli(src.port, ['cluster', 'nodes'])).stdout
       .split('\n')
       .find((l) => l.includes('myself'))!;
@@ -194,7 +201,7 @@ test('a slot being migrated: ASK for missing keys, ASKING on the importing node,
   } finally {
     await redisCli(src.port, ['cluster', 'setslot', slot, 'stable']);
     await redisCli(dst.port, ['cluster', 'setslot', slot, 'stable']);
-    await redisCli(dst.port, [], 'ASKING\nDEL {mig}b\n');
+    await redisCli(dst.port, [], 'ASKING\nDEL {mig}b\nASKING\nDEL {mig}c\n');
   }
 });
 

@@ -344,10 +344,7 @@ export class Dispatcher {
  * queued): what a replica, and so a monitor, may not run.
  */
 function touchesKeyspace(c: Client, spec: CommandSpec): boolean {
-  const one = (s: CommandSpec): boolean =>
-    s.isWrite || s.flags.includes('readonly') || s.flags.includes('may_replicate');
-  if (one(spec)) return true;
-  return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => one(q.spec));
+  return orQueued(c, spec, (s) => s.isWrite || s.flags.includes('readonly') || s.flags.includes('may_replicate'));
 }
 
 /**
@@ -357,10 +354,18 @@ function touchesKeyspace(c: Client, spec: CommandSpec): boolean {
  * such a command. docs/REPLICATION.md, "Synchronous replication".
  */
 function showsData(c: Client, spec: CommandSpec): boolean {
-  const one = (s: CommandSpec): boolean =>
-    s.isWrite || s.flags.includes('readonly') || (s.flags.includes('may_replicate') && !s.flags.includes('pubsub'));
-  if (one(spec)) return true;
-  return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => one(q.spec));
+  return orQueued(
+    c,
+    spec,
+    (s) =>
+      s.isWrite || s.flags.includes('readonly') || (s.flags.includes('may_replicate') && !s.flags.includes('pubsub')),
+  );
+}
+
+/** Whether `test` holds for `spec`, or, for an EXEC, for a command `c` queued. */
+function orQueued(c: Client, spec: CommandSpec, test: (s: CommandSpec) => boolean): boolean {
+  if (test(spec)) return true;
+  return spec.name === 'exec' && c.multi !== null && c.multi.queue.some((q) => test(q.spec));
 }
 
 /** Redis's MISCONF wording for a log that cannot be written (aof.c). */

@@ -54,6 +54,21 @@ function pool(count: number): PoolOptions {
   };
 }
 
+/** Waits until `key` reads `value` through client `c` (errors, while a node is ejected or back, count as not yet). */
+async function servedAgain(c: Redis, key: string, value: string, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        return (await c.get(key)) === value;
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    what,
+  );
+}
+
 /** One ioredis client per node process, on RESP2. */
 const directs = new Map<ServerHandle, Redis>();
 function direct(n: number): Redis {
@@ -541,17 +556,7 @@ test('a SIGKILLed node is ejected, the others keep serving, and after a restart 
   nodes[victim] = await startServer({ dir, args: ['--port', String(port)] });
   assert.equal(nodes[victim]!.port, port);
   const restarted = Date.now();
-  await waitFor(
-    async () => {
-      try {
-        return (await c.get(key(mine[0]!))) === val(mine[0]!);
-      } catch {
-        return false;
-      }
-    },
-    20_000,
-    'the restarted node back in the ring',
-  );
+  await servedAgain(c, key(mine[0]!), val(mine[0]!), 'the restarted node back in the ring');
   t.diagnostic(`back in the ring ${Date.now() - restarted} ms after the restart (server_retry_timeout ${RETRY_MS} ms)`);
   assert.equal(await c.get(key(mine[2]!)), val(mine[2]!), 'the value from before the ejection');
   let orphans = 0;
@@ -601,17 +606,7 @@ test('a node that stops answering (SIGSTOP) times out, is ejected, and is back a
     assert.ok(errors <= FAILURE_LIMIT, `${errors} timeouts before the ejection`);
     for (const i of others) assert.equal(await c.get(key(i)), val(i), `${key(i)} on a live node`);
     nodes[victim]!.proc.kill('SIGCONT');
-    await waitFor(
-      async () => {
-        try {
-          return (await c.get(key(mine[0]!))) === val(mine[0]!);
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-      'the resumed node back in the ring',
-    );
+    await servedAgain(c, key(mine[0]!), val(mine[0]!), 'the resumed node back in the ring');
   } finally {
     nodes[victim]!.proc.kill('SIGCONT');
     c.disconnect();
